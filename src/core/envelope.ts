@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto'
+import type { ErrorCode, ErrorData } from './errors.ts'
+
+export const CONTRACT_VERSION = '1.3.0'
+export const MIN_PROVIDER_VERSION = '0.1.0'
+export const UNKNOWN_COMMAND = 'unknown'
+
+/** The seven keys, in contract order (reference §1.1). */
+export interface Envelope {
+  contract_version: string
+  command: string
+  timestamp: string
+  correlation_id: string
+  success: boolean
+  error_code: ErrorCode | null
+  data: Record<string, unknown>
+}
+
+/**
+ * Python's `datetime.isoformat()` for an aware UTC value: microseconds when non-zero, `+00:00` suffix.
+ * Upstream clients compare against that form, so we reproduce it rather than `toISOString()`.
+ */
+export function isoTimestamp(date: Date): string {
+  const base = date.toISOString().slice(0, 19)
+  const ms = date.getUTCMilliseconds()
+  return ms === 0 ? `${base}+00:00` : `${base}.${String(ms * 1000).padStart(6, '0')}+00:00`
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ`, the form of Activity Log lines and frontmatter history. */
+export function zuluSeconds(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`
+}
+
+export function newCorrelationId(): string {
+  return `corr-${randomUUID().replaceAll('-', '')}`
+}
+
+export interface EnvelopeOptions {
+  now?: Date
+  correlationId?: string
+}
+
+export function makeEnvelope(
+  command: string,
+  success: boolean,
+  data: Record<string, unknown>,
+  errorCode: ErrorCode | null = null,
+  options: EnvelopeOptions = {},
+): Envelope {
+  return {
+    contract_version: CONTRACT_VERSION,
+    command: `orchestrator-api.${command}`,
+    timestamp: isoTimestamp(options.now ?? new Date()),
+    correlation_id: options.correlationId ?? newCorrelationId(),
+    success,
+    error_code: success ? null : errorCode,
+    data,
+  }
+}
+
+/** HEAD failure rule: structured data plus `message`, the explicit message winning (reference §1.3). */
+export function failureData(message: string, data: ErrorData = {}): Record<string, unknown> {
+  return { ...data, message }
+}
+
+export function makeFailure(
+  command: string,
+  code: ErrorCode,
+  message: string,
+  data: ErrorData = {},
+  options: EnvelopeOptions = {},
+): Envelope {
+  return makeEnvelope(command, false, failureData(message, data), code, options)
+}

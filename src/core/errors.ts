@@ -1,0 +1,116 @@
+/**
+ * Every failure kitty-github reports carries one stable code. The list below is the contract's
+ * allow-list (upstream HEAD) plus the codes our storage and transport add; surfaces never invent codes.
+ */
+export const ERROR_CODES = [
+  // upstream HEAD allow-list
+  'USAGE_ERROR',
+  'CONTRACT_VERSION_MISMATCH',
+  'POLICY_METADATA_REQUIRED',
+  'POLICY_VALIDATION_FAILED',
+  'MISSION_NOT_FOUND',
+  'WP_NOT_FOUND',
+  'DEPENDENCIES_NOT_SATISFIED',
+  'LANE_ALLOCATION_FAILED',
+  'WP_ALREADY_CLAIMED',
+  'TRANSITION_REJECTED',
+  'HISTORY_COMMIT_FAILED',
+  'MISSION_NOT_READY',
+  'WORKFLOW_EVIDENCE_REQUIRED',
+  'UNSUPPORTED_STRATEGY',
+  'PREFLIGHT_FAILED',
+  // ours (SPEC §4 and the reference's §9 recommendations)
+  'MISSION_AMBIGUOUS_SELECTOR',
+  'MISSION_META_INVALID',
+  'WP_FILE_INVALID',
+  'DEPENDENCY_CYCLE',
+  'MERGE_FAILED',
+  'PUSH_FAILED',
+  'STATE_CONFLICT',
+  'WORKTREE_DIRTY',
+  'REPOSITORY_NOT_FOUND',
+  'CONFIG_INVALID',
+  'SUBTASK_NOT_FOUND',
+  'INPUT_TOO_LARGE',
+  'REMOTE_UNREACHABLE',
+  'REMOTE_AUTH_FAILED',
+  'INTERNAL_ERROR',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+/** Codes the contract forbids us from ever emitting (reference §2.X). */
+export const FORBIDDEN_ERROR_CODES = ['FEATURE_NOT_FOUND', 'FEATURE_NOT_READY'] as const
+
+export type ErrorData = Record<string, unknown>
+
+/**
+ * The one error type the engine throws for a handled failure. `data` holds the structured payload;
+ * the envelope adds `message` to it (reference §1.3, HEAD rule).
+ */
+export class KittyError extends Error {
+  readonly code: ErrorCode
+  readonly data: ErrorData
+
+  constructor(code: ErrorCode, message: string, data: ErrorData = {}) {
+    super(message)
+    this.name = 'KittyError'
+    this.code = code
+    this.data = data
+  }
+}
+
+export class UsageError extends KittyError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('USAGE_ERROR', message, data)
+    this.name = 'UsageError'
+  }
+}
+
+export class PolicyValidationError extends KittyError {
+  constructor(message: string) {
+    super('POLICY_VALIDATION_FAILED', message)
+    this.name = 'PolicyValidationError'
+  }
+}
+
+export class TransitionRejectedError extends KittyError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('TRANSITION_REJECTED', message, data)
+    this.name = 'TransitionRejectedError'
+  }
+}
+
+export class WpFileInvalidError extends KittyError {
+  constructor(path: string, reason: string, line?: number) {
+    const where = line === undefined ? path : `${path}:${line}`
+    super('WP_FILE_INVALID', `Work package file ${where} is invalid: ${reason}`, {
+      path,
+      ...(line === undefined ? {} : { line }),
+      reason,
+    })
+    this.name = 'WpFileInvalidError'
+  }
+}
+
+export class MetaInvalidError extends KittyError {
+  constructor(path: string, reason: string) {
+    super('MISSION_META_INVALID', `Mission metadata ${path} is invalid: ${reason}`, { path, reason })
+    this.name = 'MetaInvalidError'
+  }
+}
+
+export class StateConflictError extends KittyError {
+  constructor(ref: string, attempts: number) {
+    super(
+      'STATE_CONFLICT',
+      `The state branch ${ref} kept moving while this command ran; gave up after ${attempts} attempt(s). Re-run the command.`,
+      { ref, attempts },
+    )
+    this.name = 'StateConflictError'
+  }
+}
+
+export function isKittyError(err: unknown): err is KittyError {
+  return err instanceof KittyError
+}

@@ -1,0 +1,117 @@
+import { PolicyValidationError } from './errors.ts'
+import { describeJsonError } from './json-error.ts'
+
+/** The policy as recorded on every mutation: exactly these eight keys (reference §4). */
+export interface Policy {
+  orchestrator_id: string
+  orchestrator_version: string
+  agent_family: string
+  approval_mode: string
+  sandbox_mode: string
+  network_mode: string
+  dangerous_flags: string[]
+  tool_restrictions: string | null
+}
+
+const SCALAR_FIELDS = [
+  'orchestrator_id',
+  'orchestrator_version',
+  'agent_family',
+  'approval_mode',
+  'sandbox_mode',
+  'network_mode',
+] as const
+
+const REQUIRED_FIELDS = [...SCALAR_FIELDS, 'dangerous_flags'] as const
+
+export const BANNED_FLAGS: readonly string[] = [
+  '--full-auto',
+  '--yolo',
+  '--dangerously-bypass-approvals-and-sandbox',
+  '--dangerously-skip-permissions',
+]
+
+/** Upstream's deliberately blunt substring scan over values (reference §4 and §9.12). */
+const SECRET_PATTERN = /token|secret|key|password|credential/i
+
+/** Recursively find the first value that looks like a secret; return its field path, never the value. */
+function findSecret(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return SECRET_PATTERN.test(value) ? path : null
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const hit = findSecret(value[i], `${path}[${i}]`)
+      if (hit) return hit
+    }
+    return null
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, member] of Object.entries(value)) {
+      const hit = findSecret(member, `${path}.${key}`)
+      if (hit) return hit
+    }
+  }
+  return null
+}
+
+function fail(message: string): never {
+  throw new PolicyValidationError(message)
+}
+
+/**
+ * Validate a `--policy` string with HEAD's checks in HEAD's order. Messages never quote a value, so a
+ * secret passed by mistake cannot reach stdout, a check run or a log.
+ */
+export function parsePolicy(raw: string): Policy {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch (err) {
+    fail(`--policy is not valid JSON: ${describeJsonError(err)}`)
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail('--policy must be a JSON object')
+  const obj = parsed as Record<string, unknown>
+  for (const field of REQUIRED_FIELDS) {
+    if (!(field in obj)) fail(`--policy missing required field: '${field}'`)
+  }
+  for (const field of SCALAR_FIELDS) {
+    if (typeof obj[field] !== 'string') fail(`--policy.${field} must be a string`)
+  }
+  const flags = obj['dangerous_flags']
+  if (!Array.isArray(flags)) fail('--policy.dangerous_flags must be a JSON array')
+  if (!flags.every((f): f is string => typeof f === 'string')) fail('--policy.dangerous_flags entries must be strings')
+  const banned = flags.find((f) => BANNED_FLAGS.includes(f))
+  if (banned !== undefined) {
+    fail(
+      `--policy.dangerous_flags contains a banned flag: '${banned}'. ` +
+        'Orchestrators must not run agents with approval or sandbox bypass flags.',
+    )
+  }
+  const tools = obj['tool_restrictions']
+  if (tools !== undefined && tools !== null && typeof tools !== 'string') {
+    fail('--policy.tool_restrictions must be a string or null')
+  }
+  for (const [key, value] of Object.entries(obj)) {
+    const path = findSecret(value, key)
+    if (path) {
+      fail(
+        `--policy field '${path}' appears to contain a secret ` +
+          '(matched pattern: token|secret|key|password|credential). Do not pass secrets via --policy.',
+      )
+    }
+  }
+  return {
+    orchestrator_id: obj['orchestrator_id'] as string,
+    orchestrator_version: obj['orchestrator_version'] as string,
+    agent_family: obj['agent_family'] as string,
+    approval_mode: obj['approval_mode'] as string,
+    sandbox_mode: obj['sandbox_mode'] as string,
+    network_mode: obj['network_mode'] as string,
+    dangerous_flags: [...flags],
+    tool_restrictions: typeof tools === 'string' ? tools : null,
+  }
+}
+
+/** Compact JSON for the `Kitty-Policy` trailer, keys in recorded order. */
+export function policyTrailer(policy: Policy): string {
+  return JSON.stringify(policy)
+}

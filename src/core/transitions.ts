@@ -1,0 +1,153 @@
+import type { Lane } from './lanes.ts'
+import { LANES } from './lanes.ts'
+import type { Evidence, ReviewResult } from './review.ts'
+import { evidenceApproves, evidenceMatchesReview } from './review.ts'
+
+/** Named guard conditions, so the `transitions` command can tell a caller what an edge needs. */
+export type GuardId =
+  | 'actor'
+  | 'workspace_context'
+  | 'subtasks_complete'
+  | 'implementation_evidence'
+  | 'approval_evidence'
+  | 'reason'
+  | 'review_result'
+  | 'review_approval'
+  | 'review_ref'
+
+export const GUARD_DESCRIPTIONS: Readonly<Record<GuardId, string>> = {
+  actor: 'a non-empty --actor',
+  workspace_context: 'a workspace context (always supplied by this host)',
+  subtasks_complete: "every subtask row of the WP's section in tasks.md checked",
+  implementation_evidence: 'implementation evidence (an earlier transition, or --implementation-evidence-present)',
+  approval_evidence: '--evidence-json with review.reviewer, review.reference and review.verdict "approved"',
+  reason: 'a non-empty --note giving the reason',
+  review_result: '--review-result-json with reviewer, verdict and reference',
+  review_approval: 'an approving review (verdict "approved" in --review-result-json or approving evidence)',
+  review_ref: 'a non-empty --review-ref pointing at the review feedback',
+}
+
+const REVIEW_EXIT: GuardId[] = ['review_result']
+const REVIEW_APPROVE: GuardId[] = ['review_result', 'review_approval']
+
+/** HEAD's transition table (reference §3.3). A lane missing from a row is an illegal edge. */
+export const TRANSITIONS: Readonly<Record<Lane, Partial<Record<Lane, GuardId[]>>>> = {
+  planned: { claimed: ['actor'], blocked: [], canceled: [] },
+  claimed: { in_progress: ['workspace_context'], blocked: [], canceled: [] },
+  in_progress: {
+    for_review: ['subtasks_complete', 'implementation_evidence'],
+    approved: ['approval_evidence'],
+    planned: ['reason'],
+    blocked: [],
+    canceled: [],
+  },
+  for_review: { in_review: ['actor'], blocked: [], canceled: [] },
+  in_review: {
+    approved: REVIEW_APPROVE,
+    done: REVIEW_APPROVE,
+    in_progress: REVIEW_EXIT,
+    planned: REVIEW_EXIT,
+    blocked: REVIEW_EXIT,
+    canceled: REVIEW_EXIT,
+  },
+  approved: {
+    done: ['approval_evidence'],
+    in_progress: ['review_ref'],
+    planned: ['review_ref'],
+    blocked: [],
+    canceled: [],
+  },
+  blocked: { in_progress: [], canceled: [] },
+  done: {},
+  canceled: {},
+}
+
+export interface TransitionContext {
+  actor: string
+  reason?: string | undefined
+  force: boolean
+  workspaceContext?: string | undefined
+  subtasksComplete: boolean
+  implementationEvidence: boolean
+  reviewRef?: string | undefined
+  reviewResult?: ReviewResult | undefined
+  evidence?: Evidence | undefined
+}
+
+export type TransitionVerdict = { ok: true; forced: boolean } | { ok: false; message: string }
+
+const filled = (s: string | undefined): boolean => !!s && s.trim() !== ''
+
+function guardFailure(from: Lane, to: Lane, guard: GuardId, ctx: TransitionContext): string | null {
+  switch (guard) {
+    case 'actor':
+      return filled(ctx.actor) ? null : 'Transition requires actor identity'
+    case 'workspace_context':
+      return filled(ctx.workspaceContext) ? null : `Transition ${from} -> ${to} requires workspace context`
+    case 'subtasks_complete':
+      return ctx.subtasksComplete ? null : `Transition ${from} -> ${to} requires completed subtasks or force with reason`
+    case 'implementation_evidence':
+      return ctx.implementationEvidence
+        ? null
+        : `Transition ${from} -> ${to} requires implementation evidence or force with reason`
+    case 'approval_evidence':
+      return evidenceApproves(ctx.evidence)
+        ? null
+        : 'Transition to approved/done requires evidence (reviewer identity and approval reference)'
+    case 'reason':
+      return filled(ctx.reason) ? null : `Transition ${from} -> ${to} requires reason`
+    case 'review_result':
+      return reviewResultFailure(ctx)
+    case 'review_approval': {
+      const approved = ctx.evidence ? evidenceApproves(ctx.evidence) : ctx.reviewResult?.verdict === 'approved'
+      return approved ? null : 'Transition to approved/done requires evidence (reviewer identity and approval reference)'
+    }
+    case 'review_ref':
+      return filled(ctx.reviewRef) ? null : 'Transition requires review_ref (review feedback reference)'
+  }
+}
+
+function reviewResultFailure(ctx: TransitionContext): string | null {
+  const result = ctx.reviewResult
+  const base = 'Transition from in_review requires review_result (structured review outcome)'
+  if (!result) return base
+  if (!filled(result.reviewer)) return `${base} with reviewer`
+  if (!filled(result.verdict)) return `${base} with verdict`
+  if (!filled(result.reference)) return `${base} with reference`
+  if (ctx.reviewRef !== undefined && ctx.reviewRef !== result.reference) {
+    return 'review_ref must match review_result.reference'
+  }
+  if (ctx.evidence && !evidenceMatchesReview(ctx.evidence, result)) return 'Review evidence must match review_result'
+  return null
+}
+
+/** Decide one edge. `--force` overrides the table and the guards but needs an actor and a reason. */
+export function checkTransition(from: Lane, to: Lane, ctx: TransitionContext): TransitionVerdict {
+  if (ctx.force) {
+    if (!filled(ctx.actor) || !filled(ctx.reason)) {
+      return { ok: false, message: 'Force transitions require actor and reason' }
+    }
+    return { ok: true, forced: true }
+  }
+  const guards = TRANSITIONS[from][to]
+  if (!guards) return { ok: false, message: `Illegal transition: ${from} -> ${to}` }
+  for (const guard of guards) {
+    const failure = guardFailure(from, to, guard, ctx)
+    if (failure) return { ok: false, message: failure }
+  }
+  return { ok: true, forced: false }
+}
+
+export interface AllowedEdge {
+  to: Lane
+  guards: { id: GuardId; description: string }[]
+}
+
+/** Every legal next lane from `from`, with what each edge needs; in lane display order. */
+export function allowedTransitions(from: Lane): AllowedEdge[] {
+  const row = TRANSITIONS[from]
+  return LANES.filter((lane) => row[lane] !== undefined).map((to) => ({
+    to,
+    guards: (row[to] ?? []).map((id) => ({ id, description: GUARD_DESCRIPTIONS[id] })),
+  }))
+}

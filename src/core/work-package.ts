@@ -1,0 +1,95 @@
+import { parseDependencies } from './dependency-graph.ts'
+import { WpFileInvalidError } from './errors.ts'
+import type { Lane } from './lanes.ts'
+import { normalizeLane } from './lanes.ts'
+
+/** What the engine knows about one WP, interpreted from its frontmatter (SPEC §3.1). */
+export interface WorkPackage {
+  id: string
+  /** Repository-relative path of the WP file. */
+  path: string
+  title: string | null
+  lane: Lane
+  dependencies: string[]
+  subtasks: string[]
+  /** The actor currently holding the WP (claim), or null. */
+  assignee: string | null
+  lastActor: string | null
+  reviewStatus: string | null
+  historyLength: number
+  /** A WP's own branch name (`branch:` key), used by merge-mission. */
+  branch: string | null
+}
+
+/** `WP07-adapter-implementations.md` → `WP07`; README.md and friends → null (reference §2.H.2). */
+export function wpIdFromFileName(name: string): string | null {
+  const m = /^(WP\d+)(?:[-_.].*)?\.md$/.exec(name)
+  return m ? m[1]! : null
+}
+
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return value.trim() === '' ? null : value.trim()
+  if (typeof value === 'number') return String(value)
+  return null
+}
+
+function stringList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string | number => typeof v === 'string' || typeof v === 'number').map(String)
+  if (typeof value === 'string' && value.trim() !== '') {
+    return value.replace(/^\[|\]$/g, '').split(',').map((s) => s.trim().replace(/^["']|["']$/g, '')).filter(Boolean)
+  }
+  return []
+}
+
+function lastHistoryActor(history: unknown): string | null {
+  if (!Array.isArray(history)) return null
+  for (let i = history.length - 1; i >= 0; i--) {
+    const entry = history[i] as Record<string, unknown> | null
+    const actor = entry && typeof entry === 'object' ? text(entry['actor']) ?? text(entry['agent']) : null
+    if (actor) return actor
+  }
+  return null
+}
+
+/**
+ * Interpret parsed frontmatter. `folderLane` is the lane directory of the 0.x layout
+ * (`tasks/doing/WP01.md`), used only when the frontmatter has no lane.
+ */
+export function interpretWorkPackage(
+  id: string,
+  path: string,
+  data: Record<string, unknown>,
+  folderLane: Lane | null,
+): WorkPackage {
+  const rawLane = data['lane']
+  let lane: Lane
+  if (rawLane === undefined || rawLane === null || rawLane === '') lane = folderLane ?? 'planned'
+  else {
+    const normalized = typeof rawLane === 'string' ? normalizeLane(rawLane) : null
+    if (!normalized) throw new WpFileInvalidError(path, `unknown lane ${JSON.stringify(rawLane)}`)
+    lane = normalized
+  }
+  const deps = parseDependencies(data['dependencies'], id)
+  if (!deps.ok) throw new WpFileInvalidError(path, deps.reason)
+  const assignee = text(data['assignee'])
+  return {
+    id,
+    path,
+    title: text(data['title']) ?? text(data['work_package_title']),
+    lane,
+    dependencies: deps.dependencies,
+    subtasks: stringList(data['subtasks']),
+    assignee,
+    lastActor: lastHistoryActor(data['history']) ?? assignee,
+    reviewStatus: text(data['review_status']),
+    historyLength: Array.isArray(data['history']) ? data['history'].length : 0,
+    branch: text(data['branch']),
+  }
+}
+
+/** Generic holders that any actor may take over (reference §2.H.5 step 7). */
+const PLACEHOLDER_HOLDERS = new Set(['implement-command', 'unknown'])
+
+export function holderCompatible(holder: string | null, requester: string): boolean {
+  return holder === null || holder === requester || PLACEHOLDER_HOLDERS.has(holder)
+}

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto'
+import nodeFs from 'node:fs'
+import type { PromiseFsClient } from 'isomorphic-git'
+
+const p = nodeFs.promises
+
+/**
+ * The file system isomorphic-git writes through. Its own writes go straight to the final path, so a
+ * process killed mid-write leaves a truncated object that later writes of the same content skip
+ * (objects are written only when absent): a corrupt repository. Here every write lands in a temporary
+ * file first and is renamed into place, which is atomic on one file system.
+ */
+async function writeFileAtomic(path: string, data: string | Uint8Array, options?: unknown): Promise<void> {
+  const tmp = `${path}.kitty-${randomUUID()}.tmp`
+  try {
+    await p.writeFile(tmp, data, options as nodeFs.WriteFileOptions)
+    await p.rename(tmp, path)
+  } catch (err) {
+    await p.rm(tmp, { force: true })
+    throw err
+  }
+}
+
+export const atomicFs: PromiseFsClient & { promises: Record<string, unknown> } = {
+  promises: {
+    readFile: p.readFile.bind(p),
+    writeFile: writeFileAtomic,
+    unlink: p.unlink.bind(p),
+    readdir: p.readdir.bind(p),
+    mkdir: p.mkdir.bind(p),
+    rmdir: p.rmdir.bind(p),
+    rm: p.rm.bind(p),
+    stat: p.stat.bind(p),
+    lstat: p.lstat.bind(p),
+    readlink: p.readlink.bind(p),
+    symlink: p.symlink.bind(p),
+    chmod: p.chmod.bind(p),
+  },
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { dirname } from 'node:path'
+import { KittyError } from '../core/errors.ts'
+
+/**
+ * Git-compatible lock files (`<file>.lock`, created with O_EXCL), usable across processes. Git CLI
+ * processes honour them too. A lock left behind by a killed kitty process is recognised by its dead
+ * pid and taken over, so a SIGKILL never wedges the repository.
+ */
+export interface FileLock {
+  readonly path: string
+  /** True while the lock file on disk is still the one we created. */
+  stillHeld(): Promise<boolean>
+  release(): Promise<void>
+}
+
+const HOST = hostname()
+/** A live pid can be reused after a crash; past this age even a "live" kitty lock is stale. */
+const MAX_KITTY_LOCK_AGE_MS = 5 * 60_000
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function readOrNull(path: string): Promise<string | null> {
+  try {
+    return await fs.readFile(path, 'utf8')
+  } catch {
+    return null
+  }
+}
+
+async function isStale(path: string, content: string): Promise<boolean> {
+  const m = /^kitty-lock pid=(\d+) host=(\S+) token=\S+$/m.exec(content)
+  if (!m) return false
+  const stat = await fs.stat(path).catch(() => null)
+  if (stat && Date.now() - stat.mtimeMs > MAX_KITTY_LOCK_AGE_MS) return true
+  return m[2] === HOST && !processAlive(Number(m[1]))
+}
+
+/** Move a dead holder's lock aside, making sure we moved the one we judged dead. */
+async function breakStaleLock(path: string, observed: string): Promise<void> {
+  const tomb = `${path}.stale-${randomUUID()}`
+  try {
+    await fs.rename(path, tomb)
+  } catch {
+    return
+  }
+  const moved = await readOrNull(tomb)
+  if (moved !== observed) {
+    // Someone replaced the dead lock between our read and our rename: put theirs back.
+    await fs.link(tomb, path).catch(() => undefined)
+  }
+  await fs.rm(tomb, { force: true })
+}
+
+export interface LockOptions {
+  timeoutMs?: number
+  /** What to call the locked thing in the error message. */
+  what?: string
+}
+
+export async function acquireLock(target: string, options: LockOptions = {}): Promise<FileLock> {
+  const path = `${target}.lock`
+  const content = `kitty-lock pid=${process.pid} host=${HOST} token=${randomUUID()}\n`
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000)
+  await fs.mkdir(dirname(path), { recursive: true })
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await fs.open(path, 'wx')
+      try {
+        await handle.writeFile(content)
+      } finally {
+        await handle.close()
+      }
+      return {
+        path,
+        stillHeld: async () => (await readOrNull(path)) === content,
+        release: async () => {
+          if ((await readOrNull(path)) === content) await fs.rm(path, { force: true })
+        },
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    const holder = await readOrNull(path)
+    if (holder !== null && (await isStale(path, holder))) {
+      await breakStaleLock(path, holder)
+      continue
+    }
+    if (Date.now() > deadline) {
+      const byKitty = holder?.startsWith('kitty-lock') ?? false
+      throw new KittyError(
+        'STATE_CONFLICT',
+        `${options.what ?? target} is locked by ${byKitty ? 'another kitty command' : 'another process'} (${path}). ` +
+          (byKitty ? 'Retry shortly.' : 'If no git process is running, delete the lock file and retry.'),
+        { lock: path },
+      )
+    }
+    await sleep(Math.min(2 + 2 ** Math.min(attempt, 6), 50) * (0.5 + Math.random()))
+  }
+}

@@ -1,0 +1,178 @@
+import { Document, isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq } from 'yaml'
+import type { ToStringOptions } from 'yaml'
+import { KittyError, WpFileInvalidError } from '../core/errors.ts'
+import { preserveUntouchedLines } from './preserve-lines.ts'
+
+/** Bounds that keep a hostile file from costing unbounded time or memory (documented in README). */
+export const MAX_WP_FILE_BYTES = 1024 * 1024
+export const MAX_YAML_ALIASES = 100
+
+/** A WP file split into its parts; `prefix + yaml + closer + body` is the original text exactly. */
+export interface SplitFile {
+  bom: string
+  opener: string
+  yaml: string
+  closer: string
+  body: string
+  eol: '\n' | '\r\n'
+}
+
+export interface FrontmatterFile {
+  path: string
+  split: SplitFile
+  doc: Document
+  data: Record<string, unknown>
+}
+
+export type FrontmatterEdit =
+  | { kind: 'set'; key: string; value: string | number | boolean | null }
+  | { kind: 'append'; key: string; item: Record<string, string | number | null> }
+
+const FENCE = /^---[ \t]*$/
+
+function lineEnd(text: string, from: number): number {
+  const nl = text.indexOf('\n', from)
+  return nl === -1 ? text.length : nl + 1
+}
+
+function stripEol(line: string): string {
+  return line.replace(/\r?\n$/, '')
+}
+
+/** Find the `---` fences. No frontmatter, or an unclosed one, is a broken WP file. */
+export function splitFrontmatter(text: string, path: string): SplitFile {
+  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : ''
+  const start = bom.length
+  const firstEnd = lineEnd(text, start)
+  const opener = text.slice(start, firstEnd)
+  if (!FENCE.test(stripEol(opener))) throw new WpFileInvalidError(path, 'it does not start with a --- frontmatter fence', 1)
+  let pos = firstEnd
+  let line = 2
+  while (pos < text.length) {
+    const end = lineEnd(text, pos)
+    if (FENCE.test(stripEol(text.slice(pos, end)))) {
+      const eol = /\r\n/.test(opener) ? '\r\n' : '\n'
+      return { bom, opener, yaml: text.slice(firstEnd, pos), closer: text.slice(pos, end), body: text.slice(end), eol }
+    }
+    pos = end
+    line++
+  }
+  throw new WpFileInvalidError(path, 'the frontmatter has no closing --- fence', line - 1)
+}
+
+export function joinFile(split: SplitFile): string {
+  return split.bom + split.opener + split.yaml + split.closer + split.body
+}
+
+/** Parse a WP file's frontmatter. Anything but a clean YAML mapping is refused with its line number. */
+export function parseFrontmatter(text: string, path: string): FrontmatterFile {
+  if (Buffer.byteLength(text, 'utf8') > MAX_WP_FILE_BYTES) {
+    throw new KittyError('INPUT_TOO_LARGE', `Work package file ${path} is larger than ${MAX_WP_FILE_BYTES} bytes`, {
+      path,
+      limit_bytes: MAX_WP_FILE_BYTES,
+    })
+  }
+  const split = splitFrontmatter(text, path)
+  const doc = parseDocument(split.yaml, { uniqueKeys: true, prettyErrors: false, strict: true })
+  const error = doc.errors[0]
+  if (error) {
+    const line = error.linePos?.[0]?.line
+    throw new WpFileInvalidError(path, error.message.split('\n')[0]!, line === undefined ? undefined : line + 1)
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) throw new WpFileInvalidError(path, 'the frontmatter is not a YAML mapping', 2)
+  let data: unknown
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {}
+  } catch (err) {
+    throw new WpFileInvalidError(path, `the frontmatter cannot be read (${(err as Error).message})`)
+  }
+  return { path, split, doc, data: data as Record<string, unknown> }
+}
+
+function renderOptions(yamlText: string): ToStringOptions {
+  return {
+    flowCollectionPadding: false,
+    lineWidth: 0,
+    indentSeq: /^[\w-]+:[ \t]*\r?\n[ \t]+- /m.test(yamlText),
+    doubleQuotedAsJSON: true,
+  }
+}
+
+/**
+ * Strings a YAML 1.1 reader (PyYAML, which spec-kitty itself uses) would turn into something else
+ * unless quoted: booleans, nulls, numbers, timestamps, the empty string.
+ */
+const YAML11_AMBIGUOUS =
+  /^(?:|~|y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|[-+]?(?:\d[\d_]*)?\.?\d[\d_:]*(?:[eE][-+]?\d+)?|0x[0-9a-fA-F_]+|0o?[0-7_]+|\d{4}-\d\d?-\d\d?(?:[Tt ].*)?|\.(?:inf|Inf|INF|nan|NaN|NAN))$/
+
+function makeScalar(value: string | number | boolean | null, like?: unknown): Scalar {
+  const scalar = new Scalar(value)
+  if (typeof value === 'string') {
+    const likeType = isScalar(like) ? like.type : undefined
+    if (likeType === Scalar.QUOTE_DOUBLE || likeType === Scalar.QUOTE_SINGLE) scalar.type = likeType
+    else if (YAML11_AMBIGUOUS.test(value)) scalar.type = Scalar.QUOTE_SINGLE
+  }
+  return scalar
+}
+
+function rootMap(doc: Document): YAMLMap {
+  if (doc.contents === null) doc.contents = new YAMLMap() as never
+  return doc.contents as unknown as YAMLMap
+}
+
+function applySet(doc: Document, key: string, value: string | number | boolean | null): void {
+  const map = rootMap(doc)
+  const node = map.get(key, true)
+  if (isScalar(node)) {
+    // Mutating the node keeps its quote style and trailing comment (`lane: "done"  # …`).
+    if (typeof value === 'string' && node.type === Scalar.PLAIN && YAML11_AMBIGUOUS.test(value)) {
+      node.type = Scalar.QUOTE_SINGLE
+    }
+    node.value = value
+  } else map.set(key, makeScalar(value, node))
+}
+
+function applyAppend(doc: Document, key: string, item: Record<string, string | number | null>): void {
+  const map = rootMap(doc)
+  const existing: unknown = map.get(key, true)
+  let list: YAMLSeq
+  if (isSeq(existing)) list = existing
+  else {
+    list = new YAMLSeq()
+    map.set(key, list)
+  }
+  if (list.flow) list.flow = false
+  const previous = list.items.at(-1)
+  const entry = new YAMLMap()
+  if (isMap(previous)) entry.flow = previous.flow ?? false
+  for (const [k, v] of Object.entries(item)) {
+    entry.set(k, makeScalar(v, isMap(previous) ? previous.get(k, true) : undefined))
+  }
+  list.items.push(entry)
+}
+
+/**
+ * Apply edits to the frontmatter and return the new YAML text. Lines the edit does not touch keep
+ * their exact bytes, including comments, quoting, spacing and CRLF endings.
+ */
+export function editFrontmatterYaml(file: FrontmatterFile, edits: FrontmatterEdit[]): string {
+  const original = file.split.yaml
+  const options = renderOptions(original)
+  const base = file.doc.toString(options)
+  const doc = file.doc.clone()
+  for (const edit of edits) {
+    if (edit.kind === 'set') applySet(doc, edit.key, edit.value)
+    else applyAppend(doc, edit.key, edit.item)
+  }
+  const edited = doc.toString(options)
+  const toLines = (s: string): string[] => (s === '' ? [] : s.replace(/\r?\n$/, '').split(/\r?\n/))
+  const lines = preserveUntouchedLines(toLines(original), toLines(base), toLines(edited))
+  const eol = file.split.eol
+  return lines.length === 0 ? '' : lines.join(eol) + eol
+}
+
+/** The whole file with edited frontmatter and, optionally, a new body. */
+export function renderWpFile(file: FrontmatterFile, edits: FrontmatterEdit[], body = file.split.body): string {
+  const yaml = edits.length > 0 ? editFrontmatterYaml(file, edits) : file.split.yaml
+  return joinFile({ ...file.split, yaml, body })
+}

@@ -1,0 +1,189 @@
+import { compareWpIds } from '../core/dependency-graph.ts'
+import { KittyError, WpFileInvalidError } from '../core/errors.ts'
+import type { Lane } from '../core/lanes.ts'
+import { normalizeLane } from '../core/lanes.ts'
+import type { ParsedMeta } from '../core/mission-meta.ts'
+import { parseMissionMeta } from '../core/mission-meta.ts'
+import type { MissionIndexEntry } from '../core/mission-selector.ts'
+import type { WorkPackage } from '../core/work-package.ts'
+import { interpretWorkPackage, wpIdFromFileName } from '../core/work-package.ts'
+import type { FrontmatterFile } from './frontmatter.ts'
+import { parseFrontmatter } from './frontmatter.ts'
+import type { Snapshot } from './snapshot.ts'
+
+export const SPECS_DIR = 'kitty-specs'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Decode a file we may rewrite; a file that is not UTF-8 would be corrupted by a rewrite. */
+export function decodeUtf8(bytes: Uint8Array, path: string): string {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new WpFileInvalidError(path, 'it is not valid UTF-8 text')
+  }
+}
+
+interface WpLocation {
+  id: string
+  path: string
+  folderLane: Lane | null
+}
+
+export interface LoadedWp {
+  wp: WorkPackage
+  file: FrontmatterFile
+}
+
+/**
+ * One mission as of one snapshot. WP files are parsed on first use, so a command that touches one WP
+ * does not pay for (or fail on) the others.
+ */
+export class MissionView {
+  readonly snapshot: Snapshot
+  readonly dir: string
+  readonly path: string
+  readonly meta: ParsedMeta
+  readonly metaText: string | null
+  readonly #locations: Map<string, WpLocation>
+  readonly #loaded = new Map<string, Promise<LoadedWp>>()
+
+  constructor(snapshot: Snapshot, dir: string, metaText: string | null, locations: Map<string, WpLocation>) {
+    this.snapshot = snapshot
+    this.dir = dir
+    this.path = `${SPECS_DIR}/${dir}`
+    this.metaText = metaText
+    this.meta = parseMissionMeta(metaText, dir, `${this.path}/meta.json`)
+    this.#locations = locations
+  }
+
+  get identity() {
+    return this.meta.identity
+  }
+
+  /** WP ids present as files, sorted by number. */
+  wpIds(): string[] {
+    return [...this.#locations.keys()].sort(compareWpIds)
+  }
+
+  has(id: string): boolean {
+    return this.#locations.has(id)
+  }
+
+  wpPath(id: string): string | null {
+    return this.#locations.get(id)?.path ?? null
+  }
+
+  wp(id: string): Promise<LoadedWp> {
+    let pending = this.#loaded.get(id)
+    if (!pending) {
+      const location = this.#locations.get(id)
+      if (!location) return Promise.reject(new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}`, { wp_id: id }))
+      pending = this.#load(location)
+      this.#loaded.set(id, pending)
+    }
+    return pending
+  }
+
+  async all(): Promise<LoadedWp[]> {
+    const out: LoadedWp[] = []
+    for (const id of this.wpIds()) out.push(await this.wp(id))
+    return out
+  }
+
+  async #load(location: WpLocation): Promise<LoadedWp> {
+    const bytes = await this.snapshot.readBytes(location.path)
+    if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
+    const file = parseFrontmatter(decodeUtf8(bytes, location.path), location.path)
+    return { wp: interpretWorkPackage(location.id, location.path, file.data, location.folderLane), file }
+  }
+
+  tasksMdPath(): string {
+    return `${this.path}/tasks.md`
+  }
+
+  async tasksMd(): Promise<string | null> {
+    const bytes = await this.snapshot.readBytes(this.tasksMdPath())
+    return bytes === null ? null : decodeUtf8(bytes, this.tasksMdPath())
+  }
+}
+
+const LANE_DIR_DEPTH = 3
+
+/**
+ * Find WP files: flat `tasks/WPxx[-slug].md` first (exact name, then suffixed in sorted order, as
+ * upstream's lookup does), then the 0.x layout `tasks/<lane>/[phase/]WPxx.md`.
+ */
+async function locateWps(snapshot: Snapshot, tasksPath: string): Promise<Map<string, WpLocation>> {
+  const found = new Map<string, WpLocation>()
+  const entries = (await snapshot.tree(tasksPath)) ?? []
+  const flat = entries
+    .filter((e) => e.type === 'blob' && wpIdFromFileName(e.path))
+    .sort((a, b) => {
+      const exactA = a.path === `${wpIdFromFileName(a.path)}.md` ? 0 : 1
+      const exactB = b.path === `${wpIdFromFileName(b.path)}.md` ? 0 : 1
+      return exactA - exactB || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
+    })
+  for (const e of flat) {
+    const id = wpIdFromFileName(e.path)!
+    if (!found.has(id)) found.set(id, { id, path: `${tasksPath}/${e.path}`, folderLane: null })
+  }
+  const laneDirs = entries.filter((e) => e.type === 'tree' && normalizeLane(e.path)).sort((a, b) => (a.path < b.path ? -1 : 1))
+  for (const dir of laneDirs) await walkLaneDir(snapshot, `${tasksPath}/${dir.path}`, normalizeLane(dir.path)!, found, 1)
+  return found
+}
+
+async function walkLaneDir(snapshot: Snapshot, path: string, lane: Lane, found: Map<string, WpLocation>, depth: number): Promise<void> {
+  const entries = [...((await snapshot.tree(path)) ?? [])].sort((a, b) => (a.path < b.path ? -1 : 1))
+  for (const e of entries) {
+    if (e.type === 'blob') {
+      const id = wpIdFromFileName(e.path)
+      if (id && !found.has(id)) found.set(id, { id, path: `${path}/${e.path}`, folderLane: lane })
+    } else if (e.type === 'tree' && depth < LANE_DIR_DEPTH) {
+      await walkLaneDir(snapshot, `${path}/${e.path}`, lane, found, depth + 1)
+    }
+  }
+}
+
+/** Read one mission directory, or null when `kitty-specs/<dir>` is not a directory. */
+export async function readMission(snapshot: Snapshot, dir: string): Promise<MissionView | null> {
+  const path = `${SPECS_DIR}/${dir}`
+  const entries = await snapshot.tree(path)
+  if (!entries) return null
+  const metaText = entries.some((e) => e.path === 'meta.json' && e.type === 'blob')
+    ? await snapshot.readText(`${path}/meta.json`)
+    : null
+  return new MissionView(snapshot, dir, metaText, await locateWps(snapshot, `${path}/tasks`))
+}
+
+/** Cheap check for the selector's first rung: `kitty-specs/<dir>/meta.json` exists. */
+export async function hasMissionMeta(snapshot: Snapshot, dir: string): Promise<boolean> {
+  return (await snapshot.blobOid(`${SPECS_DIR}/${dir}/meta.json`)) !== null
+}
+
+/**
+ * The whole `kitty-specs/` index for the selector ladder's slower rungs (mid8, ULID, numbers). A
+ * meta.json that does not parse only hides that mission from id lookups, as upstream does.
+ */
+export async function readMissionIndex(snapshot: Snapshot): Promise<MissionIndexEntry[]> {
+  const entries = (await snapshot.tree(SPECS_DIR)) ?? []
+  const out: MissionIndexEntry[] = []
+  for (const e of entries) {
+    if (e.type !== 'tree') continue
+    const metaText = await snapshot.readText(`${SPECS_DIR}/${e.path}/meta.json`)
+    let missionId: string | null = null
+    if (metaText !== null) {
+      try {
+        missionId = parseMissionMeta(metaText, e.path, '').identity.mission_id
+      } catch {
+        missionId = null
+      }
+    }
+    out.push({ dir: e.path, hasMeta: metaText !== null, missionId })
+  }
+  return out
+}
+
+export async function listMissionDirs(snapshot: Snapshot): Promise<string[]> {
+  return ((await snapshot.tree(SPECS_DIR)) ?? []).filter((e) => e.type === 'tree').map((e) => e.path)
+}

@@ -1,0 +1,126 @@
+import fs from 'node:fs'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import git from 'isomorphic-git'
+import { atomicFs } from './atomic-fs.ts'
+import { KittyError } from '../core/errors.ts'
+
+/**
+ * One git repository as every store function sees it. `cache` is isomorphic-git's object cache,
+ * shared by all reads of one command (without it every object read re-opens the packfile).
+ */
+export interface Repository {
+  fs: typeof atomicFs
+  gitdir: string
+  /** The main checkout's root, or null for a bare repository (the remote cache). */
+  workdir: string | null
+  cache: object
+}
+
+export interface StateBranch {
+  /** Full ref name, e.g. `refs/heads/main`. */
+  ref: string
+  branch: string
+  /** True when this branch is what the main checkout has checked out, so its files must follow. */
+  checkedOut: boolean
+}
+
+function readGitFile(path: string): string | null {
+  try {
+    return fs.readFileSync(path, 'utf8')
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Where `<dir>/.git` leads. A linked worktree's `.git` file is followed back to the main repository:
+ * agents run inside `.worktrees/<slug>-<WP>`, yet the mission state belongs to the main checkout
+ * (reference §2.V1).
+ */
+function gitdirAt(dir: string): { gitdir: string; workdir: string } | null {
+  const dotGit = join(dir, '.git')
+  const stat = fs.statSync(dotGit, { throwIfNoEntry: false })
+  if (!stat) return null
+  if (stat.isDirectory()) return { gitdir: dotGit, workdir: dir }
+  const pointer = /^gitdir:\s*(.+?)\s*$/m.exec(readGitFile(dotGit) ?? '')?.[1]
+  if (!pointer) return null
+  const gitdir = isAbsolute(pointer) ? pointer : resolve(dir, pointer)
+  const common = readGitFile(join(gitdir, 'commondir'))?.trim()
+  if (!common) return { gitdir, workdir: dir }
+  const main = resolve(gitdir, common)
+  return { gitdir: main, workdir: dirname(main) }
+}
+
+function isBareGitdir(path: string): boolean {
+  return fs.existsSync(join(path, 'HEAD')) && fs.existsSync(join(path, 'objects')) && fs.existsSync(join(path, 'refs'))
+}
+
+/** Find the repository: an explicit root, else walk up from `cwd`. */
+export function locateRepository(start: string): Repository {
+  const origin = resolve(start)
+  if (isBareGitdir(origin) && !fs.existsSync(join(origin, '.git'))) {
+    return { fs: atomicFs, gitdir: origin, workdir: null, cache: {} }
+  }
+  for (let dir = origin; ; dir = dirname(dir)) {
+    const found = gitdirAt(dir)
+    if (found) {
+      const bare = /^\s*bare\s*=\s*true\s*$/m.test(readGitFile(join(found.gitdir, 'config')) ?? '')
+      return { fs: atomicFs, gitdir: found.gitdir, workdir: bare ? null : found.workdir, cache: {} }
+    }
+    if (dirname(dir) === dir) break
+  }
+  throw new KittyError(
+    'REPOSITORY_NOT_FOUND',
+    `No git repository found at or above ${origin}. Pass --repo <path> or set SPECIFY_REPO_ROOT.`,
+    { path: origin },
+  )
+}
+
+/** Short branch names must be plain git branch names; anything else is a usage error. */
+export function assertBranchName(branch: string): void {
+  if (
+    !/^[A-Za-z0-9._/-]+$/.test(branch) ||
+    branch.startsWith('-') ||
+    branch.startsWith('/') ||
+    branch.endsWith('/') ||
+    branch.endsWith('.lock') ||
+    branch.includes('..') ||
+    branch.includes('//') ||
+    branch.split('/').some((part) => part.startsWith('.'))
+  ) {
+    throw new KittyError('USAGE_ERROR', `'${branch}' is not a valid branch name`, { branch })
+  }
+}
+
+/**
+ * The state branch: the explicit one, else the branch the main checkout has checked out. A detached
+ * HEAD has no branch to move, so it needs an explicit `--branch`.
+ */
+export async function resolveStateBranch(repo: Repository, explicit?: string): Promise<StateBranch> {
+  let head: string | null = null
+  try {
+    head = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref: 'HEAD', depth: 2 })
+  } catch {
+    head = null
+  }
+  const headBranch = head?.startsWith('refs/heads/') ? head.slice('refs/heads/'.length) : null
+  const branch = explicit ?? headBranch
+  if (!branch) {
+    throw new KittyError(
+      'USAGE_ERROR',
+      'HEAD is detached, so there is no state branch to commit to. Pass --branch <name> or check out a branch.',
+    )
+  }
+  assertBranchName(branch)
+  return { ref: `refs/heads/${branch}`, branch, checkedOut: repo.workdir !== null && branch === headBranch }
+}
+
+/** The commit a ref points at, or null when the ref does not exist (an unborn branch). */
+export async function readRef(repo: Repository, ref: string): Promise<string | null> {
+  try {
+    return await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref })
+  } catch (err) {
+    if ((err as { code?: string }).code === 'NotFoundError') return null
+    throw err
+  }
+}

@@ -1,0 +1,80 @@
+import git from 'isomorphic-git'
+import type { TreeEntry } from 'isomorphic-git'
+import type { Repository } from './repository.ts'
+
+export type { TreeEntry }
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+
+/**
+ * The repository's files as of one commit, read tree by tree along the paths a command asks for:
+ * never a checkout, never a walk of the whole tree, so cost follows the mission, not the repository.
+ */
+export class Snapshot {
+  readonly repo: Repository
+  /** Null for an unborn branch: every path is absent. */
+  readonly commit: string | null
+  readonly rootTree: string
+  readonly #trees = new Map<string, Promise<TreeEntry[] | null>>()
+
+  private constructor(repo: Repository, commit: string | null, rootTree: string) {
+    this.repo = repo
+    this.commit = commit
+    this.rootTree = rootTree
+  }
+
+  static async at(repo: Repository, commit: string | null): Promise<Snapshot> {
+    if (commit === null) return new Snapshot(repo, null, EMPTY_TREE)
+    const { commit: c } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid: commit, cache: repo.cache })
+    return new Snapshot(repo, commit, c.tree)
+  }
+
+  /** Entries of the tree at `path` ('' is the root), or null when there is no tree there. */
+  tree(path: string): Promise<TreeEntry[] | null> {
+    let pending = this.#trees.get(path)
+    if (!pending) {
+      pending = this.#loadTree(path)
+      this.#trees.set(path, pending)
+    }
+    return pending
+  }
+
+  async #loadTree(path: string): Promise<TreeEntry[] | null> {
+    if (path === '') {
+      if (this.commit === null) return []
+      const { tree } = await git.readTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid: this.rootTree, cache: this.repo.cache })
+      return tree
+    }
+    const entry = await this.entry(path)
+    if (!entry || entry.type !== 'tree') return null
+    const { tree } = await git.readTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid: entry.oid, cache: this.repo.cache })
+    return tree
+  }
+
+  /** The tree entry naming `path`, or null. */
+  async entry(path: string): Promise<TreeEntry | null> {
+    const cut = path.lastIndexOf('/')
+    const parent = await this.tree(cut === -1 ? '' : path.slice(0, cut))
+    const name = cut === -1 ? path : path.slice(cut + 1)
+    return parent?.find((e) => e.path === name) ?? null
+  }
+
+  async blobOid(path: string): Promise<string | null> {
+    const entry = await this.entry(path)
+    return entry && entry.type === 'blob' ? entry.oid : null
+  }
+
+  async readBytes(path: string): Promise<Uint8Array | null> {
+    const oid = await this.blobOid(path)
+    if (!oid) return null
+    const { blob } = await git.readBlob({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid, cache: this.repo.cache })
+    return blob
+  }
+
+  async readText(path: string): Promise<string | null> {
+    const bytes = await this.readBytes(path)
+    return bytes === null ? null : Buffer.from(bytes).toString('utf8')
+  }
+}
+
+export { EMPTY_TREE }

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { dirname, join } from 'node:path'
+import git from 'isomorphic-git'
+import { KittyError } from '../core/errors.ts'
+import { acquireLock } from './file-lock.ts'
+import type { Repository } from './repository.ts'
+import { readRef } from './repository.ts'
+import { Snapshot } from './snapshot.ts'
+
+/**
+ * Keeping the checked-out branch's files in step with the commits we write: refuse when a file we are
+ * about to change has uncommitted edits, and afterwards write the new content and its index entry.
+ * A journal written before the ref moves lets the next command finish a sync that a crash cut short.
+ */
+
+function blobOidOf(content: Uint8Array): string {
+  const hash = createHash('sha1')
+  hash.update(`blob ${content.byteLength}\0`)
+  hash.update(content)
+  return hash.digest('hex')
+}
+
+async function workdirOid(workdir: string, path: string): Promise<string | null> {
+  try {
+    return blobOidOf(await fs.readFile(join(workdir, path)))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      return null
+    }
+    throw err
+  }
+}
+
+/** Index entries for the given paths: [path, oid] for those present. */
+async function indexOids(repo: Repository, workdir: string, paths: string[]): Promise<Map<string, string>> {
+  const wanted = new Set(paths)
+  const out = new Map<string, string>()
+  await git.walk({
+    fs: repo.fs,
+    dir: workdir,
+    gitdir: repo.gitdir,
+    cache: repo.cache,
+    trees: [git.STAGE()],
+    map: async (filepath, [entry]) => {
+      if (filepath === '.') return true
+      if (wanted.has(filepath)) {
+        if (entry) out.set(filepath, await entry.oid())
+        return true
+      }
+      // Descend only into directories on the way to a wanted path.
+      for (const p of wanted) if (p.startsWith(`${filepath}/`)) return true
+      return null
+    },
+  })
+  return out
+}
+
+/** Paths whose working-tree file or index entry differs from the snapshot's blob. */
+export async function findDirtyPaths(repo: Repository, snapshot: Snapshot, paths: string[]): Promise<string[]> {
+  const workdir = repo.workdir
+  if (!workdir || paths.length === 0) return []
+  const staged = await indexOids(repo, workdir, paths)
+  const dirty: string[] = []
+  for (const path of paths) {
+    const committed = await snapshot.blobOid(path)
+    const onDisk = await workdirOid(workdir, path)
+    if (onDisk !== committed || (staged.get(path) ?? null) !== committed) dirty.push(path)
+  }
+  return dirty
+}
+
+export function worktreeDirtyError(paths: string[]): KittyError {
+  return new KittyError(
+    'WORKTREE_DIRTY',
+    `Uncommitted changes in ${paths.join(', ')}. Commit or stash them, then retry; nothing was changed.`,
+    { paths },
+  )
+}
+
+async function writeWorkdirFile(workdir: string, path: string, content: Uint8Array): Promise<void> {
+  const target = join(workdir, path)
+  await fs.mkdir(dirname(target), { recursive: true })
+  const tmp = `${target}.kitty-${process.pid}.tmp`
+  await fs.writeFile(tmp, content)
+  await fs.rename(tmp, target)
+}
+
+/** Bring the given paths of the working tree and index to the content they have in `snapshot`. */
+export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: string[]): Promise<void> {
+  const workdir = repo.workdir
+  if (!workdir) return
+  for (const path of paths) {
+    const content = await snapshot.readBytes(path)
+    if (content === null) await fs.rm(join(workdir, path), { force: true })
+    else await writeWorkdirFile(workdir, path, content)
+  }
+  const lock = await acquireLock(join(repo.gitdir, 'index'), { what: 'the git index' })
+  try {
+    for (const path of paths) {
+      const present = (await snapshot.blobOid(path)) !== null
+      await git.updateIndex({
+        fs: repo.fs,
+        dir: workdir,
+        gitdir: repo.gitdir,
+        cache: repo.cache,
+        filepath: path,
+        ...(present ? { add: true } : { remove: true, force: true }),
+      })
+    }
+  } finally {
+    await lock.release()
+  }
+}
+
+export interface SyncJournal {
+  ref: string
+  from: string | null
+  to: string
+  paths: string[]
+  pid: number
+  host: string
+}
+
+function journalDir(repo: Repository): string {
+  return join(repo.gitdir, 'kitty', 'pending-sync')
+}
+
+export async function writeJournal(repo: Repository, entry: Omit<SyncJournal, 'pid' | 'host'>): Promise<string> {
+  const dir = journalDir(repo)
+  await fs.mkdir(dir, { recursive: true })
+  const path = join(dir, `${entry.to}.json`)
+  const tmp = `${path}.tmp`
+  await fs.writeFile(tmp, JSON.stringify({ ...entry, pid: process.pid, host: hostname() }))
+  await fs.rename(tmp, path)
+  return path
+}
+
+export async function removeJournal(path: string): Promise<void> {
+  await fs.rm(path, { force: true })
+}
+
+/**
+ * Finish syncs that a killed process left half done. Must run while holding the worktree lock, so
+ * every journal found belongs to a process that is gone. A path is only rewritten when it still holds
+ * the pre-commit content; anything else is someone's edit and is left alone.
+ */
+export async function recoverJournals(repo: Repository): Promise<number> {
+  const dir = journalDir(repo)
+  const names = await fs.readdir(dir).catch(() => [] as string[])
+  let recovered = 0
+  for (const name of names) {
+    const path = join(dir, name)
+    if (!name.endsWith('.json')) {
+      await fs.rm(path, { force: true })
+      continue
+    }
+    let journal: SyncJournal
+    try {
+      journal = JSON.parse(await fs.readFile(path, 'utf8')) as SyncJournal
+    } catch {
+      await fs.rm(path, { force: true })
+      continue
+    }
+    const tip = await readRef(repo, journal.ref)
+    if (tip !== null && tip !== journal.from) {
+      const before = await Snapshot.at(repo, journal.from)
+      const now = await Snapshot.at(repo, tip)
+      const stale: string[] = []
+      for (const p of journal.paths) {
+        const onDisk = repo.workdir ? await workdirOid(repo.workdir, p) : null
+        if (onDisk === (await before.blobOid(p)) || onDisk === (await now.blobOid(p))) stale.push(p)
+      }
+      await syncPaths(repo, now, stale)
+      recovered++
+    }
+    await fs.rm(path, { force: true })
+  }
+  return recovered
+}

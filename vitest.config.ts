@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Each test file spawns real git repositories and CLI processes; two cores, so keep the pool small.
+    maxWorkers: 2,
+  },
+})
