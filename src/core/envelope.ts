@@ -49,7 +49,8 @@ export function makeEnvelope(
 ): Envelope {
   return {
     contract_version: CONTRACT_VERSION,
-    command: `orchestrator-api.${command}`,
+    // A bare name is an orchestrator-api subcommand; a dotted one is already qualified.
+    command: command.includes('.') ? command : `orchestrator-api.${command}`,
     timestamp: isoTimestamp(options.now ?? new Date()),
     correlation_id: options.correlationId ?? newCorrelationId(),
     success,

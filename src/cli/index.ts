@@ -1,0 +1,26 @@
+import { makeFailure } from '../core/envelope.ts'
+import { runCli } from './main.ts'
+
+// stdout carries exactly one JSON line; anything a dependency prints goes to stderr instead.
+const toStderr = (...args: unknown[]): void => {
+  process.stderr.write(`${args.map((a) => (typeof a === 'string' ? a : String(a))).join(' ')}\n`)
+}
+console.log = toStderr
+console.info = toStderr
+console.debug = toStderr
+console.warn = toStderr
+
+async function main(): Promise<void> {
+  let line: string
+  try {
+    const { envelope, exitCode } = await runCli(process.argv.slice(2), { env: process.env, cwd: process.cwd() })
+    line = JSON.stringify(envelope)
+    process.exitCode = exitCode
+  } catch (err) {
+    line = JSON.stringify(makeFailure('unknown', 'INTERNAL_ERROR', `Internal error: ${(err as Error)?.message ?? err}`))
+    process.exitCode = 1
+  }
+  process.stdout.write(`${line}\n`)
+}
+
+void main()

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util'
+import type { ParseArgsConfig } from 'node:util'
+import { UsageError } from '../core/errors.ts'
+import type { CommandSpec } from '../engine/command-spec.ts'
+import type { Request } from '../engine/request.ts'
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** Node's parseArgs messages, rephrased as the Click messages upstream clients match on. */
+function usageFromParseError(err: unknown, spec: CommandSpec): UsageError {
+  const e = err as { code?: string; message: string }
+  const option = /'(-{1,2}[^' <]+)/.exec(e.message)?.[1]
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      if (option === '--feature') {
+        return new UsageError('No such option: --feature. Contract 1.3.0 renamed it: use --mission <slug>.', {
+          replacement: '--mission',
+        })
+      }
+      return new UsageError(`No such option: ${option ?? e.message}`)
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (/does not take an argument/.test(e.message)) return new UsageError(`Option '${option}' does not take a value.`)
+      return new UsageError(`Option '${option}' requires an argument.`)
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
+      const extra = /Unexpected argument '([^']*)'/.exec(e.message)?.[1]
+      return new UsageError(`Got unexpected extra argument (${extra ?? ''}) for '${spec.name}'.`)
+    }
+    default:
+      return new UsageError(e.message)
+  }
+}
+
+export interface ParsedCommand {
+  request: Request
+  help: boolean
+}
+
+/** Parse one command's flags from its spec; every failure is a UsageError (exit 2 at the CLI). */
+export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedCommand {
+  const options: Options = { help: { type: 'boolean' } }
+  for (const p of spec.params) options[p.name] = { type: p.type }
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: (spec.positionals?.length ?? 0) > 0,
+      allowNegative: true,
+    })
+  } catch (err) {
+    throw usageFromParseError(err, spec)
+  }
+  const flags = parsed.values as Record<string, string | boolean | undefined>
+  for (const p of spec.params) {
+    // allowNegative accepts --no-x for every boolean; only flags declared negatable may take it.
+    if (p.type === 'boolean' && flags[p.name] === false && !p.negatable) throw new UsageError(`No such option: --no-${p.name}`)
+  }
+  const help = flags['help'] === true
+  delete flags['help']
+  if (!help) {
+    const missing = spec.params.find((p) => p.required && flags[p.name] === undefined)
+    if (missing) throw new UsageError(`Missing option '--${missing.name}'.`)
+  }
+  return { request: { flags, positionals: parsed.positionals }, help }
+}
+
+/** A command's usage, as data: what `--help` answers. */
+export function describeCommand(spec: CommandSpec) {
+  return {
+    command: spec.group === 'orchestrator-api' ? `orchestrator-api ${spec.name}` : `agent tasks ${spec.name}`,
+    summary: spec.summary,
+    access: spec.access,
+    positionals: spec.positionals ?? [],
+    options: spec.params.map((p) => ({
+      flag: p.type === 'boolean' && p.negatable ? `--[no-]${p.name}` : `--${p.name}`,
+      type: p.type,
+      required: p.required ?? false,
+      description: p.description,
+    })),
+  }
+}

@@ -1,0 +1,82 @@
+import { isoTimestamp } from '../../core/envelope.ts'
+import { KittyError } from '../../core/errors.ts'
+import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
+import { editMetaJson } from '../../store/meta-json.ts'
+import type { MissionView } from '../../store/read-mission.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
+import { loadMission } from '../load-mission.ts'
+import { requiredActor, requiredString } from '../request.ts'
+import { mutate } from '../state.ts'
+import { identityOf } from '../workspace.ts'
+
+const HISTORY_CAP = 20
+
+interface Accepted {
+  mission: MissionView
+  acceptedAt: string
+  approved: string[]
+  done: string[]
+}
+
+export const acceptMission: CommandSpec = {
+  name: 'accept-mission',
+  group: 'orchestrator-api',
+  summary: 'Record acceptance in meta.json once every WP is approved or done.',
+  access: 'write',
+  needsRepository: true,
+  params: [MISSION_PARAM, ACTOR_PARAM, ...REPO_PARAMS],
+  async run(ctx, req) {
+    const handle = requiredString(req, 'mission')
+    const actor = requiredActor(req)
+    const { result } = await mutate<Accepted>(ctx, async (snapshot) => {
+      const mission = await loadMission(snapshot, handle)
+      const wps = (await mission.all()).map((l) => l.wp)
+      const incomplete = wps.filter((wp) => !DEPENDENCY_SATISFIED_LANES.has(wp.lane)).map((wp) => wp.id)
+      if (incomplete.length > 0) {
+        throw new KittyError('MISSION_NOT_READY', `Mission has ${incomplete.length} incomplete WP(s)`, {
+          ...identityOf(mission),
+          incomplete_wps: incomplete,
+        })
+      }
+      const acceptedAt = isoTimestamp(ctx.now())
+      const record = { accepted_at: acceptedAt, accepted_by: actor, acceptance_mode: 'orchestrator' }
+      const previous = mission.meta.raw?.['acceptance_history']
+      const history = [...(Array.isArray(previous) ? previous : []), record].slice(-HISTORY_CAP)
+      const base = mission.metaText === null ? { mission_slug: mission.identity.mission_slug, slug: mission.dir } : {}
+      const text = editMetaJson(mission.metaText, { ...base, ...record, acceptance_history: history })
+      const result: Accepted = {
+        mission,
+        acceptedAt,
+        approved: wps.filter((wp) => wp.lane === 'approved').map((wp) => wp.id),
+        done: wps.filter((wp) => wp.lane === 'done').map((wp) => wp.id),
+      }
+      return {
+        kind: 'commit',
+        message: {
+          subject: `kitty(${mission.identity.mission_slug}): accept-mission`,
+          trailers: {
+            'Kitty-Command': 'accept-mission',
+            'Kitty-Mission': mission.identity.mission_slug,
+            'Kitty-Mission-Id': mission.identity.mission_id ?? undefined,
+            'Kitty-Actor': actor,
+            'Kitty-Correlation-Id': ctx.correlationId,
+          },
+        },
+        changes: new Map([[`${mission.path}/meta.json`, new TextEncoder().encode(text)]]),
+        result,
+      }
+    })
+    const { mission, approved, done } = result
+    return {
+      ...identityOf(mission),
+      accepted: true,
+      mode: 'auto',
+      accepted_at: result.acceptedAt,
+      accepted_wps: [...approved, ...done],
+      approved_wps: approved,
+      done_wps: done,
+      merge_pending_wps: approved,
+    }
+  },
+}

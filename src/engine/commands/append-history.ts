@@ -1,0 +1,62 @@
+import { zuluSeconds } from '../../core/envelope.ts'
+import { KittyError, isKittyError } from '../../core/errors.ts'
+import { appendActivityLog } from '../../store/activity-log.ts'
+import { renderWpFile } from '../../store/frontmatter.ts'
+import type { MissionView } from '../../store/read-mission.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
+import { loadMission } from '../load-mission.ts'
+import { wpTrailers } from '../plan-wp-change.ts'
+import { oneLine, requiredActor, requiredString } from '../request.ts'
+import { mutate } from '../state.ts'
+import { identityOf } from '../workspace.ts'
+
+/** Failures of the write itself: the orchestrator sees one code it knows, with the cause attached. */
+const WRITE_FAILURES = new Set(['STATE_CONFLICT', 'WORKTREE_DIRTY', 'INTERNAL_ERROR'])
+
+export const appendHistory: CommandSpec = {
+  name: 'append-history',
+  group: 'orchestrator-api',
+  summary: "Append a line to a WP's Activity Log and commit it.",
+  access: 'write',
+  needsRepository: true,
+  params: [
+    MISSION_PARAM,
+    WP_PARAM,
+    ACTOR_PARAM,
+    { name: 'note', type: 'string', required: true, description: 'The Activity Log text.' },
+    ...REPO_PARAMS,
+  ],
+  async run(ctx, req) {
+    const handle = requiredString(req, 'mission')
+    const wpId = requiredString(req, 'wp')
+    const actor = requiredActor(req)
+    const note = oneLine(requiredString(req, 'note'))
+    if (note === '') throw new KittyError('USAGE_ERROR', "Option '--note' must not be empty.")
+    try {
+      const { result, commit } = await mutate<{ mission: MissionView }>(ctx, async (snapshot) => {
+        const mission = await loadMission(snapshot, handle)
+        const { wp, file } = await mission.wp(wpId)
+        const entry = `- [${zuluSeconds(ctx.now())}] ${actor}: ${note}`
+        const body = appendActivityLog(file.split.body, entry, file.split.eol)
+        return {
+          kind: 'commit',
+          message: {
+            subject: `kitty(${mission.identity.mission_slug}/${wpId}): append-history`,
+            body: note,
+            trailers: wpTrailers(ctx, mission, wpId, { command: 'append-history', actor }),
+          },
+          changes: new Map([[wp.path, new TextEncoder().encode(renderWpFile(file, [], body))]]),
+          result: { mission },
+        }
+      })
+      return { ...identityOf(result.mission), wp_id: wpId, history_entry_id: `hist-${commit!.slice(0, 32)}` }
+    } catch (err) {
+      if (!isKittyError(err)) throw new KittyError('HISTORY_COMMIT_FAILED', `The history commit failed: ${(err as Error).message}`)
+      if (WRITE_FAILURES.has(err.code)) {
+        throw new KittyError('HISTORY_COMMIT_FAILED', err.message, { ...err.data, cause_code: err.code })
+      }
+      throw err
+    }
+  },
+}

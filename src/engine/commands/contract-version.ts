@@ -1,0 +1,32 @@
+import { gte, valid } from '@renovatebot/pep440'
+import { CONTRACT_VERSION, MIN_PROVIDER_VERSION } from '../../core/envelope.ts'
+import { KittyError } from '../../core/errors.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { optionalString } from '../request.ts'
+
+export const contractVersion: CommandSpec = {
+  name: 'contract-version',
+  group: 'orchestrator-api',
+  summary: 'Report the contract version and check a provider version against the minimum supported.',
+  access: 'read',
+  needsRepository: false,
+  params: [{ name: 'provider-version', type: 'string', description: 'Provider version to check (PEP 440).' }],
+  async run(_ctx, req) {
+    const provided = optionalString(req, 'provider-version')
+    const versions = { api_version: CONTRACT_VERSION, min_supported_provider_version: MIN_PROVIDER_VERSION }
+    if (provided === undefined) return versions
+    if (!valid(provided)) {
+      throw new KittyError('CONTRACT_VERSION_MISMATCH', `Provider version '${provided}' is not a valid version`, {
+        provider_version: provided,
+      })
+    }
+    if (!gte(provided, MIN_PROVIDER_VERSION)) {
+      throw new KittyError(
+        'CONTRACT_VERSION_MISMATCH',
+        `Provider version ${provided} is below the minimum supported ${MIN_PROVIDER_VERSION}`,
+        { provider_version: provided, ...versions },
+      )
+    }
+    return { ...versions, provider_version: provided }
+  },
+}

@@ -1,0 +1,26 @@
+import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
+import { loadMission } from '../load-mission.ts'
+import { requiredString } from '../request.ts'
+import { readTip } from '../state.ts'
+import { identityOf } from '../workspace.ts'
+
+export const listReady: CommandSpec = {
+  name: 'list-ready',
+  group: 'orchestrator-api',
+  summary: 'Planned WPs whose dependencies are all approved or done.',
+  access: 'read',
+  needsRepository: true,
+  params: [MISSION_PARAM, ...REPO_PARAMS],
+  async run(ctx, req) {
+    const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
+    const wps = await mission.all()
+    const lanes = new Map(wps.map(({ wp }) => [wp.id, wp.lane]))
+    const ready = wps
+      .filter(({ wp }) => wp.lane === 'planned')
+      .filter(({ wp }) => wp.dependencies.every((dep) => DEPENDENCY_SATISFIED_LANES.has(lanes.get(dep) ?? 'planned')))
+      .map(({ wp }) => ({ wp_id: wp.id, lane: wp.lane, dependencies: wp.dependencies, dependencies_satisfied: true }))
+    return { ...identityOf(mission), ready_work_packages: ready }
+  },
+}

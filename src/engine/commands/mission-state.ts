@@ -1,0 +1,33 @@
+import { emptySummary } from '../../core/lanes.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
+import { loadMission } from '../load-mission.ts'
+import { requiredString } from '../request.ts'
+import { readTip } from '../state.ts'
+import { identityOf } from '../workspace.ts'
+
+export const missionState: CommandSpec = {
+  name: 'mission-state',
+  group: 'orchestrator-api',
+  summary: 'Every WP of a mission with its lane, dependencies and last actor, plus a count per lane.',
+  access: 'read',
+  needsRepository: true,
+  params: [MISSION_PARAM, ...REPO_PARAMS],
+  async run(ctx, req) {
+    const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
+    const summary = emptySummary()
+    const work_packages = []
+    for (const { wp } of await mission.all()) {
+      summary[wp.lane]++
+      work_packages.push({
+        wp_id: wp.id,
+        title: wp.title,
+        lane: wp.lane,
+        dependencies: wp.dependencies,
+        assignee: wp.assignee,
+        last_actor: wp.lastActor,
+      })
+    }
+    return { ...identityOf(mission), summary, work_packages }
+  },
+}

@@ -1,0 +1,31 @@
+import { worktreeBranch } from '../../store/git-worktree.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
+import type { EngineContext } from '../context.ts'
+import { loadMission } from '../load-mission.ts'
+import { requiredString } from '../request.ts'
+import { readTip } from '../state.ts'
+import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
+
+/** Lane fields, reported only for a worktree that really has the WP branch checked out (SPEC §4). */
+export function laneFields(ctx: EngineContext, wpId: string, branch: string) {
+  return { lane_id: wpId, lane_branch: branch, lane_base_ref: ctx.branch.branch }
+}
+
+export const resolveWorkspace: CommandSpec = {
+  name: 'resolve-workspace',
+  group: 'orchestrator-api',
+  summary: "Where a WP's workspace and prompt are; writes nothing.",
+  access: 'read',
+  needsRepository: true,
+  params: [MISSION_PARAM, WP_PARAM, ...REPO_PARAMS],
+  async run(ctx, req) {
+    const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
+    const wpId = requiredString(req, 'wp')
+    const { wp } = await mission.wp(wpId)
+    const paths = workspacePaths(ctx, mission, wpId, wp.path)
+    const branch = wpBranchName(ctx, mission, wpId, wp.branch)
+    const checkedOut = (await worktreeBranch(paths.workspace_path)) === branch
+    return { ...identityOf(mission), wp_id: wpId, ...paths, ...(checkedOut ? laneFields(ctx, wpId, branch) : {}) }
+  },
+}

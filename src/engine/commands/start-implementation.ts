@@ -1,0 +1,146 @@
+import { KittyError, TransitionRejectedError } from '../../core/errors.ts'
+import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
+import type { Lane } from '../../core/lanes.ts'
+import type { Policy } from '../../core/policy.ts'
+import { holderCompatible } from '../../core/work-package.ts'
+import { checkTransition } from '../../core/transitions.ts'
+import { ensureBranch, ensureWorktree } from '../../store/git-worktree.ts'
+import type { MissionView } from '../../store/read-mission.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
+import type { EngineContext } from '../context.ts'
+import { loadMission } from '../load-mission.ts'
+import { planLaneChange } from '../plan-wp-change.ts'
+import { requirePolicy } from '../policy-input.ts'
+import { requiredActor, requiredString } from '../request.ts'
+import { mutate, readTip } from '../state.ts'
+import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
+import { laneFields } from './resolve-workspace.ts'
+
+interface Started {
+  mission: MissionView
+  wpId: string
+  wpPath: string
+  from: Lane
+  noOp: boolean
+  branch: string | null
+}
+
+async function dependencyGate(mission: MissionView, wpId: string, deps: string[]): Promise<void> {
+  const unsatisfied: string[] = []
+  for (const dep of deps) {
+    const lane = mission.has(dep) ? (await mission.wp(dep)).wp.lane : null
+    if (!lane || !DEPENDENCY_SATISFIED_LANES.has(lane)) unsatisfied.push(dep)
+  }
+  if (unsatisfied.length > 0) {
+    throw new KittyError(
+      'DEPENDENCIES_NOT_SATISFIED',
+      `dependencies_not_satisfied: ${wpId} depends on ${unsatisfied.join(', ')}; ` +
+        'each must be approved or done before implementation starts',
+      { ...identityOf(mission), wp_id: wpId, unsatisfied_dependencies: unsatisfied },
+    )
+  }
+}
+
+function alreadyClaimed(mission: MissionView, wpId: string, holder: string, actor: string): KittyError {
+  return new KittyError('WP_ALREADY_CLAIMED', `WP ${wpId} is already claimed for implementation by '${holder}'`, {
+    ...identityOf(mission),
+    wp_id: wpId,
+    claimed_by: holder,
+    requesting_actor: actor,
+  })
+}
+
+async function claim(ctx: EngineContext, handle: string, wpId: string, actor: string, policy: Policy) {
+  return mutate<Started>(ctx, async (snapshot) => {
+    const mission = await loadMission(snapshot, handle)
+    const loaded = await mission.wp(wpId)
+    const { wp } = loaded
+    if (wp.lane === 'planned' || wp.lane === 'claimed') await dependencyGate(mission, wpId, wp.dependencies)
+    const result: Started = { mission, wpId, wpPath: wp.path, from: wp.lane, noOp: false, branch: wp.branch }
+    if (wp.lane === 'in_progress' || wp.lane === 'claimed') {
+      if (!holderCompatible(wp.assignee, actor)) throw alreadyClaimed(mission, wpId, wp.assignee!, actor)
+      if (wp.lane === 'in_progress') return { kind: 'noop', result: { ...result, noOp: true } }
+    } else if (wp.lane !== 'planned') {
+      throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start implementation`, {
+        ...identityOf(mission),
+        wp_id: wpId,
+        lane: wp.lane,
+      })
+    }
+    // planned → claimed → in_progress in one commit (HEAD writes them as one batch).
+    const guards = { actor, force: false, subtasksComplete: true, implementationEvidence: true, workspaceContext: 'worktree' }
+    for (const [from, to] of [['planned', 'claimed'], ['claimed', 'in_progress']] as const) {
+      if (wp.lane === 'claimed' && from === 'planned') continue
+      const verdict = checkTransition(from, to, guards)
+      if (!verdict.ok) throw new TransitionRejectedError(verdict.message, { ...identityOf(mission), wp_id: wpId })
+    }
+    return planLaneChange(
+      ctx,
+      mission,
+      loaded,
+      {
+        command: 'start-implementation',
+        actor,
+        from: wp.lane,
+        to: 'in_progress',
+        set: { assignee: actor, agent: policy.agent_family },
+        policy,
+      },
+      result,
+    )
+  })
+}
+
+export const startImplementation: CommandSpec = {
+  name: 'start-implementation',
+  group: 'orchestrator-api',
+  summary: 'Claim a planned WP and move it to in_progress (planned → claimed → in_progress, one commit).',
+  access: 'write',
+  needsRepository: true,
+  params: [MISSION_PARAM, WP_PARAM, ACTOR_PARAM, POLICY_PARAM, ...REPO_PARAMS],
+  async run(ctx, req) {
+    const policy = requirePolicy(req, 'start-implementation')
+    const handle = requiredString(req, 'mission')
+    const wpId = requiredString(req, 'wp')
+    const actor = requiredActor(req)
+    const { result, commit } = await claim(ctx, handle, wpId, actor, policy)
+    const { mission, from, noOp } = result
+    const paths = workspacePaths(ctx, mission, wpId, result.wpPath)
+    const lane = await provisionWorkspace(ctx, mission, wpId, result.branch, paths.workspace_path, commit).catch(
+      (err: Error) => ({ warnings: [`workspace not provisioned: ${err.message}`] }),
+    )
+    return {
+      ...identityOf(mission),
+      wp_id: wpId,
+      from_lane: from,
+      to_lane: 'in_progress',
+      ...paths,
+      policy_metadata_recorded: true,
+      no_op: noOp,
+      ...lane,
+    }
+  },
+}
+
+/**
+ * Make sure the WP branch exists and, where git and a checkout are available, a worktree on it.
+ * The claim is already committed; a worktree that cannot be made is reported, not fatal, and the
+ * lane fields are then left out so clients do not require commits on a branch nobody checked out.
+ */
+async function provisionWorkspace(
+  ctx: EngineContext,
+  mission: MissionView,
+  wpId: string,
+  ownBranch: string | null,
+  workspacePath: string,
+  commit: string | null,
+): Promise<Record<string, unknown>> {
+  const branch = wpBranchName(ctx, mission, wpId, ownBranch)
+  const start = commit ?? (await readTip(ctx)).commit
+  if (start) await ensureBranch(ctx.repo, branch, start)
+  if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return {}
+  const outcome = await ensureWorktree(ctx.repo, workspacePath, branch)
+  if (!outcome.checkedOut) return { warnings: [outcome.reason] }
+  return laneFields(ctx, wpId, branch)
+}

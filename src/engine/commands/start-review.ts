@@ -1,0 +1,75 @@
+import { TransitionRejectedError } from '../../core/errors.ts'
+import type { Lane } from '../../core/lanes.ts'
+import { checkTransition } from '../../core/transitions.ts'
+import type { MissionView } from '../../store/read-mission.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
+import { loadMission } from '../load-mission.ts'
+import { planLaneChange } from '../plan-wp-change.ts'
+import { requirePolicy } from '../policy-input.ts'
+import { optionalString, requiredActor, requiredString } from '../request.ts'
+import { mutate } from '../state.ts'
+import { identityOf, workspacePaths } from '../workspace.ts'
+
+export const startReview: CommandSpec = {
+  name: 'start-review',
+  group: 'orchestrator-api',
+  summary: 'A reviewer claims the review: for_review → in_review (idempotent at in_review).',
+  access: 'write',
+  needsRepository: true,
+  params: [
+    MISSION_PARAM,
+    WP_PARAM,
+    ACTOR_PARAM,
+    POLICY_PARAM,
+    { name: 'review-ref', type: 'string', description: 'Reference of the review (PR, comment URL).' },
+    ...REPO_PARAMS,
+  ],
+  async run(ctx, req) {
+    const policy = requirePolicy(req, 'start-review')
+    const handle = requiredString(req, 'mission')
+    const wpId = requiredString(req, 'wp')
+    const actor = requiredActor(req)
+    const reviewRef = optionalString(req, 'review-ref')?.trim() || undefined
+    const { result } = await mutate<{ mission: MissionView; from: Lane; noOp: boolean; path: string }>(ctx, async (snapshot) => {
+      const mission = await loadMission(snapshot, handle)
+      const loaded = await mission.wp(wpId)
+      const { wp } = loaded
+      const result = { mission, from: wp.lane, noOp: false, path: wp.path }
+      if (wp.lane === 'in_review') return { kind: 'noop', result: { ...result, noOp: true } }
+      if (wp.lane !== 'for_review') {
+        throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start review`, {
+          ...identityOf(mission),
+          wp_id: wpId,
+          lane: wp.lane,
+        })
+      }
+      const verdict = checkTransition('for_review', 'in_review', {
+        actor,
+        force: false,
+        subtasksComplete: true,
+        implementationEvidence: true,
+      })
+      if (!verdict.ok) throw new TransitionRejectedError(verdict.message, { ...identityOf(mission), wp_id: wpId })
+      const set: Record<string, string> = { reviewer: actor }
+      if (reviewRef) set['review_ref'] = reviewRef
+      return planLaneChange(
+        ctx,
+        mission,
+        loaded,
+        { command: 'start-review', actor, from: 'for_review', to: 'in_review', set, policy, reviewRef, note: 'Started review' },
+        result,
+      )
+    })
+    const { prompt_path } = workspacePaths(ctx, result.mission, wpId, result.path)
+    return {
+      ...identityOf(result.mission),
+      wp_id: wpId,
+      from_lane: result.from,
+      to_lane: 'in_review',
+      prompt_path,
+      policy_metadata_recorded: true,
+      no_op: result.noOp,
+    }
+  },
+}

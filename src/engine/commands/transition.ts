@@ -1,0 +1,158 @@
+import { TransitionRejectedError } from '../../core/errors.ts'
+import type { Lane } from '../../core/lanes.ts'
+import { normalizeLane, POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
+import type { Policy } from '../../core/policy.ts'
+import type { Evidence, ReviewResult } from '../../core/review.ts'
+import { evidenceIsComplete, parseEvidenceJson, parseReviewResultJson } from '../../core/review.ts'
+import { subtasksComplete } from '../../core/tasks-md.ts'
+import { checkTransition } from '../../core/transitions.ts'
+import type { WorkPackage } from '../../core/work-package.ts'
+import type { MissionView } from '../../store/read-mission.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
+import { loadMission } from '../load-mission.ts'
+import { planLaneChange } from '../plan-wp-change.ts'
+import { optionalPolicy, requirePolicy } from '../policy-input.ts'
+import type { Request } from '../request.ts'
+import { optionalBoolean, optionalNote, optionalString, requiredActor, requiredString } from '../request.ts'
+import { mutate } from '../state.ts'
+import { identityOf } from '../workspace.ts'
+
+interface TransitionRequest {
+  handle: string
+  wpId: string
+  to: Lane
+  actor: string
+  note: string | undefined
+  policy: Policy | null
+  force: boolean
+  reviewRef: string | undefined
+  reviewResult: ReviewResult | undefined
+  evidence: Evidence | undefined
+  subtasksFlag: boolean | undefined
+  evidenceFlag: boolean | undefined
+}
+
+/** Parse and check the request in upstream's order (reference §2.H.7 steps 1–4). */
+function readRequest(req: Request): TransitionRequest {
+  const rawTo = requiredString(req, 'to')
+  const to = normalizeLane(rawTo)
+  if (!to) throw new TransitionRejectedError(`Unknown lane: ${rawTo.trim()}`, { to: rawTo })
+  const policy = POLICY_REQUIRED_LANES.has(to) ? requirePolicy(req, `transitioning to '${to}'`) : optionalPolicy(req)
+  const evidenceJson = optionalString(req, 'evidence-json')
+  const reviewJson = optionalString(req, 'review-result-json')
+  return {
+    handle: requiredString(req, 'mission'),
+    wpId: requiredString(req, 'wp'),
+    to,
+    actor: requiredActor(req),
+    note: optionalNote(req)?.trim() || undefined,
+    policy,
+    force: optionalBoolean(req, 'force') ?? false,
+    reviewRef: optionalString(req, 'review-ref'),
+    evidence: evidenceJson === undefined ? undefined : parseEvidenceJson(evidenceJson),
+    reviewResult: reviewJson === undefined ? undefined : parseReviewResultJson(reviewJson),
+    subtasksFlag: optionalBoolean(req, 'subtasks-complete'),
+    evidenceFlag: optionalBoolean(req, 'implementation-evidence-present'),
+  }
+}
+
+/** Frontmatter keys a transition updates besides the lane, so the file reads true afterwards. */
+function frontmatterEffects(wp: WorkPackage, r: TransitionRequest): Record<string, string | null> {
+  const set: Record<string, string | null> = {}
+  if (r.to === 'claimed' || (r.to === 'in_progress' && wp.assignee === null)) set['assignee'] = r.actor
+  if (r.to === 'planned') set['assignee'] = null
+  if (r.policy && (r.to === 'claimed' || r.to === 'in_progress')) set['agent'] = r.policy.agent_family
+  if (wp.lane === 'in_review' && r.reviewResult) {
+    set['review_status'] = r.reviewResult.verdict === 'approved' ? 'approved' : 'has_feedback'
+    set['reviewed_by'] = r.reviewResult.reviewer
+  }
+  if (r.reviewRef) set['review_ref'] = r.reviewRef
+  return set
+}
+
+async function guardInputs(mission: MissionView, wp: WorkPackage, r: TransitionRequest) {
+  // The caller may only make these stricter: HEAD recomputes subtasks and ignores a claimed `true`.
+  const needsSubtasks = wp.lane === 'in_progress' && r.to === 'for_review' && !r.force
+  const computed = needsSubtasks ? subtasksComplete(await mission.tasksMd(), wp.id) : true
+  return {
+    subtasksComplete: computed && r.subtasksFlag !== false,
+    implementationEvidence: r.evidenceFlag ?? (wp.historyLength > 0 || wp.lane !== 'planned'),
+  }
+}
+
+export const transition: CommandSpec = {
+  name: 'transition',
+  group: 'orchestrator-api',
+  summary: 'Move a WP to another lane, checked against the transition table and its guards.',
+  access: 'write',
+  needsRepository: true,
+  params: [
+    MISSION_PARAM,
+    WP_PARAM,
+    { name: 'to', type: 'string', required: true, description: 'Target lane (doing is accepted for in_progress).' },
+    ACTOR_PARAM,
+    POLICY_PARAM,
+    { name: 'note', type: 'string', description: 'Reason; required with --force and for in_progress → planned.' },
+    { name: 'force', type: 'boolean', description: 'Override the table and guards (needs --note).' },
+    { name: 'review-ref', type: 'string', description: 'Reference of the review feedback.' },
+    { name: 'review-result-json', type: 'string', description: 'Structured review outcome {reviewer, verdict, reference}.' },
+    { name: 'evidence-json', type: 'string', description: 'Evidence {review: {reviewer, verdict, reference}, …}.' },
+    { name: 'subtasks-complete', type: 'boolean', negatable: true, description: 'Assert subtasks are complete (tasks.md decides).' },
+    {
+      name: 'implementation-evidence-present',
+      type: 'boolean',
+      negatable: true,
+      description: 'Assert implementation evidence exists (inferred when absent).',
+    },
+    ...REPO_PARAMS,
+  ],
+  async run(ctx, req) {
+    const r = readRequest(req)
+    const { result } = await mutate<{ mission: MissionView; from: Lane }>(ctx, async (snapshot) => {
+      const mission = await loadMission(snapshot, r.handle)
+      const loaded = await mission.wp(r.wpId)
+      const { wp } = loaded
+      const fail = (message: string) => new TransitionRejectedError(message, { ...identityOf(mission), wp_id: wp.id })
+      if (r.evidence && !evidenceIsComplete(r.evidence)) {
+        throw fail('Moving to done requires evidence with review.reviewer review.verdict, and review.reference')
+      }
+      if (wp.lane === r.to && !r.force) throw fail(`Illegal transition: ${wp.lane} -> ${r.to}`)
+      const verdict = checkTransition(wp.lane, r.to, {
+        actor: r.actor,
+        reason: r.note,
+        force: r.force,
+        workspaceContext: 'worktree',
+        reviewRef: r.reviewRef,
+        reviewResult: r.reviewResult,
+        evidence: r.evidence,
+        ...(await guardInputs(mission, wp, r)),
+      })
+      if (!verdict.ok) throw fail(verdict.message)
+      return planLaneChange(
+        ctx,
+        mission,
+        loaded,
+        {
+          command: 'transition',
+          actor: r.actor,
+          from: wp.lane,
+          to: r.to,
+          set: frontmatterEffects(wp, r),
+          note: r.note,
+          policy: r.policy,
+          force: r.force,
+          reviewRef: r.reviewRef ?? r.reviewResult?.reference,
+        },
+        { mission, from: wp.lane },
+      )
+    })
+    return {
+      ...identityOf(result.mission),
+      wp_id: r.wpId,
+      from_lane: result.from,
+      to_lane: r.to,
+      policy_metadata_recorded: r.policy !== null,
+    }
+  },
+}

@@ -1,0 +1,35 @@
+import { POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
+import { allowedTransitions } from '../../core/transitions.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
+import { loadMission } from '../load-mission.ts'
+import { optionalString, requiredString } from '../request.ts'
+import { readTip } from '../state.ts'
+import { identityOf } from '../workspace.ts'
+
+export const transitions: CommandSpec = {
+  name: 'transitions',
+  group: 'orchestrator-api',
+  summary: 'The current lane of one WP (or all) and every lane it may move to, with what each edge needs.',
+  access: 'read',
+  needsRepository: true,
+  params: [MISSION_PARAM, { name: 'wp', type: 'string', description: 'One WP (default: all).' }, ...REPO_PARAMS],
+  async run(ctx, req) {
+    const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
+    const only = optionalString(req, 'wp')
+    const loaded = only === undefined ? await mission.all() : [await mission.wp(only)]
+    return {
+      ...identityOf(mission),
+      work_packages: loaded.map(({ wp }) => ({
+        wp_id: wp.id,
+        lane: wp.lane,
+        allowed: allowedTransitions(wp.lane).map((edge) => ({
+          to: edge.to,
+          requires_policy: POLICY_REQUIRED_LANES.has(edge.to),
+          guards: edge.guards,
+        })),
+        force: 'any lane with --force and a --note',
+      })),
+    }
+  },
+}

@@ -1,0 +1,64 @@
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { KittyError } from '../core/errors.ts'
+import type { Snapshot } from '../store/snapshot.ts'
+
+export const CONFIG_PATH = '.github/kitty.yml'
+
+/**
+ * `.github/kitty.yml`, schema first: this zod schema is the source of the published JSON Schema
+ * (`schema/kitty-config.schema.json`) and of docs/configuration.md (`npm run schema`).
+ */
+export const KittyConfigSchema = z
+  .strictObject({
+    legacy_feature_aliases: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Accept the contract 1.0 names (--feature, feature-state, accept-feature, merge-feature) as aliases. ' +
+          'Off by default: they are refused with the canonical replacement named.',
+      ),
+    worktrees: z
+      .boolean()
+      .default(true)
+      .describe('Let start-implementation create the WP branch and a git worktree under .worktrees/ (needs a git binary).'),
+    merge: z
+      .strictObject({
+        strategy: z.enum(['merge', 'squash', 'rebase']).default('merge').describe('Default merge-mission strategy.'),
+        branch_pattern: z
+          .string()
+          .regex(/\{wp_id\}/, 'must contain {wp_id}')
+          .default('{mission_slug}-{wp_id}')
+          .describe('Name of a WP branch; placeholders {mission_slug} and {wp_id}. A WP\'s own `branch:` key wins.'),
+      })
+      .prefault({})
+      .describe('merge-mission settings.'),
+  })
+  .describe('kitty-github repository settings, read from .github/kitty.yml on the state branch.')
+
+export type KittyConfig = z.infer<typeof KittyConfigSchema>
+
+export const DEFAULT_CONFIG: KittyConfig = KittyConfigSchema.parse({})
+
+/** Read and validate the settings file of a snapshot; absent means defaults. */
+export async function loadConfig(snapshot: Snapshot): Promise<KittyConfig> {
+  const text = await snapshot.readText(CONFIG_PATH)
+  if (text === null) return DEFAULT_CONFIG
+  let raw: unknown
+  try {
+    raw = parseYaml(text, { maxAliasCount: 50 }) ?? {}
+  } catch (err) {
+    throw new KittyError('CONFIG_INVALID', `${CONFIG_PATH} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
+      path: CONFIG_PATH,
+    })
+  }
+  const parsed = KittyConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new KittyError('CONFIG_INVALID', `${CONFIG_PATH}: ${issue.path.join('.') || 'settings'} ${issue.message}`, {
+      path: CONFIG_PATH,
+      issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    })
+  }
+  return parsed.data
+}

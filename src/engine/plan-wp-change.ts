@@ -1,0 +1,82 @@
+import { zuluSeconds } from '../core/envelope.ts'
+import type { Lane } from '../core/lanes.ts'
+import type { Policy } from '../core/policy.ts'
+import { policyTrailer } from '../core/policy.ts'
+import type { CommitMessage } from '../core/trailers.ts'
+import type { FrontmatterEdit } from '../store/frontmatter.ts'
+import { renderWpFile } from '../store/frontmatter.ts'
+import type { LoadedWp, MissionView } from '../store/read-mission.ts'
+import type { MutationPlan } from '../store/commit-mutation.ts'
+import type { EngineContext } from './context.ts'
+import { oneLine } from './request.ts'
+
+export interface WpChange {
+  command: string
+  actor: string
+  from: Lane
+  to: Lane
+  /** Frontmatter keys to set besides `lane` (null clears to an empty string). */
+  set?: Record<string, string | null>
+  note?: string | undefined
+  policy?: Policy | null | undefined
+  force?: boolean
+  reviewRef?: string | undefined
+  delivery?: string | undefined
+}
+
+const encoder = new TextEncoder()
+
+/** The frontmatter edits of one lane change: the lane, the extra keys, one appended history entry. */
+export function laneChangeEdits(ctx: EngineContext, change: WpChange): FrontmatterEdit[] {
+  const edits: FrontmatterEdit[] = [{ kind: 'set', key: 'lane', value: change.to }]
+  for (const [key, value] of Object.entries(change.set ?? {})) edits.push({ kind: 'set', key, value: value ?? '' })
+  const action = change.note ? `${change.command}: ${oneLine(change.note)}` : `${change.command}: ${change.from} -> ${change.to}`
+  edits.push({
+    kind: 'append',
+    key: 'history',
+    item: { timestamp: zuluSeconds(ctx.now()), lane: change.to, agent: change.actor, shell_pid: '', action },
+  })
+  return edits
+}
+
+export function wpTrailers(ctx: EngineContext, mission: MissionView, wpId: string, change: Omit<WpChange, 'to' | 'from'> & { from?: Lane; to?: Lane }) {
+  return {
+    'Kitty-Command': change.command,
+    'Kitty-Mission': mission.identity.mission_slug,
+    'Kitty-Mission-Id': mission.identity.mission_id ?? undefined,
+    'Kitty-WP': wpId,
+    'Kitty-From': change.from,
+    'Kitty-To': change.to,
+    'Kitty-Actor': change.actor,
+    'Kitty-Correlation-Id': ctx.correlationId,
+    'Kitty-Policy': change.policy ? policyTrailer(change.policy) : undefined,
+    'Kitty-Force': change.force ? 'true' : undefined,
+    'Kitty-Review-Ref': change.reviewRef,
+    'Kitty-Delivery': change.delivery,
+  }
+}
+
+export function laneChangeMessage(ctx: EngineContext, mission: MissionView, wpId: string, change: WpChange): CommitMessage {
+  return {
+    subject: `kitty(${mission.identity.mission_slug}/${wpId}): ${change.from} -> ${change.to}`,
+    body: change.note,
+    trailers: wpTrailers(ctx, mission, wpId, change),
+  }
+}
+
+/** A one-commit plan that rewrites a WP file for a lane change. */
+export function planLaneChange<R>(
+  ctx: EngineContext,
+  mission: MissionView,
+  loaded: LoadedWp,
+  change: WpChange,
+  result: R,
+): MutationPlan<R> {
+  const text = renderWpFile(loaded.file, laneChangeEdits(ctx, change))
+  return {
+    kind: 'commit',
+    message: laneChangeMessage(ctx, mission, loaded.wp.id, change),
+    changes: new Map([[loaded.wp.path, encoder.encode(text)]]),
+    result,
+  }
+}

@@ -1,0 +1,47 @@
+import { UsageError } from '../core/errors.ts'
+
+/** A parsed command request: flag values by flag name (`review-ref`), plus positionals. */
+export interface Request {
+  flags: Record<string, string | boolean | undefined>
+  positionals: string[]
+}
+
+export function optionalString(req: Request, name: string): string | undefined {
+  const value = req.flags[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+export function requiredString(req: Request, name: string): string {
+  const value = optionalString(req, name)
+  if (value === undefined) throw new UsageError(`Missing option '--${name}'.`)
+  return value
+}
+
+/** true / false when given (`--x` / `--no-x`), undefined when absent. */
+export function optionalBoolean(req: Request, name: string): boolean | undefined {
+  const value = req.flags[name]
+  return typeof value === 'boolean' ? value : undefined
+}
+
+const CONTROL = /[\x00-\x1f\x7f]/
+
+/** Actors end up in commit trailers and Activity Log lines, so they must be one printable line. */
+export function requiredActor(req: Request): string {
+  const actor = requiredString(req, 'actor').trim()
+  if (actor === '') throw new UsageError("Option '--actor' must not be empty.")
+  if (CONTROL.test(actor) || actor.length > 200) {
+    throw new UsageError("Option '--actor' must be one printable line of at most 200 characters.")
+  }
+  return actor
+}
+
+/** Notes may span lines in a commit body; the few places that need one line fold them. */
+export function optionalNote(req: Request): string | undefined {
+  const note = optionalString(req, 'note')
+  if (note !== undefined && note.length > 10_000) throw new UsageError("Option '--note' is longer than 10000 characters.")
+  return note
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f\u0085\u2028\u2029]+/g, ' ').trim()
+}

@@ -1,0 +1,27 @@
+import { join } from 'node:path'
+import type { EngineContext } from './context.ts'
+import type { MissionView } from '../store/read-mission.ts'
+import { assertBranchName } from '../store/repository.ts'
+
+/** The WP branch merge-mission merges: the WP's own `branch:` key, else the configured pattern. */
+export function wpBranchName(ctx: EngineContext, mission: MissionView, wpId: string, own: string | null): string {
+  const branch =
+    own ??
+    ctx.config.merge.branch_pattern.replaceAll('{mission_slug}', mission.identity.mission_slug).replaceAll('{wp_id}', wpId)
+  assertBranchName(branch)
+  return branch
+}
+
+/** Where callers should work and what they should read; absolute, as clients require. */
+export function workspacePaths(ctx: EngineContext, mission: MissionView, wpId: string, wpPath: string) {
+  const root = ctx.repo.workdir ?? ctx.repo.gitdir
+  return {
+    workspace_path: join(root, '.worktrees', `${mission.identity.mission_slug}-${wpId}`),
+    prompt_path: join(root, wpPath),
+  }
+}
+
+export function identityOf(mission: MissionView) {
+  const { mission_id, mission_slug, mission_number, mission_type } = mission.identity
+  return { mission_id, mission_slug, mission_number, mission_type }
+}

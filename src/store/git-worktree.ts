@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs/promises'
+import { isAbsolute, join, resolve } from 'node:path'
+import git from 'isomorphic-git'
+import { acquireLock } from './file-lock.ts'
+import type { Repository } from './repository.ts'
+import { readRef } from './repository.ts'
+
+/**
+ * WP worktrees under `.worktrees/`. isomorphic-git has no worktrees, so these use the git binary,
+ * always with an argument vector (never a shell) and a timeout.
+ */
+
+export function runGit(cwd: string, args: string[], timeoutMs = 30_000): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      'git',
+      args,
+      { cwd, timeout: timeoutMs, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolvePromise({ stdout, stderr })),
+    )
+  })
+}
+
+let gitAvailable: Promise<boolean> | null = null
+export function hasGitBinary(): Promise<boolean> {
+  gitAvailable ??= runGit(process.cwd(), ['--version'], 5_000).then(
+    () => true,
+    () => false,
+  )
+  return gitAvailable
+}
+
+/** The branch a worktree folder has checked out, or null when it is not a worktree. */
+export async function worktreeBranch(path: string): Promise<string | null> {
+  try {
+    const pointer = /^gitdir:\s*(.+?)\s*$/m.exec(await fs.readFile(join(path, '.git'), 'utf8'))?.[1]
+    if (!pointer) return null
+    const gitdir = isAbsolute(pointer) ? pointer : resolve(path, pointer)
+    const head = /^ref:\s*refs\/heads\/(.+?)\s*$/m.exec(await fs.readFile(join(gitdir, 'HEAD'), 'utf8'))?.[1]
+    return head ?? null
+  } catch {
+    return null
+  }
+}
+
+async function excludeWorktreesFolder(repo: Repository): Promise<void> {
+  const exclude = join(repo.gitdir, 'info', 'exclude')
+  const current = await fs.readFile(exclude, 'utf8').catch(() => '')
+  if (/^\/?\.worktrees\/?$/m.test(current)) return
+  await fs.mkdir(join(repo.gitdir, 'info'), { recursive: true })
+  await fs.appendFile(exclude, `${current === '' || current.endsWith('\n') ? '' : '\n'}/.worktrees/\n`)
+}
+
+/** Make sure the WP branch exists (created at `startCommit` when missing). */
+export async function ensureBranch(repo: Repository, branch: string, startCommit: string): Promise<boolean> {
+  if ((await readRef(repo, `refs/heads/${branch}`)) !== null) return false
+  try {
+    await git.branch({ fs: repo.fs, gitdir: repo.gitdir, ref: branch, object: startCommit })
+    return true
+  } catch (err) {
+    if ((err as { code?: string }).code === 'AlreadyExistsError') return false
+    throw err
+  }
+}
+
+export interface WorktreeResult {
+  path: string
+  branch: string
+  /** Null when no worktree could be provided; the reason says why. */
+  checkedOut: boolean
+  reason?: string
+}
+
+/**
+ * Provide `path` as a worktree on `branch`, reusing one that is already there. Serialized per
+ * worktree path so concurrent starts of the same WP do not race `git worktree add`.
+ */
+export async function ensureWorktree(repo: Repository, path: string, branch: string): Promise<WorktreeResult> {
+  const existing = await worktreeBranch(path)
+  if (existing !== null) {
+    return existing === branch
+      ? { path, branch, checkedOut: true }
+      : { path, branch, checkedOut: false, reason: `${path} already has branch ${existing} checked out` }
+  }
+  if (!repo.workdir) return { path, branch, checkedOut: false, reason: 'the repository has no working tree' }
+  const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree-add'), { timeoutMs: 60_000, what: 'worktree creation' })
+  try {
+    if ((await worktreeBranch(path)) === branch) return { path, branch, checkedOut: true }
+    const stray = await fs.stat(path).catch(() => null)
+    if (stray) return { path, branch, checkedOut: false, reason: `${path} exists and is not a worktree` }
+    await excludeWorktreesFolder(repo)
+    // A worktree folder deleted by hand leaves a stale registration that blocks `worktree add`.
+    await runGit(repo.workdir, ['worktree', 'prune']).catch(() => undefined)
+    await runGit(repo.workdir, ['worktree', 'add', '--quiet', path, branch])
+    return { path, branch, checkedOut: (await worktreeBranch(path)) === branch }
+  } catch (err) {
+    const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1)
+    return { path, branch, checkedOut: false, reason: `git worktree add failed: ${detail}` }
+  } finally {
+    await lock.release()
+  }
+}

@@ -1,0 +1,44 @@
+import git from 'isomorphic-git'
+import type { Trailers } from '../core/trailers.ts'
+import { commitSubject, parseTrailers } from '../core/trailers.ts'
+import type { Repository } from './repository.ts'
+
+export interface HistoryCommit {
+  commit: string
+  timestamp: number
+  subject: string
+  body: string
+  trailers: Trailers
+}
+
+/**
+ * Kitty commits along the first-parent chain from `tip`, newest first. First parents, because the
+ * state branch's own line of events is what matters (and isomorphic-git's path log is wrong across
+ * merges). `accept` filters; the walk stops once `want` matches are found or `maxScan` commits read.
+ */
+export async function readHistory(
+  repo: Repository,
+  tip: string | null,
+  accept: (c: HistoryCommit) => boolean,
+  want: number,
+  maxScan = 200_000,
+): Promise<{ matches: HistoryCommit[]; exhausted: boolean }> {
+  const matches: HistoryCommit[] = []
+  let oid = tip
+  for (let scanned = 0; oid && scanned < maxScan && matches.length < want; scanned++) {
+    const { commit } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache })
+    const trailers = parseTrailers(commit.message)
+    if (trailers['Kitty-Command']) {
+      const entry: HistoryCommit = {
+        commit: oid,
+        timestamp: commit.committer.timestamp,
+        subject: commitSubject(commit.message),
+        body: commit.message,
+        trailers,
+      }
+      if (accept(entry)) matches.push(entry)
+    }
+    oid = commit.parent[0] ?? null
+  }
+  return { matches, exhausted: oid === null }
+}

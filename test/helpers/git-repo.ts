@@ -1,0 +1,169 @@
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const CLI = join(PROJECT_ROOT, 'dist', 'cli.js')
+export const CORPUS = resolve(PROJECT_ROOT, '../shared/corpus/spec-kitty-2026-03/kitty-specs')
+
+export const POLICY = {
+  orchestrator_id: 'test-orch',
+  orchestrator_version: '0.1.0',
+  agent_family: 'claude',
+  approval_mode: 'supervised',
+  sandbox_mode: 'sandbox',
+  network_mode: 'restricted',
+  dangerous_flags: [],
+}
+export const POLICY_JSON = JSON.stringify(POLICY)
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Test Author',
+  GIT_AUTHOR_EMAIL: 'author@example.com',
+  GIT_COMMITTER_NAME: 'Test Author',
+  GIT_COMMITTER_EMAIL: 'author@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: tmpdir(),
+}
+
+/** Run the git CLI in `cwd` (the tests check our commits with real git). */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' }).trimEnd()
+}
+
+export interface WpFixture {
+  id: string
+  lane?: string
+  dependencies?: string[]
+  subtasks?: string[]
+  extra?: string
+  fileName?: string
+  assignee?: string
+}
+
+export function wpFile(wp: WpFixture): string {
+  const lines = ['---', `work_package_id: ${wp.id}`, `title: Test ${wp.id}`]
+  if (wp.lane !== undefined) lines.push(`lane: ${wp.lane}`)
+  lines.push(`dependencies: [${(wp.dependencies ?? []).join(', ')}]`)
+  lines.push(`subtasks: [${(wp.subtasks ?? []).join(', ')}]`)
+  if (wp.assignee !== undefined) lines.push(`assignee: ${wp.assignee}`)
+  if (wp.extra) lines.push(wp.extra)
+  lines.push('history: []', '---', '', `# ${wp.id}`, '', 'Do the work.', '', '## Activity Log', '', '- 2026-01-01T00:00:00Z – system – lane=planned – Prompt created.', '')
+  return lines.join('\n')
+}
+
+export interface MissionFixture {
+  slug?: string
+  meta?: Record<string, unknown> | string | null
+  wps?: WpFixture[]
+  tasksMd?: string
+}
+
+export function defaultMeta(slug: string): Record<string, unknown> {
+  return {
+    mission_number: '099',
+    slug,
+    mission_slug: slug,
+    friendly_name: 'Test mission',
+    mission_type: 'software-dev',
+    target_branch: 'main',
+    created_at: '2026-01-01T00:00:00+00:00',
+    status_phase: 1,
+  }
+}
+
+export function writeMission(repo: string, fixture: MissionFixture = {}): string {
+  const slug = fixture.slug ?? '099-test-mission'
+  const dir = join(repo, 'kitty-specs', slug)
+  mkdirSync(join(dir, 'tasks'), { recursive: true })
+  const meta = fixture.meta === undefined ? defaultMeta(slug) : fixture.meta
+  if (meta !== null) writeFileSync(join(dir, 'meta.json'), typeof meta === 'string' ? meta : `${JSON.stringify(meta, null, 2)}\n`)
+  for (const wp of fixture.wps ?? [{ id: 'WP01', lane: 'planned' }, { id: 'WP02', lane: 'planned' }]) {
+    writeFileSync(join(dir, 'tasks', wp.fileName ?? `${wp.id}.md`), wpFile(wp))
+  }
+  if (fixture.tasksMd !== undefined) writeFileSync(join(dir, 'tasks.md'), fixture.tasksMd)
+  return dir
+}
+
+const cleanups: string[] = []
+
+export function tempDir(prefix = 'kitty-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  cleanups.push(dir)
+  return dir
+}
+
+export function cleanupTempDirs(): void {
+  for (const dir of cleanups.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** A fresh repository on `main` with the given missions committed. */
+export function makeRepo(missions: MissionFixture[] = [{}]): string {
+  const repo = tempDir()
+  git(repo, 'init', '-q', '-b', 'main')
+  git(repo, 'config', 'user.name', 'Test Author')
+  git(repo, 'config', 'user.email', 'author@example.com')
+  writeFileSync(join(repo, 'README.md'), '# test repo\n')
+  for (const m of missions) writeMission(repo, m)
+  git(repo, 'add', '-A')
+  git(repo, 'commit', '-q', '-m', 'initial')
+  return repo
+}
+
+export function copyCorpus(): string {
+  const repo = tempDir('kitty-corpus-')
+  git(repo, 'init', '-q', '-b', 'main')
+  cpSync(CORPUS, join(repo, 'kitty-specs'), { recursive: true })
+  git(repo, 'add', '-A')
+  git(repo, 'commit', '-q', '-m', 'corpus')
+  return repo
+}
+
+export interface KittyRun {
+  stdout: string
+  stderr: string
+  code: number
+  envelope: Record<string, any>
+}
+
+/** Run the built CLI as a real process. */
+export function kitty(cwd: string, args: string[], env: Record<string, string> = {}): Promise<KittyRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...GIT_ENV, ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      let envelope: Record<string, any> = {}
+      try {
+        envelope = JSON.parse(stdout)
+      } catch {
+        envelope = { unparseable: stdout }
+      }
+      resolvePromise({ stdout, stderr, code: code ?? -1, envelope })
+    })
+  })
+}
+
+/** `kitty orchestrator-api <cmd> …` */
+export function api(cwd: string, command: string, flags: Record<string, string | boolean> = {}, env: Record<string, string> = {}) {
+  const args = ['orchestrator-api', command]
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === true) args.push(`--${k}`)
+    else if (v === false) args.push(`--no-${k}`)
+    else args.push(`--${k}`, v)
+  }
+  return kitty(cwd, args, env)
+}
+
+export function readWp(repo: string, id: string, slug = '099-test-mission'): string {
+  return readFileSync(join(repo, 'kitty-specs', slug, 'tasks', `${id}.md`), 'utf8')
+}
+
+export function laneOf(text: string): string | undefined {
+  return /^lane:\s*"?([a-z_]+)"?/m.exec(text)?.[1]
+}
