@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { LANES, normalizeLane } from '../../src/core/lanes.ts'
+import type { TransitionContext } from '../../src/core/transitions.ts'
+import { allowedTransitions, checkTransition, TRANSITIONS } from '../../src/core/transitions.ts'
+
+const base: TransitionContext = { actor: 'claude', force: false, subtasksComplete: true, implementationEvidence: true, workspaceContext: 'w' }
+const review = { reviewer: 'rev', verdict: 'approved' as const, reference: 'pr#1' }
+const message = (v: ReturnType<typeof checkTransition>) => (v.ok ? 'ok' : v.message)
+
+describe('lanes', () => {
+  it('normalises case, whitespace and the doing alias; refuses anything else', () => {
+    expect(normalizeLane('  Doing ')).toBe('in_progress')
+    expect(normalizeLane('IN_REVIEW')).toBe('in_review')
+    expect(normalizeLane('genesis')).toBeNull()
+    expect(normalizeLane('review')).toBeNull()
+    expect(LANES).toHaveLength(9)
+  })
+})
+
+describe('HEAD transition table (reference §3.3)', () => {
+  it('has the HEAD edges and no others', () => {
+    const edges = Object.entries(TRANSITIONS).flatMap(([from, row]) => Object.keys(row).map((to) => `${from}>${to}`))
+    expect(edges.sort()).toEqual(
+      [
+        'planned>claimed', 'planned>blocked', 'planned>canceled',
+        'claimed>in_progress', 'claimed>blocked', 'claimed>canceled',
+        'in_progress>for_review', 'in_progress>approved', 'in_progress>planned', 'in_progress>blocked', 'in_progress>canceled',
+        'for_review>in_review', 'for_review>blocked', 'for_review>canceled',
+        'in_review>approved', 'in_review>done', 'in_review>in_progress', 'in_review>planned', 'in_review>blocked', 'in_review>canceled',
+        'approved>done', 'approved>in_progress', 'approved>planned', 'approved>blocked', 'approved>canceled',
+        'blocked>in_progress', 'blocked>canceled',
+      ].sort(),
+    )
+  })
+  it('refuses edges HEAD removed', () => {
+    expect(message(checkTransition('for_review', 'done', base))).toBe('Illegal transition: for_review -> done')
+    expect(message(checkTransition('for_review', 'in_progress', base))).toBe('Illegal transition: for_review -> in_progress')
+    expect(message(checkTransition('done', 'planned', base))).toBe('Illegal transition: done -> planned')
+  })
+  it('guards: actor, subtasks, evidence, reason', () => {
+    expect(message(checkTransition('planned', 'claimed', { ...base, actor: ' ' }))).toBe('Transition requires actor identity')
+    expect(message(checkTransition('in_progress', 'for_review', { ...base, subtasksComplete: false }))).toContain('requires completed subtasks')
+    expect(message(checkTransition('in_progress', 'for_review', { ...base, implementationEvidence: false }))).toContain('requires implementation evidence')
+    expect(message(checkTransition('in_progress', 'planned', base))).toBe('Transition in_progress -> planned requires reason')
+    expect(message(checkTransition('in_progress', 'planned', { ...base, reason: 'rethink' }))).toBe('ok')
+  })
+  it('every exit from in_review needs a complete review_result', () => {
+    expect(message(checkTransition('in_review', 'canceled', base))).toContain('requires review_result')
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: { ...review, reference: '' } }))).toContain('with reference')
+    expect(message(checkTransition('in_review', 'in_progress', { ...base, reviewResult: { ...review, verdict: 'changes_requested' } }))).toBe('ok')
+  })
+  it('approved/done from in_review need an approving verdict or approving evidence', () => {
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review }))).toBe('ok')
+    expect(message(checkTransition('in_review', 'approved', { ...base, reviewResult: { ...review, verdict: 'changes_requested' } }))).toContain('requires evidence')
+    const evidence = { review: { ...review } }
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, evidence }))).toBe('ok')
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, evidence: { review: { ...review, reviewer: 'other' } } }))).toBe('Review evidence must match review_result')
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, reviewRef: 'elsewhere' }))).toBe('review_ref must match review_result.reference')
+  })
+  it('approved → done needs approving evidence; approved → in_progress needs a review_ref', () => {
+    expect(message(checkTransition('approved', 'done', base))).toContain('requires evidence')
+    expect(message(checkTransition('approved', 'done', { ...base, evidence: { review } }))).toBe('ok')
+    expect(message(checkTransition('approved', 'in_progress', base))).toBe('Transition requires review_ref (review feedback reference)')
+  })
+  it('force overrides edges and guards, even out of a terminal lane, but needs actor and reason', () => {
+    expect(message(checkTransition('done', 'planned', { ...base, force: true }))).toBe('Force transitions require actor and reason')
+    expect(checkTransition('done', 'planned', { ...base, force: true, reason: 'reopen' })).toEqual({ ok: true, forced: true })
+  })
+  it('lists allowed edges with their guards', () => {
+    const edges = allowedTransitions('in_progress')
+    expect(edges.map((e) => e.to)).toEqual(['planned', 'for_review', 'approved', 'blocked', 'canceled'])
+    expect(edges.find((e) => e.to === 'for_review')!.guards.map((g) => g.id)).toEqual(['subtasks_complete', 'implementation_evidence'])
+    expect(allowedTransitions('done')).toEqual([])
+  })
+})
