@@ -48229,6 +48229,17 @@ function preserveUntouchedLines(original, base, edited) {
   let blockOriginal = [];
   let blockBase = [];
   const flushBlock = () => {
+    if (blockOriginal.length === blockBase.length && blockBase.length > 1) {
+      const pairs = blockBase.map((i, k) => [blockOriginal[k], i]);
+      blockOriginal = [];
+      blockBase = [];
+      for (const [line, i] of pairs) {
+        blockOriginal = [line];
+        blockBase = [i];
+        flushBlock();
+      }
+      return;
+    }
     const touched = blockBase.some((i) => !kept[i]) || blockBase.slice(0, -1).some((i) => inserts[i + 1].length > 0);
     if (touched) {
       for (const i of blockBase) {
@@ -48305,7 +48316,7 @@ function parseFrontmatter(text2, path) {
     });
   }
   const split = splitFrontmatter(text2, path);
-  const doc = (0, import_yaml2.parseDocument)(split.yaml, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = (0, import_yaml2.parseDocument)(split.yaml, { uniqueKeys: true, prettyErrors: true, strict: true });
   const error62 = doc.errors[0];
   if (error62) {
     const line = error62.linePos?.[0]?.line;
@@ -48370,18 +48381,43 @@ function applyAppend(doc, key, item) {
   }
   list.items.push(entry);
 }
+function scalarSplice(doc, source, edit) {
+  if (edit.kind !== "set" || !(0, import_yaml2.isMap)(doc.contents)) return null;
+  const node2 = doc.contents.get(edit.key, true);
+  if (!(0, import_yaml2.isScalar)(node2) || !node2.range) return null;
+  const [start, end] = node2.range;
+  const old = source.slice(start, end);
+  if (old === "" || /[\r\n]/.test(old)) return null;
+  const scalar = makeScalar(edit.value, node2);
+  if (node2.type === import_yaml2.Scalar.PLAIN && typeof edit.value === "string" && YAML11_AMBIGUOUS.test(edit.value)) {
+    scalar.type = import_yaml2.Scalar.QUOTE_SINGLE;
+  }
+  const rendered = new import_yaml2.Document(scalar).toString({ lineWidth: 0, doubleQuotedAsJSON: true }).replace(/\n$/, "");
+  if (/[\r\n]/.test(rendered) || rendered.startsWith("---")) return null;
+  return { start, end, text: rendered };
+}
 function editFrontmatterYaml(file2, edits) {
-  const original = file2.split.yaml;
-  const options = renderOptions(original);
-  const base = file2.doc.toString(options);
-  const doc = file2.doc.clone();
+  let source = file2.split.yaml;
+  const splices = [];
+  const rest = [];
   for (const edit of edits) {
+    const splice = scalarSplice(file2.doc, source, edit);
+    if (splice) splices.push(splice);
+    else rest.push(edit);
+  }
+  for (const s of splices.sort((a, b) => b.start - a.start)) source = source.slice(0, s.start) + s.text + source.slice(s.end);
+  if (rest.length === 0) return source;
+  const original = (0, import_yaml2.parseDocument)(source, { uniqueKeys: true, strict: true });
+  const options = renderOptions(source);
+  const base = original.toString(options);
+  const doc = original.clone();
+  for (const edit of rest) {
     if (edit.kind === "set") applySet(doc, edit.key, edit.value);
     else applyAppend(doc, edit.key, edit.item);
   }
   const edited = doc.toString(options);
   const toLines = (s) => s === "" ? [] : s.replace(/\r?\n$/, "").split(/\r?\n/);
-  const lines = preserveUntouchedLines(toLines(original), toLines(base), toLines(edited));
+  const lines = preserveUntouchedLines(toLines(source), toLines(base), toLines(edited));
   const eol = file2.split.eol;
   return lines.length === 0 ? "" : lines.join(eol) + eol;
 }

@@ -73,7 +73,7 @@ export function parseFrontmatter(text: string, path: string): FrontmatterFile {
     })
   }
   const split = splitFrontmatter(text, path)
-  const doc = parseDocument(split.yaml, { uniqueKeys: true, prettyErrors: false, strict: true })
+  const doc = parseDocument(split.yaml, { uniqueKeys: true, prettyErrors: true, strict: true })
   const error = doc.errors[0]
   if (error) {
     const line = error.linePos?.[0]?.line
@@ -151,22 +151,59 @@ function applyAppend(doc: Document, key: string, item: Record<string, string | n
   list.items.push(entry)
 }
 
+interface Splice {
+  start: number
+  end: number
+  text: string
+}
+
+/**
+ * A `set` on a key whose value is a one-line scalar is done on the source text itself: only the value's
+ * bytes change, so spacing before a trailing comment and the quote style survive exactly.
+ */
+function scalarSplice(doc: Document, source: string, edit: FrontmatterEdit): Splice | null {
+  if (edit.kind !== 'set' || !isMap(doc.contents)) return null
+  const node = (doc.contents as YAMLMap).get(edit.key, true)
+  if (!isScalar(node) || !node.range) return null
+  const [start, end] = node.range
+  const old = source.slice(start, end)
+  if (old === '' || /[\r\n]/.test(old)) return null
+  const scalar = makeScalar(edit.value, node)
+  if (node.type === Scalar.PLAIN && typeof edit.value === 'string' && YAML11_AMBIGUOUS.test(edit.value)) {
+    scalar.type = Scalar.QUOTE_SINGLE
+  }
+  const rendered = new Document(scalar).toString({ lineWidth: 0, doubleQuotedAsJSON: true }).replace(/\n$/, '')
+  if (/[\r\n]/.test(rendered) || rendered.startsWith('---')) return null
+  return { start, end, text: rendered }
+}
+
 /**
  * Apply edits to the frontmatter and return the new YAML text. Lines the edit does not touch keep
  * their exact bytes, including comments, quoting, spacing and CRLF endings.
  */
 export function editFrontmatterYaml(file: FrontmatterFile, edits: FrontmatterEdit[]): string {
-  const original = file.split.yaml
-  const options = renderOptions(original)
-  const base = file.doc.toString(options)
-  const doc = file.doc.clone()
+  let source = file.split.yaml
+  const splices: Splice[] = []
+  const rest: FrontmatterEdit[] = []
   for (const edit of edits) {
+    const splice = scalarSplice(file.doc, source, edit)
+    if (splice) splices.push(splice)
+    else rest.push(edit)
+  }
+  for (const s of splices.sort((a, b) => b.start - a.start)) source = source.slice(0, s.start) + s.text + source.slice(s.end)
+  if (rest.length === 0) return source
+
+  const original = parseDocument(source, { uniqueKeys: true, strict: true })
+  const options = renderOptions(source)
+  const base = original.toString(options)
+  const doc = original.clone()
+  for (const edit of rest) {
     if (edit.kind === 'set') applySet(doc, edit.key, edit.value)
     else applyAppend(doc, edit.key, edit.item)
   }
   const edited = doc.toString(options)
   const toLines = (s: string): string[] => (s === '' ? [] : s.replace(/\r?\n$/, '').split(/\r?\n/))
-  const lines = preserveUntouchedLines(toLines(original), toLines(base), toLines(edited))
+  const lines = preserveUntouchedLines(toLines(source), toLines(base), toLines(edited))
   const eol = file.split.eol
   return lines.length === 0 ? '' : lines.join(eol) + eol
 }

@@ -28,6 +28,18 @@ export function preserveUntouchedLines(original: string[], base: string[], edite
   let blockOriginal: string[] = []
   let blockBase: number[] = []
   const flushBlock = (): void => {
+    // Equal-sized blocks are usually lines the serializer normalised one by one: pair them up.
+    if (blockOriginal.length === blockBase.length && blockBase.length > 1) {
+      const pairs = blockBase.map((i, k) => [blockOriginal[k]!, i] as const)
+      blockOriginal = []
+      blockBase = []
+      for (const [line, i] of pairs) {
+        blockOriginal = [line]
+        blockBase = [i]
+        flushBlock()
+      }
+      return
+    }
     const touched =
       blockBase.some((i) => !kept[i]) || blockBase.slice(0, -1).some((i) => inserts[i + 1]!.length > 0)
     if (touched) {
