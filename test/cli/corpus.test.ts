@@ -1,0 +1,64 @@
+import { globSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { api, cleanupTempDirs, copyCorpus, CORPUS, git } from '../helpers/git-repo.ts'
+
+afterAll(cleanupTempDirs)
+
+const missions = readdirSync(CORPUS, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort()
+
+describe('the real kitty-specs corpus (43 mission folders, 224 WP files)', () => {
+  let repo: string
+  beforeAll(() => {
+    repo = copyCorpus()
+  })
+
+  it('mission-state answers success for every mission, with every WP file', async () => {
+    expect(missions.length).toBe(43)
+    let total = 0
+    for (const mission of missions) {
+      const { code, envelope } = await api(repo, 'mission-state', { mission })
+      expect(code, `${mission}: ${JSON.stringify(envelope.data)}`).toBe(0)
+      const files = globSync(join(CORPUS, mission, 'tasks', 'WP*.md'))
+      expect(envelope.data.work_packages.length, mission).toBe(files.length)
+      for (const wp of envelope.data.work_packages) {
+        expect(typeof wp.lane).toBe('string')
+        expect(Array.isArray(wp.dependencies)).toBe(true)
+      }
+      total += files.length
+    }
+    expect(total).toBe(224)
+  })
+
+  it('one transition per mission changes only the lane line and appends one history entry', async () => {
+    let checked = 0
+    for (const mission of missions) {
+      const state = (await api(repo, 'mission-state', { mission })).envelope.data
+      const wp = state.work_packages[0]
+      if (!wp) continue
+      const head = git(repo, 'rev-parse', 'HEAD')
+      const run = await api(repo, 'transition', { mission, wp: wp.wp_id, to: 'blocked', actor: 'corpus-check', force: true, note: 'corpus check' })
+      expect(run.code, `${mission}: ${JSON.stringify(run.envelope.data)}`).toBe(0)
+      const files = git(repo, 'diff', '--name-only', head, 'HEAD').split('\n')
+      expect(files, mission).toHaveLength(1)
+      const diff = git(repo, 'diff', '-U0', head, 'HEAD')
+        .split('\n')
+        .filter((l) => /^[-+](?![-+]{2} )/.test(l))
+      const removed = diff.filter((l) => l.startsWith('-'))
+      const added = diff.filter((l) => l.startsWith('+'))
+      expect(removed, mission).toHaveLength(1)
+      expect(removed[0], mission).toMatch(/^-lane:/)
+      expect(added[0], mission).toMatch(/^\+lane: "?blocked"?/)
+      expect(added.slice(1).join('\n'), mission).toContain('corpus-check')
+      // One history entry: a flow map (1 line) or a block map (5 lines), plus `history:` when the key is new.
+      expect([2, 6, 7], `${mission}: ${added.join('\n')}`).toContain(added.length)
+      expect(git(repo, 'status', '--porcelain')).toBe('')
+      checked++
+    }
+    expect(checked).toBe(29)
+    git(repo, 'fsck', '--strict')
+  })
+})
