@@ -1,5 +1,22 @@
 // Bundle the CLI into one ESM file so a cold start loads one module instead of hundreds.
 import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
+
+const local = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
+
+/**
+ * - isomorphic-git's `pako` import goes to our native-zlib shim (src/store/pako-native.ts);
+ * - isomorphic-git and yaml resolve to their ES module builds (the `node` condition picks CommonJS,
+ *   which cannot be tree-shaken), so only the git commands we call are bundled and evaluated.
+ */
+const resolveForSpeed = {
+  name: 'resolve-for-speed',
+  setup(b) {
+    b.onResolve({ filter: /^pako$/ }, (args) => (args.importer.endsWith('pako-native.ts') ? undefined : { path: local('src/store/pako-native.ts') }))
+    b.onResolve({ filter: /^isomorphic-git$/ }, () => ({ path: local('node_modules/isomorphic-git/index.js') }))
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: local('node_modules/yaml/browser/index.js') }))
+  },
+}
 
 await build({
   entryPoints: { cli: 'src/cli/index.ts' },
@@ -9,7 +26,10 @@ await build({
   mainFields: ['module', 'main'],
   target: 'node22',
   format: 'esm',
-  outExtension: { '.js': '.js' },
+  minify: true,
+  keepNames: true,
+  sourcemap: false,
+  plugins: [resolveForSpeed],
   banner: { js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { MetaInvalidError } from './errors.ts'
 import { describeJsonError } from './json-error.ts'
 
@@ -13,34 +13,33 @@ export interface MissionIdentity {
 const CROCKFORD_ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i
 
 /** `mission_number` (or the legacy `feature_number`): int, digit string (`"064"` → 64), `""`/null → null. */
-const MissionNumber = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d*$/, 'must be digits'), z.null()])
-  .transform((v) => (v === null || v === '' ? null : Number(v)))
+const MissionNumber = z.pipe(
+  z.union([z.int().check(z.nonnegative()), z.string().check(z.regex(/^\d*$/, 'must be digits')), z.null()]),
+  z.transform((v: number | string | null) => (v === null || v === '' ? null : Number(v))),
+)
 
-const OptionalString = z.string().optional().nullable()
+const OptionalString = z.optional(z.nullable(z.string()))
 
 /** Slugs name branches and worktree folders, so they must be safe as both. */
-const Slug = z
-  .string()
-  .regex(/^(?:[A-Za-z0-9][A-Za-z0-9._-]*)?$/, 'must be letters, digits, ".", "_" or "-"')
-  .refine((s) => !s.includes('..') && !s.endsWith('.lock'), 'must not contain ".." or end in ".lock"')
-  .optional()
-  .nullable()
+const Slug = z.optional(
+  z.nullable(
+    z.string().check(
+      z.regex(/^(?:[A-Za-z0-9][A-Za-z0-9._-]*)?$/, 'must be letters, digits, ".", "_" or "-"'),
+      z.refine((s) => !s.includes('..') && !s.endsWith('.lock'), 'must not contain ".." or end in ".lock"'),
+    ),
+  ),
+)
 
 /**
  * What we read from meta.json. Loose: unknown keys are legal and kept in the file (we never write zod
  * output back; writes go through the lossless JSON editor).
  */
 export const MissionMetaSchema = z.looseObject({
-  mission_id: z
-    .string()
-    .regex(CROCKFORD_ULID, 'must be a 26-character ULID')
-    .optional()
-    .nullable(),
+  mission_id: z.optional(z.nullable(z.string().check(z.regex(CROCKFORD_ULID, 'must be a 26-character ULID')))),
   mission_slug: Slug,
   slug: Slug,
-  mission_number: MissionNumber.optional(),
-  feature_number: MissionNumber.optional(),
+  mission_number: z.optional(MissionNumber),
+  feature_number: z.optional(MissionNumber),
   mission_type: OptionalString,
   mission: OptionalString,
   target_branch: OptionalString,

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { UsageError } from './errors.ts'
 import { describeJsonError } from './json-error.ts'
 
@@ -12,17 +12,17 @@ export interface ReviewResult {
   feedback_path?: string
 }
 
-const nonEmpty = z.string().refine((s) => s.trim().length > 0)
+const nonEmpty = z.string().check(z.refine((s) => s.trim().length > 0))
 
 /** Evidence as upstream records it; extra members (repos, verification) pass through untouched. */
 export const EvidenceSchema = z.looseObject({
-  review: z
-    .looseObject({
-      reviewer: z.unknown().optional(),
-      verdict: z.unknown().optional(),
-      reference: z.unknown().optional(),
-    })
-    .optional(),
+  review: z.optional(
+    z.looseObject({
+      reviewer: z.optional(z.unknown()),
+      verdict: z.optional(z.unknown()),
+      reference: z.optional(z.unknown()),
+    }),
+  ),
 })
 export type Evidence = z.infer<typeof EvidenceSchema>
 

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml'
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { KittyError } from '../core/errors.ts'
 import type { Snapshot } from '../store/snapshot.ts'
 
@@ -11,30 +11,28 @@ export const CONFIG_PATH = '.github/kitty.yml'
  */
 export const KittyConfigSchema = z
   .strictObject({
-    legacy_feature_aliases: z
-      .boolean()
-      .default(false)
-      .describe(
+    legacy_feature_aliases: z._default(z.boolean(), false).check(
+      z.describe(
         'Accept the contract 1.0 names (--feature, feature-state, accept-feature, merge-feature) as aliases. ' +
           'Off by default: they are refused with the canonical replacement named.',
       ),
+    ),
     worktrees: z
-      .boolean()
-      .default(true)
-      .describe('Let start-implementation create the WP branch and a git worktree under .worktrees/ (needs a git binary).'),
+      ._default(z.boolean(), true)
+      .check(z.describe('Let start-implementation create the WP branch and a git worktree under .worktrees/ (needs a git binary).')),
     merge: z
-      .strictObject({
-        strategy: z.enum(['merge', 'squash', 'rebase']).default('merge').describe('Default merge-mission strategy.'),
-        branch_pattern: z
-          .string()
-          .regex(/\{wp_id\}/, 'must contain {wp_id}')
-          .default('{mission_slug}-{wp_id}')
-          .describe('Name of a WP branch; placeholders {mission_slug} and {wp_id}. A WP\'s own `branch:` key wins.'),
-      })
-      .prefault({})
-      .describe('merge-mission settings.'),
+      .prefault(
+        z.strictObject({
+          strategy: z._default(z.enum(['merge', 'squash', 'rebase']), 'merge').check(z.describe('Default merge-mission strategy.')),
+          branch_pattern: z
+            ._default(z.string().check(z.regex(/\{wp_id\}/, 'must contain {wp_id}')), '{mission_slug}-{wp_id}')
+            .check(z.describe("Name of a WP branch; placeholders {mission_slug} and {wp_id}. A WP's own `branch:` key wins.")),
+        }),
+        {},
+      )
+      .check(z.describe('merge-mission settings.')),
   })
-  .describe('kitty-github repository settings, read from .github/kitty.yml on the state branch.')
+  .check(z.describe('kitty-github repository settings, read from .github/kitty.yml on the state branch.'))
 
 export type KittyConfig = z.infer<typeof KittyConfigSchema>
 

@@ -52,7 +52,7 @@ describe('transition (reference §8: 64–76)', () => {
 
   it('73/75: unticked subtasks refuse for_review, whatever the caller claims', async () => {
     const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001', 'T002'] }], tasksMd: TASKS(' ') }])
-    for (const flags of [{}, { 'subtasks-complete': true, 'implementation-evidence-present': true }]) {
+    for (const flags of [{}, { 'subtasks-complete': true, 'implementation-evidence-present': true }] as Record<string, boolean>[]) {
       const { code, envelope } = await move(repo, 'for_review', { policy: POLICY_JSON, ...flags })
       expect(code).not.toBe(0)
       expect(envelope.error_code).toBe('TRANSITION_REJECTED')
