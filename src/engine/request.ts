@@ -35,11 +35,18 @@ export function requiredActor(req: Request): string {
   return actor
 }
 
+const MAX_NOTE = 10_000
+
 /** Notes may span lines in a commit body; the few places that need one line fold them. */
 export function optionalNote(req: Request): string | undefined {
   const note = optionalString(req, 'note')
-  if (note !== undefined && note.length > 10_000) throw new UsageError("Option '--note' is longer than 10000 characters.")
+  if (note !== undefined && note.length > MAX_NOTE) throw new UsageError(`Option '--note' is longer than ${MAX_NOTE} characters.`)
   return note
+}
+
+export function requiredNote(req: Request): string {
+  requiredString(req, 'note')
+  return optionalNote(req)!
 }
 
 export function oneLine(text: string): string {

@@ -7,7 +7,7 @@ import type { CommandSpec } from '../command-spec.ts'
 import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
 import { loadMission } from '../load-mission.ts'
 import { wpTrailers } from '../plan-wp-change.ts'
-import { oneLine, requiredActor, requiredString } from '../request.ts'
+import { oneLine, requiredActor, requiredNote, requiredString } from '../request.ts'
 import { mutate } from '../state.ts'
 import { identityOf } from '../workspace.ts'
 
@@ -31,7 +31,7 @@ export const appendHistory: CommandSpec = {
     const handle = requiredString(req, 'mission')
     const wpId = requiredString(req, 'wp')
     const actor = requiredActor(req)
-    const note = oneLine(requiredString(req, 'note'))
+    const note = oneLine(requiredNote(req))
     if (note === '') throw new KittyError('USAGE_ERROR', "Option '--note' must not be empty.")
     try {
       const { result, commit } = await mutate<{ mission: MissionView }>(ctx, async (snapshot) => {

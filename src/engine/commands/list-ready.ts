@@ -1,3 +1,5 @@
+import { cycleError, findCycle } from '../../core/dependency-graph.ts'
+import { KittyError } from '../../core/errors.ts'
 import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
@@ -17,6 +19,12 @@ export const listReady: CommandSpec = {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
     const wps = await mission.all()
     const lanes = new Map(wps.map(({ wp }) => [wp.id, wp.lane]))
+    // A cycle would leave its WPs waiting forever; say so instead of answering "nothing ready".
+    const cycle = findCycle(new Map(wps.map(({ wp }) => [wp.id, wp.dependencies])))
+    if (cycle) {
+      const err = cycleError(cycle)
+      throw new KittyError(err.code, err.message, { ...identityOf(mission), ...err.data })
+    }
     const ready = wps
       .filter(({ wp }) => wp.lane === 'planned')
       .filter(({ wp }) => wp.dependencies.every((dep) => DEPENDENCY_SATISFIED_LANES.has(lanes.get(dep) ?? 'planned')))
