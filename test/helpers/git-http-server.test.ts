@@ -356,6 +356,15 @@ describe('fault: dropNextRequest', () => {
     expect(info.refs?.heads?.main).toBeDefined()
   })
 
+  it('with auth, spares the 401 challenge and drops the authenticated request', async () => {
+    const server = await start({ auth: CREDS })
+    const { url } = await servedRepo(server)
+    server.faults.dropNextRequest('any', 'before-headers')
+    const err = await failure(git.getRemoteInfo({ http, url, onAuth: () => CREDS }))
+    expect(err.code).toBe('ECONNRESET')
+    expect(server.requests.map((r) => [r.status, r.fault])).toEqual([[401, undefined], [0, 'dropped']])
+  })
+
   it('makes the git CLI fail a clone and a push', async () => {
     const server = await start()
     const { bare, url } = await servedRepo(server)

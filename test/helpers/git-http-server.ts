@@ -34,9 +34,10 @@ export interface GitHttpFaults {
   /** The next push that reaches git is declined by a pre-receive hook; the ref does not move. */
   refuseNextPush(): void
   /**
-   * Cut the connection of the next matching request. 'any' is the very next request;
-   * a service matches only its pack exchange (the POST), not the ref discovery.
-   * A dropped push never reaches git, so the repository is left as it was.
+   * Cut the connection of the next matching request that passes authentication (401s are
+   * answered normally). 'any' is the very next such request; a service matches only its pack
+   * exchange (the POST), not the ref discovery. A dropped push never reaches git, so the
+   * repository is left as it was.
    */
   dropNextRequest(target?: DropTarget, at?: DropPoint): void
   /** Delay every response by `ms` (0 turns it off). */
@@ -203,14 +204,14 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
   if (ctx.faults.slowMs > 0) await sleep(ctx.faults.slowMs, undefined, { signal: ctx.stopping.signal }).catch(() => {})
   if (ctx.closed) return void res.destroy()
-  const route = routeOf(req, url)
+  const user = authenticate(ctx.auth, req.headers.authorization)
+  if (user === false) return deny(ctx, res, routeOf(req, url))
+  const route = { ...routeOf(req, url), user }
   const drop = takeDrop(ctx.faults, route)
   if (drop !== undefined) return dropRequest(ctx, req, res, route, drop)
-  const user = authenticate(ctx.auth, req.headers.authorization)
-  if (user === false) return deny(ctx, res, route)
   const refuse = route.isRpc && route.record.service === 'receive-pack' && takeRefuse(ctx.faults)
   if (refuse) route.record.fault = 'refused'
-  runBackend(ctx, req, res, { ...route, user }, { refuse, drop: undefined })
+  runBackend(ctx, req, res, route, { refuse, drop: undefined })
 }
 
 function routeOf(req: IncomingMessage, url: URL): Omit<Routed, 'user'> {
@@ -276,12 +277,12 @@ function failRequest(res: ServerResponse, err: unknown): void {
 // ---------------------------------------------------------------------------------------------
 // Dropped connections
 
-function dropRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, route: Omit<Routed, 'user'>, at: DropPoint): void {
+function dropRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, route: Routed, at: DropPoint): void {
   route.record.fault = 'dropped'
   const isPush = route.isRpc && route.record.service === 'receive-pack'
   // A push never reaches git (that is what "ref unchanged" relies on); anything else is produced by git and then truncated.
   if (at === 'mid-body' && !isPush) {
-    return runBackend(ctx, req, res, { ...route, user: undefined }, { refuse: false, drop: at })
+    return runBackend(ctx, req, res, route, { refuse: false, drop: at })
   }
   // Read the whole request first so the client is waiting for the answer, not still writing, when the line goes dead.
   req.resume()
@@ -323,8 +324,15 @@ function runBackend(ctx: ServerContext, req: IncomingMessage, res: ServerRespons
     return void res.end('bad request path\n')
   }
   const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-  ctx.children.set(child, new Promise<void>((resolve) => child.once('close', () => resolve())))
-  child.once('close', () => ctx.children.delete(child))
+  const gone = new Promise<void>((resolve) => {
+    child.once('close', () => resolve())
+    child.once('error', (err) => {
+      backendFailed(ctx, res, route, `cannot run git http-backend: ${err.message}`)
+      resolve()
+    })
+  })
+  ctx.children.set(child, gone)
+  void gone.then(() => ctx.children.delete(child))
   // The backend may answer (e.g. 404) without reading the body; the resulting EPIPE is expected.
   child.stdin.on('error', () => {})
   req.pipe(child.stdin)
@@ -423,7 +431,7 @@ function relayResponse(ctx: ServerContext, child: ChildProcessWithoutNullStreams
 }
 
 function backendFailed(ctx: ServerContext, res: ServerResponse, route: Routed, message: string): void {
-  if (res.destroyed) return
+  if (res.destroyed || res.headersSent) return
   log(ctx, route, 502)
   res.writeHead(502, { 'Content-Type': 'text/plain' })
   res.end(`${message}\n`)
