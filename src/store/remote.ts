@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import git from 'isomorphic-git'
+import type { AuthCallback, HttpClient } from 'isomorphic-git'
+import { KittyError } from '../core/errors.ts'
+import { atomicFs } from './atomic-fs.ts'
+import { acquireLock } from './file-lock.ts'
+import type { FileLock } from './file-lock.ts'
+import { timedHttpClient } from './remote-http.ts'
+import type { Repository } from './repository.ts'
+
+/**
+ * State on a remote the command has no checkout of (the Action, the App, `--remote`): a bare cache
+ * repository per remote URL, fetched before every command and pushed once per mutation. A push the
+ * remote refuses because the branch moved is the compare-and-swap failure; the caller re-reads.
+ */
+export interface RemoteOptions {
+  url: string
+  token?: string | undefined
+  /** Per-operation deadline; no fetch or push may take longer. */
+  timeoutMs: number
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@')
+}
+
+export function remoteCacheDir(url: string, env: NodeJS.ProcessEnv): string {
+  const base = env['KITTY_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'kitty-github', 'repos')
+  const key = createHash('sha256').update(redactUrl(url)).digest('hex').slice(0, 24)
+  return join(base, `${key}.git`)
+}
+
+export interface RemoteCache {
+  repo: Repository
+  /** Held for the whole command: isomorphic-git is not safe for concurrent use of one repository. */
+  lock: FileLock
+}
+
+/** Open (creating on first use) the cache for a remote, locked for this process. */
+export async function openRemoteCache(remote: RemoteOptions, env: NodeJS.ProcessEnv): Promise<RemoteCache> {
+  const gitdir = remoteCacheDir(remote.url, env)
+  fs.mkdirSync(gitdir, { recursive: true })
+  const lock = await acquireLock(join(gitdir, 'kitty-cache'), { timeoutMs: Math.max(remote.timeoutMs * 2, 60_000), what: 'the remote cache' })
+  try {
+    if (!fs.existsSync(join(gitdir, 'HEAD'))) {
+      await git.init({ fs: atomicFs, gitdir, bare: true })
+      // Credentials never reach the cache's config: commands pass the URL (and token) every time.
+      await git.addRemote({ fs: atomicFs, gitdir, remote: 'origin', url: redactUrl(remote.url), force: true })
+    }
+  } catch (err) {
+    await lock.release()
+    throw err
+  }
+  return { repo: { fs: atomicFs, gitdir, workdir: null, cache: {} }, lock }
+}
+
+function authCallbacks(remote: RemoteOptions): { onAuth: AuthCallback; onAuthFailure: AuthCallback } {
+  return {
+    // GitHub App and Actions tokens authenticate as x-access-token (isomorphic-git docs/onAuth.md).
+    onAuth: () => (remote.token ? { username: 'x-access-token', password: remote.token } : { cancel: true }),
+    onAuthFailure: () => ({ cancel: true }),
+  }
+}
+
+async function withDeadline<T>(remote: RemoteOptions, what: string, run: (http: HttpClient) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new Error(`${what} timed out after ${remote.timeoutMs} ms`)), remote.timeoutMs)
+  try {
+    return await run(timedHttpClient({ idleMs: remote.timeoutMs, deadline: controller.signal }))
+  } catch (err) {
+    throw remoteError(err, remote, what)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ABORT_ERR',
+  'EmptyServerResponseError',
+  'ParseError',
+  'SmartHttpError',
+  'UnknownTransportError',
+])
+
+/** Network and auth failures as the two codes callers can act on; anything else passes through. */
+export function remoteError(err: unknown, remote: RemoteOptions, what: string): unknown {
+  if (err instanceof KittyError) return err
+  const e = err as { code?: string; name?: string; message?: string; data?: { statusCode?: number } }
+  const where = redactUrl(remote.url)
+  const status = e.data?.statusCode
+  if ((e.code === 'HttpError' && (status === 401 || status === 403)) || e.code === 'UserCanceledError') {
+    return new KittyError(
+      'REMOTE_AUTH_FAILED',
+      `${where} refused the credentials for ${what}${status ? ` (HTTP ${status})` : ''}. ` +
+        'Set KITTY_TOKEN or GITHUB_TOKEN to a token with write access to the repository.',
+      { remote: where, ...(status ? { status } : {}) },
+    )
+  }
+  if (e.code === 'HttpError' || UNREACHABLE.has(e.code ?? '') || UNREACHABLE.has(e.name ?? '') || e.name === 'AbortError') {
+    return new KittyError('REMOTE_UNREACHABLE', `${what} failed: ${where} did not answer (${e.message ?? e.code}). Nothing was changed.`, {
+      remote: where,
+      cause: e.code ?? e.name ?? 'unknown',
+      ...(status ? { status } : {}),
+    })
+  }
+  return err
+}
+
+export interface FetchedBranch {
+  branch: string
+  /** The remote tip, or null when the branch does not exist there yet. */
+  tip: string | null
+}
+
+/**
+ * Fetch one branch (the remote's default when none is named) into `refs/remotes/origin/<branch>`.
+ * `depth` keeps routine commands shallow; merge-mission asks for full history.
+ */
+export async function fetchBranch(cache: Repository, remote: RemoteOptions, branch: string | null, depth?: number): Promise<FetchedBranch> {
+  return withDeadline(remote, 'fetch', async (http) => {
+    try {
+      const result = await git.fetch({
+        fs: cache.fs,
+        http,
+        gitdir: cache.gitdir,
+        cache: cache.cache,
+        url: remote.url,
+        remote: 'origin',
+        ...(branch ? { ref: branch } : {}),
+        singleBranch: true,
+        tags: false,
+        ...(depth ? { depth } : {}),
+        ...authCallbacks(remote),
+      })
+      const name = branch ?? result.defaultBranch?.replace(/^refs\/heads\//, '') ?? 'main'
+      return { branch: name, tip: result.fetchHead ?? null }
+    } catch (err) {
+      // An empty remote, or a branch that does not exist yet: the state starts from nothing.
+      if ((err as { code?: string }).code === 'NotFoundError' && branch) return { branch, tip: null }
+      throw err
+    }
+  })
+}
+
+export type PushOutcome = { ok: true } | { ok: false; moved: true } | { ok: false; moved: false; reason: string }
+
+const MOVED = /non-fast-forward|fetch first|failed to lock|cannot lock ref|stale info|reference already exists|incorrect old value|failed to update ref/i
+
+/**
+ * Push `next` to the branch, expecting the remote still at `expected`. Non-fast-forward and lost
+ * lock races mean "moved" (retry after re-reading); any other refusal is final.
+ */
+export async function pushBranch(cache: Repository, remote: RemoteOptions, branch: string, next: string): Promise<PushOutcome> {
+  const local = `refs/heads/${branch}`
+  await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: local, value: next, force: true })
+  return withDeadline(remote, 'push', async (http) => {
+    try {
+      const result = await git.push({
+        fs: cache.fs,
+        http,
+        gitdir: cache.gitdir,
+        cache: cache.cache,
+        url: remote.url,
+        remote: 'origin',
+        ref: local,
+        remoteRef: local,
+        force: false,
+        ...authCallbacks(remote),
+      })
+      const status = result.refs[local]
+      if (result.ok && (!status || status.ok)) {
+        await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: `refs/remotes/origin/${branch}`, value: next, force: true })
+        return { ok: true }
+      }
+      const reason = status?.error ?? result.error ?? 'rejected'
+      return MOVED.test(reason) ? { ok: false, moved: true } : { ok: false, moved: false, reason }
+    } catch (err) {
+      const e = err as { code?: string; data?: { reason?: string; result?: { refs?: Record<string, { error?: string }> } } }
+      if (e.code === 'PushRejectedError') return { ok: false, moved: true }
+      if (e.code === 'NotFoundError') return { ok: false, moved: true }
+      if (e.code === 'GitPushError') {
+        const reason = e.data?.result?.refs?.[local]?.error ?? 'rejected'
+        return MOVED.test(reason) ? { ok: false, moved: true } : { ok: false, moved: false, reason }
+      }
+      throw err
+    }
+  })
+}
