@@ -49,7 +49,7 @@ async function isStale(path: string, content: string): Promise<boolean> {
 
 /** Move a dead holder's lock aside, making sure we moved the one we judged dead. */
 async function breakStaleLock(path: string, observed: string): Promise<void> {
-  const tomb = `${path}.stale-${randomUUID()}`
+  const tomb = `${path.slice(0, -'.lock'.length)}.stale-${randomUUID()}.lock`
   try {
     await fs.rename(path, tomb)
   } catch {
@@ -61,6 +61,25 @@ async function breakStaleLock(path: string, observed: string): Promise<void> {
     await fs.link(tomb, path).catch(() => undefined)
   }
   await fs.rm(tomb, { force: true })
+}
+
+/**
+ * Create `path` holding `content`, or report that it exists. Written beside it and hard-linked into
+ * place, so a process killed mid-creation never leaves an empty lock nobody can identify. The
+ * temporary name ends in `.lock`, which git ignores when it lists refs.
+ */
+async function createWithContent(path: string, content: string): Promise<boolean> {
+  const tmp = `${path.slice(0, -'.lock'.length)}.${randomUUID()}.lock`
+  await fs.writeFile(tmp, content)
+  try {
+    await fs.link(tmp, path)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  } finally {
+    await fs.rm(tmp, { force: true })
+  }
 }
 
 export interface LockOptions {
@@ -75,13 +94,7 @@ export async function acquireLock(target: string, options: LockOptions = {}): Pr
   const deadline = Date.now() + (options.timeoutMs ?? 10_000)
   await fs.mkdir(dirname(path), { recursive: true })
   for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await fs.open(path, 'wx')
-      try {
-        await handle.writeFile(content)
-      } finally {
-        await handle.close()
-      }
+    if (await createWithContent(path, content)) {
       return {
         path,
         stillHeld: async () => (await readOrNull(path)) === content,
@@ -89,8 +102,6 @@ export async function acquireLock(target: string, options: LockOptions = {}): Pr
           if ((await readOrNull(path)) === content) await fs.rm(path, { force: true })
         },
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
     const holder = await readOrNull(path)
     if (holder !== null && (await isStale(path, holder))) {

@@ -58,13 +58,13 @@ function versionAtLeast(v: string, min: number[]): boolean {
   return true
 }
 
-async function call(repo: string, command: keyof typeof Payloads, flags: Record<string, string | boolean>) {
+async function call<K extends keyof typeof Payloads>(repo: string, command: K, flags: Record<string, string | boolean>): Promise<z.infer<(typeof Payloads)[K]>> {
   const run = await api(repo, command, flags)
   const env = Envelope.parse(JSON.parse(run.stdout))
   expect(Object.keys(env)).toEqual(['contract_version', 'command', 'timestamp', 'correlation_id', 'success', 'error_code', 'data'])
   expect(env.success, `${command}: ${JSON.stringify(env.data)}`).toBe(true)
   expect(env.data).not.toHaveProperty('feature_slug')
-  return Payloads[command].parse(env.data)
+  return Payloads[command].parse(env.data) as z.infer<(typeof Payloads)[K]>
 }
 
 const M = '099-test-mission'
