@@ -8,7 +8,8 @@ import type { MissionIndexEntry } from '../core/mission-selector.ts'
 import type { WorkPackage } from '../core/work-package.ts'
 import { interpretWorkPackage, wpIdFromFileName } from '../core/work-package.ts'
 import type { FrontmatterFile } from './frontmatter.ts'
-import { parseFrontmatter } from './frontmatter.ts'
+import { MAX_WP_FILE_BYTES, parseFrontmatter, splitFrontmatter } from './frontmatter.ts'
+import { scanFrontmatter } from './frontmatter-scan.ts'
 import type { Snapshot } from './snapshot.ts'
 
 export const SPECS_DIR = 'kitty-specs'
@@ -32,7 +33,29 @@ interface WpLocation {
 
 export interface LoadedWp {
   wp: WorkPackage
-  file: FrontmatterFile
+  /** The full YAML document, parsed on first use: only writes need it. */
+  readonly file: FrontmatterFile
+}
+
+/**
+ * Interpret a WP file, taking the fast scanner's reading when it can give one; the YAML Document
+ * (needed to edit the file losslessly) is built only when someone asks for `file`.
+ */
+function loadWp(text: string, location: WpLocation): LoadedWp {
+  const split = splitFrontmatter(text, location.path)
+  const scanned = Buffer.byteLength(text, 'utf8') <= MAX_WP_FILE_BYTES ? scanFrontmatter(split.yaml) : null
+  if (scanned === null) {
+    const file = parseFrontmatter(text, location.path)
+    return { wp: interpretWorkPackage(location.id, location.path, file.data, location.folderLane), file }
+  }
+  let file: FrontmatterFile | undefined
+  return {
+    wp: interpretWorkPackage(location.id, location.path, scanned, location.folderLane),
+    get file() {
+      file ??= parseFrontmatter(text, location.path)
+      return file
+    },
+  }
 }
 
 /**
@@ -94,8 +117,7 @@ export class MissionView {
   async #load(location: WpLocation): Promise<LoadedWp> {
     const bytes = await this.snapshot.readBytes(location.path)
     if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
-    const file = parseFrontmatter(decodeUtf8(bytes, location.path), location.path)
-    return { wp: interpretWorkPackage(location.id, location.path, file.data, location.folderLane), file }
+    return loadWp(decodeUtf8(bytes, location.path), location)
   }
 
   tasksMdPath(): string {
