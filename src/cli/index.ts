@@ -20,7 +20,8 @@ async function main(): Promise<void> {
     line = JSON.stringify(makeFailure('unknown', 'INTERNAL_ERROR', `Internal error: ${(err as Error)?.message ?? err}`))
     process.exitCode = 1
   }
-  process.stdout.write(`${line}\n`)
+  // Exit as soon as the envelope is out: an idle keep-alive socket must not hold the process open.
+  process.stdout.write(`${line}\n`, () => process.exit())
 }
 
 void main()

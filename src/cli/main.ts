@@ -5,9 +5,12 @@ import type { CommandSpec } from '../engine/command-spec.ts'
 import { loadConfig } from '../engine/config.ts'
 import type { EngineContext } from '../engine/context.ts'
 import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/registry.ts'
+import { runCommand } from '../engine/run-command.ts'
 import { resolveIdentity } from '../store/commit-mutation.ts'
 import { hasGitBinary } from '../store/git-worktree.ts'
-import { locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
+import { STATE_FETCH_DEPTH } from '../store/commit-remote.ts'
+import { fetchBranch, openRemoteCache } from '../store/remote.ts'
+import { assertBranchName, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
 import { describeCommand, parseCommandArgs } from './parse-argv.ts'
 
@@ -33,19 +36,64 @@ function usageFailure(err: UsageError, correlationId: string): CliResult {
   return { envelope: makeFailure('unknown', 'USAGE_ERROR', err.message, err.data, { correlationId }), exitCode: 2 }
 }
 
-async function openContext(flags: Record<string, unknown>, io: CliEnvironment, correlationId: string): Promise<EngineContext> {
+interface OpenedContext {
+  ctx: EngineContext
+  release: () => Promise<void>
+}
+
+const CONTROL = /[\x00-\x1f\x7f]/
+
+function idempotencyKey(flags: Record<string, unknown>): string | undefined {
+  const key = flags['idempotency-key'] as string | undefined
+  if (key !== undefined && (key.trim() === '' || key.length > 200 || CONTROL.test(key))) {
+    throw new UsageError("Option '--idempotency-key' must be one printable line of at most 200 characters.")
+  }
+  return key
+}
+
+/** A checkout (the usual CLI case) or, with --remote, a locked cache of the remote. */
+async function openContext(flags: Record<string, unknown>, io: CliEnvironment, correlationId: string): Promise<OpenedContext> {
+  const remoteUrl = flags['remote'] as string | undefined
+  const base = { correlationId, now: io.now ?? (() => new Date()), gitBinary: hasGitBinary, idempotencyKey: idempotencyKey(flags) }
+  if (remoteUrl !== undefined) return openRemoteContext(remoteUrl, flags, io, base)
   const root = (flags['repo'] as string | undefined) ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
   const repo = locateRepository(root)
   const branch = await resolveStateBranch(repo, (flags['branch'] as string | undefined) ?? io.env['KITTY_STATE_BRANCH'])
   const config = await loadConfig(await Snapshot.at(repo, await readRef(repo, branch.ref)))
-  return {
-    repo,
-    branch,
-    config,
-    author: await resolveIdentity(repo, io.env),
-    correlationId,
-    now: io.now ?? (() => new Date()),
-    gitBinary: hasGitBinary,
+  return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env) }, release: async () => undefined }
+}
+
+async function openRemoteContext(
+  url: string,
+  flags: Record<string, unknown>,
+  io: CliEnvironment,
+  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey'>,
+): Promise<OpenedContext> {
+  if (!/^https?:\/\//.test(url)) throw new UsageError("Option '--remote' must be an http(s) URL (isomorphic-git speaks smart HTTP only).")
+  const options = {
+    url,
+    token: io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],
+    timeoutMs: Number(io.env['KITTY_REMOTE_TIMEOUT_MS'] ?? 30_000),
+  }
+  const cache = await openRemoteCache(options, io.env)
+  try {
+    const explicit = (flags['branch'] as string | undefined) ?? io.env['KITTY_STATE_BRANCH']
+    if (explicit) assertBranchName(explicit)
+    const fetched = await fetchBranch(cache.repo, options, explicit ?? null, STATE_FETCH_DEPTH)
+    const branch = { ref: `refs/heads/${fetched.branch}`, branch: fetched.branch, checkedOut: false }
+    const config = await loadConfig(await Snapshot.at(cache.repo, fetched.tip))
+    const ctx: EngineContext = {
+      ...base,
+      repo: cache.repo,
+      branch,
+      config,
+      author: await resolveIdentity(cache.repo, io.env),
+      remote: { options, prefetched: { tip: fetched.tip } },
+    }
+    return { ctx, release: () => cache.lock.release() }
+  } catch (err) {
+    await cache.lock.release()
+    throw err
   }
 }
 
@@ -115,13 +163,15 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
   let args = routed.args
   const usesFeatureFlag = args.some((a) => a === '--feature' || a.startsWith('--feature='))
   const command = qualified(spec)
+  let opened: OpenedContext | null = null
   try {
     let ctx: EngineContext | null = null
     if (legacy || usesFeatureFlag) {
       // Opting in is a repository decision, so it is read from the repository's settings.
       const peek = (name: string) => args[args.indexOf(`--${name}`) + 1]
       const where = { repo: args.includes('--repo') ? peek('repo') : undefined, branch: args.includes('--branch') ? peek('branch') : undefined }
-      ctx = await openContext(where, io, correlationId).catch(() => null)
+      opened = await openContext(where, io, correlationId).catch(() => null)
+      ctx = opened?.ctx ?? null
       if (!ctx?.config.legacy_feature_aliases) return usageFailure(refuseLegacy(legacy), correlationId)
       args = aliasFeatureFlag(args)
     }
@@ -135,8 +185,11 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
     if (parsed.help) {
       return { envelope: makeEnvelope('help', true, describeCommand(spec), null, { correlationId }), exitCode: 0 }
     }
-    if (spec.needsRepository) ctx ??= await openContext(parsed.request.flags, io, correlationId)
-    const data = await spec.run(ctx ?? detachedContext(io, correlationId), parsed.request)
+    if (spec.needsRepository && !ctx) {
+      opened = await openContext(parsed.request.flags, io, correlationId)
+      ctx = opened.ctx
+    }
+    const data = await runCommand(spec, ctx ?? detachedContext(io, correlationId), parsed.request)
     return { envelope: makeEnvelope(command, true, data, null, { correlationId, now: io.now?.() }), exitCode: 0 }
   } catch (err) {
     const known = isKittyError(err) ? err : internalError(err)
@@ -144,6 +197,8 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
       envelope: makeFailure(command, known.code, known.message, known.data, { correlationId, now: io.now?.() }),
       exitCode: 1,
     }
+  } finally {
+    await opened?.release()
   }
 }
 

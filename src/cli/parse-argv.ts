@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 import { UsageError } from '../core/errors.ts'
 import type { CommandSpec } from '../engine/command-spec.ts'
+import { paramsOf } from '../engine/command-spec.ts'
 import type { Request } from '../engine/request.ts'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -38,7 +39,8 @@ export interface ParsedCommand {
 /** Parse one command's flags from its spec; every failure is a UsageError (exit 2 at the CLI). */
 export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedCommand {
   const options: Options = { help: { type: 'boolean' } }
-  for (const p of spec.params) options[p.name] = { type: p.type }
+  const params = paramsOf(spec)
+  for (const p of params) options[p.name] = { type: p.type }
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({
@@ -52,14 +54,14 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedComma
     throw usageFromParseError(err, spec)
   }
   const flags = parsed.values as Record<string, string | boolean | undefined>
-  for (const p of spec.params) {
+  for (const p of params) {
     // allowNegative accepts --no-x for every boolean; only flags declared negatable may take it.
     if (p.type === 'boolean' && flags[p.name] === false && !p.negatable) throw new UsageError(`No such option: --no-${p.name}`)
   }
   const help = flags['help'] === true
   delete flags['help']
   if (!help) {
-    const missing = spec.params.find((p) => p.required && flags[p.name] === undefined)
+    const missing = params.find((p) => p.required && flags[p.name] === undefined)
     if (missing) throw new UsageError(`Missing option '--${missing.name}'.`)
   }
   return { request: { flags, positionals: parsed.positionals }, help }
@@ -72,7 +74,7 @@ export function describeCommand(spec: CommandSpec) {
     summary: spec.summary,
     access: spec.access,
     positionals: spec.positionals ?? [],
-    options: spec.params.map((p) => ({
+    options: paramsOf(spec).map((p) => ({
       flag: p.type === 'boolean' && p.negatable ? `--[no-]${p.name}` : `--${p.name}`,
       type: p.type,
       required: p.required ?? false,

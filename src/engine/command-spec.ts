@@ -31,7 +31,24 @@ export interface CommandSpec {
 export const REPO_PARAMS: ParamSpec[] = [
   { name: 'repo', type: 'string', description: 'Repository root (default: $SPECIFY_REPO_ROOT, else the enclosing repository).' },
   { name: 'branch', type: 'string', description: 'State branch to read and commit to (default: the checked-out branch).' },
+  {
+    name: 'remote',
+    type: 'string',
+    description: 'Work on this http(s) git remote instead of a checkout (token from $KITTY_TOKEN or $GITHUB_TOKEN).',
+  },
 ]
+
+/** Every command that commits also takes an idempotency key (the App passes the webhook delivery id). */
+export const IDEMPOTENCY_PARAM: ParamSpec = {
+  name: 'idempotency-key',
+  type: 'string',
+  description: 'Recorded as the Kitty-Delivery trailer; a repeat with the same key changes nothing and answers no_op.',
+}
+
+/** The flags a surface accepts for a command: its own, plus the idempotency key for writes. */
+export function paramsOf(spec: CommandSpec): ParamSpec[] {
+  return spec.access === 'write' && spec.needsRepository ? [...spec.params, IDEMPOTENCY_PARAM] : spec.params
+}
 
 export const MISSION_PARAM: ParamSpec = {
   name: 'mission',

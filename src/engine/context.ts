@@ -1,18 +1,30 @@
 import type { KittyConfig } from './config.ts'
 import type { Identity } from '../store/commit-mutation.ts'
+import type { RemoteOptions } from '../store/remote.ts'
 import type { Repository, StateBranch } from '../store/repository.ts'
+
+/** Where the state lives when there is no checkout: a remote, mirrored into a local bare cache. */
+export interface RemoteState {
+  options: RemoteOptions
+  /** The tip fetched while the context was opened, used once by the first read. */
+  prefetched?: { tip: string | null } | undefined
+}
 
 /**
  * Everything a command needs besides its request: where the state lives and who is writing. Surfaces
  * build it; commands never read the environment or the clock directly, so tests can pin both.
  */
 export interface EngineContext {
+  /** The main checkout's repository, or the remote's cache when `remote` is set. */
   repo: Repository
   branch: StateBranch
   config: KittyConfig
   author: Identity
   correlationId: string
   now: () => Date
+  remote?: RemoteState | undefined
+  /** An idempotency key (a webhook delivery id): recorded as Kitty-Delivery; a repeat is a no-op. */
+  idempotencyKey?: string | undefined
   /** Whether `git` can be run for the things isomorphic-git cannot do (worktrees). */
   gitBinary: () => Promise<boolean>
 }

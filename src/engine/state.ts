@@ -1,15 +1,28 @@
 import type { MutationOutcome, Planned } from '../store/commit-mutation.ts'
 import { commitMutation } from '../store/commit-mutation.ts'
+import { commitRemoteMutation, STATE_FETCH_DEPTH } from '../store/commit-remote.ts'
+import { fetchBranch } from '../store/remote.ts'
 import { readRef } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
 import type { EngineContext } from './context.ts'
+import { withIdempotency } from './idempotency.ts'
 
-/** The state branch's tip, for read commands. */
+/** The state branch's tip, for read commands (fetched first when the state is on a remote). */
 export async function readTip(ctx: EngineContext): Promise<Snapshot> {
+  if (ctx.remote) {
+    const prefetched = ctx.remote.prefetched
+    ctx.remote.prefetched = undefined
+    const tip = prefetched ? prefetched.tip : (await fetchBranch(ctx.repo, ctx.remote.options, ctx.branch.branch, STATE_FETCH_DEPTH)).tip
+    return Snapshot.at(ctx.repo, tip)
+  }
   return Snapshot.at(ctx.repo, await readRef(ctx.repo, ctx.branch.ref))
 }
 
-/** Run a mutation on the state branch with compare-and-swap and re-validation (store/commit-mutation). */
+/** Run a mutation on the state branch: local compare-and-swap, or push to the remote; both re-validate on a race. */
 export function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
-  return commitMutation(ctx.repo, { branch: ctx.branch, author: ctx.author, now: ctx.now }, plan)
+  const guarded = withIdempotency(ctx, plan)
+  if (ctx.remote) {
+    return commitRemoteMutation(ctx.repo, ctx.remote.options, { branch: ctx.branch.branch, author: ctx.author, now: ctx.now }, guarded)
+  }
+  return commitMutation(ctx.repo, { branch: ctx.branch, author: ctx.author, now: ctx.now }, guarded)
 }

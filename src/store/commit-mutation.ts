@@ -76,7 +76,7 @@ export async function commitMutation<R>(
         const dirty = await findDirtyPaths(repo, snapshot, paths)
         if (dirty.length > 0) throw worktreeDirtyError(dirty)
       }
-      const commit = await writeCommitObject(repo, snapshot, planned, options)
+      const commit = await writeCommitOnSnapshot(repo, snapshot, planned.message, planned.changes, options.author, options.now())
       const journal = branch.checkedOut ? await writeJournal(repo, { ref: branch.ref, from: tip, to: commit, paths }) : null
       const moved = await compareAndSwap(repo, branch.ref, tip, commit, options.author, planned.message.subject)
       if (moved) {
@@ -95,20 +95,22 @@ export async function commitMutation<R>(
   }
 }
 
-async function writeCommitObject<R>(
+/** One commit on top of `snapshot` with `changes` applied, written to the object database only. */
+export async function writeCommitOnSnapshot(
   repo: Repository,
   snapshot: Snapshot,
-  planned: MutationPlan<R>,
-  options: MutationOptions,
+  message: CommitMessage,
+  changes: FileChanges,
+  author: Identity,
+  when: Date,
 ): Promise<string> {
-  const tree = await writeChangedTree(snapshot, planned.changes)
-  const when = { timestamp: Math.floor(options.now().getTime() / 1000), timezoneOffset: 0 }
-  const person = { ...options.author, ...when }
+  const tree = await writeChangedTree(snapshot, changes)
+  const person = { ...author, timestamp: Math.floor(when.getTime() / 1000), timezoneOffset: 0 }
   return git.writeCommit({
     fs: repo.fs,
     gitdir: repo.gitdir,
     commit: {
-      message: formatCommitMessage(planned.message),
+      message: formatCommitMessage(message),
       tree,
       parent: snapshot.commit ? [snapshot.commit] : [],
       author: person,

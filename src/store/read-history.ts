@@ -26,7 +26,14 @@ export async function readHistory(
   const matches: HistoryCommit[] = []
   let oid = tip
   for (let scanned = 0; oid && scanned < maxScan && matches.length < want; scanned++) {
-    const { commit } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache })
+    let commit: Awaited<ReturnType<typeof git.readCommit>>['commit']
+    try {
+      commit = (await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache })).commit
+    } catch (err) {
+      // A shallow clone ends where its history was cut; that is the end of what we can read.
+      if ((err as { code?: string }).code === 'NotFoundError') return { matches, exhausted: true }
+      throw err
+    }
     const trailers = parseTrailers(commit.message)
     if (trailers['Kitty-Command']) {
       const entry: HistoryCommit = {
@@ -41,4 +48,10 @@ export async function readHistory(
     oid = commit.parent[0] ?? null
   }
   return { matches, exhausted: oid === null }
+}
+
+/** The kitty commit carrying this idempotency key (`Kitty-Delivery`), among the recent history. */
+export async function findDelivery(repo: Repository, tip: string | null, key: string, maxScan = 500): Promise<HistoryCommit | null> {
+  const { matches } = await readHistory(repo, tip, (c) => c.trailers['Kitty-Delivery'] === key, 1, maxScan)
+  return matches[0] ?? null
 }

@@ -5,6 +5,7 @@ import { renderWpFile } from '../../store/frontmatter.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
+import { DuplicateDelivery } from '../idempotency.ts'
 import { loadMission } from '../load-mission.ts'
 import { wpTrailers } from '../plan-wp-change.ts'
 import { oneLine, requiredActor, requiredNote, requiredString } from '../request.ts'
@@ -52,6 +53,7 @@ export const appendHistory: CommandSpec = {
       })
       return { ...identityOf(result.mission), wp_id: wpId, history_entry_id: `hist-${commit!.slice(0, 32)}` }
     } catch (err) {
+      if (err instanceof DuplicateDelivery) throw err
       if (!isKittyError(err)) throw new KittyError('HISTORY_COMMIT_FAILED', `The history commit failed: ${(err as Error).message}`)
       if (WRITE_FAILURES.has(err.code)) {
         throw new KittyError('HISTORY_COMMIT_FAILED', err.message, { ...err.data, cause_code: err.code })

@@ -5,6 +5,7 @@ import type { Policy } from '../../core/policy.ts'
 import { holderCompatible } from '../../core/work-package.ts'
 import { checkTransition } from '../../core/transitions.ts'
 import { ensureBranch, ensureWorktree } from '../../store/git-worktree.ts'
+import { pushBranch } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
@@ -138,7 +139,13 @@ async function provisionWorkspace(
 ): Promise<Record<string, unknown>> {
   const branch = wpBranchName(ctx, mission, wpId, ownBranch)
   const start = commit ?? (await readTip(ctx)).commit
-  if (start) await ensureBranch(ctx.repo, branch, start)
+  if (!start) return {}
+  if (ctx.remote) {
+    // No checkout to put a worktree in: make sure the branch exists on the remote, never moving it.
+    const pushed = await pushBranch(ctx.repo, ctx.remote.options, branch, start)
+    return pushed.ok || pushed.moved ? {} : { warnings: [`WP branch ${branch} not created on the remote: ${pushed.reason}`] }
+  }
+  await ensureBranch(ctx.repo, branch, start)
   if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return {}
   const outcome = await ensureWorktree(ctx.repo, workspacePath, branch)
   if (!outcome.checkedOut) return { warnings: [outcome.reason] }
