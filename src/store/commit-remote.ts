@@ -14,7 +14,7 @@ export interface RemoteMutationOptions {
   author: Identity
   now: () => Date
   maxAttempts?: number
-  /** Base of the backoff between tries, in ms: try n waits a random time up to base × 2^n. */
+  /** Smallest backoff unit, in ms (the unit is otherwise the duration of the lost attempt). */
   backoffMs?: number
 }
 
@@ -33,8 +33,9 @@ export async function commitRemoteMutation<R>(
   plan: (snapshot: Snapshot) => Promise<Planned<R>>,
 ): Promise<MutationOutcome<R>> {
   const maxAttempts = options.maxAttempts ?? 5
-  const backoff = options.backoffMs ?? 150
+  const backoff = options.backoffMs ?? 50
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const started = Date.now()
     const { tip } = await fetchBranch(cache, remote, options.branch, STATE_FETCH_DEPTH)
     const snapshot = await Snapshot.at(cache, tip)
     const planned = await plan(snapshot)
@@ -49,8 +50,10 @@ export async function commitRemoteMutation<R>(
         reason: pushed.reason,
       })
     }
-    // Full jitter: racers that lost together spread out instead of colliding again in lockstep.
-    if (attempt < maxAttempts) await sleep(Math.random() * backoff * 2 ** attempt)
+    // Full jitter, in units of the attempt we just lost: the window in which racers collide is one
+    // attempt long, so on a slow or loaded runner the racers spread out just as far as they need to.
+    const unit = Math.max(backoff, Date.now() - started)
+    if (attempt < maxAttempts) await sleep(Math.random() * unit * 2 ** attempt)
   }
   throw new StateConflictError(`refs/heads/${options.branch}`, maxAttempts)
 }
