@@ -34,21 +34,27 @@ export const BANNED_FLAGS: readonly string[] = [
 /** Upstream's deliberately blunt substring scan over values (reference §4 and §9.12). */
 const SECRET_PATTERN = /token|secret|key|password|credential/i
 
-/** Recursively find the first value that looks like a secret; return its field path, never the value. */
-function findSecret(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return SECRET_PATTERN.test(value) ? path : null
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const hit = findSecret(value[i], `${path}[${i}]`)
-      if (hit) return hit
+/** Deeper than any real policy; a bound keeps hostile nesting from exhausting the stack. */
+export const MAX_POLICY_DEPTH = 32
+
+/**
+ * Find the first value that looks like a secret, depth first in document order; return its field
+ * path, never the value. Iterative, with a depth bound, so hostile nesting cannot crash the scan.
+ */
+function findSecret(root: unknown, rootPath: string): string | null {
+  const stack: [unknown, string, number][] = [[root, rootPath, 0]]
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop()!
+    if (typeof value === 'string') {
+      if (SECRET_PATTERN.test(value)) return path
+      continue
     }
-    return null
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, member] of Object.entries(value)) {
-      const hit = findSecret(member, `${path}.${key}`)
-      if (hit) return hit
-    }
+    if (value === null || typeof value !== 'object') continue
+    if (depth >= MAX_POLICY_DEPTH) fail(`--policy field '${path}' is nested deeper than ${MAX_POLICY_DEPTH} levels`)
+    const children: [unknown, string, number][] = Array.isArray(value)
+      ? value.map((v, i) => [v, `${path}[${i}]`, depth + 1])
+      : Object.entries(value).map(([k, v]) => [v, `${path}.${k}`, depth + 1])
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!)
   }
   return null
 }
