@@ -46,6 +46,7 @@ async function openContext(flags: Record<string, unknown>, io: CliEnvironment, c
     correlationId,
     now: io.now ?? (() => new Date()),
     gitBinary: hasGitBinary,
+    remoteToken: io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined,
   }
 }
 

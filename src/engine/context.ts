@@ -13,6 +13,8 @@ export interface EngineContext {
   author: Identity
   correlationId: string
   now: () => Date
+  /** Token for pushing to an http(s) remote (KITTY_TOKEN or GITHUB_TOKEN for the CLI). */
+  remoteToken?: string | undefined
   /** Whether `git` can be run for the things isomorphic-git cannot do (worktrees). */
   gitBinary: () => Promise<boolean>
 }
