@@ -1,5 +1,5 @@
-import git from 'isomorphic-git'
 import type { TreeEntry } from 'isomorphic-git'
+import { readTreeEntries } from './object-cache.ts'
 import type { Repository } from './repository.ts'
 
 /**
@@ -15,8 +15,7 @@ export async function changedPaths(repo: Repository, from: string | null, to: st
 
 async function entries(repo: Repository, oid: string | null): Promise<Map<string, TreeEntry>> {
   if (oid === null) return new Map()
-  const { tree } = await git.readTree({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache })
-  return new Map(tree.map((e) => [e.path, e]))
+  return new Map((await readTreeEntries(repo, oid)).map((e) => [e.path, e]))
 }
 
 async function diffDir(repo: Repository, path: string, from: string | null, to: string | null, out: string[]): Promise<void> {

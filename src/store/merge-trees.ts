@@ -1,6 +1,7 @@
 import git from 'isomorphic-git'
 import type { TreeEntry } from 'isomorphic-git'
 import { mergeText } from '../core/merge-text.ts'
+import { readTreeEntries } from './object-cache.ts'
 import type { Repository } from './repository.ts'
 import { treeOrder } from './write-tree.ts'
 
@@ -66,8 +67,7 @@ class TreeMerger {
 
   async entries(oid: string | null): Promise<Map<string, TreeEntry>> {
     if (oid === null) return new Map()
-    const { tree } = await git.readTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid, cache: this.repo.cache })
-    return new Map(tree.map((e) => [e.path, e]))
+    return new Map((await readTreeEntries(this.repo, oid)).map((e) => [e.path, e]))
   }
 
   /** The merged tree's oid, or null when the merged directory is empty. */

@@ -79,20 +79,6 @@ export function worktreeDirtyError(paths: string[]): KittyError {
   )
 }
 
-async function writeWorkdirFile(workdir: string, path: string, content: Uint8Array, mode: string): Promise<void> {
-  const target = join(workdir, path)
-  await fs.mkdir(dirname(target), { recursive: true })
-  const tmp = `${target}.kitty-${process.pid}.tmp`
-  if (mode === '120000') {
-    await fs.symlink(Buffer.from(content).toString('utf8'), tmp)
-  } else {
-    await fs.writeFile(tmp, content)
-    // Merged code can carry executable files; the index records what the file system says.
-    if (mode === '100755') await fs.chmod(tmp, 0o755)
-  }
-  await fs.rename(tmp, target)
-}
-
 /** Remove directories a deletion left empty, as git does (never the working tree's root). */
 async function pruneEmptyParents(workdir: string, path: string): Promise<void> {
   for (let dir = dirname(path); dir !== '.' && dir !== ''; dir = dirname(dir)) {
@@ -104,37 +90,36 @@ async function pruneEmptyParents(workdir: string, path: string): Promise<void> {
   }
 }
 
-/** Bring the given paths of the working tree and index to the content they have in `snapshot`. */
+/**
+ * Bring the given paths of the working tree and index to the content they have in `snapshot`. One
+ * isomorphic-git checkout restricted to those paths: files written in place (modes and symlinks
+ * included), index entries from the known blob oids and fresh stats, the index written a few times
+ * rather than once per path. The caller has already made sure those paths hold no one's edits.
+ */
 export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: string[]): Promise<void> {
   const workdir = repo.workdir
-  if (!workdir) return
-  const entries = new Map(await Promise.all(paths.map(async (p) => [p, await snapshot.entry(p)] as const)))
-  const present = (p: string): boolean => entries.get(p)?.type === 'blob'
-  // Deletions first, so a file that became a directory (or the reverse) is out of the way.
-  for (const path of paths) {
-    if (present(path)) continue
-    await fs.rm(join(workdir, path), { force: true })
-    await pruneEmptyParents(workdir, path)
-  }
-  for (const path of paths) {
-    const entry = entries.get(path)
-    if (entry?.type === 'blob') await writeWorkdirFile(workdir, path, (await snapshot.readBytes(path))!, entry.mode)
-  }
+  if (!workdir || paths.length === 0) return
   const lock = await acquireLock(join(repo.gitdir, 'index'), { what: 'the git index' })
   try {
-    for (const path of paths) {
-      await git.updateIndex({
+    if (snapshot.commit === null) {
+      for (const path of paths) await fs.rm(join(workdir, path), { force: true })
+      await git.resetIndex({ fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache, filepath: '.' }).catch(() => undefined)
+    } else {
+      await git.checkout({
         fs: repo.fs,
         dir: workdir,
         gitdir: repo.gitdir,
         cache: repo.cache,
-        filepath: path,
-        ...(present(path) ? { add: true } : { remove: true, force: true }),
+        ref: snapshot.commit,
+        filepaths: paths,
+        noUpdateHead: true,
+        force: true,
       })
     }
   } finally {
     await lock.release()
   }
+  for (const path of paths) if ((await snapshot.blobOid(path)) === null) await pruneEmptyParents(workdir, path)
 }
 
 export interface SyncJournal {
