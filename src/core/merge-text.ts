@@ -22,12 +22,17 @@ export function splitLines(text: string): string[] {
   return text.match(/[^\n]*\n|[^\n]+$/g) ?? []
 }
 
-function hunksOf(base: string[], side: string[], which: 0 | 1): Hunk[] {
+/** A diff that would take longer than this is given up, and the file reported as a conflict. */
+const DIFF_TIMEOUT_MS = 5_000
+
+function hunksOf(base: string[], side: string[], which: 0 | 1): Hunk[] | null {
+  const parts = diffArrays(base, side, { timeout: DIFF_TIMEOUT_MS })
+  if (!parts) return null
   const hunks: Hunk[] = []
   let b = 0
   let s = 0
   let open: Hunk | null = null
-  for (const part of diffArrays(base, side)) {
+  for (const part of parts) {
     if (!part.added && !part.removed) {
       if (open) hunks.push(open)
       open = null
@@ -65,7 +70,10 @@ export function mergeText(base: string, ours: string, theirs: string): TextMerge
   if (ours === base) return { clean: true, text: theirs }
   const lines = [splitLines(base), splitLines(ours), splitLines(theirs)] as const
   const [b, o, t] = lines
-  const hunks = [...hunksOf(b, o, 0), ...hunksOf(b, t, 1)].sort((x, y) => x.baseStart - y.baseStart || x.side - y.side)
+  const mine = hunksOf(b, o, 0)
+  const yours = hunksOf(b, t, 1)
+  if (!mine || !yours) return { clean: false, conflicts: 1 }
+  const hunks = [...mine, ...yours].sort((x, y) => x.baseStart - y.baseStart || x.side - y.side)
   const out: string[] = []
   let conflicts = 0
   let pos = 0
@@ -78,12 +86,12 @@ export function mergeText(base: string, ours: string, theirs: string): TextMerge
       group.push(hunks[i++]!)
     }
     out.push(...b.slice(pos, start))
-    const mine = sideSlice(o, b, group.filter((h) => h.side === 0), start, end)
-    const yours = sideSlice(t, b, group.filter((h) => h.side === 1), start, end)
+    const ourLines = sideSlice(o, b, group.filter((h) => h.side === 0), start, end)
+    const theirLines = sideSlice(t, b, group.filter((h) => h.side === 1), start, end)
     const oursChanged = group.some((h) => h.side === 0)
     const theirsChanged = group.some((h) => h.side === 1)
-    if (!theirsChanged || sameLines(mine, yours)) out.push(...mine)
-    else if (!oursChanged) out.push(...yours)
+    if (!theirsChanged || sameLines(ourLines, theirLines)) out.push(...ourLines)
+    else if (!oursChanged) out.push(...theirLines)
     else conflicts++
     pos = end
   }

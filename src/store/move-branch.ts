@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { Identity } from './commit-mutation.ts'
 import { acquireLock } from './file-lock.ts'
 import type { Repository, StateBranch } from './repository.ts'
+import { readRef } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
 import { findDirtyPaths, recoverJournals, removeJournal, syncPaths, worktreeDirtyError, writeJournal } from './sync-worktree.ts'
 import { compareAndSwapRef } from './update-ref.ts'
@@ -69,9 +70,13 @@ export async function swapBranch(repo: Repository, branch: StateBranch, move: Br
   return moved
 }
 
-/** The whole move: lock, dirty check, swap, sync. */
+/**
+ * The whole move: lock, dirty check, swap, sync. A branch that already moved is reported (false)
+ * before the dirty check: its files now follow the other writer's commit, not `expected`.
+ */
 export async function moveBranch(repo: Repository, branch: StateBranch, move: BranchMove): Promise<boolean> {
   return withWorktreeLock(repo, branch, async () => {
+    if ((await readRef(repo, branch.ref)) !== move.expected) return false
     await refuseDirtyPaths(repo, branch, await Snapshot.at(repo, move.expected), move.paths)
     return swapBranch(repo, branch, move)
   })

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { WpFixture } from '../helpers/git-repo.ts'
@@ -256,6 +256,30 @@ describe('merge-mission: order and clean merges', () => {
     git(repo, 'fsck', '--strict')
   })
 
+  it('branch names come from a WP’s own branch: key, else the configured pattern; modes, symlinks and deletions reach the checkout', async () => {
+    const wps = [
+      { id: 'WP01', lane: 'approved' },
+      { id: 'WP02', lane: 'approved', extra: 'branch: feature/wp-two' },
+    ]
+    const repo = makeRepo([{ wps }])
+    commit(repo, 'settings and an old doc', { '.github/kitty.yml': 'merge:\n  branch_pattern: "wp/{mission_slug}/{wp_id}"\n', 'docs/old.md': 'old\n' })
+    onBranch(repo, `wp/${M}/WP01`, 'main', () => {
+      write(repo, 'run.sh', '#!/bin/sh\necho hi\n')
+      chmodSync(join(repo, 'run.sh'), 0o755)
+      symlinkSync('README.md', join(repo, 'link-to-readme'))
+      commit(repo, 'WP01: a script and a link', {})
+    })
+    onBranch(repo, 'feature/wp-two', 'main', () => commit(repo, 'WP02: drop the old doc', { 'docs/old.md': null }))
+    const { code, envelope } = await merge(repo)
+    expect(code, JSON.stringify(envelope)).toBe(0)
+    expect(envelope.data.merged_wps).toEqual(['WP01', 'WP02'])
+    expect(git(repo, 'ls-tree', 'main', 'run.sh').split(' ')[0]).toBe('100755')
+    expect(statSync(join(repo, 'run.sh')).mode & 0o111).not.toBe(0)
+    expect(readlinkSync(join(repo, 'link-to-readme'))).toBe('README.md')
+    expect(existsSync(join(repo, 'docs'))).toBe(false)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
+  })
+
   it('a WP branch that edited its own WP file: the conflict goes to the target side and is reported', async () => {
     const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress' }] }])
     onBranch(repo, branchOf('WP01'), 'main', () => {
@@ -271,7 +295,7 @@ describe('merge-mission: order and clean merges', () => {
     expect(readFileSync(join(repo, 'w.txt'), 'utf8')).toBe('w\n')
   })
 
-  it('running it again is a no-op: nothing new to merge, every WP already done', async () => {
+  it('running it again is a no-op: nothing new to merge, every WP already done (branch kept or deleted)', async () => {
     const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'approved' }] }])
     onBranch(repo, branchOf('WP01'), 'main', () => commit(repo, 'WP01: work', { 'w.txt': 'w\n' }))
     const first = await merge(repo, { actor: 'release-bot' })
@@ -281,7 +305,13 @@ describe('merge-mission: order and clean merges', () => {
     const after = git(repo, 'rev-parse', 'main')
     const again = await merge(repo, { strategy: 'squash' })
     expect(again.code, JSON.stringify(again.envelope)).toBe(0)
-    expect(again.envelope.data).toMatchObject({ no_op: true, merged_wps: [], already_merged_wps: ['WP01'], state_commit: null })
+    const noOp = { no_op: true, merged_wps: [], already_merged_wps: ['WP01'], state_commit: null, merge_commit: first.envelope.data.merge_commit }
+    expect(again.envelope.data).toMatchObject(noOp)
+    // A done WP whose branch was deleted after its merge is not an error either.
+    git(repo, 'branch', '-D', branchOf('WP01'))
+    const third = await merge(repo)
+    expect(third.code, JSON.stringify(third.envelope)).toBe(0)
+    expect(third.envelope.data).toMatchObject(noOp)
     expect(git(repo, 'rev-parse', 'main')).toBe(after)
   })
 })
@@ -448,6 +478,18 @@ describe('merge-mission: nothing changes unless everything succeeds', () => {
     expect(existsSync(join(repo, 'w.txt'))).toBe(false)
     expect(git(repo, 'show', `release:kitty-specs/${M}/tasks/WP01.md`)).toContain('lane: done')
     expect(git(repo, 'status', '--porcelain')).toBe('')
+  })
+})
+
+describe('merge-mission: concurrency', () => {
+  it('two merges at once: one merges, the other re-reads the moved target and finds nothing left to do', async () => {
+    const repo = diamondRepo()
+    const runs = await Promise.all([merge(repo), merge(repo, { strategy: 'squash' })])
+    for (const run of runs) expect(run.code, JSON.stringify(run.envelope)).toBe(0)
+    expect(runs.map((r) => r.envelope.data.no_op).sort()).toEqual([false, true])
+    expect(git(repo, 'log', '--format=%s', 'main').split('\n').filter((s) => s === `kitty(${M}): merge-mission`)).toHaveLength(1)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
+    git(repo, 'fsck', '--strict')
   })
 })
 

@@ -154,6 +154,12 @@ async function removeWpWorktrees(ctx: EngineContext, built: BuiltMerge): Promise
   return cleanup
 }
 
+/** For a no-op, the merge commit meta.json already records (else the target's tip). */
+function recordedMergeCommit(built: BuiltMerge): string {
+  const recorded = built.preflight.mission.meta.raw?.['merge_commit']
+  return typeof recorded === 'string' && /^[0-9a-f]{40}$/.test(recorded) ? recorded : built.tip
+}
+
 function identityAfter(built: BuiltMerge): MissionIdentity {
   return built.record?.identity ?? built.preflight.mission.identity
 }
@@ -207,8 +213,9 @@ export const mergeMission: CommandSpec = {
         ...planSummary(built, r, target),
         merged: true,
         merged_wps: built.merged,
-        already_merged_wps: built.chain.steps.filter((s) => s.outcome === 'already-merged').map((s) => s.wpId),
-        merge_commit: built.chain.head,
+        // A done WP whose branch is gone was merged (and cleaned up) before.
+        already_merged_wps: built.chain.steps.filter((s) => s.outcome === 'already-merged' || s.outcome === 'no-branch').map((s) => s.wpId),
+        merge_commit: built.record ? built.chain.head : recordedMergeCommit(built),
         state_conflicts_resolved: built.chain.keptOurs,
       }
       if (!built.record) return { ...base, state_commit: null, no_op: true, worktree_removed: false, pushed: false }
