@@ -25,13 +25,13 @@ export function nextMissionNumber(numbers: ReadonlyArray<number | null>): number
 }
 
 const LANE_FIX: Partial<Record<Lane, string>> = {
-  planned: 'implement and review it, then move it to approved',
-  claimed: 'implement and review it, then move it to approved',
-  in_progress: 'finish it and move it to for_review, then approve it after review',
+  planned: 'implement it, get it reviewed and move it to approved',
+  claimed: 'implement it, get it reviewed and move it to approved',
+  in_progress: 'finish it, get it reviewed and move it to approved',
   for_review: 'review it and move it to approved',
   in_review: 'finish the review and move it to approved',
-  blocked: 'unblock it, finish it and move it to approved',
-  canceled: 'remove its task file from the mission, or move it to approved if it is to be merged',
+  blocked: 'unblock and finish it, then move it to approved',
+  canceled: 'remove its task file from the mission, or move it to approved if it is to be merged after all,',
 }
 
 /** Null when the WP may be merged (approved or done). */

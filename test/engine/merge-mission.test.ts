@@ -336,7 +336,7 @@ describe('merge-mission: preflight collects every failure and writes nothing', (
     expect(envelope.error_code).toBe('PREFLIGHT_FAILED')
     const { errors, conflicts, not_checked } = envelope.data
     expect(errors).toHaveLength(3)
-    expect(errors[0]).toBe('WP03 is in_progress on main; finish it and move it to for_review, then approve it after review before merging.')
+    expect(errors[0]).toBe('WP03 is in_progress on main; finish it, get it reviewed and move it to approved before merging.')
     expect(errors[1]).toMatch(new RegExp(`^Branch ${branchOf('WP03')} for WP03 does not exist; run start-implementation for WP03`))
     expect(errors[2]).toMatch(
       new RegExp(`^WP02 \\(branch ${branchOf('WP02')}\\) conflicts with main \\(after merging WP01\\) in shared.txt; merge main into ${branchOf('WP02')}`),

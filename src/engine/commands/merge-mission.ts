@@ -117,12 +117,17 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
   const pushed = await pushBranch(ctx.repo, { remote: 'origin', branch: branch.branch, token: ctx.remoteToken })
   if (pushed.ok) return
   const undo = { ...move, expected: move.next, next: move.expected!, subject: 'merge-mission undone: the push failed' }
-  const rolledBack = await moveBranch(ctx.repo, branch, undo).catch(() => false)
+  const why = await moveBranch(ctx.repo, branch, undo).then(
+    (moved) => (moved ? null : `${branch.branch} moved again meanwhile`),
+    (err: Error) => err.message,
+  )
+  const rolledBack = why === null
   throw new KittyError(
     'PUSH_FAILED',
     rolledBack
       ? `Pushing ${branch.branch} to origin failed: ${pushed.reason}. ${branch.branch} was put back as it was; nothing was merged.`
-      : `Pushing ${branch.branch} to origin failed: ${pushed.reason}. ${branch.branch} moved again meanwhile, so the local merge could not be undone.`,
+      : `Pushing ${branch.branch} to origin failed: ${pushed.reason}. The local merge could not be undone (${why}); ` +
+          `${branch.branch} holds it unpushed: push it again, or reset ${branch.branch} to ${move.expected}.`,
     {
       ...identityOf(built.preflight.mission),
       target_branch: branch.branch,
@@ -181,6 +186,7 @@ function dryRunPayload(built: BuiltMerge, r: MergeRequest, target: string) {
   return {
     ...planSummary(built, r, target),
     dry_run: true,
+    no_op: built.record === null,
     would_merge: built.chain.steps.map((s) => ({ wp_id: s.wpId, branch: s.branch, commits_ahead: s.commitsAhead ?? 0, outcome: s.outcome })),
     commits: [...built.chain.steps.flatMap((s) => s.commits.map((c) => c.subject)), ...(built.record ? [built.record.subject] : [])],
     state_conflicts_resolved: built.chain.keptOurs,
