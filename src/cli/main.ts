@@ -60,7 +60,8 @@ async function openContext(flags: Record<string, unknown>, io: CliEnvironment, c
   const repo = locateRepository(root)
   const branch = await resolveStateBranch(repo, (flags['branch'] as string | undefined) ?? io.env['KITTY_STATE_BRANCH'])
   const config = await loadConfig(await Snapshot.at(repo, await readRef(repo, branch.ref)))
-  return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env) }, release: async () => undefined }
+  const remoteToken = io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined
+  return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), remoteToken }, release: async () => undefined }
 }
 
 async function openRemoteContext(

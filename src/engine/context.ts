@@ -25,6 +25,8 @@ export interface EngineContext {
   remote?: RemoteState | undefined
   /** An idempotency key (a webhook delivery id): recorded as Kitty-Delivery; a repeat is a no-op. */
   idempotencyKey?: string | undefined
+  /** Token for pushing to an http(s) remote (KITTY_TOKEN or GITHUB_TOKEN for the CLI). */
+  remoteToken?: string | undefined
   /** Whether `git` can be run for the things isomorphic-git cannot do (worktrees). */
   gitBinary: () => Promise<boolean>
 }

@@ -1,16 +1,13 @@
-import { join } from 'node:path'
 import git from 'isomorphic-git'
 import { StateConflictError } from '../core/errors.ts'
 import type { CommitMessage } from '../core/trailers.ts'
 import { formatCommitMessage } from '../core/trailers.ts'
-import { acquireLock } from './file-lock.ts'
+import { refuseDirtyPaths, swapBranch, withWorktreeLock } from './move-branch.ts'
 import type { Repository, StateBranch } from './repository.ts'
 import { readRef } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
-import { findDirtyPaths, recoverJournals, removeJournal, syncPaths, worktreeDirtyError, writeJournal } from './sync-worktree.ts'
 import type { FileChanges } from './write-tree.ts'
 import { writeChangedTree } from './write-tree.ts'
-import { compareAndSwapRef } from './update-ref.ts'
 
 export interface Identity {
   name: string
@@ -51,7 +48,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * The one write path: read the branch tip, let `plan` validate and decide, write blobs/trees/commit
  * without touching the working tree, then compare-and-swap the ref. If the ref moved, everything is
  * re-read and re-validated, so a retry can turn into a rejection (e.g. WP_ALREADY_CLAIMED). When the
- * branch is checked out, the touched files must be clean before and are synced after.
+ * branch is checked out, the touched files must be clean before and are synced after (move-branch).
  */
 export async function commitMutation<R>(
   repo: Repository,
@@ -60,39 +57,21 @@ export async function commitMutation<R>(
 ): Promise<MutationOutcome<R>> {
   const { branch } = options
   const maxAttempts = options.maxAttempts ?? 5
-  // Kitty processes sharing a checkout take turns, so their file syncs never interleave.
-  const worktreeLock = branch.checkedOut
-    ? await acquireLock(join(repo.gitdir, 'kitty', 'worktree'), { timeoutMs: 60_000, what: 'the working tree' })
-    : null
-  try {
-    if (worktreeLock) await recoverJournals(repo)
+  return withWorktreeLock(repo, branch, async () => {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const tip = await readRef(repo, branch.ref)
       const snapshot = await Snapshot.at(repo, tip)
       const planned = await plan(snapshot)
       if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt }
       const paths = [...planned.changes.keys()]
-      if (branch.checkedOut) {
-        const dirty = await findDirtyPaths(repo, snapshot, paths)
-        if (dirty.length > 0) throw worktreeDirtyError(dirty)
-      }
+      await refuseDirtyPaths(repo, branch, snapshot, paths)
       const commit = await writeCommitOnSnapshot(repo, snapshot, planned.message, planned.changes, options.author, options.now())
-      const journal = branch.checkedOut ? await writeJournal(repo, { ref: branch.ref, from: tip, to: commit, paths }) : null
-      const moved = await compareAndSwap(repo, branch.ref, tip, commit, options.author, planned.message.subject)
-      if (moved) {
-        if (journal) {
-          await syncPaths(repo, await Snapshot.at(repo, commit), paths)
-          await removeJournal(journal)
-        }
-        return { result: planned.result, commit, attempts: attempt }
-      }
-      if (journal) await removeJournal(journal)
+      const move = { expected: tip, next: commit, paths, who: options.author, subject: planned.message.subject }
+      if (await swapBranch(repo, branch, move)) return { result: planned.result, commit, attempts: attempt }
       await sleep(Math.random() * 20 * attempt)
     }
     throw new StateConflictError(branch.ref, maxAttempts)
-  } finally {
-    await worktreeLock?.release()
-  }
+  })
 }
 
 /** One commit on top of `snapshot` with `changes` applied, written to the object database only. */
@@ -117,17 +96,6 @@ export async function writeCommitOnSnapshot(
       committer: person,
     },
   })
-}
-
-async function compareAndSwap(
-  repo: Repository,
-  ref: string,
-  expected: string | null,
-  next: string,
-  who: Identity,
-  subject: string,
-): Promise<boolean> {
-  return compareAndSwapRef(repo, { ref, expected, next, who: `${who.name} <${who.email}>`, message: `kitty: ${subject}` })
 }
 
 /** The committer identity: git config, then the usual environment variables, then a fixed bot name. */

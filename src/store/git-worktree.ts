@@ -101,3 +101,31 @@ export async function ensureWorktree(repo: Repository, path: string, branch: str
     await lock.release()
   }
 }
+
+/** Linked worktrees that have `branch` checked out (moving that branch under them would strand their files). */
+export async function worktreesOnBranch(repo: Repository, branch: string): Promise<string[]> {
+  const admin = join(repo.gitdir, 'worktrees')
+  const names = await fs.readdir(admin).catch(() => [] as string[])
+  const out: string[] = []
+  for (const name of names.sort()) {
+    const head = await fs.readFile(join(admin, name, 'HEAD'), 'utf8').catch(() => '')
+    if (head.trim() !== `ref: refs/heads/${branch}`) continue
+    const dotGit = (await fs.readFile(join(admin, name, 'gitdir'), 'utf8').catch(() => '')).trim()
+    out.push(dotGit ? resolve(dotGit, '..') : name)
+  }
+  return out
+}
+
+export type WorktreeRemoval = { path: string; removed: true } | { path: string; removed: false; reason: string }
+
+/** `git worktree remove` without --force: a worktree with changes or untracked files is kept. */
+export async function removeWorktree(repo: Repository, path: string): Promise<WorktreeRemoval> {
+  if (!repo.workdir) return { path, removed: false, reason: 'the repository has no working tree' }
+  try {
+    await runGit(repo.workdir, ['worktree', 'remove', path])
+    return { path, removed: true }
+  } catch (err) {
+    const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1)
+    return { path, removed: false, reason: detail ?? 'git worktree remove failed' }
+  }
+}

@@ -209,3 +209,17 @@ export async function readMissionIndex(snapshot: Snapshot): Promise<MissionIndex
 export async function listMissionDirs(snapshot: Snapshot): Promise<string[]> {
   return ((await snapshot.tree(SPECS_DIR)) ?? []).filter((e) => e.type === 'tree').map((e) => e.path)
 }
+
+/** Every mission's number (`mission_number`, else `feature_number`); null where unset or unreadable. */
+export async function readMissionNumbers(snapshot: Snapshot): Promise<Array<number | null>> {
+  const out: Array<number | null> = []
+  for (const dir of await listMissionDirs(snapshot)) {
+    const text = await snapshot.readText(`${SPECS_DIR}/${dir}/meta.json`)
+    try {
+      out.push(text === null ? null : parseMissionMeta(text, dir, '').identity.mission_number)
+    } catch {
+      out.push(null)
+    }
+  }
+  return out
+}

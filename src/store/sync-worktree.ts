@@ -79,39 +79,47 @@ export function worktreeDirtyError(paths: string[]): KittyError {
   )
 }
 
-async function writeWorkdirFile(workdir: string, path: string, content: Uint8Array): Promise<void> {
-  const target = join(workdir, path)
-  await fs.mkdir(dirname(target), { recursive: true })
-  const tmp = `${target}.kitty-${process.pid}.tmp`
-  await fs.writeFile(tmp, content)
-  await fs.rename(tmp, target)
+/** Remove directories a deletion left empty, as git does (never the working tree's root). */
+async function pruneEmptyParents(workdir: string, path: string): Promise<void> {
+  for (let dir = dirname(path); dir !== '.' && dir !== ''; dir = dirname(dir)) {
+    try {
+      await fs.rmdir(join(workdir, dir))
+    } catch {
+      return
+    }
+  }
 }
 
-/** Bring the given paths of the working tree and index to the content they have in `snapshot`. */
+/**
+ * Bring the given paths of the working tree and index to the content they have in `snapshot`. One
+ * isomorphic-git checkout restricted to those paths: files written in place (modes and symlinks
+ * included), index entries from the known blob oids and fresh stats, the index written a few times
+ * rather than once per path. The caller has already made sure those paths hold no one's edits.
+ */
 export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: string[]): Promise<void> {
   const workdir = repo.workdir
-  if (!workdir) return
-  for (const path of paths) {
-    const content = await snapshot.readBytes(path)
-    if (content === null) await fs.rm(join(workdir, path), { force: true })
-    else await writeWorkdirFile(workdir, path, content)
-  }
+  if (!workdir || paths.length === 0) return
   const lock = await acquireLock(join(repo.gitdir, 'index'), { what: 'the git index' })
   try {
-    for (const path of paths) {
-      const present = (await snapshot.blobOid(path)) !== null
-      await git.updateIndex({
+    if (snapshot.commit === null) {
+      for (const path of paths) await fs.rm(join(workdir, path), { force: true })
+      await git.resetIndex({ fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache, filepath: '.' }).catch(() => undefined)
+    } else {
+      await git.checkout({
         fs: repo.fs,
         dir: workdir,
         gitdir: repo.gitdir,
         cache: repo.cache,
-        filepath: path,
-        ...(present ? { add: true } : { remove: true, force: true }),
+        ref: snapshot.commit,
+        filepaths: paths,
+        noUpdateHead: true,
+        force: true,
       })
     }
   } finally {
     await lock.release()
   }
+  for (const path of paths) if ((await snapshot.blobOid(path)) === null) await pruneEmptyParents(workdir, path)
 }
 
 export interface SyncJournal {

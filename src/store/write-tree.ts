@@ -29,7 +29,7 @@ function buildChangeTree(changes: FileChanges): DirNode {
 }
 
 /** Git sorts tree entries by name, with directories compared as if they ended in '/'. */
-function treeOrder(a: TreeEntry, b: TreeEntry): number {
+export function treeOrder(a: TreeEntry, b: TreeEntry): number {
   const ka = a.type === 'tree' ? `${a.path}/` : a.path
   const kb = b.type === 'tree' ? `${b.path}/` : b.path
   return ka < kb ? -1 : ka > kb ? 1 : 0

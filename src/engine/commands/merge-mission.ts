@@ -1,39 +1,251 @@
-import { KittyError } from '../../core/errors.ts'
+import { KittyError, StateConflictError } from '../../core/errors.ts'
+import type { MissionIdentity } from '../../core/mission-meta.ts'
+import type { MergeStrategy } from '../../core/plan-merge.ts'
+import { isMergeStrategy, MERGE_STRATEGIES } from '../../core/plan-merge.ts'
+import { changedPaths } from '../../store/diff-trees.ts'
+import type { WorktreeRemoval } from '../../store/git-worktree.ts'
+import { removeWorktree, worktreeBranch } from '../../store/git-worktree.ts'
+import type { BranchMove } from '../../store/move-branch.ts'
+import { moveBranch } from '../../store/move-branch.ts'
+import { pushBranch } from '../../store/push-branch.ts'
+import type { MissionView } from '../../store/read-mission.ts'
+import { readCommitInfo } from '../../store/walk-commits.ts'
+import { buildMergeChain } from '../build-merge-chain.ts'
+import type { MergeChain } from '../build-merge-chain.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
+import type { EngineContext } from '../context.ts'
 import { loadMission } from '../load-mission.ts'
-import { optionalString, requiredString } from '../request.ts'
+import type { Preflight } from '../preflight-merge.ts'
+import { preflightMerge } from '../preflight-merge.ts'
+import type { MergeRecord } from '../record-merge.ts'
+import { buildMergeRecord } from '../record-merge.ts'
+import type { Request } from '../request.ts'
+import { optionalBoolean, optionalString, requiredActor, requiredString } from '../request.ts'
 import { readTip } from '../state.ts'
-import { identityOf } from '../workspace.ts'
+import { identityOf, workspacePaths } from '../workspace.ts'
 
-export const MERGE_STRATEGIES = ['merge', 'rebase', 'squash'] as const
+/** The target moving under us means re-reading and re-merging; after this many tries, give up. */
+const MAX_ATTEMPTS = 3
+
+interface MergeRequest {
+  handle: string
+  target: string | undefined
+  strategy: MergeStrategy
+  push: boolean
+  dryRun: boolean
+  actor: string
+}
+
+/** A merge fully built in the object database, ready for the one ref move. */
+interface BuiltMerge {
+  preflight: Preflight
+  tip: string
+  chain: MergeChain
+  merged: string[]
+  /** Null when there is nothing to do: every WP done and every branch already in the target. */
+  record: MergeRecord | null
+}
+
+function readStrategy(ctx: EngineContext, req: Request): MergeStrategy {
+  const strategy = optionalString(req, 'strategy') ?? ctx.config.merge.strategy
+  if (!isMergeStrategy(strategy)) {
+    throw new KittyError('UNSUPPORTED_STRATEGY', `Unsupported merge strategy '${strategy}'; use one of ${MERGE_STRATEGIES.join(', ')}.`, {
+      strategy,
+      supported: [...MERGE_STRATEGIES],
+    })
+  }
+  return strategy
+}
+
+function readRequest(ctx: EngineContext, req: Request): MergeRequest {
+  const strategy = readStrategy(ctx, req)
+  return {
+    handle: requiredString(req, 'mission'),
+    target: optionalString(req, 'target'),
+    strategy,
+    push: optionalBoolean(req, 'push') ?? false,
+    dryRun: optionalBoolean(req, 'dry-run') ?? false,
+    actor: optionalString(req, 'actor') === undefined ? ctx.author.name : requiredActor(req),
+  }
+}
+
+/** `--target`, else the mission's merge target, else its target branch, else the state branch. */
+function targetOf(ctx: EngineContext, mission: MissionView, explicit: string | undefined): string {
+  const nonEmpty = (v: string | null | undefined) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined)
+  return explicit ?? nonEmpty(mission.meta.meta.merge_target_branch) ?? nonEmpty(mission.meta.meta.target_branch) ?? ctx.branch.branch
+}
+
+async function buildMerge(ctx: EngineContext, r: MergeRequest, stateMission: MissionView, target: string): Promise<BuiltMerge> {
+  const preflight = await preflightMerge(ctx, { stateMission, target, push: r.push })
+  const { mission, order, wps } = preflight
+  const tip = preflight.target.tip
+  const chain =
+    order && tip
+      ? await buildMergeChain(ctx, { mission, target, tip, wps, order, strategy: r.strategy, shallow: preflight.shallow, countAhead: r.dryRun })
+      : null
+  const errors = [...preflight.errors, ...(chain?.errors ?? [])]
+  if (errors.length > 0 || !chain || !tip || !order) {
+    throw new KittyError('PREFLIGHT_FAILED', `Merge preflight failed: ${errors.length} problem(s); nothing was changed`, {
+      ...identityOf(mission),
+      target_branch: target,
+      strategy: r.strategy,
+      errors,
+      conflicts: chain?.conflicts ?? [],
+      not_checked: chain?.notTried ?? [],
+      merge_order: order ?? [],
+    })
+  }
+  const merged = chain.steps.filter((s) => s.outcome === 'merged').map((s) => s.wpId)
+  const nothingToDo = merged.length === 0 && wps.every((wp) => wp.lane === 'done')
+  const record = nothingToDo
+    ? null
+    : await buildMergeRecord(ctx, { dir: mission.dir, head: chain.head, order, merged, strategy: r.strategy, actor: r.actor, target })
+  return { preflight, tip, chain, merged, record }
+}
+
+/** Files of the checked-out target that the merge changes: checked for edits before, synced after. */
+async function touchedPaths(ctx: EngineContext, built: BuiltMerge, next: string): Promise<string[]> {
+  if (!built.preflight.target.branch.checkedOut) return []
+  const [from, to] = await Promise.all([built.tip, next].map(async (oid) => (await readCommitInfo(ctx.repo, oid)).commit.tree))
+  return changedPaths(ctx.repo, from!, to!)
+}
+
+/** Push once; on failure put the local target back where it was (a compare-and-swap too). */
+async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMove, r: MergeRequest): Promise<void> {
+  const branch = built.preflight.target.branch
+  const pushed = await pushBranch(ctx.repo, { remote: 'origin', branch: branch.branch, token: ctx.remoteToken })
+  if (pushed.ok) return
+  const undo = { ...move, expected: move.next, next: move.expected!, subject: 'merge-mission undone: the push failed' }
+  const why = await moveBranch(ctx.repo, branch, undo).then(
+    (moved) => (moved ? null : `${branch.branch} moved again meanwhile`),
+    (err: Error) => err.message,
+  )
+  const rolledBack = why === null
+  throw new KittyError(
+    'PUSH_FAILED',
+    rolledBack
+      ? `Pushing ${branch.branch} to origin failed: ${pushed.reason}. ${branch.branch} was put back as it was; nothing was merged.`
+      : `Pushing ${branch.branch} to origin failed: ${pushed.reason}. The local merge could not be undone (${why}); ` +
+          `${branch.branch} holds it unpushed: push it again, or reset ${branch.branch} to ${move.expected}.`,
+    {
+      ...identityOf(built.preflight.mission),
+      target_branch: branch.branch,
+      strategy: r.strategy,
+      reason: pushed.reason,
+      rolled_back: rolledBack,
+      merged_wps: built.merged,
+    },
+  )
+}
+
+interface WorktreeCleanup {
+  removed: string[]
+  kept: Array<{ path: string; reason: string }>
+}
+
+/** Remove the merged mission's clean WP worktrees; dirty ones stay, and are reported. */
+async function removeWpWorktrees(ctx: EngineContext, built: BuiltMerge): Promise<WorktreeCleanup> {
+  const cleanup: WorktreeCleanup = { removed: [], kept: [] }
+  if (!ctx.repo.workdir || !(await ctx.gitBinary())) return cleanup
+  const { mission, wps } = built.preflight
+  for (const wp of wps) {
+    const { workspace_path: path } = workspacePaths(ctx, mission, wp.id, mission.wpPath(wp.id) ?? '')
+    if ((await worktreeBranch(path)) === null) continue
+    const outcome: WorktreeRemoval = await removeWorktree(ctx.repo, path)
+    if (outcome.removed) cleanup.removed.push(path)
+    else cleanup.kept.push({ path, reason: outcome.reason })
+  }
+  return cleanup
+}
+
+/** For a no-op, the merge commit meta.json already records (else the target's tip). */
+function recordedMergeCommit(built: BuiltMerge): string {
+  const recorded = built.preflight.mission.meta.raw?.['merge_commit']
+  return typeof recorded === 'string' && /^[0-9a-f]{40}$/.test(recorded) ? recorded : built.tip
+}
+
+function identityAfter(built: BuiltMerge): MissionIdentity {
+  return built.record?.identity ?? built.preflight.mission.identity
+}
+
+function planSummary(built: BuiltMerge, r: MergeRequest, target: string) {
+  const { mission_id, mission_slug, mission_number, mission_type } = identityAfter(built)
+  return {
+    mission_id,
+    mission_slug,
+    mission_number,
+    mission_type,
+    target_branch: target,
+    strategy: r.strategy,
+    merge_order: built.preflight.order ?? [],
+  }
+}
+
+function dryRunPayload(built: BuiltMerge, r: MergeRequest, target: string) {
+  return {
+    ...planSummary(built, r, target),
+    dry_run: true,
+    no_op: built.record === null,
+    would_merge: built.chain.steps.map((s) => ({ wp_id: s.wpId, branch: s.branch, commits_ahead: s.commitsAhead ?? 0, outcome: s.outcome })),
+    commits: [...built.chain.steps.flatMap((s) => s.commits.map((c) => c.subject)), ...(built.record ? [built.record.subject] : [])],
+    state_conflicts_resolved: built.chain.keptOurs,
+  }
+}
 
 export const mergeMission: CommandSpec = {
   name: 'merge-mission',
   group: 'orchestrator-api',
-  summary: 'Merge every WP branch into the target in dependency order, then mark the WPs done.',
+  summary: 'Merge every WP branch into the target in dependency order, then mark the WPs done; one ref move.',
   access: 'write',
   needsRepository: true,
   params: [
     MISSION_PARAM,
-    { name: 'target', type: 'string', description: 'Target branch (default: meta merge_target_branch / target_branch).' },
+    { name: 'target', type: 'string', description: 'Target branch (default: meta merge_target_branch / target_branch, else the state branch).' },
     { name: 'strategy', type: 'string', description: 'merge (default), squash or rebase.' },
-    { name: 'push', type: 'boolean', description: 'Push the target once after merging.' },
-    { name: 'dry-run', type: 'boolean', description: 'Run the preflight and report the plan; write nothing.' },
+    { name: 'push', type: 'boolean', description: 'Push the target to origin once after merging (undone locally if the push fails).' },
+    { name: 'dry-run', type: 'boolean', description: 'Run the preflight and trial merges and report the plan; move no ref.' },
+    { name: 'actor', type: 'string', description: 'Who merges (recorded as merged_by; default: the commit identity).' },
     ...REPO_PARAMS,
   ],
   async run(ctx, req) {
-    const strategy = optionalString(req, 'strategy') ?? ctx.config.merge.strategy
-    if (!(MERGE_STRATEGIES as readonly string[]).includes(strategy)) {
-      throw new KittyError('UNSUPPORTED_STRATEGY', `Unsupported merge strategy '${strategy}'`, {
-        strategy,
-        supported: [...MERGE_STRATEGIES],
-      })
+    const r = readRequest(ctx, req)
+    const stateMission = await loadMission(await readTip(ctx), r.handle)
+    const target = targetOf(ctx, stateMission, r.target)
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const built = await buildMerge(ctx, r, stateMission, target)
+      if (r.dryRun) return dryRunPayload(built, r, target)
+      const base = {
+        ...planSummary(built, r, target),
+        merged: true,
+        merged_wps: built.merged,
+        // A done WP whose branch is gone was merged (and cleaned up) before.
+        already_merged_wps: built.chain.steps.filter((s) => s.outcome === 'already-merged' || s.outcome === 'no-branch').map((s) => s.wpId),
+        merge_commit: built.record ? built.chain.head : recordedMergeCommit(built),
+        state_conflicts_resolved: built.chain.keptOurs,
+      }
+      if (!built.record) return { ...base, state_commit: null, no_op: true, worktree_removed: false, pushed: false }
+      const next = built.record.commit
+      const move: BranchMove = {
+        expected: built.tip,
+        next,
+        paths: await touchedPaths(ctx, built, next),
+        who: ctx.author,
+        subject: built.record.subject,
+      }
+      if (!(await moveBranch(ctx.repo, built.preflight.target.branch, move))) continue
+      if (r.push) await pushOrUndo(ctx, built, move, r)
+      const worktrees = await removeWpWorktrees(ctx, built)
+      return {
+        ...base,
+        state_commit: next,
+        no_op: false,
+        worktree_removed: worktrees.kept.length === 0,
+        worktrees_removed: worktrees.removed,
+        worktrees_kept: worktrees.kept,
+        pushed: r.push,
+      }
     }
-    const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
-    throw new KittyError('PREFLIGHT_FAILED', 'Merge failed', {
-      ...identityOf(mission),
-      errors: ['merge-mission is not implemented yet in this build; merge the WP branches by hand.'],
-    })
+    throw new StateConflictError(`refs/heads/${target}`, MAX_ATTEMPTS)
   },
 }

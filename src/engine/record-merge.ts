@@ -1,0 +1,103 @@
+import { isoTimestamp } from '../core/envelope.ts'
+import { isKittyError, KittyError } from '../core/errors.ts'
+import type { MissionIdentity } from '../core/mission-meta.ts'
+import type { MergeStrategy } from '../core/plan-merge.ts'
+import { nextMissionNumber } from '../core/plan-merge.ts'
+import type { CommitMessage } from '../core/trailers.ts'
+import { writeCommitOnSnapshot } from '../store/commit-mutation.ts'
+import { renderWpFile } from '../store/frontmatter.ts'
+import { editMetaJson } from '../store/meta-json.ts'
+import type { MissionView } from '../store/read-mission.ts'
+import { readMission, readMissionNumbers } from '../store/read-mission.ts'
+import { Snapshot } from '../store/snapshot.ts'
+import type { EngineContext } from './context.ts'
+import { laneChangeEdits } from './plan-wp-change.ts'
+import { identityOf } from './workspace.ts'
+
+/**
+ * The last commit of a merge: every WP `done`, the merge recorded in meta.json, a mission number
+ * assigned when there was none. Built on the merged tree, so the files it edits are the merged ones.
+ */
+
+export interface RecordInput {
+  dir: string
+  /** The last merge (or squash/rebase) commit; the target's tip when nothing was merged. */
+  head: string
+  order: string[]
+  merged: string[]
+  strategy: MergeStrategy
+  actor: string
+  target: string
+}
+
+export interface MergeRecord {
+  commit: string
+  subject: string
+  identity: MissionIdentity
+  markedDone: string[]
+  mergedAt: string
+}
+
+const encoder = new TextEncoder()
+
+function mergeFailed(mission: MissionView, input: RecordInput, wpId: string, path: string | null, reason: string): KittyError {
+  return new KittyError('MERGE_FAILED', `After merging, ${wpId} cannot be marked done: ${reason}`, {
+    ...identityOf(mission),
+    target_branch: input.target,
+    failed_wp: wpId,
+    conflicts: path ? [path] : [],
+    merged_so_far: input.merged,
+  })
+}
+
+async function markDone(ctx: EngineContext, mission: MissionView, input: RecordInput, changes: Map<string, Uint8Array>): Promise<string[]> {
+  const marked: string[] = []
+  for (const id of input.order) {
+    if (!mission.has(id)) throw mergeFailed(mission, input, id, null, 'its task file is gone from the merged tree')
+    let loaded
+    try {
+      loaded = await mission.wp(id)
+    } catch (err) {
+      if (!isKittyError(err)) throw err
+      throw mergeFailed(mission, input, id, mission.wpPath(id), err.message)
+    }
+    if (loaded.wp.lane === 'done') continue
+    const edits = laneChangeEdits(ctx, { command: 'merge-mission', actor: input.actor, from: loaded.wp.lane, to: 'done' })
+    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+    marked.push(id)
+  }
+  return marked
+}
+
+export async function buildMergeRecord(ctx: EngineContext, input: RecordInput): Promise<MergeRecord> {
+  const snapshot = await Snapshot.at(ctx.repo, input.head)
+  const mission = await readMission(snapshot, input.dir)
+  if (!mission) throw new KittyError('MERGE_FAILED', `After merging, kitty-specs/${input.dir} is gone`, { failed_wp: null, conflicts: [], merged_so_far: input.merged })
+  const changes = new Map<string, Uint8Array>()
+  const markedDone = await markDone(ctx, mission, input, changes)
+  const number = mission.identity.mission_number ?? nextMissionNumber(await readMissionNumbers(snapshot))
+  const mergedAt = isoTimestamp(ctx.now())
+  const record = {
+    ...(mission.metaText === null ? { mission_slug: mission.identity.mission_slug, slug: mission.dir } : {}),
+    ...(mission.identity.mission_number === null ? { mission_number: number } : {}),
+    merged_at: mergedAt,
+    merged_by: input.actor,
+    merge_commit: input.head,
+    merge_strategy: input.strategy,
+    merged_wps: input.merged,
+  }
+  changes.set(`${mission.path}/meta.json`, encoder.encode(editMetaJson(mission.metaText, record)))
+  const message: CommitMessage = {
+    subject: `kitty(${mission.identity.mission_slug}): merge-mission`,
+    body: input.merged.length > 0 ? `Merged ${input.merged.join(', ')} into ${input.target} (${input.strategy}).` : `Nothing left to merge into ${input.target}; recorded the merge.`,
+    trailers: {
+      'Kitty-Command': 'merge-mission',
+      'Kitty-Mission': mission.identity.mission_slug,
+      'Kitty-Mission-Id': mission.identity.mission_id ?? undefined,
+      'Kitty-Actor': input.actor,
+      'Kitty-Correlation-Id': ctx.correlationId,
+    },
+  }
+  const commit = await writeCommitOnSnapshot(ctx.repo, snapshot, message, changes, ctx.author, ctx.now())
+  return { commit, subject: message.subject, identity: { ...mission.identity, mission_number: number }, markedDone, mergedAt }
+}

@@ -1,0 +1,83 @@
+import { join } from 'node:path'
+import type { Identity } from './commit-mutation.ts'
+import { acquireLock } from './file-lock.ts'
+import type { Repository, StateBranch } from './repository.ts'
+import { readRef } from './repository.ts'
+import { Snapshot } from './snapshot.ts'
+import { findDirtyPaths, recoverJournals, removeJournal, syncPaths, worktreeDirtyError, writeJournal } from './sync-worktree.ts'
+import { compareAndSwapRef } from './update-ref.ts'
+
+/**
+ * The ref-moving half of every write: compare-and-swap a branch from one commit to another and, when
+ * that branch is checked out, keep the changed files of the working tree and index in step. Used by
+ * commitMutation (one commit) and merge-mission (a whole chain of commits, moved once).
+ */
+
+export interface BranchMove {
+  /** What the branch must still point at; null means it must not exist yet. */
+  expected: string | null
+  next: string
+  /** Every path whose content differs between `expected` and `next`: checked before, synced after. */
+  paths: readonly string[]
+  who: Identity
+  /** The reflog line's subject. */
+  subject: string
+}
+
+/**
+ * Run `fn` holding the working-tree lock when the branch is checked out, so kitty processes sharing a
+ * checkout take turns and their file syncs never interleave. Syncs a killed process left half done
+ * are finished first.
+ */
+export async function withWorktreeLock<T>(repo: Repository, branch: StateBranch, fn: () => Promise<T>): Promise<T> {
+  if (!branch.checkedOut) return fn()
+  const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree'), { timeoutMs: 60_000, what: 'the working tree' })
+  try {
+    await recoverJournals(repo)
+    return await fn()
+  } finally {
+    await lock.release()
+  }
+}
+
+/** Refuse (WORKTREE_DIRTY, nothing written) when a path about to change has uncommitted edits. */
+export async function refuseDirtyPaths(repo: Repository, branch: StateBranch, before: Snapshot, paths: readonly string[]): Promise<void> {
+  if (!branch.checkedOut) return
+  const dirty = await findDirtyPaths(repo, before, [...paths])
+  if (dirty.length > 0) throw worktreeDirtyError(dirty)
+}
+
+/**
+ * Compare-and-swap the ref, then sync the working tree. Call it inside withWorktreeLock, after
+ * refuseDirtyPaths. Returns false, having changed nothing, when the ref no longer points at
+ * `expected`. The journal written before the swap lets the next command finish the sync if this
+ * process dies between the two.
+ */
+export async function swapBranch(repo: Repository, branch: StateBranch, move: BranchMove): Promise<boolean> {
+  const paths = [...move.paths]
+  const journal = branch.checkedOut ? await writeJournal(repo, { ref: branch.ref, from: move.expected, to: move.next, paths }) : null
+  const moved = await compareAndSwapRef(repo, {
+    ref: branch.ref,
+    expected: move.expected,
+    next: move.next,
+    who: `${move.who.name} <${move.who.email}>`,
+    message: `kitty: ${move.subject}`,
+  })
+  if (journal) {
+    if (moved) await syncPaths(repo, await Snapshot.at(repo, move.next), paths)
+    await removeJournal(journal)
+  }
+  return moved
+}
+
+/**
+ * The whole move: lock, dirty check, swap, sync. A branch that already moved is reported (false)
+ * before the dirty check: its files now follow the other writer's commit, not `expected`.
+ */
+export async function moveBranch(repo: Repository, branch: StateBranch, move: BranchMove): Promise<boolean> {
+  return withWorktreeLock(repo, branch, async () => {
+    if ((await readRef(repo, branch.ref)) !== move.expected) return false
+    await refuseDirtyPaths(repo, branch, await Snapshot.at(repo, move.expected), move.paths)
+    return swapBranch(repo, branch, move)
+  })
+}
