@@ -51,6 +51,11 @@ function idempotencyKey(flags: Record<string, unknown>): string | undefined {
   return key
 }
 
+function remoteTimeout(env: NodeJS.ProcessEnv): number {
+  const ms = Number(env['KITTY_REMOTE_TIMEOUT_MS'] ?? 30_000)
+  return Number.isFinite(ms) && ms > 0 ? ms : 30_000
+}
+
 /** A checkout (the usual CLI case) or, with --remote, a locked cache of the remote. */
 async function openContext(flags: Record<string, unknown>, io: CliEnvironment, correlationId: string): Promise<OpenedContext> {
   const remoteUrl = flags['remote'] as string | undefined
@@ -60,8 +65,8 @@ async function openContext(flags: Record<string, unknown>, io: CliEnvironment, c
   const repo = locateRepository(root)
   const branch = await resolveStateBranch(repo, (flags['branch'] as string | undefined) ?? io.env['KITTY_STATE_BRANCH'])
   const config = await loadConfig(await Snapshot.at(repo, await readRef(repo, branch.ref)))
-  const remoteToken = io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined
-  return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), remoteToken }, release: async () => undefined }
+  const remote = { remoteToken: io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined, remoteTimeoutMs: remoteTimeout(io.env) }
+  return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), ...remote }, release: async () => undefined }
 }
 
 async function openRemoteContext(
@@ -74,7 +79,7 @@ async function openRemoteContext(
   const options = {
     url,
     token: io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],
-    timeoutMs: Number(io.env['KITTY_REMOTE_TIMEOUT_MS'] ?? 30_000),
+    timeoutMs: remoteTimeout(io.env),
   }
   const cache = await openRemoteCache(options, io.env)
   try {

@@ -27,6 +27,8 @@ export interface EngineContext {
   idempotencyKey?: string | undefined
   /** Token for pushing to an http(s) remote (KITTY_TOKEN or GITHUB_TOKEN for the CLI). */
   remoteToken?: string | undefined
+  /** Deadline of each remote call, in ms (default 30 s). */
+  remoteTimeoutMs?: number | undefined
   /** Whether `git` can be run for the things isomorphic-git cannot do (worktrees). */
   gitBinary: () => Promise<boolean>
 }

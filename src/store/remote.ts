@@ -159,30 +159,37 @@ export type PushOutcome = { ok: true } | { ok: false; moved: true } | { ok: fals
 
 const MOVED = /non-fast-forward|fetch first|failed to lock|cannot lock ref|stale info|reference already exists|incorrect old value|failed to update ref/i
 
+/** The URL of a configured remote of a repository, or null. */
+export async function remoteUrl(repo: Repository, remote: string): Promise<string | null> {
+  const url = await git.getConfig({ fs: repo.fs, gitdir: repo.gitdir, path: `remote.${remote}.url` }).catch(() => undefined)
+  return typeof url === 'string' && url.trim() !== '' ? url : null
+}
+
 /**
- * Push `next` to the branch, expecting the remote still at `expected`. Non-fast-forward and lost
- * lock races mean "moved" (retry after re-reading); any other refusal is final.
+ * Push the local branch `branch` as it stands to the same branch on the remote, fast-forward only:
+ * the remote's own compare-and-swap. Non-fast-forward and lost lock races are "moved" (re-read and
+ * retry); any other refusal is final, with the remote's reason.
  */
-export async function pushBranch(cache: Repository, remote: RemoteOptions, branch: string, next: string): Promise<PushOutcome> {
-  const local = `refs/heads/${branch}`
-  await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: local, value: next, force: true })
+export async function pushRef(repo: Repository, remote: RemoteOptions, branch: string): Promise<PushOutcome> {
+  const ref = `refs/heads/${branch}`
   return withDeadline(remote, 'push', async (http) => {
     try {
       const result = await git.push({
-        fs: cache.fs,
+        fs: repo.fs,
         http,
-        gitdir: cache.gitdir,
-        cache: cache.cache,
+        gitdir: repo.gitdir,
+        cache: repo.cache,
         url: remote.url,
         remote: 'origin',
-        ref: local,
-        remoteRef: local,
+        ref,
+        remoteRef: ref,
         force: false,
         ...authCallbacks(remote),
       })
-      const status = result.refs[local]
+      const status = result.refs[ref]
       if (result.ok && (!status || status.ok)) {
-        await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: `refs/remotes/origin/${branch}`, value: next, force: true })
+        const next = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref })
+        await git.writeRef({ fs: repo.fs, gitdir: repo.gitdir, ref: `refs/remotes/origin/${branch}`, value: next, force: true })
         return { ok: true }
       }
       const reason = status?.error ?? result.error ?? 'rejected'
@@ -192,10 +199,16 @@ export async function pushBranch(cache: Repository, remote: RemoteOptions, branc
       if (e.code === 'PushRejectedError') return { ok: false, moved: true }
       if (e.code === 'NotFoundError') return { ok: false, moved: true }
       if (e.code === 'GitPushError') {
-        const reason = e.data?.result?.refs?.[local]?.error ?? 'rejected'
+        const reason = e.data?.result?.refs?.[ref]?.error ?? 'rejected'
         return MOVED.test(reason) ? { ok: false, moved: true } : { ok: false, moved: false, reason }
       }
       throw err
     }
   })
+}
+
+/** In a remote cache: point the local branch at `next`, then push it (see pushRef). */
+export async function pushBranch(cache: Repository, remote: RemoteOptions, branch: string, next: string): Promise<PushOutcome> {
+  await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: `refs/heads/${branch}`, value: next, force: true })
+  return pushRef(cache, remote, branch)
 }

@@ -1,4 +1,4 @@
-import { KittyError, StateConflictError } from '../../core/errors.ts'
+import { KittyError, UsageError, StateConflictError } from '../../core/errors.ts'
 import type { MissionIdentity } from '../../core/mission-meta.ts'
 import type { MergeStrategy } from '../../core/plan-merge.ts'
 import { isMergeStrategy, MERGE_STRATEGIES } from '../../core/plan-merge.ts'
@@ -7,7 +7,7 @@ import type { WorktreeRemoval } from '../../store/git-worktree.ts'
 import { removeWorktree, worktreeBranch } from '../../store/git-worktree.ts'
 import type { BranchMove } from '../../store/move-branch.ts'
 import { moveBranch } from '../../store/move-branch.ts'
-import { pushBranch } from '../../store/push-branch.ts'
+import { pushRef, remoteUrl } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import { readCommitInfo } from '../../store/walk-commits.ts'
 import { buildMergeChain } from '../build-merge-chain.ts'
@@ -114,7 +114,10 @@ async function touchedPaths(ctx: EngineContext, built: BuiltMerge, next: string)
 /** Push once; on failure put the local target back where it was (a compare-and-swap too). */
 async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMove, r: MergeRequest): Promise<void> {
   const branch = built.preflight.target.branch
-  const pushed = await pushBranch(ctx.repo, { remote: 'origin', branch: branch.branch, token: ctx.remoteToken })
+  const url = await remoteUrl(ctx.repo, 'origin')
+  const pushed = await pushRef(ctx.repo, { url: url ?? '', token: ctx.remoteToken, timeoutMs: ctx.remoteTimeoutMs ?? 30_000 }, branch.branch)
+    .then((outcome) => (outcome.ok ? outcome : { ok: false as const, reason: outcome.moved ? 'origin has moved on (not a fast-forward): fetch and merge first' : outcome.reason }))
+    .catch((err: Error) => ({ ok: false as const, reason: err.message }))
   if (pushed.ok) return
   const undo = { ...move, expected: move.next, next: move.expected!, subject: 'merge-mission undone: the push failed' }
   const why = await moveBranch(ctx.repo, branch, undo).then(
@@ -210,6 +213,10 @@ export const mergeMission: CommandSpec = {
   ],
   async run(ctx, req) {
     const r = readRequest(ctx, req)
+    if (ctx.remote) {
+      // Merging needs every WP branch with full history; a shallow state cache has neither.
+      throw new UsageError('merge-mission runs in a checkout with full history (fetch-depth: 0), not with --remote.')
+    }
     const stateMission = await loadMission(await readTip(ctx), r.handle)
     const target = targetOf(ctx, stateMission, r.target)
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
