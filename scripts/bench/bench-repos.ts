@@ -86,7 +86,8 @@ export async function prepareRepo(root: string, scenario: Scenario, corpus: stri
   await dropStale(root, scenario.name, base)
   const marker = await readMarker(markerFile)
   if (marker?.key === key) {
-    await restorePristine(path, marker.pristine)
+    await restoreState(path, marker.pristine)
+    await pruneLeftovers(path)
     return { scenario, path, pristine: marker.pristine, missions: marker.missions, generatedMs: null }
   }
   await rm(path, { recursive: true, force: true })
@@ -99,6 +100,15 @@ export async function prepareRepo(root: string, scenario: Scenario, corpus: stri
   // The marker is written last: a generation cut short leaves no marker and is redone next time.
   await writeFile(markerFile, `${JSON.stringify({ key, pristine, missions, generatedMs } satisfies Marker, null, 2)}\n`)
   return { scenario, path, pristine, missions, generatedMs }
+}
+
+/** Every run leaves unreachable loose objects (undone commits); keep reused repos like fresh ones. */
+async function pruneLeftovers(repo: string): Promise<void> {
+  const loose = Number(/^count: (\d+)$/m.exec(await git(repo, ['count-objects', '-v']))?.[1] ?? 0)
+  if (loose <= 2000) return
+  // The resets' reflog entries would keep the undone commits reachable.
+  await git(repo, ['reflog', 'expire', '--expire=now', '--all'])
+  await git(repo, ['prune', '--expire=now'])
 }
 
 /** Put main, the index and the working tree back at `oid` (the CLI keeps all three in step). */
@@ -119,7 +129,8 @@ export async function dropWorkspaces(repo: string): Promise<void> {
   if (extra.length > 0) await git(repo, ['branch', '-D', '-q', ...extra])
 }
 
-export async function restorePristine(repo: string, pristine: string): Promise<void> {
+/** Back to `oid` with no WP worktrees or branches: the state every measured run starts from. */
+export async function restoreState(repo: string, oid: string): Promise<void> {
   await dropWorkspaces(repo)
-  await resetTo(repo, pristine)
+  await resetTo(repo, oid)
 }

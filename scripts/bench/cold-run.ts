@@ -83,3 +83,10 @@ export function failureOf(run: ColdRun): string | null {
   if (run.envelope.success === true) return null
   return String(run.envelope.error_code ?? 'UNKNOWN')
 }
+
+/** The floor under every row: a Node 24 process that loads nothing (median of `runs` cold starts). */
+export async function nodeStartupMs(runs: number): Promise<number[]> {
+  const out: number[] = []
+  for (let i = 0; i < runs; i++) out.push((await coldRun('-e', process.cwd(), ['0'])).wallMs)
+  return out
+}

@@ -1,4 +1,4 @@
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { git } from './git-exec.ts'
 import type { Row } from './scenario-bench.ts'
 import { ratio, round } from './stats.ts'
@@ -79,6 +79,14 @@ export async function machine(rssMethod: string): Promise<Record<string, unknown
     node: process.version,
     git: (await git(process.cwd(), ['--version'])).replace(/^git version /, ''),
     rss_method: rssMethod,
+    // Other processes on a shared machine skew wall times; the load average makes that visible.
+    loadavg_1m_at_end: round(loadavg()[0]!, 2),
     date: new Date().toISOString(),
   }
+}
+
+export function formatChecks(checks: SpecCheck[]): string {
+  return checks
+    .map((c) => `${c.check}: ${c.measuredMs === null ? 'n/a' : `${c.measuredMs} ms, ${c.met ? 'met' : 'NOT met'}`}`)
+    .join('\n')
 }

@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { BenchRepo, Scenario } from './bench-repos.ts'
 import { prepareRepo, SCENARIOS } from './bench-repos.ts'
-import { RSS_METHOD } from './cold-run.ts'
-import { formatScale, formatTable, machine, scaleRatios, specChecks } from './report.ts'
+import { nodeStartupMs, RSS_METHOD } from './cold-run.ts'
+import { formatChecks, formatScale, formatTable, machine, scaleRatios, specChecks } from './report.ts'
 import type { BenchOptions, Row, Target } from './scenario-bench.ts'
 import { benchScenario } from './scenario-bench.ts'
-import { round } from './stats.ts'
+import { median, round } from './stats.ts'
 import { chooseTarget } from './target.ts'
 
 /**
@@ -83,16 +84,21 @@ async function runScenario(cli: Cli, scenario: Scenario): Promise<ScenarioResult
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2))
   preflight(cli)
+  const loadAtStart = round(loadavg()[0]!, 2)
+  if (loadAtStart! > cpus().length / 2) log(`warning: 1-minute load average is ${loadAtStart} on ${cpus().length} cores; timings will be noisy`)
+  const startup = median(await nodeStartupMs(Math.max(cli.runs, 10)))
   const results: ScenarioResult[] = []
   for (const scenario of cli.scenarios) results.push(await runScenario(cli, scenario))
   const rows = results.flatMap((r) => r.rows)
-  const scale = scaleRatios(rows, ['mission-state', 'start-implementation'])
+  const scale = scaleRatios(rows, ['mission-state', 'start-implementation', 'start-implementation (worktrees: false)'])
   const checks = specChecks(rows)
   console.log(formatTable(rows))
   console.log('')
   console.log(formatScale(scale))
+  console.log(formatChecks(checks))
+  console.log(`node startup floor (node -e 0, cold): ${round(startup)} ms median`)
   const report = {
-    machine: await machine(RSS_METHOD),
+    machine: { ...(await machine(RSS_METHOD)), loadavg_1m_at_start: loadAtStart, node_startup_ms: round(startup) },
     options: { runs: cli.runs, warmup: cli.warmup, percentile: 'nearest-rank' },
     scenarios: results.map((r) => ({
       name: r.repo.scenario.name,

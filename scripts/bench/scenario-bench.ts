@@ -1,6 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BenchRepo } from './bench-repos.ts'
-import { resetTo, restorePristine } from './bench-repos.ts'
+import { resetTo, restoreState } from './bench-repos.ts'
 import type { ColdRun } from './cold-run.ts'
 import { coldRun, failureOf } from './cold-run.ts'
 import type { BaselineWrite } from './git-baseline.ts'
@@ -131,17 +132,53 @@ function workspaceOf(repo: BenchRepo, target: Target): { branch: string; path: s
   return { branch, path: join(repo.path, '.worktrees', branch) }
 }
 
-async function benchStartImplementation(opts: BenchOptions, repo: BenchRepo, target: Target): Promise<Row> {
+interface ClaimVariant {
+  label: string
+  /** The tip every run starts from (pristine, or pristine plus a settings commit). */
+  base: string
+  worktree: boolean
+  note: string
+}
+
+async function benchStartImplementation(opts: BenchOptions, repo: BenchRepo, target: Target, v: ClaimVariant): Promise<Row> {
   const flags = ['--wp', target.wp, '--actor', ACTOR, '--policy', POLICY_JSON]
   const c = await repeat(opts, async () => {
     const run = await coldRun(opts.cli, repo.path, api('start-implementation', target, flags))
-    await restorePristine(repo.path, repo.pristine)
-    const spec: BaselineWrite = { wpPath: target.wpPath, edit: laneEdit('in_progress'), worktree: workspaceOf(repo, target) }
+    await restoreState(repo.path, v.base)
+    const spec: BaselineWrite = { wpPath: target.wpPath, edit: laneEdit('in_progress') }
+    if (v.worktree) spec.worktree = workspaceOf(repo, target)
     const baselineMs = await baselineWrite(repo.path, target.files, spec)
-    await restorePristine(repo.path, repo.pristine)
+    await restoreState(repo.path, v.base)
     return { run, baselineMs }
   })
-  return c.row(repo.scenario.name, 'start-implementation', 'includes the WP branch + git worktree add; baseline does the same')
+  return c.row(repo.scenario.name, v.label, v.note)
+}
+
+/** A settings commit on top of pristine, so the CLI reads `.github/kitty.yml` from the state branch. */
+async function commitSettings(repo: BenchRepo, yaml: string): Promise<string> {
+  await mkdir(join(repo.path, '.github'), { recursive: true })
+  await writeFile(join(repo.path, '.github', 'kitty.yml'), yaml)
+  await git(repo.path, ['add', '.github/kitty.yml'])
+  await git(repo.path, ['commit', '-q', '-m', 'bench: kitty settings'])
+  return tipOf(repo.path)
+}
+
+async function benchClaims(opts: BenchOptions, repo: BenchRepo, target: Target): Promise<Row[]> {
+  const withWorktree = await benchStartImplementation(opts, repo, target, {
+    label: 'start-implementation',
+    base: repo.pristine,
+    worktree: true,
+    note: 'includes the WP branch + git worktree add (a full checkout); so does its baseline',
+  })
+  const noWorktreeBase = await commitSettings(repo, 'worktrees: false\n')
+  const stateOnly = await benchStartImplementation(opts, repo, target, {
+    label: 'start-implementation (worktrees: false)',
+    base: noWorktreeBase,
+    worktree: false,
+    note: 'the claim commit and WP branch only, via .github/kitty.yml worktrees: false',
+  })
+  await restoreState(repo.path, repo.pristine)
+  return [withWorktree, stateOnly]
 }
 
 /** Mutations after the claim: each run commits on the CLI's tip; the baseline's commit is undone. */
@@ -190,11 +227,11 @@ async function benchMergeMission(opts: BenchOptions, repo: BenchRepo, target: Ta
 
 export async function benchScenario(opts: BenchOptions, repo: BenchRepo, target: Target): Promise<Row[]> {
   const rows: Row[] = []
-  await restorePristine(repo.path, repo.pristine)
+  await restoreState(repo.path, repo.pristine)
   try {
     rows.push(await benchRead(opts, repo, target, 'mission-state'))
     rows.push(await benchRead(opts, repo, target, 'list-ready'))
-    rows.push(await benchStartImplementation(opts, repo, target))
+    rows.push(...(await benchClaims(opts, repo, target)))
     await claimOnce(opts, repo, target)
     const lanes = (i: number): string => (i % 2 === 0 ? 'blocked' : 'in_progress')
     rows.push(
@@ -203,7 +240,7 @@ export async function benchScenario(opts: BenchOptions, repo: BenchRepo, target:
     rows.push(await benchAfterClaim(opts, repo, target, 'append-history', (i) => ['--note', `bench note ${i}`], appendLine))
     rows.push(await benchMergeMission(opts, repo, target))
   } finally {
-    await restorePristine(repo.path, repo.pristine)
+    await restoreState(repo.path, repo.pristine)
   }
   return rows
 }
