@@ -1,4 +1,5 @@
-import git from 'isomorphic-git'
+import type { CommitInfo } from './object-reader.ts'
+import { objectReader, parseCommit } from './object-reader.ts'
 import type { Trailers } from '../core/trailers.ts'
 import { commitSubject, parseTrailers } from '../core/trailers.ts'
 import type { Repository } from './repository.ts'
@@ -26,9 +27,9 @@ export async function readHistory(
   const matches: HistoryCommit[] = []
   let oid = tip
   for (let scanned = 0; oid && scanned < maxScan && matches.length < want; scanned++) {
-    let commit: Awaited<ReturnType<typeof git.readCommit>>['commit']
+    let commit: CommitInfo
     try {
-      commit = (await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache })).commit
+      commit = parseCommit((await objectReader(repo).read(oid)).content)
     } catch (err) {
       // A shallow clone ends where its history was cut; that is the end of what we can read.
       if ((err as { code?: string }).code === 'NotFoundError') return { matches, exhausted: true }
@@ -38,14 +39,14 @@ export async function readHistory(
     if (trailers['Kitty-Command']) {
       const entry: HistoryCommit = {
         commit: oid,
-        timestamp: commit.committer.timestamp,
+        timestamp: commit.committerTimestamp,
         subject: commitSubject(commit.message),
         body: commit.message,
         trailers,
       }
       if (accept(entry)) matches.push(entry)
     }
-    oid = commit.parent[0] ?? null
+    oid = commit.parents[0] ?? null
   }
   return { matches, exhausted: oid === null }
 }

@@ -1,5 +1,5 @@
-import git from 'isomorphic-git'
 import type { TreeEntry } from 'isomorphic-git'
+import { objectReader, parseCommit, parseTree } from './object-reader.ts'
 import type { Repository } from './repository.ts'
 
 export type { TreeEntry }
@@ -25,8 +25,9 @@ export class Snapshot {
 
   static async at(repo: Repository, commit: string | null): Promise<Snapshot> {
     if (commit === null) return new Snapshot(repo, null, EMPTY_TREE)
-    const { commit: c } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid: commit, cache: repo.cache })
-    return new Snapshot(repo, commit, c.tree)
+    const { type, content } = await objectReader(repo).read(commit)
+    if (type !== 'commit') throw new Error(`${commit} is a ${type}, not a commit`)
+    return new Snapshot(repo, commit, parseCommit(content).tree)
   }
 
   /** Entries of the tree at `path` ('' is the root), or null when there is no tree there. */
@@ -40,15 +41,16 @@ export class Snapshot {
   }
 
   async #loadTree(path: string): Promise<TreeEntry[] | null> {
-    if (path === '') {
-      if (this.commit === null) return []
-      const { tree } = await git.readTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid: this.rootTree, cache: this.repo.cache })
-      return tree
-    }
+    if (path === '') return this.commit === null ? [] : this.#readTree(this.rootTree)
     const entry = await this.entry(path)
     if (!entry || entry.type !== 'tree') return null
-    const { tree } = await git.readTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid: entry.oid, cache: this.repo.cache })
-    return tree
+    return this.#readTree(entry.oid)
+  }
+
+  async #readTree(oid: string): Promise<TreeEntry[]> {
+    const { type, content } = await objectReader(this.repo).read(oid)
+    if (type !== 'tree') throw new Error(`${oid} is a ${type}, not a tree`)
+    return parseTree(content)
   }
 
   /** The tree entry naming `path`, or null. */
@@ -67,8 +69,7 @@ export class Snapshot {
   async readBytes(path: string): Promise<Uint8Array | null> {
     const oid = await this.blobOid(path)
     if (!oid) return null
-    const { blob } = await git.readBlob({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid, cache: this.repo.cache })
-    return blob
+    return (await objectReader(this.repo).read(oid)).content
   }
 
   async readText(path: string): Promise<string | null> {

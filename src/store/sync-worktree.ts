@@ -7,6 +7,7 @@ import { KittyError } from '../core/errors.ts'
 import { acquireLock } from './file-lock.ts'
 import type { Repository } from './repository.ts'
 import { readRef } from './repository.ts'
+import { objectReader } from './object-reader.ts'
 import { Snapshot } from './snapshot.ts'
 
 /**
@@ -90,36 +91,49 @@ async function pruneEmptyParents(workdir: string, path: string): Promise<void> {
   }
 }
 
+/** Write one committed file into the working tree (atomically for regular files), with its mode. */
+async function writeWorkdirEntry(workdir: string, path: string, mode: string, content: Buffer): Promise<void> {
+  const target = join(workdir, path)
+  await fs.mkdir(dirname(target), { recursive: true })
+  if (mode === '120000') {
+    await fs.rm(target, { force: true, recursive: true })
+    await fs.symlink(content.toString('utf8'), target)
+    return
+  }
+  const tmp = `${target}.kitty-${process.pid}.tmp`
+  await fs.writeFile(tmp, content, { mode: mode === '100755' ? 0o755 : 0o644 })
+  await fs.rm(target, { force: true, recursive: true })
+  await fs.rename(tmp, target)
+}
+
 /**
- * Bring the given paths of the working tree and index to the content they have in `snapshot`. One
- * isomorphic-git checkout restricted to those paths: files written in place (modes and symlinks
- * included), index entries from the known blob oids and fresh stats, the index written a few times
- * rather than once per path. The caller has already made sure those paths hold no one's edits.
+ * Bring the given paths of the working tree and index to the content they have in `snapshot`: the
+ * files written from the commit's blobs (modes and symlinks included), then their index entries
+ * refreshed in one write. Objects are read through the object reader, so a sync costs what its files
+ * cost, whatever the size of the repository. The caller has made sure those paths hold no one's edits.
  */
 export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: string[]): Promise<void> {
   const workdir = repo.workdir
   if (!workdir || paths.length === 0) return
+  const present: { path: string; mode: string; oid: string }[] = []
+  const absent: string[] = []
+  for (const path of paths) {
+    const entry = await snapshot.entry(path)
+    if (entry && entry.type === 'blob') present.push({ path, mode: entry.mode, oid: entry.oid })
+    else absent.push(path)
+  }
+  // Deletions first: a file may give way to a directory of the same name.
+  for (const path of absent) await fs.rm(join(workdir, path), { force: true })
+  for (const path of absent) await pruneEmptyParents(workdir, path)
+  for (const { path, mode, oid } of present) await writeWorkdirEntry(workdir, path, mode, (await objectReader(repo).read(oid)).content)
   const lock = await acquireLock(join(repo.gitdir, 'index'), { what: 'the git index' })
   try {
-    if (snapshot.commit === null) {
-      for (const path of paths) await fs.rm(join(workdir, path), { force: true })
-      await git.resetIndex({ fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache, filepath: '.' }).catch(() => undefined)
-    } else {
-      await git.checkout({
-        fs: repo.fs,
-        dir: workdir,
-        gitdir: repo.gitdir,
-        cache: repo.cache,
-        ref: snapshot.commit,
-        filepaths: paths,
-        noUpdateHead: true,
-        force: true,
-      })
-    }
+    const common = { fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache }
+    if (present.length > 0) await git.add({ ...common, filepath: present.map((p) => p.path), force: true })
+    for (const path of absent) await git.remove({ ...common, filepath: path })
   } finally {
     await lock.release()
   }
-  for (const path of paths) if ((await snapshot.blobOid(path)) === null) await pruneEmptyParents(workdir, path)
 }
 
 export interface SyncJournal {
