@@ -30,6 +30,10 @@ await build({
   keepNames: true,
   sourcemap: false,
   plugins: [resolveForSpeed],
+  // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
+  // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
+  // which our shim maps to native zlib.
+  define: { CompressionStream: 'undefined' },
   banner: { js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',

@@ -11,14 +11,17 @@ import { readRef } from './repository.ts'
  * always with an argument vector (never a shell) and a timeout.
  */
 
-export function runGit(cwd: string, args: string[], timeoutMs = 30_000): Promise<{ stdout: string; stderr: string }> {
+export function runGit(cwd: string, args: string[], timeoutMs = 30_000, input?: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    execFile(
+    const child = execFile(
       'git',
       args,
       { cwd, timeout: timeoutMs, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolvePromise({ stdout, stderr })),
     )
+    // git may exit without reading its input (e.g. --version); a broken pipe then is not an error.
+    child.stdin?.on('error', () => undefined)
+    child.stdin?.end(input ?? '')
   })
 }
 

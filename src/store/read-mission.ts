@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { compareWpIds } from '../core/dependency-graph.ts'
 import { KittyError, WpFileInvalidError } from '../core/errors.ts'
 import type { Lane } from '../core/lanes.ts'
@@ -14,15 +15,10 @@ import type { Snapshot } from './snapshot.ts'
 
 export const SPECS_DIR = 'kitty-specs'
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
 /** Decode a file we may rewrite; a file that is not UTF-8 would be corrupted by a rewrite. */
 export function decodeUtf8(bytes: Uint8Array, path: string): string {
-  try {
-    return utf8.decode(bytes)
-  } catch {
-    throw new WpFileInvalidError(path, 'it is not valid UTF-8 text')
-  }
+  if (!isUtf8(bytes)) throw new WpFileInvalidError(path, 'it is not valid UTF-8 text')
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
 }
 
 interface WpLocation {

@@ -1,5 +1,3 @@
-import http from 'node:http'
-import https from 'node:https'
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git'
 
 /** A remote call that took too long; mapped to REMOTE_UNREACHABLE by the caller. */
@@ -25,10 +23,11 @@ const MAX_REDIRECTS = 5
  * socket aborts the request, and `deadline` bounds the whole operation, so no remote call can hang.
  */
 export function timedHttpClient(options: { idleMs: number; deadline: AbortSignal }): HttpClient {
-  const send = (url: string, req: GitHttpRequest, payload: Buffer | undefined, hops: number): Promise<GitHttpResponse> =>
-    new Promise((resolve, reject) => {
+  const send = async (url: string, req: GitHttpRequest, payload: Buffer | undefined, hops: number): Promise<GitHttpResponse> => {
+    // Loaded on first use: most commands never talk to a remote, and node:http costs ~20 ms to load.
+    const client = url.startsWith('https:') ? await import('node:https') : await import('node:http')
+    return new Promise((resolve, reject) => {
       if (options.deadline.aborted) return reject(options.deadline.reason)
-      const client = url.startsWith('https:') ? https : http
       const headers: Record<string, string | number> = { ...req.headers }
       if (payload) headers['content-length'] = payload.length
       const request = client.request(url, { method: req.method ?? 'GET', headers, signal: options.deadline }, (res) => {
@@ -53,6 +52,7 @@ export function timedHttpClient(options: { idleMs: number; deadline: AbortSignal
       request.on('error', reject)
       request.end(payload)
     })
+  }
   return {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       return send(req.url, req, await collect(req.body), 0)

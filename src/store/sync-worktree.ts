@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -7,7 +8,9 @@ import { KittyError } from '../core/errors.ts'
 import { acquireLock } from './file-lock.ts'
 import type { Repository } from './repository.ts'
 import { readRef } from './repository.ts'
+import { hasGitBinary, runGit } from './git-worktree.ts'
 import { objectReader } from './object-reader.ts'
+import { stagedOids } from './read-index.ts'
 import { Snapshot } from './snapshot.ts'
 
 /**
@@ -34,35 +37,11 @@ async function workdirOid(workdir: string, path: string): Promise<string | null>
   }
 }
 
-/** Index entries for the given paths: [path, oid] for those present. */
-async function indexOids(repo: Repository, workdir: string, paths: string[]): Promise<Map<string, string>> {
-  const wanted = new Set(paths)
-  const out = new Map<string, string>()
-  await git.walk({
-    fs: repo.fs,
-    dir: workdir,
-    gitdir: repo.gitdir,
-    cache: repo.cache,
-    trees: [git.STAGE()],
-    map: async (filepath, [entry]) => {
-      if (filepath === '.') return true
-      if (wanted.has(filepath)) {
-        if (entry) out.set(filepath, await entry.oid())
-        return true
-      }
-      // Descend only into directories on the way to a wanted path.
-      for (const p of wanted) if (p.startsWith(`${filepath}/`)) return true
-      return null
-    },
-  })
-  return out
-}
-
 /** Paths whose working-tree file or index entry differs from the snapshot's blob. */
 export async function findDirtyPaths(repo: Repository, snapshot: Snapshot, paths: string[]): Promise<string[]> {
   const workdir = repo.workdir
   if (!workdir || paths.length === 0) return []
-  const staged = await indexOids(repo, workdir, paths)
+  const staged = stagedOids(repo.gitdir, paths)
   const dirty: string[] = []
   for (const path of paths) {
     const committed = await snapshot.blobOid(path)
@@ -126,11 +105,33 @@ export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: str
   for (const path of absent) await fs.rm(join(workdir, path), { force: true })
   for (const path of absent) await pruneEmptyParents(workdir, path)
   for (const { path, mode, oid } of present) await writeWorkdirEntry(workdir, path, mode, (await objectReader(repo).read(oid)).content)
+  await refreshIndex(repo, workdir, [...present.map((p) => p.path), ...absent])
+}
+
+/**
+ * Record the synced files in the index. git's own `update-index` rewrites a large index in
+ * milliseconds and keeps every extension valid; without git, isomorphic-git does it (slower on big
+ * checkouts, same result).
+ */
+async function refreshIndex(repo: Repository, workdir: string, paths: string[]): Promise<void> {
+  if (await hasGitBinary()) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runGit(workdir, ['update-index', '--add', '--remove', '-z', '--stdin'], 30_000, `${paths.join('\0')}\0`)
+        return
+      } catch (err) {
+        // Another git process holds index.lock: give it a moment, as git users would.
+        if (attempt >= 20 || !/index\.lock/.test(String((err as { stderr?: string }).stderr))) throw err
+        await new Promise((r) => setTimeout(r, 25 * attempt))
+      }
+    }
+  }
   const lock = await acquireLock(join(repo.gitdir, 'index'), { what: 'the git index' })
   try {
     const common = { fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache }
-    if (present.length > 0) await git.add({ ...common, filepath: present.map((p) => p.path), force: true })
-    for (const path of absent) await git.remove({ ...common, filepath: path })
+    const present = paths.filter((p) => fsSync.existsSync(join(workdir, p)))
+    if (present.length > 0) await git.add({ ...common, filepath: present, force: true })
+    for (const path of paths) if (!present.includes(path)) await git.remove({ ...common, filepath: path })
   } finally {
     await lock.release()
   }
