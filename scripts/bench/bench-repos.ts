@@ -103,7 +103,7 @@ export async function prepareRepo(root: string, scenario: Scenario, corpus: stri
 }
 
 /** Every run leaves unreachable loose objects (undone commits); keep reused repos like fresh ones. */
-async function pruneLeftovers(repo: string): Promise<void> {
+export async function pruneLeftovers(repo: string): Promise<void> {
   const loose = Number(/^count: (\d+)$/m.exec(await git(repo, ['count-objects', '-v']))?.[1] ?? 0)
   if (loose <= 2000) return
   // The resets' reflog entries would keep the undone commits reachable.
@@ -117,13 +117,18 @@ export async function resetTo(repo: string, oid: string): Promise<void> {
   await git(repo, ['reset', '--hard', '-q', 'main'])
 }
 
-/** Remove WP worktrees and branches that start-implementation (or its baseline) created. */
-export async function dropWorkspaces(repo: string): Promise<void> {
+/** Remove every linked worktree (start-implementation's, or its baseline's). */
+export async function dropWorktrees(repo: string): Promise<void> {
   const listing = await git(repo, ['worktree', 'list', '--porcelain'])
   // The main worktree is always listed first.
   const paths = [...listing.matchAll(/^worktree (.+)$/gm)].map((m) => m[1]!).slice(1)
   for (const p of paths) await git(repo, ['worktree', 'remove', '--force', p])
   await git(repo, ['worktree', 'prune'])
+}
+
+/** Remove WP worktrees and branches that start-implementation (or its baseline) created. */
+export async function dropWorkspaces(repo: string): Promise<void> {
+  await dropWorktrees(repo)
   const branches = (await git(repo, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/'])).split('\n')
   const extra = branches.filter((b) => b !== '' && b !== 'main')
   if (extra.length > 0) await git(repo, ['branch', '-D', '-q', ...extra])

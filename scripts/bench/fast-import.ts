@@ -9,6 +9,13 @@ import { once } from 'node:events'
 
 export interface StreamCommit {
   ref: string
+  /** A mark (`:n`) later commits can name in `from`. */
+  mark?: number
+  /**
+   * The parent: a mark (`:n`), a commit id, or a ref. Without it fast-import continues the ref as this
+   * stream left it, and makes a root commit on a ref the stream has not written yet.
+   */
+  from?: string
   author: { name: string; email: string }
   timeSec: number
   message: string
@@ -22,7 +29,9 @@ function dataBlock(text: string): Buffer[] {
 
 function encodeCommit(c: StreamCommit): Buffer {
   const ident = `${c.author.name} <${c.author.email}> ${c.timeSec} +0000`
-  const parts: Buffer[] = [Buffer.from(`commit ${c.ref}\nauthor ${ident}\ncommitter ${ident}\n`), ...dataBlock(c.message)]
+  const mark = c.mark === undefined ? '' : `mark :${c.mark}\n`
+  const parts: Buffer[] = [Buffer.from(`commit ${c.ref}\n${mark}author ${ident}\ncommitter ${ident}\n`), ...dataBlock(c.message)]
+  if (c.from !== undefined) parts.push(Buffer.from(`from ${c.from}\n`))
   for (const [path, content] of c.files) {
     if (/[\s"\\]/.test(path)) throw new Error(`fast-import path needs quoting, not supported: ${path}`)
     parts.push(Buffer.from(`M 100644 inline ${path}\n`), ...dataBlock(content))

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { git, gitEnv } from './git-exec.ts'
 
@@ -19,7 +20,7 @@ interface BatchObject {
   content: Buffer
 }
 
-function runWithInput(cwd: string, args: string[], input: string | Buffer): Promise<Buffer> {
+export function runWithInput(cwd: string, args: string[], input: string | Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd, env: gitEnv() })
     const out: Buffer[] = []
@@ -140,5 +141,93 @@ export function laneEdit(lane: string): (text: string) => string {
   return (text) => {
     const stamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
     return `${text.replace(/^lane:.*$/m, `lane: "${lane}"`).trimEnd()}\n- ${stamp} – bench – lane=${lane} – baseline write\n`
+  }
+}
+
+export interface BaselineMerge {
+  /** The WP branches (short names) in merge order. */
+  branches: string[]
+  /** Message of each merge commit, in the same order. */
+  messages: string[]
+  /** The mission's state files the final commit rewrites (its 20 WP files and meta.json). */
+  edits: Array<{ path: string; edit: (text: string, lastMerge: string) => string }>
+  stateMessage: string
+}
+
+export interface BaselineMergeResult {
+  ms: number
+  /** The tree of the last merge commit, to compare with the CLI's `merge_commit`. */
+  lastMergeTree: string
+}
+
+/** Parent folders of `paths`, deepest first, the root ('') last. */
+function foldersOf(paths: string[]): string[] {
+  const dirs = new Set<string>([''])
+  for (const p of paths) {
+    const parts = p.split('/')
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'))
+  }
+  const depth = (d: string): number => (d === '' ? 0 : d.split('/').length)
+  return [...dirs].sort((a, b) => depth(b) - depth(a) || a.localeCompare(b))
+}
+
+/** One `mktree` per folder holding a changed file, bottom-up; the new root tree. */
+async function writeChangedTrees(repo: string, head: string, trees: Map<string, BatchObject>, blobs: Map<string, string>): Promise<string> {
+  const changed = new Map<string, Map<string, TreeEntry>>()
+  const change = (path: string, entry: TreeEntry): void => {
+    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
+    if (!changed.has(dir)) changed.set(dir, new Map())
+    changed.get(dir)!.set(entry.name, entry)
+  }
+  for (const [path, oid] of blobs) change(path, { mode: '100644', name: path.split('/').at(-1)!, oid })
+  let root = ''
+  for (const dir of foldersOf([...blobs.keys()])) {
+    const rev = dir === '' ? `${head}^{tree}` : `${head}:${dir}`
+    const replaced = changed.get(dir) ?? new Map<string, TreeEntry>()
+    const entries = parseTree(trees.get(rev)!.content).map((e) => replaced.get(e.name) ?? e)
+    const oid = (await runWithInput(repo, ['mktree'], mktreeInput(entries))).toString('utf8').trim()
+    if (dir === '') root = oid
+    else change(dir, { mode: '40000', name: dir.split('/').at(-1)!, oid })
+  }
+  return root
+}
+
+/**
+ * merge-mission's floor in git plumbing, on the checked-out target: per WP branch in order,
+ * `merge-tree --write-tree` onto the target so far and a two-parent `commit-tree`; then the state
+ * commit (one `cat-file --batch` of the files and trees, one `hash-object -w --stdin-paths` of the
+ * edited files, one `mktree` per changed tree, `commit-tree`), one compare-and-swap `update-ref`,
+ * and `read-tree -m -u` to bring the index and working tree along, as the CLI does.
+ */
+export async function baselineMerge(repo: string, spec: BaselineMerge): Promise<BaselineMergeResult> {
+  const scratch = await mkdtemp(join(tmpdir(), 'kitty-bench-merge-'))
+  try {
+    const started = performance.now()
+    const tip = await git(repo, ['rev-parse', BRANCH])
+    let head = tip
+    let lastMergeTree = ''
+    for (let i = 0; i < spec.branches.length; i++) {
+      // Exit 1 (conflicts) rejects: the fixture merges cleanly, so that would be a broken fixture.
+      lastMergeTree = (await git(repo, ['merge-tree', '--write-tree', '--no-messages', head, spec.branches[i]!])).split('\n')[0]!
+      head = await git(repo, ['commit-tree', lastMergeTree, '-p', head, '-p', spec.branches[i]!, '-m', spec.messages[i]!])
+    }
+    const paths = spec.edits.map((e) => e.path)
+    const dirs = foldersOf(paths).map((d) => (d === '' ? `${head}^{tree}` : `${head}:${d}`))
+    const objects = await catFileBatch(repo, [...dirs, ...paths.map((p) => `${head}:${p}`)])
+    const files = await Promise.all(
+      spec.edits.map(async (e, i) => {
+        const file = join(scratch, String(i))
+        await writeFile(file, e.edit(objects.get(`${head}:${e.path}`)!.content.toString('utf8'), head))
+        return file
+      }),
+    )
+    const oids = (await runWithInput(repo, ['hash-object', '-w', '--no-filters', '--stdin-paths'], files.map((f) => `${f}\n`).join(''))).toString('utf8').trim().split('\n')
+    const root = await writeChangedTrees(repo, head, objects, new Map(paths.map((p, i) => [p, oids[i]!])))
+    const state = await git(repo, ['commit-tree', root, '-p', head, '-m', spec.stateMessage])
+    await git(repo, ['update-ref', BRANCH, state, tip])
+    await git(repo, ['read-tree', '-m', '-u', tip, state])
+    return { ms: performance.now() - started, lastMergeTree }
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
   }
 }

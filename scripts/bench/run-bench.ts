@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util'
 import type { BenchRepo, Scenario } from './bench-repos.ts'
 import { prepareRepo, SCENARIOS } from './bench-repos.ts'
 import { nodeStartupMs, RSS_METHOD } from './cold-run.ts'
+import type { MergeFixture } from './merge-fixture.ts'
+import { prepareMergeFixture } from './merge-fixture.ts'
 import { formatChecks, formatScale, formatTable, machine, scaleRatios, specChecks } from './report.ts'
 import type { BenchOptions, Row, Target } from './scenario-bench.ts'
 import { benchScenario } from './scenario-bench.ts'
@@ -66,6 +68,7 @@ function log(message: string): void {
 interface ScenarioResult {
   repo: BenchRepo
   target: Target
+  merge: MergeFixture
   rows: Row[]
 }
 
@@ -75,10 +78,16 @@ async function runScenario(cli: Cli, scenario: Scenario): Promise<ScenarioResult
   log(repo.generatedMs === null ? `${scenario.name}: reused ${repo.path}` : `${scenario.name}: generated in ${(repo.generatedMs / 1000).toFixed(1)} s`)
   const target = await chooseTarget(CLI, repo)
   log(`${scenario.name}: measuring ${target.mission} / ${target.wp} (${target.files.length} files read by the baseline)`)
+  const merge = await prepareMergeFixture(CLI, repo)
+  log(
+    merge.buildMs === null
+      ? `${scenario.name}: reused merge fixture ${merge.path}`
+      : `${scenario.name}: merge fixture ${merge.mission} built in ${(merge.buildMs / 1000).toFixed(1)} s (${merge.path})`,
+  )
   const opts: BenchOptions = { cli: CLI, runs: cli.runs, warmup: cli.warmup }
-  const rows = await benchScenario(opts, repo, target)
+  const rows = await benchScenario(opts, repo, target, merge)
   for (const row of rows) if (row.errors.length > 0) log(`${scenario.name} ${row.command}: ${row.errors.length} failed run(s): ${row.errors[0]}`)
-  return { repo, target, rows }
+  return { repo, target, merge, rows }
 }
 
 async function main(): Promise<void> {
@@ -90,7 +99,7 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = []
   for (const scenario of cli.scenarios) results.push(await runScenario(cli, scenario))
   const rows = results.flatMap((r) => r.rows)
-  const scale = scaleRatios(rows, ['mission-state', 'start-implementation', 'start-implementation (worktrees: false)'])
+  const scale = scaleRatios(rows, ['mission-state', 'start-implementation', 'start-implementation (worktrees: false)', 'merge-mission (20 WPs)'])
   const checks = specChecks(rows)
   console.log(formatTable(rows))
   console.log('')
@@ -109,6 +118,18 @@ async function main(): Promise<void> {
       cache_reused: r.repo.generatedMs === null,
       mission: r.target.mission,
       wp: r.target.wp,
+      merge_fixture: {
+        path: r.merge.path,
+        mission: r.merge.mission,
+        pre_merge: r.merge.preMerge,
+        merge_order: r.merge.order,
+        built_ms: r.merge.buildMs === null ? null : round(r.merge.buildMs, 0),
+        cache_reused: r.merge.buildMs === null,
+        main_commits: r.merge.stats.mainCommits,
+        branch_commits: r.merge.stats.branchCommits,
+        noise_commits: r.merge.stats.noiseCommits,
+        shared_file_editors: r.merge.stats.sharedEditors,
+      },
     })),
     rows,
     scale_ratios: scale,

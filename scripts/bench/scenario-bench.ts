@@ -4,9 +4,11 @@ import type { BenchRepo } from './bench-repos.ts'
 import { resetTo, restoreState } from './bench-repos.ts'
 import type { ColdRun } from './cold-run.ts'
 import { coldRun, failureOf } from './cold-run.ts'
-import type { BaselineWrite } from './git-baseline.ts'
-import { baselineRead, baselineWrite, laneEdit } from './git-baseline.ts'
+import type { BaselineMerge, BaselineWrite } from './git-baseline.ts'
+import { baselineMerge, baselineRead, baselineWrite, laneEdit } from './git-baseline.ts'
 import { git } from './git-exec.ts'
+import type { MergeFixture } from './merge-fixture.ts'
+import { restoreFixture } from './merge-fixture.ts'
 import { median, percentile, ratio, round } from './stats.ts'
 
 /**
@@ -210,22 +212,66 @@ async function claimOnce(opts: BenchOptions, repo: BenchRepo, target: Target): P
   if (failure) throw new Error(`setup claim of ${target.mission}/${target.wp} failed: ${failure} ${run.stdout}`)
 }
 
-/**
- * SLOT: merge-mission of a 20-WP mission. Until the command exists this probes it once and reports
- * n/a. To fill it: give the generator an option for one mission with every WP approved and a
- * `<mission>-<WP>` branch carrying a commit each, then time `merge-mission --mission M` with a reset
- * of main (and the WP lanes) between runs, against a baseline of `git merge-tree` + commit-tree per WP.
- */
-async function benchMergeMission(opts: BenchOptions, repo: BenchRepo, target: Target): Promise<Row> {
-  const probe = await coldRun(opts.cli, repo.path, api('merge-mission', target, ['--dry-run']))
-  const errors = (probe.envelope?.data as { errors?: unknown } | undefined)?.errors
-  const notImplemented = probe.envelope?.error_code === 'PREFLIGHT_FAILED' && /not implemented/.test(JSON.stringify(errors ?? ''))
-  const row = new Collector().row(repo.scenario.name, 'merge-mission (20 WPs)')
-  row.note = notImplemented ? 'n/a: not implemented' : `n/a: bench slot not filled yet (probe answered ${String(probe.envelope?.error_code ?? 'success')})`
-  return row
+const MERGE_ROW = 'merge-mission (20 WPs)'
+
+/** What merge-mission writes into meta.json, for the baseline's state commit. */
+function recordMerge(wps: string[]): (text: string, mergeCommit: string) => string {
+  return (text, mergeCommit) => {
+    const meta = JSON.parse(text) as Record<string, unknown>
+    const stamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+    return `${JSON.stringify({ ...meta, merged_at: stamp, merged_by: ACTOR, merge_commit: mergeCommit, merge_strategy: 'merge', merged_wps: wps }, null, 2)}\n`
+  }
 }
 
-export async function benchScenario(opts: BenchOptions, repo: BenchRepo, target: Target): Promise<Row[]> {
+/** The CLI's merge commit (the last WP merge) after a run that must have merged all 20 WPs. */
+function mergedCommitOf(run: ColdRun, f: MergeFixture, i: number): string {
+  const failure = failureOf(run)
+  const data = run.envelope?.data as { merged_wps?: unknown; merge_commit?: unknown } | undefined
+  const merged = Array.isArray(data?.merged_wps) ? data.merged_wps.length : -1
+  if (failure || merged !== f.order.length || typeof data?.merge_commit !== 'string') {
+    throw new Error(
+      `merge-mission run ${i} in ${f.path} did not merge ${f.order.length} WPs ` +
+        `(${failure ?? `success, merged_wps: ${merged}`}): ${detailOf(run)} ${run.stdout.slice(0, 1000)}`,
+    )
+  }
+  return data.merge_commit
+}
+
+/**
+ * merge-mission of the scenario's 20-WP fixture mission (see merge-fixture.ts), strategy merge. Every
+ * run starts from the pre-merge state (main, index, working tree, WP branches, no worktrees); a run that
+ * does not merge all 20 WPs stops the bench. The baseline merges the same branches in the same order
+ * with git plumbing from the same state, and must arrive at the same tree as the CLI's last merge.
+ */
+async function benchMergeMission(opts: BenchOptions, scenario: string, f: MergeFixture): Promise<Row> {
+  const args = ['orchestrator-api', 'merge-mission', '--mission', f.mission, '--strategy', 'merge']
+  const spec: BaselineMerge = {
+    branches: f.order.map((wp) => `${f.mission}-${wp}`),
+    messages: f.order.map((wp) => `merge: ${f.mission}/${wp} into main`),
+    edits: [...f.order.map((wp) => ({ path: f.wpPaths[wp]!, edit: laneEdit('done') })), { path: f.metaPath, edit: recordMerge(f.order) }],
+    stateMessage: `kitty(${f.mission}): merge-mission`,
+  }
+  const c = await repeat(opts, async (i) => {
+    await restoreFixture(f)
+    const run = await coldRun(opts.cli, f.path, args)
+    const cliTree = await git(f.path, ['rev-parse', `${mergedCommitOf(run, f, i)}^{tree}`])
+    await restoreFixture(f)
+    const base = await baselineMerge(f.path, spec)
+    if (base.lastMergeTree !== cliTree) {
+      throw new Error(`merge-mission run ${i} in ${f.path}: the CLI's last merge has tree ${cliTree}, git merge-tree arrived at ${base.lastMergeTree}`)
+    }
+    await restoreFixture(f)
+    return { run, baselineMs: base.ms }
+  })
+  const s = f.stats
+  const note =
+    `${f.mission}: ${s.branchCommits} branch commits (${s.sharedEditors.length} WPs edit one shared file), ` +
+    `${s.mainCommits} commits on main since the scenario's tip, no WP worktrees; baseline: merge-tree + commit-tree per WP, ` +
+    'state commit of the 20 WP files + meta.json, update-ref, read-tree -m -u'
+  return c.row(scenario, MERGE_ROW, note)
+}
+
+export async function benchScenario(opts: BenchOptions, repo: BenchRepo, target: Target, merge: MergeFixture): Promise<Row[]> {
   const rows: Row[] = []
   await restoreState(repo.path, repo.pristine)
   try {
@@ -238,7 +284,7 @@ export async function benchScenario(opts: BenchOptions, repo: BenchRepo, target:
       await benchAfterClaim(opts, repo, target, 'transition', (i) => ['--to', lanes(i), '--policy', POLICY_JSON, '--note', `bench ${i}`], (i) => laneEdit(lanes(i))),
     )
     rows.push(await benchAfterClaim(opts, repo, target, 'append-history', (i) => ['--note', `bench note ${i}`], appendLine))
-    rows.push(await benchMergeMission(opts, repo, target))
+    rows.push(await benchMergeMission(opts, repo.scenario.name, merge))
   } finally {
     await restoreState(repo.path, repo.pristine)
   }
