@@ -1,5 +1,5 @@
 import git from 'isomorphic-git'
-import type { CommitObject } from 'isomorphic-git'
+import type { CommitObject } from './object-reader.ts'
 import type { MergeStrategy } from '../core/plan-merge.ts'
 import { commitSubject } from '../core/trailers.ts'
 import type { TreeConflict } from './merge-trees.ts'

@@ -1,5 +1,6 @@
 import git from 'isomorphic-git'
 import type { TreeEntry } from 'isomorphic-git'
+import { objectReader } from './object-reader.ts'
 import { mergeText } from '../core/merge-text.ts'
 import { readTreeEntries } from './object-cache.ts'
 import type { Repository } from './repository.ts'
@@ -123,7 +124,7 @@ class TreeMerger {
   }
 
   async blob(oid: string): Promise<Uint8Array> {
-    return (await git.readBlob({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid, cache: this.repo.cache })).blob
+    return (await objectReader(this.repo).read(oid)).content
   }
 
   /** Record a conflict (or settle it for our side) and carry on with our entry. */

@@ -1,11 +1,11 @@
-import git from 'isomorphic-git'
-import type { CommitObject, TreeEntry } from 'isomorphic-git'
+import type { TreeEntry } from 'isomorphic-git'
+import type { CommitObject } from './object-reader.ts'
+import { objectReader, parseCommitObject, parseTree } from './object-reader.ts'
 import type { Repository } from './repository.ts'
 
 /**
- * Parsed commits and trees by oid, for one command. isomorphic-git's `cache` only keeps packfile
- * indexes, so every loose-object read opens, reads and inflates a file again; a merge reads the same
- * commits and trees many times (merge bases, replays, tree merges). Objects are immutable, so a
+ * Parsed commits and trees by oid, for one command: a merge reads the same commits and trees many
+ * times (merge bases, replays, tree merges). Objects are immutable, so a
  * cache keyed by oid can never be stale; it lives as long as the command's `repo.cache`.
  */
 
@@ -37,9 +37,9 @@ function memo<T>(map: Map<string, Promise<T>>, oid: string, load: () => Promise<
 }
 
 export function readCommitObject(repo: Repository, oid: string): Promise<CommitObject> {
-  return memo(cacheOf(repo).commits, oid, async () => (await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache })).commit)
+  return memo(cacheOf(repo).commits, oid, async () => parseCommitObject((await objectReader(repo).read(oid)).content))
 }
 
 export function readTreeEntries(repo: Repository, oid: string): Promise<TreeEntry[]> {
-  return memo(cacheOf(repo).trees, oid, async () => (await git.readTree({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache })).tree)
+  return memo(cacheOf(repo).trees, oid, async () => parseTree((await objectReader(repo).read(oid)).content))
 }

@@ -1,5 +1,4 @@
-import git from 'isomorphic-git'
-import type { CommitObject } from 'isomorphic-git'
+import type { CommitObject } from './object-reader.ts'
 import { readCommitObject } from './object-cache.ts'
 import type { Repository } from './repository.ts'
 
@@ -97,7 +96,18 @@ function topologicalOldestFirst(oids: Set<string>, seen: Map<string, CommitInfo>
 /** True when `ancestor` is `descendant` or reachable from it. */
 export async function isAncestor(repo: Repository, ancestor: string, descendant: string): Promise<boolean> {
   if (ancestor === descendant) return true
-  return git.isDescendent({ fs: repo.fs, gitdir: repo.gitdir, oid: descendant, ancestor, depth: -1, cache: repo.cache })
+  const seen = new Set([descendant])
+  const queue = [descendant]
+  while (queue.length > 0) {
+    for (const parent of (await readCommitObject(repo, queue.shift()!)).parent) {
+      if (parent === ancestor) return true
+      if (!seen.has(parent)) {
+        seen.add(parent)
+        queue.push(parent)
+      }
+    }
+  }
+  return false
 }
 
 const FROM_A = 1
