@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
+import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
-import { isAbsolute, join, resolve } from 'node:path'
+import { delimiter, isAbsolute, join, resolve } from 'node:path'
 import git from 'isomorphic-git'
 import { acquireLock } from './file-lock.ts'
 import type { Repository } from './repository.ts'
@@ -25,12 +26,17 @@ export function runGit(cwd: string, args: string[], timeoutMs = 30_000, input?: 
   })
 }
 
-let gitAvailable: Promise<boolean> | null = null
-export function hasGitBinary(): Promise<boolean> {
-  gitAvailable ??= runGit(process.cwd(), ['--version'], 5_000).then(
-    () => true,
-    () => false,
-  )
+let gitAvailable: boolean | null = null
+/** Whether a `git` executable is on PATH: a lookup, not a spawn (a spawn costs a cold command ~10 ms). */
+export async function hasGitBinary(): Promise<boolean> {
+  gitAvailable ??= (process.env['PATH'] ?? '').split(delimiter).some((dir) => {
+    try {
+      fsSync.accessSync(join(dir, 'git'), fsSync.constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
   return gitAvailable
 }
 
@@ -93,9 +99,13 @@ export async function ensureWorktree(repo: Repository, path: string, branch: str
     const stray = await fs.stat(path).catch(() => null)
     if (stray) return { path, branch, checkedOut: false, reason: `${path} exists and is not a worktree` }
     await excludeWorktreesFolder(repo)
-    // A worktree folder deleted by hand leaves a stale registration that blocks `worktree add`.
-    await runGit(repo.workdir, ['worktree', 'prune']).catch(() => undefined)
-    await runGit(repo.workdir, ['worktree', 'add', '--quiet', path, branch])
+    const add = () => runGit(repo.workdir!, ['worktree', 'add', '--quiet', path, branch])
+    await add().catch(async (err: { stderr?: string }) => {
+      // A worktree folder deleted by hand leaves a stale registration that blocks `worktree add`.
+      if (!/already registered|already checked out|already exists/.test(String(err.stderr))) throw err
+      await runGit(repo.workdir!, ['worktree', 'prune'])
+      await add()
+    })
     return { path, branch, checkedOut: (await worktreeBranch(path)) === branch }
   } catch (err) {
     const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1)

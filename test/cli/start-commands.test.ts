@@ -138,6 +138,16 @@ describe('start-implementation (reference §8: 41–54)', () => {
     expect(again.envelope.data).toMatchObject({ no_op: true, lane_branch: `${M}-WP01` })
   })
 
+  it('re-creates a worktree deleted by hand (stale git registration) on the next start', async () => {
+    const repo = makeRepo()
+    await start(repo)
+    const { rmSync } = await import('node:fs')
+    rmSync(join(repo, '.worktrees'), { recursive: true, force: true })
+    const again = await start(repo)
+    expect(again.envelope.data).toMatchObject({ no_op: true, lane_branch: `${M}-WP01` })
+    expect(git(join(repo, '.worktrees', `${M}-WP01`), 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(`${M}-WP01`)
+  })
+
   it('keeps working from inside the WP worktree (the agent’s cwd)', async () => {
     const repo = makeRepo()
     await start(repo)
