@@ -76,8 +76,10 @@ export async function ensureBranch(repo: Repository, branch: string, startCommit
 export interface WorktreeResult {
   path: string
   branch: string
-  /** Null when no worktree could be provided; the reason says why. */
+  /** False when no worktree could be provided; the reason says why. */
   checkedOut: boolean
+  /** True when this call made the worktree (so undoing the command should remove it). */
+  created?: boolean
   reason?: string
 }
 
@@ -106,7 +108,7 @@ export async function ensureWorktree(repo: Repository, path: string, branch: str
       await runGit(repo.workdir!, ['worktree', 'prune'])
       await add()
     })
-    return { path, branch, checkedOut: (await worktreeBranch(path)) === branch }
+    return { path, branch, checkedOut: (await worktreeBranch(path)) === branch, created: true }
   } catch (err) {
     const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1)
     return { path, branch, checkedOut: false, reason: `git worktree add failed: ${detail}` }
@@ -132,10 +134,10 @@ export async function worktreesOnBranch(repo: Repository, branch: string): Promi
 export type WorktreeRemoval = { path: string; removed: true } | { path: string; removed: false; reason: string }
 
 /** `git worktree remove` without --force: a worktree with changes or untracked files is kept. */
-export async function removeWorktree(repo: Repository, path: string): Promise<WorktreeRemoval> {
+export async function removeWorktree(repo: Repository, path: string, force = false): Promise<WorktreeRemoval> {
   if (!repo.workdir) return { path, removed: false, reason: 'the repository has no working tree' }
   try {
-    await runGit(repo.workdir, ['worktree', 'remove', path])
+    await runGit(repo.workdir, ['worktree', 'remove', ...(force ? ['--force'] : []), path])
     return { path, removed: true }
   } catch (err) {
     const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1)

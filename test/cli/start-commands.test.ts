@@ -168,7 +168,10 @@ describe('start-implementation (reference §8: 41–54)', () => {
     expect(envelope.data.paths).toEqual([`kitty-specs/${M}/tasks/WP01.md`])
     expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
     expect(readFileSync(path, 'utf8')).toContain('local edit')
-    expect(existsSync(join(repo, '.worktrees'))).toBe(false)
+    // Not even the worktree start-implementation makes alongside the claim, nor its branch.
+    expect(existsSync(join(repo, '.worktrees', `${M}-WP01`))).toBe(false)
+    expect(git(repo, 'branch', '--list', `${M}-WP01`)).toBe('')
+    expect(git(repo, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1)
   })
 })
 

@@ -4,7 +4,8 @@ import type { Lane } from '../../core/lanes.ts'
 import type { Policy } from '../../core/policy.ts'
 import { holderCompatible } from '../../core/work-package.ts'
 import { checkTransition } from '../../core/transitions.ts'
-import { ensureBranch, ensureWorktree } from '../../store/git-worktree.ts'
+import git from 'isomorphic-git'
+import { ensureBranch, ensureWorktree, removeWorktree } from '../../store/git-worktree.ts'
 import { pushBranch } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
@@ -52,7 +53,10 @@ function alreadyClaimed(mission: MissionView, wpId: string, holder: string, acto
   })
 }
 
-async function claim(ctx: EngineContext, handle: string, wpId: string, actor: string, policy: Policy) {
+/** Called once the claim is known to be allowed, before it is committed. */
+type OnAllowed = (started: Started, tip: string | null) => void
+
+async function claim(ctx: EngineContext, handle: string, wpId: string, actor: string, policy: Policy, onAllowed: OnAllowed) {
   return mutate<Started>(ctx, async (snapshot) => {
     const mission = await loadMission(snapshot, handle)
     const loaded = await mission.wp(wpId)
@@ -61,7 +65,10 @@ async function claim(ctx: EngineContext, handle: string, wpId: string, actor: st
     const result: Started = { mission, wpId, wpPath: wp.path, from: wp.lane, noOp: false, branch: wp.branch }
     if (wp.lane === 'in_progress' || wp.lane === 'claimed') {
       if (!holderCompatible(wp.assignee, actor)) throw alreadyClaimed(mission, wpId, wp.assignee!, actor)
-      if (wp.lane === 'in_progress') return { kind: 'noop', result: { ...result, noOp: true } }
+      if (wp.lane === 'in_progress') {
+        onAllowed(result, snapshot.commit)
+        return { kind: 'noop', result: { ...result, noOp: true } }
+      }
     } else if (wp.lane !== 'planned') {
       throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start implementation`, {
         ...identityOf(mission),
@@ -76,6 +83,7 @@ async function claim(ctx: EngineContext, handle: string, wpId: string, actor: st
       const verdict = checkTransition(from, to, guards)
       if (!verdict.ok) throw new TransitionRejectedError(verdict.message, { ...identityOf(mission), wp_id: wpId })
     }
+    onAllowed(result, snapshot.commit)
     return planLaneChange(
       ctx,
       mission,
@@ -105,12 +113,25 @@ export const startImplementation: CommandSpec = {
     const handle = requiredString(req, 'mission')
     const wpId = requiredString(req, 'wp')
     const actor = requiredActor(req)
-    const { result, commit } = await claim(ctx, handle, wpId, actor, policy)
+    // In a checkout the worktree (a git checkout, the slow part) is made while the claim is committed:
+    // the claim is already validated, and a claim lost to a race leaves only a reusable worktree.
+    const early: { work: Promise<Provisioned> | null } = { work: null }
+    let claimed: Awaited<ReturnType<typeof claim>>
+    try {
+      claimed = await claim(ctx, handle, wpId, actor, policy, (started, tip) => {
+        if (ctx.remote || early.work) return
+        const workspace = workspacePaths(ctx, started.mission, wpId, started.wpPath).workspace_path
+        early.work = settle(provisionWorkspace(ctx, started.mission, wpId, started.branch, workspace, tip))
+      })
+    } catch (err) {
+      // A refused command leaves nothing behind, not even the worktree it started early.
+      await (await early.work)?.undo()
+      throw err
+    }
+    const { result, commit } = claimed
     const { mission, from, noOp } = result
     const paths = workspacePaths(ctx, mission, wpId, result.wpPath)
-    const lane = await provisionWorkspace(ctx, mission, wpId, result.branch, paths.workspace_path, commit).catch(
-      (err: Error) => ({ warnings: [`workspace not provisioned: ${err.message}`] }),
-    )
+    const lane = (await (early.work ?? settle(provisionWorkspace(ctx, mission, wpId, result.branch, paths.workspace_path, commit)))).fields
     return {
       ...identityOf(mission),
       wp_id: wpId,
@@ -129,6 +150,19 @@ export const startImplementation: CommandSpec = {
  * The claim is already committed; a worktree that cannot be made is reported, not fatal, and the
  * lane fields are then left out so clients do not require commits on a branch nobody checked out.
  */
+interface Provisioned {
+  /** Lane fields when the worktree exists on the WP branch, or warnings. */
+  fields: Record<string, unknown>
+  /** Remove what this provisioning created (a worktree, a branch). */
+  undo: () => Promise<void>
+}
+
+const nothing = async (): Promise<void> => undefined
+
+function settle(work: Promise<Provisioned>): Promise<Provisioned> {
+  return work.catch((err: Error) => ({ fields: { warnings: [`workspace not provisioned: ${err.message}`] }, undo: nothing }))
+}
+
 async function provisionWorkspace(
   ctx: EngineContext,
   mission: MissionView,
@@ -136,18 +170,26 @@ async function provisionWorkspace(
   ownBranch: string | null,
   workspacePath: string,
   commit: string | null,
-): Promise<Record<string, unknown>> {
+): Promise<Provisioned> {
   const branch = wpBranchName(ctx, mission, wpId, ownBranch)
   const start = commit ?? (await readTip(ctx)).commit
-  if (!start) return {}
+  if (!start) return { fields: {}, undo: nothing }
   if (ctx.remote) {
     // No checkout to put a worktree in: make sure the branch exists on the remote, never moving it.
     const pushed = await pushBranch(ctx.repo, ctx.remote.options, branch, start)
-    return pushed.ok || pushed.moved ? {} : { warnings: [`WP branch ${branch} not created on the remote: ${pushed.reason}`] }
+    const fields = pushed.ok || pushed.moved ? {} : { warnings: [`WP branch ${branch} not created on the remote: ${pushed.reason}`] }
+    return { fields, undo: nothing }
   }
-  await ensureBranch(ctx.repo, branch, start)
-  if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return {}
+  const newBranch = await ensureBranch(ctx.repo, branch, start)
+  const dropBranch = async () => {
+    if (newBranch) await git.deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref: `refs/heads/${branch}` }).catch(() => undefined)
+  }
+  if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return { fields: {}, undo: dropBranch }
   const outcome = await ensureWorktree(ctx.repo, workspacePath, branch)
-  if (!outcome.checkedOut) return { warnings: [outcome.reason] }
-  return laneFields(ctx, wpId, branch)
+  const undo = async () => {
+    if (outcome.created) await removeWorktree(ctx.repo, workspacePath, true)
+    await dropBranch()
+  }
+  if (!outcome.checkedOut) return { fields: { warnings: [outcome.reason] }, undo }
+  return { fields: laneFields(ctx, wpId, branch), undo }
 }
