@@ -20,6 +20,14 @@ export const KittyConfigSchema = z
     worktrees: z
       ._default(z.boolean(), true)
       .check(z.describe('Let start-implementation create the WP branch and a git worktree under .worktrees/ (needs a git binary).')),
+    max_attempts: z
+      ._default(z.int().check(z.minimum(1), z.maximum(50)), 5)
+      .check(
+        z.describe(
+          'How many times a mutation re-reads, re-validates and retries when the state branch moved under it ' +
+            '(a lost compare-and-swap or a rejected push) before answering STATE_CONFLICT.',
+        ),
+      ),
     merge: z
       .prefault(
         z.strictObject({

@@ -22,7 +22,8 @@ export async function readTip(ctx: EngineContext): Promise<Snapshot> {
 export function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
   const guarded = withIdempotency(ctx, plan)
   if (ctx.remote) {
-    return commitRemoteMutation(ctx.repo, ctx.remote.options, { branch: ctx.branch.branch, author: ctx.author, now: ctx.now }, guarded)
+    const options = { branch: ctx.branch.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }
+    return commitRemoteMutation(ctx.repo, ctx.remote.options, options, guarded)
   }
-  return commitMutation(ctx.repo, { branch: ctx.branch, author: ctx.author, now: ctx.now }, guarded)
+  return commitMutation(ctx.repo, { branch: ctx.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }, guarded)
 }

@@ -53,7 +53,8 @@ export async function commitRemoteMutation<R>(
     // Full jitter, in units of the attempt we just lost: the window in which racers collide is one
     // attempt long, so on a slow or loaded runner the racers spread out just as far as they need to.
     const unit = Math.max(backoff, Date.now() - started)
-    if (attempt < maxAttempts) await sleep(Math.random() * unit * 2 ** attempt)
+    // Capped, so a client that keeps losing to busy neighbours is not benched for seconds while they go on.
+    if (attempt < maxAttempts) await sleep(Math.random() * unit * Math.min(2 ** attempt, 6))
   }
   throw new StateConflictError(`refs/heads/${options.branch}`, maxAttempts)
 }
