@@ -159,6 +159,11 @@ export type PushOutcome = { ok: true } | { ok: false; moved: true } | { ok: fals
 
 const MOVED = /non-fast-forward|fetch first|failed to lock|cannot lock ref|stale info|reference already exists|incorrect old value|failed to update ref/i
 
+/** A refused update: the branch moved (retry after re-reading), or a final refusal with its reason. */
+function refused(reason: string): PushOutcome {
+  return MOVED.test(reason) ? { ok: false, moved: true } : { ok: false, moved: false, reason }
+}
+
 /** The URL of a configured remote of a repository, or null. */
 export async function remoteUrl(repo: Repository, remote: string): Promise<string | null> {
   const url = await git.getConfig({ fs: repo.fs, gitdir: repo.gitdir, path: `remote.${remote}.url` }).catch(() => undefined)
@@ -192,16 +197,12 @@ export async function pushRef(repo: Repository, remote: RemoteOptions, branch: s
         await git.writeRef({ fs: repo.fs, gitdir: repo.gitdir, ref: `refs/remotes/origin/${branch}`, value: next, force: true })
         return { ok: true }
       }
-      const reason = status?.error ?? result.error ?? 'rejected'
-      return MOVED.test(reason) ? { ok: false, moved: true } : { ok: false, moved: false, reason }
+      return refused(status?.error ?? result.error ?? 'rejected')
     } catch (err) {
       const e = err as { code?: string; data?: { reason?: string; result?: { refs?: Record<string, { error?: string }> } } }
       if (e.code === 'PushRejectedError') return { ok: false, moved: true }
       if (e.code === 'NotFoundError') return { ok: false, moved: true }
-      if (e.code === 'GitPushError') {
-        const reason = e.data?.result?.refs?.[ref]?.error ?? 'rejected'
-        return MOVED.test(reason) ? { ok: false, moved: true } : { ok: false, moved: false, reason }
-      }
+      if (e.code === 'GitPushError') return refused(e.data?.result?.refs?.[ref]?.error ?? 'rejected')
       throw err
     }
   })
