@@ -2,7 +2,7 @@ import { zuluSeconds } from '../core/envelope.ts'
 import type { Lane } from '../core/lanes.ts'
 import type { Policy } from '../core/policy.ts'
 import { policyTrailer } from '../core/policy.ts'
-import type { CommitMessage } from '../core/trailers.ts'
+import type { CommitMessage, Trailers } from '../core/trailers.ts'
 import type { FrontmatterEdit } from '../store/frontmatter.ts'
 import { renderWpFile } from '../store/frontmatter.ts'
 import type { LoadedWp, MissionView } from '../store/read-mission.ts'
@@ -39,16 +39,23 @@ export function laneChangeEdits(ctx: EngineContext, change: WpChange): Frontmatt
   return edits
 }
 
-export function wpTrailers(ctx: EngineContext, mission: MissionView, wpId: string, change: Omit<WpChange, 'to' | 'from'> & { from?: Lane; to?: Lane }) {
+/** The trailers every kitty commit on a mission carries: what ran, on which mission, by whom. */
+export function missionTrailers(ctx: EngineContext, mission: Pick<MissionView, 'identity'>, command: string, actor: string): Trailers {
   return {
-    'Kitty-Command': change.command,
+    'Kitty-Command': command,
     'Kitty-Mission': mission.identity.mission_slug,
     'Kitty-Mission-Id': mission.identity.mission_id ?? undefined,
+    'Kitty-Actor': actor,
+    'Kitty-Correlation-Id': ctx.correlationId,
+  }
+}
+
+export function wpTrailers(ctx: EngineContext, mission: MissionView, wpId: string, change: Omit<WpChange, 'to' | 'from'> & { from?: Lane; to?: Lane }): Trailers {
+  return {
+    ...missionTrailers(ctx, mission, change.command, change.actor),
     'Kitty-WP': wpId,
     'Kitty-From': change.from,
     'Kitty-To': change.to,
-    'Kitty-Actor': change.actor,
-    'Kitty-Correlation-Id': ctx.correlationId,
     'Kitty-Policy': change.policy ? policyTrailer(change.policy) : undefined,
     'Kitty-Force': change.force ? 'true' : undefined,
     'Kitty-Review-Ref': change.reviewRef,

@@ -1,3 +1,4 @@
+import { missionTrailers } from './plan-wp-change.ts'
 import { isoTimestamp } from '../core/envelope.ts'
 import { isKittyError, KittyError } from '../core/errors.ts'
 import type { MissionIdentity } from '../core/mission-meta.ts'
@@ -90,13 +91,7 @@ export async function buildMergeRecord(ctx: EngineContext, input: RecordInput): 
   const message: CommitMessage = {
     subject: `kitty(${mission.identity.mission_slug}): merge-mission`,
     body: input.merged.length > 0 ? `Merged ${input.merged.join(', ')} into ${input.target} (${input.strategy}).` : `Nothing left to merge into ${input.target}; recorded the merge.`,
-    trailers: {
-      'Kitty-Command': 'merge-mission',
-      'Kitty-Mission': mission.identity.mission_slug,
-      'Kitty-Mission-Id': mission.identity.mission_id ?? undefined,
-      'Kitty-Actor': input.actor,
-      'Kitty-Correlation-Id': ctx.correlationId,
-    },
+    trailers: missionTrailers(ctx, mission, 'merge-mission', input.actor),
   }
   const commit = await writeCommitOnSnapshot(ctx.repo, snapshot, message, changes, ctx.author, ctx.now())
   return { commit, subject: message.subject, identity: { ...mission.identity, mission_number: number }, markedDone, mergedAt }

@@ -51,6 +51,42 @@ describe('frontmatter over the real corpus', () => {
   })
 })
 
+describe('every file of the corpus round-trips', () => {
+  const all = globSync(join(CORPUS, '**/*'), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name))
+
+  it('every Markdown file with frontmatter parses and serializes back byte for byte', () => {
+    let checked = 0
+    for (const path of all.filter((p) => p.endsWith('.md'))) {
+      const text = readFileSync(path, 'utf8')
+      if (!/^(\uFEFF)?---\r?\n/.test(text)) continue
+      expect(renderWpFile(parseFrontmatter(text, path), []), path).toBe(text)
+      checked++
+    }
+    expect(checked).toBe(230)
+  })
+
+  it('every meta.json survives an edit that changes nothing, and an accept touches only its keys', () => {
+    const metas = all.filter((p) => p.endsWith('meta.json'))
+    expect(metas.length).toBeGreaterThan(40)
+    for (const path of metas) {
+      const text = readFileSync(path, 'utf8')
+      const parsed = JSON.parse(text) as Record<string, unknown>
+      expect(editMetaJson(text, {}), path).toBe(text)
+      const edited = editMetaJson(text, { accepted_by: 'someone' })
+      expect(JSON.parse(edited), path).toEqual({ ...parsed, accepted_by: 'someone' })
+      // Every original line survives in order.
+      const kept = edited.split('\n')
+      let j = 0
+      for (const line of text.trimEnd().split('\n').slice(0, -1)) {
+        if (line.includes('"accepted_by"')) continue
+        const base = line.replace(/,$/, '')
+        while (j < kept.length && kept[j]!.replace(/,$/, '') !== base) j++
+        expect(j, `${path}: ${line}`).toBeLessThan(kept.length)
+      }
+    }
+  })
+})
+
 describe('frontmatter edge cases (SPEC §3.1 legacy layouts)', () => {
   it('keeps a BOM, CRLF line endings, comments and odd spacing', () => {
     const text = '\uFEFF---\r\nwork_package_id: "WP01"\r\nlane: "doing"  # legacy lane\r\ntitle:   spaced   \r\n---\r\nbody\r\n'

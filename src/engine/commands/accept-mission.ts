@@ -1,3 +1,4 @@
+import { missionTrailers } from '../plan-wp-change.ts'
 import { isoTimestamp } from '../../core/envelope.ts'
 import { KittyError } from '../../core/errors.ts'
 import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
@@ -55,13 +56,7 @@ export const acceptMission: CommandSpec = {
         kind: 'commit',
         message: {
           subject: `kitty(${mission.identity.mission_slug}): accept-mission`,
-          trailers: {
-            'Kitty-Command': 'accept-mission',
-            'Kitty-Mission': mission.identity.mission_slug,
-            'Kitty-Mission-Id': mission.identity.mission_id ?? undefined,
-            'Kitty-Actor': actor,
-            'Kitty-Correlation-Id': ctx.correlationId,
-          },
+          trailers: missionTrailers(ctx, mission, 'accept-mission', actor),
         },
         changes: new Map([[`${mission.path}/meta.json`, new TextEncoder().encode(text)]]),
         result,

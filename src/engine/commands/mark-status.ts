@@ -1,3 +1,4 @@
+import { missionTrailers } from '../plan-wp-change.ts'
 import { KittyError, UsageError } from '../../core/errors.ts'
 import { markSubtask } from '../../core/tasks-md.ts'
 import type { MissionView } from '../../store/read-mission.ts'
@@ -49,13 +50,7 @@ export const markStatus: CommandSpec = {
         kind: 'commit',
         message: {
           subject: `kitty(${mission.identity.mission_slug}): mark ${changed.join(', ')} ${status}`,
-          trailers: {
-            'Kitty-Command': 'mark-status',
-            'Kitty-Mission': mission.identity.mission_slug,
-            'Kitty-Mission-Id': mission.identity.mission_id ?? undefined,
-            'Kitty-Actor': actor,
-            'Kitty-Correlation-Id': ctx.correlationId,
-          },
+          trailers: missionTrailers(ctx, mission, 'mark-status', actor),
         },
         changes: new Map([[mission.tasksMdPath(), new TextEncoder().encode(text)]]),
         result: { mission, changed },
