@@ -22,7 +22,7 @@ import { chooseTarget } from './target.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = join(ROOT, 'dist', 'cli.js')
-const CORPUS = resolve(ROOT, '../shared/corpus/spec-kitty-2026-03/kitty-specs')
+const CORPUS = resolve(ROOT, 'test/fixtures/corpus/spec-kitty-2026-03/kitty-specs')
 const TMP = join(ROOT, 'bench', 'tmp')
 const RESULTS = join(ROOT, 'bench', 'results.json')
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import nodeFs from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { PromiseFsClient } from 'isomorphic-git'
 
 const p = nodeFs.promises
@@ -11,7 +12,7 @@ const p = nodeFs.promises
  * file first and is renamed into place, which is atomic on one file system.
  */
 async function writeFileAtomic(path: string, data: string | Uint8Array, options?: unknown): Promise<void> {
-  const tmp = `${path}.kitty-${randomUUID()}.tmp`
+  const tmp = tempNameFor(path)
   try {
     await p.writeFile(tmp, data, options as nodeFs.WriteFileOptions)
     await p.rename(tmp, path)
@@ -19,6 +20,15 @@ async function writeFileAtomic(path: string, data: string | Uint8Array, options?
     await p.rm(tmp, { force: true })
     throw err
   }
+}
+
+/**
+ * Temporary names git itself ignores if a kill leaves them behind: `tmp_obj_*` beside loose objects
+ * (fsck and gc know them), `*.lock` anywhere else (never read as a ref).
+ */
+function tempNameFor(path: string): string {
+  const dir = dirname(path)
+  return /[/\\]objects[/\\][0-9a-f]{2}$/.test(dir) ? join(dir, `tmp_obj_kitty_${randomUUID()}`) : `${path}.${randomUUID()}.lock`
 }
 
 export const atomicFs: PromiseFsClient & { promises: Record<string, unknown> } = {

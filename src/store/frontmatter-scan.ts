@@ -68,7 +68,7 @@ function scalarToken(text: string, inFlow: boolean): { value: Scalar; rest: stri
   }
   if (PLAIN_BAD_START.test(text)) return undefined
   // A plain scalar runs to a comment (` #`), or in a flow list to `,`/`]`.
-  const stop = inFlow ? /\s+#|[,[\]{}]|\s*$/ : /\s+#|\s*$/
+  const stop = inFlow ? /\s*[,[\]{}]|\s+#|\s*$/ : /\s+#|\s*$/
   const m = stop.exec(text)!
   const raw = text.slice(0, m.index)
   if (raw === '' || /:(?:\s|$)/.test(raw) || raw.includes('\t') || (inFlow && /[:?]/.test(raw))) return undefined

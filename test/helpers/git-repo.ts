@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url'
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const CLI = join(PROJECT_ROOT, 'dist', 'cli.js')
-export const CORPUS = resolve(PROJECT_ROOT, '../shared/corpus/spec-kitty-2026-03/kitty-specs')
+/** spec-kitty's own kitty-specs/ (March 2026), vendored unmodified from shared/corpus so CI has it. */
+export const CORPUS = resolve(PROJECT_ROOT, 'test/fixtures/corpus/spec-kitty-2026-03/kitty-specs')
 
 export const POLICY = {
   orchestrator_id: 'test-orch',
