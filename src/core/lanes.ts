@@ -25,8 +25,6 @@ export const POLICY_REQUIRED_LANES: ReadonlySet<Lane> = new Set<Lane>([
   'approved',
 ])
 
-export const TERMINAL_LANES: ReadonlySet<Lane> = new Set<Lane>(['done', 'canceled'])
-
 /** A dependency counts as satisfied once its WP is approved or done (HEAD rule). */
 export const DEPENDENCY_SATISFIED_LANES: ReadonlySet<Lane> = new Set<Lane>(['approved', 'done'])
 

@@ -21,7 +21,6 @@ export interface WpChange {
   policy?: Policy | null | undefined
   force?: boolean
   reviewRef?: string | undefined
-  delivery?: string | undefined
 }
 
 const encoder = new TextEncoder()
@@ -59,7 +58,6 @@ export function wpTrailers(ctx: EngineContext, mission: MissionView, wpId: strin
     'Kitty-Policy': change.policy ? policyTrailer(change.policy) : undefined,
     'Kitty-Force': change.force ? 'true' : undefined,
     'Kitty-Review-Ref': change.reviewRef,
-    'Kitty-Delivery': change.delivery,
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import git from 'isomorphic-git'
 import { StateConflictError } from '../core/errors.ts'
 import type { CommitMessage } from '../core/trailers.ts'
@@ -41,8 +42,6 @@ export interface MutationOutcome<R> {
   commit: string | null
   attempts: number
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
  * The one write path: read the branch tip, let `plan` validate and decide, write blobs/trees/commit

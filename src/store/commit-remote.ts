@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { KittyError, StateConflictError } from '../core/errors.ts'
 import type { Identity, MutationOutcome, Planned } from './commit-mutation.ts'
 import { writeCommitOnSnapshot } from './commit-mutation.ts'
@@ -17,8 +18,6 @@ export interface RemoteMutationOptions {
   /** Smallest backoff unit, in ms (the unit is otherwise the duration of the lost attempt). */
   backoffMs?: number
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
  * The write path without a checkout: fetch the branch, plan on its tip, write one commit into the

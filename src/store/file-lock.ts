@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs/promises'
 import { hostname } from 'node:os'
@@ -19,8 +20,6 @@ export interface FileLock {
 const HOST = hostname()
 /** A live pid can be reused after a crash; past this age even a "live" kitty lock is stale. */
 const MAX_KITTY_LOCK_AGE_MS = 5 * 60_000
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 function processAlive(pid: number): boolean {
   try {

@@ -67,11 +67,22 @@ function authCallbacks(remote: RemoteOptions): { onAuth: AuthCallback; onAuthFai
   }
 }
 
-async function withDeadline<T>(remote: RemoteOptions, what: string, run: (http: HttpClient) => Promise<T>): Promise<T> {
+/** What every isomorphic-git call to the remote takes: the repository, the URL, auth and the client. */
+function remoteArgs(repo: Repository, remote: RemoteOptions, http: HttpClient) {
+  return { fs: repo.fs, http, gitdir: repo.gitdir, cache: repo.cache, url: remote.url, remote: 'origin', ...authCallbacks(remote) }
+}
+
+/** Run one remote operation under its deadline, with network and auth failures mapped to our codes. */
+async function withRemote<T>(
+  repo: Repository,
+  remote: RemoteOptions,
+  what: string,
+  run: (args: ReturnType<typeof remoteArgs>) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(new Error(`${what} timed out after ${remote.timeoutMs} ms`)), remote.timeoutMs)
   try {
-    return await run(timedHttpClient({ idleMs: remote.timeoutMs, deadline: controller.signal }))
+    return await run(remoteArgs(repo, remote, timedHttpClient({ idleMs: remote.timeoutMs, deadline: controller.signal })))
   } catch (err) {
     throw remoteError(err, remote, what)
   } finally {
@@ -130,20 +141,14 @@ export interface FetchedBranch {
  * `depth` keeps routine commands shallow; merge-mission asks for full history.
  */
 export async function fetchBranch(cache: Repository, remote: RemoteOptions, branch: string | null, depth?: number): Promise<FetchedBranch> {
-  return withDeadline(remote, 'fetch', async (http) => {
+  return withRemote(cache, remote, 'fetch', async (args) => {
     try {
       const result = await git.fetch({
-        fs: cache.fs,
-        http,
-        gitdir: cache.gitdir,
-        cache: cache.cache,
-        url: remote.url,
-        remote: 'origin',
+        ...args,
         ...(branch ? { ref: branch } : {}),
         singleBranch: true,
         tags: false,
         ...(depth ? { depth } : {}),
-        ...authCallbacks(remote),
       })
       const name = branch ?? result.defaultBranch?.replace(/^refs\/heads\//, '') ?? 'main'
       return { branch: name, tip: result.fetchHead ?? null }
@@ -177,20 +182,9 @@ export async function remoteUrl(repo: Repository, remote: string): Promise<strin
  */
 export async function pushRef(repo: Repository, remote: RemoteOptions, branch: string): Promise<PushOutcome> {
   const ref = `refs/heads/${branch}`
-  return withDeadline(remote, 'push', async (http) => {
+  return withRemote(repo, remote, 'push', async (args) => {
     try {
-      const result = await git.push({
-        fs: repo.fs,
-        http,
-        gitdir: repo.gitdir,
-        cache: repo.cache,
-        url: remote.url,
-        remote: 'origin',
-        ref,
-        remoteRef: ref,
-        force: false,
-        ...authCallbacks(remote),
-      })
+      const result = await git.push({ ...args, ref, remoteRef: ref, force: false })
       const status = result.refs[ref]
       if (result.ok && (!status || status.ok)) {
         const next = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref })
