@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
@@ -23,8 +25,8 @@ afterEach(async () => {
 })
 
 /** One CLI process working on the remote, as a separate runner would: its own cache folder. */
-function remoteKitty(args: string[], env: Record<string, string> = {}) {
-  return kitty(tempDir('kitty-cwd-'), ['orchestrator-api', ...args, '--remote', server.repoUrl('project')], {
+function remoteKitty(args: string[], env: Record<string, string> = {}, repo = 'project') {
+  return kitty(tempDir('kitty-cwd-'), ['orchestrator-api', ...args, '--remote', server.repoUrl(repo)], {
     KITTY_TOKEN: TOKEN,
     KITTY_CACHE_DIR: tempDir('kitty-cache-'),
     KITTY_REMOTE_TIMEOUT_MS: '20000',
@@ -61,13 +63,26 @@ describe('--remote: commands without a working copy', () => {
   })
 
   it('10 processes claim 10 different WPs at once: all succeed, 10 commits, none lost', async () => {
+    // Every lost race is another writer's commit landing, and each of the other 9 writers lands once,
+    // so a writer loses at most 9 times: max_attempts 10 makes "all succeed" certain rather than likely.
+    // (With the default 5, 10 writers starting in the same instant sometimes exhaust their tries:
+    // STATE_CONFLICT, nothing lost; the README gives the measured rate.)
+    const src = makeRepo([{ wps: Array.from({ length: 10 }, (_, i) => ({ id: `WP${String(i + 1).padStart(2, '0')}`, lane: 'planned' })) }])
+    mkdirSync(join(src, '.github'))
+    writeFileSync(join(src, '.github', 'kitty.yml'), 'max_attempts: 10\n')
+    await gitCli(src, 'add', '-A')
+    await gitCli(src, 'commit', '-q', '-m', 'allow 10 tries')
+    bare = server.createBareRepo('busy', { from: src })
+    const busy = (args: string[]) => remoteKitty(args, {}, 'busy')
     const before = await gitCli(bare, 'rev-parse', 'main')
     const ids = Array.from({ length: 10 }, (_, i) => `WP${String(i + 1).padStart(2, '0')}`)
-    const runs = await Promise.all(ids.map((wp, i) => claim(wp, `actor-${i}`)))
+    const runs = await Promise.all(
+      ids.map((wp, i) => busy(['start-implementation', '--mission', M, '--wp', wp, '--actor', `actor-${i}`, '--policy', POLICY_JSON])),
+    )
     expect(runs.map((r) => r.envelope.error_code ?? 'ok')).toEqual(ids.map(() => 'ok'))
     const wps = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-WP,valueonly)', `${before}..main`)).split('\n').filter(Boolean)
     expect(wps.sort()).toEqual(ids)
-    const state = await remoteKitty(['mission-state', '--mission', M])
+    const state = await busy(['mission-state', '--mission', M])
     expect(state.envelope.data.summary.in_progress).toBe(10)
     await gitCli(bare, 'fsck', '--strict')
   })
