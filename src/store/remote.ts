@@ -160,6 +160,17 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
   })
 }
 
+/** The remote's branches and their tips, in one ref discovery (protocol v1: every smart-HTTP server speaks it). */
+export async function listRemoteBranches(cache: Repository, remote: RemoteOptions): Promise<Map<string, string>> {
+  return withRemote(cache, remote, 'list branches', async (args) => {
+    const refs = await git.listServerRefs({ ...args, protocolVersion: 1, prefix: 'refs/heads/' })
+    return new Map(refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => [r.ref.slice('refs/heads/'.length), r.oid]))
+  })
+}
+
+/** Deep enough to reach every root: git's own --unshallow asks for the same. */
+export const FULL_DEPTH = 2_147_483_647
+
 export type PushOutcome = { ok: true } | { ok: false; moved: true } | { ok: false; moved: false; reason: string }
 
 const MOVED = /non-fast-forward|fetch first|failed to lock|cannot lock ref|stale info|reference already exists|incorrect old value|failed to update ref/i

@@ -40,6 +40,11 @@ export interface GitHttpFaults {
    * repository is left as it was.
    */
   dropNextRequest(target?: DropTarget, at?: DropPoint): void
+  /**
+   * Run `action` when the next push arrives, before git sees it: e.g. another writer moving the
+   * branch, so the push loses a real compare-and-swap race at a chosen moment.
+   */
+  beforeNextPush(action: () => Promise<void> | void): void
   /** Delay every response by `ms` (0 turns it off). */
   slow(ms: number): void
   reset(): void
@@ -58,6 +63,7 @@ export interface GitHttpServer {
 
 interface FaultState {
   refusePush: boolean
+  beforePush: (() => Promise<void> | void) | undefined
   drop: { target: DropTarget; at: DropPoint } | undefined
   slowMs: number
 }
@@ -144,7 +150,7 @@ function makeContext(root: string, options: GitHttpServerOptions): ServerContext
     refuseHooksDir,
     home,
     auth: options.auth,
-    faults: { refusePush: false, drop: undefined, slowMs: 0 },
+    faults: { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0 },
     requests: [],
     children: new Map(),
     closed: false,
@@ -155,9 +161,10 @@ function makeContext(root: string, options: GitHttpServerOptions): ServerContext
 function makeFaults(state: FaultState): GitHttpFaults {
   return {
     refuseNextPush: () => void (state.refusePush = true),
+    beforeNextPush: (action) => void (state.beforePush = action),
     dropNextRequest: (target = 'any', at = 'mid-body') => void (state.drop = { target, at }),
     slow: (ms) => void (state.slowMs = Math.max(0, ms)),
-    reset: () => Object.assign(state, { refusePush: false, drop: undefined, slowMs: 0 }),
+    reset: () => Object.assign(state, { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0 }),
   }
 }
 
@@ -209,7 +216,13 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   const route = { ...routeOf(req, url), user }
   const drop = takeDrop(ctx.faults, route)
   if (drop !== undefined) return dropRequest(ctx, req, res, route, drop)
-  const refuse = route.isRpc && route.record.service === 'receive-pack' && takeRefuse(ctx.faults)
+  const isPush = route.isRpc && route.record.service === 'receive-pack'
+  const before = isPush ? ctx.faults.beforePush : undefined
+  if (before) {
+    ctx.faults.beforePush = undefined
+    await before()
+  }
+  const refuse = isPush && takeRefuse(ctx.faults)
   if (refuse) route.record.fault = 'refused'
   runBackend(ctx, req, res, route, { refuse, drop: undefined })
 }

@@ -1,4 +1,4 @@
-import { KittyError, UsageError, StateConflictError } from '../../core/errors.ts'
+import { KittyError, StateConflictError } from '../../core/errors.ts'
 import type { MissionIdentity } from '../../core/mission-meta.ts'
 import type { MergeStrategy } from '../../core/plan-merge.ts'
 import { isMergeStrategy, MERGE_STRATEGIES } from '../../core/plan-merge.ts'
@@ -7,7 +7,8 @@ import type { WorktreeRemoval } from '../../store/git-worktree.ts'
 import { removeWorktree, worktreeBranch } from '../../store/git-worktree.ts'
 import type { BranchMove } from '../../store/move-branch.ts'
 import { moveBranch } from '../../store/move-branch.ts'
-import { pushRef, remoteUrl } from '../../store/remote.ts'
+import { mirrorBranches, setCachedBranch } from '../../store/mirror-branches.ts'
+import { pushBranch, pushRef, redactUrl, remoteUrl } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import { readCommitInfo } from '../../store/walk-commits.ts'
 import { buildMergeChain } from '../build-merge-chain.ts'
@@ -23,7 +24,7 @@ import { buildMergeRecord } from '../record-merge.ts'
 import type { Request } from '../request.ts'
 import { optionalBoolean, optionalString, requiredActor, requiredString } from '../request.ts'
 import { readTip } from '../state.ts'
-import { identityOf, workspacePaths } from '../workspace.ts'
+import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
 
 /** The target moving under us means re-reading and re-merging; after this many tries, give up. */
 const MAX_ATTEMPTS = 3
@@ -142,6 +143,46 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
   )
 }
 
+/**
+ * With --remote there is no checkout: bring the target and every WP branch into the cache with full
+ * history (each attempt, so a retry merges onto what the remote holds now).
+ */
+async function mirrorForMerge(ctx: EngineContext, stateMission: MissionView, target: string): Promise<void> {
+  const branches = [target]
+  for (const { wp } of await stateMission.all()) {
+    try {
+      branches.push(wpBranchName(ctx, stateMission, wp.id, wp.branch))
+    } catch {
+      // An invalid branch: key; the preflight names it.
+    }
+  }
+  await mirrorBranches(ctx.repo, ctx.remote!.options, branches)
+}
+
+/**
+ * The one ref move. In a checkout: compare-and-swap on the local branch. With --remote: the push is
+ * the compare-and-swap; false when the target moved (re-read and merge again).
+ */
+async function landMerge(ctx: EngineContext, built: BuiltMerge, move: BranchMove, r: MergeRequest): Promise<boolean> {
+  if (!ctx.remote) return moveBranch(ctx.repo, built.preflight.target.branch, move)
+  const target = built.preflight.target.branch.branch
+  const pushed = await pushBranch(ctx.repo, ctx.remote.options, target, move.next)
+  if (pushed.ok) return true
+  // The cache mirrors the remote: put the branch back where the remote still has it.
+  await setCachedBranch(ctx.repo, target, built.tip)
+  if (pushed.moved) return false
+  const where = redactUrl(ctx.remote.options.url)
+  throw new KittyError('PUSH_FAILED', `${where} refused the push to ${target}: ${pushed.reason}. Nothing was merged.`, {
+    ...identityOf(built.preflight.mission),
+    remote: where,
+    target_branch: target,
+    strategy: r.strategy,
+    reason: pushed.reason,
+    rolled_back: true,
+    merged_wps: [],
+  })
+}
+
 interface WorktreeCleanup {
   removed: string[]
   kept: Array<{ path: string; reason: string }>
@@ -206,20 +247,19 @@ export const mergeMission: CommandSpec = {
     MISSION_PARAM,
     { name: 'target', type: 'string', description: 'Target branch (default: meta merge_target_branch / target_branch, else the state branch).' },
     { name: 'strategy', type: 'string', description: 'merge (default), squash or rebase.' },
-    { name: 'push', type: 'boolean', description: 'Push the target to origin once after merging (undone locally if the push fails).' },
+    { name: 'push', type: 'boolean', description: 'Push the target to origin once after merging (undone locally if the push fails); implied with --remote.' },
     { name: 'dry-run', type: 'boolean', description: 'Run the preflight and trial merges and report the plan; move no ref.' },
     { name: 'actor', type: 'string', description: 'Who merges (recorded as merged_by; default: the commit identity).' },
     ...REPO_PARAMS,
   ],
   async run(ctx, req) {
     const r = readRequest(ctx, req)
-    if (ctx.remote) {
-      // Merging needs every WP branch with full history; a shallow state cache has neither.
-      throw new UsageError('merge-mission runs in a checkout with full history (fetch-depth: 0), not with --remote.')
-    }
     const stateMission = await loadMission(await readTip(ctx), r.handle)
     const target = targetOf(ctx, stateMission, r.target)
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    // A remote target races other writers for real; a local one only other processes on this machine.
+    const attempts = ctx.remote ? Math.max(MAX_ATTEMPTS, ctx.config.max_attempts) : MAX_ATTEMPTS
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (ctx.remote) await mirrorForMerge(ctx, stateMission, target)
       const built = await buildMerge(ctx, r, stateMission, target)
       if (r.dryRun) return dryRunPayload(built, r, target)
       const base = {
@@ -240,19 +280,20 @@ export const mergeMission: CommandSpec = {
         who: ctx.author,
         subject: built.record.subject,
       }
-      if (!(await moveBranch(ctx.repo, built.preflight.target.branch, move))) continue
-      if (r.push) await pushOrUndo(ctx, built, move, r)
+      if (!(await landMerge(ctx, built, move, r))) continue
+      if (r.push && !ctx.remote) await pushOrUndo(ctx, built, move, r)
       const worktrees = await removeWpWorktrees(ctx, built)
       return {
         ...base,
         state_commit: next,
         no_op: false,
-        worktree_removed: worktrees.kept.length === 0,
+        // With --remote there are no worktrees to remove.
+        worktree_removed: !ctx.remote && worktrees.kept.length === 0,
         worktrees_removed: worktrees.removed,
         worktrees_kept: worktrees.kept,
-        pushed: r.push,
+        pushed: r.push || ctx.remote !== undefined,
       }
     }
-    throw new StateConflictError(`refs/heads/${target}`, MAX_ATTEMPTS)
+    throw new StateConflictError(`refs/heads/${target}`, attempts)
   },
 }
