@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { api, cleanupTempDirs, git, kitty, tempDir } from '../helpers/git-repo.ts'
+import { api, cleanupTempDirs, git, kitty, laneOf, tempDir } from '../helpers/git-repo.ts'
 import { branchOf, commit, diamondRepo } from '../helpers/merge-repo.ts'
 
 const run = promisify(execFile)
@@ -77,11 +77,15 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
       expect(await gitCli(bare, 'merge-base', '--is-ancestor', branchOf(wp), 'main').then(() => true)).toBe(true)
     }
 
-    // The same merge in a checkout: identical files, except meta.json's merged_at/merged_by/merge_commit.
+    // The same merge in a checkout: identical files, except the mission's state files, whose merge
+    // record and history entries carry the time and who merged.
     const localRun = await api(local, 'merge-mission', { mission: M })
     expect(localRun.envelope.data.merged_wps).toEqual(envelope.data.merged_wps)
     await gitCli(local, 'fetch', '-q', bare, 'main:refs/remotes/server/main')
-    expect(await gitCli(local, 'diff', '--stat', 'main', 'server/main', '--', '.', `:(exclude)${META}`)).toBe('')
+    expect(await gitCli(local, 'diff', '--stat', 'main', 'server/main', '--', '.', `:(exclude)kitty-specs/${M}`)).toBe('')
+    for (const wp of ['WP01', 'WP02', 'WP03', 'WP04']) {
+      expect(laneOf(await gitCli(bare, 'show', `main:kitty-specs/${M}/tasks/${wp}.md`))).toBe('done')
+    }
     const meta = JSON.parse(await gitCli(bare, 'show', `main:${META}`))
     expect(meta).toMatchObject({ mission_number: 42, merge_strategy: 'merge', merged_wps: ['WP01', 'WP02', 'WP03', 'WP04'], merge_commit: envelope.data.merge_commit })
 
