@@ -59,11 +59,11 @@ function parseEnvelope(stdout: string): Record<string, unknown> | null {
   }
 }
 
-export function coldRun(cli: string, cwd: string, args: string[]): Promise<ColdRun> {
+export function coldRun(cli: string, cwd: string, args: string[], env: Record<string, string> = {}): Promise<ColdRun> {
   const [cmd, argv] = command(cli, args)
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(cmd, argv, { cwd, env: gitEnv() })
+    const child = spawn(cmd, argv, { cwd, env: gitEnv(env) })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

@@ -25,7 +25,9 @@ const MAX_REDIRECTS = 5
 export function timedHttpClient(options: { idleMs: number; deadline: AbortSignal }): HttpClient {
   const send = async (url: string, req: GitHttpRequest, payload: Buffer | undefined, hops: number): Promise<GitHttpResponse> => {
     // Loaded on first use: most commands never talk to a remote, and node:http costs ~20 ms to load.
-    const client = url.startsWith('https:') ? await import('node:https') : await import('node:http')
+    // getBuiltinModule, not import(): the ES module facade reads every export, and its lazy getters
+    // load undici (another ~15 ms) that a request never uses.
+    const client = url.startsWith('https:') ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')
     return new Promise((resolve, reject) => {
       if (options.deadline.aborted) return reject(options.deadline.reason)
       const headers: Record<string, string | number> = { ...req.headers }

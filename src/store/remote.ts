@@ -151,7 +151,13 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
         ...(depth ? { depth } : {}),
       })
       const name = branch ?? result.defaultBranch?.replace(/^refs\/heads\//, '') ?? 'main'
-      return { branch: name, tip: result.fetchHead ?? null }
+      const tip = result.fetchHead ?? null
+      // isomorphic-git offers only the local branch as a "have": without it the remote sends the
+      // whole history again on every fetch (2.3 MB and ~250 ms of pack indexing on the corpus).
+      // A fetch of the default branch asks for HEAD, so HEAD must lead there too.
+      if (tip) await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: `refs/heads/${name}`, value: tip, force: true })
+      if (tip && !branch) await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: 'HEAD', value: `refs/heads/${name}`, symbolic: true, force: true })
+      return { branch: name, tip }
     } catch (err) {
       // An empty remote, or a branch that does not exist yet: the state starts from nothing.
       if ((err as { code?: string }).code === 'NotFoundError' && branch) return { branch, tip: null }
