@@ -26,7 +26,7 @@ await build({
   mainFields: ['module', 'main'],
   target: 'node22',
   format: 'esm',
-  minify: true,
+  minify: process.env.KITTY_BUILD_NO_MINIFY !== "1",
   keepNames: true,
   sourcemap: false,
   plugins: [resolveForSpeed],

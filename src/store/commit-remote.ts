@@ -3,7 +3,7 @@ import { KittyError, StateConflictError } from '../core/errors.ts'
 import type { Identity, MutationOutcome, Planned } from './commit-mutation.ts'
 import { writeCommitOnSnapshot } from './commit-mutation.ts'
 import type { RemoteOptions } from './remote.ts'
-import { fetchBranch, pushBranch, redactUrl } from './remote.ts'
+import { fetchBranch, pushCommit, redactUrl } from './remote.ts'
 import type { Repository } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
 
@@ -40,7 +40,7 @@ export async function commitRemoteMutation<R>(
     const planned = await plan(snapshot)
     if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt }
     const commit = await writeCommitOnSnapshot(cache, snapshot, planned.message, planned.changes, options.author, options.now())
-    const pushed = await pushBranch(cache, remote, options.branch, commit)
+    const pushed = await pushCommit(cache, remote, options.branch, commit, tip)
     if (pushed.ok) return { result: planned.result, commit, attempts: attempt }
     if (!pushed.moved) {
       throw new KittyError('PUSH_FAILED', `${redactUrl(remote.url)} refused the push to ${options.branch}: ${pushed.reason}. Nothing was changed.`, {

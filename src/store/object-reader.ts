@@ -86,7 +86,17 @@ export class ObjectReader {
   }
 
   async read(oid: string): Promise<RawObject> {
-    return this.#loose(oid) ?? this.#packed(oid) ?? (await this.#fallback(oid))
+    return this.#loose(oid) ?? this.#packed(oid) ?? this.#packedAfterRescan(oid) ?? (await this.#fallback(oid))
+  }
+
+  /** A fetch within this command may have added a pack since the list was read: look once more. */
+  #packedAfterRescan(oid: string): RawObject | null {
+    const dir = join(this.#repo.gitdir, 'objects', 'pack')
+    const known = new Set((this.#packs ?? []).map((p) => p.packPath))
+    const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.pack')) : []
+    if (names.every((n) => known.has(join(dir, n)))) return null
+    this.close()
+    return this.#packed(oid)
   }
 
   /** Release file descriptors (a command opens each pack at most once). */

@@ -8,6 +8,8 @@ import { KittyError } from '../core/errors.ts'
 import { atomicFs } from './atomic-fs.ts'
 import { acquireLock } from './file-lock.ts'
 import type { FileLock } from './file-lock.ts'
+import { objectReader } from './object-reader.ts'
+import { objectsToSend, packObjects } from './pack-objects.ts'
 import { timedHttpClient } from './remote-http.ts'
 import type { Repository } from './repository.ts'
 
@@ -217,6 +219,79 @@ export async function pushRef(repo: Repository, remote: RemoteOptions, branch: s
       throw err
     }
   })
+}
+
+const ZERO_OID = '0'.repeat(40)
+
+function pktLine(text: string): Buffer {
+  const body = Buffer.from(text, 'utf8')
+  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0'), 'latin1'), body])
+}
+
+/** The report-status lines of a receive-pack answer (requested without side-band). */
+function reportLines(body: Buffer): string[] {
+  const lines: string[] = []
+  for (let i = 0; i + 4 <= body.length; ) {
+    const size = Number.parseInt(body.subarray(i, i + 4).toString('latin1'), 16)
+    if (!Number.isFinite(size)) break
+    if (size < 4) {
+      i += 4
+      continue
+    }
+    lines.push(body.subarray(i + 4, i + size).toString('utf8').replace(/\n$/, ''))
+    i += size
+  }
+  return lines
+}
+
+async function readBody(body: AsyncIterableIterator<Uint8Array> | undefined): Promise<Buffer> {
+  const chunks: Uint8Array[] = []
+  if (body) for await (const chunk of body) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+/**
+ * The cache's push: a true compare-and-swap of `branch` from `expected` (null: the branch must not
+ * exist yet) to `next`. One ref discovery; if the remote is not at `expected`, "moved" without sending
+ * anything. Otherwise one receive-pack request carrying only the objects the change introduces
+ * (store/pack-objects.ts), so the cost follows the change, not the repository; isomorphic-git's push
+ * walks every tree of the commits it sends.
+ */
+export async function pushCommit(cache: Repository, remote: RemoteOptions, branch: string, next: string, expected: string | null): Promise<PushOutcome> {
+  const ref = `refs/heads/${branch}`
+  const sent = await withRemote(cache, remote, 'push', async (args) => {
+    const info = await git.getRemoteInfo2({ ...args, forPush: true, protocolVersion: 1 })
+    const advertised = new Map((info.refs ?? []).map((r) => [r.ref, r.oid]))
+    const current = advertised.get(ref) ?? null
+    if (current !== expected) return current === next ? { ok: true as const } : { ok: false as const, moved: true as const }
+    const objects = await objectsToSend(cache, next, advertised.values())
+    if (objects === null) return null
+    const command = pktLine(`${expected ?? ZERO_OID} ${next} ${ref}\0report-status agent=kitty-github\n`)
+    const body = Buffer.concat([command, Buffer.from('0000', 'latin1'), await packObjects(objectReader(cache), objects.oids)])
+    const res = await args.http.request({
+      url: `${remote.url.replace(/\/$/, '')}/git-receive-pack`,
+      method: 'POST',
+      headers: { ...args.headers, 'content-type': 'application/x-git-receive-pack-request', accept: 'application/x-git-receive-pack-result' },
+      body: (async function* () {
+        yield body
+      })(),
+    })
+    const answer = await readBody(res.body)
+    if (res.statusCode !== 200) {
+      throw Object.assign(new Error(`HTTP ${res.statusCode} ${res.statusMessage}`), { code: 'HttpError', data: { statusCode: res.statusCode } })
+    }
+    const lines = reportLines(answer)
+    const unpack = lines.find((l) => l.startsWith('unpack '))
+    if (unpack !== 'unpack ok') return refused(unpack ? `the remote could not store the objects (${unpack.slice(7)})` : 'no report from the remote')
+    const status = lines.find((l) => l.startsWith(`ok ${ref}`) || l.startsWith(`ng ${ref} `))
+    if (status === undefined) return refused('no report from the remote')
+    return status.startsWith('ok ') ? { ok: true as const } : refused(status.slice(`ng ${ref} `.length))
+  })
+  if (sent === null) return pushBranch(cache, remote, branch, next)
+  if (sent.ok) {
+    for (const name of [ref, `refs/remotes/origin/${branch}`]) await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: name, value: next, force: true })
+  }
+  return sent
 }
 
 /** In a remote cache: point the local branch at `next`, then push it (see pushRef). */

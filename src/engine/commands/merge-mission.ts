@@ -8,7 +8,7 @@ import { removeWorktree, worktreeBranch } from '../../store/git-worktree.ts'
 import type { BranchMove } from '../../store/move-branch.ts'
 import { moveBranch } from '../../store/move-branch.ts'
 import { mirrorBranches, setCachedBranch } from '../../store/mirror-branches.ts'
-import { pushBranch, pushRef, redactUrl, remoteUrl } from '../../store/remote.ts'
+import { pushCommit, pushRef, redactUrl, remoteUrl } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import { readCommitInfo } from '../../store/walk-commits.ts'
 import { buildMergeChain } from '../build-merge-chain.ts'
@@ -166,7 +166,7 @@ async function mirrorForMerge(ctx: EngineContext, stateMission: MissionView, tar
 async function landMerge(ctx: EngineContext, built: BuiltMerge, move: BranchMove, r: MergeRequest): Promise<boolean> {
   if (!ctx.remote) return moveBranch(ctx.repo, built.preflight.target.branch, move)
   const target = built.preflight.target.branch.branch
-  const pushed = await pushBranch(ctx.repo, ctx.remote.options, target, move.next)
+  const pushed = await pushCommit(ctx.repo, ctx.remote.options, target, move.next, built.tip)
   if (pushed.ok) return true
   // The cache mirrors the remote: put the branch back where the remote still has it.
   await setCachedBranch(ctx.repo, target, built.tip)

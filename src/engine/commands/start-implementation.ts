@@ -6,7 +6,7 @@ import { holderCompatible } from '../../core/work-package.ts'
 import { checkTransition } from '../../core/transitions.ts'
 import git from 'isomorphic-git'
 import { ensureBranch, ensureWorktree, removeWorktree } from '../../store/git-worktree.ts'
-import { pushBranch } from '../../store/remote.ts'
+import { pushCommit } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
@@ -176,7 +176,7 @@ async function provisionWorkspace(
   if (!start) return { fields: {}, undo: nothing }
   if (ctx.remote) {
     // No checkout to put a worktree in: make sure the branch exists on the remote, never moving it.
-    const pushed = await pushBranch(ctx.repo, ctx.remote.options, branch, start)
+    const pushed = await pushCommit(ctx.repo, ctx.remote.options, branch, start, null)
     const fields = pushed.ok || pushed.moved ? {} : { warnings: [`WP branch ${branch} not created on the remote: ${pushed.reason}`] }
     return { fields, undo: nothing }
   }
