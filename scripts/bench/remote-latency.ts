@@ -1,7 +1,7 @@
 // Cold CLI calls with --remote against a real smart-HTTP server on 127.0.0.1 (the test server:
 // git http-backend), serving the corpus repository plus the 20-WP merge fixture; each row paired with
 // the git CLI doing the same network work in the same run.
-//   npm run bench:remote [-- --runs 10]
+//   npm run bench:remote [-- --runs 10 --scenario corpus|small|large]
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -23,8 +23,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = join(ROOT, 'dist', 'cli.js')
 const CORPUS = resolve(ROOT, 'test/fixtures/corpus/spec-kitty-2026-03/kitty-specs')
 const TOKEN = 'bench-token'
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } })
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, scenario: { type: 'string', default: 'corpus' } } })
 const RUNS = Number(values.runs)
+const found = SCENARIOS.find((s) => s.name === values.scenario)
+if (!found) throw new Error(`unknown scenario ${values.scenario}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`)
+const SCENARIO = found
 
 const log = (m: string) => process.stderr.write(`[bench:remote] ${m}\n`)
 
@@ -39,7 +42,7 @@ function row(command: string, samples: Sample[]): Row {
   const errors = samples.map((s) => failureOf(s.ours)).filter((e): e is string => e !== null)
   const rss = samples.map((s) => s.ours.maxRssKb).filter((v): v is number => v !== null)
   return {
-    scenario: 'corpus over HTTP',
+    scenario: `${SCENARIO.name} over HTTP`,
     command,
     runs: samples.length,
     medianMs: round(median(ms)),
@@ -63,12 +66,12 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 const server = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
 const temp = await mkdtemp(join(tmpdir(), 'kitty-bench-remote-'))
 try {
-  const repo = await prepareRepo(join(ROOT, 'bench', 'tmp'), SCENARIOS.find((s) => s.name === 'corpus')!, CORPUS)
+  const repo = await prepareRepo(join(ROOT, 'bench', 'tmp'), SCENARIO, CORPUS)
   const target = await chooseTarget(CLI, repo)
   const fixture = await prepareMergeFixture(CLI, repo)
-  // The merge fixture is the corpus plus a 20-WP mission and its branches: serve all of it.
-  const bare = server.createBareRepo('corpus', { from: fixture.path })
-  const url = server.repoUrl('corpus')
+  // The merge fixture is the scenario's repository plus a 20-WP mission and its branches: serve all of it.
+  const bare = server.createBareRepo('project', { from: fixture.path })
+  const url = server.repoUrl('project')
   const authed = url.replace('http://', `http://x-access-token:${TOKEN}@`)
   const env = { KITTY_TOKEN: TOKEN, KITTY_CACHE_DIR: join(temp, 'cache') }
   const kitty = (args: string[]) => coldRun(CLI, temp, ['orchestrator-api', ...args, '--remote', url], env)
@@ -88,6 +91,7 @@ try {
   log(`serving ${fixture.path} (${target.mission} / ${target.wp}; merge fixture ${fixture.mission})`)
   const warm = await kitty(['mission-state', '--mission', target.mission])
   if (failureOf(warm)) throw new Error(`warm-up failed: ${warm.stdout}`)
+  log(`first fetch into an empty cache (depth 50): ${round(warm.wallMs)} ms`)
   const rows: Row[] = []
 
   const reads: Sample[] = []

@@ -6,27 +6,39 @@ import { fetchBranch, FULL_DEPTH, listRemoteBranches } from './remote.ts'
 import type { Repository } from './repository.ts'
 import { objectReader } from './object-reader.ts'
 import { readRef } from './repository.ts'
+import { commitsOnlyIn } from './walk-commits.ts'
+
+export interface MirrorOptions {
+  /** How deep to fetch each branch (FULL_DEPTH: everything). */
+  depth: number
+  /** Fetch even tips the cache already holds (to deepen their history). */
+  refetch: boolean
+}
 
 /**
- * Make a remote cache's local branches mirror the remote's, with full history, for the branches a
- * command works on (merge-mission: the target and every WP branch). A branch the remote lacks is
+ * Make a remote cache's local branches mirror the remote's, for the branches a command works on
+ * (merge-mission: the target and every WP branch), `depth` commits deep. A branch the remote lacks is
  * removed from the cache too, so a stale copy can never stand in for it. Returns each branch's tip.
  */
-export async function mirrorBranches(cache: Repository, remote: RemoteOptions, branches: string[]): Promise<Map<string, string | null>> {
+export async function mirrorBranches(
+  cache: Repository,
+  remote: RemoteOptions,
+  branches: string[],
+  options: MirrorOptions = { depth: FULL_DEPTH, refetch: false },
+): Promise<Map<string, string | null>> {
   const onRemote = await listRemoteBranches(cache, remote)
   const tips = new Map<string, string | null>()
   for (const branch of new Set(branches)) {
     const tip = onRemote.get(branch) ?? null
-    // One ref discovery told us every tip. A tip the cache already holds needs no fetch, as long as
-    // the cache has no shallow boundary: every object in it then came with its whole history.
-    if (tip === null || (!(await isShallow(cache)) && (await holds(cache, branch, tip)))) {
+    // One ref discovery told us every tip; one the cache already holds needs no fetch unless its
+    // history must be deepened.
+    if (tip === null || (!options.refetch && (await holds(cache, branch, tip)))) {
       await setCachedBranch(cache, branch, tip)
       tips.set(branch, tip)
       continue
     }
-    // One branch at a time: isomorphic-git must not write one repository concurrently. The full
-    // depth also unshallows what the routine 50-deep state fetches left cut off.
-    const fetched = await fetchBranch(cache, remote, branch, FULL_DEPTH)
+    // One branch at a time: isomorphic-git must not write one repository concurrently.
+    const fetched = await fetchBranch(cache, remote, branch, options.depth)
     await setCachedBranch(cache, branch, fetched.tip)
     tips.set(branch, fetched.tip)
   }
@@ -43,7 +55,7 @@ async function holds(cache: Repository, branch: string, tip: string): Promise<bo
     )
 }
 
-async function isShallow(cache: Repository): Promise<boolean> {
+export async function isShallow(cache: Repository): Promise<boolean> {
   return fs.stat(join(cache.gitdir, 'shallow')).then(
     () => true,
     () => false,
@@ -55,4 +67,45 @@ export async function setCachedBranch(cache: Repository, branch: string, tip: st
   const ref = `refs/heads/${branch}`
   if (tip === null) await git.deleteRef({ fs: cache.fs, gitdir: cache.gitdir, ref }).catch(() => undefined)
   else await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref, value: tip, force: true })
+}
+
+/**
+ * Depths tried in turn for a merge: WP branches usually fork from a recent target, so a short history
+ * is enough, and fetching all of a large repository's history costs minutes and gigabytes.
+ */
+export const MERGE_DEPTHS = [200, 2_000, FULL_DEPTH] as const
+
+/**
+ * Mirror the target and the WP branches deep enough to merge: from `level` of MERGE_DEPTHS on, until
+ * the fork point of every WP branch with the target is in the cache (or all history is). Returns the
+ * level reached, where a retry should continue.
+ */
+export async function mirrorMergeHistory(cache: Repository, remote: RemoteOptions, target: string, wpBranches: string[], level = 0): Promise<number> {
+  for (let i = level; ; i++) {
+    const depth = MERGE_DEPTHS[i]!
+    // The target's history is what routine 50-deep fetches cut short: deepen it on every level (when
+    // the cache is shallow at all); WP branches the cache holds only from the second level on.
+    const tips = new Map([
+      ...(await mirrorBranches(cache, remote, [target], { depth, refetch: await isShallow(cache) })),
+      ...(await mirrorBranches(cache, remote, wpBranches, { depth, refetch: i > 0 })),
+    ])
+    if (depth === FULL_DEPTH || !(await isShallow(cache))) return i
+    const onto = tips.get(target) ?? null
+    const wpTips = wpBranches.map((b) => tips.get(b) ?? null).filter((t): t is string => t !== null)
+    if (onto === null || (await forkPointsInCache(cache, onto, wpTips))) return i
+  }
+}
+
+/** Whether each branch's walk to its fork point with `onto`, both ways, stays inside the cache. */
+async function forkPointsInCache(cache: Repository, onto: string, tips: string[]): Promise<boolean> {
+  try {
+    for (const tip of tips) {
+      await commitsOnlyIn(cache, tip, [onto])
+      await commitsOnlyIn(cache, onto, [tip])
+    }
+    return true
+  } catch {
+    // A parent the cache does not have: the walk crossed the shallow boundary.
+    return false
+  }
 }

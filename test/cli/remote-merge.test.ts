@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
 import { api, cleanupTempDirs, git, kitty, laneOf, tempDir } from '../helpers/git-repo.ts'
-import { branchOf, commit, diamondRepo } from '../helpers/merge-repo.ts'
+import { branchOf, commit, diamondRepo, emptyCommits } from '../helpers/merge-repo.ts'
 
 const run = promisify(execFile)
 // The server lives in this process: drive git asynchronously so it can answer.
@@ -95,23 +95,50 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
     expect(pushes()).toHaveLength(1)
   })
 
-  it('a WP branch cut 80 commits back: the shallow state cache is deepened, not mistaken for unrelated history', async () => {
-    const source = diamondRepo()
-    for (let i = 0; i < 80; i++) git(source, 'commit', '-q', '--allow-empty', '-m', `main moves on ${i}`)
-    const bare = server.createBareRepo('deep', { from: source })
+  /** The cache as routine commands leave it: the state branch fetched 50 commits deep. */
+  async function shallowCache(repo: string): Promise<{ cache: string; shallowFile: string }> {
     const cache = tempDir('kitty-cache-')
-    const state = await kitty(tempDir(), ['orchestrator-api', 'mission-state', '--mission', M, '--remote', server.repoUrl('deep')], {
+    const state = await kitty(tempDir(), ['orchestrator-api', 'mission-state', '--mission', M, '--remote', server.repoUrl(repo)], {
       KITTY_TOKEN: TOKEN,
       KITTY_CACHE_DIR: cache,
     })
     expect(state.envelope.success).toBe(true)
-    const gitdir = readdirSync(cache).find((d) => d.endsWith('.git'))!
-    expect(existsSync(join(cache, gitdir, 'shallow'))).toBe(true)
+    const shallowFile = join(cache, readdirSync(cache).find((d) => d.endsWith('.git'))!, 'shallow')
+    expect(existsSync(shallowFile)).toBe(true)
+    return { cache, shallowFile }
+  }
+
+  it('WP branches cut 80 commits back, 400 commits of history before: merged from a history 200 deep, not all of it', async () => {
+    const source = diamondRepo({ history: 400 })
+    emptyCommits(source, 80, 'main moves on')
+    const bare = server.createBareRepo('deep', { from: source })
+    const { cache, shallowFile } = await shallowCache('deep')
     const { envelope } = await remoteMerge('deep', cache)
     expect(envelope.error_code, JSON.stringify(envelope.data)).toBeNull()
     expect(envelope.data.merged_wps).toEqual(['WP01', 'WP02', 'WP03', 'WP04'])
-    expect(existsSync(join(cache, gitdir, 'shallow'))).toBe(false)
+    // Still shallow: the ~500-commit history was not all fetched.
+    expect(existsSync(shallowFile)).toBe(true)
     await gitCli(bare, 'fsck', '--strict')
+    const files = await gitCli(bare, 'ls-tree', '-r', '--name-only', 'main', 'src')
+    expect(files.split('\n')).toEqual(['src/a.ts', 'src/b.ts', 'src/core.ts', 'src/d.ts'])
+  })
+
+  it('WP branches cut 300 commits back: the cache is deepened past its first 200 and the merge is right', async () => {
+    const source = diamondRepo()
+    emptyCommits(source, 300, 'main moves on')
+    const bare = server.createBareRepo('deeper', { from: source })
+    const { cache } = await shallowCache('deeper')
+    const { envelope } = await remoteMerge('deeper', cache)
+    expect(envelope.error_code, JSON.stringify(envelope.data)).toBeNull()
+    expect(envelope.data.merged_wps).toEqual(['WP01', 'WP02', 'WP03', 'WP04'])
+    await gitCli(bare, 'fsck', '--strict')
+    // git agrees on the content: the same merges made by git from the same branches.
+    const check = tempDir('kitty-check-')
+    await gitCli(check, 'clone', '-q', bare, '.')
+    await gitCli(check, 'checkout', '-q', '-b', 'by-git', `${envelope.data.merge_commit}~0`)
+    await gitCli(check, 'reset', '-q', '--hard', (await gitCli(bare, 'rev-parse', `main~5`)))
+    for (const wp of ['WP01', 'WP02', 'WP03', 'WP04']) await gitCli(check, '-c', 'user.name=t', '-c', 'user.email=t@e', 'merge', '-q', '--no-ff', '--no-edit', `origin/${branchOf(wp)}`)
+    expect(await gitCli(check, 'diff', '--stat', 'HEAD', envelope.data.merge_commit)).toBe('')
   })
 
   it('squash over the remote gives the same tree as merge', async () => {

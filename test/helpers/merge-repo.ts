@@ -2,6 +2,7 @@
  * Repositories with real WP branches for merge-mission tests: the diamond of dependencies, and the
  * small tools to make more (commits by an agent, branches, approvals).
  */
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { WpFixture } from './git-repo.ts'
@@ -51,7 +52,21 @@ export function setLanes(repo: string, lane: string, ids: string[]): void {
  * in different regions. After the branches were cut, main moves on (README) and the WPs are approved
  * there, as the state branch would see it.
  */
-export function diamondRepo(): string {
+/** `n` empty commits on top of main in one git process (fast-import), as long histories need. */
+export function emptyCommits(repo: string, n: number, label = 'history'): void {
+  const tip = git(repo, 'rev-parse', 'main')
+  // Dated just before the tip, one second apart, oldest first: not all in one second, where every
+  // date-ordered walk (git's too, without a commit-graph) degenerates into a breadth-first search.
+  const when = Number(git(repo, 'log', '-1', '--format=%ct', 'main')) - n
+  const stream = Array.from({ length: n }, (_, i) => {
+    const message = `${label} ${i + 1}\n`
+    return `commit refs/heads/main\ncommitter Test Author <author@example.com> ${when + i} +0000\ndata ${Buffer.byteLength(message)}\n${message}${i === 0 ? `from ${tip}\n` : ''}\n`
+  }).join('')
+  execFileSync('git', ['fast-import', '--quiet'], { cwd: repo, input: stream })
+  git(repo, 'reset', '-q', '--hard', 'main')
+}
+
+export function diamondRepo(options: { history?: number } = {}): string {
   const wps: WpFixture[] = [
     { id: 'WP01', lane: 'in_progress' },
     { id: 'WP02', lane: 'in_progress', dependencies: ['WP01'] },
@@ -59,6 +74,7 @@ export function diamondRepo(): string {
     { id: 'WP04', lane: 'in_progress', dependencies: ['WP02', 'WP03'] },
   ]
   const repo = makeRepo([{ meta: { ...defaultMeta(M), mission_number: null }, wps }, { slug: '041-older', meta: { ...defaultMeta('041-older'), mission_number: 41 } }])
+  if (options.history) emptyCommits(repo, options.history)
   commit(repo, 'shared file', { 'shared.txt': SHARED })
   onBranch(repo, branchOf('WP01'), 'main', () => {
     commit(repo, 'WP01: core module', { 'src/core.ts': 'export const core = 1\n' })

@@ -7,7 +7,7 @@ import type { WorktreeRemoval } from '../../store/git-worktree.ts'
 import { removeWorktree, worktreeBranch } from '../../store/git-worktree.ts'
 import type { BranchMove } from '../../store/move-branch.ts'
 import { moveBranch } from '../../store/move-branch.ts'
-import { mirrorBranches, setCachedBranch } from '../../store/mirror-branches.ts'
+import { MERGE_DEPTHS, mirrorMergeHistory, setCachedBranch } from '../../store/mirror-branches.ts'
 import { pushCommit, pushRef, redactUrl, remoteUrl } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import { readCommitInfo } from '../../store/walk-commits.ts'
@@ -143,20 +143,40 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
   )
 }
 
-/**
- * With --remote there is no checkout: bring the target and every WP branch into the cache with full
- * history (each attempt, so a retry merges onto what the remote holds now).
- */
-async function mirrorForMerge(ctx: EngineContext, stateMission: MissionView, target: string): Promise<void> {
-  const branches = [target]
-  for (const { wp } of await stateMission.all()) {
+function wpBranchesOf(ctx: EngineContext, mission: MissionView, ids: Array<{ id: string; branch: string | null }>): string[] {
+  const branches: string[] = []
+  for (const wp of ids) {
     try {
-      branches.push(wpBranchName(ctx, stateMission, wp.id, wp.branch))
+      branches.push(wpBranchName(ctx, mission, wp.id, wp.branch))
     } catch {
       // An invalid branch: key; the preflight names it.
     }
   }
-  await mirrorBranches(ctx.repo, ctx.remote!.options, branches)
+  return branches
+}
+
+/** An object the (shallow) cache lacks, however the walk that needed it reported it. */
+function missingObject(err: unknown): boolean {
+  const e = err as { code?: string; message?: string }
+  return e.code === 'NotFoundError' || /Could not find [0-9a-f]{40}|delta base [0-9a-f]{40} not found/.test(e.message ?? '')
+}
+
+/**
+ * In a checkout, the merge as is. With --remote there is no checkout: bring the target and every WP
+ * branch into the cache (each attempt, so a retry merges onto what the remote holds now), deep enough
+ * to reach each fork point, deepening further if the merge still walks past the cache's history.
+ */
+async function buildMergeHere(ctx: EngineContext, r: MergeRequest, stateMission: MissionView, target: string): Promise<BuiltMerge> {
+  if (!ctx.remote) return buildMerge(ctx, r, stateMission, target)
+  const branches = wpBranchesOf(ctx, stateMission, (await stateMission.all()).map(({ wp }) => wp))
+  for (let level = 0; ; level++) {
+    level = await mirrorMergeHistory(ctx.repo, ctx.remote.options, target, branches, level)
+    try {
+      return await buildMerge(ctx, r, stateMission, target)
+    } catch (err) {
+      if (!missingObject(err) || level >= MERGE_DEPTHS.length - 1) throw err
+    }
+  }
 }
 
 /**
@@ -259,8 +279,7 @@ export const mergeMission: CommandSpec = {
     // A remote target races other writers for real; a local one only other processes on this machine.
     const attempts = ctx.remote ? Math.max(MAX_ATTEMPTS, ctx.config.max_attempts) : MAX_ATTEMPTS
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (ctx.remote) await mirrorForMerge(ctx, stateMission, target)
-      const built = await buildMerge(ctx, r, stateMission, target)
+      const built = await buildMergeHere(ctx, r, stateMission, target)
       if (r.dryRun) return dryRunPayload(built, r, target)
       const base = {
         ...planSummary(built, r, target),
