@@ -13,6 +13,12 @@ export interface MirrorOptions {
   depth: number
   /** Fetch even tips the cache already holds (to deepen their history). */
   refetch: boolean
+  /**
+   * A commit the cache has that the branches grew from (the target's tip). isomorphic-git offers the
+   * server only the fetched branch's own local tip as a "have"; for a branch new to the cache that is
+   * nothing, and the server sends the whole tree again, once per WP branch.
+   */
+  have?: string | null
 }
 
 /**
@@ -38,7 +44,12 @@ export async function mirrorBranches(
       continue
     }
     // One branch at a time: isomorphic-git must not write one repository concurrently.
-    const fetched = await fetchBranch(cache, remote, branch, options.depth)
+    const known = await readRef(cache, `refs/heads/${branch}`)
+    if (known === null && options.have) await setCachedBranch(cache, branch, options.have)
+    const fetched = await fetchBranch(cache, remote, branch, options.depth).catch(async (err: unknown) => {
+      if (known === null) await setCachedBranch(cache, branch, null)
+      throw err
+    })
     await setCachedBranch(cache, branch, fetched.tip)
     tips.set(branch, fetched.tip)
   }
@@ -85,10 +96,8 @@ export async function mirrorMergeHistory(cache: Repository, remote: RemoteOption
     const depth = MERGE_DEPTHS[i]!
     // The target's history is what routine 50-deep fetches cut short: deepen it on every level (when
     // the cache is shallow at all); WP branches the cache holds only from the second level on.
-    const tips = new Map([
-      ...(await mirrorBranches(cache, remote, [target], { depth, refetch: await isShallow(cache) })),
-      ...(await mirrorBranches(cache, remote, wpBranches, { depth, refetch: i > 0 })),
-    ])
+    const onTarget = await mirrorBranches(cache, remote, [target], { depth, refetch: await isShallow(cache) })
+    const tips = new Map([...onTarget, ...(await mirrorBranches(cache, remote, wpBranches, { depth, refetch: i > 0, have: onTarget.get(target) ?? null }))])
     if (depth === FULL_DEPTH || !(await isShallow(cache))) return i
     const onto = tips.get(target) ?? null
     const wpTips = wpBranches.map((b) => tips.get(b) ?? null).filter((t): t is string => t !== null)
