@@ -50,7 +50,9 @@ try {
         // Each client works on its own WP of the one mission, so every command must land.
         const args = ['orchestrator-api', 'append-history', '--mission', M, '--wp', wp.id, '--actor', `client-${c}`, '--note', `note ${i}`]
         const envelope = await run([...args, '--remote', server.repoUrl('project')], { KITTY_TOKEN: TOKEN, KITTY_CACHE_DIR: caches[c]! })
-        codes.push(String(envelope['error_code'] ?? 'ok'))
+        const data = envelope['data'] as Record<string, unknown> | undefined
+        // A wrapped failure (HISTORY_COMMIT_FAILED) names its cause: say which.
+        codes.push(String(envelope['error_code'] ?? 'ok') + (data?.['cause_code'] ? `(${String(data['cause_code'])})` : ''))
       }
       return codes
     }),
