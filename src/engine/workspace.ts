@@ -12,6 +12,19 @@ export function wpBranchName(ctx: EngineContext, mission: MissionView, wpId: str
   return branch
 }
 
+/** The names of the mission's WP branches, as start-implementation and merge-mission name them. */
+export function wpBranchNames(ctx: EngineContext, mission: MissionView, wps: Array<{ id: string; branch: string | null }>): string[] {
+  const names: string[] = []
+  for (const wp of wps) {
+    try {
+      names.push(wpBranchName(ctx, mission, wp.id, wp.branch))
+    } catch {
+      // An invalid branch: key names no branch to look at.
+    }
+  }
+  return names
+}
+
 /** Where callers should work and what they should read; absolute, as clients require. */
 export function workspacePaths(ctx: EngineContext, mission: MissionView, wpId: string, wpPath: string) {
   const root = ctx.repo.workdir ?? ctx.repo.gitdir

@@ -5,13 +5,24 @@ import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
 import { editMetaJson } from '../../store/meta-json.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
+import type { EngineContext } from '../context.ts'
 import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
 import { loadMission } from '../load-mission.ts'
 import { requiredActor, requiredString } from '../request.ts'
 import { mutate } from '../state.ts'
-import { identityOf } from '../workspace.ts'
+import { identityOf, wpBranchNames } from '../workspace.ts'
+import { workflowEvidenceProblem } from '../check-workflow-evidence.ts'
+import { mirrorMergeHistory } from '../../store/mirror-branches.ts'
+import { readTip } from '../state.ts'
 
 const HISTORY_CAP = 20
+
+/** With --remote, the WP branches the workflow-evidence gate looks at must be in the cache. */
+async function mirrorWpBranches(ctx: EngineContext, handle: string): Promise<void> {
+  const mission = await loadMission(await readTip(ctx), handle)
+  const branches = wpBranchNames(ctx, mission, (await mission.all()).map(({ wp }) => wp))
+  await mirrorMergeHistory(ctx.repo, ctx.remote!.options, ctx.branch.branch, branches)
+}
 
 interface Accepted {
   mission: MissionView
@@ -30,6 +41,7 @@ export const acceptMission: CommandSpec = {
   async run(ctx, req) {
     const handle = requiredString(req, 'mission')
     const actor = requiredActor(req)
+    if (ctx.remote) await mirrorWpBranches(ctx, handle)
     const { result } = await mutate<Accepted>(ctx, async (snapshot) => {
       const mission = await loadMission(snapshot, handle)
       const wps = (await mission.all()).map((l) => l.wp)
@@ -40,6 +52,8 @@ export const acceptMission: CommandSpec = {
           incomplete_wps: incomplete,
         })
       }
+      const evidence = await workflowEvidenceProblem(ctx, snapshot, mission)
+      if (evidence) throw evidence
       const acceptedAt = isoTimestamp(ctx.now())
       const record = { accepted_at: acceptedAt, accepted_by: actor, acceptance_mode: 'orchestrator' }
       const previous = mission.meta.raw?.['acceptance_history']

@@ -24,7 +24,7 @@ import { buildMergeRecord } from '../record-merge.ts'
 import type { Request } from '../request.ts'
 import { optionalBoolean, optionalString, requiredActor, requiredString } from '../request.ts'
 import { readTip } from '../state.ts'
-import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
+import { identityOf, wpBranchNames, workspacePaths } from '../workspace.ts'
 
 /** The target moving under us means re-reading and re-merging; after this many tries, give up. */
 const MAX_ATTEMPTS = 3
@@ -143,18 +143,6 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
   )
 }
 
-function wpBranchesOf(ctx: EngineContext, mission: MissionView, ids: Array<{ id: string; branch: string | null }>): string[] {
-  const branches: string[] = []
-  for (const wp of ids) {
-    try {
-      branches.push(wpBranchName(ctx, mission, wp.id, wp.branch))
-    } catch {
-      // An invalid branch: key; the preflight names it.
-    }
-  }
-  return branches
-}
-
 /** An object the (shallow) cache lacks, however the walk that needed it reported it. */
 function missingObject(err: unknown): boolean {
   const e = err as { code?: string; message?: string }
@@ -168,7 +156,7 @@ function missingObject(err: unknown): boolean {
  */
 async function buildMergeHere(ctx: EngineContext, r: MergeRequest, stateMission: MissionView, target: string): Promise<BuiltMerge> {
   if (!ctx.remote) return buildMerge(ctx, r, stateMission, target)
-  const branches = wpBranchesOf(ctx, stateMission, (await stateMission.all()).map(({ wp }) => wp))
+  const branches = wpBranchNames(ctx, stateMission, (await stateMission.all()).map(({ wp }) => wp))
   for (let level = 0; ; level++) {
     level = await mirrorMergeHistory(ctx.repo, ctx.remote.options, target, branches, level)
     try {
