@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Cache V8's compiled code for the bundle between runs: most of a cold start is compiling it.
-import { enableCompileCache } from 'node:module'
+// A namespace import: a named one would be a link error on a Node without enableCompileCache (20).
+import * as nodeModule from 'node:module'
 
-enableCompileCache?.()
+nodeModule.enableCompileCache?.()
 await import('../dist/cli.js')
