@@ -6,6 +6,7 @@ import type { RemoteOptions } from './remote.ts'
 import { fetchBranch, pushCommit, redactUrl } from './remote.ts'
 import type { Repository } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
+import { readCommitInfo } from './walk-commits.ts'
 
 /** Enough history for the idempotency scan; routine commands never need more. */
 export const STATE_FETCH_DEPTH = 50
@@ -17,6 +18,19 @@ export interface RemoteMutationOptions {
   maxAttempts?: number
   /** Smallest backoff unit, in ms (the unit is otherwise the duration of the lost attempt). */
   backoffMs?: number
+}
+
+/** First-parent commits from `tip` back to `base` (at least 1: the branch moved), at most 50. */
+async function commitsSince(cache: Repository, tip: string | null, base: string | null): Promise<number> {
+  let count = 0
+  for (let oid = tip; oid && oid !== base && count < 50; count++) {
+    const parents = await readCommitInfo(cache, oid).then(
+      (info) => info.commit.parent,
+      () => [] as string[],
+    )
+    oid = parents[0] ?? null
+  }
+  return Math.max(count, 1)
 }
 
 /**
@@ -33,6 +47,8 @@ export async function commitRemoteMutation<R>(
 ): Promise<MutationOutcome<R>> {
   const maxAttempts = options.maxAttempts ?? 5
   const backoff = options.backoffMs ?? 50
+  // Commits that beat us so far: how many writers we are up against, read from the branch itself.
+  let landed = 0
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const started = Date.now()
     const { tip } = await fetchBranch(cache, remote, options.branch, STATE_FETCH_DEPTH)
@@ -49,11 +65,14 @@ export async function commitRemoteMutation<R>(
         reason: pushed.reason,
       })
     }
-    // Full jitter, in units of the attempt we just lost: the window in which racers collide is one
-    // attempt long, so on a slow or loaded runner the racers spread out just as far as they need to.
+    if (attempt === maxAttempts) break
+    // Full jitter, in units of the attempt we just lost (the window in which racers collide is one
+    // attempt long, so on a slow runner they spread out as far as they need to), over a span that
+    // grows with the writers seen landing: a burst of n writers needs about n windows to serialize,
+    // and a fixed exponential schedule leaves the last of ten simultaneous writers out of tries.
+    landed += await commitsSince(cache, (await fetchBranch(cache, remote, options.branch, STATE_FETCH_DEPTH)).tip, tip)
     const unit = Math.max(backoff, Date.now() - started)
-    // Capped, so a client that keeps losing to busy neighbours is not benched for seconds while they go on.
-    if (attempt < maxAttempts) await sleep(Math.random() * unit * Math.min(2 ** attempt, 6))
+    await sleep(Math.random() * unit * (3 * landed + Math.min(2 ** attempt, 6)))
   }
   throw new StateConflictError(`refs/heads/${options.branch}`, maxAttempts)
 }
