@@ -36,8 +36,9 @@ async function commitsSince(cache: Repository, tip: string | null, base: string 
 /**
  * The write path without a checkout: fetch the branch, plan on its tip, write one commit into the
  * cache, push it. A push refused because the branch moved is a lost compare-and-swap: fetch again,
- * re-read, re-validate (a retry may now be refused, e.g. WP_ALREADY_CLAIMED) and push again, with
- * jittered exponential backoff, until the tries run out (STATE_CONFLICT with the count).
+ * re-read, re-validate (a retry may now be refused, e.g. WP_ALREADY_CLAIMED) and push again, after a
+ * jittered wait that grows with the tries and the writers seen landing, until the tries run out
+ * (STATE_CONFLICT with the count).
  */
 export async function commitRemoteMutation<R>(
   cache: Repository,
