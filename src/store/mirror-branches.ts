@@ -19,6 +19,8 @@ export interface MirrorOptions {
    * nothing, and the server sends the whole tree again, once per WP branch.
    */
   have?: string | null
+  /** The remote's branches, when the caller already listed them. */
+  listed?: Map<string, string>
 }
 
 /**
@@ -32,7 +34,7 @@ export async function mirrorBranches(
   branches: string[],
   options: MirrorOptions = { depth: FULL_DEPTH, refetch: false },
 ): Promise<Map<string, string | null>> {
-  const onRemote = await listRemoteBranches(cache, remote)
+  const onRemote = options.listed ?? (await listRemoteBranches(cache, remote))
   const tips = new Map<string, string | null>()
   for (const branch of new Set(branches)) {
     const tip = onRemote.get(branch) ?? null
@@ -96,8 +98,10 @@ export async function mirrorMergeHistory(cache: Repository, remote: RemoteOption
     const depth = MERGE_DEPTHS[i]!
     // The target's history is what routine 50-deep fetches cut short: deepen it on every level (when
     // the cache is shallow at all); WP branches the cache holds only from the second level on.
-    const onTarget = await mirrorBranches(cache, remote, [target], { depth, refetch: await isShallow(cache) })
-    const tips = new Map([...onTarget, ...(await mirrorBranches(cache, remote, wpBranches, { depth, refetch: i > 0, have: onTarget.get(target) ?? null }))])
+    const listed = await listRemoteBranches(cache, remote)
+    const onTarget = await mirrorBranches(cache, remote, [target], { depth, refetch: await isShallow(cache), listed })
+    const have = onTarget.get(target) ?? null
+    const tips = new Map([...onTarget, ...(await mirrorBranches(cache, remote, wpBranches, { depth, refetch: i > 0, have, listed }))])
     if (depth === FULL_DEPTH || !(await isShallow(cache))) return i
     const onto = tips.get(target) ?? null
     const wpTips = wpBranches.map((b) => tips.get(b) ?? null).filter((t): t is string => t !== null)
