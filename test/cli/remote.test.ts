@@ -87,6 +87,17 @@ describe('--remote: commands without a working copy', () => {
     await gitCli(bare, 'fsck', '--strict')
   })
 
+  it('10 simultaneous claims with the default 5 tries: each lands or says STATE_CONFLICT, and every success is a commit', async () => {
+    const before = await gitCli(bare, 'rev-parse', 'main')
+    const ids = Array.from({ length: 10 }, (_, i) => `WP${String(i + 1).padStart(2, '0')}`)
+    const runs = await Promise.all(ids.map((wp, i) => claim(wp, `actor-${i}`)))
+    const landed = ids.filter((_, i) => runs[i]!.envelope.success)
+    for (const r of runs) expect([null, 'STATE_CONFLICT']).toContain(r.envelope.error_code)
+    const committed = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-WP,valueonly)', `${before}..main`)).split('\n').filter(Boolean)
+    expect(committed.sort()).toEqual(landed)
+    await gitCli(bare, 'fsck', '--strict')
+  })
+
   it('a refused push → PUSH_FAILED, remote unchanged; the next command succeeds', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')
     server.faults.refuseNextPush()
