@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url'
 const local = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
 
 /**
- * - isomorphic-git's `pako` import goes to our native-zlib shim (src/store/pako-native.ts);
+ * - isomorphic-git's `pako` import goes to our native-zlib shim (src/store/pako-native.ts), and its
+ *   `sha.js/sha1.js` to native SHA-1 (src/store/sha1-native.ts);
  * - isomorphic-git and yaml resolve to their ES module builds (the `node` condition picks CommonJS,
  *   which cannot be tree-shaken), so only the git commands we call are bundled and evaluated.
  */
@@ -13,6 +14,7 @@ const resolveForSpeed = {
   name: 'resolve-for-speed',
   setup(b) {
     b.onResolve({ filter: /^pako$/ }, (args) => (args.importer.endsWith('pako-native.ts') ? undefined : { path: local('src/store/pako-native.ts') }))
+    b.onResolve({ filter: /^sha\.js\/sha1\.js$/ }, () => ({ path: local('src/store/sha1-native.ts') }))
     b.onResolve({ filter: /^isomorphic-git$/ }, () => ({ path: local('node_modules/isomorphic-git/index.js') }))
     b.onResolve({ filter: /^yaml$/ }, () => ({ path: local('node_modules/yaml/browser/index.js') }))
   },
@@ -33,7 +35,9 @@ await build({
   // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
   // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
   // which our shim maps to native zlib.
-  define: { CompressionStream: 'undefined' },
+  // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
+  // crypto.subtle it takes its synchronous path, which the shim above makes native.
+  define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
   banner: { js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',
