@@ -3,13 +3,14 @@
 // STATE_CONFLICT with the configured tries. `--hogs K` runs K busy CPU loops meanwhile (a loaded runner).
 //   node scripts/bench/remote-burst.ts [--writers 10 --bursts 10 --hogs 0 --attempts 5]
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startGitHttpServer } from '../../test/helpers/git-http-server.ts'
-import { cleanupTempDirs, git, makeRepo, POLICY_JSON } from '../../test/helpers/git-repo.ts'
+import { cleanupTempDirs, POLICY_JSON } from '../../test/helpers/git-repo.ts'
+import { writersRepo } from './writers-repo.ts'
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'kitty.js')
 const { values } = parseArgs({
@@ -42,17 +43,10 @@ const started = performance.now()
 try {
   for (let b = 0; b < BURSTS; b++) {
     const server = await startGitHttpServer()
-    const wps = Array.from({ length: WRITERS }, (_, i) => ({ id: `WP${String(i + 1).padStart(2, '0')}`, lane: 'planned' }))
-    const source = makeRepo([{ wps }])
-    if (values.attempts) {
-      mkdirSync(join(source, '.github'))
-      writeFileSync(join(source, '.github', 'kitty.yml'), `max_attempts: ${Number(values.attempts)}\n`)
-      git(source, 'add', '-A')
-      git(source, 'commit', '-qm', 'settings')
-    }
-    server.createBareRepo('project', { from: source })
+    const { wps, path } = writersRepo(WRITERS, values.attempts ? Number(values.attempts) : undefined)
+    server.createBareRepo('project', { from: path })
     const caches = wps.map(() => mkdtempSync(join(tmpdir(), 'kitty-burst-cache-')))
-    const codes = await Promise.all(wps.map((wp, i) => claim(server.repoUrl('project'), wp.id, `writer-${i}`, caches[i]!)))
+    const codes = await Promise.all(wps.map((wp, i) => claim(server.repoUrl('project'), wp, `writer-${i}`, caches[i]!)))
     const bad = codes.filter((c) => c !== 'ok')
     if (bad.length > 0) burstsWithConflict++
     failed += bad.length

@@ -2,13 +2,14 @@
 // remote on 127.0.0.1 (test/helpers/git-http-server.ts), and the push retries the races cost.
 //   npm run bench:remote [-- --clients 4 --commands 10]
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startGitHttpServer } from '../../test/helpers/git-http-server.ts'
-import { cleanupTempDirs, git, makeRepo } from '../../test/helpers/git-repo.ts'
+import { cleanupTempDirs } from '../../test/helpers/git-repo.ts'
+import { writersRepo } from './writers-repo.ts'
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'kitty.js')
 const { values } = parseArgs({
@@ -31,16 +32,9 @@ function run(args: string[], env: Record<string, string>): Promise<Record<string
 
 const server = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
 try {
-  const wps = Array.from({ length: CLIENTS }, (_, i) => ({ id: `WP${String(i + 1).padStart(2, '0')}`, lane: 'planned' }))
-  const source = makeRepo([{ wps }])
-  if (values.attempts) {
-    // The retry bound is a repository setting (.github/kitty.yml `max_attempts`, default 5).
-    mkdirSync(join(source, '.github'))
-    writeFileSync(join(source, '.github', 'kitty.yml'), `max_attempts: ${Number(values.attempts)}\n`)
-    git(source, 'add', '-A')
-    git(source, 'commit', '-qm', 'settings')
-  }
-  server.createBareRepo('project', { from: source })
+  // The retry bound is a repository setting (.github/kitty.yml `max_attempts`, default 5).
+  const { wps, path } = writersRepo(CLIENTS, values.attempts ? Number(values.attempts) : undefined)
+  server.createBareRepo('project', { from: path })
   const caches = wps.map(() => mkdtempSync(join(tmpdir(), 'kitty-bench-cache-')))
   const started = performance.now()
   const outcomes = await Promise.all(
@@ -48,7 +42,7 @@ try {
       const codes: string[] = []
       for (let i = 0; i < COMMANDS; i++) {
         // Each client works on its own WP of the one mission, so every command must land.
-        const args = ['orchestrator-api', 'append-history', '--mission', M, '--wp', wp.id, '--actor', `client-${c}`, '--note', `note ${i}`]
+        const args = ['orchestrator-api', 'append-history', '--mission', M, '--wp', wp, '--actor', `client-${c}`, '--note', `note ${i}`]
         const envelope = await run([...args, '--remote', server.repoUrl('project')], { KITTY_TOKEN: TOKEN, KITTY_CACHE_DIR: caches[c]! })
         const data = envelope['data'] as Record<string, unknown> | undefined
         // A wrapped failure (HISTORY_COMMIT_FAILED) names its cause: say which.
