@@ -1,5 +1,3 @@
-import fs from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Lane } from '../core/lanes.ts'
 import { isKittyError } from '../core/errors.ts'
 import { laneProblem, planMergeOrder } from '../core/plan-merge.ts'
@@ -8,7 +6,7 @@ import { remoteUrl } from '../store/remote.ts'
 import type { MissionView } from '../store/read-mission.ts'
 import { readMission } from '../store/read-mission.ts'
 import type { StateBranch } from '../store/repository.ts'
-import { readRef, resolveStateBranch } from '../store/repository.ts'
+import { isShallow, readRef, resolveStateBranch } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
 import { commitsOnlyIn, isAncestor } from '../store/walk-commits.ts'
 import type { EngineContext } from './context.ts'
@@ -127,9 +125,5 @@ export async function preflightMerge(ctx: EngineContext, input: PreflightInput):
   const graph = new Map(wps.map((wp) => [wp.id, wp.dependencies]))
   const { order, errors: graphErrors } = planMergeOrder(graph)
   errors.push(...graphErrors)
-  const shallow = await fs.stat(join(ctx.repo.gitdir, 'shallow')).then(
-    () => true,
-    () => false,
-  )
-  return { mission, target, wps, order, errors, shallow }
+  return { mission, target, wps, order, errors, shallow: await isShallow(ctx.repo) }
 }

@@ -1,14 +1,12 @@
-import fs from 'node:fs/promises'
-import { join } from 'node:path'
 import git from 'isomorphic-git'
 import type { RemoteOptions } from './remote.ts'
 import { fetchBranch, FULL_DEPTH, listRemoteBranches } from './remote.ts'
 import type { Repository } from './repository.ts'
-import { objectReader } from './object-reader.ts'
-import { readRef } from './repository.ts'
+import { hasCommit } from './object-reader.ts'
+import { isShallow, readRef } from './repository.ts'
 import { commitsOnlyIn } from './walk-commits.ts'
 
-export interface MirrorOptions {
+interface MirrorOptions {
   /** How deep to fetch each branch (FULL_DEPTH: everything). */
   depth: number
   /** Fetch even tips the cache already holds (to deepen their history). */
@@ -28,11 +26,11 @@ export interface MirrorOptions {
  * (merge-mission: the target and every WP branch), `depth` commits deep. A branch the remote lacks is
  * removed from the cache too, so a stale copy can never stand in for it. Returns each branch's tip.
  */
-export async function mirrorBranches(
+async function mirrorBranches(
   cache: Repository,
   remote: RemoteOptions,
   branches: string[],
-  options: MirrorOptions = { depth: FULL_DEPTH, refetch: false },
+  options: MirrorOptions,
 ): Promise<Map<string, string | null>> {
   const onRemote = options.listed ?? (await listRemoteBranches(cache, remote))
   const tips = new Map<string, string | null>()
@@ -59,20 +57,7 @@ export async function mirrorBranches(
 }
 
 async function holds(cache: Repository, branch: string, tip: string): Promise<boolean> {
-  if ((await readRef(cache, `refs/heads/${branch}`)) === tip) return true
-  return objectReader(cache)
-    .read(tip)
-    .then(
-      (o) => o.type === 'commit',
-      () => false,
-    )
-}
-
-export async function isShallow(cache: Repository): Promise<boolean> {
-  return fs.stat(join(cache.gitdir, 'shallow')).then(
-    () => true,
-    () => false,
-  )
+  return (await readRef(cache, `refs/heads/${branch}`)) === tip || hasCommit(cache, tip)
 }
 
 /** Point a cache branch at `tip` (null: remove it), as the remote has it. */

@@ -228,6 +228,16 @@ export class ObjectReader {
   }
 }
 
+/** Whether the repository holds `oid` as a commit (false when it has no such object). */
+export async function hasCommit(repo: Repository, oid: string): Promise<boolean> {
+  return objectReader(repo)
+    .read(oid)
+    .then(
+      (o) => o.type === 'commit',
+      () => false,
+    )
+}
+
 const readers = new WeakMap<object, ObjectReader>()
 
 /** The reader of one repository for one command (keyed by its isomorphic-git cache object). */

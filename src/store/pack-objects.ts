@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
 import type { ObjectReader, ObjectType } from './object-reader.ts'
-import { objectReader, parseCommit, parseTree } from './object-reader.ts'
+import { hasCommit, objectReader, parseCommit, parseTree } from './object-reader.ts'
 import type { Repository } from './repository.ts'
 import { commitsOnlyIn } from './walk-commits.ts'
 
@@ -32,7 +32,7 @@ export async function objectsToSend(repo: Repository, tip: string, known: Iterab
   try {
     // Advertised tips the cache never fetched cannot bound the walk; the ones it has do.
     const have: string[] = []
-    for (const oid of new Set(known)) if (await isCommit(reader, oid)) have.push(oid)
+    for (const oid of new Set(known)) if (await hasCommit(repo, oid)) have.push(oid)
     // The date-ordered walk stops at the fork point: the cost follows the new commits, not history.
     const commits = await commitsOnlyIn(repo, tip, have)
     if (commits.length > MAX_NEW_COMMITS) return null
@@ -46,13 +46,6 @@ export async function objectsToSend(repo: Repository, tip: string, known: Iterab
   } catch {
     return null
   }
-}
-
-async function isCommit(reader: ObjectReader, oid: string): Promise<boolean> {
-  return reader.read(oid).then(
-    (o) => o.type === 'commit',
-    () => false,
-  )
 }
 
 async function readCommit(reader: ObjectReader, oid: string) {

@@ -124,3 +124,11 @@ export async function readRef(repo: Repository, ref: string): Promise<string | n
     throw err
   }
 }
+
+/** Whether the repository's history is cut off somewhere (a `shallow` file lists the cut commits). */
+export async function isShallow(repo: Repository): Promise<boolean> {
+  return fs.promises.stat(join(repo.gitdir, 'shallow')).then(
+    () => true,
+    () => false,
+  )
+}
