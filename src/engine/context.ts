@@ -29,6 +29,8 @@ export interface EngineContext {
   remoteToken?: string | undefined
   /** Deadline of each remote call, in ms (default 30 s). */
   remoteTimeoutMs?: number | undefined
+  /** Things that went wrong after a command's commit landed; runCommand adds them to the payload. */
+  warnings?: string[] | undefined
   /** Whether `git` can be run for the things isomorphic-git cannot do (worktrees). */
   gitBinary: () => Promise<boolean>
 }

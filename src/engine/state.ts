@@ -6,6 +6,7 @@ import { readRef } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
 import type { EngineContext } from './context.ts'
 import { withIdempotency } from './idempotency.ts'
+import { warn } from './warnings.ts'
 
 /** The state branch's tip, for read commands (fetched first when the state is on a remote). */
 export async function readTip(ctx: EngineContext): Promise<Snapshot> {
@@ -19,11 +20,13 @@ export async function readTip(ctx: EngineContext): Promise<Snapshot> {
 }
 
 /** Run a mutation on the state branch: local compare-and-swap, or push to the remote; both re-validate on a race. */
-export function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
+export async function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
   const guarded = withIdempotency(ctx, plan)
   if (ctx.remote) {
     const options = { branch: ctx.branch.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }
     return commitRemoteMutation(ctx.repo, ctx.remote.options, options, guarded)
   }
-  return commitMutation(ctx.repo, { branch: ctx.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }, guarded)
+  const outcome = await commitMutation(ctx.repo, { branch: ctx.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }, guarded)
+  warn(ctx, outcome.warnings)
+  return outcome
 }

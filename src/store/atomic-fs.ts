@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import nodeFs from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { PromiseFsClient } from 'isomorphic-git'
+import { ownerTag, tempPathFor } from './temp-files.ts'
 
 const p = nodeFs.promises
 
@@ -28,7 +28,7 @@ async function writeFileAtomic(path: string, data: string | Uint8Array, options?
  */
 function tempNameFor(path: string): string {
   const dir = dirname(path)
-  return /[/\\]objects[/\\][0-9a-f]{2}$/.test(dir) ? join(dir, `tmp_obj_kitty_${randomUUID()}`) : `${path}.${randomUUID()}.lock`
+  return /[/\\]objects[/\\][0-9a-f]{2}$/.test(dir) ? join(dir, `tmp_obj_${ownerTag()}`) : tempPathFor(path, '.lock')
 }
 
 export const atomicFs: PromiseFsClient & { promises: Record<string, unknown> } = {

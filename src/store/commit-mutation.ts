@@ -41,6 +41,8 @@ export interface MutationOutcome<R> {
   result: R
   commit: string | null
   attempts: number
+  /** What failed after the commit landed (working tree, index), each naming the fix. */
+  warnings: string[]
 }
 
 /**
@@ -56,17 +58,19 @@ export async function commitMutation<R>(
 ): Promise<MutationOutcome<R>> {
   const { branch } = options
   const maxAttempts = options.maxAttempts ?? 5
-  return withWorktreeLock(repo, branch, async () => {
+  return withWorktreeLock(repo, branch, async (earlier) => {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const tip = await readRef(repo, branch.ref)
       const snapshot = await Snapshot.at(repo, tip)
       const planned = await plan(snapshot)
-      if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt }
+      if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt, warnings: earlier }
       const paths = [...planned.changes.keys()]
+      // Checked before writing objects too: a dirty file refuses at once, without a dangling commit.
       await refuseDirtyPaths(repo, branch, snapshot, paths)
       const commit = await writeCommitOnSnapshot(repo, snapshot, planned.message, planned.changes, options.author, options.now())
       const move = { expected: tip, next: commit, paths, who: options.author, subject: planned.message.subject }
-      if (await swapBranch(repo, branch, move)) return { result: planned.result, commit, attempts: attempt }
+      const swapped = await swapBranch(repo, branch, move, snapshot)
+      if (swapped.moved) return { result: planned.result, commit, attempts: attempt, warnings: [...earlier, ...swapped.warnings] }
       await sleep(Math.random() * 20 * attempt)
     }
     throw new StateConflictError(branch.ref, maxAttempts)

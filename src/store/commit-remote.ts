@@ -55,10 +55,10 @@ export async function commitRemoteMutation<R>(
     const { tip } = await fetchBranch(cache, remote, options.branch, STATE_FETCH_DEPTH)
     const snapshot = await Snapshot.at(cache, tip)
     const planned = await plan(snapshot)
-    if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt }
+    if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt, warnings: [] }
     const commit = await writeCommitOnSnapshot(cache, snapshot, planned.message, planned.changes, options.author, options.now())
     const pushed = await pushCommit(cache, remote, options.branch, commit, tip)
-    if (pushed.ok) return { result: planned.result, commit, attempts: attempt }
+    if (pushed.ok) return { result: planned.result, commit, attempts: attempt, warnings: [] }
     if (!pushed.moved) {
       throw new KittyError('PUSH_FAILED', `${redactUrl(remote.url)} refused the push to ${options.branch}: ${pushed.reason}. Nothing was changed.`, {
         remote: redactUrl(remote.url),

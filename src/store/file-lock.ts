@@ -4,6 +4,7 @@ import fs from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname } from 'node:path'
 import { KittyError } from '../core/errors.ts'
+import { processAlive, tempPathFor } from './temp-files.ts'
 
 /**
  * Git-compatible lock files (`<file>.lock`, created with O_EXCL), usable across processes. Git CLI
@@ -20,15 +21,6 @@ export interface FileLock {
 const HOST = hostname()
 /** A live pid can be reused after a crash; past this age even a "live" kitty lock is stale. */
 const MAX_KITTY_LOCK_AGE_MS = 5 * 60_000
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 async function readOrNull(path: string): Promise<string | null> {
   try {
@@ -48,7 +40,7 @@ async function isStale(path: string, content: string): Promise<boolean> {
 
 /** Move a dead holder's lock aside, making sure we moved the one we judged dead. */
 async function breakStaleLock(path: string, observed: string): Promise<void> {
-  const tomb = `${path.slice(0, -'.lock'.length)}.stale-${randomUUID()}.lock`
+  const tomb = tempPathFor(path.slice(0, -'.lock'.length), '.lock')
   try {
     await fs.rename(path, tomb)
   } catch {
@@ -68,7 +60,7 @@ async function breakStaleLock(path: string, observed: string): Promise<void> {
  * temporary name ends in `.lock`, which git ignores when it lists refs.
  */
 async function createWithContent(path: string, content: string): Promise<boolean> {
-  const tmp = `${path.slice(0, -'.lock'.length)}.${randomUUID()}.lock`
+  const tmp = tempPathFor(path.slice(0, -'.lock'.length), '.lock')
   await fs.writeFile(tmp, content)
   try {
     await fs.link(tmp, path)

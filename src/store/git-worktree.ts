@@ -12,12 +12,18 @@ import { readRef } from './repository.ts'
  * always with an argument vector (never a shell) and a timeout.
  */
 
-export function runGit(cwd: string, args: string[], timeoutMs = 30_000, input?: string): Promise<{ stdout: string; stderr: string }> {
+export function runGit(
+  cwd: string,
+  args: string[],
+  timeoutMs = 30_000,
+  input?: string,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
       'git',
       args,
-      { cwd, timeout: timeoutMs, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 16 * 1024 * 1024 },
+      { cwd, timeout: timeoutMs, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...env }, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolvePromise({ stdout, stderr })),
     )
     // git may exit without reading its input (e.g. --version); a broken pipe then is not an error.
@@ -108,7 +114,9 @@ export async function ensureWorktree(repo: Repository, path: string, branch: str
       await runGit(repo.workdir!, ['worktree', 'prune'])
       await add()
     })
-    return { path, branch, checkedOut: (await worktreeBranch(path)) === branch, created: true }
+    const onBranch = await worktreeBranch(path)
+    if (onBranch === branch) return { path, branch, checkedOut: true, created: true }
+    return { path, branch, checkedOut: false, created: true, reason: `git worktree add made ${path}, but it has ${onBranch ?? 'no branch'} checked out, not ${branch}` }
   } catch (err) {
     const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1)
     return { path, branch, checkedOut: false, reason: `git worktree add failed: ${detail}` }

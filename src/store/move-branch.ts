@@ -1,10 +1,12 @@
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Identity } from './commit-mutation.ts'
 import { acquireLock } from './file-lock.ts'
 import type { Repository, StateBranch } from './repository.ts'
 import { readRef } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
-import { findDirtyPaths, recoverJournals, removeJournal, syncPaths, worktreeDirtyError, writeJournal } from './sync-worktree.ts'
+import { lockIndex } from './index-lock.ts'
+import { findDirtyPaths, recoverJournals, removeJournal, syncPaths, unsyncedWarning, worktreeDirtyError, writeJournal } from './sync-worktree.ts'
+import { sweepStaleTemps } from './temp-files.ts'
 import { compareAndSwapRef } from './update-ref.ts'
 
 /**
@@ -24,17 +26,28 @@ export interface BranchMove {
   subject: string
 }
 
+export interface SwapOutcome {
+  /** False, with nothing changed, when the branch no longer pointed at `expected`. */
+  moved: boolean
+  /** What went wrong after the branch moved (the command still succeeded), each naming the fix. */
+  warnings: string[]
+}
+
 /**
  * Run `fn` holding the working-tree lock when the branch is checked out, so kitty processes sharing a
  * checkout take turns and their file syncs never interleave. Syncs a killed process left half done
- * are finished first.
+ * are finished first (their failures come back as warnings), and its temporary files swept.
  */
-export async function withWorktreeLock<T>(repo: Repository, branch: StateBranch, fn: () => Promise<T>): Promise<T> {
-  if (!branch.checkedOut) return fn()
+export async function withWorktreeLock<T>(
+  repo: Repository,
+  branch: StateBranch,
+  fn: (earlier: string[]) => Promise<T>,
+): Promise<T> {
+  await sweepStaleTemps([repo.gitdir, join(repo.gitdir, 'kitty'), dirname(join(repo.gitdir, branch.ref))])
+  if (!branch.checkedOut) return fn([])
   const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree'), { timeoutMs: 60_000, what: 'the working tree' })
   try {
-    await recoverJournals(repo)
-    return await fn()
+    return await fn(await recoverJournals(repo))
   } finally {
     await lock.release()
   }
@@ -47,37 +60,54 @@ export async function refuseDirtyPaths(repo: Repository, branch: StateBranch, be
   if (dirty.length > 0) throw worktreeDirtyError(dirty)
 }
 
-/**
- * Compare-and-swap the ref, then sync the working tree. Call it inside withWorktreeLock, after
- * refuseDirtyPaths. Returns false, having changed nothing, when the ref no longer points at
- * `expected`. The journal written before the swap lets the next command finish the sync if this
- * process dies between the two.
- */
-export async function swapBranch(repo: Repository, branch: StateBranch, move: BranchMove): Promise<boolean> {
-  const paths = [...move.paths]
-  const journal = branch.checkedOut ? await writeJournal(repo, { ref: branch.ref, from: move.expected, to: move.next, paths }) : null
-  const moved = await compareAndSwapRef(repo, {
+function casRef(repo: Repository, branch: StateBranch, move: BranchMove): Promise<boolean> {
+  return compareAndSwapRef(repo, {
     ref: branch.ref,
     expected: move.expected,
     next: move.next,
     who: `${move.who.name} <${move.who.email}>`,
     message: `kitty: ${move.subject}`,
   })
-  if (journal) {
-    if (moved) await syncPaths(repo, await Snapshot.at(repo, move.next), paths)
-    await removeJournal(journal)
-  }
-  return moved
 }
 
 /**
- * The whole move: lock, dirty check, swap, sync. A branch that already moved is reported (false)
- * before the dirty check: its files now follow the other writer's commit, not `expected`.
+ * Compare-and-swap the ref and, when the branch is checked out, bring its changed files and index
+ * along. Call it inside withWorktreeLock. Everything that can refuse happens before the ref moves:
+ * git's index lock is taken (or the command refuses), the paths are checked for edits under it, a
+ * journal is written so the next command can finish the sync if this process dies. Once the ref has
+ * moved the command has succeeded: a failing sync is a warning, and its journal stays for the retry.
  */
-export async function moveBranch(repo: Repository, branch: StateBranch, move: BranchMove): Promise<boolean> {
-  return withWorktreeLock(repo, branch, async () => {
-    if ((await readRef(repo, branch.ref)) !== move.expected) return false
-    await refuseDirtyPaths(repo, branch, await Snapshot.at(repo, move.expected), move.paths)
-    return swapBranch(repo, branch, move)
+export async function swapBranch(repo: Repository, branch: StateBranch, move: BranchMove, before: Snapshot): Promise<SwapOutcome> {
+  if (!branch.checkedOut) return { moved: await casRef(repo, branch, move), warnings: [] }
+  const index = await lockIndex(repo)
+  try {
+    await refuseDirtyPaths(repo, branch, before, move.paths)
+    const paths = [...move.paths]
+    const journal = await writeJournal(repo, { ref: branch.ref, from: move.expected, to: move.next, paths })
+    if (!(await casRef(repo, branch, move))) {
+      await removeJournal(journal)
+      return { moved: false, warnings: [] }
+    }
+    try {
+      await syncPaths(repo, await Snapshot.at(repo, move.next), paths)
+      await removeJournal(journal)
+      return { moved: true, warnings: [] }
+    } catch (err) {
+      return { moved: true, warnings: [unsyncedWarning(paths, err)] }
+    }
+  } finally {
+    await index.release()
+  }
+}
+
+/**
+ * The whole move: lock, swap (dirty check and sync inside). A branch that already moved is reported
+ * (not moved) before the dirty check: its files now follow the other writer's commit, not `expected`.
+ */
+export async function moveBranch(repo: Repository, branch: StateBranch, move: BranchMove): Promise<SwapOutcome> {
+  return withWorktreeLock(repo, branch, async (earlier) => {
+    if ((await readRef(repo, branch.ref)) !== move.expected) return { moved: false, warnings: earlier }
+    const outcome = await swapBranch(repo, branch, move, await Snapshot.at(repo, move.expected))
+    return { moved: outcome.moved, warnings: [...earlier, ...outcome.warnings] }
   })
 }

@@ -5,13 +5,14 @@ import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import git from 'isomorphic-git'
 import { KittyError } from '../core/errors.ts'
-import { acquireLock } from './file-lock.ts'
 import type { Repository } from './repository.ts'
 import { readRef } from './repository.ts'
 import { hasGitBinary, runGit } from './git-worktree.ts'
+import { lockIndex, rewriteIndex } from './index-lock.ts'
 import { objectReader } from './object-reader.ts'
 import { stagedOids } from './read-index.ts'
 import { Snapshot } from './snapshot.ts'
+import { sweepStaleTemps, tempPathFor } from './temp-files.ts'
 
 /**
  * Keeping the checked-out branch's files in step with the commits we write: refuse when a file we are
@@ -79,7 +80,7 @@ async function writeWorkdirEntry(workdir: string, path: string, mode: string, co
     await fs.symlink(content.toString('utf8'), target)
     return
   }
-  const tmp = `${target}.kitty-${process.pid}.tmp`
+  const tmp = tempPathFor(target, '.tmp')
   await fs.writeFile(tmp, content, { mode: mode === '100755' ? 0o755 : 0o644 })
   await fs.rm(target, { force: true, recursive: true })
   await fs.rename(tmp, target)
@@ -109,32 +110,21 @@ export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: str
 }
 
 /**
- * Record the synced files in the index. git's own `update-index` rewrites a large index in
- * milliseconds and keeps every extension valid; without git, isomorphic-git does it (slower on big
- * checkouts, same result).
+ * Record the synced files in the index; the caller holds git's index lock (lockIndex). git's own
+ * `update-index`, pointed at a copy of the index, rewrites a large index in milliseconds and keeps
+ * every extension valid; without git, isomorphic-git does it (slower on big checkouts, same result).
  */
 async function refreshIndex(repo: Repository, workdir: string, paths: string[]): Promise<void> {
   if (await hasGitBinary()) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await runGit(workdir, ['update-index', '--add', '--remove', '-z', '--stdin'], 30_000, `${paths.join('\0')}\0`)
-        return
-      } catch (err) {
-        // Another git process holds index.lock: give it a moment, as git users would.
-        if (attempt >= 20 || !/index\.lock/.test(String((err as { stderr?: string }).stderr))) throw err
-        await new Promise((r) => setTimeout(r, 25 * attempt))
-      }
-    }
+    await rewriteIndex(repo, async (indexFile) => {
+      await runGit(workdir, ['update-index', '--add', '--remove', '-z', '--stdin'], 30_000, `${paths.join('\0')}\0`, { GIT_INDEX_FILE: indexFile })
+    })
+    return
   }
-  const lock = await acquireLock(join(repo.gitdir, 'index'), { what: 'the git index' })
-  try {
-    const common = { fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache }
-    const present = paths.filter((p) => fsSync.existsSync(join(workdir, p)))
-    if (present.length > 0) await git.add({ ...common, filepath: present, force: true })
-    for (const path of paths) if (!present.includes(path)) await git.remove({ ...common, filepath: path })
-  } finally {
-    await lock.release()
-  }
+  const common = { fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache }
+  const present = paths.filter((p) => fsSync.existsSync(join(workdir, p)))
+  if (present.length > 0) await git.add({ ...common, filepath: present, force: true })
+  for (const path of paths) if (!present.includes(path)) await git.remove({ ...common, filepath: path })
 }
 
 export interface SyncJournal {
@@ -154,7 +144,7 @@ export async function writeJournal(repo: Repository, entry: Omit<SyncJournal, 'p
   const dir = journalDir(repo)
   await fs.mkdir(dir, { recursive: true })
   const path = join(dir, `${entry.to}.json`)
-  const tmp = `${path}.tmp`
+  const tmp = tempPathFor(path, '.tmp')
   await fs.writeFile(tmp, JSON.stringify({ ...entry, pid: process.pid, host: hostname() }))
   await fs.rename(tmp, path)
   return path
@@ -165,14 +155,16 @@ export async function removeJournal(path: string): Promise<void> {
 }
 
 /**
- * Finish syncs that a killed process left half done. Must run while holding the worktree lock, so
- * every journal found belongs to a process that is gone. A path is only rewritten when it still holds
- * the pre-commit content; anything else is someone's edit and is left alone.
+ * Finish syncs that a killed process left half done, and sweep the temporary files it left. Must run
+ * while holding the worktree lock, so every journal found belongs to a process that is gone. A path is
+ * only rewritten when it still holds the pre-commit content; anything else is someone's edit and is
+ * left alone. A sync that fails again is kept for the next command and reported, never fatal: the
+ * command at hand refuses only if it touches those very files (they then look edited).
  */
-export async function recoverJournals(repo: Repository): Promise<number> {
+export async function recoverJournals(repo: Repository): Promise<string[]> {
   const dir = journalDir(repo)
   const names = await fs.readdir(dir).catch(() => [] as string[])
-  let recovered = 0
+  const warnings: string[] = []
   for (const name of names) {
     const path = join(dir, name)
     if (!name.endsWith('.json')) {
@@ -186,19 +178,42 @@ export async function recoverJournals(repo: Repository): Promise<number> {
       await fs.rm(path, { force: true })
       continue
     }
-    const tip = await readRef(repo, journal.ref)
-    if (tip !== null && tip !== journal.from) {
-      const before = await Snapshot.at(repo, journal.from)
-      const now = await Snapshot.at(repo, tip)
-      const stale: string[] = []
-      for (const p of journal.paths) {
-        const onDisk = repo.workdir ? await workdirOid(repo.workdir, p) : null
-        if (onDisk === (await before.blobOid(p)) || onDisk === (await now.blobOid(p))) stale.push(p)
-      }
-      await syncPaths(repo, now, stale)
-      recovered++
+    try {
+      await finishJournal(repo, journal)
+      await fs.rm(path, { force: true })
+    } catch (err) {
+      warnings.push(unsyncedWarning(journal.paths, err, 'An earlier command'))
     }
-    await fs.rm(path, { force: true })
   }
-  return recovered
+  return warnings
+}
+
+async function finishJournal(repo: Repository, journal: SyncJournal): Promise<void> {
+  if (repo.workdir) await sweepStaleTemps(journal.paths.map((p) => dirname(join(repo.workdir!, p))))
+  const tip = await readRef(repo, journal.ref)
+  if (tip === null || tip === journal.from) return
+  const before = await Snapshot.at(repo, journal.from)
+  const now = await Snapshot.at(repo, tip)
+  const stale: string[] = []
+  for (const p of journal.paths) {
+    const onDisk = repo.workdir ? await workdirOid(repo.workdir, p) : null
+    if (onDisk === (await before.blobOid(p)) || onDisk === (await now.blobOid(p))) stale.push(p)
+  }
+  const index = await lockIndex(repo)
+  try {
+    await syncPaths(repo, now, stale)
+  } finally {
+    await index.release()
+  }
+}
+
+/** The warning for files a landed commit changed but the working tree does not show yet. */
+export function unsyncedWarning(paths: readonly string[], err: unknown, who = 'The commit'): string {
+  // git's own words are its last stderr line; a warning is one line.
+  const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').at(-1)
+  const reason = (stderr || (err instanceof Error ? err.message : String(err))).replace(/\s+/g, ' ').trim()
+  return (
+    `${who} landed, but the working tree and index were not updated (${reason}). ` +
+    `The next kitty command retries; or run: git checkout HEAD -- ${paths.map((p) => `'${p}'`).join(' ')}`
+  )
 }

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import fs from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { acquireLock } from './file-lock.ts'
 import type { Repository } from './repository.ts'
 import { readRef } from './repository.ts'
+import { tempPathFor } from './temp-files.ts'
 
 export interface RefUpdate {
   ref: string
@@ -28,7 +28,7 @@ export async function compareAndSwapRef(repo: Repository, update: RefUpdate): Pr
   try {
     const current = await readRef(repo, update.ref)
     if (current !== update.expected) return false
-    const tmp = join(repo.gitdir, `kitty-ref-${randomUUID()}.tmp`)
+    const tmp = tempPathFor(join(repo.gitdir, 'kitty-ref'), '.tmp')
     await fs.writeFile(tmp, `${update.next}\n`)
     await fs.mkdir(dirname(refPath), { recursive: true })
     if (!(await lock.stillHeld())) {

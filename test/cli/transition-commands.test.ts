@@ -177,7 +177,7 @@ describe('append-history (79–83)', () => {
     expect(envelope.error_code).toBe('WP_NOT_FOUND')
   })
 
-  it('82: a write that cannot be made is HISTORY_COMMIT_FAILED and leaves the file as it was', async () => {
+  it('82 (adapted): a write refused for a dirty file is WORKTREE_DIRTY, as for every mutation, and leaves the file as it was', async () => {
     const repo = makeRepo()
     const path = join(repo, 'kitty-specs', M, 'tasks', 'WP01.md')
     const edited = readFileSync(path, 'utf8') + 'uncommitted\n'
@@ -186,8 +186,8 @@ describe('append-history (79–83)', () => {
     const { code, envelope } = await api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'claude', note: 'x' })
     expect(code).toBe(1)
     expect(envelope.success).toBe(false)
-    expect(envelope.error_code).toBe('HISTORY_COMMIT_FAILED')
-    expect(envelope.data.cause_code).toBe('WORKTREE_DIRTY')
+    expect(envelope.error_code).toBe('WORKTREE_DIRTY')
+    expect(envelope.data.paths).toEqual([`kitty-specs/${M}/tasks/WP01.md`])
     expect(readFileSync(path, 'utf8')).toBe(edited)
     expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
   })

@@ -12,8 +12,11 @@ import { oneLine, requiredActor, requiredNote, requiredString } from '../request
 import { mutate } from '../state.ts'
 import { identityOf } from '../workspace.ts'
 
-/** Failures of the write itself: the orchestrator sees one code it knows, with the cause attached. */
-const WRITE_FAILURES = new Set(['STATE_CONFLICT', 'WORKTREE_DIRTY', 'INTERNAL_ERROR'])
+/**
+ * A write that failed for no reason the other mutations name: upstream's code, with the cause attached.
+ * A dirty file and a lost race keep their own codes (WORKTREE_DIRTY, STATE_CONFLICT), as everywhere.
+ */
+const WRITE_FAILURES = new Set(['INTERNAL_ERROR'])
 
 export const appendHistory: CommandSpec = {
   name: 'append-history',

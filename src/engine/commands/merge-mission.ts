@@ -7,6 +7,7 @@ import type { WorktreeRemoval } from '../../store/git-worktree.ts'
 import { removeWorktree, worktreeBranch } from '../../store/git-worktree.ts'
 import type { BranchMove } from '../../store/move-branch.ts'
 import { moveBranch } from '../../store/move-branch.ts'
+import { warn } from '../warnings.ts'
 import { MERGE_DEPTHS, mirrorMergeHistory, setCachedBranch } from '../../store/mirror-branches.ts'
 import { pushCommit, pushRef, redactUrl, remoteUrl } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
@@ -122,7 +123,10 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
   if (pushed.ok) return
   const undo = { ...move, expected: move.next, next: move.expected!, subject: 'merge-mission undone: the push failed' }
   const why = await moveBranch(ctx.repo, branch, undo).then(
-    (moved) => (moved ? null : `${branch.branch} moved again meanwhile`),
+    ({ moved, warnings }) => {
+      warn(ctx, warnings)
+      return moved ? null : `${branch.branch} moved again meanwhile`
+    },
     (err: Error) => err.message,
   )
   const rolledBack = why === null
@@ -172,7 +176,11 @@ async function buildMergeHere(ctx: EngineContext, r: MergeRequest, stateMission:
  * the compare-and-swap; false when the target moved (re-read and merge again).
  */
 async function landMerge(ctx: EngineContext, built: BuiltMerge, move: BranchMove, r: MergeRequest): Promise<boolean> {
-  if (!ctx.remote) return moveBranch(ctx.repo, built.preflight.target.branch, move)
+  if (!ctx.remote) {
+    const { moved, warnings } = await moveBranch(ctx.repo, built.preflight.target.branch, move)
+    warn(ctx, warnings)
+    return moved
+  }
   const target = built.preflight.target.branch.branch
   const pushed = await pushCommit(ctx.repo, ctx.remote.options, target, move.next, built.tip)
   if (pushed.ok) return true

@@ -190,6 +190,6 @@ async function provisionWorkspace(
     if (outcome.created) await removeWorktree(ctx.repo, workspacePath, true)
     await dropBranch()
   }
-  if (!outcome.checkedOut) return { fields: { warnings: [outcome.reason] }, undo }
+  if (!outcome.checkedOut) return { fields: { warnings: [outcome.reason ?? `no worktree on ${branch} at ${workspacePath}`] }, undo }
   return { fields: laneFields(ctx, wpId, branch), undo }
 }
