@@ -6,6 +6,7 @@ import { readRef } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
 import type { EngineContext } from './context.ts'
 import { withIdempotency } from './idempotency.ts'
+import { sweepAbandonedClaims } from './sweep-abandoned-claims.ts'
 import { warn } from './warnings.ts'
 
 /** The state branch's tip, for read commands (fetched first when the state is on a remote). */
@@ -26,6 +27,7 @@ export async function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) =
     const options = { branch: ctx.branch.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }
     return commitRemoteMutation(ctx.repo, ctx.remote.options, options, guarded)
   }
+  await sweepAbandonedClaims(ctx)
   const outcome = await commitMutation(ctx.repo, { branch: ctx.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }, guarded)
   warn(ctx, outcome.warnings)
   return outcome

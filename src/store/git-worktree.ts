@@ -139,6 +139,16 @@ export async function worktreesOnBranch(repo: Repository, branch: string): Promi
   return out
 }
 
+/** True while a `git worktree add` is setting one up (git marks it `locked` with "initializing"). */
+export async function worktreeBeingAdded(repo: Repository): Promise<boolean> {
+  const admin = join(repo.gitdir, 'worktrees')
+  for (const name of await fs.readdir(admin).catch(() => [] as string[])) {
+    const locked = await fs.readFile(join(admin, name, 'locked'), 'utf8').catch(() => '')
+    if (/^initializing/.test(locked)) return true
+  }
+  return false
+}
+
 export type WorktreeRemoval = { path: string; removed: true } | { path: string; removed: false; reason: string }
 
 /** `git worktree remove` without --force: a worktree with changes or untracked files is kept. */

@@ -157,3 +157,66 @@ describe('litter from a killed process (issue 9 §8)', () => {
     expect(existsSync(live)).toBe(true)
   })
 })
+
+describe('a WP branch made for a claim that never landed (issue 9 §8)', () => {
+  async function deadPid(): Promise<number> {
+    return new Promise<number>((resolve) => {
+      const child = spawn('true')
+      child.on('exit', () => resolve(child.pid!))
+    })
+  }
+
+  /** What a start-implementation killed before its claim commit leaves: branch, worktree, record. */
+  async function orphan(repo: string): Promise<{ branch: string; workspace: string; record: string }> {
+    const { createHash, randomUUID } = await import('node:crypto')
+    const { hostname } = await import('node:os')
+    const tag = createHash('sha1').update(hostname()).digest('hex').slice(0, 8)
+    const branch = `${M}-WP01`
+    const workspace = join(repo, '.worktrees', branch)
+    git(repo, 'branch', branch)
+    git(repo, 'worktree', 'add', '-q', workspace, branch)
+    const dir = join(repo, '.git', 'kitty', 'provisional-claims')
+    mkdirSync(dir, { recursive: true })
+    const record = join(dir, `kitty-${tag}-${await deadPid()}-${randomUUID()}.json`)
+    const start = git(repo, 'rev-parse', 'HEAD')
+    writeFileSync(record, JSON.stringify({ missionDir: M, wpId: 'WP01', branch, start, workspace, branchWasAbsent: true }))
+    return { branch, workspace, record }
+  }
+
+  it('is removed, with its worktree, by the next command', async () => {
+    const repo = makeRepo()
+    const left = await orphan(repo)
+    const { envelope } = await api(repo, 'append-history', { mission: M, wp: 'WP02', actor: 'a', note: 'n' })
+    expect(envelope.success, JSON.stringify(envelope.data)).toBe(true)
+    expect(git(repo, 'branch', '--list', left.branch)).toBe('')
+    expect(existsSync(left.workspace)).toBe(false)
+    expect(existsSync(left.record)).toBe(false)
+    expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1)
+  })
+
+  it('is kept when someone committed on it, or when the claim had landed', async () => {
+    const repo = makeRepo()
+    const left = await orphan(repo)
+    writeFileSync(join(left.workspace, 'work.txt'), 'work\n')
+    git(left.workspace, 'add', 'work.txt')
+    git(left.workspace, 'commit', '-q', '-m', 'agent work')
+    await api(repo, 'append-history', { mission: M, wp: 'WP02', actor: 'a', note: 'n' })
+    expect(git(repo, 'branch', '--list', left.branch)).toContain(left.branch)
+    expect(existsSync(join(left.workspace, 'work.txt'))).toBe(true)
+    expect(existsSync(left.record)).toBe(false)
+
+    const landed = makeRepo()
+    const claim = await api(landed, 'start-implementation', { mission: M, wp: 'WP01', actor: 'a', policy: POLICY_JSON })
+    expect(claim.envelope.success).toBe(true)
+    const { createHash, randomUUID } = await import('node:crypto')
+    const { hostname } = await import('node:os')
+    const tag = createHash('sha1').update(hostname()).digest('hex').slice(0, 8)
+    const branch = `${M}-WP01`
+    const start = git(landed, 'rev-parse', branch)
+    const record = join(landed, '.git', 'kitty', 'provisional-claims', `kitty-${tag}-${await deadPid()}-${randomUUID()}.json`)
+    writeFileSync(record, JSON.stringify({ missionDir: M, wpId: 'WP01', branch, start, workspace: join(landed, '.worktrees', branch), branchWasAbsent: true }))
+    await api(landed, 'append-history', { mission: M, wp: 'WP02', actor: 'a', note: 'n' })
+    expect(git(landed, 'branch', '--list', branch)).toContain(branch)
+    expect(existsSync(join(landed, '.worktrees', branch))).toBe(true)
+  })
+})

@@ -6,6 +6,8 @@ import { holderCompatible } from '../../core/work-package.ts'
 import { checkTransition } from '../../core/transitions.ts'
 import git from 'isomorphic-git'
 import { ensureBranch, ensureWorktree, removeWorktree } from '../../store/git-worktree.ts'
+import type { ProvisionalClaim } from '../../store/provisional-claims.ts'
+import { settleProvisional, writeProvisional } from '../../store/provisional-claims.ts'
 import { pushCommit } from '../../store/remote.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
@@ -15,6 +17,7 @@ import { loadMission } from '../load-mission.ts'
 import { planLaneChange } from '../plan-wp-change.ts'
 import { requirePolicy } from '../policy-input.ts'
 import { requiredActor, requiredString } from '../request.ts'
+import { readRef } from '../../store/repository.ts'
 import { mutate, readTip } from '../state.ts'
 import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
 import { laneFields } from './resolve-workspace.ts'
@@ -131,7 +134,9 @@ export const startImplementation: CommandSpec = {
     const { result, commit } = claimed
     const { mission, from, noOp } = result
     const paths = workspacePaths(ctx, mission, wpId, result.wpPath)
-    const lane = (await (early.work ?? settle(provisionWorkspace(ctx, mission, wpId, result.branch, paths.workspace_path, commit)))).fields
+    const provisioned = await (early.work ?? settle(provisionWorkspace(ctx, mission, wpId, result.branch, paths.workspace_path, commit)))
+    await provisioned.settled()
+    const lane = provisioned.fields
     return {
       ...identityOf(mission),
       wp_id: wpId,
@@ -155,12 +160,14 @@ interface Provisioned {
   fields: Record<string, unknown>
   /** Remove what this provisioning created (a worktree, a branch). */
   undo: () => Promise<void>
+  /** The claim's outcome is known (landed, or undone): forget the provisional record. */
+  settled: () => Promise<void>
 }
 
 const nothing = async (): Promise<void> => undefined
 
 function settle(work: Promise<Provisioned>): Promise<Provisioned> {
-  return work.catch((err: Error) => ({ fields: { warnings: [`workspace not provisioned: ${err.message}`] }, undo: nothing }))
+  return work.catch((err: Error) => ({ fields: { warnings: [`workspace not provisioned: ${err.message}`] }, undo: nothing, settled: nothing }))
 }
 
 async function provisionWorkspace(
@@ -173,23 +180,29 @@ async function provisionWorkspace(
 ): Promise<Provisioned> {
   const branch = wpBranchName(ctx, mission, wpId, ownBranch)
   const start = commit ?? (await readTip(ctx)).commit
-  if (!start) return { fields: {}, undo: nothing }
+  if (!start) return { fields: {}, undo: nothing, settled: nothing }
   if (ctx.remote) {
     // No checkout to put a worktree in: make sure the branch exists on the remote, never moving it.
     const pushed = await pushCommit(ctx.repo, ctx.remote.options, branch, start, null)
     const fields = pushed.ok || pushed.moved ? {} : { warnings: [`WP branch ${branch} not created on the remote: ${pushed.reason}`] }
-    return { fields, undo: nothing }
+    return { fields, undo: nothing, settled: nothing }
   }
+  // Recorded before the branch exists, so a kill at any point leaves proof of what was made.
+  const branchWasAbsent = (await readRef(ctx.repo, `refs/heads/${branch}`)) === null
+  const claim: ProvisionalClaim = { missionDir: mission.dir, wpId, branch, start, workspace: workspacePath, branchWasAbsent }
+  const record = await writeProvisional(ctx.repo, claim)
+  const settled = async () => settleProvisional(record)
   const newBranch = await ensureBranch(ctx.repo, branch, start)
   const dropBranch = async () => {
     if (newBranch) await git.deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref: `refs/heads/${branch}` }).catch(() => undefined)
+    await settled()
   }
-  if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return { fields: {}, undo: dropBranch }
+  if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return { fields: {}, undo: dropBranch, settled }
   const outcome = await ensureWorktree(ctx.repo, workspacePath, branch)
   const undo = async () => {
     if (outcome.created) await removeWorktree(ctx.repo, workspacePath, true)
     await dropBranch()
   }
-  if (!outcome.checkedOut) return { fields: { warnings: [outcome.reason ?? `no worktree on ${branch} at ${workspacePath}`] }, undo }
-  return { fields: laneFields(ctx, wpId, branch), undo }
+  if (!outcome.checkedOut) return { fields: { warnings: [outcome.reason ?? `no worktree on ${branch} at ${workspacePath}`] }, undo, settled }
+  return { fields: laneFields(ctx, wpId, branch), undo, settled }
 }
