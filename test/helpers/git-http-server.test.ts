@@ -423,6 +423,10 @@ describe('fault: redirect', () => {
     const info = await git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => CREDS })
     expect(info.refs).toBeDefined()
     expect(server.received.at(-1)!.headers.authorization).toBe(`Basic ${Buffer.from('kitty:s3cret').toString('base64')}`)
+    // setAuth: other credentials from now on.
+    server.setAuth({ username: 'other', password: 'p@ss:wörd' })
+    expect((await failure(git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => CREDS }))).data?.statusCode).toBe(401)
+    await git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => ({ username: 'other', password: 'p@ss:wörd' }) })
   })
 })
 

@@ -37,6 +37,8 @@ export interface RedirectOptions {
   status?: number
   /** How many requests to redirect before serving normally again; every one until reset() unless told. */
   times?: number
+  /** 'rpc': only the pack exchanges (POST), so the ref discovery is served; 'any' unless told. */
+  on?: 'any' | 'rpc'
 }
 
 export interface RequestRecord {
@@ -84,6 +86,8 @@ export interface GitHttpServer {
   requests: RequestRecord[]
   /** Every request with its headers, as it arrived (redirected and refused ones included). */
   received: ReceivedRequest[]
+  /** Change the Basic credentials the server demands (undefined: none) for the requests that follow. */
+  setAuth(auth: GitHttpServerOptions['auth']): void
   close(): Promise<void>
 }
 
@@ -92,7 +96,7 @@ interface FaultState {
   beforePush: (() => Promise<void> | void) | undefined
   drop: { target: DropTarget; at: DropPoint } | undefined
   slowMs: number
-  redirect: { base: string; status: number; left: number } | undefined
+  redirect: { base: string; status: number; left: number; on: 'any' | 'rpc' } | undefined
 }
 
 interface ServerContext {
@@ -154,6 +158,7 @@ export async function startGitHttpServer(options: GitHttpServerOptions = {}): Pr
     faults: makeFaults(ctx.faults),
     requests: ctx.requests,
     received: ctx.received,
+    setAuth: (auth) => void (ctx.auth = auth),
     close,
   }
 }
@@ -210,7 +215,12 @@ function makeFaults(state: FaultState): GitHttpFaults {
     dropNextRequest: (target = 'any', at = 'mid-body') => void (state.drop = { target, at }),
     slow: (ms) => void (state.slowMs = Math.max(0, ms)),
     redirect: (base, options = {}) =>
-      void (state.redirect = { base: base.replace(/\/+$/, ''), status: options.status ?? 302, left: options.times ?? Number.POSITIVE_INFINITY }),
+      void (state.redirect = {
+        base: base.replace(/\/+$/, ''),
+        status: options.status ?? 302,
+        left: options.times ?? Number.POSITIVE_INFINITY,
+        on: options.on ?? 'any',
+      }),
     reset: () => Object.assign(state, { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0, redirect: undefined }),
   }
 }
@@ -259,7 +269,7 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   ctx.received.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: { ...req.headers } })
   if (ctx.faults.slowMs > 0) await sleep(ctx.faults.slowMs, undefined, { signal: ctx.stopping.signal }).catch(() => {})
   if (ctx.closed) return void res.destroy()
-  const redirect = takeRedirect(ctx.faults)
+  const redirect = takeRedirect(ctx.faults, routeOf(req, url))
   if (redirect !== undefined) return redirectRequest(ctx, req, res, routeOf(req, url), redirect)
   const user = authenticate(ctx.auth, req.headers.authorization)
   if (user === false) return deny(ctx, res, routeOf(req, url))
@@ -297,9 +307,9 @@ function takeDrop(faults: FaultState, route: Omit<Routed, 'user'>): DropPoint | 
   return drop.at
 }
 
-function takeRedirect(faults: FaultState): { base: string; status: number } | undefined {
+function takeRedirect(faults: FaultState, route: Omit<Routed, 'user'>): { base: string; status: number } | undefined {
   const redirect = faults.redirect
-  if (redirect === undefined) return undefined
+  if (redirect === undefined || (redirect.on === 'rpc' && !route.isRpc)) return undefined
   if (--redirect.left <= 0) faults.redirect = undefined
   return redirect
 }
