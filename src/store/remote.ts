@@ -143,7 +143,7 @@ function hideCredentials(text: string, remote: RemoteOptions): string {
   const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^]*)@/i.exec(remote.url)?.[1]
   const basic = (c: Credentials | null | undefined) => (c ? Buffer.from(`${c.username}:${c.password}`).toString('base64') : undefined)
   const forms = [userinfo, ...secrets, ...secrets.map((x) => (x === undefined ? x : encodeURIComponent(x))), basic(credentialsFor(remote, parts?.credentials ?? null))]
-  let out = text.split(remote.url).join(redactUrl(remote.url))
+  let out = remote.url === '' ? text : text.split(remote.url).join(redactUrl(remote.url))
   // Longest first, so a shorter form inside a longer one does not leave the rest behind. Under 4
   // characters a "secret" would only mangle the message.
   for (const form of [...new Set(forms)].filter((f): f is string => f !== undefined && f.length >= 4).sort((a, b) => b.length - a.length)) {
