@@ -10,6 +10,7 @@ import { resolveIdentity } from '../store/commit-mutation.ts'
 import { hasGitBinary } from '../store/git-worktree.ts'
 import { STATE_FETCH_DEPTH } from '../store/commit-remote.ts'
 import { fetchBranch, openRemoteCache } from '../store/remote.ts'
+import { parseRemoteUrl } from '../store/remote-url.ts'
 import { assertBranchName, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
 import { describeCommand, parseCommandArgs } from './parse-argv.ts'
@@ -56,6 +57,15 @@ function remoteTimeout(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(ms) && ms > 0 ? ms : 30_000
 }
 
+/**
+ * A bad --remote is a mistake in the invocation like any other (exit 2), found before a cache folder
+ * is created or a connection is tried.
+ */
+function checkRemoteFlag(flags: Record<string, unknown>): void {
+  const url = flags['remote']
+  if (typeof url === 'string') parseRemoteUrl(url)
+}
+
 /** A checkout (the usual CLI case) or, with --remote, a locked cache of the remote. */
 async function openContext(flags: Record<string, unknown>, io: CliEnvironment, correlationId: string): Promise<OpenedContext> {
   const remoteUrl = flags['remote'] as string | undefined
@@ -75,7 +85,6 @@ async function openRemoteContext(
   io: CliEnvironment,
   base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey'>,
 ): Promise<OpenedContext> {
-  if (!/^https?:\/\//.test(url)) throw new UsageError("Option '--remote' must be an http(s) URL (isomorphic-git speaks smart HTTP only).")
   const options = {
     url,
     token: io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],
@@ -184,6 +193,7 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
     let parsed
     try {
       parsed = parseCommandArgs(spec, args)
+      checkRemoteFlag(parsed.request.flags)
     } catch (err) {
       if (err instanceof UsageError) return usageFailure(err, correlationId)
       throw err

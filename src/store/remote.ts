@@ -11,7 +11,11 @@ import type { FileLock } from './file-lock.ts'
 import { objectReader } from './object-reader.ts'
 import { objectsToSend, packObjects } from './pack-objects.ts'
 import { timedHttpClient } from './remote-http.ts'
+import { redactUrl, remoteIdentity, splitRemoteUrl } from './remote-url.ts'
+import type { Credentials } from './remote-url.ts'
 import type { Repository } from './repository.ts'
+
+export { redactUrl } from './remote-url.ts'
 
 /**
  * State on a remote the command has no checkout of (the Action, the App, `--remote`): a bare cache
@@ -25,13 +29,10 @@ export interface RemoteOptions {
   timeoutMs: number
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@')
-}
-
+/** One cache per remote, whatever credentials (if any) its URL is given with. */
 export function remoteCacheDir(url: string, env: NodeJS.ProcessEnv): string {
   const base = env['KITTY_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'kitty-github', 'repos')
-  const key = createHash('sha256').update(redactUrl(url)).digest('hex').slice(0, 24)
+  const key = createHash('sha256').update(remoteIdentity(url)).digest('hex').slice(0, 24)
   return join(base, `${key}.git`)
 }
 
@@ -49,8 +50,8 @@ export async function openRemoteCache(remote: RemoteOptions, env: NodeJS.Process
   try {
     if (!fs.existsSync(join(gitdir, 'HEAD'))) {
       await git.init({ fs: atomicFs, gitdir, bare: true })
-      // Credentials never reach the cache's config: commands pass the URL (and token) every time.
-      await git.addRemote({ fs: atomicFs, gitdir, remote: 'origin', url: redactUrl(remote.url), force: true })
+      // No userinfo in the cache at all: commands pass the URL (and token) every time.
+      await git.addRemote({ fs: atomicFs, gitdir, remote: 'origin', url: remoteIdentity(remote.url), force: true })
     }
   } catch (err) {
     await lock.release()
@@ -59,19 +60,33 @@ export async function openRemoteCache(remote: RemoteOptions, env: NodeJS.Process
   return { repo: { fs: atomicFs, gitdir, workdir: null, cache: {} }, lock }
 }
 
-function authCallbacks(remote: RemoteOptions): { onAuth: AuthCallback; onAuthFailure: AuthCallback; headers: Record<string, string> } {
+/**
+ * The URL's own userinfo if it has any (as git uses it before asking a helper), else the token.
+ * GitHub App and Actions tokens authenticate as x-access-token (isomorphic-git docs/onAuth.md).
+ */
+function credentialsFor(remote: RemoteOptions, fromUrl: Credentials | null): Credentials | null {
+  return fromUrl ?? (remote.token ? { username: 'x-access-token', password: remote.token } : null)
+}
+
+function authCallbacks(credentials: Credentials | null): { onAuth: AuthCallback; onAuthFailure: AuthCallback; headers: Record<string, string> } {
   return {
     // Sent up front, saving the 401 round trip of every request; onAuth covers servers that ignore it.
-    headers: remote.token ? { authorization: `Basic ${Buffer.from(`x-access-token:${remote.token}`).toString('base64')}` } : {},
-    // GitHub App and Actions tokens authenticate as x-access-token (isomorphic-git docs/onAuth.md).
-    onAuth: () => (remote.token ? { username: 'x-access-token', password: remote.token } : { cancel: true }),
+    // The HTTP client drops it on the way to any origin but the named one (store/remote-http.ts).
+    headers: credentials ? { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } : {},
+    onAuth: () => credentials ?? { cancel: true },
     onAuthFailure: () => ({ cancel: true }),
   }
 }
 
-/** What every isomorphic-git call to the remote takes: the repository, the URL, auth and the client. */
+/**
+ * What every isomorphic-git call to the remote takes: the repository, the URL, auth and the client.
+ * The URL goes without its userinfo: isomorphic-git would otherwise make its own Authorization header
+ * from it, next to ours, and write the URL into what it returns (FETCH_HEAD's description).
+ */
 function remoteArgs(repo: Repository, remote: RemoteOptions, http: HttpClient) {
-  return { fs: repo.fs, http, gitdir: repo.gitdir, cache: repo.cache, url: remote.url, remote: 'origin', ...authCallbacks(remote) }
+  const parts = splitRemoteUrl(remote.url)
+  const auth = authCallbacks(credentialsFor(remote, parts?.credentials ?? null))
+  return { fs: repo.fs, http, gitdir: repo.gitdir, cache: repo.cache, url: parts?.url ?? remote.url, remote: 'origin', ...auth }
 }
 
 /** Run one remote operation under its deadline, with network and auth failures mapped to our codes. */
@@ -95,9 +110,11 @@ async function withRemote<T>(
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
+  'EHOSTDOWN',
   'ENETUNREACH',
   'ETIMEDOUT',
   'EPIPE',
@@ -108,12 +125,40 @@ const UNREACHABLE = new Set([
   'UnknownTransportError',
 ])
 
-/** Network and auth failures as the two codes callers can act on; anything else passes through. */
+/** TLS failures (https to a plain http port is EPROTO; certificates have codes of their own): nothing reached git. */
+const TLS_FAILURE = /^(EPROTO$|ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/
+
+function unreachable(e: { code?: string; name?: string }): boolean {
+  return UNREACHABLE.has(e.code ?? '') || UNREACHABLE.has(e.name ?? '') || TLS_FAILURE.test(e.code ?? '') || e.name === 'AbortError'
+}
+
+/**
+ * `text` with every form of the remote's credentials taken out: the raw URL, its userinfo raw and
+ * decoded, the token, and their Basic headers. Error messages of Node and isomorphic-git may quote a
+ * URL or a header; none of them reaches an envelope as it was.
+ */
+function hideCredentials(text: string, remote: RemoteOptions): string {
+  const parts = splitRemoteUrl(remote.url)
+  const secrets = [remote.token, parts?.credentials?.password, parts?.credentials?.username]
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^]*)@/i.exec(remote.url)?.[1]
+  const basic = (c: Credentials | null | undefined) => (c ? Buffer.from(`${c.username}:${c.password}`).toString('base64') : undefined)
+  const forms = [userinfo, ...secrets, ...secrets.map((x) => (x === undefined ? x : encodeURIComponent(x))), basic(credentialsFor(remote, parts?.credentials ?? null))]
+  let out = remote.url === '' ? text : text.split(remote.url).join(redactUrl(remote.url))
+  // Longest first, so a shorter form inside a longer one does not leave the rest behind. Under 4
+  // characters a "secret" would only mangle the message.
+  for (const form of [...new Set(forms)].filter((f): f is string => f !== undefined && f.length >= 4).sort((a, b) => b.length - a.length)) {
+    out = out.split(form).join('***')
+  }
+  return out
+}
+
+/** Network and auth failures as the two codes callers can act on; anything else passes through, its message cleaned. */
 export function remoteError(err: unknown, remote: RemoteOptions, what: string): unknown {
   if (err instanceof KittyError) return err
   const e = err as { code?: string; name?: string; message?: string; data?: { statusCode?: number } }
   const where = redactUrl(remote.url)
   const status = e.data?.statusCode
+  const detail = hideCredentials(e.message ?? e.code ?? '', remote)
   if ((e.code === 'HttpError' && (status === 401 || status === 403)) || e.code === 'UserCanceledError') {
     return new KittyError(
       'REMOTE_AUTH_FAILED',
@@ -122,13 +167,17 @@ export function remoteError(err: unknown, remote: RemoteOptions, what: string): 
       { remote: where, ...(status ? { status } : {}) },
     )
   }
-  if (e.code === 'HttpError' || UNREACHABLE.has(e.code ?? '') || UNREACHABLE.has(e.name ?? '') || e.name === 'AbortError') {
-    return new KittyError('REMOTE_UNREACHABLE', `${what} failed: ${where} did not answer (${e.message ?? e.code}). Nothing was changed.`, {
+  if (e.code === 'EREDIRECT') {
+    return new KittyError('REMOTE_UNREACHABLE', `${what} failed: ${detail}. Nothing was changed.`, { remote: where, cause: 'redirect' })
+  }
+  if (e.code === 'HttpError' || unreachable(e)) {
+    return new KittyError('REMOTE_UNREACHABLE', `${what} failed: ${where} did not answer (${detail}). Nothing was changed.`, {
       remote: where,
       cause: e.code ?? e.name ?? 'unknown',
       ...(status ? { status } : {}),
     })
   }
+  if (err instanceof Error) err.message = hideCredentials(err.message, remote)
   return err
 }
 
@@ -269,7 +318,7 @@ export async function pushCommit(cache: Repository, remote: RemoteOptions, branc
     const command = pktLine(`${expected ?? ZERO_OID} ${next} ${ref}\0report-status agent=kitty-github\n`)
     const body = Buffer.concat([command, Buffer.from('0000', 'latin1'), await packObjects(objectReader(cache), objects.oids)])
     const res = await args.http.request({
-      url: `${remote.url.replace(/\/$/, '')}/git-receive-pack`,
+      url: `${args.url.replace(/\/$/, '')}/git-receive-pack`,
       method: 'POST',
       headers: { ...args.headers, 'content-type': 'application/x-git-receive-pack-request', accept: 'application/x-git-receive-pack-result' },
       body: (async function* () {

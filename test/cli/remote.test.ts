@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -142,5 +142,35 @@ describe('--remote: commands without a working copy', () => {
     const runs = await Promise.all(Array.from({ length: 5 }, () => remoteKitty(key)))
     expect(runs.map((r) => r.envelope.error_code)).toEqual(runs.map(() => null))
     expect(await gitCli(bare, 'rev-list', '--count', `${after}..main`)).toBe('1')
+  })
+
+  it('bad URLs: invalid ones are USAGE_ERROR (exit 2, no cache created), https to an http port is REMOTE_UNREACHABLE; none prints the userinfo', async () => {
+    const port = new URL(server.url).port
+    const usage = [
+      'http://127.0.0.1:99999/x.git',
+      'http://user:SECRET-1@127.0.0.1:99999/x.git',
+      'http://127.0.0.1:0/x.git',
+      'ftp://user:SECRET-2@127.0.0.1/x.git',
+      'file:///tmp/x.git',
+      'http://[::1/x.git',
+      'not a url',
+    ]
+    for (const url of usage) {
+      const cacheDir = join(tempDir('kitty-cache-'), 'never')
+      const out = await kitty(tempDir('kitty-cwd-'), ['orchestrator-api', 'mission-state', '--mission', M, '--remote', url], { KITTY_CACHE_DIR: cacheDir })
+      expect(out.envelope.error_code, url).toBe('USAGE_ERROR')
+      expect(out.code, url).toBe(2)
+      expect(out.stdout.trim().split('\n'), url).toHaveLength(1)
+      expect(out.stdout + out.stderr, url).not.toContain('SECRET')
+      expect(existsSync(cacheDir), url).toBe(false)
+    }
+    const tls = await kitty(tempDir('kitty-cwd-'), ['orchestrator-api', 'mission-state', '--mission', M, '--remote', `https://user:SECRET-3@127.0.0.1:${port}/project.git`], {
+      KITTY_CACHE_DIR: tempDir('kitty-cache-'),
+      KITTY_TOKEN: TOKEN,
+    })
+    expect(tls.envelope.error_code).toBe('REMOTE_UNREACHABLE')
+    expect(tls.code).toBe(1)
+    expect(tls.envelope.data.message).toContain(`https://***@127.0.0.1:${port}/project.git`)
+    expect(tls.stdout + tls.stderr).not.toMatch(/SECRET|test-token-123/)
   })
 })

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib'
 import git from 'isomorphic-git'
 import http from 'isomorphic-git/http/node'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type GitHttpServer, type GitHttpServerOptions, startGitHttpServer } from './git-http-server.ts'
+import { type GitHttpServer, type GitHttpServerOptions, makeTestCertificate, startGitHttpServer } from './git-http-server.ts'
 import { cleanupTempDirs, git as gitSync, makeRepo, tempDir } from './git-repo.ts'
 
 const execFileAsync = promisify(execFile)
@@ -392,6 +392,56 @@ describe('fault: slow', () => {
     server.faults.slow(0)
     await git.getRemoteInfo({ http, url })
     expect(server.requests).toHaveLength(2)
+  })
+})
+
+describe('fault: redirect', () => {
+  it('sends the request to another server, path and query kept, the given number of times', async () => {
+    const [a, b] = [await start(), await start()]
+    const { bare, url } = await servedRepo(b)
+    a.faults.redirect(b.url, { times: 1, status: 301 })
+    // The git CLI follows a redirected ref discovery and uses the new base from then on.
+    const work = tempDir()
+    await gitNet(work, 'clone', '-q', url.replace(b.url, a.url), 'c')
+    expect(gitSync(join(work, 'c'), 'rev-parse', 'HEAD')).toBe(headOf(bare))
+    expect(a.requests).toEqual([{ method: 'GET', path: '/project.git/info/refs', service: 'upload-pack', status: 301 }])
+    expect(b.received[0]).toMatchObject({ method: 'GET', url: '/project.git/info/refs?service=git-upload-pack' })
+    // times: 1 — the next request is served by the server itself.
+    a.createBareRepo('project', { from: makeRepo([]) })
+    await git.getRemoteInfo({ http, url: a.repoUrl('project') })
+    expect(a.requests.at(-1)).toMatchObject({ status: 200 })
+  })
+
+  it('answers before authentication, keeps redirecting until reset(), and records every request with its headers', async () => {
+    const server = await start({ auth: CREDS })
+    await servedRepo(server)
+    server.faults.redirect(server.url) // a loop
+    await expect(gitNet(tmpdir(), 'ls-remote', server.repoUrl('project'))).rejects.toThrow(/redirect/i)
+    expect(server.requests.every((r) => r.status === 302)).toBe(true)
+    expect(server.received.length).toBeGreaterThan(1)
+    server.faults.reset()
+    const info = await git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => CREDS })
+    expect(info.refs).toBeDefined()
+    expect(server.received.at(-1)!.headers.authorization).toBe(`Basic ${Buffer.from('kitty:s3cret').toString('base64')}`)
+    // setAuth: other credentials from now on.
+    server.setAuth({ username: 'other', password: 'p@ss:wörd' })
+    expect((await failure(git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => CREDS }))).data?.statusCode).toBe(401)
+    await git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => ({ username: 'other', password: 'p@ss:wörd' }) })
+  })
+})
+
+describe('tls', () => {
+  it('serves https with a test certificate a spawned node process can be told to trust', async () => {
+    const tls = makeTestCertificate()
+    const server = await start({ tls })
+    const { bare, url } = await servedRepo(server)
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/project\.git$/)
+    // NODE_EXTRA_CA_CERTS is read at start-up: that is how the CLI tests trust it.
+    const script = `fetch(process.argv[1]).then(async (r) => console.log(r.status, await r.text()))`
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath }
+    const { stdout } = await execFileAsync(process.execPath, ['-e', script, `${url}/info/refs?service=git-upload-pack`], { env })
+    expect(stdout).toMatch(/^200 /)
+    expect(stdout).toContain(`${headOf(bare)} refs/heads/main`)
   })
 })
 

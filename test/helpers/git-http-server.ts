@@ -5,8 +5,9 @@
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process'
 import { timingSafeEqual } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { type IncomingMessage, type ServerResponse, createServer, globalAgent } from 'node:http'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer, globalAgent } from 'node:http'
+import { createServer as createTlsServer, globalAgent as tlsGlobalAgent } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +20,25 @@ export type DropPoint = 'before-headers' | 'mid-body'
 
 export interface GitHttpServerOptions {
   auth?: { username: string; password: string }
+  /** Serve HTTPS with this key and certificate (see makeTestCertificate) instead of plain HTTP. */
+  tls?: { key: string; cert: string }
+}
+
+/** One request exactly as it arrived, before any routing: what a test checks for leaked credentials. */
+export interface ReceivedRequest {
+  method: string
+  /** Path and query as sent. */
+  url: string
+  headers: IncomingHttpHeaders
+}
+
+export interface RedirectOptions {
+  /** 301, 302, 303, 307 or 308; 302 unless told. */
+  status?: number
+  /** How many requests to redirect before serving normally again; every one until reset() unless told. */
+  times?: number
+  /** 'rpc': only the pack exchanges (POST), so the ref discovery is served; 'any' unless told. */
+  on?: 'any' | 'rpc'
 }
 
 export interface RequestRecord {
@@ -47,6 +67,12 @@ export interface GitHttpFaults {
   beforeNextPush(action: () => Promise<void> | void): void
   /** Delay every response by `ms` (0 turns it off). */
   slow(ms: number): void
+  /**
+   * Answer requests with a redirect to `base` + the request's own path and query (before
+   * authentication, as a hosting service does for a renamed repository). `base` may be this
+   * server's own url (a loop) or another server's.
+   */
+  redirect(base: string, options?: RedirectOptions): void
   reset(): void
 }
 
@@ -58,6 +84,10 @@ export interface GitHttpServer {
   createBareRepo(name: string, opts?: { from?: string }): string
   faults: GitHttpFaults
   requests: RequestRecord[]
+  /** Every request with its headers, as it arrived (redirected and refused ones included). */
+  received: ReceivedRequest[]
+  /** Change the Basic credentials the server demands (undefined: none) for the requests that follow. */
+  setAuth(auth: GitHttpServerOptions['auth']): void
   close(): Promise<void>
 }
 
@@ -66,6 +96,7 @@ interface FaultState {
   beforePush: (() => Promise<void> | void) | undefined
   drop: { target: DropTarget; at: DropPoint } | undefined
   slowMs: number
+  redirect: { base: string; status: number; left: number; on: 'any' | 'rpc' } | undefined
 }
 
 interface ServerContext {
@@ -75,6 +106,7 @@ interface ServerContext {
   auth: GitHttpServerOptions['auth']
   faults: FaultState
   requests: RequestRecord[]
+  received: ReceivedRequest[]
   children: Map<ChildProcessWithoutNullStreams, Promise<void>>
   closed: boolean
   /** Cuts short slow() delays so close() does not wait for them. */
@@ -97,15 +129,16 @@ const REFUSE_HOOK = '#!/bin/sh\necho "kitty test server: push refused (fault inj
 export async function startGitHttpServer(options: GitHttpServerOptions = {}): Promise<GitHttpServer> {
   const root = mkdtempSync(join(tmpdir(), 'kitty-git-http-'))
   const ctx = makeContext(root, options)
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(ctx, req, res).catch((err: unknown) => failRequest(res, err))
-  })
+  }
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : createServer(onRequest)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
   })
   const port = (server.address() as AddressInfo).port
-  const url = `http://127.0.0.1:${port}`
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`
   const close = async (): Promise<void> => {
     if (ctx.closed) return
     ctx.closed = true
@@ -115,7 +148,7 @@ export async function startGitHttpServer(options: GitHttpServerOptions = {}): Pr
     for (const child of ctx.children.keys()) child.kill('SIGKILL')
     await Promise.all([...ctx.children.values(), stopped])
     rmSync(root, { recursive: true, force: true })
-    await forgetPooledSockets(port)
+    await forgetPooledSockets(port, options.tls ? tlsGlobalAgent : globalAgent)
   }
   return {
     url,
@@ -124,8 +157,24 @@ export async function startGitHttpServer(options: GitHttpServerOptions = {}): Pr
     createBareRepo: (name, opts = {}) => createBareRepo(ctx, name, opts.from),
     faults: makeFaults(ctx.faults),
     requests: ctx.requests,
+    received: ctx.received,
+    setAuth: (auth) => void (ctx.auth = auth),
     close,
   }
+}
+
+/**
+ * A throwaway self-signed certificate for 127.0.0.1, for a `tls` server. A client trusts it through
+ * `certPath`: NODE_EXTRA_CA_CERTS for a spawned process (read at start-up, so not for this one).
+ */
+export function makeTestCertificate(): { key: string; cert: string; certPath: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kitty-tls-'))
+  const keyPath = join(dir, 'key.pem')
+  const certPath = join(dir, 'cert.pem')
+  const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', ...subject]
+  execFileSync('openssl', [...args, '-keyout', keyPath, '-out', certPath], { stdio: 'pipe' })
+  return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath }
 }
 
 /**
@@ -133,9 +182,9 @@ export async function startGitHttpServer(options: GitHttpServerOptions = {}): Pr
  * pool. Wait until the pool has noticed they were closed, so the next request after close() opens
  * a new connection and gets ECONNREFUSED instead of writing into a dead socket (ECONNRESET).
  */
-async function forgetPooledSockets(port: number): Promise<void> {
+async function forgetPooledSockets(port: number, agent: typeof globalAgent): Promise<void> {
   const prefix = `127.0.0.1:${port}:`
-  const pooled = (): boolean => Object.entries(globalAgent.freeSockets).some(([name, sockets]) => name.startsWith(prefix) && (sockets?.length ?? 0) > 0)
+  const pooled = (): boolean => Object.entries(agent.freeSockets).some(([name, sockets]) => name.startsWith(prefix) && (sockets?.length ?? 0) > 0)
   for (let i = 0; i < 250 && pooled(); i++) await sleep(2)
 }
 
@@ -150,8 +199,9 @@ function makeContext(root: string, options: GitHttpServerOptions): ServerContext
     refuseHooksDir,
     home,
     auth: options.auth,
-    faults: { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0 },
+    faults: { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0, redirect: undefined },
     requests: [],
+    received: [],
     children: new Map(),
     closed: false,
     stopping: new AbortController(),
@@ -164,7 +214,14 @@ function makeFaults(state: FaultState): GitHttpFaults {
     beforeNextPush: (action) => void (state.beforePush = action),
     dropNextRequest: (target = 'any', at = 'mid-body') => void (state.drop = { target, at }),
     slow: (ms) => void (state.slowMs = Math.max(0, ms)),
-    reset: () => Object.assign(state, { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0 }),
+    redirect: (base, options = {}) =>
+      void (state.redirect = {
+        base: base.replace(/\/+$/, ''),
+        status: options.status ?? 302,
+        left: options.times ?? Number.POSITIVE_INFINITY,
+        on: options.on ?? 'any',
+      }),
+    reset: () => Object.assign(state, { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0, redirect: undefined }),
   }
 }
 
@@ -209,8 +266,11 @@ function seedBareRepo(bare: string, from: string, env: NodeJS.ProcessEnv): void 
 
 async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+  ctx.received.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: { ...req.headers } })
   if (ctx.faults.slowMs > 0) await sleep(ctx.faults.slowMs, undefined, { signal: ctx.stopping.signal }).catch(() => {})
   if (ctx.closed) return void res.destroy()
+  const redirect = takeRedirect(ctx.faults, routeOf(req, url))
+  if (redirect !== undefined) return redirectRequest(ctx, req, res, routeOf(req, url), redirect)
   const user = authenticate(ctx.auth, req.headers.authorization)
   if (user === false) return deny(ctx, res, routeOf(req, url))
   const route = { ...routeOf(req, url), user }
@@ -245,6 +305,21 @@ function takeDrop(faults: FaultState, route: Omit<Routed, 'user'>): DropPoint | 
   if (!matches) return undefined
   faults.drop = undefined
   return drop.at
+}
+
+function takeRedirect(faults: FaultState, route: Omit<Routed, 'user'>): { base: string; status: number } | undefined {
+  const redirect = faults.redirect
+  if (redirect === undefined || (redirect.on === 'rpc' && !route.isRpc)) return undefined
+  if (--redirect.left <= 0) faults.redirect = undefined
+  return redirect
+}
+
+function redirectRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, route: Omit<Routed, 'user'>, to: { base: string; status: number }): void {
+  // Drain the body so a redirected POST sees the answer rather than a reset.
+  req.resume()
+  log(ctx, route, to.status)
+  res.writeHead(to.status, { Location: `${to.base}${req.url ?? '/'}`, 'Content-Type': 'text/plain' })
+  res.end('moved\n')
 }
 
 function takeRefuse(faults: FaultState): boolean {

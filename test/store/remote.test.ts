@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import git from 'isomorphic-git'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { KittyError } from '../../src/core/errors.ts'
 import type { RemoteCache, RemoteOptions } from '../../src/store/remote.ts'
-import { fetchBranch, openRemoteCache, pushBranch, redactUrl } from '../../src/store/remote.ts'
+import { fetchBranch, openRemoteCache, pushBranch, redactUrl, remoteCacheDir } from '../../src/store/remote.ts'
 import { Snapshot } from '../../src/store/snapshot.ts'
 import { writeChangedTree } from '../../src/store/write-tree.ts'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
@@ -38,6 +41,10 @@ async function commitOn(c: RemoteCache, parent: string, name: string): Promise<s
   const tree = await writeChangedTree(snapshot, new Map([[name, new TextEncoder().encode(`${name}\n`)]]))
   const who = { name: 't', email: 't@e', timestamp: 1_700_000_000, timezoneOffset: 0 }
   return git.writeCommit({ fs: c.repo.fs, gitdir: c.repo.gitdir, commit: { message: name, tree, parent: [parent], author: who, committer: who } })
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
 }
 
 const codeOf = async (p: Promise<unknown>) => {
@@ -128,5 +135,39 @@ describe('remote state: fetch and push through isomorphic-git', () => {
 
   it('redacts credentials in URLs', () => {
     expect(redactUrl('https://user:secret@github.com/o/r.git')).toBe('https://***@github.com/o/r.git')
+  })
+
+  it('redacts userinfo as a whole, a raw @ in the password included', () => {
+    expect(redactUrl('http://user:p@ssLEAKME@127.0.0.1:8080/x.git')).toBe('http://***@127.0.0.1:8080/x.git')
+    expect(redactUrl('https://a@b:c@d@github.com/o/r.git?x=1')).toBe('https://***@github.com/o/r.git?x=1')
+    expect(redactUrl('https://github.com/o/r.git')).toBe('https://github.com/o/r.git')
+    // Not a URL the parser accepts: still nothing of the userinfo.
+    expect(redactUrl('http://user:p@ssLEAKME@127.0.0.1:99999/x.git')).not.toContain('LEAKME')
+    expect(redactUrl('http://us er:pa ss@@host:x/y')).not.toMatch(/pa ss|us er/)
+  })
+
+  it('a raw @ in the password authenticates, and nothing of the userinfo is written to the cache', async () => {
+    server.setAuth({ username: 'user', password: 'p@ssLEAKME' })
+    const bare = server.createBareRepo('project', { from: makeRepo() })
+    const url = server.repoUrl('project').replace('//', '//user:p@ssLEAKME@')
+    const opts = remote({ url, token: undefined })
+    const c = await cache(opts)
+    const tip = (await fetchBranch(c.repo, opts, 'main', 1)).tip!
+    expect(await pushBranch(c.repo, opts, 'main', await commitOn(c, tip, 'a.txt'))).toEqual({ ok: true })
+    expect(await gitCli(bare, 'rev-parse', 'main')).not.toBe(tip)
+    const config = readFileSync(join(c.repo.gitdir, 'config'), 'utf8')
+    expect(config).toMatch(new RegExp(`\\burl = ${server.repoUrl('project').replace(/[.]/g, '\\.')}$`, 'm'))
+    for (const file of filesUnder(c.repo.gitdir)) expect(readFileSync(file, 'latin1'), file).not.toMatch(/LEAKME|user:|\*\*\*@/)
+  })
+
+  it('URLs differing only in credentials share one cache, under a key that does not change', () => {
+    const env = { KITTY_CACHE_DIR: '/caches' }
+    const plain = 'https://github.com/acme/shop.git'
+    const dir = remoteCacheDir(plain, env)
+    // The key of a credential-free URL is what it always was, so existing caches are found again.
+    expect(dir).toBe(join('/caches', `${createHash('sha256').update(plain).digest('hex').slice(0, 24)}.git`))
+    for (const url of ['https://x-access-token:t1@github.com/acme/shop.git', 'https://u:p@ss@github.com/acme/shop.git', 'https://other@github.com/acme/shop.git']) {
+      expect(remoteCacheDir(url, env), url).toBe(dir)
+    }
   })
 })
