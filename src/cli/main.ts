@@ -228,7 +228,7 @@ function detachedContext(io: CliEnvironment, correlationId: string): EngineConte
   const unavailable = () => {
     throw new KittyError('INTERNAL_ERROR', 'this command has no repository')
   }
-  return new Proxy({ correlationId, now: io.now ?? (() => new Date()), warnings: [] } as EngineContext, {
+  return new Proxy({ correlationId, now: io.now ?? (() => new Date()), warnings: [] as string[] } as EngineContext, {
     get: (target, key) => (key in target ? target[key as keyof EngineContext] : unavailable()),
   })
 }
