@@ -7,6 +7,7 @@ import type { Request } from '../engine/request.ts'
 import { runCommand } from '../engine/run-command.ts'
 import type { ContextLocation, OpenedContext, SurfaceEnvironment } from './open-context.ts'
 import { detachedContext, locationFromFlags, openContext } from './open-context.ts'
+import { readRef } from '../store/repository.ts'
 
 const GROUP = 'orchestrator-api'
 
@@ -56,4 +57,35 @@ export async function executeCommand(spec: CommandSpec, request: Request, option
 
 function definedOnly(where: ContextLocation): ContextLocation {
   return Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined)) as ContextLocation
+}
+
+export interface ExecutedCommand {
+  envelope: Envelope
+  /** The state commit this command moved the branch to, or null (a read, a no-op, a failure). */
+  commit: string | null
+}
+
+/**
+ * executeCommand, also answering which commit it made: for surfaces whose outputs name it (the
+ * Action's `commit`). The branch tip is read before and after, under the context's lock.
+ */
+export async function executeCommandForCommit(spec: CommandSpec, request: Request, options: ExecuteOptions): Promise<ExecutedCommand> {
+  if (!spec.needsRepository || options.opened) return { envelope: await executeCommand(spec, request, options), commit: null }
+  let opened: OpenedContext
+  try {
+    opened = await openContext({ ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) }, options.io, options.correlationId)
+  } catch (err) {
+    const known = isKittyError(err) ? err : internalError(err)
+    const envelope = makeFailure(qualifiedName(spec), known.code, known.message, known.data, { correlationId: options.correlationId, now: options.io.now?.() })
+    return { envelope, commit: null }
+  }
+  try {
+    const { ctx } = opened
+    const before = ctx.remote?.prefetched ? ctx.remote.prefetched.tip : await readRef(ctx.repo, ctx.branch.ref)
+    const envelope = await executeCommand(spec, request, { ...options, opened: ctx })
+    const after = envelope.success && spec.access === 'write' ? await readRef(ctx.repo, ctx.branch.ref) : null
+    return { envelope, commit: after !== null && after !== before ? after : null }
+  } finally {
+    await opened.release()
+  }
 }
