@@ -163,6 +163,28 @@ describe('the Action, run as the runner runs it', () => {
     expect(JSON.stringify(step.outputs)).not.toContain(TOKEN)
   })
 
+  it('bad input, each one envelope and a failed step: missing input, unroutable event, comment without /kitty, unreachable server', async () => {
+    const missing = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'transition', mission: M, to: 'claimed' })
+    expect(missing.outputs).toMatchObject({ success: 'false', 'error-code': 'USAGE_ERROR' })
+    expect(JSON.parse(missing.outputs['envelope']!).data.message).toBe("Missing option '--wp'.")
+    const push = await runStep('push', null, { command: 'auto' })
+    expect(push.code).toBe(1)
+    expect(JSON.parse(push.outputs['envelope']!).data.message).toMatch(/cannot route the 'push' event/)
+    const plain = join(tempDir('kitty-event-'), 'plain.json')
+    const payload = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events/issue_comment.state.json'), 'utf8'))
+    payload.comment.body = 'Thanks!'
+    writeFileSync(plain, JSON.stringify(payload))
+    const noCommand = await runStep('issue_comment', null, { command: 'auto' }, { GITHUB_EVENT_PATH: plain })
+    expect(noCommand.code).toBe(1)
+    expect(noCommand.outputs['error-code']).toBe('USAGE_ERROR')
+    const down = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'mission-state', mission: M }, { GITHUB_SERVER_URL: 'http://127.0.0.1:9' })
+    expect(down.code).toBe(1)
+    expect(down.outputs['error-code']).toBe('REMOTE_UNREACHABLE')
+    expect(down.summary).toMatch(/\*\*Fix:\*\* Check GITHUB_SERVER_URL/)
+    expect(pushes()).toEqual([])
+    for (const step of [missing, push, noCommand, down]) expectNoToken(step)
+  })
+
   it('auto, /kitty approve by a read-only commenter: refused, nothing written, the step fails, a reply explains', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')
     const step = await runStep('issue_comment', 'issue_comment.read-only-approve', { command: 'auto' })
