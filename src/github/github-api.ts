@@ -10,17 +10,17 @@ export interface GithubApi {
   /** Never throws: a failed lookup is a value, so the caller cannot forget to refuse on it. */
   permission(login: string): Promise<PermissionLookup>
   createCheckRun(run: CheckRunRequest): Promise<{ id: number | null; url: string | null }>
+  /** Complete a check run created `in_progress` (the App's answer to GitHub's 10 s delivery limit). */
+  updateCheckRun(id: number, run: Omit<CheckRunRequest, 'name' | 'head_sha'>): Promise<void>
+  /** `+1` for success, `confused` for failure: the App's acknowledgement on the comment. */
+  addReaction(commentId: number, content: '+1' | 'confused' | 'eyes'): Promise<void>
   createComment(issueNumber: number, body: string): Promise<void>
   removeLabel(issueNumber: number, label: string): Promise<void>
 }
 
-export interface CheckRunRequest {
-  name: string
-  head_sha: string
-  status: 'completed'
-  conclusion: 'success' | 'failure'
-  output: { title: string; summary: string; text: string }
-}
+export type CheckRunRequest =
+  | { name: string; head_sha: string; status: 'completed'; conclusion: 'success' | 'failure'; output: { title: string; summary: string; text: string } }
+  | { name: string; head_sha: string; status: 'in_progress'; output: { title: string; summary: string; text?: string } }
 
 /** The one method of Octokit we use; `octokit.request` has this shape in every Octokit flavour. */
 export interface OctokitLike {
@@ -60,6 +60,12 @@ export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {
       const { data } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', { ...where, ...run })
       const d = data as { id?: unknown; html_url?: unknown }
       return { id: typeof d.id === 'number' ? d.id : null, url: typeof d.html_url === 'string' ? d.html_url : null }
+    },
+    async updateCheckRun(id, run) {
+      await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...where, check_run_id: id, ...run })
+    },
+    async addReaction(commentId, content) {
+      await octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', { ...where, comment_id: commentId, content })
     },
     async createComment(issueNumber, body) {
       await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...where, issue_number: issueNumber, body })

@@ -187,3 +187,22 @@ describe('readEvent', () => {
     expect(readEvent('issue_comment', onIssue)).toMatchObject({ kind: 'unroutable', message: expect.stringMatching(/not a pull request/) })
   })
 })
+
+describe('octokitApi: the calls the App adds (in_progress check run completed later, reactions)', () => {
+  it('creates in_progress, completes with PATCH, reacts on the comment', async () => {
+    const bodies: unknown[] = []
+    const record = (body: unknown) => (bodies.push(body), true)
+    nock(API).post(`${REPO}/check-runs`, record).reply(201, { id: 9, html_url: 'https://github.example/checks/9' })
+    nock(API).patch(`${REPO}/check-runs/9`, record).reply(200, { id: 9 })
+    nock(API).post(`${REPO}/issues/comments/1500000001/reactions`, record).reply(201, { id: 1, content: '+1' })
+    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), { owner: 'octo-org', repo: 'project' })
+    const created = await api.createCheckRun({ name: 'kitty/merge-mission', head_sha: '1'.repeat(40), status: 'in_progress', output: { title: 'Merging', summary: 'Started' } })
+    await api.updateCheckRun(created.id!, { status: 'completed', conclusion: 'success', output: { title: 't', summary: 's', text: 'x' } })
+    await api.addReaction(1500000001, '+1')
+    expect(bodies).toEqual([
+      { name: 'kitty/merge-mission', head_sha: '1'.repeat(40), status: 'in_progress', output: { title: 'Merging', summary: 'Started' } },
+      { status: 'completed', conclusion: 'success', output: { title: 't', summary: 's', text: 'x' } },
+      { content: '+1' },
+    ])
+  })
+})
