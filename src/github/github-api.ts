@@ -11,7 +11,7 @@ export interface GithubApi {
   permission(login: string): Promise<PermissionLookup>
   createCheckRun(run: CheckRunRequest): Promise<{ id: number | null; url: string | null }>
   /** Complete a check run created `in_progress` (the App's answer to GitHub's 10 s delivery limit). */
-  updateCheckRun(id: number, run: Omit<CheckRunRequest, 'name' | 'head_sha'>): Promise<void>
+  updateCheckRun(id: number, run: CheckRunUpdate): Promise<void>
   /** `+1` for success, `confused` for failure: the App's acknowledgement on the comment. */
   addReaction(commentId: number, content: '+1' | 'confused' | 'eyes'): Promise<void>
   createComment(issueNumber: number, body: string): Promise<void>
@@ -21,6 +21,9 @@ export interface GithubApi {
 export type CheckRunRequest =
   | { name: string; head_sha: string; status: 'completed'; conclusion: 'success' | 'failure'; output: { title: string; summary: string; text: string } }
   | { name: string; head_sha: string; status: 'in_progress'; output: { title: string; summary: string; text?: string } }
+
+/** A check run's later state: the fields of CheckRunRequest other than its name and commit. */
+export type CheckRunUpdate = CheckRunRequest extends infer R ? (R extends CheckRunRequest ? Omit<R, 'name' | 'head_sha'> : never) : never
 
 /** The one method of Octokit we use; `octokit.request` has this shape in every Octokit flavour. */
 export interface OctokitLike {

@@ -56,6 +56,13 @@ function failureOf(step: PlannedStep & { kind: 'refuse' }, correlationId: string
 export async function handleEvent(eventName: string, payload: unknown, deps: HandleDeps): Promise<EventResult> {
   const intent = readEvent(eventName, payload)
   if (intent.kind === 'ignore') return { intent, pull: null, outcomes: [], skipped: intent.reason }
+  if (intent.kind === 'comment') {
+    // No /kitty line at all: answered without a single network call (the common case of a chat comment).
+    const [first, ...rest] = planEvent(intent, null, { config: DEFAULT_CONFIG, policyJson: deps.policyJson })
+    if (first?.kind === 'refuse' && first.label === 'comment' && rest.length === 0) {
+      return { intent, pull: intent.pull, outcomes: [{ step: first, envelope: failureOf(first, deps.correlationId()), commit: null }], skipped: null }
+    }
+  }
   let pull: PullRef | null = intent.kind === 'unroutable' ? null : intent.pull
   let config: KittyConfig | null = null
   try {

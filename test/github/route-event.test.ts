@@ -122,9 +122,9 @@ describe('issue_comment on a pull request', () => {
   })
 
   it('a comment without /kitty, and a branch that names no WP, are usage errors', async () => {
-    pull7()
     const plain = event('issue_comment.state')
     plain.comment.body = 'Nice work!'
+    // No REST mock: a comment without /kitty is answered without a network call.
     expect((await handleEvent('issue_comment', plain, deps([]))).outcomes[0]!.envelope.error_code).toBe('USAGE_ERROR')
     nock(API).get(`${REPO}/pulls/7`).reply(200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40) } })
     const noWp = event('issue_comment.start-review')
