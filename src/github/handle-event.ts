@@ -74,9 +74,8 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
     if (pull && (pull.headRef === null || pull.headSha === null)) pull = await deps.api.getPull(pull.number)
   } catch (err) {
     const message = isKittyError(err) ? err.message : `Could not read pull request #${pull?.number}: ${describeApiError(err)}`
-    const code = isKittyError(err) ? err.code : 'REMOTE_UNREACHABLE'
-    const step: PlannedStep = { kind: 'refuse', label: 'event', command: 'unknown', code: 'USAGE_ERROR', message }
-    return { intent, pull, outcomes: [{ step, envelope: makeFailure('unknown', code, message, {}, { correlationId: deps.correlationId() }), commit: null }], skipped: null }
+    const step = { kind: 'refuse' as const, label: 'event', command: 'unknown', code: isKittyError(err) ? err.code : 'REMOTE_UNREACHABLE', message }
+    return { intent, pull, outcomes: [{ step, envelope: failureOf(step, deps.correlationId()), commit: null }], skipped: null }
   }
   let steps = planEvent(intent, pull, { config: config ?? DEFAULT_CONFIG, policyJson: deps.policyJson })
   const login = actorOf(intent)

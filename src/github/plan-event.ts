@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../core/errors.ts'
 import type { KittyConfig } from '../engine/config.ts'
 import { findCommand } from '../engine/registry.ts'
 import { commentHelp } from './comment-commands.ts'
@@ -25,7 +26,7 @@ export type PlannedStep =
       idempotencyKey: string | undefined
     }
   | { kind: 'reply'; label: string; command: 'help'; markdown: string }
-  | { kind: 'refuse'; label: string; command: string; code: 'USAGE_ERROR' | 'PERMISSION_DENIED'; message: string }
+  | { kind: 'refuse'; label: string; command: string; code: ErrorCode; message: string }
 
 export interface PlanOptions {
   config: KittyConfig
