@@ -73,6 +73,10 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
     // An issue_comment payload never carries the head branch; a review or label payload does.
     if (pull && (pull.headRef === null || pull.headSha === null)) pull = await deps.api.getPull(pull.number)
   } catch (err) {
+    // Settings unreadable: the default merge label is the best guess, and a stuck label blocks retrying.
+    if (intent.kind === 'merge-label' && config === null && intent.label === DEFAULT_CONFIG.merge.label) {
+      await deps.api.removeLabel(intent.pull.number, intent.label).catch((e: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(e)}`))
+    }
     const message = isKittyError(err) ? err.message : `Could not read pull request #${pull?.number}: ${describeApiError(err)}`
     const step = { kind: 'refuse' as const, label: 'event', command: 'unknown', code: isKittyError(err) ? err.code : 'REMOTE_UNREACHABLE', message }
     return { intent, pull, outcomes: [{ step, envelope: failureOf(step, deps.correlationId()), commit: null }], skipped: null }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeEnvelope, makeFailure } from '../../src/core/envelope.ts'
+import { KittyError } from '../../src/core/errors.ts'
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts'
 import type { HandleDeps } from '../../src/github/handle-event.ts'
 import { handleEvent } from '../../src/github/handle-event.ts'
@@ -204,5 +205,17 @@ describe('octokitApi: the calls the App adds (in_progress check run completed la
       { status: 'completed', conclusion: 'success', output: { title: 't', summary: 's', text: 'x' } },
       { content: '+1' },
     ])
+  })
+})
+
+describe('settings that cannot be read', () => {
+  it('CONFIG_INVALID answers the event (nothing runs), and the default merge label is still removed', async () => {
+    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const ran: Ran[] = []
+    const broken = { ...deps(ran), readConfig: async () => Promise.reject(new KittyError('CONFIG_INVALID', '.github/kitty.yml: merge.label too long')) }
+    const result = await handleEvent('pull_request', event('pull_request.labeled'), broken)
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'CONFIG_INVALID' })
+    expect(removed.isDone()).toBe(true)
   })
 })
