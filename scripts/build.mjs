@@ -1,4 +1,5 @@
-// Bundle the CLI into one ESM file so a cold start loads one module instead of hundreds.
+// Bundle the CLI (dist/cli.js) and the Action (dist/index.js, action.yml's `main`) into one ESM file
+// each, so a cold start loads one module instead of hundreds and the Action needs no node_modules.
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 
@@ -21,7 +22,7 @@ const resolveForSpeed = {
 }
 
 await build({
-  entryPoints: { cli: 'src/cli/index.ts' },
+  entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -1,18 +1,13 @@
 import { makeEnvelope, makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
-import { isKittyError, KittyError, UsageError } from '../core/errors.ts'
+import { isKittyError, UsageError } from '../core/errors.ts'
 import type { CommandSpec } from '../engine/command-spec.ts'
-import { loadConfig } from '../engine/config.ts'
 import type { EngineContext } from '../engine/context.ts'
 import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/registry.ts'
-import { runCommand } from '../engine/run-command.ts'
-import { resolveIdentity } from '../store/commit-mutation.ts'
-import { hasGitBinary } from '../store/git-worktree.ts'
-import { STATE_FETCH_DEPTH } from '../store/commit-remote.ts'
-import { fetchBranch, openRemoteCache } from '../store/remote.ts'
+import { executeCommand, internalError, qualifiedName } from '../surface/execute-command.ts'
+import type { OpenedContext, SurfaceEnvironment } from '../surface/open-context.ts'
+import { openContext } from '../surface/open-context.ts'
 import { parseRemoteUrl } from '../store/remote-url.ts'
-import { assertBranchName, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
-import { Snapshot } from '../store/snapshot.ts'
 import { describeCommand, parseCommandArgs } from './parse-argv.ts'
 
 export interface CliResult {
@@ -20,96 +15,12 @@ export interface CliResult {
   exitCode: 0 | 1 | 2
 }
 
-export interface CliEnvironment {
-  env: NodeJS.ProcessEnv
-  cwd: string
-  now?: () => Date
-}
+export type CliEnvironment = SurfaceEnvironment
 
 const GROUP = 'orchestrator-api'
 
-function qualified(spec: CommandSpec | null): string {
-  if (!spec) return `${GROUP}.unknown`
-  return spec.group === GROUP ? `${GROUP}.${spec.name}` : `agent.tasks.${spec.name}`
-}
-
 function usageFailure(err: UsageError, correlationId: string): CliResult {
   return { envelope: makeFailure('unknown', 'USAGE_ERROR', err.message, err.data, { correlationId }), exitCode: 2 }
-}
-
-interface OpenedContext {
-  ctx: EngineContext
-  release: () => Promise<void>
-}
-
-const CONTROL = /[\x00-\x1f\x7f]/
-
-function idempotencyKey(flags: Record<string, unknown>): string | undefined {
-  const key = flags['idempotency-key'] as string | undefined
-  if (key !== undefined && (key.trim() === '' || key.length > 200 || CONTROL.test(key))) {
-    throw new UsageError("Option '--idempotency-key' must be one printable line of at most 200 characters.")
-  }
-  return key
-}
-
-function remoteTimeout(env: NodeJS.ProcessEnv): number {
-  const ms = Number(env['KITTY_REMOTE_TIMEOUT_MS'] ?? 30_000)
-  return Number.isFinite(ms) && ms > 0 ? ms : 30_000
-}
-
-/**
- * A bad --remote is a mistake in the invocation like any other (exit 2), found before a cache folder
- * is created or a connection is tried.
- */
-function checkRemoteFlag(flags: Record<string, unknown>): void {
-  const url = flags['remote']
-  if (typeof url === 'string') parseRemoteUrl(url)
-}
-
-/** A checkout (the usual CLI case) or, with --remote, a locked cache of the remote. */
-async function openContext(flags: Record<string, unknown>, io: CliEnvironment, correlationId: string): Promise<OpenedContext> {
-  const remoteUrl = flags['remote'] as string | undefined
-  const base = { correlationId, now: io.now ?? (() => new Date()), gitBinary: hasGitBinary, idempotencyKey: idempotencyKey(flags) }
-  if (remoteUrl !== undefined) return openRemoteContext(remoteUrl, flags, io, base)
-  const root = (flags['repo'] as string | undefined) ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
-  const repo = locateRepository(root)
-  const branch = await resolveStateBranch(repo, (flags['branch'] as string | undefined) ?? io.env['KITTY_STATE_BRANCH'])
-  const config = await loadConfig(await Snapshot.at(repo, await readRef(repo, branch.ref)))
-  const remote = { remoteToken: io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined, remoteTimeoutMs: remoteTimeout(io.env) }
-  return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), ...remote }, release: async () => undefined }
-}
-
-async function openRemoteContext(
-  url: string,
-  flags: Record<string, unknown>,
-  io: CliEnvironment,
-  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey'>,
-): Promise<OpenedContext> {
-  const options = {
-    url,
-    token: io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],
-    timeoutMs: remoteTimeout(io.env),
-  }
-  const cache = await openRemoteCache(options, io.env)
-  try {
-    const explicit = (flags['branch'] as string | undefined) ?? io.env['KITTY_STATE_BRANCH']
-    if (explicit) assertBranchName(explicit)
-    const fetched = await fetchBranch(cache.repo, options, explicit ?? null, STATE_FETCH_DEPTH)
-    const branch = { ref: `refs/heads/${fetched.branch}`, branch: fetched.branch, checkedOut: false }
-    const config = await loadConfig(await Snapshot.at(cache.repo, fetched.tip))
-    const ctx: EngineContext = {
-      ...base,
-      repo: cache.repo,
-      branch,
-      config,
-      author: await resolveIdentity(cache.repo, io.env),
-      remote: { options, prefetched: { tip: fetched.tip } },
-    }
-    return { ctx, release: () => cache.lock.release() }
-  } catch (err) {
-    await cache.lock.release()
-    throw err
-  }
 }
 
 interface Routed {
@@ -177,7 +88,7 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
   const { spec, legacy } = routed
   let args = routed.args
   const usesFeatureFlag = args.some((a) => a === '--feature' || a.startsWith('--feature='))
-  const command = qualified(spec)
+  const command = qualifiedName(spec)
   let opened: OpenedContext | null = null
   try {
     let ctx: EngineContext | null = null
@@ -193,7 +104,8 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
     let parsed
     try {
       parsed = parseCommandArgs(spec, args)
-      checkRemoteFlag(parsed.request.flags)
+      // A bad --remote is a mistake in the invocation (exit 2), found before any cache folder exists.
+      if (typeof parsed.request.flags['remote'] === 'string') parseRemoteUrl(parsed.request.flags['remote'])
     } catch (err) {
       if (err instanceof UsageError) return usageFailure(err, correlationId)
       throw err
@@ -201,12 +113,8 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
     if (parsed.help) {
       return { envelope: makeEnvelope('help', true, describeCommand(spec), null, { correlationId }), exitCode: 0 }
     }
-    if (spec.needsRepository && !ctx) {
-      opened = await openContext(parsed.request.flags, io, correlationId)
-      ctx = opened.ctx
-    }
-    const data = await runCommand(spec, ctx ?? detachedContext(io, correlationId), parsed.request)
-    return { envelope: makeEnvelope(command, true, data, null, { correlationId, now: io.now?.() }), exitCode: 0 }
+    const envelope = await executeCommand(spec, parsed.request, { io, correlationId, opened: ctx })
+    return { envelope, exitCode: envelope.success ? 0 : 1 }
   } catch (err) {
     const known = isKittyError(err) ? err : internalError(err)
     return {
@@ -216,19 +124,4 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
   } finally {
     await opened?.release()
   }
-}
-
-function internalError(err: unknown): KittyError {
-  const message = err instanceof Error ? err.message : String(err)
-  return new KittyError('INTERNAL_ERROR', `Internal error: ${message.split('\n')[0]}`)
-}
-
-/** contract-version needs no repository; it gets a context whose repository parts are unusable. */
-function detachedContext(io: CliEnvironment, correlationId: string): EngineContext {
-  const unavailable = () => {
-    throw new KittyError('INTERNAL_ERROR', 'this command has no repository')
-  }
-  return new Proxy({ correlationId, now: io.now ?? (() => new Date()), warnings: [] as string[] } as EngineContext, {
-    get: (target, key) => (key in target ? target[key as keyof EngineContext] : unavailable()),
-  })
 }

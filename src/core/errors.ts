@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'INPUT_TOO_LARGE',
   'REMOTE_UNREACHABLE',
   'REMOTE_AUTH_FAILED',
+  // GitHub surfaces: the person lacks write access, or GitHub could not say (fail closed)
+  'PERMISSION_DENIED',
   'INTERNAL_ERROR',
 ] as const
 
@@ -108,6 +110,14 @@ export class StateConflictError extends KittyError {
       { ref, attempts },
     )
     this.name = 'StateConflictError'
+  }
+}
+
+/** A GitHub user without write access (or whose access could not be checked) asked for a mutation. */
+export class PermissionDeniedError extends KittyError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('PERMISSION_DENIED', message, data)
+    this.name = 'PermissionDeniedError'
   }
 }
 

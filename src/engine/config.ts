@@ -35,6 +35,9 @@ export const KittyConfigSchema = z
           branch_pattern: z
             ._default(z.string().check(z.regex(/\{wp_id\}/, 'must contain {wp_id}')), '{mission_slug}-{wp_id}')
             .check(z.describe("Name of a WP branch; placeholders {mission_slug} and {wp_id}. A WP's own `branch:` key wins.")),
+          label: z
+            ._default(z.string().check(z.minLength(1), z.maxLength(50)), 'kitty:merge')
+            .check(z.describe('Pull request label that makes the Action (command: auto) and the App run merge-mission; removed afterwards.')),
         }),
         {},
       )

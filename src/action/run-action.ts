@@ -1,0 +1,170 @@
+import { makeFailure, newCorrelationId } from '../core/envelope.ts'
+import type { Envelope } from '../core/envelope.ts'
+import { isKittyError, UsageError } from '../core/errors.ts'
+import { findCommand } from '../engine/registry.ts'
+import { parseCommandArgs } from '../cli/parse-argv.ts'
+import type { CheckRunRequest, GithubApi, OctokitLike } from '../github/github-api.ts'
+import { describeApiError, octokitApi } from '../github/github-api.ts'
+import type { StepOutcome } from '../github/handle-event.ts'
+import { handleEvent } from '../github/handle-event.ts'
+import { humanPolicy } from '../github/human-policy.ts'
+import { renderOutcome } from '../github/render-outcome.ts'
+import { executeCommandForCommit, internalError } from '../surface/execute-command.ts'
+import type { ExecutedCommand } from '../surface/execute-command.ts'
+import type { ContextLocation, SurfaceEnvironment } from '../surface/open-context.ts'
+import { openContext } from '../surface/open-context.ts'
+import { inputsToArgs } from './inputs-to-args.ts'
+import type { GetInput } from './read-inputs.ts'
+import { readInputs } from './read-inputs.ts'
+import { outputsOf } from './action-outputs.ts'
+
+/**
+ * The Action: inputs (or, with `command: auto`, the triggering event) → engine requests on
+ * `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}.git` through the remote layer → outputs, job summary,
+ * check runs. Everything the runner provides comes in through `ActionIo`, so tests inject it.
+ */
+
+export interface WorkflowEvent {
+  name: string
+  payload: unknown
+  sha: string
+  actor: string
+}
+
+export interface ActionIo {
+  getInput: GetInput
+  setOutput(name: string, value: string): void
+  setSecret(value: string): void
+  setFailed(message: string): void
+  info(message: string): void
+  warning(message: string): void
+  writeSummary(markdown: string): Promise<void>
+  env: NodeJS.ProcessEnv
+  cwd: string
+  event: WorkflowEvent
+  octokit(token: string): OctokitLike
+}
+
+const ACTION_POLICY = humanPolicy('kitty-github/action')
+
+interface Published {
+  command: string
+  outcome: StepOutcome | { envelope: Envelope; commit: string | null; step?: undefined }
+  headSha: string | null
+}
+
+/** The engine's environment: the runner's, plus a commit identity GitHub shows as the Actions bot. */
+function engineEnvironment(io: ActionIo): SurfaceEnvironment {
+  const env: NodeJS.ProcessEnv = { ...io.env }
+  env['GIT_COMMITTER_NAME'] ??= 'github-actions[bot]'
+  env['GIT_COMMITTER_EMAIL'] ??= '41898282+github-actions[bot]@users.noreply.github.com'
+  if (env['KITTY_CACHE_DIR'] === undefined && env['RUNNER_TEMP']) env['KITTY_CACHE_DIR'] = `${env['RUNNER_TEMP']}/kitty-github`
+  return { env, cwd: io.cwd }
+}
+
+function repositoryOf(env: NodeJS.ProcessEnv): { url: string; owner: string; repo: string } {
+  const server = (env['GITHUB_SERVER_URL'] ?? 'https://github.com').replace(/\/+$/, '')
+  const full = env['GITHUB_REPOSITORY'] ?? ''
+  const [owner, repo, extra] = full.split('/')
+  if (!owner || !repo || extra !== undefined) throw new UsageError(`GITHUB_REPOSITORY must be <owner>/<repo>, not '${full.slice(0, 100)}'. Run the Action inside a workflow.`)
+  return { url: `${server}/${full}.git`, owner, repo }
+}
+
+function runOne(command: string, args: string[], where: ContextLocation, engineIo: SurfaceEnvironment, correlationId: string): Promise<ExecutedCommand> {
+  const spec = findCommand('orchestrator-api', command)
+  if (!spec) return Promise.resolve({ envelope: makeFailure('unknown', 'USAGE_ERROR', `Unknown command '${command}'.`, {}, { correlationId }), commit: null })
+  let request
+  try {
+    request = parseCommandArgs(spec, args).request
+  } catch (err) {
+    const known = isKittyError(err) ? err : internalError(err)
+    return Promise.resolve({ envelope: makeFailure(spec.name, known.code, known.message, known.data, { correlationId }), commit: null })
+  }
+  return executeCommandForCommit(spec, request, { io: engineIo, correlationId, where })
+}
+
+export async function runAction(io: ActionIo): Promise<void> {
+  const token = io.getInput('token')
+  // First, before anything can print it: the runner masks this value in every log line from here on.
+  if (token) io.setSecret(token)
+  const engineIo = engineEnvironment(io)
+  const published: Published[] = []
+  let skipped: string | null = null
+  let inputs = null
+  let api: GithubApi | null = null
+  try {
+    inputs = readInputs(io.getInput)
+    const repository = repositoryOf(io.env)
+    api = octokitApi(io.octokit(token), { owner: repository.owner, repo: repository.repo })
+    const where: ContextLocation = { remote: repository.url, token: token || undefined }
+    if (inputs.command === 'auto') {
+      const result = await handleEvent(io.event.name, io.event.payload, {
+        api,
+        readConfig: async () => {
+          const opened = await openContext(where, engineIo, newCorrelationId())
+          try {
+            return opened.ctx.config
+          } finally {
+            await opened.release()
+          }
+        },
+        run: (command, args, idempotencyKey) => runOne(command, args, { ...where, idempotencyKey }, engineIo, newCorrelationId()),
+        policyJson: inputs.flags.policy ?? ACTION_POLICY,
+        correlationId: newCorrelationId,
+        warn: io.warning,
+      })
+      skipped = result.skipped
+      for (const outcome of result.outcomes) published.push({ command: outcome.step.command, outcome, headSha: result.pull?.headSha ?? null })
+      if (result.intent.kind === 'comment' && result.pull) await replyOnPull(io, api, result.pull.number, result.outcomes)
+    } else {
+      const explicit = inputsToArgs(inputs, { actor: `github:${io.event.actor || 'unknown'}`, policyJson: ACTION_POLICY })
+      for (const name of explicit.unused) io.warning(`Input '${name}' is not used by ${explicit.spec.name}.`)
+      const ran = await runOne(explicit.spec.name, explicit.args, where, engineIo, newCorrelationId())
+      published.push({ command: explicit.spec.name, outcome: ran, headSha: io.event.sha || null })
+    }
+  } catch (err) {
+    const known = isKittyError(err) ? err : internalError(err)
+    const command = inputs && inputs.command !== 'auto' ? inputs.command : 'unknown'
+    published.push({ command, outcome: { envelope: makeFailure('unknown', known.code, known.message, known.data), commit: null }, headSha: null })
+  }
+  await publish(io, api, inputs?.checkRun ?? true, published, skipped)
+  const failed = published.find((p) => !p.outcome.envelope.success)
+  if (failed && (inputs?.failOnError ?? true)) {
+    const e = failed.outcome.envelope
+    io.setFailed(`kitty/${failed.command}: ${e.error_code}: ${String(e.data['message'] ?? '')}`)
+  }
+}
+
+/** Reads, help and failures are answered on the pull request; a successful write shows as its check run. */
+async function replyOnPull(io: ActionIo, api: GithubApi, number: number, outcomes: StepOutcome[]): Promise<void> {
+  const answers = outcomes.filter((o) => !o.envelope.success || o.step.kind === 'reply' || (o.step.kind === 'run' && o.step.access === 'read'))
+  if (answers.length === 0) return
+  const body = answers.map((o) => renderOutcome({ command: o.step.command, envelope: o.envelope, label: o.step.label, commit: o.commit }).reply).join('\n\n---\n\n')
+  await api.createComment(number, body.slice(0, 65_536)).catch((err: unknown) => io.warning(`Could not reply on #${number}: ${describeApiError(err)}`))
+}
+
+async function publish(io: ActionIo, api: GithubApi | null, checkRun: boolean, published: Published[], skipped: string | null): Promise<void> {
+  const rendered = published.map((p) => ({ p, r: renderOutcome({ command: p.command, envelope: p.outcome.envelope, label: p.outcome.step?.label, commit: p.outcome.commit }) }))
+  const primary = published.find((p) => !p.outcome.envelope.success) ?? published.at(-1)
+  if (primary) {
+    for (const [name, value] of Object.entries(outputsOf(primary.command, primary.outcome.envelope, primary.outcome.commit))) io.setOutput(name, value)
+  } else {
+    io.setOutput('success', 'true')
+  }
+  io.setOutput('envelopes', JSON.stringify(published.map((p) => p.outcome.envelope)))
+  io.setOutput('skipped', skipped ?? '')
+  if (skipped) io.info(`Nothing to do: ${skipped}.`)
+  for (const { p, r } of rendered) {
+    io.info(`kitty/${p.command}: ${r.checkRun.title}`)
+    if (!checkRun || !api || !p.headSha || p.command === 'help') continue
+    const body: CheckRunRequest = { name: r.checkRun.name, head_sha: p.headSha, status: 'completed', conclusion: r.checkRun.conclusion, output: { title: r.checkRun.title, summary: r.checkRun.summary, text: r.checkRun.text } }
+    try {
+      const created = await api.createCheckRun(body)
+      if (created.url) io.setOutput('check-run-url', created.url)
+    } catch (err) {
+      io.warning(`Could not create the check run ${body.name} (the workflow needs 'checks: write'): ${describeApiError(err)}`)
+    }
+  }
+  const summary = skipped ? `### kitty: nothing to do\n\n${skipped}.` : rendered.map(({ r }) => r.jobSummary).join('\n\n---\n\n')
+  await io.writeSummary(summary).catch((err: unknown) => io.warning(`Could not write the job summary: ${(err as Error).message}`))
+}

@@ -1,0 +1,82 @@
+import type { PermissionLookup } from './check-permission.ts'
+import type { PullRef } from './read-event.ts'
+
+/**
+ * The few REST calls the GitHub surfaces make, behind one small interface: routing and tests talk to
+ * this, and both the Action's Octokit (@actions/github) and the App's (Probot) fit under it.
+ */
+export interface GithubApi {
+  getPull(number: number): Promise<PullRef>
+  /** Never throws: a failed lookup is a value, so the caller cannot forget to refuse on it. */
+  permission(login: string): Promise<PermissionLookup>
+  createCheckRun(run: CheckRunRequest): Promise<{ id: number | null; url: string | null }>
+  /** Complete a check run created `in_progress` (the App's answer to GitHub's 10 s delivery limit). */
+  updateCheckRun(id: number, run: CheckRunUpdate): Promise<void>
+  /** `+1` for success, `confused` for failure: the App's acknowledgement on the comment. */
+  addReaction(commentId: number, content: '+1' | 'confused' | 'eyes'): Promise<void>
+  createComment(issueNumber: number, body: string): Promise<void>
+  removeLabel(issueNumber: number, label: string): Promise<void>
+}
+
+export type CheckRunRequest =
+  | { name: string; head_sha: string; status: 'completed'; conclusion: 'success' | 'failure'; output: { title: string; summary: string; text: string } }
+  | { name: string; head_sha: string; status: 'in_progress'; output: { title: string; summary: string; text?: string } }
+
+/** A check run's later state: the fields of CheckRunRequest other than its name and commit. */
+export type CheckRunUpdate = CheckRunRequest extends infer R ? (R extends CheckRunRequest ? Omit<R, 'name' | 'head_sha'> : never) : never
+
+/** The one method of Octokit we use; `octokit.request` has this shape in every Octokit flavour. */
+export interface OctokitLike {
+  request(route: string, params?: Record<string, unknown>): Promise<{ status: number; data: unknown }>
+}
+
+export interface RepoName {
+  owner: string
+  repo: string
+}
+
+/** Error text without anything secret: Octokit errors carry the request, headers included. */
+function describe(err: unknown): string {
+  const e = err as { status?: number; message?: string }
+  const first = (e.message ?? String(err)).split('\n')[0]!.slice(0, 200)
+  return e.status ? `HTTP ${e.status}: ${first}` : first
+}
+
+export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {
+  return {
+    async getPull(number) {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...where, pull_number: number })
+      const head = (data as { head?: { ref?: unknown; sha?: unknown } }).head
+      return { number, headRef: typeof head?.ref === 'string' ? head.ref : null, headSha: typeof head?.sha === 'string' ? head.sha : null }
+    },
+    async permission(login) {
+      try {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { ...where, username: login })
+        const d = data as { permission?: unknown; role_name?: unknown }
+        if (typeof d.permission !== 'string' && typeof d.role_name !== 'string') return { ok: false, error: 'the answer named no permission' }
+        return { ok: true, permission: typeof d.permission === 'string' ? d.permission : null, roleName: typeof d.role_name === 'string' ? d.role_name : null }
+      } catch (err) {
+        return { ok: false, error: describe(err) }
+      }
+    },
+    async createCheckRun(run) {
+      const { data } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', { ...where, ...run })
+      const d = data as { id?: unknown; html_url?: unknown }
+      return { id: typeof d.id === 'number' ? d.id : null, url: typeof d.html_url === 'string' ? d.html_url : null }
+    },
+    async updateCheckRun(id, run) {
+      await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...where, check_run_id: id, ...run })
+    },
+    async addReaction(commentId, content) {
+      await octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', { ...where, comment_id: commentId, content })
+    },
+    async createComment(issueNumber, body) {
+      await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...where, issue_number: issueNumber, body })
+    },
+    async removeLabel(issueNumber, label) {
+      await octokit.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...where, issue_number: issueNumber, name: label })
+    },
+  }
+}
+
+export { describe as describeApiError }

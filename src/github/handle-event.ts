@@ -1,0 +1,104 @@
+import { makeEnvelope, makeFailure } from '../core/envelope.ts'
+import type { Envelope } from '../core/envelope.ts'
+import { isKittyError } from '../core/errors.ts'
+import type { KittyConfig } from '../engine/config.ts'
+import { DEFAULT_CONFIG } from '../engine/config.ts'
+import type { PermissionLookup } from './check-permission.ts'
+import type { GithubApi } from './github-api.ts'
+import { describeApiError } from './github-api.ts'
+import type { PlannedStep } from './plan-event.ts'
+import { actorOf, authorize, needsPermission, planEvent } from './plan-event.ts'
+import type { EventIntent, PullRef } from './read-event.ts'
+import { readEvent } from './read-event.ts'
+
+/**
+ * How a GitHub event becomes commits: read it (pure), gather what the payload lacks (the pull
+ * request, the actor's permission), plan (pure), run each step through the surface's engine call.
+ * Shared by the Action (`command: auto`) and the App; each renders and publishes the outcomes itself.
+ */
+
+export interface StepRun {
+  envelope: Envelope
+  /** The state commit the command pushed, when it pushed one. */
+  commit: string | null
+}
+
+export interface HandleDeps {
+  api: GithubApi
+  /** The repository's settings (default branch); may throw CONFIG_INVALID or a remote error. */
+  readConfig: () => Promise<KittyConfig>
+  /** Run one engine command with its CLI-style arguments on the repository. */
+  run: (command: string, args: string[], idempotencyKey: string | undefined) => Promise<StepRun>
+  policyJson: string
+  correlationId: () => string
+  /** Where non-fatal problems (a label that could not be removed) are reported. */
+  warn: (message: string) => void
+}
+
+export interface StepOutcome {
+  step: PlannedStep
+  envelope: Envelope
+  commit: string | null
+}
+
+export interface EventResult {
+  intent: EventIntent
+  pull: PullRef | null
+  outcomes: StepOutcome[]
+  /** Set when the event asks nothing of kitty (a bot, a plain comment review, another label). */
+  skipped: string | null
+}
+
+function failureOf(step: PlannedStep & { kind: 'refuse' }, correlationId: string): Envelope {
+  return makeFailure(step.command, step.code, step.message, {}, { correlationId })
+}
+
+export async function handleEvent(eventName: string, payload: unknown, deps: HandleDeps): Promise<EventResult> {
+  const intent = readEvent(eventName, payload)
+  if (intent.kind === 'ignore') return { intent, pull: null, outcomes: [], skipped: intent.reason }
+  if (intent.kind === 'comment') {
+    // No /kitty line at all: answered without a single network call (the common case of a chat comment).
+    const [first, ...rest] = planEvent(intent, null, { config: DEFAULT_CONFIG, policyJson: deps.policyJson })
+    if (first?.kind === 'refuse' && first.label === 'comment' && rest.length === 0) {
+      return { intent, pull: intent.pull, outcomes: [{ step: first, envelope: failureOf(first, deps.correlationId()), commit: null }], skipped: null }
+    }
+  }
+  let pull: PullRef | null = intent.kind === 'unroutable' ? null : intent.pull
+  let config: KittyConfig | null = null
+  try {
+    if (intent.kind !== 'unroutable') config = await deps.readConfig()
+    if (intent.kind === 'merge-label' && intent.label !== config!.merge.label) {
+      return { intent, pull, outcomes: [], skipped: `label '${intent.label}' is not the merge label '${config!.merge.label}'` }
+    }
+    // An issue_comment payload never carries the head branch; a review or label payload does.
+    if (pull && (pull.headRef === null || pull.headSha === null)) pull = await deps.api.getPull(pull.number)
+  } catch (err) {
+    // Settings unreadable: the default merge label is the best guess, and a stuck label blocks retrying.
+    if (intent.kind === 'merge-label' && config === null && intent.label === DEFAULT_CONFIG.merge.label) {
+      await deps.api.removeLabel(intent.pull.number, intent.label).catch((e: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(e)}`))
+    }
+    const message = isKittyError(err) ? err.message : `Could not read pull request #${pull?.number}: ${describeApiError(err)}`
+    const step = { kind: 'refuse' as const, label: 'event', command: 'unknown', code: isKittyError(err) ? err.code : 'REMOTE_UNREACHABLE', message }
+    return { intent, pull, outcomes: [{ step, envelope: failureOf(step, deps.correlationId()), commit: null }], skipped: null }
+  }
+  let steps = planEvent(intent, pull, { config: config ?? DEFAULT_CONFIG, policyJson: deps.policyJson })
+  const login = actorOf(intent)
+  if (login && needsPermission(steps)) {
+    const lookup: PermissionLookup = await deps.api.permission(login)
+    steps = authorize(steps, login, lookup)
+  }
+  const outcomes: StepOutcome[] = []
+  try {
+    for (const step of steps) {
+      if (step.kind === 'refuse') outcomes.push({ step, envelope: failureOf(step, deps.correlationId()), commit: null })
+      else if (step.kind === 'reply') outcomes.push({ step, envelope: makeEnvelope('help', true, { help: step.markdown }, null, { correlationId: deps.correlationId() }), commit: null })
+      else outcomes.push({ step, ...(await deps.run(step.command, step.args, step.idempotencyKey)) })
+    }
+  } finally {
+    // The label is a button: pressed once, it pops back up whatever happened, so pressing it again retries.
+    if (intent.kind === 'merge-label' && pull) {
+      await deps.api.removeLabel(pull.number, intent.label).catch((err: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(err)}`))
+    }
+  }
+  return { intent, pull, outcomes, skipped: null }
+}

@@ -1,0 +1,91 @@
+import { makeEnvelope, makeFailure } from '../core/envelope.ts'
+import type { Envelope } from '../core/envelope.ts'
+import { isKittyError, KittyError } from '../core/errors.ts'
+import type { CommandSpec } from '../engine/command-spec.ts'
+import type { EngineContext } from '../engine/context.ts'
+import type { Request } from '../engine/request.ts'
+import { runCommand } from '../engine/run-command.ts'
+import type { ContextLocation, OpenedContext, SurfaceEnvironment } from './open-context.ts'
+import { detachedContext, locationFromFlags, openContext } from './open-context.ts'
+import { readRef } from '../store/repository.ts'
+
+const GROUP = 'orchestrator-api'
+
+/** The envelope's `command`: `orchestrator-api.<name>`, or `agent.tasks.<name>` for the helpers. */
+export function qualifiedName(spec: CommandSpec | null): string {
+  if (!spec) return `${GROUP}.unknown`
+  return spec.group === GROUP ? `${GROUP}.${spec.name}` : `agent.tasks.${spec.name}`
+}
+
+export function internalError(err: unknown): KittyError {
+  const message = err instanceof Error ? err.message : String(err)
+  return new KittyError('INTERNAL_ERROR', `Internal error: ${message.split('\n')[0]}`)
+}
+
+export interface ExecuteOptions {
+  io: SurfaceEnvironment
+  correlationId: string
+  /** Overrides what the request's flags say: a surface's own repository, token or delivery key. */
+  where?: ContextLocation
+  /** A context the caller already opened (and will release). */
+  opened?: EngineContext | null
+}
+
+/**
+ * A parsed request → exactly one envelope: open the context the command needs, run it, release the
+ * context, and turn every failure into its stable code. The part of a surface after its own parsing.
+ */
+export async function executeCommand(spec: CommandSpec, request: Request, options: ExecuteOptions): Promise<Envelope> {
+  const { io, correlationId } = options
+  const command = qualifiedName(spec)
+  let opened: OpenedContext | null = null
+  try {
+    let ctx = options.opened ?? null
+    if (spec.needsRepository && !ctx) {
+      opened = await openContext({ ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) }, io, correlationId)
+      ctx = opened.ctx
+    }
+    const data = await runCommand(spec, ctx ?? detachedContext(io, correlationId), request)
+    return makeEnvelope(command, true, data, null, { correlationId, now: io.now?.() })
+  } catch (err) {
+    const known = isKittyError(err) ? err : internalError(err)
+    return makeFailure(command, known.code, known.message, known.data, { correlationId, now: io.now?.() })
+  } finally {
+    await opened?.release()
+  }
+}
+
+function definedOnly(where: ContextLocation): ContextLocation {
+  return Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined)) as ContextLocation
+}
+
+export interface ExecutedCommand {
+  envelope: Envelope
+  /** The state commit this command moved the branch to, or null (a read, a no-op, a failure). */
+  commit: string | null
+}
+
+/**
+ * executeCommand, also answering which commit it made: for surfaces whose outputs name it (the
+ * Action's `commit`). The branch tip is read before and after, under the context's lock.
+ */
+export async function executeCommandForCommit(spec: CommandSpec, request: Request, options: ExecuteOptions): Promise<ExecutedCommand> {
+  if (!spec.needsRepository || options.opened) return { envelope: await executeCommand(spec, request, options), commit: null }
+  let opened: OpenedContext
+  try {
+    opened = await openContext({ ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) }, options.io, options.correlationId)
+  } catch (err) {
+    const known = isKittyError(err) ? err : internalError(err)
+    const envelope = makeFailure(qualifiedName(spec), known.code, known.message, known.data, { correlationId: options.correlationId, now: options.io.now?.() })
+    return { envelope, commit: null }
+  }
+  try {
+    const { ctx } = opened
+    const before = ctx.remote?.prefetched ? ctx.remote.prefetched.tip : await readRef(ctx.repo, ctx.branch.ref)
+    const envelope = await executeCommand(spec, request, { ...options, opened: ctx })
+    const after = envelope.success && spec.access === 'write' ? await readRef(ctx.repo, ctx.branch.ref) : null
+    return { envelope, commit: after !== null && after !== before ? after : null }
+  } finally {
+    await opened.release()
+  }
+}

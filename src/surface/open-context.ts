@@ -1,0 +1,122 @@
+import { UsageError, KittyError } from '../core/errors.ts'
+import { loadConfig } from '../engine/config.ts'
+import type { EngineContext } from '../engine/context.ts'
+import { resolveIdentity } from '../store/commit-mutation.ts'
+import { STATE_FETCH_DEPTH } from '../store/commit-remote.ts'
+import { hasGitBinary } from '../store/git-worktree.ts'
+import { fetchBranch, openRemoteCache } from '../store/remote.ts'
+import { parseRemoteUrl } from '../store/remote-url.ts'
+import { assertBranchName, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
+import { Snapshot } from '../store/snapshot.ts'
+
+/**
+ * The one way every surface (CLI, Action, App) gets an engine context: a checkout, or a locked cache
+ * of an http(s) remote; plus identity and the repository's settings. A surface only says *where*.
+ */
+
+/** What the process around the surface provides: environment, working directory, clock. */
+export interface SurfaceEnvironment {
+  env: NodeJS.ProcessEnv
+  cwd: string
+  now?: () => Date
+}
+
+/** Where the state lives and how to reach it; unset fields fall back to the environment. */
+export interface ContextLocation {
+  /** Checkout root (CLI `--repo`); default $SPECIFY_REPO_ROOT, else the working directory. */
+  repo?: string | undefined
+  /** State branch; default $KITTY_STATE_BRANCH, else the checked-out (or remote default) branch. */
+  branch?: string | undefined
+  /** An http(s) git remote to work on instead of a checkout. */
+  remote?: string | undefined
+  /** Token for the remote; default $KITTY_TOKEN, else $GITHUB_TOKEN. Surfaces with their own pass it. */
+  token?: string | undefined
+  /** Recorded as Kitty-Delivery; a repeat is a no-op. */
+  idempotencyKey?: string | undefined
+}
+
+export interface OpenedContext {
+  ctx: EngineContext
+  release: () => Promise<void>
+}
+
+const CONTROL = /[\x00-\x1f\x7f]/
+
+function checkedIdempotencyKey(key: string | undefined): string | undefined {
+  if (key !== undefined && (key.trim() === '' || key.length > 200 || CONTROL.test(key))) {
+    throw new UsageError("Option '--idempotency-key' must be one printable line of at most 200 characters.")
+  }
+  return key
+}
+
+export function remoteTimeout(env: NodeJS.ProcessEnv): number {
+  const ms = Number(env['KITTY_REMOTE_TIMEOUT_MS'] ?? 30_000)
+  return Number.isFinite(ms) && ms > 0 ? ms : 30_000
+}
+
+/** The location a command's own flags name (`--repo`, `--branch`, `--remote`, `--idempotency-key`). */
+export function locationFromFlags(flags: Record<string, unknown>): ContextLocation {
+  const text = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined)
+  return { repo: text('repo'), branch: text('branch'), remote: text('remote'), idempotencyKey: text('idempotency-key') }
+}
+
+/** Open the engine context for one command; the caller must `release()` it (the remote cache is locked). */
+export async function openContext(where: ContextLocation, io: SurfaceEnvironment, correlationId: string): Promise<OpenedContext> {
+  const base = {
+    correlationId,
+    now: io.now ?? (() => new Date()),
+    gitBinary: hasGitBinary,
+    idempotencyKey: checkedIdempotencyKey(where.idempotencyKey),
+  }
+  if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base)
+  const root = where.repo ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
+  const repo = locateRepository(root)
+  const branch = await resolveStateBranch(repo, where.branch ?? io.env['KITTY_STATE_BRANCH'])
+  const config = await loadConfig(await Snapshot.at(repo, await readRef(repo, branch.ref)))
+  const remote = { remoteToken: where.token ?? (io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined), remoteTimeoutMs: remoteTimeout(io.env) }
+  return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), ...remote }, release: async () => undefined }
+}
+
+async function openRemoteContext(
+  url: string,
+  where: ContextLocation,
+  io: SurfaceEnvironment,
+  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey'>,
+): Promise<OpenedContext> {
+  parseRemoteUrl(url)
+  const options = {
+    url,
+    token: where.token ?? io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],
+    timeoutMs: remoteTimeout(io.env),
+  }
+  const cache = await openRemoteCache(options, io.env)
+  try {
+    const explicit = where.branch ?? io.env['KITTY_STATE_BRANCH']
+    if (explicit) assertBranchName(explicit)
+    const fetched = await fetchBranch(cache.repo, options, explicit ?? null, STATE_FETCH_DEPTH)
+    const branch = { ref: `refs/heads/${fetched.branch}`, branch: fetched.branch, checkedOut: false }
+    const config = await loadConfig(await Snapshot.at(cache.repo, fetched.tip))
+    const ctx: EngineContext = {
+      ...base,
+      repo: cache.repo,
+      branch,
+      config,
+      author: await resolveIdentity(cache.repo, io.env),
+      remote: { options, prefetched: { tip: fetched.tip } },
+    }
+    return { ctx, release: () => cache.lock.release() }
+  } catch (err) {
+    await cache.lock.release()
+    throw err
+  }
+}
+
+/** contract-version needs no repository; it gets a context whose repository parts are unusable. */
+export function detachedContext(io: SurfaceEnvironment, correlationId: string): EngineContext {
+  const unavailable = () => {
+    throw new KittyError('INTERNAL_ERROR', 'this command has no repository')
+  }
+  return new Proxy({ correlationId, now: io.now ?? (() => new Date()), warnings: [] as string[] } as EngineContext, {
+    get: (target, key) => (key in target ? target[key as keyof EngineContext] : unavailable()),
+  })
+}

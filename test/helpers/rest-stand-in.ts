@@ -1,0 +1,81 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/**
+ * A small stand-in for the GitHub REST API on 127.0.0.1: the handful of routes the Action and the App
+ * call, answering from tables a test fills in, and recording every request (body included) so a test
+ * can check what was sent. Anything else answers 404, as GitHub would.
+ */
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  authorization: string | undefined
+  body: unknown
+}
+
+export interface RestStandIn {
+  url: string
+  requests: RecordedRequest[]
+  /** Pull requests by number: what GET /pulls/{n} answers. */
+  pulls: Map<number, { head: { ref: string; sha: string } }>
+  /** Collaborator permission by login; 'error' answers 500, a missing login 404. */
+  permissions: Map<string, { permission: string; role_name: string } | 'error'>
+  close(): Promise<void>
+}
+
+export async function startRestStandIn(): Promise<RestStandIn> {
+  const requests: RecordedRequest[] = []
+  const pulls: RestStandIn['pulls'] = new Map()
+  const permissions: RestStandIn['permissions'] = new Map()
+  let ids = 1
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      let body: unknown = null
+      try {
+        body = text ? JSON.parse(text) : null
+      } catch {
+        body = text
+      }
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0]!)
+      requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization, body })
+      const answer = (status: number, json: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
+        res.end(JSON.stringify(json))
+      }
+      let m: RegExpExecArray | null
+      if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)$/.exec(path))) {
+        const pull = pulls.get(Number(m[1]))
+        return pull ? answer(200, { number: Number(m[1]), ...pull }) : answer(404, { message: 'Not Found' })
+      }
+      if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/collaborators\/([^/]+)\/permission$/.exec(path))) {
+        const p = permissions.get(m[1]!)
+        if (p === 'error') return answer(500, { message: 'Server Error' })
+        return p ? answer(200, { ...p, user: { login: m[1] } }) : answer(404, { message: 'Not Found' })
+      }
+      if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(path)) {
+        const id = ids++
+        return answer(201, { id, html_url: `http://127.0.0.1/checks/${id}` })
+      }
+      if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path)) return answer(201, { id: ids++ })
+      if (req.method === 'DELETE' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels\/[^/]+$/.test(path)) return answer(200, [])
+      return answer(404, { message: 'Not Found' })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    pulls,
+    permissions,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
