@@ -6,6 +6,7 @@ import { readRef } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
 import { findDirtyPaths, recoverJournals, removeJournal, syncPaths, worktreeDirtyError, writeJournal } from './sync-worktree.ts'
 import { compareAndSwapRef } from './update-ref.ts'
+import { symlinksInTheWay, symlinkInWorktreeError } from './workdir-path.ts'
 
 /**
  * The ref-moving half of every write: compare-and-swap a branch from one commit to another and, when
@@ -42,7 +43,10 @@ export async function withWorktreeLock<T>(repo: Repository, branch: StateBranch,
 
 /** Refuse (WORKTREE_DIRTY, nothing written) when a path about to change has uncommitted edits. */
 export async function refuseDirtyPaths(repo: Repository, branch: StateBranch, before: Snapshot, paths: readonly string[]): Promise<void> {
-  if (!branch.checkedOut) return
+  if (!branch.checkedOut || !repo.workdir) return
+  // A linked directory would take the sync's writes outside the checkout: refused before any ref moves.
+  const links = await symlinksInTheWay(repo.workdir, paths)
+  if (links.length > 0) throw await symlinkInWorktreeError(repo.workdir, links, paths)
   const dirty = await findDirtyPaths(repo, before, [...paths])
   if (dirty.length > 0) throw worktreeDirtyError(dirty)
 }

@@ -12,6 +12,7 @@ import { hasGitBinary, runGit } from './git-worktree.ts'
 import { objectReader } from './object-reader.ts'
 import { stagedOids } from './read-index.ts'
 import { Snapshot } from './snapshot.ts'
+import { makeRealDirs, symlinkAlong, symlinkInWorktreeError } from './workdir-path.ts'
 
 /**
  * Keeping the checked-out branch's files in step with the commits we write: refuse when a file we are
@@ -73,7 +74,8 @@ async function pruneEmptyParents(workdir: string, path: string): Promise<void> {
 /** Write one committed file into the working tree (atomically for regular files), with its mode. */
 async function writeWorkdirEntry(workdir: string, path: string, mode: string, content: Buffer): Promise<void> {
   const target = join(workdir, path)
-  await fs.mkdir(dirname(target), { recursive: true })
+  // The dirty check refused links already; this holds even if one appeared since.
+  await makeRealDirs(workdir, dirname(path))
   if (mode === '120000') {
     await fs.rm(target, { force: true, recursive: true })
     await fs.symlink(content.toString('utf8'), target)
@@ -102,7 +104,11 @@ export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: str
     else absent.push(path)
   }
   // Deletions first: a file may give way to a directory of the same name.
-  for (const path of absent) await fs.rm(join(workdir, path), { force: true })
+  for (const path of absent) {
+    const link = await symlinkAlong(workdir, path)
+    if (link !== null) throw await symlinkInWorktreeError(workdir, [link], [path])
+    await fs.rm(join(workdir, path), { force: true })
+  }
   for (const path of absent) await pruneEmptyParents(workdir, path)
   for (const { path, mode, oid } of present) await writeWorkdirEntry(workdir, path, mode, (await objectReader(repo).read(oid)).content)
   await refreshIndex(repo, workdir, [...present.map((p) => p.path), ...absent])
