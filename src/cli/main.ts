@@ -10,7 +10,7 @@ import { resolveIdentity } from '../store/commit-mutation.ts'
 import { hasGitBinary } from '../store/git-worktree.ts'
 import { STATE_FETCH_DEPTH } from '../store/commit-remote.ts'
 import { fetchBranch, openRemoteCache } from '../store/remote.ts'
-import { assertBranchName, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
+import { assertBranchName, assertStateBranchExists, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
 import { describeCommand, parseCommandArgs } from './parse-argv.ts'
 
@@ -63,7 +63,9 @@ async function openContext(flags: Record<string, unknown>, io: CliEnvironment, c
   if (remoteUrl !== undefined) return openRemoteContext(remoteUrl, flags, io, base)
   const root = (flags['repo'] as string | undefined) ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
   const repo = locateRepository(root)
-  const branch = await resolveStateBranch(repo, (flags['branch'] as string | undefined) ?? io.env['KITTY_STATE_BRANCH'])
+  const explicit = (flags['branch'] as string | undefined) ?? io.env['KITTY_STATE_BRANCH']
+  const branch = await resolveStateBranch(repo, explicit)
+  if (explicit !== undefined) await assertStateBranchExists(repo, branch)
   const config = await loadConfig(await Snapshot.at(repo, await readRef(repo, branch.ref)))
   const remote = { remoteToken: io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined, remoteTimeoutMs: remoteTimeout(io.env) }
   return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), ...remote }, release: async () => undefined }

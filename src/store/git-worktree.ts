@@ -151,6 +151,11 @@ export async function worktreesOnBranch(repo: Repository, branch: string): Promi
   return out
 }
 
+/** git's refusal, in our words: a branch checked out in a linked worktree is that worktree's to move. */
+export function checkedOutElsewhere(branch: string, worktree: string, before: string): string {
+  return `${branch} is checked out in the worktree ${worktree}; check out another branch there (or remove it) before ${before}.`
+}
+
 export type WorktreeRemoval = { path: string; removed: true } | { path: string; removed: false; reason: string }
 
 /** `git worktree remove` without --force: a worktree with changes or untracked files is kept. */

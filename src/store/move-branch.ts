@@ -1,6 +1,8 @@
 import { join } from 'node:path'
 import type { Identity } from './commit-mutation.ts'
+import { KittyError } from '../core/errors.ts'
 import { acquireLock } from './file-lock.ts'
+import { checkedOutElsewhere, worktreesOnBranch } from './git-worktree.ts'
 import type { Repository, StateBranch } from './repository.ts'
 import { readRef } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
@@ -31,7 +33,10 @@ export interface BranchMove {
  * are finished first.
  */
 export async function withWorktreeLock<T>(repo: Repository, branch: StateBranch, fn: () => Promise<T>): Promise<T> {
-  if (!branch.checkedOut) return fn()
+  if (!branch.checkedOut) {
+    await refuseBranchOfOtherWorktree(repo, branch)
+    return fn()
+  }
   const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree'), { timeoutMs: 60_000, what: 'the working tree' })
   try {
     await recoverJournals(repo)
@@ -39,6 +44,20 @@ export async function withWorktreeLock<T>(repo: Repository, branch: StateBranch,
   } finally {
     await lock.release()
   }
+}
+
+/**
+ * Moving a branch that a linked worktree has checked out would leave that worktree's index and files
+ * on the old commit (its `git status` then shows our commits as staged reversals). git refuses to
+ * move such a branch; so do we, naming the worktree.
+ */
+async function refuseBranchOfOtherWorktree(repo: Repository, branch: StateBranch): Promise<void> {
+  const worktrees = await worktreesOnBranch(repo, branch.branch)
+  if (worktrees.length === 0) return
+  throw new KittyError('USAGE_ERROR', worktrees.map((w) => checkedOutElsewhere(branch.branch, w, `kitty commits to ${branch.branch}`)).join(' '), {
+    branch: branch.branch,
+    worktrees,
+  })
 }
 
 /** Refuse (WORKTREE_DIRTY, nothing written) when a path about to change has uncommitted edits. */

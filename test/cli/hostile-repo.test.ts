@@ -111,3 +111,54 @@ describe('symbolic links never lead writes outside the repository', () => {
     expect(state(repo)).toBe(before)
   })
 })
+
+describe("git's own settings and states", () => {
+  it('--branch naming a branch checked out in another worktree: refused naming that worktree, the branch not moved', async () => {
+    const repo = makeRepo()
+    git(repo, 'branch', 'side')
+    const other = join(tempDir('kitty-other-'), 'side')
+    git(repo, 'worktree', 'add', '-q', other, 'side')
+    const before = state(repo)
+
+    const run = await start(repo, 'WP01', { branch: 'side' })
+    expect(run.envelope.success).toBe(false)
+    expect(run.envelope.error_code).toBe('USAGE_ERROR')
+    expect(run.envelope.data.message).toContain(`side is checked out in the worktree ${other}`)
+    expect(run.envelope.data.worktrees).toEqual([other])
+    expect(state(repo)).toBe(before)
+    expect(git(other, 'status', '--porcelain')).toBe('')
+    // Reading that branch is fine: only moving it is refused.
+    expect((await api(repo, 'mission-state', { mission: M, branch: 'side' })).envelope.success).toBe(true)
+  })
+
+  it.each([
+    ['HEAD', 'is HEAD'],
+    ['refs/heads/main', 'full ref name'],
+    ['feature..x', "contains '..'"],
+    ['main', 'names the state branch'],
+  ])("a WP's branch: %s is WP_FILE_INVALID naming the file and the key; no ref is made", async (branch, why) => {
+    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'planned', extra: `branch: ${branch}` }] }])
+    const before = state(repo)
+    const run = await start(repo)
+    expect(run.envelope.success).toBe(false)
+    expect(run.envelope.error_code).toBe('WP_FILE_INVALID')
+    expect(run.envelope.data.path).toBe(`${TASKS}/WP01.md`)
+    expect(run.envelope.data.message).toContain(`branch: key "${branch}"`)
+    expect(run.envelope.data.message).toContain(why)
+    expect(state(repo)).toBe(before)
+    expect(git(repo, 'for-each-ref', '--format=%(refname)')).toBe('refs/heads/main')
+  })
+
+  it('--branch naming a branch that does not exist: says so and lists the branches, not MISSION_NOT_FOUND', async () => {
+    const repo = makeRepo()
+    git(repo, 'branch', 'side')
+    const before = state(repo)
+    for (const run of [await api(repo, 'mission-state', { mission: M, branch: 'nope' }), await start(repo, 'WP01', { branch: 'nope' })]) {
+      expect(run.envelope.success).toBe(false)
+      expect(run.envelope.error_code).toBe('USAGE_ERROR')
+      expect(run.envelope.data.message).toContain("Branch 'nope' does not exist; existing branches: main, side")
+      expect(run.envelope.data.message).toContain('git branch nope')
+    }
+    expect(state(repo)).toBe(before)
+  })
+})

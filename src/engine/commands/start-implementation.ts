@@ -73,6 +73,8 @@ async function claim(ctx: EngineContext, handle: string, wpId: string, actor: st
     const loaded = await mission.wp(wpId)
     const { wp } = loaded
     await refuseLinkedWorkspace(ctx, mission, wpId, wp.path)
+    // The branch is made after the claim is committed; a name that cannot be used must refuse the claim.
+    wpBranchName(ctx, mission, wpId, wp.branch)
     if (wp.lane === 'planned' || wp.lane === 'claimed') await dependencyGate(mission, wpId, wp.dependencies)
     const result: Started = { mission, wpId, wpPath: wp.path, from: wp.lane, noOp: false, branch: wp.branch }
     if (wp.lane === 'in_progress' || wp.lane === 'claimed') {
