@@ -162,3 +162,63 @@ describe("git's own settings and states", () => {
     expect(state(repo)).toBe(before)
   })
 })
+
+describe('line endings: the dirty check and the sync agree with git', () => {
+  /** A clone checked out the way git does it under the given settings: `git status` is clean. */
+  function cloneWith(config: string[], attributes?: string): string {
+    const origin = makeRepo()
+    if (attributes !== undefined) {
+      writeFileSync(join(origin, '.gitattributes'), attributes)
+      git(origin, 'add', '.gitattributes')
+      git(origin, 'commit', '-q', '-m', 'attributes')
+    }
+    const repo = join(tempDir('kitty-eol-'), 'clone')
+    git(origin, 'clone', '-q', ...config.flatMap((c) => ['-c', c]), origin, repo)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
+    return repo
+  }
+
+  const wpOnDisk = (repo: string) => readFileSync(join(repo, TASKS, 'WP01.md'))
+
+  it.each([
+    ['core.autocrlf=true', ['core.autocrlf=true'], undefined],
+    ['text eol=crlf attributes', [], '*.md text eol=crlf\n'],
+    ['core.eol=crlf with text=auto', ['core.eol=crlf'], '* text=auto\n'],
+  ])('%s: a CRLF checkout is clean, mutations succeed, and the files kitty writes keep git status clean', async (_name, config, attributes) => {
+    const repo = cloneWith(config, attributes)
+    expect(wpOnDisk(repo).includes('\r\n')).toBe(true)
+
+    const started = await start(repo)
+    expect(started.envelope.success).toBe(true)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
+    expect(wpOnDisk(repo).toString('utf8')).toMatch(/^lane: in_progress\r$/m)
+    // The blob is LF, as git would have stored it.
+    expect(git(repo, 'show', `HEAD:${TASKS}/WP01.md`)).not.toContain('\r')
+
+    const noted = await api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'claude', note: 'second write' })
+    expect(noted.envelope.success).toBe(true)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
+    expect(git(repo, 'fsck', '--no-dangling')).toBe('')
+  })
+
+  it('core.autocrlf=true: a real edit is still WORKTREE_DIRTY, and nothing is written', async () => {
+    const repo = cloneWith(['core.autocrlf=true'])
+    writeFileSync(join(repo, TASKS, 'WP01.md'), `${wpOnDisk(repo).toString('utf8')}edited\r\n`)
+    const before = state(repo)
+    const run = await start(repo)
+    expect(run.envelope.error_code).toBe('WORKTREE_DIRTY')
+    expect(state(repo)).toBe(before)
+  })
+
+  it('a WP file replaced by a link with the same content is a change, as git status says (T), and is refused', async () => {
+    const repo = makeRepo()
+    const outside = join(tempDir('kitty-outside-'), 'WP01.md')
+    cpSync(join(repo, TASKS, 'WP01.md'), outside)
+    rmSync(join(repo, TASKS, 'WP01.md'))
+    symlinkSync(outside, join(repo, TASKS, 'WP01.md'))
+    const before = state(repo, join(outside, '..'))
+    const run = await start(repo)
+    expect(run.envelope.error_code).toBe('WORKTREE_DIRTY')
+    expect(state(repo, join(outside, '..'))).toBe(before)
+  })
+})
