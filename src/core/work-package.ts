@@ -1,3 +1,4 @@
+import { branchNameProblem } from './branch-name.ts'
 import { parseDependencies } from './dependency-graph.ts'
 import { WpFileInvalidError } from './errors.ts'
 import type { Lane } from './lanes.ts'
@@ -72,6 +73,14 @@ export function interpretWorkPackage(
   const deps = parseDependencies(data['dependencies'], id)
   if (!deps.ok) throw new WpFileInvalidError(path, deps.reason)
   const assignee = text(data['assignee'])
+  const branch = text(data['branch'])
+  const branchProblem = branch === null ? null : branchNameProblem(branch)
+  if (branchProblem) {
+    throw new WpFileInvalidError(
+      path,
+      `its branch: key ${JSON.stringify(branch)} ${branchProblem}; set branch: to a plain branch name or remove the key (the default is <mission_slug>-${id})`,
+    )
+  }
   return {
     id,
     path,
@@ -83,7 +92,7 @@ export function interpretWorkPackage(
     lastActor: lastHistoryActor(data['history']) ?? assignee,
     reviewStatus: text(data['review_status']),
     historyLength: Array.isArray(data['history']) ? data['history'].length : 0,
-    branch: text(data['branch']),
+    branch,
   }
 }
 

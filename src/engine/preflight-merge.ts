@@ -1,7 +1,7 @@
 import type { Lane } from '../core/lanes.ts'
 import { isKittyError } from '../core/errors.ts'
 import { laneProblem, planMergeOrder } from '../core/plan-merge.ts'
-import { worktreesOnBranch } from '../store/git-worktree.ts'
+import { checkedOutElsewhere, worktreesOnBranch } from '../store/git-worktree.ts'
 import { remoteUrl } from '../store/remote.ts'
 import type { MissionView } from '../store/read-mission.ts'
 import { readMission } from '../store/read-mission.ts'
@@ -77,7 +77,7 @@ async function targetProblems(ctx: EngineContext, target: MergeTarget, push: boo
     if (!(await isAncestor(ctx.repo, remoteTip, target.tip))) errors.push(`${name} is behind origin/${name}; pull first (git pull --ff-only), then run merge-mission again.`)
   }
   for (const path of await worktreesOnBranch(ctx.repo, name)) {
-    errors.push(`${name} is checked out in the worktree ${path}; check out another branch there (or remove it) before merging into ${name}.`)
+    errors.push(checkedOutElsewhere(name, path, `merging into ${name}`))
   }
   if (push && (await remoteUrl(ctx.repo, 'origin')) === null) {
     errors.push('--push needs a remote named origin; add it (git remote add origin <url>) or run without --push.')
@@ -95,7 +95,7 @@ async function wpsToMerge(ctx: EngineContext, mission: MissionView, where: strin
       branch = wpBranchName(ctx, mission, wp.id, wp.branch)
     } catch (err) {
       if (!isKittyError(err)) throw err
-      errors.push(`${wp.id}'s branch key '${wp.branch}' is not a valid branch name; fix the branch: key in ${wp.path}.`)
+      errors.push(`${wp.id}: ${err.message}`)
       wps.push({ id: wp.id, lane: wp.lane, dependencies: wp.dependencies, branch: wp.branch ?? '', tip: null })
       continue
     }

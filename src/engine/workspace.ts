@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { WpFileInvalidError } from '../core/errors.ts'
 import type { EngineContext } from './context.ts'
 import type { MissionView } from '../store/read-mission.ts'
 import { assertBranchName } from '../store/repository.ts'
@@ -8,7 +9,17 @@ export function wpBranchName(ctx: EngineContext, mission: MissionView, wpId: str
   const branch =
     own ??
     ctx.config.merge.branch_pattern.replaceAll('{mission_slug}', mission.identity.mission_slug).replaceAll('{wp_id}', wpId)
-  assertBranchName(branch)
+  // A WP's own key was held to git's rules when its file was read; a pattern's result is checked here.
+  if (own === null) assertBranchName(branch)
+  // A WP branch that is the state branch would be "created" as the branch holding the state, and
+  // merged into itself.
+  if (own !== null && own === ctx.branch.branch) {
+    const path = mission.wpPath(wpId) ?? `${mission.path}/tasks/${wpId}.md`
+    throw new WpFileInvalidError(
+      path,
+      `its branch: key ${JSON.stringify(own)} names the state branch; a WP needs a branch of its own (remove the key for the default <mission_slug>-${wpId})`,
+    )
+  }
   return branch
 }
 

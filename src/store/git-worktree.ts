@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
-import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import git from 'isomorphic-git'
 import { acquireLock } from './file-lock.ts'
 import type { Repository } from './repository.ts'
 import { readRef } from './repository.ts'
+import { linkTarget, symlinkAlong } from './workdir-path.ts'
 
 /**
  * WP worktrees under `.worktrees/`. isomorphic-git has no worktrees, so these use the git binary,
@@ -67,6 +68,23 @@ async function excludeWorktreesFolder(repo: Repository): Promise<void> {
   await fs.appendFile(exclude, `${current === '' || current.endsWith('\n') ? '' : '\n'}/.worktrees/\n`)
 }
 
+/**
+ * Why a WP worktree folder must not be used, when `.worktrees` or a folder on its way is a symbolic
+ * link: `git worktree add` follows it and the agent's checkout lands outside the repository.
+ */
+export async function worktreeLinkProblem(repo: Repository, path: string): Promise<string | null> {
+  if (!repo.workdir) return null
+  const inside = relative(repo.workdir, path).split(sep).join('/')
+  if (inside.startsWith('..') || isAbsolute(inside)) return null
+  const link = await symlinkAlong(repo.workdir, inside, true)
+  if (link === null) return null
+  const target = await linkTarget(repo.workdir, link)
+  return (
+    `${join(repo.workdir, link)} is a symbolic link (to ${target}); kitty makes WP worktrees only in a real folder ` +
+    `inside the repository. Remove the link (git rm ${link} if it is committed) and retry.`
+  )
+}
+
 /** Make sure the WP branch exists (created at `startCommit` when missing). */
 export async function ensureBranch(repo: Repository, branch: string, startCommit: string): Promise<boolean> {
   if ((await readRef(repo, `refs/heads/${branch}`)) !== null) return false
@@ -94,6 +112,8 @@ export interface WorktreeResult {
  * worktree path so concurrent starts of the same WP do not race `git worktree add`.
  */
 export async function ensureWorktree(repo: Repository, path: string, branch: string): Promise<WorktreeResult> {
+  const linked = await worktreeLinkProblem(repo, path)
+  if (linked) return { path, branch, checkedOut: false, reason: linked }
   const existing = await worktreeBranch(path)
   if (existing !== null) {
     return existing === branch
@@ -147,6 +167,11 @@ export async function worktreeBeingAdded(repo: Repository): Promise<boolean> {
     if (/^initializing/.test(locked)) return true
   }
   return false
+}
+
+/** git's refusal, in our words: a branch checked out in a linked worktree is that worktree's to move. */
+export function checkedOutElsewhere(branch: string, worktree: string, before: string): string {
+  return `${branch} is checked out in the worktree ${worktree}; check out another branch there (or remove it) before ${before}.`
 }
 
 export type WorktreeRemoval = { path: string; removed: true } | { path: string; removed: false; reason: string }

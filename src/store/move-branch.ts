@@ -1,6 +1,8 @@
 import { dirname, join } from 'node:path'
 import type { Identity } from './commit-mutation.ts'
+import { KittyError } from '../core/errors.ts'
 import { acquireLock } from './file-lock.ts'
+import { checkedOutElsewhere, worktreesOnBranch } from './git-worktree.ts'
 import type { Repository, StateBranch } from './repository.ts'
 import { readRef } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
@@ -8,6 +10,7 @@ import { lockIndex } from './index-lock.ts'
 import { findDirtyPaths, recoverJournals, removeJournal, syncPaths, unsyncedWarning, worktreeDirtyError, writeJournal } from './sync-worktree.ts'
 import { sweepStaleTemps } from './temp-files.ts'
 import { compareAndSwapRef } from './update-ref.ts'
+import { symlinksInTheWay, symlinkInWorktreeError } from './workdir-path.ts'
 
 /**
  * The ref-moving half of every write: compare-and-swap a branch from one commit to another and, when
@@ -44,7 +47,10 @@ export async function withWorktreeLock<T>(
   fn: (earlier: string[]) => Promise<T>,
 ): Promise<T> {
   await sweepStaleTemps([repo.gitdir, join(repo.gitdir, 'kitty'), dirname(join(repo.gitdir, branch.ref))])
-  if (!branch.checkedOut) return fn([])
+  if (!branch.checkedOut) {
+    await refuseBranchOfOtherWorktree(repo, branch)
+    return fn([])
+  }
   const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree'), { timeoutMs: 60_000, what: 'the working tree' })
   try {
     return await fn(await recoverJournals(repo))
@@ -53,9 +59,26 @@ export async function withWorktreeLock<T>(
   }
 }
 
+/**
+ * Moving a branch that a linked worktree has checked out would leave that worktree's index and files
+ * on the old commit (its `git status` then shows our commits as staged reversals). git refuses to
+ * move such a branch; so do we, naming the worktree.
+ */
+async function refuseBranchOfOtherWorktree(repo: Repository, branch: StateBranch): Promise<void> {
+  const worktrees = await worktreesOnBranch(repo, branch.branch)
+  if (worktrees.length === 0) return
+  throw new KittyError('USAGE_ERROR', worktrees.map((w) => checkedOutElsewhere(branch.branch, w, `kitty commits to ${branch.branch}`)).join(' '), {
+    branch: branch.branch,
+    worktrees,
+  })
+}
+
 /** Refuse (WORKTREE_DIRTY, nothing written) when a path about to change has uncommitted edits. */
 export async function refuseDirtyPaths(repo: Repository, branch: StateBranch, before: Snapshot, paths: readonly string[]): Promise<void> {
-  if (!branch.checkedOut) return
+  if (!branch.checkedOut || !repo.workdir) return
+  // A linked directory would take the sync's writes outside the checkout: refused before any ref moves.
+  const links = await symlinksInTheWay(repo.workdir, paths)
+  if (links.length > 0) throw await symlinkInWorktreeError(repo.workdir, links, paths)
   const dirty = await findDirtyPaths(repo, before, [...paths])
   if (dirty.length > 0) throw worktreeDirtyError(dirty)
 }

@@ -9,15 +9,66 @@ import { join } from 'node:path'
  * Returns path → oid for stage-0 entries; a path with merge stages (1–3) maps to null (unmerged).
  */
 export function stagedOids(gitdir: string, paths: Iterable<string>): Map<string, string | null> {
+  const out = new Map<string, string | null>()
+  for (const [path, entry] of readIndexEntries(gitdir, paths).entries) out.set(path, entry?.oid ?? null)
+  return out
+}
+
+/** An index entry's blob and the stat data git compares to decide, without reading a file, that it is unchanged. */
+export interface IndexEntry {
+  oid: string
+  ctimeSec: number
+  ctimeNsec: number
+  mtimeSec: number
+  mtimeNsec: number
+  ino: number
+  mode: number
+  uid: number
+  gid: number
+  /** The file's size, truncated to 32 bits as the index stores it. */
+  size: number
+}
+
+export interface IndexRead {
+  /** path → stage-0 entry; null for an unmerged path (merge stages 1–3). */
+  entries: Map<string, IndexEntry | null>
+  /** When the index was written (ns): an entry modified at or after it is "racily clean" and must be re-read. */
+  indexMtimeNs: bigint | null
+}
+
+function entryAt(buf: Buffer, start: number): IndexEntry {
+  const u32 = (at: number) => buf.readUInt32BE(start + at)
+  return {
+    ctimeSec: u32(0),
+    ctimeNsec: u32(4),
+    mtimeSec: u32(8),
+    mtimeNsec: u32(12),
+    ino: u32(20),
+    mode: u32(24),
+    uid: u32(28),
+    gid: u32(32),
+    size: u32(36),
+    oid: buf.toString('hex', start + 40, start + 60),
+  }
+}
+
+export function readIndexEntries(gitdir: string, paths: Iterable<string>): IndexRead {
   const wanted = new Set(paths)
-  const found = new Map<string, string | null>()
+  const found = new Map<string, IndexEntry | null>()
   // Most entries are skipped by their name length alone (v2/v3 store it in the flags).
   const lengths = new Set([...wanted].map((p) => Math.min(Buffer.byteLength(p), 0xfff)))
   let buf: Buffer
+  let indexMtimeNs: bigint
   try {
-    buf = fs.readFileSync(join(gitdir, 'index'))
+    const fd = fs.openSync(join(gitdir, 'index'), 'r')
+    try {
+      indexMtimeNs = fs.fstatSync(fd, { bigint: true }).mtimeNs
+      buf = fs.readFileSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return found
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: found, indexMtimeNs: null }
     throw err
   }
   if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'DIRC') throw new Error('not a git index')
@@ -56,7 +107,7 @@ export function stagedOids(gitdir: string, paths: Iterable<string>): Map<string,
       offset = next
     }
     previous = path
-    if (wanted.has(path)) found.set(path, stage === 0 && found.get(path) !== null ? buf.toString('hex', start + 40, start + 60) : null)
+    if (wanted.has(path)) found.set(path, stage === 0 && found.get(path) !== null ? entryAt(buf, start) : null)
   }
-  return found
+  return { entries: found, indexMtimeNs }
 }

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { compareWpIds } from '../core/dependency-graph.ts'
-import { KittyError, WpFileInvalidError } from '../core/errors.ts'
+import { KittyError, MetaInvalidError, WpFileInvalidError } from '../core/errors.ts'
 import type { Lane } from '../core/lanes.ts'
 import { normalizeLane } from '../core/lanes.ts'
 import type { ParsedMeta } from '../core/mission-meta.ts'
@@ -11,7 +11,8 @@ import { interpretWorkPackage, wpIdFromFileName } from '../core/work-package.ts'
 import type { FrontmatterFile } from './frontmatter.ts'
 import { MAX_WP_FILE_BYTES, parseFrontmatter, splitFrontmatter } from './frontmatter.ts'
 import { scanFrontmatter } from './frontmatter-scan.ts'
-import type { Snapshot } from './snapshot.ts'
+import { objectReader } from './object-reader.ts'
+import type { Snapshot, TreeEntry } from './snapshot.ts'
 
 export const SPECS_DIR = 'kitty-specs'
 
@@ -25,6 +26,37 @@ interface WpLocation {
   id: string
   path: string
   folderLane: Lane | null
+  /** Set when the WP file is a committed symbolic link: the blob holding its target. */
+  linkOid?: string
+}
+
+const SYMLINK_MODE = '120000'
+
+function isLink(entry: TreeEntry): boolean {
+  return entry.mode === SYMLINK_MODE
+}
+
+/**
+ * Why a committed symbolic link cannot stand where kitty expects a file or folder of its own: git
+ * stores only the target's name, so the snapshot has nothing behind it, and reading "no WPs" or
+ * following it to wherever it points (often outside the repository) would both be wrong.
+ */
+async function linkReason(snapshot: Snapshot, path: string, oid: string, what: string): Promise<string> {
+  const target = Buffer.from((await objectReader(snapshot.repo).read(oid)).content).toString('utf8')
+  return (
+    `it is a symbolic link (to ${JSON.stringify(target)}) where kitty expects ${what}; ` +
+    `replace the link with the real ${what} (git rm ${path}, then add the files themselves)`
+  )
+}
+
+/** meta.json, tasks/ and tasks.md must be what they claim to be, not links to elsewhere. */
+async function refuseLinkedMissionParts(snapshot: Snapshot, path: string, entries: TreeEntry[]): Promise<void> {
+  for (const e of entries.filter(isLink)) {
+    const full = `${path}/${e.path}`
+    if (e.path === 'meta.json') throw new MetaInvalidError(full, await linkReason(snapshot, full, e.oid, 'a file'))
+    if (e.path === 'tasks') throw new WpFileInvalidError(full, await linkReason(snapshot, full, e.oid, 'the directory of WP files'))
+    if (e.path === 'tasks.md') throw new WpFileInvalidError(full, await linkReason(snapshot, full, e.oid, 'a file'))
+  }
 }
 
 export interface LoadedWp {
@@ -111,6 +143,7 @@ export class MissionView {
   }
 
   async #load(location: WpLocation): Promise<LoadedWp> {
+    if (location.linkOid) throw new WpFileInvalidError(location.path, await linkReason(this.snapshot, location.path, location.linkOid, 'a WP file'))
     const bytes = await this.snapshot.readBytes(location.path)
     if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
     return loadWp(decodeUtf8(bytes, location.path), location)
@@ -144,11 +177,25 @@ async function locateWps(snapshot: Snapshot, tasksPath: string): Promise<Map<str
     })
   for (const e of flat) {
     const id = wpIdFromFileName(e.path)!
-    if (!found.has(id)) found.set(id, { id, path: `${tasksPath}/${e.path}`, folderLane: null })
+    if (!found.has(id)) found.set(id, { id, path: `${tasksPath}/${e.path}`, folderLane: null, ...linkOf(e) })
   }
+  await refuseLinkedLaneDirs(snapshot, tasksPath, entries)
   const laneDirs = entries.filter((e) => e.type === 'tree' && normalizeLane(e.path)).sort((a, b) => (a.path < b.path ? -1 : 1))
   for (const dir of laneDirs) await walkLaneDir(snapshot, `${tasksPath}/${dir.path}`, normalizeLane(dir.path)!, found, 1)
   return found
+}
+
+function linkOf(entry: TreeEntry): { linkOid?: string } {
+  return isLink(entry) ? { linkOid: entry.oid } : {}
+}
+
+/** A lane folder (0.x layout) that is a link would hide its WPs without a word. */
+async function refuseLinkedLaneDirs(snapshot: Snapshot, path: string, entries: TreeEntry[]): Promise<void> {
+  for (const e of entries) {
+    if (!isLink(e) || !normalizeLane(e.path)) continue
+    const full = `${path}/${e.path}`
+    throw new WpFileInvalidError(full, await linkReason(snapshot, full, e.oid, 'a lane directory of WP files'))
+  }
 }
 
 async function walkLaneDir(snapshot: Snapshot, path: string, lane: Lane, found: Map<string, WpLocation>, depth: number): Promise<void> {
@@ -156,7 +203,7 @@ async function walkLaneDir(snapshot: Snapshot, path: string, lane: Lane, found: 
   for (const e of entries) {
     if (e.type === 'blob') {
       const id = wpIdFromFileName(e.path)
-      if (id && !found.has(id)) found.set(id, { id, path: `${path}/${e.path}`, folderLane: lane })
+      if (id && !found.has(id)) found.set(id, { id, path: `${path}/${e.path}`, folderLane: lane, ...linkOf(e) })
     } else if (e.type === 'tree' && depth < LANE_DIR_DEPTH) {
       await walkLaneDir(snapshot, `${path}/${e.path}`, lane, found, depth + 1)
     }
@@ -168,6 +215,7 @@ export async function readMission(snapshot: Snapshot, dir: string): Promise<Miss
   const path = `${SPECS_DIR}/${dir}`
   const entries = await snapshot.tree(path)
   if (!entries) return null
+  await refuseLinkedMissionParts(snapshot, path, entries)
   const metaText = entries.some((e) => e.path === 'meta.json' && e.type === 'blob')
     ? await snapshot.readText(`${path}/meta.json`)
     : null

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import git from 'isomorphic-git'
 import { atomicFs } from './atomic-fs.ts'
+import { branchNameProblem } from '../core/branch-name.ts'
 import { KittyError } from '../core/errors.ts'
 
 /**
@@ -76,20 +77,13 @@ export function locateRepository(start: string): Repository {
   )
 }
 
-/** Short branch names must be plain git branch names; anything else is a usage error. */
+/**
+ * Short branch names must be plain git branch names (a conservative character set, and git's
+ * check-ref-format rules); anything else is a usage error.
+ */
 export function assertBranchName(branch: string): void {
-  if (
-    !/^[A-Za-z0-9._/-]+$/.test(branch) ||
-    branch.startsWith('-') ||
-    branch.startsWith('/') ||
-    branch.endsWith('/') ||
-    branch.endsWith('.lock') ||
-    branch.includes('..') ||
-    branch.includes('//') ||
-    branch.split('/').some((part) => part.startsWith('.'))
-  ) {
-    throw new KittyError('USAGE_ERROR', `'${branch}' is not a valid branch name`, { branch })
-  }
+  const problem = /^[A-Za-z0-9._/-]+$/.test(branch) ? branchNameProblem(branch) : 'may only contain letters, digits and . _ / -'
+  if (problem) throw new KittyError('USAGE_ERROR', `'${branch}' is not a valid branch name: it ${problem}`, { branch })
 }
 
 /**
@@ -113,6 +107,23 @@ export async function resolveStateBranch(repo: Repository, explicit?: string): P
   }
   assertBranchName(branch)
   return { ref: `refs/heads/${branch}`, branch, checkedOut: repo.workdir !== null && branch === headBranch }
+}
+
+/**
+ * An explicitly named state branch must exist: reading it as an empty branch would answer
+ * MISSION_NOT_FOUND and send the caller looking for the wrong thing. The checked-out branch may be
+ * unborn (a fresh repository); that is not a mistake.
+ */
+export async function assertStateBranchExists(repo: Repository, branch: StateBranch): Promise<void> {
+  if (branch.checkedOut || (await readRef(repo, branch.ref)) !== null) return
+  const names = (await git.listBranches({ fs: repo.fs, gitdir: repo.gitdir })).sort()
+  const shown = names.length > 20 ? [...names.slice(0, 20), `… (${names.length - 20} more)`] : names
+  throw new KittyError(
+    'USAGE_ERROR',
+    `Branch '${branch.branch}' does not exist; existing branches: ${shown.join(', ') || '(none)'}. ` +
+      `Pass one of them to --branch (or KITTY_STATE_BRANCH), or create it first (git branch ${branch.branch} <start-point>).`,
+    { branch: branch.branch, branches: names },
+  )
 }
 
 /** The commit a ref points at, or null when the ref does not exist (an unborn branch). */

@@ -10,9 +10,13 @@ import { readRef } from './repository.ts'
 import { hasGitBinary, runGit } from './git-worktree.ts'
 import { lockIndex, rewriteIndex } from './index-lock.ts'
 import { objectReader } from './object-reader.ts'
-import { stagedOids } from './read-index.ts'
+import type { EolConversion } from './eol.ts'
+import { eolConversion } from './eol.ts'
+import type { IndexEntry } from './read-index.ts'
+import { readIndexEntries } from './read-index.ts'
 import { Snapshot } from './snapshot.ts'
 import { sweepStaleTemps, tempPathFor } from './temp-files.ts'
+import { makeRealDirs, symlinkAlong, symlinkInWorktreeError } from './workdir-path.ts'
 
 /**
  * Keeping the checked-out branch's files in step with the commits we write: refuse when a file we are
@@ -27,27 +31,87 @@ function blobOidOf(content: Uint8Array): string {
   return hash.digest('hex')
 }
 
-async function workdirOid(workdir: string, path: string): Promise<string | null> {
+/** The working-tree entry at `path`, not following a final link; null when nothing is there. */
+async function lstatOrNull(path: string): Promise<fsSync.BigIntStats | null> {
   try {
-    return blobOidOf(await fs.readFile(join(workdir, path)))
+    return await fs.lstat(path, { bigint: true })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      return null
-    }
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null
     throw err
   }
 }
 
-/** Paths whose working-tree file or index entry differs from the snapshot's blob. */
+/**
+ * The blob git would store for the working-tree entry at `path`: a link's target, a file's content
+ * after the checkout's line-ending conversion (`reference` is the blob the index holds there, which
+ * that conversion consults). Null when there is no file or link there.
+ */
+async function workdirOid(repo: Repository, path: string, eol: () => Promise<EolConversion>, reference: string | null): Promise<string | null> {
+  const full = join(repo.workdir!, path)
+  const stat = await lstatOrNull(full)
+  if (stat?.isSymbolicLink()) return blobOidOf(await fs.readlink(full, { encoding: 'buffer' }))
+  if (!stat?.isFile()) return null
+  const content = await fs.readFile(full)
+  const indexBlob = async () => (reference ? (await objectReader(repo).read(reference)).content : null)
+  return blobOidOf(await (await eol()).toGit(path, content, indexBlob))
+}
+
+/**
+ * git's own shortcut: a file whose stat data is what the index recorded when it was written is the
+ * index's blob, unread. An entry modified at or after the index was written is "racily clean" (it may
+ * have changed within the same tick) and must be read.
+ */
+function statMatchesIndex(entry: IndexEntry, stat: fsSync.BigIntStats, indexMtimeNs: bigint | null): boolean {
+  const mtime = BigInt(entry.mtimeSec) * 1_000_000_000n + BigInt(entry.mtimeNsec)
+  if (indexMtimeNs === null || indexMtimeNs <= mtime) return false
+  const u32 = (n: bigint) => Number(BigInt.asUintN(32, n))
+  const sec = (ns: bigint) => u32(ns / 1_000_000_000n)
+  const nsec = (ns: bigint) => Number(ns % 1_000_000_000n)
+  return (
+    entry.mtimeSec === sec(stat.mtimeNs) &&
+    entry.mtimeNsec === nsec(stat.mtimeNs) &&
+    entry.ctimeSec === sec(stat.ctimeNs) &&
+    entry.ctimeNsec === nsec(stat.ctimeNs) &&
+    entry.size === u32(stat.size) &&
+    entry.ino === u32(stat.ino) &&
+    entry.uid === u32(stat.uid) &&
+    entry.gid === u32(stat.gid) &&
+    (entry.mode & 0o170000) === (Number(stat.mode) & 0o170000)
+  )
+}
+
+/**
+ * Paths whose working-tree file or index entry differs from the snapshot's blob, as `git status` sees
+ * it: the index entry must hold the committed blob, and the file must match it by stat data or, when
+ * that differs, by content after the line-ending conversion git would apply (core.autocrlf, eol and
+ * text attributes): a CRLF checkout of an LF blob is clean. A link where a file was committed (or
+ * the other way round) is a change.
+ */
 export async function findDirtyPaths(repo: Repository, snapshot: Snapshot, paths: string[]): Promise<string[]> {
   const workdir = repo.workdir
   if (!workdir || paths.length === 0) return []
-  const staged = stagedOids(repo.gitdir, paths)
+  const index = readIndexEntries(repo.gitdir, paths)
+  let conversion: Promise<EolConversion> | null = null
+  const eol = () => (conversion ??= eolConversion(repo.gitdir, workdir, paths))
   const dirty: string[] = []
   for (const path of paths) {
-    const committed = await snapshot.blobOid(path)
-    const onDisk = await workdirOid(workdir, path)
-    if (onDisk !== committed || (staged.get(path) ?? null) !== committed) dirty.push(path)
+    const entry = await snapshot.entry(path)
+    const committed = entry && entry.type === 'blob' ? entry : null
+    const staged = index.entries.get(path) ?? null
+    if ((staged?.oid ?? null) !== (committed?.oid ?? null)) {
+      dirty.push(path)
+      continue
+    }
+    const stat = await lstatOrNull(join(workdir, path))
+    if (!committed || !stat) {
+      if (committed || stat) dirty.push(path)
+      continue
+    }
+    const isLink = committed.mode === '120000'
+    if (isLink !== stat.isSymbolicLink() || (!isLink && !stat.isFile())) dirty.push(path)
+    else if (staged && statMatchesIndex(staged, stat, index.indexMtimeNs)) continue
+    else if ((await workdirOid(repo, path, eol, committed.oid)) !== committed.oid) dirty.push(path)
   }
   return dirty
 }
@@ -74,7 +138,8 @@ async function pruneEmptyParents(workdir: string, path: string): Promise<void> {
 /** Write one committed file into the working tree (atomically for regular files), with its mode. */
 async function writeWorkdirEntry(workdir: string, path: string, mode: string, content: Buffer): Promise<void> {
   const target = join(workdir, path)
-  await fs.mkdir(dirname(target), { recursive: true })
+  // The dirty check refused links already; this holds even if one appeared since.
+  await makeRealDirs(workdir, dirname(path))
   if (mode === '120000') {
     await fs.rm(target, { force: true, recursive: true })
     await fs.symlink(content.toString('utf8'), target)
@@ -103,9 +168,18 @@ export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: str
     else absent.push(path)
   }
   // Deletions first: a file may give way to a directory of the same name.
-  for (const path of absent) await fs.rm(join(workdir, path), { force: true })
+  for (const path of absent) {
+    const link = await symlinkAlong(workdir, path)
+    if (link !== null) throw await symlinkInWorktreeError(workdir, [link], [path])
+    await fs.rm(join(workdir, path), { force: true })
+  }
   for (const path of absent) await pruneEmptyParents(workdir, path)
-  for (const { path, mode, oid } of present) await writeWorkdirEntry(workdir, path, mode, (await objectReader(repo).read(oid)).content)
+  const eol = present.length > 0 ? await eolConversion(repo.gitdir, workdir, present.map((p) => p.path)) : null
+  for (const { path, mode, oid } of present) {
+    const blob = (await objectReader(repo).read(oid)).content
+    // What git's checkout would write (CRLF under core.autocrlf=true), so `git status` stays clean.
+    await writeWorkdirEntry(workdir, path, mode, Buffer.from(mode === '120000' ? blob : eol!.toWorktree(path, blob)))
+  }
   await refreshIndex(repo, workdir, [...present.map((p) => p.path), ...absent])
 }
 
@@ -195,9 +269,12 @@ async function finishJournal(repo: Repository, journal: SyncJournal): Promise<vo
   const before = await Snapshot.at(repo, journal.from)
   const now = await Snapshot.at(repo, tip)
   const stale: string[] = []
+  let conversion: Promise<EolConversion> | null = null
+  const eol = () => (conversion ??= eolConversion(repo.gitdir, repo.workdir!, journal.paths))
   for (const p of journal.paths) {
-    const onDisk = repo.workdir ? await workdirOid(repo.workdir, p) : null
-    if (onDisk === (await before.blobOid(p)) || onDisk === (await now.blobOid(p))) stale.push(p)
+    const old = await before.blobOid(p)
+    const onDisk = repo.workdir ? await workdirOid(repo, p, eol, old) : null
+    if (onDisk === old || onDisk === (await now.blobOid(p))) stale.push(p)
   }
   const index = await lockIndex(repo)
   try {

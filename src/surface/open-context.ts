@@ -6,7 +6,7 @@ import { STATE_FETCH_DEPTH } from '../store/commit-remote.ts'
 import { hasGitBinary } from '../store/git-worktree.ts'
 import { fetchBranch, openRemoteCache } from '../store/remote.ts'
 import { parseRemoteUrl } from '../store/remote-url.ts'
-import { assertBranchName, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
+import { assertBranchName, assertStateBranchExists, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
 
 /**
@@ -71,7 +71,9 @@ export async function openContext(where: ContextLocation, io: SurfaceEnvironment
   if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base)
   const root = where.repo ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
   const repo = locateRepository(root)
-  const branch = await resolveStateBranch(repo, where.branch ?? io.env['KITTY_STATE_BRANCH'])
+  const explicit = where.branch ?? io.env['KITTY_STATE_BRANCH']
+  const branch = await resolveStateBranch(repo, explicit)
+  if (explicit !== undefined) await assertStateBranchExists(repo, branch)
   const config = await loadConfig(await Snapshot.at(repo, await readRef(repo, branch.ref)))
   const remote = { remoteToken: where.token ?? (io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined), remoteTimeoutMs: remoteTimeout(io.env) }
   return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), ...remote }, release: async () => undefined }

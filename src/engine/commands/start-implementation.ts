@@ -5,7 +5,7 @@ import type { Policy } from '../../core/policy.ts'
 import { holderCompatible } from '../../core/work-package.ts'
 import { checkTransition } from '../../core/transitions.ts'
 import git from 'isomorphic-git'
-import { ensureBranch, ensureWorktree, removeWorktree } from '../../store/git-worktree.ts'
+import { ensureBranch, ensureWorktree, removeWorktree, worktreeLinkProblem } from '../../store/git-worktree.ts'
 import type { ProvisionalClaim } from '../../store/provisional-claims.ts'
 import { settleProvisional, writeProvisional } from '../../store/provisional-claims.ts'
 import { pushCommit } from '../../store/remote.ts'
@@ -59,11 +59,25 @@ function alreadyClaimed(mission: MissionView, wpId: string, holder: string, acto
 /** Called once the claim is known to be allowed, before it is committed. */
 type OnAllowed = (started: Started, tip: string | null) => void
 
+/**
+ * Refuse, before anything is committed, a workspace `git worktree add` would put outside the
+ * repository (`.worktrees` committed or made as a symbolic link): upstream's allocation failure.
+ */
+async function refuseLinkedWorkspace(ctx: EngineContext, mission: MissionView, wpId: string, wpPath: string): Promise<void> {
+  if (ctx.remote || !ctx.config.worktrees || !ctx.repo.workdir) return
+  const { workspace_path } = workspacePaths(ctx, mission, wpId, wpPath)
+  const reason = await worktreeLinkProblem(ctx.repo, workspace_path)
+  if (reason) throw new KittyError('LANE_ALLOCATION_FAILED', reason, { ...identityOf(mission), wp_id: wpId, reason })
+}
+
 async function claim(ctx: EngineContext, handle: string, wpId: string, actor: string, policy: Policy, onAllowed: OnAllowed) {
   return mutate<Started>(ctx, async (snapshot) => {
     const mission = await loadMission(snapshot, handle)
     const loaded = await mission.wp(wpId)
     const { wp } = loaded
+    await refuseLinkedWorkspace(ctx, mission, wpId, wp.path)
+    // The branch is made after the claim is committed; a name that cannot be used must refuse the claim.
+    wpBranchName(ctx, mission, wpId, wp.branch)
     if (wp.lane === 'planned' || wp.lane === 'claimed') await dependencyGate(mission, wpId, wp.dependencies)
     const result: Started = { mission, wpId, wpPath: wp.path, from: wp.lane, noOp: false, branch: wp.branch }
     if (wp.lane === 'in_progress' || wp.lane === 'claimed') {
