@@ -10,6 +10,7 @@ import type { WorkPackage } from '../core/work-package.ts'
 import { interpretWorkPackage, wpIdFromFileName } from '../core/work-package.ts'
 import type { FrontmatterFile } from './frontmatter.ts'
 import { MAX_WP_FILE_BYTES, parseFrontmatter, splitFrontmatter } from './frontmatter.ts'
+import { MAX_META_JSON_BYTES, MAX_TASKS_MD_BYTES } from './limits.ts'
 import { scanFrontmatter } from './frontmatter-scan.ts'
 import type { Snapshot } from './snapshot.ts'
 
@@ -111,7 +112,7 @@ export class MissionView {
   }
 
   async #load(location: WpLocation): Promise<LoadedWp> {
-    const bytes = await this.snapshot.readBytes(location.path)
+    const bytes = await this.snapshot.readBytes(location.path, MAX_WP_FILE_BYTES)
     if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
     return loadWp(decodeUtf8(bytes, location.path), location)
   }
@@ -121,7 +122,7 @@ export class MissionView {
   }
 
   async tasksMd(): Promise<string | null> {
-    const bytes = await this.snapshot.readBytes(this.tasksMdPath())
+    const bytes = await this.snapshot.readBytes(this.tasksMdPath(), MAX_TASKS_MD_BYTES)
     return bytes === null ? null : decodeUtf8(bytes, this.tasksMdPath())
   }
 }
@@ -169,7 +170,7 @@ export async function readMission(snapshot: Snapshot, dir: string): Promise<Miss
   const entries = await snapshot.tree(path)
   if (!entries) return null
   const metaText = entries.some((e) => e.path === 'meta.json' && e.type === 'blob')
-    ? await snapshot.readText(`${path}/meta.json`)
+    ? await snapshot.readText(`${path}/meta.json`, MAX_META_JSON_BYTES)
     : null
   return new MissionView(snapshot, dir, metaText, await locateWps(snapshot, `${path}/tasks`))
 }
@@ -180,24 +181,40 @@ export async function hasMissionMeta(snapshot: Snapshot, dir: string): Promise<b
 }
 
 /**
+ * A meta.json for the cross-mission lookups: `present` when the file exists, `text` null when it is
+ * over the size limit. One oversized meta.json must not make every other mission unreachable; reading
+ * that mission itself still answers INPUT_TOO_LARGE.
+ */
+async function peekMeta(snapshot: Snapshot, dir: string): Promise<{ present: boolean; text: string | null }> {
+  try {
+    const text = await snapshot.readText(`${SPECS_DIR}/${dir}/meta.json`, MAX_META_JSON_BYTES)
+    return { present: text !== null, text }
+  } catch (err) {
+    if (err instanceof KittyError && err.code === 'INPUT_TOO_LARGE') return { present: true, text: null }
+    throw err
+  }
+}
+
+/**
  * The whole `kitty-specs/` index for the selector ladder's slower rungs (mid8, ULID, numbers). A
- * meta.json that does not parse only hides that mission from id lookups, as upstream does.
+ * meta.json that does not parse (or is too large to read) only hides that mission from id lookups, as
+ * upstream does.
  */
 export async function readMissionIndex(snapshot: Snapshot): Promise<MissionIndexEntry[]> {
   const entries = (await snapshot.tree(SPECS_DIR)) ?? []
   const out: MissionIndexEntry[] = []
   for (const e of entries) {
     if (e.type !== 'tree') continue
-    const metaText = await snapshot.readText(`${SPECS_DIR}/${e.path}/meta.json`)
+    const meta = await peekMeta(snapshot, e.path)
     let missionId: string | null = null
-    if (metaText !== null) {
+    if (meta.text !== null) {
       try {
-        missionId = parseMissionMeta(metaText, e.path, '').identity.mission_id
+        missionId = parseMissionMeta(meta.text, e.path, '').identity.mission_id
       } catch {
         missionId = null
       }
     }
-    out.push({ dir: e.path, hasMeta: metaText !== null, missionId })
+    out.push({ dir: e.path, hasMeta: meta.present, missionId })
   }
   return out
 }
@@ -210,7 +227,7 @@ export async function listMissionDirs(snapshot: Snapshot): Promise<string[]> {
 export async function readMissionNumbers(snapshot: Snapshot): Promise<Array<number | null>> {
   const out: Array<number | null> = []
   for (const dir of await listMissionDirs(snapshot)) {
-    const text = await snapshot.readText(`${SPECS_DIR}/${dir}/meta.json`)
+    const { text } = await peekMeta(snapshot, dir)
     try {
       out.push(text === null ? null : parseMissionMeta(text, dir, '').identity.mission_number)
     } catch {
