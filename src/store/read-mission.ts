@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { compareWpIds } from '../core/dependency-graph.ts'
+import { compareWpIds, normalizeWpId } from '../core/dependency-graph.ts'
 import { KittyError, WpFileInvalidError } from '../core/errors.ts'
 import type { Lane } from '../core/lanes.ts'
 import { normalizeLane } from '../core/lanes.ts'
@@ -87,14 +87,15 @@ export class MissionView {
   }
 
   has(id: string): boolean {
-    return this.#locations.has(id)
+    return this.#locations.has(canonicalWpId(id))
   }
 
   wpPath(id: string): string | null {
-    return this.#locations.get(id)?.path ?? null
+    return this.#locations.get(canonicalWpId(id))?.path ?? null
   }
 
-  wp(id: string): Promise<LoadedWp> {
+  wp(raw: string): Promise<LoadedWp> {
+    const id = canonicalWpId(raw)
     let pending = this.#loaded.get(id)
     if (!pending) {
       const location = this.#locations.get(id)
@@ -127,37 +128,51 @@ export class MissionView {
   }
 }
 
+/** Lookups accept any spelling of a WP id; what is no WP id stays as given (and is not found). */
+function canonicalWpId(id: string): string {
+  return normalizeWpId(id) ?? id
+}
+
 const LANE_DIR_DEPTH = 3
 
 /**
- * Find WP files: flat `tasks/WPxx[-slug].md` first (exact name, then suffixed in sorted order, as
- * upstream's lookup does), then the 0.x layout `tasks/<lane>/[phase/]WPxx.md`.
+ * Find WP files: flat `tasks/WPxx[-slug].md`, and the 0.x layout `tasks/<lane>/[phase/]WPxx.md`. One
+ * WP id (normalised: `WP1-a.md` and `WP01-b.md` are both WP01) must have exactly one file: with two,
+ * which one holds the state is a guess, so the mission is refused (WP_FILE_INVALID) naming both.
  */
 async function locateWps(snapshot: Snapshot, tasksPath: string): Promise<Map<string, WpLocation>> {
-  const found = new Map<string, WpLocation>()
+  const candidates: WpLocation[] = []
   const entries = (await snapshot.tree(tasksPath)) ?? []
-  const flat = entries
-    .filter((e) => e.type === 'blob' && wpIdFromFileName(e.path))
-    .sort((a, b) => {
-      const exactA = a.path === `${wpIdFromFileName(a.path)}.md` ? 0 : 1
-      const exactB = b.path === `${wpIdFromFileName(b.path)}.md` ? 0 : 1
-      return exactA - exactB || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
-    })
-  for (const e of flat) {
-    const id = wpIdFromFileName(e.path)!
-    if (!found.has(id)) found.set(id, { id, path: `${tasksPath}/${e.path}`, folderLane: null })
+  for (const e of entries) {
+    const id = e.type === 'blob' ? wpIdFromFileName(e.path) : null
+    if (id) candidates.push({ id, path: `${tasksPath}/${e.path}`, folderLane: null })
   }
   const laneDirs = entries.filter((e) => e.type === 'tree' && normalizeLane(e.path)).sort((a, b) => (a.path < b.path ? -1 : 1))
-  for (const dir of laneDirs) await walkLaneDir(snapshot, `${tasksPath}/${dir.path}`, normalizeLane(dir.path)!, found, 1)
+  for (const dir of laneDirs) await walkLaneDir(snapshot, `${tasksPath}/${dir.path}`, normalizeLane(dir.path)!, candidates, 1)
+  const found = new Map<string, WpLocation>()
+  for (const location of candidates) {
+    const other = found.get(location.id)
+    if (other) throw duplicateWpFiles(location.id, [other.path, location.path])
+    found.set(location.id, location)
+  }
   return found
 }
 
-async function walkLaneDir(snapshot: Snapshot, path: string, lane: Lane, found: Map<string, WpLocation>, depth: number): Promise<void> {
+function duplicateWpFiles(id: string, paths: string[]): KittyError {
+  const sorted = [...paths].sort()
+  return new KittyError(
+    'WP_FILE_INVALID',
+    `Work package ${id} has two files, ${sorted.join(' and ')}: the mission is ambiguous. Keep one (merge their state) and remove the other.`,
+    { wp_id: id, path: sorted[0], paths: sorted, reason: `two files for ${id}` },
+  )
+}
+
+async function walkLaneDir(snapshot: Snapshot, path: string, lane: Lane, found: WpLocation[], depth: number): Promise<void> {
   const entries = [...((await snapshot.tree(path)) ?? [])].sort((a, b) => (a.path < b.path ? -1 : 1))
   for (const e of entries) {
     if (e.type === 'blob') {
       const id = wpIdFromFileName(e.path)
-      if (id && !found.has(id)) found.set(id, { id, path: `${path}/${e.path}`, folderLane: lane })
+      if (id) found.push({ id, path: `${path}/${e.path}`, folderLane: lane })
     } else if (e.type === 'tree' && depth < LANE_DIR_DEPTH) {
       await walkLaneDir(snapshot, `${path}/${e.path}`, lane, found, depth + 1)
     }
