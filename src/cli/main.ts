@@ -1,5 +1,6 @@
 import { makeEnvelope, makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
+import type { ErrorCode } from '../core/errors.ts'
 import { isKittyError, KittyError, UsageError } from '../core/errors.ts'
 import type { CommandSpec } from '../engine/command-spec.ts'
 import { loadConfig } from '../engine/config.ts'
@@ -32,8 +33,16 @@ function qualified(spec: CommandSpec | null): string {
   return spec.group === GROUP ? `${GROUP}.${spec.name}` : `agent.tasks.${spec.name}`
 }
 
+/**
+ * The exit code follows the error code, wherever the error was raised: a usage error found by the
+ * engine (`--limit abc`, `--mission ../x`) is as much a usage error as one found by the argv parser.
+ */
+export function exitCodeFor(code: ErrorCode): 1 | 2 {
+  return code === 'USAGE_ERROR' ? 2 : 1
+}
+
 function usageFailure(err: UsageError, correlationId: string): CliResult {
-  return { envelope: makeFailure('unknown', 'USAGE_ERROR', err.message, err.data, { correlationId }), exitCode: 2 }
+  return { envelope: makeFailure('unknown', 'USAGE_ERROR', err.message, err.data, { correlationId }), exitCode: exitCodeFor(err.code) }
 }
 
 interface OpenedContext {
@@ -201,7 +210,7 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
     const known = isKittyError(err) ? err : internalError(err)
     return {
       envelope: makeFailure(command, known.code, known.message, known.data, { correlationId, now: io.now?.() }),
-      exitCode: 1,
+      exitCode: exitCodeFor(known.code),
     }
   } finally {
     await opened?.release()

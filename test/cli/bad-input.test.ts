@@ -103,9 +103,9 @@ describe('bad input: one envelope each, nothing written', () => {
 
   it.each(['../099-test-mission', '099-test-mission/..', '.git', 'a b', 'миссия', '', ' 099', 'x\\y'])('unsafe selector %j → USAGE_ERROR', async (handle) => {
     const repo = makeRepo()
-    const env = await expectRefusal(repo, 'mission-state', { mission: handle }, 'USAGE_ERROR')
+    const env = await expectRefusal(repo, 'mission-state', { mission: handle }, 'USAGE_ERROR', 2)
     expect(env.command).toBe('orchestrator-api.mission-state')
-    await expectRefusal(repo, 'transition', { mission: handle, wp: 'WP01', to: 'blocked', actor: 'a' }, 'USAGE_ERROR')
+    await expectRefusal(repo, 'transition', { mission: handle, wp: 'WP01', to: 'blocked', actor: 'a' }, 'USAGE_ERROR', 2)
   })
 
   it.each([
@@ -129,8 +129,8 @@ describe('bad input: one envelope each, nothing written', () => {
 
   it('bad actors and notes are usage errors', async () => {
     const repo = makeRepo()
-    await expectRefusal(repo, 'transition', { mission: M, wp: 'WP01', to: 'blocked', actor: 'a\nKitty-Force: true' }, 'USAGE_ERROR')
-    await expectRefusal(repo, 'transition', { mission: M, wp: 'WP01', to: 'blocked', actor: '   ' }, 'USAGE_ERROR')
-    await expectRefusal(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'a', note: 'x'.repeat(10_001) }, 'USAGE_ERROR')
+    await expectRefusal(repo, 'transition', { mission: M, wp: 'WP01', to: 'blocked', actor: 'a\nKitty-Force: true' }, 'USAGE_ERROR', 2)
+    await expectRefusal(repo, 'transition', { mission: M, wp: 'WP01', to: 'blocked', actor: '   ' }, 'USAGE_ERROR', 2)
+    await expectRefusal(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'a', note: 'x'.repeat(10_001) }, 'USAGE_ERROR', 2)
   })
 })
