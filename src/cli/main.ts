@@ -1,5 +1,6 @@
 import { makeEnvelope, makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
+import type { ErrorCode } from '../core/errors.ts'
 import { isKittyError, UsageError } from '../core/errors.ts'
 import type { CommandSpec } from '../engine/command-spec.ts'
 import type { EngineContext } from '../engine/context.ts'
@@ -19,8 +20,16 @@ export type CliEnvironment = SurfaceEnvironment
 
 const GROUP = 'orchestrator-api'
 
+/**
+ * The exit code follows the error code, wherever the error was raised: a usage error found by the
+ * engine (`--limit abc`, `--mission ../x`) is as much a usage error as one found by the argv parser.
+ */
+export function exitCodeFor(code: ErrorCode): 1 | 2 {
+  return code === 'USAGE_ERROR' ? 2 : 1
+}
+
 function usageFailure(err: UsageError, correlationId: string): CliResult {
-  return { envelope: makeFailure('unknown', 'USAGE_ERROR', err.message, err.data, { correlationId }), exitCode: 2 }
+  return { envelope: makeFailure('unknown', 'USAGE_ERROR', err.message, err.data, { correlationId }), exitCode: exitCodeFor(err.code) }
 }
 
 interface Routed {
@@ -114,12 +123,12 @@ export async function runCli(argv: string[], io: CliEnvironment): Promise<CliRes
       return { envelope: makeEnvelope('help', true, describeCommand(spec), null, { correlationId }), exitCode: 0 }
     }
     const envelope = await executeCommand(spec, parsed.request, { io, correlationId, opened: ctx })
-    return { envelope, exitCode: envelope.success ? 0 : 1 }
+    return { envelope, exitCode: envelope.success || envelope.error_code === null ? 0 : exitCodeFor(envelope.error_code) }
   } catch (err) {
     const known = isKittyError(err) ? err : internalError(err)
     return {
       envelope: makeFailure(command, known.code, known.message, known.data, { correlationId, now: io.now?.() }),
-      exitCode: 1,
+      exitCode: exitCodeFor(known.code),
     }
   } finally {
     await opened?.release()

@@ -31,6 +31,26 @@ function usageFromParseError(err: unknown, spec: CommandSpec): UsageError {
   }
 }
 
+/**
+ * Every flag takes one value: node's parseArgs keeps the last of `--mission a --mission b` silently,
+ * so a caller that built argv by appending (a default, then an override) would act on a mission it
+ * may not have meant. Refuse instead, whatever the spelling (`--x v`, `--x=v`, `--no-x`); booleans too,
+ * since `--push --no-push` has no meaning. (No command declares a repeatable flag; lists, such as
+ * mark-status's task ids, are positionals.)
+ */
+function refuseRepeatedFlags(tokens: ReturnType<typeof parseArgs>['tokens']): void {
+  const seen = new Map<string, string>()
+  for (const token of tokens ?? []) {
+    if (token.kind !== 'option' || token.name === 'help') continue
+    const earlier = seen.get(token.name)
+    if (earlier !== undefined) {
+      const both = earlier === token.rawName ? `'${earlier}' is given twice` : `'${earlier}' and '${token.rawName}' are both given`
+      throw new UsageError(`Option ${both}; it takes one value.`, { option: `--${token.name}` })
+    }
+    seen.set(token.name, token.rawName)
+  }
+}
+
 export interface ParsedCommand {
   request: Request
   help: boolean
@@ -49,10 +69,12 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedComma
       strict: true,
       allowPositionals: (spec.positionals?.length ?? 0) > 0,
       allowNegative: true,
+      tokens: true,
     })
   } catch (err) {
     throw usageFromParseError(err, spec)
   }
+  refuseRepeatedFlags(parsed.tokens)
   const flags = parsed.values as Record<string, string | boolean | undefined>
   for (const p of params) {
     // allowNegative accepts --no-x for every boolean; only flags declared negatable may take it.

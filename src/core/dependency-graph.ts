@@ -2,6 +2,17 @@ import { KittyError } from './errors.ts'
 
 export const WP_ID = /^WP\d{2,}$/
 
+/**
+ * The canonical form of a WP id: `WP1`, `wp01` and `WP001` all name `WP01` (at least two digits, as
+ * upstream writes them). Null for anything that is not `WP` + digits. Every id kitty compares (file
+ * names, dependencies, `--wp`) goes through here, so spellings cannot make two WPs of one.
+ */
+export function normalizeWpId(raw: string): string | null {
+  const digits = /^wp(\d+)$/i.exec(raw.trim())?.[1]
+  if (digits === undefined) return null
+  return `WP${digits.replace(/^0+(?=\d)/, '').padStart(2, '0')}`
+}
+
 /** WP ids compare by number first so WP100 sorts after WP99; equal numbers fall back to text. */
 export function compareWpIds(a: string, b: string): number {
   const na = Number(a.slice(2))
@@ -30,10 +41,8 @@ export function parseDependencies(value: unknown, self?: string): DependencyPars
 
   const deps: string[] = []
   for (const item of items) {
-    if (typeof item !== 'string' || !WP_ID.test(item.trim())) {
-      return { ok: false, reason: `dependency ${JSON.stringify(item)} is not a WP id like WP01` }
-    }
-    const id = item.trim()
+    const id = typeof item === 'string' ? normalizeWpId(item) : null
+    if (id === null) return { ok: false, reason: `dependency ${JSON.stringify(item)} is not a WP id like WP01` }
     if (id === self) return { ok: false, reason: `${id} depends on itself` }
     if (!deps.includes(id)) deps.push(id)
   }

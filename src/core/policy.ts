@@ -33,27 +33,72 @@ export const BANNED_FLAGS: readonly string[] = [
 
 /** Upstream's deliberately blunt substring scan over values (reference §4 and §9.12). */
 const SECRET_PATTERN = /token|secret|key|password|credential/i
+const SECRET_WORDS = 'token|secret|key|password|credential'
+
+/**
+ * Real credentials rarely contain any of upstream's words (`ghp_…` does not), and whatever passes is
+ * committed for good in the Kitty-Policy trailer. So the scan also knows the shapes of common tokens.
+ * Anchored on a non-word boundary so `risk-assessment` is not an `sk-` key.
+ */
+const TOKEN_SHAPES: ReadonlyArray<readonly [name: string, shape: RegExp]> = [
+  ['GitHub token', /(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{20,}/],
+  ['GitHub fine-grained token', /(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}/],
+  ['API secret key (sk-…)', /(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}/],
+  ['AWS access key id', /(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])/],
+  ['Slack token', /(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}/],
+  ['PEM private key', /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/],
+  ['JSON Web Token', /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/],
+]
+
+/** Which rule a string trips, by name (never the matched text), or null. */
+function secretMatch(value: string): string | null {
+  if (SECRET_PATTERN.test(value)) return SECRET_WORDS
+  return TOKEN_SHAPES.find(([, shape]) => shape.test(value))?.[0] ?? null
+}
+
+function tokenShaped(value: string): boolean {
+  return TOKEN_SHAPES.some(([, shape]) => shape.test(value))
+}
 
 /** Deeper than any real policy; a bound keeps hostile nesting from exhausting the stack. */
 export const MAX_POLICY_DEPTH = 32
 
+interface SecretFound {
+  path: string
+  rule: string
+}
+
+/**
+ * A member name for a field path. Keys are not scanned for upstream's words (upstream does not), but a
+ * token used as a key is still a token: it is refused, and never written into the message.
+ */
+function memberPath(path: string, key: string): string {
+  return tokenShaped(key) ? `${path}.<key>` : `${path}.${key}`
+}
+
 /**
  * Find the first value that looks like a secret, depth first in document order; return its field
- * path, never the value. Iterative, with a depth bound, so hostile nesting cannot crash the scan.
+ * path and the rule it tripped, never the value. Iterative, with a depth bound, so hostile nesting
+ * cannot crash the scan.
  */
-function findSecret(root: unknown, rootPath: string): string | null {
+function findSecret(root: unknown, rootPath: string): SecretFound | null {
   const stack: [unknown, string, number][] = [[root, rootPath, 0]]
   while (stack.length > 0) {
     const [value, path, depth] = stack.pop()!
     if (typeof value === 'string') {
-      if (SECRET_PATTERN.test(value)) return path
+      const rule = secretMatch(value)
+      if (rule) return { path, rule }
       continue
     }
     if (value === null || typeof value !== 'object') continue
     if (depth >= MAX_POLICY_DEPTH) fail(`--policy field '${path}' is nested deeper than ${MAX_POLICY_DEPTH} levels`)
+    if (!Array.isArray(value)) {
+      const key = Object.keys(value).find(tokenShaped)
+      if (key !== undefined) return { path: memberPath(path, key), rule: TOKEN_SHAPES.find(([, shape]) => shape.test(key))![0] }
+    }
     const children: [unknown, string, number][] = Array.isArray(value)
       ? value.map((v, i) => [v, `${path}[${i}]`, depth + 1])
-      : Object.entries(value).map(([k, v]) => [v, `${path}.${k}`, depth + 1])
+      : Object.entries(value).map(([k, v]) => [v, memberPath(path, k), depth + 1])
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!)
   }
   return null
@@ -96,13 +141,12 @@ export function parsePolicy(raw: string): Policy {
   if (tools !== undefined && tools !== null && typeof tools !== 'string') {
     fail('--policy.tool_restrictions must be a string or null')
   }
+  const topLevel = Object.keys(obj).find(tokenShaped)
+  if (topLevel !== undefined) fail("--policy has a key shaped like a credential. Do not pass secrets via --policy.")
   for (const [key, value] of Object.entries(obj)) {
-    const path = findSecret(value, key)
-    if (path) {
-      fail(
-        `--policy field '${path}' appears to contain a secret ` +
-          '(matched pattern: token|secret|key|password|credential). Do not pass secrets via --policy.',
-      )
+    const found = findSecret(value, key)
+    if (found) {
+      fail(`--policy field '${found.path}' appears to contain a secret (matched pattern: ${found.rule}). Do not pass secrets via --policy.`)
     }
   }
   return {

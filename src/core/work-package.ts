@@ -1,5 +1,5 @@
 import { branchNameProblem } from './branch-name.ts'
-import { parseDependencies } from './dependency-graph.ts'
+import { normalizeWpId, parseDependencies } from './dependency-graph.ts'
 import { WpFileInvalidError } from './errors.ts'
 import type { Lane } from './lanes.ts'
 import { normalizeLane } from './lanes.ts'
@@ -22,10 +22,13 @@ export interface WorkPackage {
   branch: string | null
 }
 
-/** `WP07-adapter-implementations.md` → `WP07`; README.md and friends → null (reference §2.H.2). */
+/**
+ * `WP07-adapter-implementations.md` → `WP07`, `wp7.md` → `WP07` (normalised); README.md and friends →
+ * null (reference §2.H.2).
+ */
 export function wpIdFromFileName(name: string): string | null {
-  const m = /^(WP\d+)(?:[-_.].*)?\.md$/.exec(name)
-  return m ? m[1]! : null
+  const m = /^(wp\d+)(?:[-_.].*)?\.md$/i.exec(name)
+  return m ? normalizeWpId(m[1]!) : null
 }
 
 function text(value: unknown): string | null {

@@ -1,6 +1,7 @@
 import { KittyError } from '../core/errors.ts'
 import { EVIDENCE_FILE, holdsRunEvidence, WORKFLOW_FILE } from '../core/workflow-evidence.ts'
 import { changedPaths } from '../store/diff-trees.ts'
+import { MAX_EVIDENCE_BYTES } from '../store/limits.ts'
 import type { MissionView } from '../store/read-mission.ts'
 import { readRef } from '../store/repository.ts'
 import type { Snapshot } from '../store/snapshot.ts'
@@ -37,7 +38,7 @@ export async function workflowEvidenceProblem(ctx: EngineContext, snapshot: Snap
   }
   if (changed.size === 0) return null
   const evidencePath = `${mission.path}/${EVIDENCE_FILE}`
-  const evidence = await snapshot.readText(evidencePath)
+  const evidence = await snapshot.readText(evidencePath, MAX_EVIDENCE_BYTES)
   if (evidence !== null && holdsRunEvidence(evidence)) return null
   const files = [...changed].sort()
   return new KittyError(

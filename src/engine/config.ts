@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml'
 import * as z from 'zod/mini'
 import { KittyError } from '../core/errors.ts'
+import { MAX_CONFIG_BYTES } from '../store/limits.ts'
 import type { Snapshot } from '../store/snapshot.ts'
 
 export const CONFIG_PATH = '.github/kitty.yml'
@@ -51,7 +52,7 @@ export const DEFAULT_CONFIG: KittyConfig = KittyConfigSchema.parse({})
 
 /** Read and validate the settings file of a snapshot; absent means defaults. */
 export async function loadConfig(snapshot: Snapshot): Promise<KittyConfig> {
-  const text = await snapshot.readText(CONFIG_PATH)
+  const text = await snapshot.readText(CONFIG_PATH, MAX_CONFIG_BYTES)
   if (text === null) return DEFAULT_CONFIG
   let raw: unknown
   try {

@@ -1,3 +1,4 @@
+import { normalizeWpId } from '../core/dependency-graph.ts'
 import { UsageError } from '../core/errors.ts'
 
 /** A parsed command request: flag values by flag name (`review-ref`), plus positionals. */
@@ -15,6 +16,17 @@ export function requiredString(req: Request, name: string): string {
   const value = optionalString(req, name)
   if (value === undefined) throw new UsageError(`Missing option '--${name}'.`)
   return value
+}
+
+/** `--wp`, normalised (`wp1` → `WP01`); a value that is no WP id is kept, to be answered WP_NOT_FOUND. */
+export function optionalWpId(req: Request): string | undefined {
+  const raw = optionalString(req, 'wp')
+  return raw === undefined ? undefined : (normalizeWpId(raw) ?? raw)
+}
+
+export function requiredWpId(req: Request): string {
+  requiredString(req, 'wp')
+  return optionalWpId(req)!
 }
 
 /** true / false when given (`--x` / `--no-x`), undefined when absent. */

@@ -3,8 +3,10 @@ import type { ToStringOptions } from 'yaml'
 import { KittyError, WpFileInvalidError } from '../core/errors.ts'
 import { preserveUntouchedLines } from './preserve-lines.ts'
 
+import { MAX_WP_FILE_BYTES } from './limits.ts'
+
 /** Bounds that keep a hostile file from costing unbounded time or memory (documented in README). */
-export const MAX_WP_FILE_BYTES = 1024 * 1024
+export { MAX_WP_FILE_BYTES }
 export const MAX_YAML_ALIASES = 100
 
 /** A WP file split into its parts; `prefix + yaml + closer + body` is the original text exactly. */

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { compareWpIds } from '../core/dependency-graph.ts'
+import { compareWpIds, normalizeWpId } from '../core/dependency-graph.ts'
 import { KittyError, MetaInvalidError, WpFileInvalidError } from '../core/errors.ts'
 import type { Lane } from '../core/lanes.ts'
 import { normalizeLane } from '../core/lanes.ts'
@@ -10,6 +10,7 @@ import type { WorkPackage } from '../core/work-package.ts'
 import { interpretWorkPackage, wpIdFromFileName } from '../core/work-package.ts'
 import type { FrontmatterFile } from './frontmatter.ts'
 import { MAX_WP_FILE_BYTES, parseFrontmatter, splitFrontmatter } from './frontmatter.ts'
+import { MAX_META_JSON_BYTES, MAX_TASKS_MD_BYTES } from './limits.ts'
 import { scanFrontmatter } from './frontmatter-scan.ts'
 import { objectReader } from './object-reader.ts'
 import type { Snapshot, TreeEntry } from './snapshot.ts'
@@ -118,14 +119,15 @@ export class MissionView {
   }
 
   has(id: string): boolean {
-    return this.#locations.has(id)
+    return this.#locations.has(canonicalWpId(id))
   }
 
   wpPath(id: string): string | null {
-    return this.#locations.get(id)?.path ?? null
+    return this.#locations.get(canonicalWpId(id))?.path ?? null
   }
 
-  wp(id: string): Promise<LoadedWp> {
+  wp(raw: string): Promise<LoadedWp> {
+    const id = canonicalWpId(raw)
     let pending = this.#loaded.get(id)
     if (!pending) {
       const location = this.#locations.get(id)
@@ -144,7 +146,7 @@ export class MissionView {
 
   async #load(location: WpLocation): Promise<LoadedWp> {
     if (location.linkOid) throw new WpFileInvalidError(location.path, await linkReason(this.snapshot, location.path, location.linkOid, 'a WP file'))
-    const bytes = await this.snapshot.readBytes(location.path)
+    const bytes = await this.snapshot.readBytes(location.path, MAX_WP_FILE_BYTES)
     if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
     return loadWp(decodeUtf8(bytes, location.path), location)
   }
@@ -154,34 +156,39 @@ export class MissionView {
   }
 
   async tasksMd(): Promise<string | null> {
-    const bytes = await this.snapshot.readBytes(this.tasksMdPath())
+    const bytes = await this.snapshot.readBytes(this.tasksMdPath(), MAX_TASKS_MD_BYTES)
     return bytes === null ? null : decodeUtf8(bytes, this.tasksMdPath())
   }
+}
+
+/** Lookups accept any spelling of a WP id; what is no WP id stays as given (and is not found). */
+function canonicalWpId(id: string): string {
+  return normalizeWpId(id) ?? id
 }
 
 const LANE_DIR_DEPTH = 3
 
 /**
- * Find WP files: flat `tasks/WPxx[-slug].md` first (exact name, then suffixed in sorted order, as
- * upstream's lookup does), then the 0.x layout `tasks/<lane>/[phase/]WPxx.md`.
+ * Find WP files: flat `tasks/WPxx[-slug].md`, and the 0.x layout `tasks/<lane>/[phase/]WPxx.md`. One
+ * WP id (normalised: `WP1-a.md` and `WP01-b.md` are both WP01) must have exactly one file: with two,
+ * which one holds the state is a guess, so the mission is refused (WP_FILE_INVALID) naming both.
  */
 async function locateWps(snapshot: Snapshot, tasksPath: string): Promise<Map<string, WpLocation>> {
-  const found = new Map<string, WpLocation>()
+  const candidates: WpLocation[] = []
   const entries = (await snapshot.tree(tasksPath)) ?? []
-  const flat = entries
-    .filter((e) => e.type === 'blob' && wpIdFromFileName(e.path))
-    .sort((a, b) => {
-      const exactA = a.path === `${wpIdFromFileName(a.path)}.md` ? 0 : 1
-      const exactB = b.path === `${wpIdFromFileName(b.path)}.md` ? 0 : 1
-      return exactA - exactB || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
-    })
-  for (const e of flat) {
-    const id = wpIdFromFileName(e.path)!
-    if (!found.has(id)) found.set(id, { id, path: `${tasksPath}/${e.path}`, folderLane: null, ...linkOf(e) })
+  for (const e of entries) {
+    const id = e.type === 'blob' ? wpIdFromFileName(e.path) : null
+    if (id) candidates.push({ id, path: `${tasksPath}/${e.path}`, folderLane: null, ...linkOf(e) })
   }
   await refuseLinkedLaneDirs(snapshot, tasksPath, entries)
   const laneDirs = entries.filter((e) => e.type === 'tree' && normalizeLane(e.path)).sort((a, b) => (a.path < b.path ? -1 : 1))
-  for (const dir of laneDirs) await walkLaneDir(snapshot, `${tasksPath}/${dir.path}`, normalizeLane(dir.path)!, found, 1)
+  for (const dir of laneDirs) await walkLaneDir(snapshot, `${tasksPath}/${dir.path}`, normalizeLane(dir.path)!, candidates, 1)
+  const found = new Map<string, WpLocation>()
+  for (const location of candidates) {
+    const other = found.get(location.id)
+    if (other) throw duplicateWpFiles(location.id, [other.path, location.path])
+    found.set(location.id, location)
+  }
   return found
 }
 
@@ -198,12 +205,21 @@ async function refuseLinkedLaneDirs(snapshot: Snapshot, path: string, entries: T
   }
 }
 
-async function walkLaneDir(snapshot: Snapshot, path: string, lane: Lane, found: Map<string, WpLocation>, depth: number): Promise<void> {
+function duplicateWpFiles(id: string, paths: string[]): KittyError {
+  const sorted = [...paths].sort()
+  return new KittyError(
+    'WP_FILE_INVALID',
+    `Work package ${id} has two files, ${sorted.join(' and ')}: the mission is ambiguous. Keep one (merge their state) and remove the other.`,
+    { wp_id: id, path: sorted[0], paths: sorted, reason: `two files for ${id}` },
+  )
+}
+
+async function walkLaneDir(snapshot: Snapshot, path: string, lane: Lane, found: WpLocation[], depth: number): Promise<void> {
   const entries = [...((await snapshot.tree(path)) ?? [])].sort((a, b) => (a.path < b.path ? -1 : 1))
   for (const e of entries) {
     if (e.type === 'blob') {
       const id = wpIdFromFileName(e.path)
-      if (id && !found.has(id)) found.set(id, { id, path: `${path}/${e.path}`, folderLane: lane, ...linkOf(e) })
+      if (id) found.push({ id, path: `${path}/${e.path}`, folderLane: lane, ...linkOf(e) })
     } else if (e.type === 'tree' && depth < LANE_DIR_DEPTH) {
       await walkLaneDir(snapshot, `${path}/${e.path}`, lane, found, depth + 1)
     }
@@ -217,7 +233,7 @@ export async function readMission(snapshot: Snapshot, dir: string): Promise<Miss
   if (!entries) return null
   await refuseLinkedMissionParts(snapshot, path, entries)
   const metaText = entries.some((e) => e.path === 'meta.json' && e.type === 'blob')
-    ? await snapshot.readText(`${path}/meta.json`)
+    ? await snapshot.readText(`${path}/meta.json`, MAX_META_JSON_BYTES)
     : null
   return new MissionView(snapshot, dir, metaText, await locateWps(snapshot, `${path}/tasks`))
 }
@@ -228,24 +244,40 @@ export async function hasMissionMeta(snapshot: Snapshot, dir: string): Promise<b
 }
 
 /**
+ * A meta.json for the cross-mission lookups: `present` when the file exists, `text` null when it is
+ * over the size limit. One oversized meta.json must not make every other mission unreachable; reading
+ * that mission itself still answers INPUT_TOO_LARGE.
+ */
+async function peekMeta(snapshot: Snapshot, dir: string): Promise<{ present: boolean; text: string | null }> {
+  try {
+    const text = await snapshot.readText(`${SPECS_DIR}/${dir}/meta.json`, MAX_META_JSON_BYTES)
+    return { present: text !== null, text }
+  } catch (err) {
+    if (err instanceof KittyError && err.code === 'INPUT_TOO_LARGE') return { present: true, text: null }
+    throw err
+  }
+}
+
+/**
  * The whole `kitty-specs/` index for the selector ladder's slower rungs (mid8, ULID, numbers). A
- * meta.json that does not parse only hides that mission from id lookups, as upstream does.
+ * meta.json that does not parse (or is too large to read) only hides that mission from id lookups, as
+ * upstream does.
  */
 export async function readMissionIndex(snapshot: Snapshot): Promise<MissionIndexEntry[]> {
   const entries = (await snapshot.tree(SPECS_DIR)) ?? []
   const out: MissionIndexEntry[] = []
   for (const e of entries) {
     if (e.type !== 'tree') continue
-    const metaText = await snapshot.readText(`${SPECS_DIR}/${e.path}/meta.json`)
+    const meta = await peekMeta(snapshot, e.path)
     let missionId: string | null = null
-    if (metaText !== null) {
+    if (meta.text !== null) {
       try {
-        missionId = parseMissionMeta(metaText, e.path, '').identity.mission_id
+        missionId = parseMissionMeta(meta.text, e.path, '').identity.mission_id
       } catch {
         missionId = null
       }
     }
-    out.push({ dir: e.path, hasMeta: metaText !== null, missionId })
+    out.push({ dir: e.path, hasMeta: meta.present, missionId })
   }
   return out
 }
@@ -258,7 +290,7 @@ export async function listMissionDirs(snapshot: Snapshot): Promise<string[]> {
 export async function readMissionNumbers(snapshot: Snapshot): Promise<Array<number | null>> {
   const out: Array<number | null> = []
   for (const dir of await listMissionDirs(snapshot)) {
-    const text = await snapshot.readText(`${SPECS_DIR}/${dir}/meta.json`)
+    const { text } = await peekMeta(snapshot, dir)
     try {
       out.push(text === null ? null : parseMissionMeta(text, dir, '').identity.mission_number)
     } catch {

@@ -1,5 +1,6 @@
 import type { TreeEntry } from 'isomorphic-git'
-import { objectReader, parseCommit, parseTree } from './object-reader.ts'
+import { KittyError } from '../core/errors.ts'
+import { objectReader, ObjectTooLargeError, parseCommit, parseTree } from './object-reader.ts'
 import type { Repository } from './repository.ts'
 
 export type { TreeEntry }
@@ -66,16 +67,33 @@ export class Snapshot {
     return entry && entry.type === 'blob' ? entry.oid : null
   }
 
-  async readBytes(path: string): Promise<Uint8Array | null> {
+  /**
+   * The file at `path`, or null. Every caller states the most it will take (store/limits.ts): the
+   * blob's size is checked from its header, so an oversized file is refused before it is inflated.
+   */
+  async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {
     const oid = await this.blobOid(path)
     if (!oid) return null
-    return (await objectReader(this.repo).read(oid)).content
+    try {
+      return (await objectReader(this.repo).read(oid, maxBytes)).content
+    } catch (err) {
+      if (err instanceof ObjectTooLargeError) throw fileTooLarge(path, err.size, err.limit)
+      throw err
+    }
   }
 
-  async readText(path: string): Promise<string | null> {
-    const bytes = await this.readBytes(path)
+  async readText(path: string, maxBytes: number): Promise<string | null> {
+    const bytes = await this.readBytes(path, maxBytes)
     return bytes === null ? null : Buffer.from(bytes).toString('utf8')
   }
+}
+
+export function fileTooLarge(path: string, size: number, limit: number): KittyError {
+  return new KittyError('INPUT_TOO_LARGE', `${path} is ${size} bytes, larger than the ${limit}-byte limit for this file`, {
+    path,
+    size_bytes: size,
+    limit_bytes: limit,
+  })
 }
 
 export { EMPTY_TREE }

@@ -103,9 +103,9 @@ describe('bad input: one envelope each, nothing written', () => {
 
   it.each(['../099-test-mission', '099-test-mission/..', '.git', 'a b', 'миссия', '', ' 099', 'x\\y'])('unsafe selector %j → USAGE_ERROR', async (handle) => {
     const repo = makeRepo()
-    const env = await expectRefusal(repo, 'mission-state', { mission: handle }, 'USAGE_ERROR')
+    const env = await expectRefusal(repo, 'mission-state', { mission: handle }, 'USAGE_ERROR', 2)
     expect(env.command).toBe('orchestrator-api.mission-state')
-    await expectRefusal(repo, 'transition', { mission: handle, wp: 'WP01', to: 'blocked', actor: 'a' }, 'USAGE_ERROR')
+    await expectRefusal(repo, 'transition', { mission: handle, wp: 'WP01', to: 'blocked', actor: 'a' }, 'USAGE_ERROR', 2)
   })
 
   it.each([
@@ -127,10 +127,29 @@ describe('bad input: one envelope each, nothing written', () => {
     }
   })
 
+  it('a token-shaped value (no secret word in it) is refused and never reaches a commit; extra keys are not recorded', async () => {
+    const repo = makeRepo()
+    const token = ['ghs', 'Q7x9K2m4P8r1T5v3W6y0Z2a4C6e8G1i3K5m7'].join('_')
+    for (const [cmd, flags] of [
+      ['start-implementation', { mission: M, wp: 'WP01', actor: 'a' }],
+      ['transition', { mission: M, wp: 'WP01', to: 'canceled', actor: 'a' }],
+    ] as const) {
+      const env = await expectRefusal(repo, cmd, { ...flags, policy: JSON.stringify({ ...POLICY, notes: `auth ${token}` }) }, 'POLICY_VALIDATION_FAILED')
+      expect(env.data.message).toContain("field 'notes' appears to contain a secret")
+      expect(JSON.stringify(env)).not.toContain(token)
+    }
+    expect(git(repo, 'log', '--all', '--format=%B')).not.toContain(token)
+    const ok = await api(repo, 'start-implementation', { mission: M, wp: 'WP01', actor: 'a', policy: JSON.stringify({ ...POLICY, notes: 'extra-note-value', shell_pid: 4242 }) })
+    expect(ok.envelope.success, JSON.stringify(ok.envelope.data)).toBe(true)
+    const recorded = JSON.parse(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-Policy,valueonly)'))
+    expect(Object.keys(recorded)).toEqual(['orchestrator_id', 'orchestrator_version', 'agent_family', 'approval_mode', 'sandbox_mode', 'network_mode', 'dangerous_flags', 'tool_restrictions'])
+    expect(git(repo, 'log', '-1', '--format=%B')).not.toContain('extra-note-value')
+  })
+
   it('bad actors and notes are usage errors', async () => {
     const repo = makeRepo()
-    await expectRefusal(repo, 'transition', { mission: M, wp: 'WP01', to: 'blocked', actor: 'a\nKitty-Force: true' }, 'USAGE_ERROR')
-    await expectRefusal(repo, 'transition', { mission: M, wp: 'WP01', to: 'blocked', actor: '   ' }, 'USAGE_ERROR')
-    await expectRefusal(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'a', note: 'x'.repeat(10_001) }, 'USAGE_ERROR')
+    await expectRefusal(repo, 'transition', { mission: M, wp: 'WP01', to: 'blocked', actor: 'a\nKitty-Force: true' }, 'USAGE_ERROR', 2)
+    await expectRefusal(repo, 'transition', { mission: M, wp: 'WP01', to: 'blocked', actor: '   ' }, 'USAGE_ERROR', 2)
+    await expectRefusal(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'a', note: 'x'.repeat(10_001) }, 'USAGE_ERROR', 2)
   })
 })

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { cpSync, existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { cleanupTempDirs, makeRepo, POLICY } from '../helpers/git-repo.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { commitBlobs, deltaBomb, measuredKitty, zeroBlob } from '../helpers/bombs.ts'
+import { cleanupTempDirs, git, makeRepo, POLICY, tempDir } from '../helpers/git-repo.ts'
 import { cliInProcess, envelopeProblems, fingerprint } from '../helpers/in-process.ts'
 
 afterAll(cleanupTempDirs)
@@ -67,5 +68,73 @@ describe('limits: bombs and oversized input', () => {
     expect(envelopeProblems(out.envelope, out.exitCode)).toEqual([])
     expect(out.envelope.success).toBe(false)
     await refusedWithin(repo, ['orchestrator-api', 'mission-state', '--mission', 'm'.repeat(100_000)], 'USAGE_ERROR')
+  })
+})
+
+/**
+ * Bombs: blobs of many megabytes that git stores in a few kilobytes. Their size is in the object's
+ * header (loose), the pack entry's header (packed) or the delta's header (deltified); kitty must read
+ * it there and refuse before inflating anything. Each run is the real CLI, its peak RSS measured.
+ */
+describe('limits: compressed bombs are refused before inflation', () => {
+  const BOMB = 160 * 1024 * 1024
+  const W = `kitty-specs/${M}/tasks/WP01.md`
+  let repo: string
+  let zeros: string
+
+  beforeAll(() => {
+    repo = makeRepo()
+    zeros = zeroBlob(repo, BOMB)
+    commitBlobs(repo, 'wp-bomb', { [W]: zeros })
+    commitBlobs(repo, 'meta-bomb', { [`kitty-specs/${M}/meta.json`]: zeros })
+    commitBlobs(repo, 'tasks-bomb', { [`kitty-specs/${M}/tasks.md`]: zeros })
+    commitBlobs(repo, 'config-bomb', { '.github/kitty.yml': zeros })
+  }, 120_000)
+
+  async function refusedCheaply(cwd: string, args: string[], path: string) {
+    const run = await measuredKitty(cwd, ['orchestrator-api', ...args])
+    expect(run.code, run.stdout.slice(0, 300)).toBe(1)
+    expect(run.envelope.error_code, run.stdout.slice(0, 300)).toBe('INPUT_TOO_LARGE')
+    expect(run.envelope.data).toMatchObject({ path, size_bytes: BOMB })
+    // Without the header check these runs inflated 160 MB (then a 160 MB string): > 400 MB peak, seconds.
+    expect(run.peakRssMb, `peak RSS ${run.peakRssMb.toFixed(0)} MB`).toBeLessThan(150)
+    expect(run.ms).toBeLessThan(5_000)
+    console.info(`bomb refused: ${args[0]} ${path} in ${run.ms.toFixed(0)} ms, peak RSS ${run.peakRssMb.toFixed(0)} MB`)
+    return run
+  }
+
+  it('a loose WP blob, meta.json, tasks.md and .github/kitty.yml', async () => {
+    await refusedCheaply(repo, ['mission-state', '--mission', M, '--branch', 'wp-bomb'], W)
+    await refusedCheaply(repo, ['mission-state', '--mission', M, '--branch', 'meta-bomb'], `kitty-specs/${M}/meta.json`)
+    await refusedCheaply(repo, ['mission-state', '--mission', M, '--branch', 'config-bomb'], '.github/kitty.yml')
+    const tasks = await measuredKitty(repo, ['agent', 'tasks', 'mark-status', 'T001', '--status', 'done', '--mission', M, '--branch', 'tasks-bomb'])
+    expect(tasks.envelope.error_code, tasks.stdout.slice(0, 300)).toBe('INPUT_TOO_LARGE')
+    expect(tasks.envelope.data.path).toBe(`kitty-specs/${M}/tasks.md`)
+    expect(tasks.peakRssMb).toBeLessThan(150)
+    // A mission is found by its meta.json's id only when that file is readable: the bomb hides it.
+    const byId = await measuredKitty(repo, ['orchestrator-api', 'mission-state', '--mission', '01ARZ3NDEKTSV4RRFFQ69G5FAV', '--branch', 'meta-bomb'])
+    expect(byId.envelope.error_code).toBe('MISSION_NOT_FOUND')
+    expect(byId.peakRssMb).toBeLessThan(150)
+  })
+
+  it('the same WP blob packed by git gc', async () => {
+    const packed = tempDir()
+    cpSync(repo, packed, { recursive: true })
+    git(packed, 'gc', '-q', '--prune=now')
+    expect(existsSync(join(packed, '.git', 'objects', zeros.slice(0, 2), zeros.slice(2)))).toBe(false)
+    await refusedCheaply(packed, ['mission-state', '--mission', M, '--branch', 'wp-bomb'], W)
+    await refusedCheaply(packed, ['mission-state', '--mission', M, '--branch', 'config-bomb'], '.github/kitty.yml')
+  })
+
+  it('a WP blob stored as a 3 KB delta against a 64 KiB base', async () => {
+    const deltas = makeRepo()
+    const oid = deltaBomb(deltas, BOMB)
+    expect(git(deltas, 'cat-file', '-s', oid)).toBe(String(BOMB))
+    const stored = git(deltas, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(deltabase) %(objectsize:disk)')
+    const [, base, onDisk] = stored.split('\n').find((l) => l.startsWith(oid))!.split(' ')
+    expect(base).not.toMatch(/^0+$/)
+    expect(Number(onDisk)).toBeLessThan(4096)
+    commitBlobs(deltas, 'wp-bomb', { [W]: oid })
+    await refusedCheaply(deltas, ['mission-state', '--mission', M, '--branch', 'wp-bomb'], W)
   })
 })

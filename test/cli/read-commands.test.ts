@@ -189,3 +189,55 @@ describe('resolve-workspace (99–101)', () => {
     expect((await api(repo, 'resolve-workspace', { mission: M, wp: 'WP01' })).envelope.data).not.toHaveProperty('lane_branch')
   })
 })
+
+describe('WP ids: one file per WP, one spelling per id', () => {
+  const tasks = (repo: string) => join(repo, 'kitty-specs', M, 'tasks')
+
+  it.each([
+    ['WP01-x.md', 'WP01-y.md'],
+    ['WP1-a.md', 'WP01.md'],
+    ['wp01.md', 'WP01-b.md'],
+  ])('%s and %s are WP_FILE_INVALID naming both files', async (a, b) => {
+    const repo = makeRepo([{ wps: [{ id: 'WP01', fileName: a }, { id: 'WP01', fileName: b }, { id: 'WP02' }] }])
+    for (const command of ['mission-state', 'list-ready']) {
+      const { code, envelope } = await api(repo, command, { mission: M })
+      expect(code).toBe(1)
+      expect(envelope.error_code, JSON.stringify(envelope.data)).toBe('WP_FILE_INVALID')
+      expect(envelope.data.wp_id).toBe('WP01')
+      expect(envelope.data.paths).toEqual([`kitty-specs/${M}/tasks/${a}`, `kitty-specs/${M}/tasks/${b}`].sort())
+      expect(envelope.data.message).toContain(a)
+      expect(envelope.data.message).toContain(b)
+    }
+    const claim = await api(repo, 'transition', { mission: M, wp: 'WP02', to: 'blocked', actor: 'a' })
+    expect(claim.envelope.error_code).toBe('WP_FILE_INVALID')
+    expect(existsSync(tasks(repo))).toBe(true)
+  })
+
+  it('WP1, wp02 and WP003 in file names, dependencies and --wp all name WP01, WP02, WP03', async () => {
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', fileName: 'WP1-setup.md', lane: 'approved' },
+          { id: 'WP02', fileName: 'wp02.md', dependencies: ['wp1'] },
+          { id: 'WP03', fileName: 'WP003-last.md', dependencies: ['WP2', 'WP01'] },
+        ],
+      },
+    ])
+    const state = (await api(repo, 'mission-state', { mission: M })).envelope
+    expect(state.success, JSON.stringify(state.data)).toBe(true)
+    expect(state.data.work_packages.map((w: { wp_id: string; dependencies: string[] }) => [w.wp_id, w.dependencies])).toEqual([
+      ['WP01', []],
+      ['WP02', ['WP01']],
+      ['WP03', ['WP02', 'WP01']],
+    ])
+    expect((await api(repo, 'list-ready', { mission: M })).envelope.data.ready_work_packages.map((w: { wp_id: string }) => w.wp_id)).toEqual(['WP02'])
+    const moved = await api(repo, 'transition', { mission: M, wp: 'wp2', to: 'blocked', actor: 'a' })
+    expect(moved.envelope, JSON.stringify(moved.envelope.data)).toMatchObject({ success: true, data: { wp_id: 'WP02' } })
+    expect(git(repo, 'show', '--name-only', '--format=', 'HEAD')).toBe(`kitty-specs/${M}/tasks/wp02.md`)
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-WP,valueonly)')).toBe('WP02')
+    const history = await api(repo, 'history', { mission: M, wp: 'WP2' })
+    expect(history.envelope.data.entries.map((e: { wp_id: string }) => e.wp_id)).toEqual(['WP02'])
+    const where = await api(repo, 'resolve-workspace', { mission: M, wp: 'WP0003' })
+    expect(where.envelope.data.prompt_path).toMatch(/WP003-last\.md$/)
+  })
+})

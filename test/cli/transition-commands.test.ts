@@ -107,9 +107,10 @@ describe('transition (reference §8: 64–76)', () => {
     expect((await move(repo, 'approved', { policy: POLICY_JSON })).envelope.data.message).toContain('requires evidence')
   })
 
-  it('69: malformed --evidence-json is USAGE_ERROR with exit 1', async () => {
+  // Upstream exits 1 here (its engine raises it); ours exits 2 like every USAGE_ERROR (README, exit codes).
+  it('69: malformed --evidence-json is USAGE_ERROR with exit 2', async () => {
     const { code, envelope } = await move(makeRepo(), 'canceled', { 'evidence-json': '{"review":' })
-    expect(code).toBe(1)
+    expect(code).toBe(2)
     expect(envelope.error_code).toBe('USAGE_ERROR')
     expect(envelope.command).toBe('orchestrator-api.transition')
   })
@@ -121,7 +122,7 @@ describe('transition (reference §8: 64–76)', () => {
     [JSON.stringify({ ...REVIEW, verdict: 'maybe' }), "verdict must be 'approved' or 'changes_requested'"],
   ])('70: bad review result %s', async (json, message) => {
     const { code, envelope } = await move(makeRepo(), 'canceled', { 'review-result-json': json })
-    expect(code).toBe(1)
+    expect(code).toBe(2)
     expect(envelope.error_code).toBe('USAGE_ERROR')
     expect(envelope.data.message).toContain(message)
   })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ERROR_CODES, FORBIDDEN_ERROR_CODES } from '../../src/core/errors.ts'
 import { COMMANDS } from '../../src/engine/registry.ts'
-import { api, cleanupTempDirs, kitty, makeRepo, PROJECT_ROOT } from '../helpers/git-repo.ts'
+import { api, cleanupTempDirs, git, kitty, makeRepo, PROJECT_ROOT } from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
 
@@ -73,6 +73,39 @@ describe('USAGE_ERROR and the CLI surface (102–113)', () => {
   it('booleans take no value, and only declared ones take --no-', async () => {
     await usage(repo, ['orchestrator-api', 'transition', '--force=yes', '--mission', M, '--wp', 'WP01', '--to', 'done', '--actor', 'a'], '--force')
     await usage(repo, ['orchestrator-api', 'transition', '--no-force', '--mission', M, '--wp', 'WP01', '--to', 'done', '--actor', 'a'], '--no-force')
+  })
+  it('a flag given twice is a usage error, not last-wins, whatever its spelling', async () => {
+    const other = makeRepo([{}, { slug: '098-other' }])
+    for (const args of [
+      ['mission-state', '--mission', M, '--mission', '098-other'],
+      ['mission-state', '--mission=098-other', '--mission', M],
+      ['transition', '--mission', M, '--wp', 'WP01', '--wp', 'WP02', '--to', 'blocked', '--actor', 'a'],
+      ['transition', '--mission', M, '--wp', 'WP01', '--to', 'for_review', '--actor', 'a', '--subtasks-complete', '--no-subtasks-complete'],
+      ['history', '--limit', '5', '--limit=6'],
+    ]) {
+      const before = git(other, 'rev-parse', 'HEAD')
+      const run = await usage(other, ['orchestrator-api', ...args], 'it takes one value')
+      expect(run.envelope.data.option).toMatch(/^--(mission|wp|subtasks-complete|limit)$/)
+      expect(git(other, 'rev-parse', 'HEAD')).toBe(before)
+    }
+    // Lists are positionals, and stay repeatable.
+    const ticks = await kitty(other, ['agent', 'tasks', 'mark-status', 'T001', 'T002', '--status', 'done', '--mission', M])
+    expect(ticks.envelope.error_code).not.toBe('USAGE_ERROR')
+  })
+  it('every USAGE_ERROR exits 2, also those the engine finds after parsing', async () => {
+    const engine = async (args: string[], contains: string) => {
+      const run = await kitty(repo, ['orchestrator-api', ...args])
+      expect(run.envelope.error_code, args.join(' ')).toBe('USAGE_ERROR')
+      expect(run.code, args.join(' ')).toBe(2)
+      expect(run.envelope.data.message).toContain(contains)
+      expect(run.envelope.command).toBe(`orchestrator-api.${args[0]}`)
+    }
+    await engine(['history', '--limit', 'abc'], '--limit')
+    await engine(['history', '--offset=1.5'], '--offset')
+    await engine(['mission-state', '--mission', '../etc'], 'Unsafe mission selector')
+    await engine(['transition', '--mission', M, '--wp', 'WP01', '--to', 'canceled', '--actor', 'a', '--evidence-json', '{'], '--evidence-json')
+    await engine(['append-history', '--mission', M, '--wp', 'WP01', '--actor', 'a\nb', '--note', 'n'], '--actor')
+    await engine(['mission-state', '--mission', M, '--branch', 'a..b'], 'branch')
   })
   it('111: the 1.0 command names are refused, naming the replacement', async () => {
     for (const [old, replacement] of [['feature-state', 'mission-state'], ['accept-feature', 'accept-mission'], ['merge-feature', 'merge-mission']]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compareWpIds, findCycle, parseDependencies, topologicalOrder } from '../../src/core/dependency-graph.ts'
+import { compareWpIds, findCycle, normalizeWpId, parseDependencies, topologicalOrder } from '../../src/core/dependency-graph.ts'
 
 const graph = (o: Record<string, string[]>) => new Map(Object.entries(o))
 
@@ -11,6 +11,15 @@ describe('dependencies', () => {
     expect(parseDependencies('["WP03"]')).toEqual({ ok: true, dependencies: ['WP03'] })
     expect(parseDependencies(null)).toEqual({ ok: true, dependencies: [] })
     expect(parseDependencies(undefined)).toEqual({ ok: true, dependencies: [] })
+  })
+  it('normalises every spelling of an id: WP1 ≡ WP01 ≡ wp01 ≡ WP001 → WP01', () => {
+    for (const raw of ['WP1', 'WP01', 'wp01', 'Wp001', ' WP1 ']) expect(normalizeWpId(raw)).toBe('WP01')
+    expect(normalizeWpId('wp100')).toBe('WP100')
+    expect(normalizeWpId('WP0')).toBe('WP00')
+    for (const raw of ['WP', 'WP1x', 'T001', 'WP-1', '']) expect(normalizeWpId(raw)).toBeNull()
+    expect(parseDependencies(['wp1', 'WP01', 'WP002'])).toEqual({ ok: true, dependencies: ['WP01', 'WP02'] })
+    expect(parseDependencies('wp3')).toEqual({ ok: true, dependencies: ['WP03'] })
+    expect(parseDependencies(['wp2'], 'WP02').ok).toBe(false)
   })
   it('refuses non-ids, maps and self-references', () => {
     expect(parseDependencies(['WP1x']).ok).toBe(false)

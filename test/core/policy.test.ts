@@ -84,3 +84,61 @@ describe('policy validation (reference §4, behaviours 4–16, HEAD column)', ()
     expect(Object.keys(parsePolicy(with_({ extra: 'x' })))).not.toContain('extra')
   })
 })
+
+/**
+ * Token-shaped values (built at run time, so no scanner mistakes this file for a leak). None contains
+ * upstream's words, so the word scan alone let every one of them through into the Kitty-Policy trailer.
+ */
+const b62 = (n: number) => 'A1b2C3d4E5f6G7h8J9k0'.repeat(4).slice(0, n)
+const TOKENS: Array<[string, string]> = [
+  ['GitHub personal token', `ghp_${b62(36)}`],
+  ['GitHub OAuth token', `gho_${b62(36)}`],
+  ['GitHub user-to-server token', `ghu_${b62(36)}`],
+  ['GitHub App installation token', `ghs_${b62(36)}`],
+  ['GitHub refresh token', `ghr_${b62(36)}`],
+  ['GitHub fine-grained token', `github_pat_${b62(22)}_${b62(40)}`],
+  ['sk- API key', `sk-proj-${b62(40)}`],
+  ['AWS access key id', `AKIA${'ABCDEFGH23456789'}`],
+  ['Slack bot token', `xoxb-1234567890-${b62(24)}`],
+  ['Slack user token', `xoxp-1234567890-${b62(24)}`],
+  ['Slack app token', `xoxa-2-${b62(24)}`],
+  ['PEM private key', `-----BEGIN ${'OPENSSH'} PRIVATE ${'KEY'}-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----`],
+  ['JWT', `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvcmNoIn0.${b62(43)}`],
+]
+
+describe('policy: token-shaped secrets', () => {
+  it.each(TOKENS)('a %s is refused wherever it sits, naming the field, never the value', (_name, token) => {
+    const places: Array<[Record<string, unknown>, string]> = [
+      [{ orchestrator_id: token }, 'orchestrator_id'],
+      [{ tool_restrictions: `allow: ${token}` }, 'tool_restrictions'],
+      [{ dangerous_flags: ['--ok', `--auth=${token}`] }, 'dangerous_flags[1]'],
+      [{ notes: { deep: [`use ${token} here`] } }, 'notes.deep[0]'],
+    ]
+    for (const [patch, path] of places) {
+      let caught: unknown
+      try {
+        parsePolicy(with_(patch))
+      } catch (err) {
+        caught = err
+      }
+      expect(caught, path).toMatchObject({ code: 'POLICY_VALIDATION_FAILED' })
+      const msg = (caught as Error).message
+      expect(msg).toContain(`field '${path}' appears to contain a secret`)
+      expect(msg).not.toContain(token.slice(4, 20))
+    }
+  })
+  it('a token used as a key is refused too, and the key is not echoed', () => {
+    const token = `ghp_${b62(36)}`
+    for (const patch of [{ notes: { [token]: 'x' } }, { [token]: 'x' }]) {
+      const msg = errorOf(with_(patch))
+      expect(msg).toContain('Do not pass secrets via --policy')
+      expect(msg).not.toContain(b62(20))
+    }
+  })
+  it("upstream's words still count; ordinary values pass", () => {
+    expect(errorOf(with_({ approval_mode: 'my-credential' }))).toContain('matched pattern: token|secret|key|password|credential')
+    for (const value of ['risk-assessment-for-the-whole-team', 'sk-short', 'ghp_short', 'AKIA-not-an-id', 'eyJhbGciOi only one part', 'task-scheduler-v2-supervised']) {
+      expect(parsePolicy(with_({ approval_mode: value })).approval_mode).toBe(value)
+    }
+  })
+})

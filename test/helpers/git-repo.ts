@@ -129,10 +129,10 @@ export interface KittyRun {
   envelope: Record<string, any>
 }
 
-/** Run the built CLI as a real process. */
-export function kitty(cwd: string, args: string[], env: Record<string, string> = {}): Promise<KittyRun> {
+/** Run the built CLI as a real process (`nodeArgs` go to node itself, before the script). */
+export function kitty(cwd: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<KittyRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...GIT_ENV, ...env } })
+    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd, env: { ...process.env, ...GIT_ENV, ...env } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))

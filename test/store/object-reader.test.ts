@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ObjectReader, parseCommit, parseTree } from '../../src/store/object-reader.ts'
 import { locateRepository } from '../../src/store/repository.ts'
+import { deltaBomb, zeroBlob } from '../helpers/bombs.ts'
 import { cleanupTempDirs, git, makeRepo } from '../helpers/git-repo.ts'
 import git2 from 'isomorphic-git'
 
@@ -73,6 +74,47 @@ describe('object reader', () => {
     expect(commit.message).toBe(theirs.message)
     const tree = parseTree((await reader.read(commit.tree)).content)
     expect(tree).toEqual((await git2.readTree({ fs: handle.fs, gitdir: handle.gitdir, oid: commit.tree })).tree)
+    reader.close()
+  })
+})
+
+describe('object reader: bounded reads', () => {
+  const MiB = 1024 * 1024
+
+  it('refuses an object over the limit from its header (loose, packed, delta), and reads it under a larger one', async () => {
+    const repo = makeRepo()
+    const zeros = zeroBlob(repo, 4 * MiB)
+    const delta = deltaBomb(repo, 4 * MiB)
+    const reader = new ObjectReader(locateRepository(repo))
+    await expect(reader.read(zeros, MiB)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE', data: { size_bytes: 4 * MiB, limit_bytes: MiB } })
+    await expect(reader.read(delta, MiB)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE', data: { size_bytes: 4 * MiB } })
+    expect((await reader.read(zeros, 4 * MiB)).content.length).toBe(4 * MiB)
+    // Once inflated (cached), a smaller limit still refuses it.
+    expect((await reader.read(delta)).content.length).toBe(4 * MiB)
+    await expect(reader.read(delta, MiB)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE' })
+    reader.close()
+    git(repo, 'repack', '-a', '-d', '-q')
+    const packed = new ObjectReader(locateRepository(repo))
+    await expect(packed.read(zeros, MiB)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE' })
+    expect((await packed.read(zeros, 4 * MiB)).content.equals(Buffer.alloc(4 * MiB))).toBe(true)
+    packed.close()
+  })
+
+  it('reads packs with a version-1 index, the empty tree, and answers NotFoundError for a missing object', async () => {
+    const repo = makeRepo()
+    git(repo, 'repack', '-a', '-d', '-q')
+    const pack = readdirSync(join(repo, '.git', 'objects', 'pack')).find((n) => n.endsWith('.pack'))!
+    const packPath = join(repo, '.git', 'objects', 'pack', pack)
+    rmSync(packPath.replace(/\.pack$/, '.idx'))
+    git(repo, 'index-pack', '--index-version=1', packPath)
+    const reader = new ObjectReader(locateRepository(repo))
+    for (const [oid, expected] of allObjects(repo)) {
+      const got = await reader.read(oid)
+      expect(got.type).toBe(expected.type)
+      expect(got.content.equals(expected.content), oid).toBe(true)
+    }
+    expect(await reader.read('4b825dc642cb6eb9a060e54bf8d69288fbee4904')).toEqual({ type: 'tree', content: Buffer.alloc(0) })
+    await expect(reader.read('0123456789012345678901234567890123456789')).rejects.toMatchObject({ code: 'NotFoundError' })
     reader.close()
   })
 })

@@ -8,7 +8,7 @@ import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-sp
 import { DuplicateDelivery } from '../idempotency.ts'
 import { loadMission } from '../load-mission.ts'
 import { wpTrailers } from '../plan-wp-change.ts'
-import { oneLine, requiredActor, requiredNote, requiredString } from '../request.ts'
+import { oneLine, requiredActor, requiredNote, requiredString, requiredWpId } from '../request.ts'
 import { mutate } from '../state.ts'
 import { identityOf } from '../workspace.ts'
 
@@ -33,7 +33,7 @@ export const appendHistory: CommandSpec = {
   ],
   async run(ctx, req) {
     const handle = requiredString(req, 'mission')
-    const wpId = requiredString(req, 'wp')
+    const wpId = requiredWpId(req)
     const actor = requiredActor(req)
     const note = oneLine(requiredNote(req))
     if (note === '') throw new KittyError('USAGE_ERROR', "Option '--note' must not be empty.")

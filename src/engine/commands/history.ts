@@ -4,7 +4,7 @@ import type { CommandSpec } from '../command-spec.ts'
 import { REPO_PARAMS } from '../command-spec.ts'
 import { loadMission } from '../load-mission.ts'
 import type { Request } from '../request.ts'
-import { optionalString } from '../request.ts'
+import { optionalString, optionalWpId } from '../request.ts'
 import { readTip } from '../state.ts'
 import { identityOf } from '../workspace.ts'
 
@@ -35,7 +35,7 @@ export const history: CommandSpec = {
     const snapshot = await readTip(ctx)
     const handle = optionalString(req, 'mission')
     const mission = handle === undefined ? null : await loadMission(snapshot, handle)
-    const wp = optionalString(req, 'wp')
+    const wp = optionalWpId(req)
     const actor = optionalString(req, 'actor')
     const { matches, exhausted } = await readHistory(
       ctx.repo,

@@ -3,7 +3,7 @@ import type { CommandSpec } from '../command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
 import type { EngineContext } from '../context.ts'
 import { loadMission } from '../load-mission.ts'
-import { requiredString } from '../request.ts'
+import { requiredString, requiredWpId } from '../request.ts'
 import { readTip } from '../state.ts'
 import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
 
@@ -21,7 +21,7 @@ export const resolveWorkspace: CommandSpec = {
   params: [MISSION_PARAM, WP_PARAM, ...REPO_PARAMS],
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
-    const wpId = requiredString(req, 'wp')
+    const wpId = requiredWpId(req)
     const { wp } = await mission.wp(wpId)
     const paths = workspacePaths(ctx, mission, wpId, wp.path)
     const branch = wpBranchName(ctx, mission, wpId, wp.branch)

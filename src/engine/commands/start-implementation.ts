@@ -16,7 +16,7 @@ import type { EngineContext } from '../context.ts'
 import { loadMission } from '../load-mission.ts'
 import { planLaneChange } from '../plan-wp-change.ts'
 import { requirePolicy } from '../policy-input.ts'
-import { requiredActor, requiredString } from '../request.ts'
+import { requiredActor, requiredString, requiredWpId } from '../request.ts'
 import { readRef } from '../../store/repository.ts'
 import { mutate, readTip } from '../state.ts'
 import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
@@ -128,7 +128,7 @@ export const startImplementation: CommandSpec = {
   async run(ctx, req) {
     const policy = requirePolicy(req, 'start-implementation')
     const handle = requiredString(req, 'mission')
-    const wpId = requiredString(req, 'wp')
+    const wpId = requiredWpId(req)
     const actor = requiredActor(req)
     // In a checkout the worktree (a git checkout, the slow part) is made while the claim is committed:
     // the claim is already validated, and a claim lost to a race leaves only a reusable worktree.

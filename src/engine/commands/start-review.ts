@@ -7,7 +7,7 @@ import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from 
 import { loadMission } from '../load-mission.ts'
 import { planLaneChange } from '../plan-wp-change.ts'
 import { requirePolicy } from '../policy-input.ts'
-import { optionalString, requiredActor, requiredString } from '../request.ts'
+import { optionalString, requiredActor, requiredString, requiredWpId } from '../request.ts'
 import { mutate } from '../state.ts'
 import { identityOf, workspacePaths } from '../workspace.ts'
 
@@ -28,7 +28,7 @@ export const startReview: CommandSpec = {
   async run(ctx, req) {
     const policy = requirePolicy(req, 'start-review')
     const handle = requiredString(req, 'mission')
-    const wpId = requiredString(req, 'wp')
+    const wpId = requiredWpId(req)
     const actor = requiredActor(req)
     const reviewRef = optionalString(req, 'review-ref')?.trim() || undefined
     const { result } = await mutate<{ mission: MissionView; from: Lane; noOp: boolean; path: string }>(ctx, async (snapshot) => {

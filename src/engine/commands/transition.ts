@@ -14,7 +14,7 @@ import { loadMission } from '../load-mission.ts'
 import { planLaneChange } from '../plan-wp-change.ts'
 import { optionalPolicy, requirePolicy } from '../policy-input.ts'
 import type { Request } from '../request.ts'
-import { optionalBoolean, optionalNote, optionalString, requiredActor, requiredString } from '../request.ts'
+import { optionalBoolean, optionalNote, optionalString, requiredActor, requiredString, requiredWpId } from '../request.ts'
 import { mutate } from '../state.ts'
 import { identityOf } from '../workspace.ts'
 
@@ -43,7 +43,7 @@ function readRequest(req: Request): TransitionRequest {
   const reviewJson = optionalString(req, 'review-result-json')
   return {
     handle: requiredString(req, 'mission'),
-    wpId: requiredString(req, 'wp'),
+    wpId: requiredWpId(req),
     to,
     actor: requiredActor(req),
     note: optionalNote(req)?.trim() || undefined,

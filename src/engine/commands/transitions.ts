@@ -3,7 +3,7 @@ import { allowedTransitions } from '../../core/transitions.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
 import { loadMission } from '../load-mission.ts'
-import { optionalString, requiredString } from '../request.ts'
+import { optionalWpId, requiredString } from '../request.ts'
 import { readTip } from '../state.ts'
 import { identityOf } from '../workspace.ts'
 
@@ -16,7 +16,7 @@ export const transitions: CommandSpec = {
   params: [MISSION_PARAM, { name: 'wp', type: 'string', description: 'One WP (default: all).' }, ...REPO_PARAMS],
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
-    const only = optionalString(req, 'wp')
+    const only = optionalWpId(req)
     const loaded = only === undefined ? await mission.all() : [await mission.wp(only)]
     return {
       ...identityOf(mission),
