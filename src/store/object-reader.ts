@@ -160,8 +160,8 @@ function inflateLoose(fd: number, fileSize: number, oid: string, maxBytes: numbe
  */
 const SMALL_LOOSE_FILE = 16 * 1024
 
-/** A git delta's two header varints: the base size it expects and the size of what it produces. */
-export function deltaSizes(delta: Buffer): { baseSize: number; resultSize: number } {
+/** A git delta's two header varints (base size, result size) and where its instructions start. */
+function deltaHeader(delta: Buffer): { baseSize: number; resultSize: number; start: number } {
   let i = 0
   const varint = (): number => {
     let value = 0
@@ -176,26 +176,22 @@ export function deltaSizes(delta: Buffer): { baseSize: number; resultSize: numbe
     return value
   }
   const baseSize = varint()
-  return { baseSize, resultSize: varint() }
+  const resultSize = varint()
+  return { baseSize, resultSize, start: i }
+}
+
+/** A git delta's two header varints: the base size it expects and the size of what it produces. */
+export function deltaSizes(delta: Buffer): { baseSize: number; resultSize: number } {
+  const { baseSize, resultSize } = deltaHeader(delta)
+  return { baseSize, resultSize }
 }
 
 /** Apply a git delta (copy/insert instructions) to its base. */
 export function applyDelta(base: Buffer, delta: Buffer): Buffer {
-  let i = 0
-  const varint = (): number => {
-    let value = 0
-    let shift = 0
-    let byte: number
-    do {
-      byte = delta[i++]!
-      value += (byte & 0x7f) * 2 ** shift
-      shift += 7
-    } while (byte & 0x80)
-    return value
-  }
-  const sourceSize = varint()
-  if (sourceSize !== base.length) throw new Error('delta base size mismatch')
-  const out = Buffer.allocUnsafe(varint())
+  const header = deltaHeader(delta)
+  if (header.baseSize !== base.length) throw new Error('delta base size mismatch')
+  const out = Buffer.allocUnsafe(header.resultSize)
+  let i = header.start
   let o = 0
   while (i < delta.length) {
     const op = delta[i++]!

@@ -36,6 +36,9 @@ function remoteKitty(args: string[], env: Record<string, string> = {}, repo = 'p
 const claim = (wp: string, actor: string, extra: string[] = []) =>
   remoteKitty(['start-implementation', '--mission', M, '--wp', wp, '--actor', actor, '--policy', POLICY_JSON, ...extra])
 
+/** 10–20 CLI processes on two cores, beside another test file: minutes, not the default minute, under load. */
+const MANY_PROCESSES_MS = 240_000
+
 describe('--remote: commands without a working copy', () => {
   it('reads and commits through the remote, and creates the WP branch there', async () => {
     const state = await remoteKitty(['mission-state', '--mission', M])
@@ -60,7 +63,7 @@ describe('--remote: commands without a working copy', () => {
     const claims = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-Command,valueonly)', `${before}..main`)).split('\n').filter(Boolean)
     expect(claims).toEqual(['start-implementation'])
     await gitCli(bare, 'fsck', '--strict')
-  })
+  }, MANY_PROCESSES_MS)
 
   it('10 processes claim 10 different WPs at once: all succeed, 10 commits, none lost', async () => {
     // Every lost race is another writer's commit landing, and each of the other 9 writers lands once,
@@ -85,7 +88,7 @@ describe('--remote: commands without a working copy', () => {
     const state = await busy(['mission-state', '--mission', M])
     expect(state.envelope.data.summary.in_progress).toBe(10)
     await gitCli(bare, 'fsck', '--strict')
-  })
+  }, MANY_PROCESSES_MS)
 
   it('10 simultaneous claims with the default 5 tries: each lands or says STATE_CONFLICT, and every success is a commit', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')
@@ -96,7 +99,7 @@ describe('--remote: commands without a working copy', () => {
     const committed = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-WP,valueonly)', `${before}..main`)).split('\n').filter(Boolean)
     expect(committed.sort()).toEqual(landed)
     await gitCli(bare, 'fsck', '--strict')
-  })
+  }, MANY_PROCESSES_MS)
 
   it('a refused push → PUSH_FAILED, remote unchanged; the next command succeeds', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')

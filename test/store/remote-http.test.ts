@@ -86,7 +86,8 @@ describe('redirects', () => {
     expect((await fetchBranch((await cache(opts)).repo, opts, 'main', 1)).tip).toBe(await gitCli(seed, 'rev-parse', 'main'))
   })
 
-  it('only the ref discovery follows a redirect: the push goes straight to the base it led to', async () => {
+  /** A remote the user names, another that holds the same repository, and a commit ready to push. */
+  async function twoServersAndACommit() {
     const seed = makeRepo()
     const named = await start()
     const other = await start()
@@ -96,6 +97,11 @@ describe('redirects', () => {
     const c = await cache(opts)
     const tip = (await fetchBranch(c.repo, opts, 'main', 1)).tip!
     const next = await commitOn(c, tip, 'a.txt')
+    return { named, other, bare, opts, c, tip, next }
+  }
+
+  it('only the ref discovery follows a redirect: the push goes straight to the base it led to', async () => {
+    const { named, other, bare, opts, c, tip, next } = await twoServersAndACommit()
     named.faults.redirect(other.url, { times: 1 })
     expect(await pushCommit(c.repo, opts, 'main', next, tip)).toEqual({ ok: true })
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(next)
@@ -104,15 +110,7 @@ describe('redirects', () => {
   })
 
   it('a redirected POST is refused, not followed', async () => {
-    const seed = makeRepo()
-    const named = await start()
-    const other = await start()
-    named.createBareRepo('project', { from: seed })
-    const bare = other.createBareRepo('project', { from: seed })
-    const opts = { url: named.repoUrl('project'), timeoutMs: 10_000 }
-    const c = await cache(opts)
-    const tip = (await fetchBranch(c.repo, opts, 'main', 1)).tip!
-    const next = await commitOn(c, tip, 'a.txt')
+    const { named, other, bare, opts, c, tip, next } = await twoServersAndACommit()
     named.faults.redirect(other.url, { on: 'rpc' })
     const err = await failure(pushCommit(c.repo, opts, 'main', next, tip))
     expect(err.code).toBe('REMOTE_UNREACHABLE')
