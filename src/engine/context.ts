@@ -29,6 +29,8 @@ export interface EngineContext {
   remoteToken?: string | undefined
   /** Deadline of each remote call, in ms (default 30 s). */
   remoteTimeoutMs?: number | undefined
+  /** Told how many times a mutation lost the compare-and-swap and retried (the App's metrics). */
+  onStateRetries?: ((retries: number) => void) | undefined
   /** Whether `git` can be run for the things isomorphic-git cannot do (worktrees). */
   gitBinary: () => Promise<boolean>
 }
