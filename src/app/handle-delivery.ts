@@ -31,17 +31,15 @@ export interface LogLike {
   child(bindings: object): LogLike
 }
 
-/** An installation Octokit: REST requests, and the installation token for git over HTTPS. */
-export interface InstallationOctokit extends OctokitLike {
-  auth(options: { type: 'installation' }): Promise<unknown>
-}
-
 export interface Delivery {
   /** X-GitHub-Delivery: the same id when GitHub (or a person) redelivers. */
   id: string
   name: string
   payload: unknown
-  octokit: InstallationOctokit
+  /** The installation's Octokit (REST, authenticated by Probot). */
+  octokit: OctokitLike
+  /** The installation token for git on this repository; minted on first use, never stored on disk. */
+  gitToken: () => Promise<string>
   log: LogLike
 }
 
@@ -99,11 +97,7 @@ async function answerDelivery(delivery: Delivery, repository: RepositoryRef, cor
   let token: Promise<string> | null = null
   // Fetched only when git is about to be touched, held in memory only: never a URL, a file or a log field.
   const installationToken = () =>
-    (token ??= delivery.octokit.auth({ type: 'installation' }).then((auth) => {
-      const t = (auth as { token?: unknown }).token
-      if (typeof t !== 'string' || t === '') throw new Error('the answer carried no token')
-      return t
-    }, (err: unknown) => {
+    (token ??= delivery.gitToken().catch((err: unknown) => {
       throw new KittyError('REMOTE_AUTH_FAILED', `Could not get an installation token for ${repository.owner}/${repository.repo}: ${describeApiError(err)}. Nothing was changed.`)
     }))
   const where = async (): Promise<ContextLocation> => ({ remote: repository.cloneUrl, branch: repository.defaultBranch, token: await installationToken() })
