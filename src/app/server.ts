@@ -131,12 +131,17 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
     queue,
     async drain(timeoutMs) {
       draining = true
+      const deadline = Date.now() + timeoutMs
+      // close() lets open requests finish (a delivery's answer is its response) and drops idle keep-alives.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
-      const drained = await queue.drain(timeoutMs)
-      server.closeAllConnections()
-      await closed
-      return drained
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(deadline - Date.now(), 0))))
+      // Both: a delivery Probot already answered 202 ("still processing") is no longer a request but still queued.
+      const drained = await Promise.race([Promise.all([closed, queue.drain(timeoutMs)]).then(([, d]) => d), late])
+      clearTimeout(timer)
+      if (drained !== true) server.closeAllConnections()
+      return drained === true
     },
   }
 }

@@ -12,6 +12,8 @@ export interface RecordedRequest {
   path: string
   authorization: string | undefined
   body: unknown
+  /** performance.now() when the request had been read (benches time deliveries against it). */
+  at: number
 }
 
 export interface RestStandIn {
@@ -47,7 +49,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
       }
       // GitHub Enterprise Server serves the REST API under /api/v3 (the App's GHE_HOST points here).
       const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/api\/v3(?=\/)/, '')
-      requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization, body })
+      requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization, body, at: performance.now() })
       const answer = (status: number, json: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
         res.end(JSON.stringify(json))
