@@ -1,7 +1,10 @@
 // The App, end to end, as GitHub sees it: a signed webhook delivery POSTed to `node dist/app.js`
 // (its own process) → the check run `kitty/<command>` completed at the REST stand-in. The repository
 // is on the smart-HTTP test server on 127.0.0.1, so git costs are real and the network is loopback.
-//   latency   : sequential `/kitty note …` comments (one commit each) on a warm cache: median, p95
+//   latency   : sequential `/kitty note …` comments (one commit each) on a warm cache: median, p95;
+//               --gap ms apart (default 1100): Probot's REST client paces writes per installation at
+//               one a second (GitHub's secondary rate limits), so back-to-back deliveries (--gap 0)
+//               measure that pacing as much as the App; the engine's own time comes from the App's log
 //   throughput: a burst of comment commands on one mission, all at once, to one process and to two
 //   npm run bench:app [-- --runs 30 --burst 40]
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -9,7 +12,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { AppProcess } from '../../test/helpers/app-process.ts'
-import { deliver, eventPayload, startAppProcess } from '../../test/helpers/app-process.ts'
+import { deliver, eventPayload, logLines, startAppProcess } from '../../test/helpers/app-process.ts'
 import { startGitHttpServer } from '../../test/helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo } from '../../test/helpers/git-repo.ts'
 import { startRestStandIn } from '../../test/helpers/rest-stand-in.ts'
@@ -19,10 +22,11 @@ import { median, percentile, round } from './stats.ts'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const TOKEN = 'ghs_BenchInstallationToken'
 const M = '099-test-mission'
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, burst: { type: 'string', default: '40' }, warmup: { type: 'string', default: '3' } } })
+const { values } = parseArgs({ options: { gap: { type: 'string', default: '1100' }, runs: { type: 'string', default: '30' }, burst: { type: 'string', default: '40' }, warmup: { type: 'string', default: '3' } } })
 const RUNS = Number(values.runs)
 const BURST = Number(values.burst)
 const WARMUP = Number(values.warmup)
+const GAP = Number(values.gap)
 const log = (m: string) => process.stderr.write(`[bench:app] ${m}\n`)
 const wpId = (i: number) => `WP${String(i).padStart(2, '0')}`
 const headOf = (i: number) => i.toString(16).padStart(40, 'b')
@@ -66,6 +70,7 @@ async function latency(app: AppProcess): Promise<{ samples: number[]; failures: 
     const run = checkRunsOf('latency')[seen]
     if (res.status !== 200 || !run || (run.body as { conclusion?: string }).conclusion !== 'success') failures++
     if (i >= WARMUP && run) samples.push(run.at - started)
+    if (GAP > 0) await new Promise((r) => setTimeout(r, GAP))
   }
   return { samples, failures }
 }
@@ -94,8 +99,14 @@ try {
   const one = await throughput('burst-one', [apps[0]!])
   log(`throughput: ${BURST} commands at once, two processes`)
   const two = await throughput('burst-two', apps)
+  const engine = logLines(apps[0]!.output())
+    .filter((l) => l['msg'] === 'engine: append-history done')
+    .map((l) => Number(l['duration_ms']))
+    .slice(WARMUP, WARMUP + RUNS)
   const result = {
     bench: 'app',
+    gap_ms: GAP,
+    engine_ms: { median: round(median(engine)), p95: round(percentile(engine, 95)) },
     latency_ms: { runs: lat.samples.length, median: round(median(lat.samples)), p95: round(percentile(lat.samples, 95)), max: round(Math.max(...lat.samples)), failures: lat.failures },
     goal_p95_ms: 1000,
     throughput: { burst: BURST, one_process: one, two_processes: two },

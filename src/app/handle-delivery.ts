@@ -11,7 +11,7 @@ import { parseComment } from '../github/parse-comment.ts'
 import type { PlannedStep } from '../github/plan-event.ts'
 import { readEvent } from '../github/read-event.ts'
 import { renderOutcome } from '../github/render-outcome.ts'
-import type { ContextLocation, SurfaceEnvironment } from '../surface/open-context.ts'
+import type { ContextLocation, OpenedContext, SurfaceEnvironment } from '../surface/open-context.ts'
 import { openContext } from '../surface/open-context.ts'
 import { runCommandArgs } from '../surface/run-command-args.ts'
 import type { AppMetrics } from './app-metrics.ts'
@@ -89,10 +89,19 @@ export async function handleDelivery(delivery: Delivery, services: DeliveryServi
   if (isChat(delivery.name, delivery.payload)) return log.info({ event: delivery.name }, 'ignored: a comment without a /kitty line')
   const repository = repositoryOf(delivery.payload)
   if (!repository) return log.warn({ event: delivery.name }, 'ignored: the payload names no repository (repository.owner.login, name, clone_url)')
-  await services.queue.run(repository.cloneUrl, () => answerDelivery(delivery, repository, correlationId, log, services))
+  // The repository's turn covers only git (and the reads the routing needs); answers are published
+  // after it, so the next command's git work overlaps this one's paced REST writes.
+  const handled = await services.queue.run(repository.cloneUrl, () => runDelivery(delivery, repository, correlationId, log, services))
+  if (handled) await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services))
 }
 
-async function answerDelivery(delivery: Delivery, repository: RepositoryRef, correlationId: string, log: LogLike, services: DeliveryServices): Promise<void> {
+interface Handled {
+  api: GithubApi
+  result: EventResult
+  inProgress: Map<PlannedStep, number>
+}
+
+async function runDelivery(delivery: Delivery, repository: RepositoryRef, correlationId: string, log: LogLike, services: DeliveryServices): Promise<Handled | null> {
   const api = octokitApi(delivery.octokit, { owner: repository.owner, repo: repository.repo })
   let token: Promise<string> | null = null
   // Fetched only when git is about to be touched, held in memory only: never a URL, a file or a log field.
@@ -104,25 +113,23 @@ async function answerDelivery(delivery: Delivery, repository: RepositoryRef, cor
   const engineIo: SurfaceEnvironment = { env: services.engineEnv, cwd: services.cwd, onStateRetries: (n) => services.metrics.stateRetries.inc(n) }
   const inProgress = new Map<PlannedStep, number>()
 
+  // One engine context for the whole delivery: the settings and every command read the same fetch of
+  // the default branch, under one hold of the cache lock (the queue gives this delivery the repository).
+  let session: Promise<OpenedContext> | null = null
+  const context = async () => (await (session ??= where().then((w) => openContext(w, engineIo, correlationId)))).ctx
   let result: EventResult
   try {
     result = await handleEvent(delivery.name, delivery.payload, {
       api,
       // The state branch is the default branch, so its tip's .github/kitty.yml is the only settings file read.
-      readConfig: async () => {
-        const opened = await openContext(await where(), engineIo, correlationId)
-        try {
-          return opened.ctx.config
-        } finally {
-          await opened.release()
-        }
-      },
+      readConfig: async () => (await context()).config,
       run: async (command, args, idempotencyKey) => {
         const stop = services.metrics.duration.startTimer({ command })
         // Comment lines and reviews carry their own key (comment id + line, review id); the delivery id covers the rest.
-        const location = { ...(await where()), idempotencyKey: idempotencyKey ?? `github-delivery:${delivery.id}` }
-        const ran = await runCommandArgs(command, args, location, engineIo, correlationId)
-        stop()
+        const ctx = { ...(await context()), idempotencyKey: idempotencyKey ?? `github-delivery:${delivery.id}` }
+        const ran = await runCommandArgs(command, args, await where(), engineIo, correlationId, ctx)
+        const seconds = stop()
+        log.info({ command, duration_ms: Math.round(seconds * 1000), success: ran.envelope.success }, `engine: ${command} done`)
         return ran
       },
       policyJson: APP_POLICY,
@@ -147,10 +154,16 @@ async function answerDelivery(delivery: Delivery, repository: RepositoryRef, cor
     // handleEvent answers every expected failure with an envelope; this is a bug or a token failure.
     log.error({ err: { message: describeApiError(err) } }, 'the delivery failed before any command ran')
     services.metrics.commands.inc({ command: 'unknown', outcome: 'INTERNAL_ERROR' })
-    return
+    return null
+  } finally {
+    const held = session as Promise<OpenedContext> | null
+    if (held) await held.then((s) => s.release(), () => undefined)
   }
-  if (result.skipped) return log.info({ event: delivery.name }, `nothing to do: ${result.skipped}`)
-  await publish(api, result, inProgress, log, services)
+  if (result.skipped) {
+    log.info({ event: delivery.name }, `nothing to do: ${result.skipped}`)
+    return null
+  }
+  return { api, result, inProgress }
 }
 
 /** A review on a branch that names no WP is an ordinary code review: kitty stays silent about it. */

@@ -9,7 +9,7 @@ export class RepoQueue {
   #depth = 0
   #idle: Array<() => void> = []
 
-  /** Deliveries waiting or running. */
+  /** Deliveries waiting or running, plus answers still being published. */
   get depth(): number {
     return this.#depth
   }
@@ -26,9 +26,26 @@ export class RepoQueue {
     this.#tails.set(key, tail)
     void tail.then(() => {
       if (this.#tails.get(key) === tail) this.#tails.delete(key)
-      if (--this.#depth === 0) for (const wake of this.#idle.splice(0)) wake()
+      this.#settle()
     })
     return result
+  }
+
+  /**
+   * Count `work` that runs outside any repository's turn (publishing answers on GitHub, which the
+   * REST client paces at about one write a second) in the depth and in drain().
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.#depth++
+    void work.then(
+      () => this.#settle(),
+      () => this.#settle(),
+    )
+    return work
+  }
+
+  #settle(): void {
+    if (--this.#depth === 0) for (const wake of this.#idle.splice(0)) wake()
   }
 
   /** Resolves true once nothing is queued or running, or false when `timeoutMs` passes first. */
