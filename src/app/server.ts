@@ -88,7 +88,8 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
   checkAppEnvironment(env)
   const queue = new RepoQueue()
   const metrics = createAppMetrics(() => queue.depth)
-  const probot = createProbot({ env })
+  // Probot's own default is warn; the App's one line per command is info, and operators want it.
+  const probot = createProbot({ env: { LOG_LEVEL: 'info', ...env } })
   const services = { metrics, queue, engineEnv: engineEnvironment(env), cwd }
   const webhooks = await createNodeMiddleware(kittyApp(services), { probot })
   const cacheDir = cacheRoot(env)
