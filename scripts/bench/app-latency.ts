@@ -75,12 +75,22 @@ async function latency(app: AppProcess): Promise<{ samples: number[]; failures: 
   return { samples, failures }
 }
 
+/** A counter summed over a process's /metrics text (all label sets). */
+async function counter(app: AppProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`)).text()
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0)
+}
+
+const sumOver = async (targets: AppProcess[], name: string) => (await Promise.all(targets.map((a) => counter(a, name)))).reduce((a, b) => a + b, 0)
+
 /** BURST start-review commands on BURST WPs of one mission, all delivered at once, round-robin over `targets`. */
-async function throughput(name: string, targets: AppProcess[]): Promise<{ seconds: number; perSecond: number; failures: number }> {
+async function throughput(name: string, targets: AppProcess[]): Promise<Record<string, number>> {
   const cloneUrl = repository(name, BURST)
   // Warm each process's cache of this repository first: the bench measures steady state, not clones.
   for (const app of targets) await deliver(app.url, 'issue_comment', comment(cloneUrl, 1, '/kitty state'))
   const seen = checkRunsOf(name).length
+  const cpuBefore = await sumOver(targets, 'process_cpu_seconds_total')
+  const retriesBefore = await sumOver(targets, 'kitty_state_conflict_retries_total')
   const started = performance.now()
   await Promise.all(Array.from({ length: BURST }, (_, i) => deliver(targets[i % targets.length]!.url, 'issue_comment', comment(cloneUrl, i + 1, '/kitty start-review'))))
   for (let waited = 0; checkRunsOf(name).length < seen + BURST && waited < 300_000; waited += 100) await new Promise((r) => setTimeout(r, 100))
@@ -88,7 +98,10 @@ async function throughput(name: string, targets: AppProcess[]): Promise<{ second
   const last = Math.max(...runs.map((r) => r.at))
   const failures = runs.filter((r) => (r.body as { conclusion?: string }).conclusion !== 'success').length + (BURST - runs.length)
   const seconds = (last - started) / 1000
-  return { seconds: round(seconds, 2)!, perSecond: round(BURST / seconds, 2)!, failures }
+  const cpu = (await sumOver(targets, 'process_cpu_seconds_total')) - cpuBefore
+  const retries = (await sumOver(targets, 'kitty_state_conflict_retries_total')) - retriesBefore
+  // CPU of the App processes only (git http-backend, the stand-in and this script are not counted).
+  return { seconds: round(seconds, 2)!, perSecond: round(BURST / seconds, 2)!, failures, app_cpu_ms_per_command: round((cpu * 1000) / BURST)!, cas_retries: retries }
 }
 
 try {

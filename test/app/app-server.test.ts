@@ -341,6 +341,23 @@ describe('delivery semantics and bad input', () => {
     expect(permissionLookups()).toEqual([])
   })
 
+  it('settings come from the default branch only: an invalid .github/kitty.yml on the PR branch is never read', async () => {
+    const repo = makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }])
+    const { writeFileSync, mkdirSync } = await import('node:fs')
+    gitSync(repo, 'checkout', '-q', '-b', `${M}-WP01`)
+    mkdirSync(`${repo}/.github`, { recursive: true })
+    writeFileSync(`${repo}/.github/kitty.yml`, 'max_attempts: many\n')
+    gitSync(repo, 'add', '-A')
+    gitSync(repo, 'commit', '-q', '-m', 'settings on the PR branch')
+    gitSync(repo, 'checkout', '-q', 'main')
+    setupRepo(repo)
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    expect(await gitCli(bare, 'rev-parse', 'main^')).toBe(before)
+    expect(replies()).toEqual([])
+    expect(reactions()).toEqual(['+1'])
+  })
+
   it('a malformed payload is answered, logged, and the process keeps serving', async () => {
     setupRepo()
     const res = await deliver(app.url, 'issue_comment', { action: 'created', comment: 'not an object', repository: null })
