@@ -92,7 +92,7 @@ export async function handleDelivery(delivery: Delivery, services: DeliveryServi
   // The repository's turn covers only git (and the reads the routing needs); answers are published
   // after it, so the next command's git work overlaps this one's paced REST writes.
   const handled = await services.queue.run(repository.cloneUrl, () => runDelivery(delivery, repository, correlationId, log, services))
-  if (handled) await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services))
+  if (handled) await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services, issueNumberOf(delivery.payload)))
 }
 
 interface Handled {
@@ -171,7 +171,13 @@ function isQuietRefusal(result: EventResult, outcome: StepOutcome): boolean {
   return result.intent.kind === 'review' && outcome.step.kind === 'refuse' && outcome.step.code === 'USAGE_ERROR'
 }
 
-async function publish(api: GithubApi, result: EventResult, inProgress: Map<PlannedStep, number>, log: LogLike, services: DeliveryServices): Promise<void> {
+/** The issue a comment was made on: where a `/kitty` line on a plain issue is answered. */
+function issueNumberOf(payload: unknown): number | undefined {
+  const n = (payload as { issue?: { number?: unknown } } | null)?.issue?.number
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined
+}
+
+async function publish(api: GithubApi, result: EventResult, inProgress: Map<PlannedStep, number>, log: LogLike, services: DeliveryServices, issue: number | undefined): Promise<void> {
   const headSha = result.pull?.headSha ?? null
   const answered: StepOutcome[] = []
   for (const outcome of result.outcomes) {
@@ -193,7 +199,8 @@ async function publish(api: GithubApi, result: EventResult, inProgress: Map<Plan
       log.warn({ command: step.command }, `could not publish the check run ${checkRun.name}: ${describeApiError(err)}`)
     }
   }
-  const number = result.pull?.number
+  // A /kitty line on an issue (not a pull request) has no pull, but its author still gets the answer.
+  const number = result.pull?.number ?? (result.intent.kind === 'unroutable' ? issue : undefined)
   if (number === undefined) return
   const reply = composeReply(answered)
   if (reply !== null) await api.createComment(number, reply).catch((err: unknown) => log.warn({}, `could not reply on #${number}: ${describeApiError(err)}`))

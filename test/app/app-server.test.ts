@@ -220,6 +220,17 @@ describe('comment commands: refusals', () => {
     expect(reactions()).toEqual(['confused'])
   })
 
+  it('a /kitty line on an issue (not a pull request): answered there, nothing run', async () => {
+    setupRepo()
+    const before = await tip()
+    const payload = comment('/kitty start-review')
+    delete payload.issue.pull_request
+    await deliver(app.url, 'issue_comment', payload)
+    expect(await tip()).toBe(before)
+    expect(replies()[0]).toMatch(/#7 is an issue, not a pull request/)
+    expect(checkRuns()).toEqual([])
+  })
+
   it('a comment with no /kitty line, and one by a bot: ignored without a single API call', async () => {
     setupRepo()
     expect((await deliver(app.url, 'issue_comment', comment('LGTM, nice work'))).status).toBe(200)
