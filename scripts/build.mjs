@@ -1,5 +1,5 @@
-// Bundle the CLI (dist/cli.js) and the Action (dist/index.js, action.yml's `main`) into one ESM file
-// each, so a cold start loads one module instead of hundreds and the Action needs no node_modules.
+// Bundle the CLI (dist/cli.js), the Action (dist/index.js, action.yml's `main`) and the App
+// (dist/app.js, `npm start`) into one ESM file each, so a cold start loads one module instead of hundreds and the Action needs no node_modules.
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 
@@ -22,7 +22,10 @@ const resolveForSpeed = {
 }
 
 await build({
-  entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts' },
+  entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' },
+  // The App is deployed with its node_modules (npm ci): Probot and prom-client load from there as
+  // published (pino transports, optional peers), and only our own code plus git is bundled.
+  external: ['probot', 'prom-client'],
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -1,15 +1,15 @@
 import { makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import { isKittyError, UsageError } from '../core/errors.ts'
-import { findCommand } from '../engine/registry.ts'
-import { parseCommandArgs } from '../cli/parse-argv.ts'
 import type { CheckRunRequest, GithubApi, OctokitLike } from '../github/github-api.ts'
 import { describeApiError, octokitApi } from '../github/github-api.ts'
 import type { StepOutcome } from '../github/handle-event.ts'
 import { handleEvent } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
 import { renderOutcome } from '../github/render-outcome.ts'
-import { executeCommandForCommit, internalError } from '../surface/execute-command.ts'
+import { internalError } from '../surface/execute-command.ts'
+import { runCommandArgs } from '../surface/run-command-args.ts'
+import { composeReply } from '../github/compose-reply.ts'
 import type { ExecutedCommand } from '../surface/execute-command.ts'
 import type { ContextLocation, SurfaceEnvironment } from '../surface/open-context.ts'
 import { openContext } from '../surface/open-context.ts'
@@ -71,16 +71,7 @@ function repositoryOf(env: NodeJS.ProcessEnv): { url: string; owner: string; rep
 }
 
 function runOne(command: string, args: string[], where: ContextLocation, engineIo: SurfaceEnvironment, correlationId: string): Promise<ExecutedCommand> {
-  const spec = findCommand('orchestrator-api', command)
-  if (!spec) return Promise.resolve({ envelope: makeFailure('unknown', 'USAGE_ERROR', `Unknown command '${command}'.`, {}, { correlationId }), commit: null })
-  let request
-  try {
-    request = parseCommandArgs(spec, args).request
-  } catch (err) {
-    const known = isKittyError(err) ? err : internalError(err)
-    return Promise.resolve({ envelope: makeFailure(spec.name, known.code, known.message, known.data, { correlationId }), commit: null })
-  }
-  return executeCommandForCommit(spec, request, { io: engineIo, correlationId, where })
+  return runCommandArgs(command, args, where, engineIo, correlationId)
 }
 
 export async function runAction(io: ActionIo): Promise<void> {
@@ -137,10 +128,9 @@ export async function runAction(io: ActionIo): Promise<void> {
 
 /** Reads, help and failures are answered on the pull request; a successful write shows as its check run. */
 async function replyOnPull(io: ActionIo, api: GithubApi, number: number, outcomes: StepOutcome[]): Promise<void> {
-  const answers = outcomes.filter((o) => !o.envelope.success || o.step.kind === 'reply' || (o.step.kind === 'run' && o.step.access === 'read'))
-  if (answers.length === 0) return
-  const body = answers.map((o) => renderOutcome({ command: o.step.command, envelope: o.envelope, label: o.step.label, commit: o.commit }).reply).join('\n\n---\n\n')
-  await api.createComment(number, body.slice(0, 65_536)).catch((err: unknown) => io.warning(`Could not reply on #${number}: ${describeApiError(err)}`))
+  const body = composeReply(outcomes)
+  if (body === null) return
+  await api.createComment(number, body).catch((err: unknown) => io.warning(`Could not reply on #${number}: ${describeApiError(err)}`))
 }
 
 async function publish(io: ActionIo, api: GithubApi | null, checkRun: boolean, published: Published[], skipped: string | null): Promise<void> {

@@ -31,6 +31,8 @@ export interface EngineContext {
   remoteTimeoutMs?: number | undefined
   /** Things that went wrong after a command's commit landed; runCommand adds them to the payload. */
   warnings?: string[] | undefined
+  /** Told how many times a mutation lost the compare-and-swap and retried (the App's metrics). */
+  onStateRetries?: ((retries: number) => void) | undefined
   /** Whether `git` can be run for the things isomorphic-git cannot do (worktrees). */
   gitBinary: () => Promise<boolean>
 }

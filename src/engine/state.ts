@@ -4,6 +4,7 @@ import { commitRemoteMutation, STATE_FETCH_DEPTH } from '../store/commit-remote.
 import { fetchBranch } from '../store/remote.ts'
 import { readRef } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
+import { StateConflictError } from '../core/errors.ts'
 import type { EngineContext } from './context.ts'
 import { withIdempotency } from './idempotency.ts'
 import { sweepAbandonedClaims } from './sweep-abandoned-claims.ts'
@@ -21,7 +22,23 @@ export async function readTip(ctx: EngineContext): Promise<Snapshot> {
 }
 
 /** Run a mutation on the state branch: local compare-and-swap, or push to the remote; both re-validate on a race. */
-export async function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
+export function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
+  const outcome = mutateOnce(ctx, plan)
+  const observe = ctx.onStateRetries
+  if (!observe) return outcome
+  return outcome.then(
+    (o) => {
+      if (o.attempts > 1) observe(o.attempts - 1)
+      return o
+    },
+    (err: unknown) => {
+      if (err instanceof StateConflictError) observe(Math.max(ctx.config.max_attempts - 1, 0))
+      throw err
+    },
+  )
+}
+
+async function mutateOnce<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
   const guarded = withIdempotency(ctx, plan)
   if (ctx.remote) {
     const options = { branch: ctx.branch.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }

@@ -33,6 +33,8 @@ export interface HandleDeps {
   correlationId: () => string
   /** Where non-fatal problems (a label that could not be removed) are reported. */
   warn: (message: string) => void
+  /** Called before each engine run: the App opens an `in_progress` check run for a long command here. */
+  starting?: (step: PlannedStep & { kind: 'run' }, pull: PullRef | null) => Promise<void>
 }
 
 export interface StepOutcome {
@@ -92,7 +94,10 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
     for (const step of steps) {
       if (step.kind === 'refuse') outcomes.push({ step, envelope: failureOf(step, deps.correlationId()), commit: null })
       else if (step.kind === 'reply') outcomes.push({ step, envelope: makeEnvelope('help', true, { help: step.markdown }, null, { correlationId: deps.correlationId() }), commit: null })
-      else outcomes.push({ step, ...(await deps.run(step.command, step.args, step.idempotencyKey)) })
+      else {
+        await deps.starting?.(step, pull)
+        outcomes.push({ step, ...(await deps.run(step.command, step.args, step.idempotencyKey)) })
+      }
     }
   } finally {
     // The label is a button: pressed once, it pops back up whatever happened, so pressing it again retries.

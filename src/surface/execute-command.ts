@@ -67,10 +67,13 @@ export interface ExecutedCommand {
 
 /**
  * executeCommand, also answering which commit it made: for surfaces whose outputs name it (the
- * Action's `commit`). The branch tip is read before and after, under the context's lock.
+ * Action's `commit`, the App's check run). The branch tip is read before and after, under the
+ * context's lock (the caller's, when it passes `opened`).
  */
 export async function executeCommandForCommit(spec: CommandSpec, request: Request, options: ExecuteOptions): Promise<ExecutedCommand> {
-  if (!spec.needsRepository || options.opened) return { envelope: await executeCommand(spec, request, options), commit: null }
+  if (!spec.needsRepository) return { envelope: await executeCommand(spec, request, options), commit: null }
+  // A surface running several commands on one context (the App: settings, then each comment line) opened it itself.
+  if (options.opened) return runForCommit(options.opened, spec, request, options)
   let opened: OpenedContext
   try {
     opened = await openContext({ ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) }, options.io, options.correlationId)
@@ -80,12 +83,15 @@ export async function executeCommandForCommit(spec: CommandSpec, request: Reques
     return { envelope, commit: null }
   }
   try {
-    const { ctx } = opened
-    const before = ctx.remote?.prefetched ? ctx.remote.prefetched.tip : await readRef(ctx.repo, ctx.branch.ref)
-    const envelope = await executeCommand(spec, request, { ...options, opened: ctx })
-    const after = envelope.success && spec.access === 'write' ? await readRef(ctx.repo, ctx.branch.ref) : null
-    return { envelope, commit: after !== null && after !== before ? after : null }
+    return await runForCommit(opened.ctx, spec, request, options)
   } finally {
     await opened.release()
   }
+}
+
+async function runForCommit(ctx: EngineContext, spec: CommandSpec, request: Request, options: ExecuteOptions): Promise<ExecutedCommand> {
+  const before = ctx.remote?.prefetched ? ctx.remote.prefetched.tip : await readRef(ctx.repo, ctx.branch.ref)
+  const envelope = await executeCommand(spec, request, { ...options, opened: ctx })
+  const after = envelope.success && spec.access === 'write' ? await readRef(ctx.repo, ctx.branch.ref) : null
+  return { envelope, commit: after !== null && after !== before ? after : null }
 }

@@ -19,6 +19,8 @@ export interface SurfaceEnvironment {
   env: NodeJS.ProcessEnv
   cwd: string
   now?: () => Date
+  /** Told of lost compare-and-swaps that were retried (a long-running surface counts them). */
+  onStateRetries?: (retries: number) => void
 }
 
 /** Where the state lives and how to reach it; unset fields fall back to the environment. */
@@ -67,6 +69,7 @@ export async function openContext(where: ContextLocation, io: SurfaceEnvironment
     now: io.now ?? (() => new Date()),
     gitBinary: hasGitBinary,
     idempotencyKey: checkedIdempotencyKey(where.idempotencyKey),
+    onStateRetries: io.onStateRetries,
   }
   if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base)
   const root = where.repo ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
@@ -83,7 +86,7 @@ async function openRemoteContext(
   url: string,
   where: ContextLocation,
   io: SurfaceEnvironment,
-  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey'>,
+  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey' | 'onStateRetries'>,
 ): Promise<OpenedContext> {
   parseRemoteUrl(url)
   const options = {

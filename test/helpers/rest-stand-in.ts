@@ -12,6 +12,8 @@ export interface RecordedRequest {
   path: string
   authorization: string | undefined
   body: unknown
+  /** performance.now() when the request had been read (benches time deliveries against it). */
+  at: number
 }
 
 export interface RestStandIn {
@@ -19,8 +21,12 @@ export interface RestStandIn {
   requests: RecordedRequest[]
   /** Pull requests by number: what GET /pulls/{n} answers. */
   pulls: Map<number, { head: { ref: string; sha: string } }>
-  /** Collaborator permission by login; 'error' answers 500, a missing login 404. */
-  permissions: Map<string, { permission: string; role_name: string } | 'error'>
+  /** Collaborator permission by login; 'error' answers 500, 'forbidden' 403, a missing login 404. */
+  permissions: Map<string, { permission: string; role_name: string } | 'error' | 'forbidden'>
+  /** What POST /app/installations/{id}/access_tokens hands out (the App's installation token). */
+  installationToken: string
+  /** Clear the tables and the recorded requests (one stand-in serving several tests). */
+  reset(): void
   close(): Promise<void>
 }
 
@@ -29,6 +35,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
   let ids = 1
+  const state = { installationToken: 'ghs_StandInInstallationToken0123456789' }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -40,8 +47,9 @@ export async function startRestStandIn(): Promise<RestStandIn> {
       } catch {
         body = text
       }
-      const path = decodeURIComponent((req.url ?? '/').split('?')[0]!)
-      requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization, body })
+      // GitHub Enterprise Server serves the REST API under /api/v3 (the App's GHE_HOST points here).
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/api\/v3(?=\/)/, '')
+      requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization, body, at: performance.now() })
       const answer = (status: number, json: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
         res.end(JSON.stringify(json))
@@ -54,6 +62,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
       if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/collaborators\/([^/]+)\/permission$/.exec(path))) {
         const p = permissions.get(m[1]!)
         if (p === 'error') return answer(500, { message: 'Server Error' })
+        if (p === 'forbidden') return answer(403, { message: 'Resource not accessible by integration' })
         return p ? answer(200, { ...p, user: { login: m[1] } }) : answer(404, { message: 'Not Found' })
       }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(path)) {
@@ -61,6 +70,11 @@ export async function startRestStandIn(): Promise<RestStandIn> {
         return answer(201, { id, html_url: `http://127.0.0.1/checks/${id}` })
       }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path)) return answer(201, { id: ids++ })
+      if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path))) return answer(200, { id: Number(m[1]) })
+      if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/\d+\/reactions$/.test(path)) return answer(201, { id: ids++ })
+      if (req.method === 'POST' && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
+        return answer(201, { token: state.installationToken, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} })
+      }
       if (req.method === 'DELETE' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels\/[^/]+$/.test(path)) return answer(200, [])
       return answer(404, { message: 'Not Found' })
     })
@@ -72,6 +86,17 @@ export async function startRestStandIn(): Promise<RestStandIn> {
     requests,
     pulls,
     permissions,
+    get installationToken() {
+      return state.installationToken
+    },
+    set installationToken(token: string) {
+      state.installationToken = token
+    },
+    reset() {
+      requests.length = 0
+      pulls.clear()
+      permissions.clear()
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { createNodeMiddleware, createProbot } from 'probot'
+import type { Probot } from 'probot'
+import { UsageError } from '../core/errors.ts'
+import type { AppMetrics } from './app-metrics.ts'
+import { createAppMetrics } from './app-metrics.ts'
+import { kittyApp } from './kitty-app.ts'
+import { RepoQueue } from './repo-queue.ts'
+
+/**
+ * The App's HTTP server: Probot's webhook middleware at its default path (/api/github/webhooks), plus
+ * /healthz, /readyz and /metrics, on a plain node:http server (Probot 14 has no Express to hang routes
+ * on). Everything comes from the environment, as Probot reads it, plus KITTY_CACHE_DIR.
+ */
+
+export interface AppServer {
+  /** http://host:port actually bound (PORT=0 picks a free port). */
+  url: string
+  server: Server
+  probot: Probot
+  metrics: AppMetrics
+  queue: RepoQueue
+  /** Stop accepting, wait for queued and running deliveries; false if `timeoutMs` ran out first. */
+  drain(timeoutMs: number): Promise<boolean>
+}
+
+/** Variables the engine must never see: it needs neither, and every child or log line is one less risk. */
+const PRIVATE = ['PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET', 'GITHUB_TOKEN', 'KITTY_TOKEN']
+
+export function cacheRoot(env: NodeJS.ProcessEnv): string {
+  return env['KITTY_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'kitty-github', 'repos')
+}
+
+function engineEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !PRIVATE.includes(k)))
+  out['KITTY_CACHE_DIR'] = cacheRoot(env)
+  // State commits show as the App's; GitHub links the noreply address to the bot account when it matches.
+  out['GIT_COMMITTER_NAME'] ??= 'kitty-github[bot]'
+  out['GIT_COMMITTER_EMAIL'] ??= 'kitty-github[bot]@users.noreply.github.com'
+  out['GIT_AUTHOR_NAME'] ??= out['GIT_COMMITTER_NAME']
+  out['GIT_AUTHOR_EMAIL'] ??= out['GIT_COMMITTER_EMAIL']
+  return out
+}
+
+/** Refuse to start half-configured: Probot would otherwise accept webhooks signed with "development". */
+export function checkAppEnvironment(env: NodeJS.ProcessEnv): void {
+  const missing: string[] = []
+  if (!env['APP_ID']) missing.push('APP_ID')
+  if (!env['PRIVATE_KEY'] && !env['PRIVATE_KEY_PATH']) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH')
+  if (!env['WEBHOOK_SECRET']) missing.push('WEBHOOK_SECRET')
+  if (missing.length > 0) throw new UsageError(`The App needs ${missing.join(', ')} in its environment (see README, "Running the App").`)
+  const port = Number(env['PORT'] ?? 3000)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`PORT must be a port number, not '${String(env['PORT']).slice(0, 20)}'.`)
+}
+
+function answer(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
+  res.end(body)
+}
+
+/** Ready = the App can authenticate (sign its JWT, locally) and the git cache can be written. */
+async function readiness(probot: Probot, cacheDir: string): Promise<string[]> {
+  const problems: string[] = []
+  try {
+    const appOctokit = await probot.auth()
+    await (appOctokit as unknown as { auth(o: { type: 'app' }): Promise<unknown> }).auth({ type: 'app' })
+  } catch (err) {
+    problems.push(`cannot sign the App JWT (APP_ID / PRIVATE_KEY): ${(err as Error).message.split('\n')[0]}`)
+  }
+  const probe = join(cacheDir, `.ready-${process.pid}-${randomBytes(4).toString('hex')}`)
+  try {
+    await mkdir(cacheDir, { recursive: true })
+    await writeFile(probe, '')
+    await rm(probe, { force: true })
+  } catch (err) {
+    problems.push(`cache dir ${cacheDir} is not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  return problems
+}
+
+export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<AppServer> {
+  checkAppEnvironment(env)
+  const queue = new RepoQueue()
+  const metrics = createAppMetrics(() => queue.depth)
+  // Probot's own default is warn; the App's one line per command is info, and operators want it.
+  const probot = createProbot({ env: { LOG_LEVEL: 'info', ...env } })
+  const services = { metrics, queue, engineEnv: engineEnvironment(env), cwd }
+  const webhooks = await createNodeMiddleware(kittyApp(services), { probot })
+  const cacheDir = cacheRoot(env)
+  let draining = false
+
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method === 'GET' && path === '/healthz') return answer(res, 200, 'ok\n')
+    if (req.method === 'GET' && path === '/readyz') {
+      if (draining) return answer(res, 503, 'draining\n')
+      const problems = await readiness(probot, cacheDir)
+      return problems.length === 0 ? answer(res, 200, 'ready\n') : answer(res, 503, problems.join('\n') + '\n')
+    }
+    if (req.method === 'GET' && path === '/metrics') return answer(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
+    // A delivery arriving after SIGTERM goes unanswered by this replica; GitHub shows it failed and it can be redelivered.
+    if (draining) return answer(res, 503, 'draining\n')
+    const handled = await webhooks(req, res)
+    if (!handled && !res.headersSent) answer(res, 404, 'not found\n')
+  }
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      probot.log.error({ err: { message: (err as Error).message } }, 'request failed')
+      if (!res.headersSent) answer(res, 500, 'internal error\n')
+    })
+  })
+  // Deliveries can take seconds; a slow client must not hold a socket forever either.
+  server.requestTimeout = 60_000
+  const host = env['HOST'] || 'localhost'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(Number(env['PORT'] ?? 3000), host, () => resolve())
+  })
+  const { port, address, family } = server.address() as AddressInfo
+  const url = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`
+  return {
+    url,
+    server,
+    probot,
+    metrics,
+    queue,
+    async drain(timeoutMs) {
+      draining = true
+      const deadline = Date.now() + timeoutMs
+      // close() lets open requests finish (a delivery's answer is its response) and drops idle keep-alives.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(deadline - Date.now(), 0))))
+      // Both: a delivery Probot already answered 202 ("still processing") is no longer a request but still queued.
+      const drained = await Promise.race([Promise.all([closed, queue.drain(timeoutMs)]).then(([, d]) => d), late])
+      clearTimeout(timer)
+      if (drained !== true) server.closeAllConnections()
+      return drained === true
+    },
+  }
+}

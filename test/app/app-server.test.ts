@@ -1,0 +1,399 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AppProcess } from '../helpers/app-process.ts'
+import { deliver, eventPayload, logLines, sign, startAppProcess } from '../helpers/app-process.ts'
+import type { GitHttpServer } from '../helpers/git-http-server.ts'
+import { startGitHttpServer } from '../helpers/git-http-server.ts'
+import { cleanupTempDirs, git as gitSync, makeRepo } from '../helpers/git-repo.ts'
+import { diamondRepo } from '../helpers/merge-repo.ts'
+import type { RecordedRequest, RestStandIn } from '../helpers/rest-stand-in.ts'
+import { startRestStandIn } from '../helpers/rest-stand-in.ts'
+
+/**
+ * The App as deployed (dist/app.js in its own process), answering signed webhook deliveries over
+ * HTTP on 127.0.0.1: the repository on the git HTTP test server (installation token as the password),
+ * the REST API on the stand-in (GHE_HOST). One App serves the whole file; each test gets its own
+ * repository, so its own remote cache and queue.
+ */
+
+const execFileAsync = promisify(execFile)
+const gitCli = async (cwd: string, ...args: string[]) => (await execFileAsync('git', args, { cwd })).stdout.trim()
+
+const TOKEN = 'ghs_AppInstallationTokenNeverLogged0123'
+const M = '099-test-mission'
+const HEAD = '1111111111111111111111111111111111111111'
+
+let git: GitHttpServer
+let rest: RestStandIn
+let app: AppProcess
+let bare: string
+let name: string
+let cloneUrl: string
+let repoCount = 0
+let commentId = 1_600_000_000
+
+beforeAll(async () => {
+  git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
+  rest = await startRestStandIn()
+  rest.installationToken = TOKEN
+  app = await startAppProcess(rest.url)
+})
+afterAll(async () => {
+  const code = await app?.stop()
+  // Whatever happened in the file, the token never reached a log line, a reply, a check run or a reaction.
+  expect(app.output()).not.toContain(TOKEN)
+  expect(code).toBe(0)
+  await git?.close()
+  await rest?.close()
+  cleanupTempDirs()
+})
+
+type Lanes = Record<string, string>
+
+/** A fresh repository on the git server, PR #7 on `headRef`, and the two people of every test. */
+function setupRepo(from: string | Lanes = { WP01: 'for_review', WP02: 'planned' }, headRef = `${M}-WP01`): void {
+  name = `project-${++repoCount}`
+  const repo = typeof from === 'string' ? from : makeRepo([{ slug: M, wps: Object.entries(from).map(([id, lane]) => ({ id, lane })) }])
+  bare = git.createBareRepo(`octo-org/${name}`, { from: repo })
+  cloneUrl = git.repoUrl(`octo-org/${name}`)
+  rest.reset()
+  rest.pulls.set(7, { head: { ref: headRef, sha: HEAD } })
+  rest.permissions.set('maintainer', { permission: 'write', role_name: 'write' })
+  rest.permissions.set('outsider', { permission: 'read', role_name: 'read' })
+}
+
+function comment(body: string, login = 'maintainer'): any {
+  const id = ++commentId
+  return eventPayload('issue_comment.start-review', cloneUrl, (p) => {
+    p.comment.body = body
+    p.comment.id = id
+    p.comment.html_url = `https://github.com/octo-org/${name}/pull/7#issuecomment-${id}`
+    p.comment.user.login = login
+    p.sender.login = login
+  })
+}
+
+const ours = (r: RecordedRequest) => r.path.startsWith(`/repos/octo-org/${name}/`)
+const checkRuns = () => rest.requests.filter((r) => ours(r) && r.method === 'POST' && r.path.endsWith('/check-runs'))
+const checkPatches = () => rest.requests.filter((r) => ours(r) && r.method === 'PATCH')
+const replies = () => rest.requests.filter((r) => ours(r) && r.method === 'POST' && /\/issues\/7\/comments$/.test(r.path)).map((r) => (r.body as { body: string }).body)
+const reactions = () => rest.requests.filter((r) => ours(r) && r.path.endsWith('/reactions')).map((r) => (r.body as { content: string }).content)
+const permissionLookups = () => rest.requests.filter((r) => ours(r) && r.path.endsWith('/permission'))
+const envelopeIn = (body: unknown) => {
+  const text = (body as { output: { text: string } }).output.text
+  return JSON.parse(text.slice('```json\n'.length, -'\n```'.length))
+}
+const tip = () => gitCli(bare, 'rev-parse', 'main')
+const trailer = (key: string, rev = 'main') => gitCli(bare, 'log', '-1', `--format=%(trailers:key=${key},valueonly)`, rev)
+
+function expectNoTokenInRequests(): void {
+  for (const r of rest.requests) expect(JSON.stringify(r.body) ?? '').not.toContain(TOKEN)
+}
+
+describe('comment commands: happy paths', () => {
+  const writes: Array<{ body: string; lanes: Lanes; command: string; from?: string; to?: string }> = [
+    { body: 'Looks ready.\n\n/kitty start-review', lanes: { WP01: 'for_review' }, command: 'start-review', from: 'for_review', to: 'in_review' },
+    { body: '/kitty approve', lanes: { WP01: 'in_review' }, command: 'transition', from: 'in_review', to: 'approved' },
+    { body: '/kitty request-changes add a test for the empty case', lanes: { WP01: 'in_review' }, command: 'transition', from: 'in_review', to: 'in_progress' },
+    { body: '/kitty block waiting on the API team', lanes: { WP01: 'in_progress' }, command: 'transition', from: 'in_progress', to: 'blocked' },
+    { body: '/kitty transition in_review --note picking it up', lanes: { WP01: 'for_review' }, command: 'transition', from: 'for_review', to: 'in_review' },
+    { body: '/kitty note looked at the migration', lanes: { WP01: 'in_progress' }, command: 'append-history' },
+    { body: '/kitty accept', lanes: { WP01: 'done' }, command: 'accept-mission' },
+  ]
+  for (const c of writes) {
+    it(`${c.body.split('\n').at(-1)}: one commit, a successful check run carrying the envelope, a +1, no reply`, async () => {
+      setupRepo(c.lanes)
+      const before = await tip()
+      const payload = comment(c.body)
+      const res = await deliver(app.url, 'issue_comment', payload)
+      expect(res.status, res.body).toBe(200)
+      expect(replies()).toEqual([])
+      const after = await tip()
+      expect(await gitCli(bare, 'rev-parse', 'main^')).toBe(before)
+      expect(await trailer('Kitty-Actor')).toBe('github:maintainer')
+      expect(await trailer('Kitty-Delivery')).toBe(`github-comment:${payload.comment.id}:${c.body.split('\n').length}`)
+      // A person has no policy of their own: the App records its human one where the command takes a policy.
+      if (c.command === 'transition' || c.command === 'start-review') expect(await gitCli(bare, 'log', '-1', '--format=%B', 'main')).toContain('kitty-github/app')
+      const runs = checkRuns()
+      expect(runs).toHaveLength(1)
+      expect(runs[0]!.body).toMatchObject({ name: `kitty/${c.command}`, head_sha: HEAD, status: 'completed', conclusion: 'success' })
+      const envelope = envelopeIn(runs[0]!.body)
+      expect(envelope).toMatchObject({ success: true, command: `orchestrator-api.${c.command}` })
+      if (c.to) expect(envelope.data).toMatchObject({ from_lane: c.from, to_lane: c.to, wp_id: 'WP01' })
+      expect((runs[0]!.body as { output: { summary: string } }).output.summary).toContain(after)
+      expect(runs[0]!.authorization).toBe(`token ${TOKEN}`)
+      expect(reactions()).toEqual(['+1'])
+      expect(replies()).toEqual([])
+      expect(permissionLookups()).toHaveLength(1)
+      // The git credential is minted for this repository and contents only.
+      const minted = rest.requests.filter((r) => r.path === '/app/installations/4242/access_tokens' && (r.body as { repositories?: string[] } | null)?.repositories?.includes(name))
+      expect(minted.length).toBeLessThanOrEqual(1)
+      if (minted[0]) expect(minted[0].body).toEqual({ repositories: [name], permissions: { contents: 'write' } })
+      expectNoTokenInRequests()
+    })
+  }
+
+  it('/kitty state and /kitty ready: read-only, answered in a reply and a check run, no permission lookup, no commit', async () => {
+    setupRepo({ WP01: 'for_review', WP02: 'planned' })
+    const before = await tip()
+    expect((await deliver(app.url, 'issue_comment', comment('/kitty state\n/kitty ready', 'outsider'))).status).toBe(200)
+    expect(await tip()).toBe(before)
+    expect(permissionLookups()).toEqual([])
+    expect(checkRuns().map((r) => (r.body as { name: string }).name)).toEqual(['kitty/mission-state', 'kitty/list-ready'])
+    const [reply] = replies()
+    expect(reply).toContain('| WP01 |')
+    expect(reply).toContain('kitty/list-ready')
+    expect(reactions()).toEqual(['+1'])
+  })
+
+  it('/kitty help: the registry-generated help as a reply, no check run', async () => {
+    setupRepo()
+    await deliver(app.url, 'issue_comment', comment('/kitty help'))
+    expect(replies()).toHaveLength(1)
+    expect(replies()[0]).toContain('/kitty start-review')
+    expect(checkRuns()).toEqual([])
+  })
+
+  it('/kitty merge --mission …: in_progress check run at once, completed with the merge envelope', async () => {
+    setupRepo(diamondRepo(), M)
+    const before = await tip()
+    expect((await deliver(app.url, 'issue_comment', comment(`/kitty merge --mission ${M}`))).status).toBe(200)
+    expect(await tip()).not.toBe(before)
+    expect(checkRuns()).toHaveLength(1)
+    expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/merge-mission', status: 'in_progress', head_sha: HEAD })
+    expect(checkPatches()).toHaveLength(1)
+    expect(checkPatches()[0]!.body).toMatchObject({ status: 'completed', conclusion: 'success' })
+    expect(envelopeIn(checkPatches()[0]!.body).data.merged_wps).toEqual(['WP01', 'WP02', 'WP03', 'WP04'])
+    expect(reactions()).toEqual(['+1'])
+  })
+})
+
+describe('comment commands: refusals', () => {
+  it('a commenter without write: PERMISSION_DENIED reply, failed check run, confused, nothing written', async () => {
+    setupRepo()
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty start-review', 'outsider'))
+    expect(await tip()).toBe(before)
+    expect(git.requests.some((r) => r.service === 'receive-pack' && r.path.includes(`/${name}.git/`))).toBe(false)
+    expect(replies()[0]).toMatch(/PERMISSION_DENIED[\s\S]*'read' access/)
+    expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/start-review', conclusion: 'failure' })
+    expect(reactions()).toEqual(['confused'])
+  })
+
+  it('the permission lookup fails (403 from the API): fails closed with a reply, nothing written', async () => {
+    setupRepo()
+    rest.permissions.set('maintainer', 'forbidden')
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    expect(await tip()).toBe(before)
+    expect(replies()[0]).toMatch(/Could not check @maintainer's permission/)
+    expect(reactions()).toEqual(['confused'])
+  })
+
+  it('wrong lane: TRANSITION_REJECTED with the fix, nothing written', async () => {
+    setupRepo({ WP01: 'planned' })
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty approve'))
+    expect(await tip()).toBe(before)
+    expect(envelopeIn(checkRuns()[0]!.body)).toMatchObject({ success: false, error_code: 'TRANSITION_REJECTED' })
+    expect(replies()[0]).toMatch(/TRANSITION_REJECTED[\s\S]*\*\*Fix:\*\*/)
+    expect(reactions()).toEqual(['confused'])
+  })
+
+  it('an unknown command: a did-you-mean reply, no permission lookup, nothing written', async () => {
+    setupRepo()
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty aprove'))
+    expect(await tip()).toBe(before)
+    expect(replies()[0]).toContain('Did you mean /kitty approve')
+    expect(permissionLookups()).toEqual([])
+    expect(reactions()).toEqual(['confused'])
+  })
+
+  it('a pull request whose branch names no WP: a reply saying how to name it or pass --wp', async () => {
+    setupRepo(undefined, 'feature/faster-parser')
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    expect(await tip()).toBe(before)
+    expect(replies()[0]).toMatch(/feature\/faster-parser[\s\S]*(--wp|WP)/)
+    expect(reactions()).toEqual(['confused'])
+  })
+
+  it('a /kitty line on an issue (not a pull request): answered there, nothing run', async () => {
+    setupRepo()
+    const before = await tip()
+    const payload = comment('/kitty start-review')
+    delete payload.issue.pull_request
+    await deliver(app.url, 'issue_comment', payload)
+    expect(await tip()).toBe(before)
+    expect(replies()[0]).toMatch(/#7 is an issue, not a pull request/)
+    expect(checkRuns()).toEqual([])
+  })
+
+  it('a comment with no /kitty line, and one by a bot: ignored without a single API call', async () => {
+    setupRepo()
+    expect((await deliver(app.url, 'issue_comment', comment('LGTM, nice work'))).status).toBe(200)
+    const bot = eventPayload('issue_comment.bot', cloneUrl)
+    expect((await deliver(app.url, 'issue_comment', bot)).status).toBe(200)
+    expect(rest.requests).toEqual([])
+    expect(git.requests.filter((r) => r.path.includes(name))).toEqual([])
+  })
+})
+
+describe('reviews', () => {
+  const review = (state: string) =>
+    eventPayload('pull_request_review.approved', cloneUrl, (p) => {
+      p.review.state = state
+      p.review.id = ++commentId
+      p.pull_request.head.ref = `${M}-WP01`
+      p.pull_request.head.sha = HEAD
+    })
+
+  it('approved: in_review → approved, with the review as the structured review result', async () => {
+    setupRepo({ WP01: 'in_review' })
+    const payload = review('approved')
+    expect((await deliver(app.url, 'pull_request_review', payload)).status).toBe(200)
+    const envelope = envelopeIn(checkRuns()[0]!.body)
+    expect(envelope.data).toMatchObject({ from_lane: 'in_review', to_lane: 'approved' })
+    expect(await trailer('Kitty-Delivery')).toBe(`github-review:${payload.review.id}`)
+    expect(await trailer('Kitty-Actor')).toBe(`github:${payload.review.user.login}`)
+    expect(await gitCli(bare, 'log', '-1', '--format=%B', 'main')).toContain(payload.review.html_url)
+  })
+
+  it('changes requested: in_review → in_progress', async () => {
+    setupRepo({ WP01: 'in_review' })
+    await deliver(app.url, 'pull_request_review', review('changes_requested'))
+    expect(envelopeIn(checkRuns()[0]!.body).data).toMatchObject({ from_lane: 'in_review', to_lane: 'in_progress' })
+  })
+
+  it('commented: no lane change, no API call, no commit', async () => {
+    setupRepo({ WP01: 'in_review' })
+    const before = await tip()
+    expect((await deliver(app.url, 'pull_request_review', review('commented'))).status).toBe(200)
+    expect(await tip()).toBe(before)
+    expect(rest.requests).toEqual([])
+  })
+})
+
+describe('merge on the label', () => {
+  const labeled = () => eventPayload('pull_request.labeled', cloneUrl)
+  const labelRemovals = () => rest.requests.filter((r) => ours(r) && r.method === 'DELETE' && r.path.endsWith('/labels/kitty:merge'))
+
+  it('success: merge-mission lands, its in_progress check run completes, the label is removed', async () => {
+    setupRepo(diamondRepo(), M)
+    const before = await tip()
+    expect((await deliver(app.url, 'pull_request', labeled())).status).toBe(200)
+    expect(await tip()).not.toBe(before)
+    expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/merge-mission', status: 'in_progress' })
+    expect(checkPatches()[0]!.body).toMatchObject({ conclusion: 'success' })
+    expect(labelRemovals()).toHaveLength(1)
+  })
+
+  it('preflight failure: nothing merged, a failed check run and a reply with the fix, the label still removed', async () => {
+    const repo = diamondRepo()
+    gitSync(repo, 'branch', '-D', `${M}-WP03`)
+    setupRepo(repo, M)
+    const before = await tip()
+    await deliver(app.url, 'pull_request', labeled())
+    expect(await tip()).toBe(before)
+    const envelope = envelopeIn(checkPatches()[0]!.body)
+    expect(envelope.success).toBe(false)
+    expect(replies()[0]).toContain(envelope.error_code)
+    expect(labelRemovals()).toHaveLength(1)
+  })
+
+  it('another label: nothing runs', async () => {
+    setupRepo(diamondRepo(), M)
+    const before = await tip()
+    await deliver(app.url, 'pull_request', eventPayload('pull_request.labeled', cloneUrl, (p) => (p.label.name = 'bug')))
+    expect(await tip()).toBe(before)
+    expect(checkRuns()).toEqual([])
+  })
+})
+
+describe('delivery semantics and bad input', () => {
+  it('a forged or missing signature: 400, nothing runs', async () => {
+    setupRepo()
+    const payload = comment('/kitty start-review')
+    const forged = await deliver(app.url, 'issue_comment', payload, { signature: sign(JSON.stringify(payload), 'not-the-secret') })
+    expect(forged.status).toBe(400)
+    expect((await deliver(app.url, 'issue_comment', payload, { signature: null })).status).toBe(400)
+    expect(rest.requests).toEqual([])
+    expect(git.requests.filter((r) => r.path.includes(name))).toEqual([])
+  })
+
+  it('a redelivery (same X-GitHub-Delivery, same payload) changes nothing', async () => {
+    setupRepo()
+    const payload = comment('/kitty start-review')
+    const first = await deliver(app.url, 'issue_comment', payload)
+    const after = await tip()
+    await deliver(app.url, 'issue_comment', payload, { id: first.id })
+    expect(await tip()).toBe(after)
+    const runs = checkRuns()
+    expect(runs).toHaveLength(2)
+    expect(runs[1]!.body).toMatchObject({ conclusion: 'success', output: { title: 'Nothing to change (already applied)' } })
+  })
+
+  it('an invalid .github/kitty.yml on the default branch: one reply naming the bad key, nothing runs', async () => {
+    const repo = makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }])
+    gitSync(repo, 'config', 'core.autocrlf', 'false')
+    const { writeFileSync, mkdirSync } = await import('node:fs')
+    mkdirSync(`${repo}/.github`, { recursive: true })
+    writeFileSync(`${repo}/.github/kitty.yml`, 'merge:\n  strategy: octopus\n')
+    gitSync(repo, 'add', '-A')
+    gitSync(repo, 'commit', '-q', '-m', 'bad settings')
+    setupRepo(repo)
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    expect(await tip()).toBe(before)
+    expect(replies()).toHaveLength(1)
+    expect(replies()[0]).toMatch(/CONFIG_INVALID[\s\S]*merge\.strategy/)
+    expect(permissionLookups()).toEqual([])
+  })
+
+  it('settings come from the default branch only: an invalid .github/kitty.yml on the PR branch is never read', async () => {
+    const repo = makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }])
+    const { writeFileSync, mkdirSync } = await import('node:fs')
+    gitSync(repo, 'checkout', '-q', '-b', `${M}-WP01`)
+    mkdirSync(`${repo}/.github`, { recursive: true })
+    writeFileSync(`${repo}/.github/kitty.yml`, 'max_attempts: many\n')
+    gitSync(repo, 'add', '-A')
+    gitSync(repo, 'commit', '-q', '-m', 'settings on the PR branch')
+    gitSync(repo, 'checkout', '-q', 'main')
+    setupRepo(repo)
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    expect(await gitCli(bare, 'rev-parse', 'main^')).toBe(before)
+    expect(replies()).toEqual([])
+    expect(reactions()).toEqual(['+1'])
+  })
+
+  it('a malformed payload is answered, logged, and the process keeps serving', async () => {
+    setupRepo()
+    const res = await deliver(app.url, 'issue_comment', { action: 'created', comment: 'not an object', repository: null })
+    expect(res.status).toBeLessThan(500)
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200)
+  })
+})
+
+describe('operations', () => {
+  it('/healthz, /readyz, /metrics; every log line of a delivery carries its delivery and correlation ids', async () => {
+    expect(await (await fetch(`${app.url}/healthz`)).text()).toBe('ok\n')
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200)
+    const metrics = await (await fetch(`${app.url}/metrics`)).text()
+    expect(metrics).toMatch(/kitty_commands_total\{command="start-review",outcome="success"\} \d+/)
+    expect(metrics).toMatch(/kitty_commands_total\{command="start-review",outcome="PERMISSION_DENIED"\} \d+/)
+    expect(metrics).toMatch(/kitty_command_duration_seconds_count\{command="transition"\} \d+/)
+    expect(metrics).toMatch(/kitty_webhook_deliveries_total\{event="issue_comment",action="created"\} \d+/)
+    expect(metrics).toContain('kitty_state_conflict_retries_total')
+    expect(metrics).toMatch(/kitty_queue_depth 0/)
+    expect((await fetch(`${app.url}/nope`)).status).toBe(404)
+    const answered = logLines(app.output()).filter((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('kitty/'))
+    expect(answered.length).toBeGreaterThan(10)
+    for (const line of answered) {
+      expect(line['delivery']).toMatch(/^[0-9a-f-]{36}$/)
+      expect(typeof line['correlation_id']).toBe('string')
+    }
+  })
+})
