@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { AppProcess } from '../../test/helpers/app-process.ts'
-import { deliver, eventPayload, logLines, startAppProcess } from '../../test/helpers/app-process.ts'
+import { deliver, logLines, maintainerComment, startAppProcess } from '../../test/helpers/app-process.ts'
 import { startGitHttpServer } from '../../test/helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo } from '../../test/helpers/git-repo.ts'
 import { startRestStandIn } from '../../test/helpers/rest-stand-in.ts'
@@ -39,14 +39,7 @@ const apps: AppProcess[] = []
 let commentId = 2_000_000_000
 
 function comment(cloneUrl: string, pr: number, body: string): unknown {
-  const id = ++commentId
-  return eventPayload('issue_comment.start-review', cloneUrl, (p) => {
-    p.issue.number = pr
-    p.comment.id = id
-    p.comment.body = body
-    p.comment.user.login = 'maintainer'
-    p.sender.login = 'maintainer'
-  })
+  return maintainerComment(cloneUrl, pr, ++commentId, body)
 }
 
 function repository(name: string, wps: number): string {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { AppProcess } from '../helpers/app-process.ts'
-import { deliver, eventPayload, PRIVATE_KEY, startAppProcess } from '../helpers/app-process.ts'
+import { deliver, maintainerComment, PRIVATE_KEY, startAppProcess } from '../helpers/app-process.ts'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo, tempDir } from '../helpers/git-repo.ts'
@@ -43,15 +43,7 @@ afterEach(async () => {
   cleanupTempDirs()
 })
 
-function comment(cloneUrl: string, pr: number, id: number, body: string): any {
-  return eventPayload('issue_comment.start-review', cloneUrl, (p) => {
-    p.issue.number = pr
-    p.comment.id = id
-    p.comment.body = body
-    p.comment.user.login = 'maintainer'
-    p.sender.login = 'maintainer'
-  })
-}
+const comment = maintainerComment
 
 describe('two App processes on one repository', () => {
   it('50 comment commands spread over both at once: each ends in exactly one check run agreeing with git log; no commit lost or duplicated', async () => {

@@ -140,3 +140,14 @@ export function logLines(output: string): Array<Record<string, unknown>> {
       }
     })
 }
+
+/** A `/kitty …` comment by a maintainer on pull request `pr` (the issue_comment fixture, edited). */
+export function maintainerComment(cloneUrl: string, pr: number, id: number, body: string): any {
+  return eventPayload('issue_comment.start-review', cloneUrl, (p) => {
+    p.issue.number = pr
+    p.comment.id = id
+    p.comment.body = body
+    p.comment.user.login = 'maintainer'
+    p.sender.login = 'maintainer'
+  })
+}
