@@ -109,6 +109,14 @@ describe('SIGTERM', () => {
     const pending = deliver(app.url, 'issue_comment', comment(git.repoUrl('octo-org/slow'), 7, 1_900_000_001, '/kitty start-review'))
     for (let waited = 0; !git.requests.some((r) => r.path.includes('/slow.git/')) && waited < 20_000; waited += 50) await sleep(50)
     app.child.kill('SIGTERM')
+    // Not ready while draining: new connections are refused, and a probe that still gets in sees 503.
+    let ready: number | string = 'unchecked'
+    for (let i = 0; i < 40; i++) {
+      ready = await fetch(`${app.url}/readyz`).then((r) => r.status, (err: Error) => `refused (${err.message})`)
+      if (ready !== 200) break
+      await sleep(25)
+    }
+    expect(ready).not.toBe(200)
     const response = await pending
     expect(response.status).toBe(200)
     expect(await app.exited).toBe(0)

@@ -191,6 +191,18 @@ describe('comment commands: refusals', () => {
     expect(reactions()).toEqual(['confused'])
   })
 
+  it('the permission lookup fails with a 5xx (after Probot retries): fails closed, nothing written', async () => {
+    setupRepo()
+    rest.permissions.set('maintainer', 'error')
+    const before = await tip()
+    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    // The retries outlast Probot's synchronous answer (202): wait for the reply the App then posts.
+    for (let i = 0; i < 300 && (replies().length === 0 || reactions().length === 0); i++) await new Promise((r) => setTimeout(r, 100))
+    expect(await tip()).toBe(before)
+    expect(replies()[0]).toMatch(/Could not check @maintainer's permission/)
+    expect(reactions()).toEqual(['confused'])
+  })
+
   it('wrong lane: TRANSITION_REJECTED with the fix, nothing written', async () => {
     setupRepo({ WP01: 'planned' })
     const before = await tip()
@@ -301,6 +313,17 @@ describe('merge on the label', () => {
     expect(envelope.success).toBe(false)
     expect(replies()[0]).toContain(envelope.error_code)
     expect(labelRemovals()).toHaveLength(1)
+  })
+
+  it('a redelivered merge label changes nothing: the merge is already recorded, nothing is committed again', async () => {
+    setupRepo(diamondRepo(), M)
+    const first = await deliver(app.url, 'pull_request', labeled())
+    const after = await tip()
+    expect(checkPatches()[0]!.body).toMatchObject({ conclusion: 'success' })
+    await deliver(app.url, 'pull_request', labeled(), { id: first.id })
+    expect(await tip()).toBe(after)
+    expect(checkPatches()).toHaveLength(2)
+    expect(envelopeIn(checkPatches()[1]!.body).success).toBe(true)
   })
 
   it('another label: nothing runs', async () => {
