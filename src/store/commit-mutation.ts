@@ -3,7 +3,7 @@ import git from 'isomorphic-git'
 import { StateConflictError } from '../core/errors.ts'
 import type { CommitMessage } from '../core/trailers.ts'
 import { formatCommitMessage } from '../core/trailers.ts'
-import { refuseDirtyPaths, swapBranch, withWorktreeLock } from './move-branch.ts'
+import { swapBranch, withWorktreeLock } from './move-branch.ts'
 import type { Repository, StateBranch } from './repository.ts'
 import { readRef } from './repository.ts'
 import { Snapshot } from './snapshot.ts'
@@ -65,8 +65,6 @@ export async function commitMutation<R>(
       const planned = await plan(snapshot)
       if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt, warnings: earlier }
       const paths = [...planned.changes.keys()]
-      // Checked before writing objects too: a dirty file refuses at once, without a dangling commit.
-      await refuseDirtyPaths(repo, branch, snapshot, paths)
       const commit = await writeCommitOnSnapshot(repo, snapshot, planned.message, planned.changes, options.author, options.now())
       const move = { expected: tip, next: commit, paths, who: options.author, subject: planned.message.subject }
       const swapped = await swapBranch(repo, branch, move, snapshot)

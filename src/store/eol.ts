@@ -240,3 +240,9 @@ export async function eolConversion(gitdir: string, workdir: string, paths: read
     },
   }
 }
+
+/** eolConversion for `paths`, worked out on first use only: most dirty checks settle by stat data alone. */
+export function lazyEolConversion(gitdir: string, workdir: string, paths: readonly string[]): () => Promise<EolConversion> {
+  let conversion: Promise<EolConversion> | null = null
+  return () => (conversion ??= eolConversion(gitdir, workdir, paths))
+}

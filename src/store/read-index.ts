@@ -2,17 +2,10 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 
 /**
- * The staged blob of a few paths, read straight from `.git/index` without building the whole index in
+ * Index entries of a few paths, read straight from `.git/index` without building the whole index in
  * memory: isomorphic-git parses every entry into objects, which on a 25,000-file checkout costs more
  * than the rest of a command. Understands index versions 2, 3 and 4 (prefix-compressed paths).
- *
- * Returns path → oid for stage-0 entries; a path with merge stages (1–3) maps to null (unmerged).
  */
-export function stagedOids(gitdir: string, paths: Iterable<string>): Map<string, string | null> {
-  const out = new Map<string, string | null>()
-  for (const [path, entry] of readIndexEntries(gitdir, paths).entries) out.set(path, entry?.oid ?? null)
-  return out
-}
 
 /** An index entry's blob and the stat data git compares to decide, without reading a file, that it is unchanged. */
 export interface IndexEntry {

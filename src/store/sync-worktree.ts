@@ -11,12 +11,12 @@ import { hasGitBinary, runGit } from './git-worktree.ts'
 import { lockIndex, rewriteIndex } from './index-lock.ts'
 import { objectReader } from './object-reader.ts'
 import type { EolConversion } from './eol.ts'
-import { eolConversion } from './eol.ts'
+import { eolConversion, lazyEolConversion } from './eol.ts'
 import type { IndexEntry } from './read-index.ts'
 import { readIndexEntries } from './read-index.ts'
 import { Snapshot } from './snapshot.ts'
 import { sweepStaleTemps, tempPathFor } from './temp-files.ts'
-import { makeRealDirs, symlinkAlong, symlinkInWorktreeError } from './workdir-path.ts'
+import { lstatOrNull, makeRealDirs, symlinkAlong, symlinkInWorktreeError } from './workdir-path.ts'
 
 /**
  * Keeping the checked-out branch's files in step with the commits we write: refuse when a file we are
@@ -29,17 +29,6 @@ function blobOidOf(content: Uint8Array): string {
   hash.update(`blob ${content.byteLength}\0`)
   hash.update(content)
   return hash.digest('hex')
-}
-
-/** The working-tree entry at `path`, not following a final link; null when nothing is there. */
-async function lstatOrNull(path: string): Promise<fsSync.BigIntStats | null> {
-  try {
-    return await fs.lstat(path, { bigint: true })
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null
-    throw err
-  }
 }
 
 /**
@@ -92,8 +81,7 @@ export async function findDirtyPaths(repo: Repository, snapshot: Snapshot, paths
   const workdir = repo.workdir
   if (!workdir || paths.length === 0) return []
   const index = readIndexEntries(repo.gitdir, paths)
-  let conversion: Promise<EolConversion> | null = null
-  const eol = () => (conversion ??= eolConversion(repo.gitdir, workdir, paths))
+  const eol = lazyEolConversion(repo.gitdir, workdir, paths)
   const dirty: string[] = []
   for (const path of paths) {
     const entry = await snapshot.entry(path)
@@ -269,8 +257,7 @@ async function finishJournal(repo: Repository, journal: SyncJournal): Promise<vo
   const before = await Snapshot.at(repo, journal.from)
   const now = await Snapshot.at(repo, tip)
   const stale: string[] = []
-  let conversion: Promise<EolConversion> | null = null
-  const eol = () => (conversion ??= eolConversion(repo.gitdir, repo.workdir!, journal.paths))
+  const eol = lazyEolConversion(repo.gitdir, repo.workdir!, journal.paths)
   for (const p of journal.paths) {
     const old = await before.blobOid(p)
     const onDisk = repo.workdir ? await workdirOid(repo, p, eol, old) : null

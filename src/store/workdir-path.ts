@@ -9,9 +9,10 @@ import { KittyError } from '../core/errors.ts'
  * working tree either: it treats the link as the entry and refuses.
  */
 
-async function lstatOrNull(path: string): Promise<import('node:fs').Stats | null> {
+/** The entry at `path`, not following a final link (stat data to the nanosecond); null when nothing is there. */
+export async function lstatOrNull(path: string): Promise<import('node:fs').BigIntStats | null> {
   try {
-    return await fs.lstat(path)
+    return await fs.lstat(path, { bigint: true })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return null

@@ -42,14 +42,13 @@ export async function executeCommand(spec: CommandSpec, request: Request, option
   try {
     let ctx = options.opened ?? null
     if (spec.needsRepository && !ctx) {
-      opened = await openContext({ ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) }, io, correlationId)
+      opened = await openFor(request, options)
       ctx = opened.ctx
     }
     const data = await runCommand(spec, ctx ?? detachedContext(io, correlationId), request)
     return makeEnvelope(command, true, data, null, { correlationId, now: io.now?.() })
   } catch (err) {
-    const known = isKittyError(err) ? err : internalError(err)
-    return makeFailure(command, known.code, known.message, known.data, { correlationId, now: io.now?.() })
+    return failureEnvelope(spec, err, options)
   } finally {
     await opened?.release()
   }
@@ -57,6 +56,17 @@ export async function executeCommand(spec: CommandSpec, request: Request, option
 
 function definedOnly(where: ContextLocation): ContextLocation {
   return Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined)) as ContextLocation
+}
+
+/** The context the request's flags name, with the surface's own location winning where it sets one. */
+function openFor(request: Request, options: ExecuteOptions): Promise<OpenedContext> {
+  return openContext({ ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) }, options.io, options.correlationId)
+}
+
+/** Any failure as the command's envelope: a KittyError keeps its code, anything else is INTERNAL_ERROR. */
+function failureEnvelope(spec: CommandSpec, err: unknown, options: ExecuteOptions): Envelope {
+  const known = isKittyError(err) ? err : internalError(err)
+  return makeFailure(qualifiedName(spec), known.code, known.message, known.data, { correlationId: options.correlationId, now: options.io.now?.() })
 }
 
 export interface ExecutedCommand {
@@ -76,11 +86,9 @@ export async function executeCommandForCommit(spec: CommandSpec, request: Reques
   if (options.opened) return runForCommit(options.opened, spec, request, options)
   let opened: OpenedContext
   try {
-    opened = await openContext({ ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) }, options.io, options.correlationId)
+    opened = await openFor(request, options)
   } catch (err) {
-    const known = isKittyError(err) ? err : internalError(err)
-    const envelope = makeFailure(qualifiedName(spec), known.code, known.message, known.data, { correlationId: options.correlationId, now: options.io.now?.() })
-    return { envelope, commit: null }
+    return { envelope: failureEnvelope(spec, err, options), commit: null }
   }
   try {
     return await runForCommit(opened.ctx, spec, request, options)

@@ -1,7 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { stagedOids } from '../../src/store/read-index.ts'
+import { readIndexEntries } from '../../src/store/read-index.ts'
+
+/** path → staged blob; null for an unmerged path (what the dirty check compares first). */
+function stagedOids(gitdir: string, paths: string[]): Map<string, string | null> {
+  return new Map([...readIndexEntries(gitdir, paths).entries].map(([path, entry]) => [path, entry?.oid ?? null]))
+}
 import { cleanupTempDirs, git, makeRepo } from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
