@@ -56,8 +56,8 @@ function alreadyClaimed(mission: MissionView, wpId: string, holder: string, acto
   })
 }
 
-/** Called once the claim is known to be allowed, before it is committed. */
-type OnAllowed = (started: Started, tip: string | null) => void
+/** Called once the claim is known to be allowed, before it is committed; the commit waits for it. */
+type OnAllowed = (started: Started, tip: string | null) => Promise<void>
 
 /**
  * Refuse, before anything is committed, a workspace `git worktree add` would put outside the
@@ -83,7 +83,7 @@ async function claim(ctx: EngineContext, handle: string, wpId: string, actor: st
     if (wp.lane === 'in_progress' || wp.lane === 'claimed') {
       if (!holderCompatible(wp.assignee, actor)) throw alreadyClaimed(mission, wpId, wp.assignee!, actor)
       if (wp.lane === 'in_progress') {
-        onAllowed(result, snapshot.commit)
+        await onAllowed(result, snapshot.commit)
         return { kind: 'noop', result: { ...result, noOp: true } }
       }
     } else if (wp.lane !== 'planned') {
@@ -100,7 +100,7 @@ async function claim(ctx: EngineContext, handle: string, wpId: string, actor: st
       const verdict = checkTransition(from, to, guards)
       if (!verdict.ok) throw new TransitionRejectedError(verdict.message, { ...identityOf(mission), wp_id: wpId })
     }
-    onAllowed(result, snapshot.commit)
+    await onAllowed(result, snapshot.commit)
     return planLaneChange(
       ctx,
       mission,
@@ -132,13 +132,19 @@ export const startImplementation: CommandSpec = {
     const actor = requiredActor(req)
     // In a checkout the worktree (a git checkout, the slow part) is made while the claim is committed:
     // the claim is already validated, and a claim lost to a race leaves only a reusable worktree.
-    const early: { work: Promise<Provisioned> | null } = { work: null }
+    // The WP branch itself is made before the claim commits, so a claim never lands without its branch.
+    const early: { work: Promise<Provisioned> | null; branchMade: Promise<void> } = { work: null, branchMade: Promise.resolve() }
     let claimed: Awaited<ReturnType<typeof claim>>
     try {
       claimed = await claim(ctx, handle, wpId, actor, policy, (started, tip) => {
-        if (ctx.remote || early.work) return
+        if (ctx.remote || early.work) return early.branchMade
         const workspace = workspacePaths(ctx, started.mission, wpId, started.wpPath).workspace_path
-        early.work = settle(provisionWorkspace(ctx, started.mission, wpId, started.branch, workspace, tip))
+        let made: () => void = () => undefined
+        const branchMade = new Promise<void>((resolve) => (made = resolve))
+        early.work = settle(provisionWorkspace(ctx, started.mission, wpId, started.branch, workspace, tip, () => made()))
+        // Settled either way: a provisioning that fails early must not hold the claim back.
+        early.branchMade = Promise.race([branchMade, early.work.then(() => undefined)])
+        return early.branchMade
       })
     } catch (err) {
       // A refused command leaves nothing behind, not even the worktree it started early.
@@ -191,6 +197,8 @@ async function provisionWorkspace(
   ownBranch: string | null,
   workspacePath: string,
   commit: string | null,
+  /** Told once the WP branch exists (before the slow worktree); the claim commit waits for it. */
+  branchMade: () => void = () => undefined,
 ): Promise<Provisioned> {
   const branch = wpBranchName(ctx, mission, wpId, ownBranch)
   const start = commit ?? (await readTip(ctx)).commit
@@ -207,6 +215,7 @@ async function provisionWorkspace(
   const record = await writeProvisional(ctx.repo, claim)
   const settled = async () => settleProvisional(record)
   const newBranch = await ensureBranch(ctx.repo, branch, start)
+  branchMade()
   const dropBranch = async () => {
     if (newBranch) await git.deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref: `refs/heads/${branch}` }).catch(() => undefined)
     await settled()
