@@ -21,6 +21,23 @@ const resolveForSpeed = {
   },
 }
 
+/**
+ * `@actions/core` imports its OIDC client, and with it `@actions/http-client` and undici (~400 KiB),
+ * for `getIDToken`, which the Action never calls. The packages do not declare themselves free of side
+ * effects, so esbuild keeps (and Node evaluates) them on every start; marking the HTTP client's entry
+ * so lets the unused import go. Octokit still gets it, loaded on the first REST call.
+ */
+const httpClientWithoutSideEffects = {
+  name: 'http-client-without-side-effects',
+  setup(b) {
+    b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, async (args) => {
+      if (args.pluginData === 'inner') return undefined
+      const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' })
+      return { ...resolved, sideEffects: false }
+    })
+  },
+}
+
 await build({
   entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' },
   // The App is deployed with its node_modules (npm ci): Probot and prom-client load from there as
@@ -35,7 +52,7 @@ await build({
   minify: process.env.KITTY_BUILD_NO_MINIFY !== "1",
   keepNames: true,
   sourcemap: false,
-  plugins: [resolveForSpeed],
+  plugins: [resolveForSpeed, httpClientWithoutSideEffects],
   // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
   // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
   // which our shim maps to native zlib.

@@ -1,9 +1,25 @@
 import * as core from '@actions/core'
-import * as github from '@actions/github'
+import type { OctokitLike } from '../github/github-api.ts'
+import { readWorkflowEvent } from './read-workflow-event.ts'
 import { runAction } from './run-action.ts'
 
+/**
+ * Octokit from `@actions/github` (it honours GITHUB_API_URL, so GitHub Enterprise Server works, and the
+ * runner's proxy settings), loaded on the first REST call: the module brings undici, whose evaluation
+ * is most of the bundle's start, and many steps (contract-version, `check-run: false`) make no call.
+ */
+function lazyOctokit(token: string): OctokitLike {
+  let client: Promise<OctokitLike> | null = null
+  return {
+    request: async (route, params) => {
+      client ??= import('@actions/github').then((github) => github.getOctokit(token || 'none'))
+      return (await client).request(route, params)
+    },
+  }
+}
+
 // The runner starts `node dist/index.js` with INPUT_*, GITHUB_* and the event file; this wires the
-// real @actions modules into runAction, which tests drive with their own.
+// real @actions/core into runAction, which tests drive with their own.
 try {
   await runAction({
     getInput: (name) => core.getInput(name),
@@ -17,9 +33,8 @@ try {
     },
     env: process.env,
     cwd: process.cwd(),
-    event: { name: github.context.eventName, payload: github.context.payload, sha: github.context.sha, actor: github.context.actor },
-    // getOctokit honours GITHUB_API_URL (GitHub Enterprise Server) and the runner's proxy settings.
-    octokit: (token) => github.getOctokit(token || 'none'),
+    event: readWorkflowEvent(process.env),
+    octokit: lazyOctokit,
   })
 } catch (err) {
   core.setFailed(`Internal error: ${(err as Error)?.message ?? err}`)
