@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'INPUT_TOO_LARGE',
   'REMOTE_UNREACHABLE',
   'REMOTE_AUTH_FAILED',
+  // upstream's event log (status.events.jsonl) has a line that does not parse
+  'EVENT_LOG_INVALID',
   // GitHub surfaces: the person lacks write access, or GitHub could not say (fail closed)
   'PERMISSION_DENIED',
   'INTERNAL_ERROR',
@@ -99,6 +101,18 @@ export class MetaInvalidError extends KittyError {
   constructor(path: string, reason: string) {
     super('MISSION_META_INVALID', `Mission metadata ${path} is invalid: ${reason}`, { path, reason })
     this.name = 'MetaInvalidError'
+  }
+}
+
+/** A line of `status.events.jsonl` that is not an event; names the line, as upstream's StoreError does. */
+export class EventLogInvalidError extends KittyError {
+  constructor(path: string, line: number, reason: string) {
+    super('EVENT_LOG_INVALID', `Event log ${path} is invalid on line ${line}: ${reason}. Fix or remove that line (git log -p -- ${path} shows who wrote it); nothing was changed.`, {
+      path,
+      line,
+      reason,
+    })
+    this.name = 'EventLogInvalidError'
   }
 }
 

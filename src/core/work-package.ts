@@ -11,6 +11,11 @@ export interface WorkPackage {
   path: string
   title: string | null
   lane: Lane
+  /**
+   * The lane the WP file records. Equal to `lane` unless the mission keeps upstream's event log,
+   * whose reduced lane then wins (reference §3.8) and a difference is drift.
+   */
+  frontmatterLane: Lane
   dependencies: string[]
   subtasks: string[]
   /** The actor currently holding the WP (claim), or null. */
@@ -89,6 +94,7 @@ export function interpretWorkPackage(
     path,
     title: text(data['title']) ?? text(data['work_package_title']),
     lane,
+    frontmatterLane: lane,
     dependencies: deps.dependencies,
     subtasks: stringList(data['subtasks']),
     assignee,

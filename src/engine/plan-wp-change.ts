@@ -9,6 +9,9 @@ import type { LoadedWp, MissionView } from '../store/read-mission.ts'
 import type { MutationPlan } from '../store/commit-mutation.ts'
 import type { EngineContext } from './context.ts'
 import { oneLine } from './request.ts'
+import type { Evidence, ReviewResult } from '../core/review.ts'
+import type { TransitionDraft } from './event-log.ts'
+import { eventLogChanges } from './event-log.ts'
 
 export interface WpChange {
   command: string
@@ -21,6 +24,33 @@ export interface WpChange {
   policy?: Policy | null | undefined
   force?: boolean
   reviewRef?: string | undefined
+  /** What the event line(s) record, where they differ from the commit (upstream's own wording). */
+  event?: {
+    /** Lanes passed through on the way (start-implementation's planned → claimed → in_progress). */
+    via?: Lane[]
+    reason?: string | null
+    reviewRef?: string | null
+    reviewResult?: ReviewResult | undefined
+    evidence?: Evidence | undefined
+  }
+}
+
+/** The event line(s) upstream writes for this change, one per lane step. */
+export function transitionDrafts(wpId: string, change: WpChange): TransitionDraft[] {
+  const lanes = [change.from, ...(change.event?.via ?? []), change.to]
+  return lanes.slice(1).map((to, i) => ({
+    kind: 'transition',
+    wpId,
+    from: lanes[i]!,
+    to,
+    actor: change.actor,
+    force: change.force ?? false,
+    reason: change.event?.reason !== undefined ? change.event.reason : (change.note ?? null),
+    reviewRef: change.event?.reviewRef !== undefined ? change.event.reviewRef : (change.reviewRef ?? null),
+    reviewResult: change.event?.reviewResult,
+    evidence: change.event?.evidence,
+    policy: change.policy ?? null,
+  }))
 }
 
 const encoder = new TextEncoder()
@@ -81,7 +111,7 @@ export function planLaneChange<R>(
   return {
     kind: 'commit',
     message: laneChangeMessage(ctx, mission, loaded.wp.id, change),
-    changes: new Map([[loaded.wp.path, encoder.encode(text)]]),
+    changes: new Map([[loaded.wp.path, encoder.encode(text)], ...eventLogChanges(ctx, mission, transitionDrafts(loaded.wp.id, change))]),
     result,
   }
 }

@@ -13,6 +13,8 @@ import { readMission, readMissionNumbers } from '../store/read-mission.ts'
 import { Snapshot } from '../store/snapshot.ts'
 import type { EngineContext } from './context.ts'
 import { laneChangeEdits } from './plan-wp-change.ts'
+import type { EventDraft } from './event-log.ts'
+import { eventLogChanges } from './event-log.ts'
 import { identityOf } from './workspace.ts'
 
 /**
@@ -53,6 +55,7 @@ function mergeFailed(mission: MissionView, input: RecordInput, wpId: string, pat
 
 async function markDone(ctx: EngineContext, mission: MissionView, input: RecordInput, changes: Map<string, Uint8Array>): Promise<string[]> {
   const marked: string[] = []
+  const drafts: EventDraft[] = []
   for (const id of input.order) {
     if (!mission.has(id)) throw mergeFailed(mission, input, id, null, 'its task file is gone from the merged tree')
     let loaded
@@ -65,8 +68,12 @@ async function markDone(ctx: EngineContext, mission: MissionView, input: RecordI
     if (loaded.wp.lane === 'done') continue
     const edits = laneChangeEdits(ctx, { command: 'merge-mission', actor: input.actor, from: loaded.wp.lane, to: 'done' })
     changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+    // approved → done has no evidence to give here: upstream's merge forces it too.
+    const reason = `merge-mission: merged into ${input.target}`
+    drafts.push({ kind: 'transition', wpId: id, from: loaded.wp.lane, to: 'done', actor: input.actor, force: true, reason, reviewRef: null, policy: null })
     marked.push(id)
   }
+  for (const [path, bytes] of eventLogChanges(ctx, mission, drafts)) changes.set(path, bytes)
   return marked
 }
 

@@ -8,3 +8,6 @@ export const MAX_TASKS_MD_BYTES = 1024 * 1024
 export const MAX_META_JSON_BYTES = 1024 * 1024
 export const MAX_EVIDENCE_BYTES = 1024 * 1024
 export const MAX_CONFIG_BYTES = 64 * 1024
+/** status.events.jsonl grows by ~400 bytes a transition; the corpus's largest is 30 KB. */
+export const MAX_EVENT_LOG_BYTES = 16 * 1024 * 1024
+export const MAX_STATUS_JSON_BYTES = 4 * 1024 * 1024

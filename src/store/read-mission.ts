@@ -13,6 +13,10 @@ import { MAX_WP_FILE_BYTES, parseFrontmatter, splitFrontmatter } from './frontma
 import { MAX_META_JSON_BYTES, MAX_TASKS_MD_BYTES } from './limits.ts'
 import { scanFrontmatter } from './frontmatter-scan.ts'
 import { objectReader } from './object-reader.ts'
+import type { MissionEvents } from './read-event-log.ts'
+import { readMissionEvents } from './read-event-log.ts'
+import type { WpState } from '../core/reduce-status-events.ts'
+import { displayLane } from '../core/reduce-status-events.ts'
 import type { Snapshot, TreeEntry } from './snapshot.ts'
 
 export const SPECS_DIR = 'kitty-specs'
@@ -87,6 +91,26 @@ function loadWp(text: string, location: WpLocation): LoadedWp {
   }
 }
 
+const HOLDING_LANES = new Set<Lane>(['claimed', 'in_progress', 'in_review'])
+
+/**
+ * A WP file read beside upstream's event log: the reduced lane wins (reference §3.8; a WP with no
+ * event reads as planned). Where the two disagree the log is the newer word, so its actor is also
+ * the last actor and, in a lane that holds a claim, the holder.
+ */
+function withEventLane(loaded: LoadedWp, state: WpState | undefined): LoadedWp {
+  const lane = displayLane(state)
+  if (lane === loaded.wp.lane) return loaded
+  const holder = HOLDING_LANES.has(lane) && state?.actor ? state.actor : loaded.wp.assignee
+  const wp = { ...loaded.wp, lane, assignee: holder, lastActor: state?.actor || loaded.wp.lastActor }
+  return {
+    wp,
+    get file() {
+      return loaded.file
+    },
+  }
+}
+
 /**
  * One mission as of one snapshot. WP files are parsed on first use, so a command that touches one WP
  * does not pay for (or fail on) the others.
@@ -97,11 +121,14 @@ export class MissionView {
   readonly path: string
   readonly meta: ParsedMeta
   readonly metaText: string | null
+  /** Upstream's event log (status.events.jsonl), reduced; null for a frontmatter-only mission. */
+  readonly events: MissionEvents | null
   readonly #locations: Map<string, WpLocation>
   readonly #loaded = new Map<string, Promise<LoadedWp>>()
 
-  constructor(snapshot: Snapshot, dir: string, metaText: string | null, locations: Map<string, WpLocation>) {
+  constructor(snapshot: Snapshot, dir: string, metaText: string | null, locations: Map<string, WpLocation>, events: MissionEvents | null = null) {
     this.snapshot = snapshot
+    this.events = events
     this.dir = dir
     this.path = `${SPECS_DIR}/${dir}`
     this.metaText = metaText
@@ -118,6 +145,14 @@ export class MissionView {
     return [...this.#locations.keys()].sort(compareWpIds)
   }
 
+  /** WPs the event log knows that have no file (upstream lists them; they cannot be mutated here). */
+  eventOnlyIds(): string[] {
+    if (!this.events) return []
+    return Object.keys(this.events.reduced.work_packages)
+      .filter((id) => !this.#locations.has(canonicalWpId(id)))
+      .sort(compareWpIds)
+  }
+
   has(id: string): boolean {
     return this.#locations.has(canonicalWpId(id))
   }
@@ -131,11 +166,21 @@ export class MissionView {
     let pending = this.#loaded.get(id)
     if (!pending) {
       const location = this.#locations.get(id)
-      if (!location) return Promise.reject(new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}`, { wp_id: id }))
+      if (!location) return Promise.reject(this.#notFound(id))
       pending = this.#load(location)
       this.#loaded.set(id, pending)
     }
     return pending
+  }
+
+  #notFound(id: string): KittyError {
+    if (!this.eventOnlyIds().includes(id)) return new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}`, { wp_id: id })
+    return new KittyError(
+      'WP_NOT_FOUND',
+      `Work package '${id}' of ${this.dir} exists only in its event log (status.events.jsonl), with no task file to record a change in. ` +
+        `Materialise it first: kitty migrate --mission ${this.dir} --to frontmatter (one commit; --dry-run shows the files), then retry.`,
+      { wp_id: id, event_log_only: true, fix: `kitty migrate --mission ${this.dir} --to frontmatter` },
+    )
   }
 
   async all(): Promise<LoadedWp[]> {
@@ -148,7 +193,8 @@ export class MissionView {
     if (location.linkOid) throw new WpFileInvalidError(location.path, await linkReason(this.snapshot, location.path, location.linkOid, 'a WP file'))
     const bytes = await this.snapshot.readBytes(location.path, MAX_WP_FILE_BYTES)
     if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
-    return loadWp(decodeUtf8(bytes, location.path), location)
+    const loaded = loadWp(decodeUtf8(bytes, location.path), location)
+    return this.events ? withEventLane(loaded, this.events.reduced.work_packages[location.id]) : loaded
   }
 
   tasksMdPath(): string {
@@ -235,7 +281,8 @@ export async function readMission(snapshot: Snapshot, dir: string): Promise<Miss
   const metaText = entries.some((e) => e.path === 'meta.json' && e.type === 'blob')
     ? await snapshot.readText(`${path}/meta.json`, MAX_META_JSON_BYTES)
     : null
-  return new MissionView(snapshot, dir, metaText, await locateWps(snapshot, `${path}/tasks`))
+  const locations = await locateWps(snapshot, `${path}/tasks`)
+  return new MissionView(snapshot, dir, metaText, locations, await readMissionEvents(snapshot, path, entries))
 }
 
 /** Cheap check for the selector's first rung: `kitty-specs/<dir>/meta.json` exists. */

@@ -8,6 +8,7 @@ import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-sp
 import { DuplicateDelivery } from '../idempotency.ts'
 import { loadMission } from '../load-mission.ts'
 import { wpTrailers } from '../plan-wp-change.ts'
+import { eventLogChanges } from '../event-log.ts'
 import { oneLine, requiredActor, requiredNote, requiredString, requiredWpId } from '../request.ts'
 import { mutate } from '../state.ts'
 import { identityOf } from '../workspace.ts'
@@ -50,7 +51,11 @@ export const appendHistory: CommandSpec = {
             body: note,
             trailers: wpTrailers(ctx, mission, wpId, { command: 'append-history', actor }),
           },
-          changes: new Map([[wp.path, new TextEncoder().encode(renderWpFile(file, [], body))]]),
+          changes: new Map([
+            [wp.path, new TextEncoder().encode(renderWpFile(file, [], body))],
+            // Upstream HEAD records the same line as a note annotation in the event log.
+            ...eventLogChanges(ctx, mission, [{ kind: 'annotation', wpId: wp.id, actor, delta: { note: entry } }]),
+          ]),
           result: { mission },
         }
       })

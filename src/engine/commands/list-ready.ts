@@ -7,6 +7,8 @@ import { loadMission } from '../load-mission.ts'
 import { requiredString } from '../request.ts'
 import { readTip } from '../state.ts'
 import { identityOf } from '../workspace.ts'
+import { eventLogWarnings, listedWorkPackages } from '../event-log.ts'
+import { warn } from '../warnings.ts'
 
 export const listReady: CommandSpec = {
   name: 'list-ready',
@@ -17,7 +19,8 @@ export const listReady: CommandSpec = {
   params: [MISSION_PARAM, ...REPO_PARAMS],
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
-    const wps = await mission.all()
+    const wps = (await listedWorkPackages(mission)).map((wp) => ({ wp }))
+    warn(ctx, await eventLogWarnings(mission, wps.map(({ wp }) => wp)))
     const lanes = new Map(wps.map(({ wp }) => [wp.id, wp.lane]))
     // A cycle would leave its WPs waiting forever; say so instead of answering "nothing ready".
     const cycle = findCycle(new Map(wps.map(({ wp }) => [wp.id, wp.dependencies])))

@@ -5,6 +5,8 @@ import { loadMission } from '../load-mission.ts'
 import { requiredString } from '../request.ts'
 import { readTip } from '../state.ts'
 import { identityOf } from '../workspace.ts'
+import { eventLogWarnings, listedWorkPackages } from '../event-log.ts'
+import { warn } from '../warnings.ts'
 
 export const missionState: CommandSpec = {
   name: 'mission-state',
@@ -17,7 +19,9 @@ export const missionState: CommandSpec = {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
     const summary = emptySummary()
     const work_packages = []
-    for (const { wp } of await mission.all()) {
+    const wps = await listedWorkPackages(mission)
+    warn(ctx, await eventLogWarnings(mission, wps))
+    for (const wp of wps) {
       summary[wp.lane]++
       work_packages.push({
         wp_id: wp.id,

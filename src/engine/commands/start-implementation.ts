@@ -3,6 +3,7 @@ import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
 import type { Lane } from '../../core/lanes.ts'
 import type { Policy } from '../../core/policy.ts'
 import { holderCompatible } from '../../core/work-package.ts'
+import { displayLane } from '../../core/reduce-status-events.ts'
 import { checkTransition } from '../../core/transitions.ts'
 import git from 'isomorphic-git'
 import { ensureBranch, ensureWorktree, removeWorktree, worktreeLinkProblem } from '../../store/git-worktree.ts'
@@ -31,10 +32,15 @@ interface Started {
   branch: string | null
 }
 
+/** A dependency known only to the event log still has a lane (upstream gates on the reduced lanes). */
+function eventOnlyLane(mission: MissionView, id: string): Lane | null {
+  return mission.events && mission.eventOnlyIds().includes(id) ? displayLane(mission.events.reduced.work_packages[id]) : null
+}
+
 async function dependencyGate(mission: MissionView, wpId: string, deps: string[]): Promise<void> {
   const unsatisfied: string[] = []
   for (const dep of deps) {
-    const lane = mission.has(dep) ? (await mission.wp(dep)).wp.lane : null
+    const lane = mission.has(dep) ? (await mission.wp(dep)).wp.lane : eventOnlyLane(mission, dep)
     if (!lane || !DEPENDENCY_SATISFIED_LANES.has(lane)) unsatisfied.push(dep)
   }
   if (unsatisfied.length > 0) {
@@ -112,6 +118,8 @@ async function claim(ctx: EngineContext, handle: string, wpId: string, actor: st
         to: 'in_progress',
         set: { assignee: actor, agent: policy.agent_family },
         policy,
+        // Upstream batches planned → claimed → in_progress as two events, no reason, no review ref.
+        event: { via: wp.lane === 'planned' ? ['claimed'] : [], reason: null, reviewRef: null },
       },
       result,
     )

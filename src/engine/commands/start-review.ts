@@ -57,7 +57,17 @@ export const startReview: CommandSpec = {
         ctx,
         mission,
         loaded,
-        { command: 'start-review', actor, from: 'for_review', to: 'in_review', set, policy, reviewRef, note: 'Started review' },
+        {
+          command: 'start-review',
+          actor,
+          from: 'for_review',
+          to: 'in_review',
+          set,
+          policy,
+          reviewRef,
+          note: 'Started review',
+          event: { reason: 'Started review via action command', reviewRef: reviewRef ?? null },
+        },
         result,
       )
     })

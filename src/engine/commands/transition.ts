@@ -143,6 +143,7 @@ export const transition: CommandSpec = {
           policy: r.policy,
           force: r.force,
           reviewRef: r.reviewRef ?? r.reviewResult?.reference,
+          event: { reason: r.note ?? null, reviewRef: r.reviewRef ?? null, reviewResult: r.reviewResult, evidence: r.evidence },
         },
         { mission, from: wp.lane },
       )
