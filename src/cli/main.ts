@@ -51,6 +51,8 @@ function route(argv: string[]): Routed | { help: string[] } {
     if (!spec) throw new UsageError(`No such command '${name}'.`)
     return { spec, args, legacy: null }
   }
+  const own = findCommand('kitty', group)
+  if (own) return { spec: own, args: rest, legacy: null }
   if (group !== GROUP) {
     throw new UsageError(group.startsWith('-') ? `No such option: ${group}` : `No such command '${group}'.`)
   }

@@ -92,7 +92,7 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedComma
 /** A command's usage, as data: what `--help` answers. */
 export function describeCommand(spec: CommandSpec) {
   return {
-    command: spec.group === 'orchestrator-api' ? `orchestrator-api ${spec.name}` : `agent tasks ${spec.name}`,
+    command: spec.group === 'agent tasks' ? `agent tasks ${spec.name}` : spec.group === 'kitty' ? spec.name : `orchestrator-api ${spec.name}`,
     summary: spec.summary,
     access: spec.access,
     positionals: spec.positionals ?? [],

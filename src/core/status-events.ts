@@ -38,6 +38,7 @@ export interface TransitionEvent {
   actor: string
   force: boolean
   mission_slug: string
+  reason: string | null
   review_ref: string | null
   review_result: ReviewOutcome | null
   policy_metadata: Record<string, unknown> | null
@@ -144,6 +145,7 @@ function transitionOf(obj: Obj, line: number): TransitionEvent {
     actor: actorOf(obj),
     force: obj['force'],
     mission_slug: optionalStr(obj, 'mission_slug') || optionalStr(obj, 'feature_slug') || '',
+    reason: optionalStr(obj, 'reason'),
     review_ref: optionalStr(obj, 'review_ref'),
     review_result: reviewOutcome(obj['review_result'], 'review_result'),
     policy_metadata: isObj(policy) ? policy : null,

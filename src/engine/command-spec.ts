@@ -16,8 +16,11 @@ export interface ParamSpec {
  */
 export interface CommandSpec {
   name: string
-  /** `orchestrator-api` commands, or the `agent tasks` helper spec-kitty's agents call. */
-  group: 'orchestrator-api' | 'agent tasks'
+  /**
+   * `orchestrator-api` commands, the `agent tasks` helper spec-kitty's agents call, or kitty's own
+   * top-level tools (`kitty reconcile`, `kitty migrate`), which are not part of the contract.
+   */
+  group: 'orchestrator-api' | 'agent tasks' | 'kitty'
   summary: string
   /** read: anyone may run it; write: it commits, so GitHub surfaces require write permission. */
   access: 'read' | 'write'

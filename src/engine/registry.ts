@@ -6,7 +6,9 @@ import { history } from './commands/history.ts'
 import { listReady } from './commands/list-ready.ts'
 import { markStatus } from './commands/mark-status.ts'
 import { mergeMission } from './commands/merge-mission.ts'
+import { migrate } from './commands/migrate.ts'
 import { missionState } from './commands/mission-state.ts'
+import { reconcile } from './commands/reconcile.ts'
 import { resolveWorkspace } from './commands/resolve-workspace.ts'
 import { startImplementation } from './commands/start-implementation.ts'
 import { startReview } from './commands/start-review.ts'
@@ -28,6 +30,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   transitions,
   history,
   markStatus,
+  reconcile,
+  migrate,
 ]
 
 export function findCommand(group: CommandSpec['group'], name: string): CommandSpec | undefined {

@@ -11,9 +11,10 @@ import { readRef } from '../store/repository.ts'
 
 const GROUP = 'orchestrator-api'
 
-/** The envelope's `command`: `orchestrator-api.<name>`, or `agent.tasks.<name>` for the helpers. */
+/** The envelope's `command`: `orchestrator-api.<name>`, `agent.tasks.<name>` for the helpers, `kitty.<name>` for ours. */
 export function qualifiedName(spec: CommandSpec | null): string {
   if (!spec) return `${GROUP}.unknown`
+  if (spec.group === 'kitty') return `kitty.${spec.name}`
   return spec.group === GROUP ? `${GROUP}.${spec.name}` : `agent.tasks.${spec.name}`
 }
 

@@ -1,0 +1,141 @@
+import { UsageError } from '../../core/errors.ts'
+import { materializeStatusJson } from '../../core/reduce-status-events.ts'
+import { renderWpFile } from '../../store/frontmatter.ts'
+import type { MutationPlan, Planned } from '../../store/commit-mutation.ts'
+import type { MissionView } from '../../store/read-mission.ts'
+import type { Snapshot } from '../../store/snapshot.ts'
+import type { CommandSpec } from '../command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
+import type { EngineContext } from '../context.ts'
+import type { DriftEntry, TransitionDraft } from '../event-log.ts'
+import { appendEvents, driftOf, snapshotIdentity } from '../event-log.ts'
+import { loadMission } from '../load-mission.ts'
+import { laneChangeEdits, missionTrailers } from '../plan-wp-change.ts'
+import type { Request } from '../request.ts'
+import { optionalBoolean, optionalString, requiredString } from '../request.ts'
+import { mutate } from '../state.ts'
+import { warn } from '../warnings.ts'
+import { identityOf } from '../workspace.ts'
+
+/**
+ * `kitty reconcile --mission M [--from events|frontmatter] [--dry-run]`: settle drift between WP files
+ * and upstream's event log in one commit. From events (the default, as upstream decides): each
+ * drifting file takes the log's lane. From frontmatter: the log gets one forced event per drifting
+ * WP, to the file's lane. Either way status.json is rewritten from the log when it does not match.
+ */
+
+type Side = 'events' | 'frontmatter'
+
+export const DRY_RUN_PARAM = { name: 'dry-run', type: 'boolean', description: 'Say what the commit would change, and commit nothing.' } as const
+export const KITTY_ACTOR_PARAM = { name: 'actor', type: 'string', description: 'Who is acting (recorded in the commit; default kitty).' } as const
+
+export function optionalActor(req: Request): string {
+  const actor = optionalString(req, 'actor')?.trim()
+  if (actor === undefined) return 'kitty'
+  if (actor === '' || /[\x00-\x1f\x7f]/.test(actor)) throw new UsageError("Option '--actor' must be a non-empty single-line name.")
+  return actor
+}
+
+function sideOf(req: Request): Side {
+  const from = optionalString(req, 'from') ?? 'events'
+  if (from !== 'events' && from !== 'frontmatter') throw new UsageError(`Option '--from' must be events or frontmatter, not ${JSON.stringify(from)}.`)
+  return from
+}
+
+interface Reconciled {
+  mission: MissionView
+  drift: DriftEntry[]
+  statusRewritten: boolean
+  files: string[]
+}
+
+const encoder = new TextEncoder()
+
+async function fileSide(ctx: EngineContext, mission: MissionView, drift: DriftEntry[], actor: string, changes: Map<string, Uint8Array>): Promise<void> {
+  for (const d of drift) {
+    const loaded = await mission.wp(d.wp_id)
+    const edits = laneChangeEdits(ctx, { command: 'reconcile', actor, from: d.frontmatter_lane, to: d.event_log_lane, note: 'the event log wins' })
+    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+  }
+}
+
+function logSide(ctx: EngineContext, mission: MissionView, drift: DriftEntry[], actor: string, changes: Map<string, Uint8Array>): void {
+  const drafts: TransitionDraft[] = drift.map((d) => ({
+    kind: 'transition',
+    wpId: d.wp_id,
+    from: d.event_log_lane,
+    to: d.frontmatter_lane,
+    actor,
+    force: true,
+    reason: 'reconcile: the frontmatter lane wins',
+    reviewRef: null,
+    policy: null,
+  }))
+  for (const [path, bytes] of appendEvents(ctx, mission, mission.events!, drafts).changes) changes.set(path, bytes)
+}
+
+async function planReconcile(ctx: EngineContext, snapshot: Snapshot, handle: string, side: Side, actor: string): Promise<MutationPlan<Reconciled> | Reconciled> {
+  const mission = await loadMission(snapshot, handle)
+  const events = mission.events
+  if (!events) return { mission, drift: [], statusRewritten: false, files: [] }
+  const drift = driftOf((await mission.all()).map(({ wp }) => wp))
+  const changes = new Map<string, Uint8Array>()
+  if (side === 'events') await fileSide(ctx, mission, drift, actor, changes)
+  else if (drift.length > 0) logSide(ctx, mission, drift, actor, changes)
+  const status = materializeStatusJson(events.reduced, snapshotIdentity(mission))
+  if (!changes.has(events.statusPath) && events.statusText !== status) changes.set(events.statusPath, encoder.encode(status))
+  const result: Reconciled = { mission, drift, statusRewritten: changes.has(events.statusPath), files: [...changes.keys()].sort() }
+  if (changes.size === 0) return result
+  const wins = side === 'events' ? 'the event log wins' : 'the frontmatter wins'
+  return {
+    kind: 'commit',
+    message: {
+      subject: `kitty(${mission.identity.mission_slug}): reconcile (${wins})`,
+      body: drift.length > 0 ? drift.map((d) => `${d.wp_id}: frontmatter ${d.frontmatter_lane}, event log ${d.event_log_lane}`).join('\n') : 'status.json rewritten from its event log.',
+      trailers: missionTrailers(ctx, mission, 'reconcile', actor),
+    },
+    changes,
+    result,
+  }
+}
+
+/** A plan, or (dry run, nothing to do) the answer without a commit. */
+export function planOrPreview<R>(planned: MutationPlan<R> | R, dryRun: boolean): Planned<R> {
+  const isPlan = typeof planned === 'object' && planned !== null && (planned as { kind?: unknown }).kind === 'commit'
+  if (isPlan && !dryRun) return planned as MutationPlan<R>
+  return { kind: 'noop', result: isPlan ? (planned as MutationPlan<R>).result : (planned as R) }
+}
+
+export const reconcile: CommandSpec = {
+  name: 'reconcile',
+  group: 'kitty',
+  summary: "Settle drift between WP files and upstream's event log (status.events.jsonl) in one commit.",
+  access: 'write',
+  needsRepository: true,
+  params: [
+    MISSION_PARAM,
+    { name: 'from', type: 'string', description: 'Which side wins: events (default, as upstream reads it) or frontmatter.' },
+    KITTY_ACTOR_PARAM,
+    DRY_RUN_PARAM,
+    ...REPO_PARAMS,
+  ],
+  async run(ctx, req) {
+    const handle = requiredString(req, 'mission')
+    const side = sideOf(req)
+    const actor = optionalActor(req)
+    const dryRun = optionalBoolean(req, 'dry-run') ?? false
+    const { result, commit } = await mutate<Reconciled>(ctx, async (snapshot) => planOrPreview(await planReconcile(ctx, snapshot, handle, side, actor), dryRun))
+    if (!result.mission.events) warn(ctx, [`${result.mission.dir} has no event log (status.events.jsonl); it is frontmatter-only and there is nothing to reconcile.`])
+    return {
+      ...identityOf(result.mission),
+      from: side,
+      dry_run: dryRun,
+      event_log: result.mission.events !== null,
+      reconciled: result.drift.map((d) => ({ ...d, lane: side === 'events' ? d.event_log_lane : d.frontmatter_lane })),
+      status_json_rewritten: result.statusRewritten,
+      files: result.files,
+      unmaterialized_wps: result.mission.eventOnlyIds(),
+      commit: dryRun ? null : commit,
+    }
+  },
+}
