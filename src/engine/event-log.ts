@@ -32,6 +32,8 @@ export interface TransitionDraft {
   reviewResult?: ReviewResult | undefined
   evidence?: Evidence | undefined
   policy: Policy | null
+  /** Recorded instead of the policy where upstream records something else (merge's phase and target). */
+  policyMetadata?: Record<string, unknown>
   executionMode?: 'worktree' | 'direct_repo'
   /** Set only by migrate, which replays recorded history at its own times. */
   at?: string
@@ -136,7 +138,7 @@ export function appendEvents(ctx: Pick<EngineContext, 'now'>, mission: MissionVi
       review_ref: d.reviewRef,
       evidence: evidenceRecord(d.evidence),
       review_result: reviewRecord(d.reviewResult),
-      policy_metadata: d.policy ? { ...d.policy } : null,
+      policy_metadata: d.policyMetadata ?? (d.policy ? { ...d.policy } : null),
     })
   })
   const prefix = base.text === '' || base.text.endsWith('\n') ? base.text : `${base.text}\n`

@@ -14,6 +14,7 @@ import { Snapshot } from '../store/snapshot.ts'
 import type { EngineContext } from './context.ts'
 import { laneChangeEdits } from './plan-wp-change.ts'
 import type { EventDraft } from './event-log.ts'
+import type { Lane } from '../core/lanes.ts'
 import { eventLogChanges } from './event-log.ts'
 import { identityOf } from './workspace.ts'
 
@@ -53,6 +54,28 @@ function mergeFailed(mission: MissionView, input: RecordInput, wpId: string, pat
   })
 }
 
+/**
+ * The event upstream's merge writes for each WP: approved → done, backed by the lane's approval
+ * (`lane-approved:<WP>`, by whoever moved it to approved), the merge phase and target as metadata.
+ */
+function mergedEvent(mission: MissionView, id: string, from: Lane, input: RecordInput): EventDraft {
+  const approver = mission.events?.reduced.work_packages[id]?.actor || input.actor
+  return {
+    kind: 'transition',
+    wpId: id,
+    from,
+    to: 'done',
+    actor: input.actor,
+    // Only approved → done is an edge; anything else merge-mission lets through is forced.
+    force: from !== 'approved',
+    reason: `Merged ${id} into ${input.target}`,
+    reviewRef: null,
+    evidence: { review: { reviewer: approver, verdict: 'approved', reference: `lane-approved:${id}` } },
+    policy: null,
+    policyMetadata: { merge_phase: 'lane_integrated', target_branch: input.target },
+  }
+}
+
 async function markDone(ctx: EngineContext, mission: MissionView, input: RecordInput, changes: Map<string, Uint8Array>): Promise<string[]> {
   const marked: string[] = []
   const drafts: EventDraft[] = []
@@ -68,9 +91,7 @@ async function markDone(ctx: EngineContext, mission: MissionView, input: RecordI
     if (loaded.wp.lane === 'done') continue
     const edits = laneChangeEdits(ctx, { command: 'merge-mission', actor: input.actor, from: loaded.wp.lane, to: 'done' })
     changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
-    // approved → done has no evidence to give here: upstream's merge forces it too.
-    const reason = `merge-mission: merged into ${input.target}`
-    drafts.push({ kind: 'transition', wpId: id, from: loaded.wp.lane, to: 'done', actor: input.actor, force: true, reason, reviewRef: null, policy: null })
+    drafts.push(mergedEvent(mission, id, loaded.wp.lane, input))
     marked.push(id)
   }
   for (const [path, bytes] of eventLogChanges(ctx, mission, drafts)) changes.set(path, bytes)
