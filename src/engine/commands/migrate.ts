@@ -5,7 +5,7 @@ import { normalizeLane } from '../../core/lanes.ts'
 import type { ReducedLog } from '../../core/reduce-status-events.ts'
 import { displayLane, reduceStatusEvents } from '../../core/reduce-status-events.ts'
 import type { TransitionEvent } from '../../core/status-events.ts'
-import { EVENT_LOG_FILE, parseEventTime, STATUS_JSON_FILE } from '../../core/status-events.ts'
+import { EVENT_LOG_FILE, parseEventTime, pythonIsoUtc, STATUS_JSON_FILE } from '../../core/status-events.ts'
 import type { TasksMdWorkPackage } from '../../core/tasks-md-work-packages.ts'
 import { tasksMdWorkPackages } from '../../core/tasks-md-work-packages.ts'
 import type { MutationPlan } from '../../store/commit-mutation.ts'
@@ -66,7 +66,8 @@ function materialisedWp(id: string, log: MissionEvents, plan: TasksMdWorkPackage
   const state = log.reduced.work_packages[id]
   const lane = displayLane(state)
   const history = eventsOf(log, id)
-    .filter((e) => e.to_lane !== 'genesis' && e.to_lane !== 'uninitialized')
+    // The finalize-tasks seed (genesis → planned) is bookkeeping, not a change anyone made.
+    .filter((e) => e.from_lane !== 'genesis' && e.to_lane !== 'genesis' && e.to_lane !== 'uninitialized')
     .map((e) => ({ timestamp: e.at, lane: e.to_lane, agent: e.actor, shell_pid: '', action: e.reason ?? `${e.from_lane} -> ${e.to_lane}` }))
   const holds = lane === 'claimed' || lane === 'in_progress' || lane === 'in_review'
   const data: Record<string, unknown> = {
@@ -128,6 +129,26 @@ function historyDrafts(wpId: string, history: unknown): TransitionDraft[] {
   return drafts
 }
 
+/**
+ * Every WP starts with upstream's finalize-tasks seed (genesis → planned): upstream refuses to start a
+ * WP that has none ("not finalized"). It takes the first recorded time, and sorts first by its id.
+ */
+function seeded(wpId: string, drafts: TransitionDraft[]): TransitionDraft[] {
+  const seed: TransitionDraft = {
+    kind: 'transition',
+    wpId,
+    from: 'genesis',
+    to: 'planned',
+    actor: 'finalize-tasks',
+    force: false,
+    reason: 'canonical bootstrap',
+    reviewRef: null,
+    policy: null,
+    ...(drafts[0]?.at ? { at: drafts[0].at } : {}),
+  }
+  return [seed, ...drafts]
+}
+
 function emptyLog(mission: MissionView): MissionEvents {
   const reduced: ReducedLog = reduceStatusEvents({ transitions: [], annotations: [] })
   return { path: `${mission.path}/${EVENT_LOG_FILE}`, text: '', statusPath: `${mission.path}/${STATUS_JSON_FILE}`, statusText: null, stream: { transitions: [], annotations: [] }, reduced }
@@ -140,9 +161,16 @@ async function toEvents(ctx: EngineContext, mission: MissionView, actor: string)
   const result: Migrated = { mission, to: 'events', wps: [], files: [] }
   const wps = await mission.all()
   if (wps.length === 0) return result
-  const drafts = wps.flatMap(({ wp, file }) => historyDrafts(wp.id, file.data['history']))
-  let written = appendEvents(ctx, mission, emptyLog(mission), drafts)
-  // History can be out of order or short of the current lane: close each such WP with one forced event.
+  const drafts = wps.flatMap(({ wp, file }) => seeded(wp.id, historyDrafts(wp.id, file.data['history'])))
+  // One clock for both builds below, so the closing events' stamps stay after the first build's.
+  const now = ctx.now()
+  const clock = { now: () => now }
+  let written = appendEvents(clock, mission, emptyLog(mission), drafts)
+  // History can be out of order or short of the current lane: close each such WP with one forced
+  // event, stamped after everything recorded (a history entry may even be dated in the future).
+  const latest = drafts.reduce((max, d) => (d.at && (parseEventTime(d.at) ?? 0n) > max ? parseEventTime(d.at)! : max), 0n)
+  const afterStamped = BigInt(now.getTime()) * 1000n + BigInt(drafts.length) + 1n
+  const closingAt = pythonIsoUtc(afterStamped > latest + 1_000_000n ? afterStamped : latest + 1_000_000n)
   const closing: TransitionDraft[] = wps
     .filter(({ wp }) => displayLane(written.reduced.work_packages[wp.id]) !== wp.lane)
     .map(({ wp }) => ({
@@ -156,8 +184,9 @@ async function toEvents(ctx: EngineContext, mission: MissionView, actor: string)
       reviewRef: null,
       policy: null,
       executionMode: 'direct_repo',
+      at: closingAt,
     }))
-  if (closing.length > 0) written = appendEvents(ctx, mission, emptyLog(mission), [...drafts, ...closing])
+  if (closing.length > 0) written = appendEvents(clock, mission, emptyLog(mission), [...drafts, ...closing])
   for (const { wp } of wps) {
     result.wps.push({ wp_id: wp.id, lane: wp.lane, events: [...drafts, ...closing].filter((d) => d.wpId === wp.id).length })
   }
