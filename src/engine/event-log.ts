@@ -203,7 +203,7 @@ export function driftOf(wps: WorkPackage[]): DriftEntry[] {
 }
 
 /** status.json lanes that its own log does not give (written by hand, or by a tool that skipped it). */
-function staleStatusJson(events: MissionEvents): string | null {
+export function staleStatusJson(events: MissionEvents): string | null {
   if (events.statusText === null) return null
   let doc: Record<string, unknown>
   try {

@@ -1,7 +1,7 @@
-import { existsSync, globSync, readdirSync } from 'node:fs'
+import { existsSync, globSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { api, cleanupTempDirs, copyCorpus, CORPUS, git } from '../helpers/git-repo.ts'
+import { api, cleanupTempDirs, copyCorpus, CORPUS, git, kitty } from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
 
@@ -67,6 +67,48 @@ describe('the real kitty-specs corpus (43 mission folders, 224 WP files)', () =>
       checked++
     }
     expect(checked).toBe(29)
+    git(repo, 'fsck', '--strict')
+  })
+})
+
+describe('the corpus beside upstream’s event logs (32 missions keep status.events.jsonl)', () => {
+  let repo: string
+  beforeAll(() => {
+    repo = copyCorpus()
+  })
+  const logged = missions.filter((m) => existsSync(join(CORPUS, m, 'status.events.jsonl')))
+
+  it('every logged mission reads the lanes upstream materialised in its status.json, with no drift to report', async () => {
+    expect(logged).toHaveLength(32)
+    for (const mission of logged) {
+      const upstream = JSON.parse(readFileSync(join(CORPUS, mission, 'status.json'), 'utf8')).work_packages as Record<string, { lane: string }>
+      const { envelope } = await api(repo, 'mission-state', { mission })
+      const ours = Object.fromEntries(envelope.data.work_packages.map((w: { wp_id: string; lane: string }) => [w.wp_id, w.lane]))
+      for (const [id, { lane }] of Object.entries(upstream)) expect(ours[id], `${mission} ${id}`).toBe(lane)
+      // WPs the log never seeded (005 WP01, 023 WP02) read as planned, as upstream reads them.
+      for (const id of Object.keys(ours).filter((id) => !(id in upstream))) expect(ours[id], `${mission} ${id}`).toBe('planned')
+      expect(envelope.data.warnings, mission).toBeUndefined()
+      const dry = await kitty(repo, ['reconcile', '--mission', mission, '--dry-run'])
+      expect(dry.envelope.data, mission).toMatchObject({ reconciled: [], status_json_rewritten: false, files: [] })
+    }
+  })
+
+  it('035/036/037 materialise their 6/8/9 log-only WPs in one commit each; lanes and actors unchanged', async () => {
+    for (const [mission, count] of [
+      ['035-frontmatter-history-to-canonical-jsonl', 6],
+      ['036-kittify-runtime-centralization', 8],
+      ['037-mission-dsl-foundation', 9],
+    ] as const) {
+      const before = (await api(repo, 'mission-state', { mission })).envelope.data.work_packages
+      const head = git(repo, 'rev-parse', 'HEAD')
+      const run = await kitty(repo, ['migrate', '--mission', mission, '--to', 'frontmatter'])
+      expect(run.code, JSON.stringify(run.envelope)).toBe(0)
+      expect(git(repo, 'diff', '--name-only', head, 'HEAD').split('\n').filter((f) => f.includes('/tasks/WP'))).toHaveLength(count)
+      const after = await api(repo, 'mission-state', { mission })
+      expect(after.envelope.data.warnings).toBeUndefined()
+      const pick = (wps: Array<Record<string, unknown>>) => wps.map((w) => [w['wp_id'], w['lane'], w['last_actor'], w['dependencies']])
+      expect(pick(after.envelope.data.work_packages)).toEqual(pick(before))
+    }
     git(repo, 'fsck', '--strict')
   })
 })

@@ -8,7 +8,7 @@ import type { CommandSpec } from '../command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
 import type { EngineContext } from '../context.ts'
 import type { DriftEntry, TransitionDraft } from '../event-log.ts'
-import { appendEvents, driftOf, snapshotIdentity } from '../event-log.ts'
+import { appendEvents, driftOf, snapshotIdentity, staleStatusJson } from '../event-log.ts'
 import { loadMission } from '../load-mission.ts'
 import { laneChangeEdits, missionTrailers } from '../plan-wp-change.ts'
 import type { Request } from '../request.ts'
@@ -82,8 +82,11 @@ async function planReconcile(ctx: EngineContext, snapshot: Snapshot, handle: str
   const changes = new Map<string, Uint8Array>()
   if (side === 'events') await fileSide(ctx, mission, drift, actor, changes)
   else if (drift.length > 0) logSide(ctx, mission, drift, actor, changes)
-  const status = materializeStatusJson(events.reduced, snapshotIdentity(mission))
-  if (!changes.has(events.statusPath) && events.statusText !== status) changes.set(events.statusPath, encoder.encode(status))
+  // A status.json whose lanes and count its log gives is left as it is (an older upstream's format
+  // included); one that is missing or says otherwise is rewritten as upstream HEAD materialises it.
+  if (!changes.has(events.statusPath) && (events.statusText === null || staleStatusJson(events) !== null)) {
+    changes.set(events.statusPath, encoder.encode(materializeStatusJson(events.reduced, snapshotIdentity(mission))))
+  }
   const result: Reconciled = { mission, drift, statusRewritten: changes.has(events.statusPath), files: [...changes.keys()].sort() }
   if (changes.size === 0) return result
   const wins = side === 'events' ? 'the event log wins' : 'the frontmatter wins'
