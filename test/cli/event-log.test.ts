@@ -397,3 +397,42 @@ describe('kitty migrate', () => {
     expect(state.envelope.data.work_packages.find((w: any) => w.wp_id === 'WP03')).toMatchObject({ lane: 'done', last_actor: 'builder', dependencies: ['WP01'] })
   })
 })
+
+describe('merge-mission beside a log', () => {
+  it('marks each merged WP done with the event upstream’s merge writes, in the record commit', async () => {
+    const repo = makeRepo([{ meta: { ...defaultMeta(SLUG), mission_id: MISSION_ID }, wps: [{ id: 'WP01', lane: 'approved' }] }])
+    const log = [
+      event('WP01', 'planned', 'claimed', 'claude'),
+      event('WP01', 'claimed', 'in_progress', 'claude'),
+      event('WP01', 'in_progress', 'for_review', 'claude'),
+      event('WP01', 'for_review', 'in_review', 'reviewer'),
+      event('WP01', 'in_review', 'approved', 'reviewer'),
+    ]
+    writeFileSync(logPath(repo), `${log.join('\n')}\n`)
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'upstream approved WP01')
+    git(repo, 'checkout', '-q', '-b', `${SLUG}-WP01`)
+    writeFileSync(join(repo, 'feature.txt'), 'work\n')
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'the work')
+    git(repo, 'checkout', '-q', 'main')
+    const run = await api(repo, 'merge-mission', { mission: SLUG, actor: 'merger' })
+    expect(run.code, JSON.stringify(run.envelope)).toBe(0)
+    const done = logLines(repo).at(-1)
+    expect(done).toMatchObject({
+      wp_id: 'WP01',
+      actor: 'merger',
+      from_lane: 'approved',
+      to_lane: 'done',
+      force: false,
+      mission_id: MISSION_ID,
+      reason: 'Merged WP01 into main',
+      evidence: { review: { reviewer: 'reviewer', verdict: 'approved', reference: 'lane-approved:WP01' } },
+      policy_metadata: { merge_phase: 'lane_integrated', target_branch: 'main' },
+    })
+    expect(upstreamLanes(repo)['WP01']).toBe('done')
+    expect(laneOf(readWp(repo, 'WP01'))).toBe('done')
+    expectStatusJsonMatchesLog(repo)
+    git(repo, 'fsck', '--strict')
+  })
+})
