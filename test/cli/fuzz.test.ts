@@ -30,7 +30,7 @@ const weird = fc.oneof(
 )
 const flagNames = [...new Set(COMMANDS.flatMap((c) => c.params.map((p) => `--${p.name}`)))].filter((f) => f !== '--repo')
 const argvArb = fc.tuple(
-  fc.constantFrom('orchestrator-api', 'agent', 'bogus', '--help', ''),
+  fc.constantFrom('orchestrator-api', 'agent', 'reconcile', 'migrate', 'bogus', '--help', ''),
   fc.constantFrom(...COMMANDS.map((c) => c.name), 'feature-state', 'nope', '--bogus', 'tasks'),
   fc.array(fc.oneof(fc.constantFrom(...flagNames, '--no-force', '--feature', '--json', '--policy', '--to'), weird), { maxLength: 10 }),
 )
@@ -43,7 +43,8 @@ function valueFor(name: string): fc.Arbitrary<string> {
     wp: ['WP01', 'WP02', 'WP99'],
     actor: ['claude', 'codex', 'reviewer'],
     policy: [POLICY_JSON],
-    to: LANE_VALUES,
+    to: [...LANE_VALUES, 'frontmatter', 'events'],
+    from: ['events', 'frontmatter'],
     note: ['why not', 'line one\nline two'],
     'review-ref': ['pr#1'],
     'review-result-json': [JSON.stringify({ reviewer: 'r', verdict: 'approved', reference: 'pr#1' }), JSON.stringify({ reviewer: 'r', verdict: 'changes_requested', reference: 'pr#1' })],
@@ -68,7 +69,7 @@ const structuredArgv = fc.constantFrom(...COMMANDS).chain((spec) => {
     ),
   )
   return fc.tuple(fc.tuple(...flagArbs), fc.array(fc.constantFrom('T001', 'T002', 'T9', 'x'), { maxLength: 2 })).map(([flags, positionals]) => {
-    const head = spec.group === 'orchestrator-api' ? ['orchestrator-api', spec.name] : ['agent', 'tasks', spec.name]
+    const head = spec.group === 'orchestrator-api' ? ['orchestrator-api', spec.name] : spec.group === 'kitty' ? [spec.name] : ['agent', 'tasks', spec.name]
     return [...head, ...(spec.positionals ? positionals : []), ...flags.flat()]
   })
 })
