@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { pythonJsonLine } from '../../src/core/python-json.ts'
@@ -434,5 +434,38 @@ describe('merge-mission beside a log', () => {
     expect(laneOf(readWp(repo, 'WP01'))).toBe('done')
     expectStatusJsonMatchesLog(repo)
     git(repo, 'fsck', '--strict')
+  })
+})
+
+describe('a hostile log file', () => {
+  const cases: Array<[string, (repo: string) => void]> = [
+    ['a symbolic link', (repo) => {
+      rmSync(logPath(repo))
+      symlinkSync('/etc/passwd', logPath(repo))
+    }],
+    ['a directory', (repo) => {
+      rmSync(logPath(repo))
+      mkdirSync(logPath(repo))
+      writeFileSync(join(logPath(repo), 'x'), 'x')
+    }],
+    ['not UTF-8', (repo) => writeFileSync(logPath(repo), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]))],
+    ['a lane event for a path', (repo) => writeFileSync(logPath(repo), `${event('WP01', 'planned', 'claimed').replace('"WP01"', '"../../x"')}\n`)],
+  ]
+  it.each(cases)('%s: EVENT_LOG_INVALID for reads and writes, nothing written', async (_name, spoil) => {
+    const repo = loggedRepo()
+    spoil(repo)
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'spoiled')
+    const before = head(repo)
+    for (const run of [
+      await api(repo, 'mission-state', { mission: SLUG }),
+      await api(repo, 'start-implementation', { mission: SLUG, wp: 'WP02', actor: 'x', policy: POLICY_JSON }),
+      await kitty(repo, ['reconcile', '--mission', SLUG]),
+    ]) {
+      expect(run.envelope.error_code, JSON.stringify(run.envelope)).toBe('EVENT_LOG_INVALID')
+      expect(run.stderr).toBe('')
+    }
+    expect(head(repo)).toBe(before)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
   })
 })
