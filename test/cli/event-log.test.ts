@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { pythonJsonLine } from '../../src/core/python-json.ts'
 import { materializeStatusJson, reduceStatusEvents } from '../../src/core/reduce-status-events.ts'
 import { parseEventLog } from '../../src/core/status-events.ts'
-import { api, cleanupTempDirs, defaultMeta, git, kitty, laneOf, makeRepo, POLICY, POLICY_JSON, readWp } from '../helpers/git-repo.ts'
+import { startGitHttpServer } from '../helpers/git-http-server.ts'
+import { api, cleanupTempDirs, defaultMeta, git, kitty, laneOf, makeRepo, POLICY, POLICY_JSON, readWp, tempDir } from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
 
@@ -467,5 +468,35 @@ describe('a hostile log file', () => {
     }
     expect(head(repo)).toBe(before)
     expect(git(repo, 'status', '--porcelain')).toBe('')
+  })
+})
+
+describe('through a remote (--remote, no checkout)', () => {
+  it('the claim commit pushed carries the WP file, the two events and status.json', async () => {
+    const server = await startGitHttpServer({ auth: { username: 'x-access-token', password: 'tok' } })
+    try {
+      const bare = server.createBareRepo('project', { from: loggedRepo() })
+      const before = git(bare, 'rev-parse', 'main')
+      const run = await kitty(
+        tempDir('kitty-cwd-'),
+        ['orchestrator-api', 'start-implementation', '--mission', SLUG, '--wp', 'WP02', '--actor', 'claude', '--policy', POLICY_JSON, '--remote', server.repoUrl('project')],
+        { KITTY_TOKEN: 'tok', KITTY_CACHE_DIR: tempDir('kitty-cache-'), KITTY_REMOTE_TIMEOUT_MS: '20000' },
+      )
+      expect(run.envelope.success, JSON.stringify(run.envelope)).toBe(true)
+      expect(git(bare, 'rev-parse', 'main^')).toBe(before)
+      expect(git(bare, 'diff', '--name-only', before, 'main').split('\n').sort()).toEqual([
+        `kitty-specs/${SLUG}/status.events.jsonl`,
+        `kitty-specs/${SLUG}/status.json`,
+        `kitty-specs/${SLUG}/tasks/WP02.md`,
+      ])
+      const log = git(bare, 'show', `main:kitty-specs/${SLUG}/status.events.jsonl`).split('\n').map((l) => JSON.parse(l))
+      expect(log.slice(-2).map((e) => [e.wp_id, e.from_lane, e.to_lane, e.actor])).toEqual([
+        ['WP02', 'planned', 'claimed', 'claude'],
+        ['WP02', 'claimed', 'in_progress', 'claude'],
+      ])
+      git(bare, 'fsck', '--strict')
+    } finally {
+      await server.close()
+    }
   })
 })
