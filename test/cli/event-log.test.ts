@@ -112,6 +112,17 @@ describe('reading upstream’s event log', () => {
     expect(ready.envelope.data.warnings[0]).toMatch(/drift: WP01/)
   })
 
+  it('a WP an upstream agent started is claimed here too: another actor gets WP_ALREADY_CLAIMED', async () => {
+    const repo = loggedRepo()
+    const before = head(repo)
+    const run = await api(repo, 'start-implementation', { mission: SLUG, wp: 'WP01', actor: 'someone-else', policy: POLICY_JSON })
+    expect(run.envelope.error_code).toBe('WP_ALREADY_CLAIMED')
+    expect(run.envelope.data).toMatchObject({ claimed_by: 'upstream-agent', requesting_actor: 'someone-else' })
+    const resume = await api(repo, 'start-implementation', { mission: SLUG, wp: 'WP01', actor: 'upstream-agent', policy: POLICY_JSON })
+    expect(resume.envelope.data).toMatchObject({ from_lane: 'in_progress', no_op: true })
+    expect(head(repo)).toBe(before)
+  })
+
   it('a mission without a log reads as before: frontmatter lanes, no warnings', async () => {
     const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'for_review' }] }])
     const { envelope } = await api(repo, 'mission-state', { mission: SLUG })
