@@ -1,4 +1,5 @@
 import { monotonicFactory } from 'ulid'
+import { compareWpIds } from '../core/dependency-graph.ts'
 import type { Lane } from '../core/lanes.ts'
 import type { Policy } from '../core/policy.ts'
 import type { ReducedLog, WpState } from '../core/reduce-status-events.ts'
@@ -189,7 +190,7 @@ export async function listedWorkPackages(mission: MissionView): Promise<WorkPack
   if (extra.length === 0 || !mission.events) return files
   const planned = tasksMdWorkPackages(await mission.tasksMd())
   const wps = [...files, ...extra.map((id) => eventOnlyWp(mission, id, mission.events!.reduced.work_packages[id], planned))]
-  return wps.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return wps.sort((a, b) => compareWpIds(a.id, b.id))
 }
 
 export interface DriftEntry {
