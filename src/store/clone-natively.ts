@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import git from 'isomorphic-git'
 import type { Credentials } from './remote-url.ts'
 import type { Repository } from './repository.ts'
+import { runIdleWork } from './idle-work.ts'
 import { ownerTag, sweepStaleTemps } from './temp-files.ts'
 
 /**
@@ -58,6 +59,7 @@ function gitEnvironment(env: NodeJS.ProcessEnv, credentials: Credentials | null)
 function runGit(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn('git', args, { env, stdio: 'ignore' })
+    runIdleWork()
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('error', () => {
       clearTimeout(timer)
