@@ -27,7 +27,7 @@ export interface BoardOptions {
   now?: Date
 }
 
-function toEvent(c: HistoryCommit): BoardEvent {
+export function toBoardEvent(c: HistoryCommit): BoardEvent {
   const t = c.trailers
   return {
     commit: c.commit,
@@ -69,7 +69,7 @@ export async function boardOfSnapshot(ctx: EngineContext, snapshot: Snapshot, ha
   const mission = await loadMission(snapshot, handle)
   const slug = mission.identity.mission_slug
   const { matches } = await readHistory(ctx.repo, snapshot.commit, (c) => c.trailers['Kitty-Mission'] === slug, LANE_ENTRY_WANT, HISTORY_SCAN)
-  const events = matches.map(toEvent)
+  const events = matches.map(toBoardEvent)
   const raw = mission.meta.raw
   return buildBoard({
     mission: { ...mission.identity, friendly_name: typeof raw?.['friendly_name'] === 'string' ? raw['friendly_name'] : null },
