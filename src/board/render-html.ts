@@ -29,7 +29,7 @@ function cardHtml(c: BoardCard): string {
   if (c.actor) facts.push(`<dt>Actor</dt><dd>${esc(c.actor)}</dd>`)
   facts.push(`<dt>In lane</dt><dd>${c.lane_since ? `<time datetime="${esc(c.lane_since)}">${esc(formatDuration(c.seconds_in_lane))}</time>` : '—'}</dd>`)
   if (c.dependencies.length > 0) facts.push(`<dt>Depends on</dt><dd>${c.dependencies.map(esc).join(', ')}</dd>`)
-  if (c.blocked_by.length > 0) facts.push(`<dt>Blocked by</dt><dd class="blocked-by">⛔ ${c.blocked_by.map(esc).join(', ')}</dd>`)
+  if (c.blocked_by.length > 0) facts.push(`<dt>Blocked by</dt><dd class="blocked-by">⊘ ${c.blocked_by.map(esc).join(', ')}</dd>`)
   const label = `${c.wp_id}${c.title ? `: ${c.title}` : ''}, ${lane.replace('_', ' ')}${c.blocked_by.length > 0 ? `, blocked by ${c.blocked_by.join(', ')}` : ''}`
   return [
     `<li><article class="card lane-${token(lane)}${c.error ? ' card-error' : ''}" id="card-${token(c.wp_id)}" data-wp="${esc(c.wp_id)}" data-lane="${esc(lane)}" tabindex="0" aria-label="${esc(label)}">`,

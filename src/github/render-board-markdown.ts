@@ -39,7 +39,7 @@ export const LANE_MARK: Record<Lane | 'unreadable', string> = {
   in_review: '◕',
   approved: '✔',
   done: '✓',
-  blocked: '⛔',
+  blocked: '⊘',
   canceled: '✗',
   unreadable: '⚠',
 }
