@@ -44,7 +44,9 @@ export const LANE_MARK: Record<Lane | 'unreadable', string> = {
   unreadable: '⚠',
 }
 
-const cell = (v: unknown): string => String(v ?? '').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').slice(0, 200) || ' '
+/** A table cell: pipes escaped, tags neutralised (a title like `</details>` must not unbalance the page). */
+const cell = (v: unknown): string =>
+  String(v ?? '').replace(/[\r\n]+/g, ' ').slice(0, 200).replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;') || ' '
 
 /** Text inside a Mermaid `["…"]` label: quotes and angle brackets as Mermaid entities, no newlines. */
 function mermaidText(s: string, max = 40): string {

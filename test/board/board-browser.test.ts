@@ -8,6 +8,11 @@ import { startBoard } from '../helpers/board-server.ts'
 import { FORTY, makeFortyRepo } from '../helpers/board-fixtures.ts'
 import { api, cleanupTempDirs, copyCorpus, git, kitty, makeRepo, POLICY_JSON, tempDir } from '../helpers/git-repo.ts'
 
+// The callbacks below run in the page; the project compiles without the DOM library, so name what they use.
+declare const window: any
+declare const document: any
+declare function getComputedStyle(element: unknown): { backgroundColor: string }
+
 /**
  * The board in real headless Chromium (Debian's `chromium`, or CHROMIUM_PATH). Without a browser
  * these tests fail, saying how to install one: .ci/run installs it.
