@@ -53,11 +53,13 @@ const COMMIT_ID = /^[0-9a-f]{40}$/
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
 class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly envelope: Envelope,
-  ) {
+  readonly status: number
+  readonly envelope: Envelope
+
+  constructor(status: number, envelope: Envelope) {
     super(String(envelope.data['message'] ?? status))
+    this.status = status
+    this.envelope = envelope
   }
 }
 
