@@ -15,7 +15,7 @@ h1{font-size:1.4rem;margin:.8rem 0 .2rem}h2{font-size:1.1rem;margin:1.2rem 0 .5r
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 progress{width:min(420px,100%);height:.8rem}
 .picker{margin:.4rem 0}.picker select{max-width:min(70vw,560px)}
-.lanes{display:grid;grid-auto-flow:column;grid-auto-columns:minmax(148px,1fr);gap:.5rem;align-items:start;overflow-x:auto;padding-bottom:.4rem}
+.lanes{display:grid;grid-auto-flow:column;gap:.5rem;align-items:start;overflow-x:auto;padding-bottom:.4rem}
 .lane{background:var(--panel);border:1px solid var(--border);border-top:4px solid var(--lane,var(--border));border-radius:8px;padding:.5rem;min-height:4rem}
 .lane .count{display:inline-block;min-width:1.5em;text-align:center;border:1px solid var(--border);border-radius:1em;padding:0 .4em;font-size:.8rem}
 .lane.lane-blocked,.lane.lane-unreadable{border-top-style:double;border-top-width:6px}.lane.lane-canceled{border-top-style:dashed}
@@ -23,9 +23,9 @@ progress{width:min(420px,100%);height:.8rem}
 .card{background:var(--card);border:1px solid var(--border);border-left:4px solid var(--lane,var(--border));border-radius:6px;padding:.4rem .5rem}
 .card:focus{outline:3px solid var(--focus);outline-offset:2px}
 .card .title{margin:.15rem 0 .3rem;overflow-wrap:anywhere}
-.card dl{display:grid;grid-template-columns:auto 1fr;gap:0 .5rem;margin:0;font-size:.8rem}.card dt{color:var(--muted)}.card dd{margin:0;overflow-wrap:break-word;min-width:0}
+.card dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:0 .5rem;margin:0;font-size:.8rem}.card dt{color:var(--muted)}.card dd{margin:0;overflow-wrap:break-word;min-width:0}
 .card .error{color:var(--unreadable);font-size:.8rem;overflow-wrap:anywhere}.card-error{border-style:dashed}
-.blocked-by{color:var(--blocked)}.warning{color:var(--blocked)}.empty{color:var(--muted);font-style:italic;margin:0}
+.blocked-by{color:var(--blocked);font-size:.8rem;margin:.2rem 0 0}.warning{color:var(--blocked)}.empty{color:var(--muted);font-style:italic;margin:0}
 .lane-planned{--lane:var(--planned)}.lane-claimed{--lane:var(--claimed)}.lane-in_progress{--lane:var(--in_progress)}.lane-for_review{--lane:var(--for_review)}
 .lane-in_review{--lane:var(--in_review)}.lane-approved{--lane:var(--approved)}.lane-done{--lane:var(--done)}.lane-blocked{--lane:var(--blocked)}
 .lane-canceled{--lane:var(--canceled)}.lane-unreadable{--lane:var(--unreadable)}

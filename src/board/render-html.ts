@@ -28,8 +28,7 @@ function cardHtml(c: BoardCard): string {
   const facts: string[] = []
   if (c.actor) facts.push(`<dt>Actor</dt><dd>${esc(c.actor)}</dd>`)
   facts.push(`<dt>In lane</dt><dd>${c.lane_since ? `<time datetime="${esc(c.lane_since)}">${esc(formatDuration(c.seconds_in_lane))}</time>` : '—'}</dd>`)
-  if (c.dependencies.length > 0) facts.push(`<dt>Depends on</dt><dd>${c.dependencies.map(esc).join(', ')}</dd>`)
-  if (c.blocked_by.length > 0) facts.push(`<dt>Blocked by</dt><dd class="blocked-by">⊘ ${c.blocked_by.map(esc).join(', ')}</dd>`)
+  if (c.dependencies.length > 0) facts.push(`<dt>Needs</dt><dd>${c.dependencies.map(esc).join(', ')}</dd>`)
   const label = `${c.wp_id}${c.title ? `: ${c.title}` : ''}, ${lane.replace('_', ' ')}${c.blocked_by.length > 0 ? `, blocked by ${c.blocked_by.join(', ')}` : ''}`
   return [
     `<li><article class="card lane-${token(lane)}${c.error ? ' card-error' : ''}" id="card-${token(c.wp_id)}" data-wp="${esc(c.wp_id)}" data-lane="${esc(lane)}" tabindex="0" aria-label="${esc(label)}">`,
@@ -37,6 +36,7 @@ function cardHtml(c: BoardCard): string {
     c.title ? `<p class="title">${esc(c.title)}</p>` : '',
     c.error ? `<p class="error"><strong>Cannot read this WP:</strong> ${esc(c.error)}</p>` : '',
     `<dl>${facts.join('')}</dl>`,
+    c.blocked_by.length > 0 ? `<p class="blocked-by"><span aria-hidden="true">⊘</span> Blocked by ${c.blocked_by.map(esc).join(', ')}</p>` : '',
     '</article></li>',
   ].join('')
 }
@@ -125,7 +125,8 @@ export function renderBoardSection(board: Board): string {
     '</div>',
     '<section aria-labelledby="kanban-h"><h2 id="kanban-h">Lanes</h2>',
     '<p class="hint">Tab to a card; arrow keys move between cards and lanes.</p>',
-    `<div class="lanes">${board.columns.map(columnHtml).join('')}</div></section>`,
+    // Empty lanes take less room, so a busy mission's cards get the width.
+    `<div class="lanes" style="grid-template-columns:${board.columns.map((c) => (c.count > 0 ? 'minmax(150px,1fr)' : 'minmax(96px,.45fr)')).join(' ')}">${board.columns.map(columnHtml).join('')}</div></section>`,
     '<section aria-labelledby="graph-h"><h2 id="graph-h">Dependencies</h2>',
     '<p class="legend"><span class="legend-solid">── satisfied</span> <span class="legend-dashed">- - waiting</span></p>',
     `<div class="graph-wrap" tabindex="0" aria-label="Dependency graph, scrollable">${graphSvg(board)}</div></section>`,

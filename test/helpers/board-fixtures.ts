@@ -44,7 +44,7 @@ export function fortyWps(): Array<{ id: string; lane: string; dependencies: stri
   const lanes = LANES.flatMap(([lane, n]) => Array.from({ length: n }, () => lane))
   return Array.from({ length: 40 }, (_, i) => {
     const n = i + 1
-    // Each WP leans on one or two earlier ones: a graph about seven layers deep.
+    // Each WP leans on one or two earlier ones: a graph twelve layers deep.
     const deps = n <= 4 ? [] : [n - 4 - (n % 3), n - 1 - (n % 5)].filter((d, k, a) => d >= 1 && d < n && a.indexOf(d) === k)
     const id = `WP${String(n).padStart(2, '0')}`
     return {
