@@ -47,7 +47,7 @@ interface Client {
   seen: string | null
 }
 
-const COMMAND = 'board'
+const COMMAND = 'kitty.board'
 const COMMIT_ID = /^[0-9a-f]{40}$/
 /** A client this far behind is not reading: drop it rather than buffer for it. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
@@ -158,6 +158,16 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
     client.seen = snapshot.commit
   }
 
+  let lastProblem: string | null = null
+
+  /** A state that cannot be read (a remote down, a ref gone) is told to every client once, not per poll. */
+  function report(err: unknown): void {
+    const message = isKittyError(err) ? `${err.code}: ${err.message}` : `The state could not be read: ${(err as Error)?.message ?? err}`
+    if (message === lastProblem) return
+    lastProblem = message
+    for (const c of clients) sse(c, 'problem', null, { message })
+  }
+
   let checking: Promise<void> | null = null
   let again = false
   let knownTip: string | null | undefined
@@ -171,7 +181,10 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
     checking = (async () => {
       do {
         again = false
-        await refresh().catch(() => undefined)
+        await refresh().then(
+          () => (lastProblem = null),
+          (err: unknown) => report(err),
+        )
       } while (again)
     })().finally(() => {
       checking = null

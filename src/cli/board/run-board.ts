@@ -25,7 +25,7 @@ import { writeFileAtomic } from './write-file-atomic.ts'
  *   kitty board --serve [--port P] [--open]     the live board on 127.0.0.1
  */
 
-const COMMAND = 'board'
+const COMMAND = 'kitty.board'
 
 export const BOARD_USAGE =
   'Usage: kitty board --mission <mission> --out <file.html> | kitty board --serve [--port <port>] [--open] [--mission <mission>] ' +
