@@ -10,8 +10,8 @@ import type { MissionListing } from '../engine/read-board.ts'
 import { readChangesSince } from '../store/read-changes-since.ts'
 import type { Snapshot } from '../store/snapshot.ts'
 import { internalError } from '../surface/execute-command.ts'
-import type { BoardSource } from './board-source.ts'
-import { esc, renderBoardPage, renderBoardSection } from './render-html.ts'
+import type { BoardSource } from './open-board-source.ts'
+import { esc, renderBoardPage, renderBoardSection } from './render-board-html.ts'
 import { BOARD_CSS } from './board-css.ts'
 
 /**

@@ -21,7 +21,7 @@ declare function getComputedStyle(element: unknown): { backgroundColor: string }
 let chromium: LaunchedBrowser
 beforeAll(async () => {
   chromium = await launchBrowser()
-}, 120_000)
+})
 afterAll(async () => {
   await chromium?.close()
   cleanupTempDirs()
@@ -77,7 +77,7 @@ describe('the static page (kitty board --out) in Chromium', () => {
       expect(label).toContain('Done')
       expect(problems).toEqual([])
       await page.close()
-    }, 120_000)
+    })
   }
 
   it('keyboard: arrow keys move between cards and lanes; dark mode changes the palette', async () => {
@@ -99,7 +99,7 @@ describe('the static page (kitty board --out) in Chromium', () => {
     expect(light).toBe('rgb(255, 255, 255)')
     expect(dark).not.toBe(light)
     await page.close()
-  }, 120_000)
+  })
 })
 
 describe('the live board (kitty board --serve) in Chromium', () => {
@@ -135,7 +135,7 @@ describe('the live board (kitty board --serve) in Chromium', () => {
     expect(await page.$eval('.history li', (li) => li.getAttribute('data-commit'))).toBe(git(repo, 'rev-parse', 'HEAD'))
     expect(problems).toEqual([])
     await page.close()
-  }, 120_000)
+  })
 
   it('a reconnect with the last event id replays what was missed', async () => {
     const repo = makeRepo([{ wps: WPS }])
@@ -160,5 +160,5 @@ describe('the live board (kitty board --serve) in Chromium', () => {
     ])
     expect(problems).toEqual([])
     await page.close()
-  }, 120_000)
+  })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderBoardPage } from '../../src/board/render-html.ts'
+import { renderBoardPage } from '../../src/board/render-board-html.ts'
 import type { BoardWpInput } from '../../src/core/build-board.ts'
 import { buildBoard } from '../../src/core/build-board.ts'
 import { interpretWorkPackage } from '../../src/core/work-package.ts'

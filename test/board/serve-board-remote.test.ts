@@ -52,5 +52,5 @@ describe('kitty board --serve --remote', () => {
     const next = await stream.waitFor((e) => e.event === 'board' && e.id === tip, 30_000)
     expect(next.data.counts).toMatchObject({ planned: 1, claimed: 1 })
     stream.close()
-  }, 120_000)
+  })
 })

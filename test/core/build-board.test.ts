@@ -7,7 +7,7 @@ import { Snapshot } from '../../src/store/snapshot.ts'
 import { readRef } from '../../src/store/repository.ts'
 import { openContext } from '../../src/surface/open-context.ts'
 import type { OpenedContext } from '../../src/surface/open-context.ts'
-import { renderBoardPage } from '../../src/board/render-html.ts'
+import { renderBoardPage } from '../../src/board/render-board-html.ts'
 import { renderBoardMarkdown } from '../../src/github/render-board-markdown.ts'
 import { cleanupTempDirs, copyCorpus } from '../helpers/git-repo.ts'
 

@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util'
 import { makeEnvelope, makeFailure, newCorrelationId } from '../../core/envelope.ts'
 import type { Envelope } from '../../core/envelope.ts'
 import { isKittyError, UsageError } from '../../core/errors.ts'
-import { localSource, remoteSource } from '../../board/board-source.ts'
-import type { BoardSource } from '../../board/board-source.ts'
-import { renderBoardPage } from '../../board/render-html.ts'
+import { openLocalSource, openRemoteSource } from '../../board/open-board-source.ts'
+import type { BoardSource } from '../../board/open-board-source.ts'
+import { renderBoardPage } from '../../board/render-board-html.ts'
 import { startBoardServer } from '../../board/serve-board.ts'
 import type { BoardServer } from '../../board/serve-board.ts'
 import { readBoard } from '../../engine/read-board.ts'
@@ -133,7 +133,7 @@ function openBrowser(url: string): void {
 
 async function serve(flags: BoardFlags, io: SurfaceEnvironment): Promise<{ data: Record<string, unknown>; server: BoardServer }> {
   const where = { repo: flags.repo, branch: flags.branch, remote: flags.remote }
-  const source: BoardSource = flags.remote !== undefined ? await remoteSource(where, io) : await localSource(where, io)
+  const source: BoardSource = flags.remote !== undefined ? await openRemoteSource(where, io) : await openLocalSource(where, io)
   const env = io.env
   const server = await startBoardServer({
     source,

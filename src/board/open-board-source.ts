@@ -25,7 +25,7 @@ export interface BoardSource {
 }
 
 /** The local state branch: its ref file and packed-refs are watched, with a poll behind them. */
-export async function localSource(where: ContextLocation, io: SurfaceEnvironment): Promise<BoardSource> {
+export async function openLocalSource(where: ContextLocation, io: SurfaceEnvironment): Promise<BoardSource> {
   const opened = await openContext(where, io, newCorrelationId())
   const base = opened.ctx
   const fresh = (): EngineContext => ({ ...base, repo: { ...base.repo, cache: {} } })
@@ -63,7 +63,7 @@ export async function localSource(where: ContextLocation, io: SurfaceEnvironment
  * An http(s) remote: polled with one ref discovery (no objects move unless the tip did); a moved tip
  * is fetched into the remote cache under its lock, as every command does.
  */
-export async function remoteSource(where: ContextLocation, io: SurfaceEnvironment): Promise<BoardSource> {
+export async function openRemoteSource(where: ContextLocation, io: SurfaceEnvironment): Promise<BoardSource> {
   const first = await openContext(where, io, newCorrelationId())
   const branch = first.ctx.branch.branch
   const cacheRepo = first.ctx.repo
