@@ -225,12 +225,18 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
     const rawId = (typeof header === 'string' ? header : null) ?? url.searchParams.get('lastEventId')
     const since = rawId !== null && COMMIT_ID.test(rawId.trim()) ? rawId.trim() : null
     const client: Client = { res, mission, seen: null }
+    // Listen before the first await: a client gone while its board was read must never be counted.
+    let gone = false
+    res.on('close', () => {
+      gone = true
+      clients.delete(client)
+    })
     await read(async (ctx, snapshot) => {
       const board = await boardOf(ctx, snapshot, mission)
+      if (gone) return
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
       res.write('retry: 1000\n\n')
       clients.add(client)
-      res.on('close', () => clients.delete(client))
       await catchUp(client, ctx, snapshot, since, board)
     })
     // The tip may have moved while this client was being caught up.
@@ -312,7 +318,10 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
 
   const stopWatching = source.watch(() => void check(), options.pollMs ?? 1_000)
   const heartbeat = setInterval(() => {
-    for (const c of clients) write(c, `: heartbeat ${now().toISOString()}\n\n`)
+    for (const c of clients) {
+      if (c.res.destroyed) clients.delete(c)
+      else write(c, `: heartbeat ${now().toISOString()}\n\n`)
+    }
   }, options.heartbeatMs ?? 15_000)
   heartbeat.unref()
 

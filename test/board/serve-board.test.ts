@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import net from 'node:net'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { BoardProcess } from '../helpers/board-server.ts'
@@ -135,6 +136,22 @@ describe('kitty board --serve: Server-Sent Events', () => {
     await eventually(() => expect(clients[0]!.comments.some((c) => c.startsWith('heartbeat'))).toBe(true))
     for (const c of clients) c.close()
     await eventually(async () => expect((await getJson(`${p.url}api/status`)).body.sse_clients).toBe(0))
+    // Gone before the answer: the request sent, the socket closed while the board is being read.
+    const { port } = new URL(p.url)
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect(Number(port), '127.0.0.1', () => {
+            socket.write(`GET /events?mission=${M} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`)
+            setTimeout(() => socket.destroy(), 5)
+          })
+          socket.on('close', () => resolve())
+          socket.on('error', () => resolve())
+        }),
+      ),
+    )
+    await new Promise((r) => setTimeout(r, 1_000))
+    expect((await getJson(`${p.url}api/status`)).body.sse_clients).toBe(0)
     // The server still serves and pushes after they left.
     const again = await sse(`${p.url}events?mission=${M}`)
     await again.waitFor((e) => e.event === 'board')
