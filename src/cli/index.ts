@@ -1,5 +1,6 @@
 import { makeFailure } from '../core/envelope.ts'
 import { runCli } from './main.ts'
+import { runBoardCli } from './board/run-board.ts'
 
 // stdout carries exactly one JSON line; anything a dependency prints goes to stderr instead.
 const toStderr = (...args: unknown[]): void => {
@@ -10,7 +11,22 @@ console.info = toStderr
 console.debug = toStderr
 console.warn = toStderr
 
+/** `kitty board --serve` keeps running after its envelope: until SIGINT or SIGTERM closes the server. */
+async function board(argv: string[]): Promise<void> {
+  const { envelope, exitCode, server } = await runBoardCli(argv, { env: process.env, cwd: process.cwd() })
+  process.exitCode = exitCode
+  if (!server) {
+    process.stdout.write(`${JSON.stringify(envelope)}\n`, () => process.exit())
+    return
+  }
+  process.stdout.write(`${JSON.stringify(envelope)}\n`)
+  const stop = (): void => void server.close().then(() => process.exit())
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'board') return board(process.argv.slice(3))
   let line: string
   try {
     const { envelope, exitCode } = await runCli(process.argv.slice(2), { env: process.env, cwd: process.cwd() })
