@@ -97,5 +97,5 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedComma
 /** What a command needs in full, so one missing flag is not followed by the next one's error. */
 function missingHint(spec: CommandSpec): string {
   const required = paramsOf(spec).filter((p) => p.required).map((p) => `--${p.name}`)
-  return `'${spec.name}' needs ${required.join(', ')} (see '${spec.group === 'orchestrator-api' ? 'kitty orchestrator-api' : 'kitty agent tasks'} ${spec.name} --help').`
+  return `'${spec.name}' needs ${required.join(', ')}.`
 }

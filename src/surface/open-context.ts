@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import { resolve } from 'node:path'
 import { UsageError, KittyError } from '../core/errors.ts'
 import { loadConfig } from '../engine/config.ts'
 import type { EngineContext } from '../engine/context.ts'
@@ -62,6 +64,20 @@ export function locationFromFlags(flags: Record<string, unknown>): ContextLocati
   return { repo: text('repo'), branch: text('branch'), remote: text('remote'), idempotencyKey: text('idempotency-key') }
 }
 
+/** A root that is not there is a typo to name, not a reason to tell the caller to pass --repo. */
+function assertRootExists(root: string, source: string, cwd: string): void {
+  const path = resolve(cwd, root)
+  let stat: fs.Stats | undefined
+  try {
+    stat = fs.statSync(path)
+  } catch {
+    stat = undefined
+  }
+  if (stat?.isDirectory()) return
+  const problem = stat ? 'is not a directory' : 'does not exist'
+  throw new KittyError('REPOSITORY_NOT_FOUND', `${source} names ${path}, which ${problem}; give the path of a git checkout (or of a directory inside one).`, { path })
+}
+
 /** Open the engine context for one command; the caller must `release()` it (the remote cache is locked). */
 export async function openContext(where: ContextLocation, io: SurfaceEnvironment, correlationId: string): Promise<OpenedContext> {
   const base = {
@@ -73,6 +89,7 @@ export async function openContext(where: ContextLocation, io: SurfaceEnvironment
   }
   if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base)
   const root = where.repo ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
+  assertRootExists(root, where.repo !== undefined ? '--repo' : io.env['SPECIFY_REPO_ROOT'] !== undefined ? '$SPECIFY_REPO_ROOT' : 'the working directory', io.cwd)
   const repo = locateRepository(root)
   const explicit = where.branch ?? io.env['KITTY_STATE_BRANCH']
   const branch = await resolveStateBranch(repo, explicit)
