@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       cwd: process.cwd(),
       stdoutIsTTY: process.stdout.isTTY === true,
       stderrIsTTY: process.stderr.isTTY === true,
+      writeStderr: (text) => process.stderr.write(text),
     })
     line = text ?? `${JSON.stringify(envelope)}\n`
     process.exitCode = exitCode

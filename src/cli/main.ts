@@ -10,6 +10,8 @@ import type { OpenedContext, SurfaceEnvironment } from '../surface/open-context.
 import { openContext } from '../surface/open-context.ts'
 import { parseRemoteUrl } from '../store/remote-url.ts'
 import { parseCommandArgs } from './parse-argv.ts'
+import { progressLine } from './progress-line.ts'
+import type { ProgressLine } from './progress-line.ts'
 import { describeCommand, describeGroup } from './describe-commands.ts'
 import { renderCommandHelp, renderGroupHelp } from './help-text.ts'
 import { didYouMean } from '../core/closest-names.ts'
@@ -29,6 +31,13 @@ export interface CliResult {
 export interface CliEnvironment extends SurfaceEnvironment {
   stdoutIsTTY?: boolean
   stderrIsTTY?: boolean
+  /** Where progress lines go (stderr); they are drawn only when stderrIsTTY and not --quiet. */
+  writeStderr?: (text: string) => void
+}
+
+/** A progress line for this run, or null: only a terminal's stderr gets one, and never with --quiet. */
+function progressFor(io: CliEnvironment, quiet: boolean): ProgressLine | null {
+  return io.stderrIsTTY && io.writeStderr && !quiet ? progressLine(io.writeStderr) : null
 }
 
 const GROUP = 'orchestrator-api'
@@ -186,7 +195,10 @@ export async function runCli(rawArgv: string[], io: CliEnvironment): Promise<Cli
       throw err
     }
     if (parsed.help) return helpResult(format, correlationId, spec)
-    const envelope = await executeCommand(spec, parsed.request, { io, correlationId, opened: ctx })
+    const quiet = parsed.request.flags['quiet'] === true
+    delete parsed.request.flags['quiet']
+    const progress = progressFor(io, quiet)
+    const envelope = await executeCommand(spec, parsed.request, { io: progress ? { ...io, progress: progress.sink } : io, correlationId, opened: ctx }).finally(() => progress?.finish())
     return { envelope, exitCode: envelope.success || envelope.error_code === null ? 0 : exitCodeFor(envelope.error_code) }
   } catch (err) {
     const known = isKittyError(err) ? err : internalError(err)

@@ -14,6 +14,7 @@ import { timedHttpClient } from './remote-http.ts'
 import { redactUrl, remoteIdentity, splitRemoteUrl } from './remote-url.ts'
 import type { Credentials } from './remote-url.ts'
 import type { Repository } from './repository.ts'
+import type { ProgressSink } from './progress.ts'
 
 export { redactUrl } from './remote-url.ts'
 
@@ -27,6 +28,8 @@ export interface RemoteOptions {
   token?: string | undefined
   /** Per-operation deadline; no fetch or push may take longer. */
   timeoutMs: number
+  /** Told how a fetch is going (the CLI shows it on a terminal's stderr). */
+  onProgress?: ProgressSink | undefined
 }
 
 /** One cache per remote, whatever credentials (if any) its URL is given with. */
@@ -200,6 +203,7 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
         singleBranch: true,
         tags: false,
         ...(depth ? { depth } : {}),
+        ...(remote.onProgress ? { onProgress: fetchProgress(remote.onProgress, branch) } : {}),
       })
       const name = branch ?? result.defaultBranch?.replace(/^refs\/heads\//, '') ?? 'main'
       const tip = result.fetchHead ?? null
@@ -215,6 +219,12 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
       throw err
     }
   })
+}
+
+/** isomorphic-git's fetch phases ("Receiving objects", "Resolving deltas") as progress events. */
+function fetchProgress(sink: ProgressSink, branch: string | null) {
+  const what = `fetching ${branch ?? 'the default branch'}`
+  return (e: { phase: string; loaded: number; total: number }) => sink({ task: `${what}: ${e.phase}`, loaded: e.loaded, total: e.total || undefined })
 }
 
 /** The remote's branches and their tips, in one ref discovery (protocol v1: every smart-HTTP server speaks it). */

@@ -10,6 +10,7 @@ import { fetchBranch, openRemoteCache } from '../store/remote.ts'
 import { parseRemoteUrl } from '../store/remote-url.ts'
 import { assertBranchName, assertStateBranchExists, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
+import type { ProgressSink } from '../store/progress.ts'
 
 /**
  * The one way every surface (CLI, Action, App) gets an engine context: a checkout, or a locked cache
@@ -21,6 +22,8 @@ export interface SurfaceEnvironment {
   env: NodeJS.ProcessEnv
   cwd: string
   now?: () => Date
+  /** Told how long steps are going; unset: nothing is reported. */
+  progress?: ProgressSink | undefined
   /** Told of lost compare-and-swaps that were retried (a long-running surface counts them). */
   onStateRetries?: (retries: number) => void
 }
@@ -86,6 +89,7 @@ export async function openContext(where: ContextLocation, io: SurfaceEnvironment
     gitBinary: hasGitBinary,
     idempotencyKey: checkedIdempotencyKey(where.idempotencyKey),
     onStateRetries: io.onStateRetries,
+    progress: io.progress,
   }
   if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base)
   const root = where.repo ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
@@ -103,13 +107,14 @@ async function openRemoteContext(
   url: string,
   where: ContextLocation,
   io: SurfaceEnvironment,
-  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey' | 'onStateRetries'>,
+  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey' | 'onStateRetries' | 'progress'>,
 ): Promise<OpenedContext> {
   parseRemoteUrl(url)
   const options = {
     url,
     token: where.token ?? io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],
     timeoutMs: remoteTimeout(io.env),
+    onProgress: io.progress,
   }
   const cache = await openRemoteCache(options, io.env)
   try {

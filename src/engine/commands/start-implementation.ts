@@ -1,3 +1,4 @@
+import { withElapsed } from '../../store/progress.ts'
 import { KittyError, TransitionRejectedError } from '../../core/errors.ts'
 import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
 import type { Lane } from '../../core/lanes.ts'
@@ -221,7 +222,7 @@ async function provisionWorkspace(
     await settled()
   }
   if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return { fields: {}, undo: dropBranch, settled }
-  const outcome = await ensureWorktree(ctx.repo, workspacePath, branch)
+  const outcome = await withElapsed(ctx.progress, `checking out ${branch} into ${workspacePath}`, () => ensureWorktree(ctx.repo, workspacePath, branch))
   const undo = async () => {
     if (outcome.created) await removeWorktree(ctx.repo, workspacePath, true)
     await dropBranch()
