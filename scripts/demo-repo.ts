@@ -47,8 +47,8 @@ function wp(id: string, title: string, deps: string[], subtasks: string[]): stri
   ].join('\n')
 }
 
-export function makeSampleRepo(): string {
-  const repo = mkdtempSync(join(tmpdir(), 'kitty-demo-'))
+/** The demo repository in `repo` (an empty directory; default: a new temporary one). */
+export function makeSampleRepo(repo: string = mkdtempSync(join(tmpdir(), 'kitty-demo-'))): string {
   git(repo, 'init', '-q', '-b', 'main')
   git(repo, 'config', 'user.name', 'Demo Maintainer')
   git(repo, 'config', 'user.email', 'maintainer@example.com')

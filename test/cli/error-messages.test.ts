@@ -1,7 +1,6 @@
-import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeSampleRepo, MISSION, POLICY } from '../../scripts/demo-repo.ts'
-import { api, cleanupTempDirs, git, kitty, makeRepo } from '../helpers/git-repo.ts'
+import { api, cleanupTempDirs, git, kitty, makeRepo, tempDir } from '../helpers/git-repo.ts'
 
 /**
  * Every refusal names the fix: the flag to pass, the lane asked for, the lanes and moves there are,
@@ -9,12 +8,9 @@ import { api, cleanupTempDirs, git, kitty, makeRepo } from '../helpers/git-repo.
  */
 let repo: string
 beforeAll(() => {
-  repo = makeSampleRepo()
+  repo = makeSampleRepo(tempDir('kitty-demo-'))
 })
-afterAll(() => {
-  rmSync(repo, { recursive: true, force: true })
-  cleanupTempDirs()
-})
+afterAll(cleanupTempDirs)
 
 const REVIEW = { reviewer: 'rita', verdict: 'approved', reference: 'https://github.com/acme/shop/pull/1' }
 const move = (wp: string, to: string, flags: Record<string, string | boolean> = {}) =>
