@@ -1,7 +1,7 @@
 import type { CommandHelp, GroupHelp } from './describe-commands.ts'
 
 /**
- * Help for people, rendered from the same data `--help` answers as JSON (parse-argv's
+ * Help for people, rendered from the same data `--help` answers as JSON (describe-commands.ts:
  * describeCommand / describeGroup): nothing here names a command or a flag of its own.
  */
 
