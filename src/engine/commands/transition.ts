@@ -1,3 +1,4 @@
+import { suggestTransitions } from '../suggest-transitions.ts'
 import { TransitionRejectedError } from '../../core/errors.ts'
 import type { Lane } from '../../core/lanes.ts'
 import { LANE_ALIASES, LANES, normalizeLane, POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
@@ -133,7 +134,7 @@ export const transition: CommandSpec = {
       if (r.evidence && !evidenceIsComplete(r.evidence)) {
         throw fail(`Moving to ${r.to} requires evidence with review.reviewer, review.verdict and review.reference: --evidence-json lacks ${evidenceGaps(r.evidence).join(', ')}`)
       }
-      const seeTransitions = ` Run 'kitty orchestrator-api transitions --mission ${mission.dir} --wp ${wp.id}' to see each move and what it needs.`
+      const seeTransitions = ` ${suggestTransitions(mission.dir, wp.id)}`
       if (wp.lane === r.to && !r.force) throw fail(`${illegalMove(wp.lane, r.to)}.${seeTransitions}`)
       const verdict = checkTransition(wp.lane, r.to, {
         actor: r.actor,
