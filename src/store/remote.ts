@@ -6,6 +6,7 @@ import git from 'isomorphic-git'
 import type { AuthCallback, HttpClient } from 'isomorphic-git'
 import { KittyError } from '../core/errors.ts'
 import { atomicFs } from './atomic-fs.ts'
+import { cacheIsEmpty, cloneNatively } from './clone-natively.ts'
 import { acquireLock } from './file-lock.ts'
 import type { FileLock } from './file-lock.ts'
 import { objectReader } from './object-reader.ts'
@@ -195,6 +196,12 @@ export interface FetchedBranch {
  * `depth` keeps routine commands shallow; merge-mission asks for full history.
  */
 export async function fetchBranch(cache: Repository, remote: RemoteOptions, branch: string | null, depth?: number): Promise<FetchedBranch> {
+  const parts = splitRemoteUrl(remote.url)
+  if (parts && depth !== undefined && (await cacheIsEmpty(cache))) {
+    const request = { url: parts.url, credentials: credentialsFor(remote, parts.credentials), branch, depth, timeoutMs: remote.timeoutMs }
+    const cloned = await cloneNatively(cache, request, process.env)
+    if (cloned) return cloned
+  }
   return withRemote(cache, remote, 'fetch', async (args) => {
     try {
       const result = await git.fetch({
