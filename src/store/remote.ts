@@ -198,7 +198,7 @@ export interface FetchedBranch {
 export async function fetchBranch(cache: Repository, remote: RemoteOptions, branch: string | null, depth?: number): Promise<FetchedBranch> {
   const parts = splitRemoteUrl(remote.url)
   if (parts && depth !== undefined && (await cacheIsEmpty(cache))) {
-    const request = { url: parts.url, credentials: credentialsFor(remote, parts.credentials), branch, depth, timeoutMs: remote.timeoutMs }
+    const request = { url: parts.url, credentials: credentialsFor(remote, parts.credentials), branch, depth, timeoutMs: remote.timeoutMs, onProgress: remote.onProgress }
     const cloned = await cloneNatively(cache, request, process.env)
     if (cloned) return cloned
   }
