@@ -29,15 +29,21 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'board') return board(process.argv.slice(3))
   let line: string
   try {
-    const { envelope, exitCode } = await runCli(process.argv.slice(2), { env: process.env, cwd: process.cwd() })
-    line = JSON.stringify(envelope)
+    const { envelope, exitCode, text } = await runCli(process.argv.slice(2), {
+      env: process.env,
+      cwd: process.cwd(),
+      stdoutIsTTY: process.stdout.isTTY === true,
+      stderrIsTTY: process.stderr.isTTY === true,
+      writeStderr: (text) => process.stderr.write(text),
+    })
+    line = text ?? `${JSON.stringify(envelope)}\n`
     process.exitCode = exitCode
   } catch (err) {
-    line = JSON.stringify(makeFailure('unknown', 'INTERNAL_ERROR', `Internal error: ${(err as Error)?.message ?? err}`))
+    line = `${JSON.stringify(makeFailure('unknown', 'INTERNAL_ERROR', `Internal error: ${(err as Error)?.message ?? err}`))}\n`
     process.exitCode = 1
   }
   // Exit as soon as the envelope is out: an idle keep-alive socket must not hold the process open.
-  process.stdout.write(`${line}\n`, () => process.exit())
+  process.stdout.write(line, () => process.exit())
 }
 
 void main()

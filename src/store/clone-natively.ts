@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import type { ProgressSink } from './progress.ts'
 import fs from 'node:fs/promises'
 import { join } from 'node:path'
 import git from 'isomorphic-git'
@@ -27,6 +28,8 @@ export interface NativeCloneRequest {
   branch: string | null
   depth: number
   timeoutMs: number
+  /** Told git's own progress (objects counted, received, resolved); unset: git runs --quiet. */
+  onProgress?: ProgressSink | undefined
 }
 
 /** The variables git may see: where to find itself and the runner's proxy, nothing that alters git's behaviour. */
@@ -55,10 +58,27 @@ function gitEnvironment(env: NodeJS.ProcessEnv, credentials: Credentials | null)
   return out
 }
 
-/** Run git; true when it exited 0 within the deadline. Its output is dropped: failures fall back. */
-function runGit(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
+/**
+ * git's `--progress` lines ("Receiving objects:  45% (123/456), 1.2 MiB | …", ended by \r) as progress
+ * events. Only a bounded tail of stderr is kept, whatever git prints.
+ */
+function progressReader(sink: ProgressSink, what: string): (chunk: Buffer) => void {
+  let pending = ''
+  return (chunk) => {
+    const parts = (pending + chunk.toString('utf8')).split(/[\r\n]/)
+    pending = parts.pop()!.slice(-4096)
+    for (const line of parts) {
+      const m = /^(?:remote: )?([A-Z][A-Za-z ]{2,40}):\s+\d+% \((\d+)\/(\d+)\)/.exec(line)
+      if (m) sink({ task: `${what}: ${m[1]}`, loaded: Number(m[2]), total: Number(m[3]) })
+    }
+  }
+}
+
+/** Run git; true when it exited 0 within the deadline. Its output is dropped (failures fall back), but for progress. */
+function runGit(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, onStderr?: (chunk: Buffer) => void): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn('git', args, { env, stdio: 'ignore' })
+    const child = spawn('git', args, { env, stdio: ['ignore', 'ignore', onStderr ? 'pipe' : 'ignore'] })
+    if (onStderr) child.stderr?.on('data', onStderr)
     runIdleWork()
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('error', () => {
@@ -111,10 +131,11 @@ export async function cloneNatively(cache: Repository, request: NativeCloneReque
   await sweepStaleTemps([cache.gitdir])
   const clone = join(cache.gitdir, `.${ownerTag()}.clone`)
   try {
-    const args = ['clone', '--bare', '--quiet', '--no-tags', '--single-branch', `--depth=${request.depth}`, '--template=']
+    const progress = request.onProgress ? progressReader(request.onProgress, `fetching ${request.branch ?? 'the default branch'}`) : undefined
+    const args = ['clone', '--bare', progress ? '--progress' : '--quiet', '--no-tags', '--single-branch', `--depth=${request.depth}`, '--template=']
     if (request.branch) args.push(`--branch=${request.branch}`)
     args.push('--', request.url, clone)
-    if (!(await runGit(args, gitEnvironment(env, request.credentials), request.timeoutMs))) return null
+    if (!(await runGit(args, gitEnvironment(env, request.credentials), request.timeoutMs, progress))) return null
     const fetched = await readHead(clone)
     // A named branch must be what came: `--branch` also accepts a tag.
     if (!fetched || (request.branch !== null && fetched.branch !== request.branch)) return null

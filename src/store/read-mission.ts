@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { compareWpIds, normalizeWpId } from '../core/dependency-graph.ts'
+import { didYouMean } from '../core/closest-names.ts'
 import { KittyError, MetaInvalidError, WpFileInvalidError } from '../core/errors.ts'
 import type { Lane } from '../core/lanes.ts'
 import { normalizeLane } from '../core/lanes.ts'
@@ -131,11 +132,18 @@ export class MissionView {
     let pending = this.#loaded.get(id)
     if (!pending) {
       const location = this.#locations.get(id)
-      if (!location) return Promise.reject(new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}`, { wp_id: id }))
+      if (!location) return Promise.reject(this.#wpNotFound(id))
       pending = this.#load(location)
       this.#loaded.set(id, pending)
     }
     return pending
+  }
+
+  /** Upstream's "Work package 'X' not found in M", then the WPs there are and the closest one. */
+  #wpNotFound(id: string): KittyError {
+    const ids = this.wpIds()
+    const listed = ids.length > 0 ? `; the mission has ${ids.length > 20 ? `${ids.slice(0, 20).join(', ')}, …` : ids.join(', ')}.${didYouMean(id, ids)}` : `; ${this.path}/tasks/ holds no WP files.`
+    return new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}${listed}`, { wp_id: id, wp_ids: ids })
   }
 
   async all(): Promise<LoadedWp[]> {

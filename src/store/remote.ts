@@ -15,6 +15,7 @@ import { timedHttpClient } from './remote-http.ts'
 import { redactUrl, remoteIdentity, splitRemoteUrl } from './remote-url.ts'
 import type { Credentials } from './remote-url.ts'
 import type { Repository } from './repository.ts'
+import type { ProgressSink } from './progress.ts'
 
 export { redactUrl } from './remote-url.ts'
 
@@ -28,6 +29,8 @@ export interface RemoteOptions {
   token?: string | undefined
   /** Per-operation deadline; no fetch or push may take longer. */
   timeoutMs: number
+  /** Told how a fetch is going (the CLI shows it on a terminal's stderr). */
+  onProgress?: ProgressSink | undefined
 }
 
 /** One cache per remote, whatever credentials (if any) its URL is given with. */
@@ -195,7 +198,7 @@ export interface FetchedBranch {
 export async function fetchBranch(cache: Repository, remote: RemoteOptions, branch: string | null, depth?: number): Promise<FetchedBranch> {
   const parts = splitRemoteUrl(remote.url)
   if (parts && depth !== undefined && (await cacheIsEmpty(cache))) {
-    const request = { url: parts.url, credentials: credentialsFor(remote, parts.credentials), branch, depth, timeoutMs: remote.timeoutMs }
+    const request = { url: parts.url, credentials: credentialsFor(remote, parts.credentials), branch, depth, timeoutMs: remote.timeoutMs, onProgress: remote.onProgress }
     const cloned = await cloneNatively(cache, request, process.env)
     if (cloned) return cloned
   }
@@ -207,6 +210,7 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
         singleBranch: true,
         tags: false,
         ...(depth ? { depth } : {}),
+        ...(remote.onProgress ? { onProgress: fetchProgress(remote.onProgress, branch) } : {}),
       })
       const name = branch ?? result.defaultBranch?.replace(/^refs\/heads\//, '') ?? 'main'
       const tip = result.fetchHead ?? null
@@ -222,6 +226,12 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
       throw err
     }
   })
+}
+
+/** isomorphic-git's fetch phases ("Receiving objects", "Resolving deltas") as progress events. */
+function fetchProgress(sink: ProgressSink, branch: string | null) {
+  const what = `fetching ${branch ?? 'the default branch'}`
+  return (e: { phase: string; loaded: number; total: number }) => sink({ task: `${what}: ${e.phase}`, loaded: e.loaded, total: e.total || undefined })
 }
 
 /** The remote's branches and their tips, in one ref discovery (protocol v1: every smart-HTTP server speaks it). */

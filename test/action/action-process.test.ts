@@ -166,7 +166,7 @@ describe('the Action, run as the runner runs it', () => {
   it('bad input, each one envelope and a failed step: missing input, unroutable event, comment without /kitty, unreachable server', async () => {
     const missing = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'transition', mission: M, to: 'claimed' })
     expect(missing.outputs).toMatchObject({ success: 'false', 'error-code': 'USAGE_ERROR' })
-    expect(JSON.parse(missing.outputs['envelope']!).data.message).toBe("Missing option '--wp'.")
+    expect(JSON.parse(missing.outputs['envelope']!).data.message).toMatch(/^Missing option '--wp'\. 'transition' needs --mission, --wp, --to, --actor\.$/)
     const push = await runStep('push', null, { command: 'auto' })
     expect(push.code).toBe(1)
     expect(JSON.parse(push.outputs['envelope']!).data.message).toMatch(/cannot route the 'push' event/)
