@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import type { OctokitLike } from '../github/github-api.ts'
+import { doWhileWaiting } from '../store/idle-work.ts'
 import { readWorkflowEvent } from './read-workflow-event.ts'
 import { runAction } from './run-action.ts'
 
@@ -10,11 +11,11 @@ import { runAction } from './run-action.ts'
  */
 function lazyOctokit(token: string): OctokitLike {
   let client: Promise<OctokitLike> | null = null
+  const load = () => (client ??= import('@actions/github').then((github) => github.getOctokit(token || 'none')))
+  // Most steps end with a check run: evaluate the module while git fetches, not after.
+  doWhileWaiting(load)
   return {
-    request: async (route, params) => {
-      client ??= import('@actions/github').then((github) => github.getOctokit(token || 'none'))
-      return (await client).request(route, params)
-    },
+    request: async (route, params) => (await load()).request(route, params),
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Board } from '../core/build-board.ts'
 import { makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import { isKittyError, UsageError } from '../core/errors.ts'
@@ -49,7 +50,7 @@ const ACTION_POLICY = humanPolicy('kitty-github/action')
 
 interface Published {
   command: string
-  outcome: StepOutcome | { envelope: Envelope; commit: string | null; step?: undefined }
+  outcome: StepOutcome | { envelope: Envelope; commit: string | null; step?: undefined; board?: Board | null | undefined }
   headSha: string | null
 }
 
@@ -134,7 +135,7 @@ async function replyOnPull(io: ActionIo, api: GithubApi, number: number, outcome
 }
 
 async function publish(io: ActionIo, api: GithubApi | null, checkRun: boolean, published: Published[], skipped: string | null): Promise<void> {
-  const rendered = published.map((p) => ({ p, r: renderOutcome({ command: p.command, envelope: p.outcome.envelope, label: p.outcome.step?.label, commit: p.outcome.commit }) }))
+  const rendered = published.map((p) => ({ p, r: renderOutcome({ command: p.command, envelope: p.outcome.envelope, label: p.outcome.step?.label, commit: p.outcome.commit, board: p.outcome.board }) }))
   const primary = published.find((p) => !p.outcome.envelope.success) ?? published.at(-1)
   if (primary) {
     for (const [name, value] of Object.entries(outputsOf(primary.command, primary.outcome.envelope, primary.outcome.commit))) io.setOutput(name, value)

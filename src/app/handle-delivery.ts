@@ -184,7 +184,7 @@ async function publish(api: GithubApi, result: EventResult, inProgress: Map<Plan
     const { envelope, step } = outcome
     const outcomeLabel = envelope.success ? 'success' : (envelope.error_code ?? 'UNKNOWN')
     services.metrics.commands.inc({ command: step.command, outcome: outcomeLabel })
-    const rendered = renderOutcome({ command: step.command, envelope, label: step.label, commit: outcome.commit })
+    const rendered = renderOutcome({ command: step.command, envelope, label: step.label, commit: outcome.commit, board: outcome.board })
     log.info({ command: step.command, outcome: outcomeLabel, commit: outcome.commit }, `kitty/${step.command}: ${rendered.checkRun.title}`)
     if (isQuietRefusal(result, outcome)) continue
     answered.push(outcome)

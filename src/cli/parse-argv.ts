@@ -3,9 +3,12 @@ import type { ParseArgsConfig } from 'node:util'
 import { UsageError } from '../core/errors.ts'
 import type { CommandSpec } from '../engine/command-spec.ts'
 import { paramsOf } from '../engine/command-spec.ts'
+import { didYouMean } from '../core/closest-names.ts'
 import type { Request } from '../engine/request.ts'
 
 type Options = NonNullable<ParseArgsConfig['options']>
+
+const flagNames = (spec: CommandSpec): string[] => paramsOf(spec).map((p) => `--${p.name}`)
 
 /** Node's parseArgs messages, rephrased as the Click messages upstream clients match on. */
 function usageFromParseError(err: unknown, spec: CommandSpec): UsageError {
@@ -18,7 +21,9 @@ function usageFromParseError(err: unknown, spec: CommandSpec): UsageError {
           replacement: '--mission',
         })
       }
-      return new UsageError(`No such option: ${option ?? e.message}`)
+      return new UsageError(`No such option: ${option ?? e.message}.${didYouMean(option ?? '', flagNames(spec))}`, {
+        ...(option ? { option } : {}),
+      })
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (/does not take an argument/.test(e.message)) return new UsageError(`Option '${option}' does not take a value.`)
       return new UsageError(`Option '${option}' requires an argument.`)
@@ -58,7 +63,7 @@ export interface ParsedCommand {
 
 /** Parse one command's flags from its spec; every failure is a UsageError (exit 2 at the CLI). */
 export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedCommand {
-  const options: Options = { help: { type: 'boolean' } }
+  const options: Options = { help: { type: 'boolean', short: 'h' } }
   const params = paramsOf(spec)
   for (const p of params) options[p.name] = { type: p.type }
   let parsed: ReturnType<typeof parseArgs>
@@ -84,23 +89,13 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedComma
   delete flags['help']
   if (!help) {
     const missing = params.find((p) => p.required && flags[p.name] === undefined)
-    if (missing) throw new UsageError(`Missing option '--${missing.name}'.`)
+    if (missing) throw new UsageError(`Missing option '--${missing.name}'. ${missingHint(spec)}`)
   }
   return { request: { flags, positionals: parsed.positionals }, help }
 }
 
-/** A command's usage, as data: what `--help` answers. */
-export function describeCommand(spec: CommandSpec) {
-  return {
-    command: spec.group === 'agent tasks' ? `agent tasks ${spec.name}` : spec.group === 'kitty' ? spec.name : `orchestrator-api ${spec.name}`,
-    summary: spec.summary,
-    access: spec.access,
-    positionals: spec.positionals ?? [],
-    options: paramsOf(spec).map((p) => ({
-      flag: p.type === 'boolean' && p.negatable ? `--[no-]${p.name}` : `--${p.name}`,
-      type: p.type,
-      required: p.required ?? false,
-      description: p.description,
-    })),
-  }
+/** What a command needs in full, so one missing flag is not followed by the next one's error. */
+function missingHint(spec: CommandSpec): string {
+  const required = paramsOf(spec).filter((p) => p.required).map((p) => `--${p.name}`)
+  return `'${spec.name}' needs ${required.join(', ')}.`
 }

@@ -104,6 +104,34 @@ function findSecret(root: unknown, rootPath: string): SecretFound | null {
   return null
 }
 
+/** A policy to copy: every required field, with upstream's documented example values. */
+export const EXAMPLE_POLICY_JSON = JSON.stringify({
+  orchestrator_id: 'my-orchestrator',
+  orchestrator_version: '0.1.0',
+  agent_family: 'claude',
+  approval_mode: 'supervised',
+  sandbox_mode: 'sandbox',
+  network_mode: 'restricted',
+  dangerous_flags: [],
+})
+
+/**
+ * Every missing or mistyped field, in upstream's check order, so one run names them all; the first is
+ * upstream's exact message (clients match on its prefix). Values are never quoted.
+ */
+function shapeProblems(obj: Record<string, unknown>): string[] {
+  const missing = REQUIRED_FIELDS.filter((field) => !(field in obj))
+  const problems = missing.length > 0 ? [`--policy missing required field: '${missing[0]}'`] : []
+  if (missing.length > 1) problems.push(`missing ${missing.slice(1).map((f) => `'${f}'`).join(', ')}`)
+  for (const field of SCALAR_FIELDS) {
+    if (field in obj && typeof obj[field] !== 'string') problems.push(`--policy.${field} must be a string`)
+  }
+  const flags = obj['dangerous_flags']
+  if ('dangerous_flags' in obj && !Array.isArray(flags)) problems.push('--policy.dangerous_flags must be a JSON array')
+  else if (Array.isArray(flags) && !flags.every((f) => typeof f === 'string')) problems.push('--policy.dangerous_flags entries must be strings')
+  return problems
+}
+
 function fail(message: string): never {
   throw new PolicyValidationError(message)
 }
@@ -121,15 +149,12 @@ export function parsePolicy(raw: string): Policy {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail('--policy must be a JSON object')
   const obj = parsed as Record<string, unknown>
-  for (const field of REQUIRED_FIELDS) {
-    if (!(field in obj)) fail(`--policy missing required field: '${field}'`)
+  const problems = shapeProblems(obj)
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? `; also ${problems.slice(1).join('; ')}` : ''
+    fail(`${problems[0]}${more}. A complete policy: ${EXAMPLE_POLICY_JSON}`)
   }
-  for (const field of SCALAR_FIELDS) {
-    if (typeof obj[field] !== 'string') fail(`--policy.${field} must be a string`)
-  }
-  const flags = obj['dangerous_flags']
-  if (!Array.isArray(flags)) fail('--policy.dangerous_flags must be a JSON array')
-  if (!flags.every((f): f is string => typeof f === 'string')) fail('--policy.dangerous_flags entries must be strings')
+  const flags = obj['dangerous_flags'] as string[]
   const banned = flags.find((f) => BANNED_FLAGS.includes(f))
   if (banned !== undefined) {
     fail(

@@ -23,6 +23,8 @@ export interface WorkPackage {
   lastActor: string | null
   reviewStatus: string | null
   historyLength: number
+  /** When the frontmatter history says the WP entered its current lane (the board's "time in lane"). */
+  laneSince: string | null
   /** A WP's own branch name (`branch:` key), used by merge-mission. */
   branch: string | null
 }
@@ -58,6 +60,23 @@ function lastHistoryActor(history: unknown): string | null {
     if (actor) return actor
   }
   return null
+}
+
+/**
+ * The timestamp of the first entry of the history's trailing run in `lane`: a WP that went
+ * in_progress → in_progress (a note) has been in progress since the first of the two.
+ */
+function laneEnteredAt(history: unknown, lane: Lane): string | null {
+  if (!Array.isArray(history)) return null
+  let since: string | null = null
+  for (let i = history.length - 1; i >= 0; i--) {
+    const entry = history[i] as Record<string, unknown> | null
+    if (!entry || typeof entry !== 'object') break
+    const entryLane = typeof entry['lane'] === 'string' ? normalizeLane(entry['lane']) : null
+    if (entryLane !== lane) break
+    since = text(entry['timestamp']) ?? since
+  }
+  return since
 }
 
 /**
@@ -101,6 +120,7 @@ export function interpretWorkPackage(
     lastActor: lastHistoryActor(data['history']) ?? assignee,
     reviewStatus: text(data['review_status']),
     historyLength: Array.isArray(data['history']) ? data['history'].length : 0,
+    laneSince: laneEnteredAt(data['history'], lane),
     branch,
   }
 }

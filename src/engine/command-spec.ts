@@ -39,6 +39,7 @@ export const REPO_PARAMS: ParamSpec[] = [
     type: 'string',
     description: 'Work on this http(s) git remote instead of a checkout (token from $KITTY_TOKEN or $GITHUB_TOKEN).',
   },
+  { name: 'quiet', type: 'boolean', description: 'No progress on stderr (shown only when stderr is a terminal, for fetches, checkouts and merges).' },
 ]
 
 /** Every command that commits also takes an idempotency key (the App passes the webhook delivery id). */

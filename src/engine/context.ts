@@ -1,3 +1,4 @@
+import type { ProgressSink } from '../store/progress.ts'
 import type { KittyConfig } from './config.ts'
 import type { Identity } from '../store/commit-mutation.ts'
 import type { RemoteOptions } from '../store/remote.ts'
@@ -33,6 +34,8 @@ export interface EngineContext {
   warnings?: string[] | undefined
   /** Told how many times a mutation lost the compare-and-swap and retried (the App's metrics). */
   onStateRetries?: ((retries: number) => void) | undefined
+  /** Told how long steps are going (the CLI shows it on a terminal's stderr). */
+  progress?: ProgressSink | undefined
   /** Whether `git` can be run for the things isomorphic-git cannot do (worktrees). */
   gitBinary: () => Promise<boolean>
 }

@@ -179,6 +179,7 @@ function eventOnlyWp(mission: MissionView, id: string, state: WpState | undefine
     lastActor: state?.actor || null,
     reviewStatus: null,
     historyLength: 0,
+    laneSince: state?.last_transition_at ?? null,
     branch: null,
   }
 }

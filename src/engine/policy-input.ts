@@ -1,6 +1,6 @@
 import { KittyError } from '../core/errors.ts'
 import type { Policy } from '../core/policy.ts'
-import { parsePolicy } from '../core/policy.ts'
+import { EXAMPLE_POLICY_JSON, parsePolicy } from '../core/policy.ts'
 import type { Request } from './request.ts'
 import { optionalString } from './request.ts'
 
@@ -18,7 +18,7 @@ function checkedPolicy(raw: string): Policy {
 export function requirePolicy(req: Request, what: string): Policy {
   const raw = optionalString(req, 'policy')
   if (raw === undefined || raw.trim() === '') {
-    throw new KittyError('POLICY_METADATA_REQUIRED', `--policy is required for ${what}`)
+    throw new KittyError('POLICY_METADATA_REQUIRED', `--policy is required for ${what}: pass --policy '<JSON>', e.g. --policy '${EXAMPLE_POLICY_JSON}'`)
   }
   return checkedPolicy(raw)
 }

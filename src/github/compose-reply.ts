@@ -11,6 +11,6 @@ const MAX_COMMENT_CHARS = 65_536
 export function composeReply(outcomes: readonly StepOutcome[]): string | null {
   const answers = outcomes.filter((o) => !o.envelope.success || o.step.kind === 'reply' || (o.step.kind === 'run' && o.step.access === 'read'))
   if (answers.length === 0) return null
-  const body = answers.map((o) => renderOutcome({ command: o.step.command, envelope: o.envelope, label: o.step.label, commit: o.commit }).reply).join('\n\n---\n\n')
+  const body = answers.map((o) => renderOutcome({ command: o.step.command, envelope: o.envelope, label: o.step.label, commit: o.commit, board: o.board }).reply).join('\n\n---\n\n')
   return body.slice(0, MAX_COMMENT_CHARS)
 }

@@ -1,3 +1,4 @@
+import type { Board } from '../core/build-board.ts'
 import { makeEnvelope, makeFailure } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import { isKittyError } from '../core/errors.ts'
@@ -21,6 +22,7 @@ export interface StepRun {
   envelope: Envelope
   /** The state commit the command pushed, when it pushed one. */
   commit: string | null
+  board?: Board | null | undefined
 }
 
 export interface HandleDeps {
@@ -41,6 +43,7 @@ export interface StepOutcome {
   step: PlannedStep
   envelope: Envelope
   commit: string | null
+  board?: Board | null | undefined
 }
 
 export interface EventResult {

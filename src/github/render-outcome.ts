@@ -1,4 +1,6 @@
+import type { Board } from '../core/build-board.ts'
 import type { Envelope } from '../core/envelope.ts'
+import { boardFromMissionState, renderBoardMarkdown } from './render-board-markdown.ts'
 
 /**
  * One renderer, three outputs: a check run's output, a pull request reply and a job summary, all from
@@ -16,6 +18,8 @@ export interface RenderInput {
   label?: string | undefined
   /** The state commit the command pushed. */
   commit?: string | null | undefined
+  /** The mission's board after a mission-level command, when the surface read one. */
+  board?: Board | null | undefined
 }
 
 export interface CheckRunOutput {
@@ -50,6 +54,9 @@ const FIXES: Partial<Record<string, string>> = {
   PREFLIGHT_FAILED: 'Resolve what the preflight lists (missing branches, conflicts), then merge again.',
   CONFIG_INVALID: 'Fix .github/kitty.yml on the default branch (schema: schema/kitty-config.schema.json).',
 }
+
+/** The share of a field the board may take; the rest is the title, the error and the envelope. */
+const BOARD_BUDGET = 40_000
 
 const NOTE = (what: string, dropped: number) => `\n\n… ${what} truncated: ${dropped.toLocaleString('en')} more characters not shown (GitHub's limit is ${MAX_FIELD_CHARS.toLocaleString('en')}).`
 
@@ -117,6 +124,12 @@ function body(input: RenderInput): string[] {
     out.push('', `**Error** \`${e.error_code}\`: ${String(d['message'] ?? '')}`)
     const fix = FIXES[e.error_code ?? '']
     if (fix) out.push('', `**Fix:** ${fix}`)
+  }
+  const board = input.board ?? (e.success ? boardFromMissionState(d) : null)
+  if (board) {
+    // Leave room for the title lines above and the collapsed envelope below.
+    out.push('', renderBoardMarkdown(board, { maxChars: BOARD_BUDGET }))
+    return out
   }
   const summary = d['summary']
   if (summary && typeof summary === 'object') {

@@ -81,6 +81,7 @@ export const MERGE_DEPTHS = [200, 2_000, FULL_DEPTH] as const
 export async function mirrorMergeHistory(cache: Repository, remote: RemoteOptions, target: string, wpBranches: string[], level = 0): Promise<number> {
   for (let i = level; ; i++) {
     const depth = MERGE_DEPTHS[i]!
+    remote.onProgress?.({ task: `merge history: ${depth === FULL_DEPTH ? 'all commits' : `${depth} commits deep`} (step ${i + 1} of ${MERGE_DEPTHS.length})` })
     // The target's history is what routine 50-deep fetches cut short: deepen it on every level (when
     // the cache is shallow at all); WP branches the cache holds only from the second level on.
     const listed = await listRemoteBranches(cache, remote)

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { compareWpIds, normalizeWpId } from '../core/dependency-graph.ts'
+import { didYouMean } from '../core/closest-names.ts'
 import { KittyError, MetaInvalidError, WpFileInvalidError } from '../core/errors.ts'
 import type { Lane } from '../core/lanes.ts'
 import { normalizeLane } from '../core/lanes.ts'
@@ -102,7 +103,7 @@ function withEventLane(loaded: LoadedWp, state: WpState | undefined): LoadedWp {
   const lane = displayLane(state)
   if (lane === loaded.wp.lane) return loaded
   const holder = HOLDING_LANES.has(lane) && state?.actor ? state.actor : loaded.wp.assignee
-  const wp = { ...loaded.wp, lane, assignee: holder, lastActor: state?.actor || loaded.wp.lastActor }
+  const wp = { ...loaded.wp, lane, assignee: holder, lastActor: state?.actor || loaded.wp.lastActor, laneSince: state?.last_transition_at ?? null }
   return {
     wp,
     get file() {
@@ -166,21 +167,29 @@ export class MissionView {
     let pending = this.#loaded.get(id)
     if (!pending) {
       const location = this.#locations.get(id)
-      if (!location) return Promise.reject(this.#notFound(id))
+      if (!location) return Promise.reject(this.#wpNotFound(id))
       pending = this.#load(location)
       this.#loaded.set(id, pending)
     }
     return pending
   }
 
-  #notFound(id: string): KittyError {
-    if (!this.eventOnlyIds().includes(id)) return new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}`, { wp_id: id })
-    return new KittyError(
-      'WP_NOT_FOUND',
-      `Work package '${id}' of ${this.dir} exists only in its event log (status.events.jsonl), with no task file to record a change in. ` +
-        `Materialise it first: kitty migrate --mission ${this.dir} --to frontmatter (one commit; --dry-run shows the files), then retry.`,
-      { wp_id: id, event_log_only: true, fix: `kitty migrate --mission ${this.dir} --to frontmatter` },
-    )
+  /**
+   * Upstream's "Work package 'X' not found in M", then the WPs there are and the closest one; for a WP
+   * only the event log knows, how to give it a file.
+   */
+  #wpNotFound(id: string): KittyError {
+    if (this.eventOnlyIds().includes(id)) {
+      return new KittyError(
+        'WP_NOT_FOUND',
+        `Work package '${id}' of ${this.dir} exists only in its event log (status.events.jsonl), with no task file to record a change in. ` +
+          `Materialise it first: kitty migrate --mission ${this.dir} --to frontmatter (one commit; --dry-run shows the files), then retry.`,
+        { wp_id: id, event_log_only: true, fix: `kitty migrate --mission ${this.dir} --to frontmatter` },
+      )
+    }
+    const ids = this.wpIds()
+    const listed = ids.length > 0 ? `; the mission has ${ids.length > 20 ? `${ids.slice(0, 20).join(', ')}, …` : ids.join(', ')}.${didYouMean(id, ids)}` : `; ${this.path}/tasks/ holds no WP files.`
+    return new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}${listed}`, { wp_id: id, wp_ids: ids })
   }
 
   async all(): Promise<LoadedWp[]> {

@@ -6,6 +6,7 @@ import git from 'isomorphic-git'
 import type { AuthCallback, HttpClient } from 'isomorphic-git'
 import { KittyError } from '../core/errors.ts'
 import { atomicFs } from './atomic-fs.ts'
+import { cacheIsEmpty, cloneNatively } from './clone-natively.ts'
 import { acquireLock } from './file-lock.ts'
 import type { FileLock } from './file-lock.ts'
 import { objectReader } from './object-reader.ts'
@@ -14,6 +15,7 @@ import { timedHttpClient } from './remote-http.ts'
 import { redactUrl, remoteIdentity, splitRemoteUrl } from './remote-url.ts'
 import type { Credentials } from './remote-url.ts'
 import type { Repository } from './repository.ts'
+import type { ProgressSink } from './progress.ts'
 
 export { redactUrl } from './remote-url.ts'
 
@@ -27,6 +29,8 @@ export interface RemoteOptions {
   token?: string | undefined
   /** Per-operation deadline; no fetch or push may take longer. */
   timeoutMs: number
+  /** Told how a fetch is going (the CLI shows it on a terminal's stderr). */
+  onProgress?: ProgressSink | undefined
 }
 
 /** One cache per remote, whatever credentials (if any) its URL is given with. */
@@ -192,6 +196,12 @@ export interface FetchedBranch {
  * `depth` keeps routine commands shallow; merge-mission asks for full history.
  */
 export async function fetchBranch(cache: Repository, remote: RemoteOptions, branch: string | null, depth?: number): Promise<FetchedBranch> {
+  const parts = splitRemoteUrl(remote.url)
+  if (parts && depth !== undefined && (await cacheIsEmpty(cache))) {
+    const request = { url: parts.url, credentials: credentialsFor(remote, parts.credentials), branch, depth, timeoutMs: remote.timeoutMs, onProgress: remote.onProgress }
+    const cloned = await cloneNatively(cache, request, process.env)
+    if (cloned) return cloned
+  }
   return withRemote(cache, remote, 'fetch', async (args) => {
     try {
       const result = await git.fetch({
@@ -200,6 +210,7 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
         singleBranch: true,
         tags: false,
         ...(depth ? { depth } : {}),
+        ...(remote.onProgress ? { onProgress: fetchProgress(remote.onProgress, branch) } : {}),
       })
       const name = branch ?? result.defaultBranch?.replace(/^refs\/heads\//, '') ?? 'main'
       const tip = result.fetchHead ?? null
@@ -215,6 +226,12 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
       throw err
     }
   })
+}
+
+/** isomorphic-git's fetch phases ("Receiving objects", "Resolving deltas") as progress events. */
+function fetchProgress(sink: ProgressSink, branch: string | null) {
+  const what = `fetching ${branch ?? 'the default branch'}`
+  return (e: { phase: string; loaded: number; total: number }) => sink({ task: `${what}: ${e.phase}`, loaded: e.loaded, total: e.total || undefined })
 }
 
 /** The remote's branches and their tips, in one ref discovery (protocol v1: every smart-HTTP server speaks it). */

@@ -1,3 +1,4 @@
+import type { Board } from '../core/build-board.ts'
 import { makeEnvelope, makeFailure } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import { isKittyError, KittyError } from '../core/errors.ts'
@@ -74,6 +75,8 @@ export interface ExecutedCommand {
   envelope: Envelope
   /** The state commit this command moved the branch to, or null (a read, a no-op, a failure). */
   commit: string | null
+  /** The mission's board after a mission-level command, for the GitHub summaries (runCommandArgs). */
+  board?: Board | null | undefined
 }
 
 /**

@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import { resolve } from 'node:path'
 import { UsageError, KittyError } from '../core/errors.ts'
 import { loadConfig } from '../engine/config.ts'
 import type { EngineContext } from '../engine/context.ts'
@@ -8,6 +10,7 @@ import { fetchBranch, openRemoteCache } from '../store/remote.ts'
 import { parseRemoteUrl } from '../store/remote-url.ts'
 import { assertBranchName, assertStateBranchExists, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
 import { Snapshot } from '../store/snapshot.ts'
+import type { ProgressSink } from '../store/progress.ts'
 
 /**
  * The one way every surface (CLI, Action, App) gets an engine context: a checkout, or a locked cache
@@ -19,6 +22,8 @@ export interface SurfaceEnvironment {
   env: NodeJS.ProcessEnv
   cwd: string
   now?: () => Date
+  /** Told how long steps are going; unset: nothing is reported. */
+  progress?: ProgressSink | undefined
   /** Told of lost compare-and-swaps that were retried (a long-running surface counts them). */
   onStateRetries?: (retries: number) => void
 }
@@ -62,6 +67,20 @@ export function locationFromFlags(flags: Record<string, unknown>): ContextLocati
   return { repo: text('repo'), branch: text('branch'), remote: text('remote'), idempotencyKey: text('idempotency-key') }
 }
 
+/** A root that is not there is a typo to name, not a reason to tell the caller to pass --repo. */
+function assertRootExists(root: string, source: string, cwd: string): void {
+  const path = resolve(cwd, root)
+  let stat: fs.Stats | undefined
+  try {
+    stat = fs.statSync(path)
+  } catch {
+    stat = undefined
+  }
+  if (stat?.isDirectory()) return
+  const problem = stat ? 'is not a directory' : 'does not exist'
+  throw new KittyError('REPOSITORY_NOT_FOUND', `${source} names ${path}, which ${problem}; give the path of a git checkout (or of a directory inside one).`, { path })
+}
+
 /** Open the engine context for one command; the caller must `release()` it (the remote cache is locked). */
 export async function openContext(where: ContextLocation, io: SurfaceEnvironment, correlationId: string): Promise<OpenedContext> {
   const base = {
@@ -70,9 +89,11 @@ export async function openContext(where: ContextLocation, io: SurfaceEnvironment
     gitBinary: hasGitBinary,
     idempotencyKey: checkedIdempotencyKey(where.idempotencyKey),
     onStateRetries: io.onStateRetries,
+    progress: io.progress,
   }
   if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base)
   const root = where.repo ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
+  assertRootExists(root, where.repo !== undefined ? '--repo' : io.env['SPECIFY_REPO_ROOT'] !== undefined ? '$SPECIFY_REPO_ROOT' : 'the working directory', io.cwd)
   const repo = locateRepository(root)
   const explicit = where.branch ?? io.env['KITTY_STATE_BRANCH']
   const branch = await resolveStateBranch(repo, explicit)
@@ -86,13 +107,14 @@ async function openRemoteContext(
   url: string,
   where: ContextLocation,
   io: SurfaceEnvironment,
-  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey' | 'onStateRetries'>,
+  base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey' | 'onStateRetries' | 'progress'>,
 ): Promise<OpenedContext> {
   parseRemoteUrl(url)
   const options = {
     url,
     token: where.token ?? io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],
     timeoutMs: remoteTimeout(io.env),
+    onProgress: io.progress,
   }
   const cache = await openRemoteCache(options, io.env)
   try {

@@ -3,6 +3,7 @@ import { isKittyError } from '../core/errors.ts'
 import { parseCommandArgs } from '../cli/parse-argv.ts'
 import type { EngineContext } from '../engine/context.ts'
 import { findCommand } from '../engine/registry.ts'
+import { boardFromMissionState } from '../github/render-board-markdown.ts'
 import type { ExecutedCommand } from './execute-command.ts'
 import { executeCommandForCommit, internalError } from './execute-command.ts'
 import type { ContextLocation, SurfaceEnvironment } from './open-context.ts'
@@ -30,5 +31,25 @@ export function runCommandArgs(
     const known = isKittyError(err) ? err : internalError(err)
     return Promise.resolve({ envelope: makeFailure(spec.name, known.code, known.message, known.data, { correlationId }), commit: null })
   }
-  return executeCommandForCommit(spec, request, { io, correlationId, where, opened: opened ?? null })
+  const ran = executeCommandForCommit(spec, request, { io, correlationId, where, opened: opened ?? null })
+  return BOARD_AFTER.has(spec.name) ? ran.then((r) => withBoard(r, where, io, correlationId, opened)) : ran
+}
+
+/** Mission-level commands whose summaries show the mission's board (mission-state carries its own). */
+const BOARD_AFTER = new Set(['list-ready', 'accept-mission', 'merge-mission'])
+
+/**
+ * The board of the mission a command just acted on, read with mission-state (so from the state the
+ * command left). A board that cannot be read only leaves the summary without it.
+ */
+async function withBoard(ran: ExecutedCommand, where: ContextLocation, io: SurfaceEnvironment, correlationId: string, opened?: EngineContext): Promise<ExecutedCommand> {
+  const slug = ran.envelope.data['mission_slug']
+  const spec = findCommand('orchestrator-api', 'mission-state')
+  if (!ran.envelope.success || typeof slug !== 'string' || !spec) return ran
+  try {
+    const state = await executeCommandForCommit(spec, parseCommandArgs(spec, ['--mission', slug]).request, { io, correlationId, where, opened: opened ?? null })
+    return state.envelope.success ? { ...ran, board: boardFromMissionState(state.envelope.data) } : ran
+  } catch {
+    return ran
+  }
 }

@@ -166,7 +166,7 @@ describe('the Action, run as the runner runs it', () => {
   it('bad input, each one envelope and a failed step: missing input, unroutable event, comment without /kitty, unreachable server', async () => {
     const missing = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'transition', mission: M, to: 'claimed' })
     expect(missing.outputs).toMatchObject({ success: 'false', 'error-code': 'USAGE_ERROR' })
-    expect(JSON.parse(missing.outputs['envelope']!).data.message).toBe("Missing option '--wp'.")
+    expect(JSON.parse(missing.outputs['envelope']!).data.message).toMatch(/^Missing option '--wp'\. 'transition' needs --mission, --wp, --to, --actor\.$/)
     const push = await runStep('push', null, { command: 'auto' })
     expect(push.code).toBe(1)
     expect(JSON.parse(push.outputs['envelope']!).data.message).toMatch(/cannot route the 'push' event/)
@@ -236,5 +236,20 @@ describe('the Action, run as the runner runs it', () => {
     expect(step.outputs['command']).toBe('merge-mission')
     expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/merge-mission', head_sha: HEAD })
     expect(rest.requests.some((r) => r.method === 'DELETE' && r.path === '/repos/octo-org/project/issues/7/labels/kitty:merge')).toBe(true)
+  })
+})
+
+describe('the Action shows the mission board', () => {
+  it('mission-state and list-ready: the job summary and the check run carry lane counts, the WP table and a Mermaid graph', async () => {
+    for (const command of ['mission-state', 'list-ready']) {
+      const step = await runStep('workflow_dispatch', 'workflow_dispatch', { command, mission: M })
+      expect(step.code, step.stdout).toBe(0)
+      expect(step.summary, command).toContain('```mermaid\nflowchart LR')
+      expect(step.summary, command).toMatch(/WP01\["◕ WP01 · Test WP01<br\/>for_review"\]:::for_review/)
+      expect(step.summary, command).toContain('| WP | Title | Lane | Actor | Dependencies | Blocked by |')
+      expect(step.summary, command).toContain('**Progress:** 0/2 done (0%)')
+      const summary = (checkRuns().at(-1)!.body as { output: { summary: string } }).output.summary
+      expect(summary, command).toContain('```mermaid')
+    }
   })
 })

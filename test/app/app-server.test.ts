@@ -144,6 +144,9 @@ describe('comment commands: happy paths', () => {
     const [reply] = replies()
     expect(reply).toContain('| WP01 |')
     expect(reply).toContain('kitty/list-ready')
+    // The mission board: lane counts and the dependency graph as Mermaid, in the reply and the check run.
+    expect(reply).toMatch(/WP01\["◕ WP01 · .*<br\/>for_review"\]:::for_review/)
+    expect((checkRuns()[0]!.body as { output: { summary: string } }).output.summary).toContain('```mermaid\nflowchart LR')
     expect(reactions()).toEqual(['+1'])
   })
 

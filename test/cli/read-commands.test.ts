@@ -30,7 +30,7 @@ describe('mission-state (reference §8: 24–33)', () => {
       expect(code).toBe(1)
       expect(envelope.success).toBe(false)
       expect(envelope.error_code).toBe('MISSION_NOT_FOUND')
-      expect(envelope.data.message).toBe(`Mission '${handle}' not found in kitty-specs/`)
+      expect(envelope.data.message.startsWith(`Mission '${handle}' not found in kitty-specs/`)).toBe(true)
     }
   })
 

@@ -183,7 +183,7 @@ describe('start-review (reference §8: 60, 62, 63)', () => {
     const { code, envelope } = await review(makeRepo())
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('TRANSITION_REJECTED')
-    expect(envelope.data.message).toBe("WP WP01 is in 'planned', cannot start review")
+    expect(envelope.data.message).toBe("WP WP01 is in 'planned', cannot start review: a review starts from for_review. Run 'kitty orchestrator-api transitions --mission 099-test-mission --wp WP01' to see each move and what it needs.")
   })
 
   it('62: for_review → in_review; again is a no-op', async () => {

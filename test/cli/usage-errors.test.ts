@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ERROR_CODES, FORBIDDEN_ERROR_CODES } from '../../src/core/errors.ts'
-import { COMMANDS } from '../../src/engine/registry.ts'
+import { COMMANDS, LEGACY_COMMANDS } from '../../src/engine/registry.ts'
 import { api, cleanupTempDirs, git, kitty, makeRepo, PROJECT_ROOT } from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
@@ -12,7 +12,10 @@ const usage = async (cwd: string, args: string[], contains: string) => {
   const run = await kitty(cwd, args)
   expect(run.code, args.join(' ')).toBe(2)
   expect(run.stdout.trim().split('\n')).toHaveLength(1)
-  expect(run.envelope).toMatchObject({ success: false, error_code: 'USAGE_ERROR', command: 'orchestrator-api.unknown' })
+  // A usage error names the command it belongs to once argv got that far (upstream always says unknown).
+  const name = LEGACY_COMMANDS[args[1] ?? ''] ?? args[1]
+  const named = args[0] === 'orchestrator-api' && COMMANDS.some((c) => c.group === 'orchestrator-api' && c.name === name)
+  expect(run.envelope).toMatchObject({ success: false, error_code: 'USAGE_ERROR', command: named ? `orchestrator-api.${name}` : 'orchestrator-api.unknown' })
   expect(Object.keys(run.envelope)).toHaveLength(7)
   expect(run.envelope.correlation_id).toMatch(/^corr-[0-9a-f]{32}$/)
   expect(run.envelope.data.message).toContain(contains)

@@ -33,15 +33,15 @@ describe('HEAD transition table (reference §3.3)', () => {
     )
   })
   it('refuses edges HEAD removed', () => {
-    expect(message(checkTransition('for_review', 'done', base))).toBe('Illegal transition: for_review -> done')
-    expect(message(checkTransition('for_review', 'in_progress', base))).toBe('Illegal transition: for_review -> in_progress')
-    expect(message(checkTransition('done', 'planned', base))).toBe('Illegal transition: done -> planned')
+    expect(message(checkTransition('for_review', 'done', base))).toBe('Illegal transition: for_review -> done; from for_review a WP may move to in_review, blocked, canceled (--force --note "<why>" overrides)')
+    expect(message(checkTransition('for_review', 'in_progress', base))).toMatch(/^Illegal transition: for_review -> in_progress; /)
+    expect(message(checkTransition('done', 'planned', base))).toBe('Illegal transition: done -> planned; done is final: no move leaves it (--force --note "<why>" overrides)')
   })
   it('guards: actor, subtasks, evidence, reason', () => {
-    expect(message(checkTransition('planned', 'claimed', { ...base, actor: ' ' }))).toBe('Transition requires actor identity')
+    expect(message(checkTransition('planned', 'claimed', { ...base, actor: ' ' }))).toBe('Transition requires actor identity: pass --actor <who>')
     expect(message(checkTransition('in_progress', 'for_review', { ...base, subtasksComplete: false }))).toContain('requires completed subtasks')
     expect(message(checkTransition('in_progress', 'for_review', { ...base, implementationEvidence: false }))).toContain('requires implementation evidence')
-    expect(message(checkTransition('in_progress', 'planned', base))).toBe('Transition in_progress -> planned requires reason')
+    expect(message(checkTransition('in_progress', 'planned', base))).toBe('Transition in_progress -> planned requires reason: pass --note "<why>"')
     expect(message(checkTransition('in_progress', 'planned', { ...base, reason: 'rethink' }))).toBe('ok')
   })
   it('every exit from in_review needs a complete review_result', () => {
@@ -54,16 +54,16 @@ describe('HEAD transition table (reference §3.3)', () => {
     expect(message(checkTransition('in_review', 'approved', { ...base, reviewResult: { ...review, verdict: 'changes_requested' } }))).toContain('requires evidence')
     const evidence = { review: { ...review } }
     expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, evidence }))).toBe('ok')
-    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, evidence: { review: { ...review, reviewer: 'other' } } }))).toBe('Review evidence must match review_result')
-    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, reviewRef: 'elsewhere' }))).toBe('review_ref must match review_result.reference')
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, evidence: { review: { ...review, reviewer: 'other' } } }))).toBe("Review evidence must match review_result: --evidence-json's review differs in review.reviewer; give review.reviewer, review.verdict and review.reference the values of --review-result-json")
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, reviewRef: 'elsewhere' }))).toMatch(/^review_ref must match review_result\.reference: --review-ref is 'elsewhere' but the review's reference is '/)
   })
   it('approved → done needs approving evidence; approved → in_progress needs a review_ref', () => {
     expect(message(checkTransition('approved', 'done', base))).toContain('requires evidence')
     expect(message(checkTransition('approved', 'done', { ...base, evidence: { review } }))).toBe('ok')
-    expect(message(checkTransition('approved', 'in_progress', base))).toBe('Transition requires review_ref (review feedback reference)')
+    expect(message(checkTransition('approved', 'in_progress', base))).toBe('Transition requires review_ref (review feedback reference): pass --review-ref <reference of the review feedback>')
   })
   it('force overrides edges and guards, even out of a terminal lane, but needs actor and reason', () => {
-    expect(message(checkTransition('done', 'planned', { ...base, force: true }))).toBe('Force transitions require actor and reason')
+    expect(message(checkTransition('done', 'planned', { ...base, force: true }))).toBe('Force transitions require actor and reason: pass --note "<why>" with --force')
     expect(checkTransition('done', 'planned', { ...base, force: true, reason: 'reopen' })).toEqual({ ok: true, forced: true })
   })
   it('lists allowed edges with their guards', () => {

@@ -402,6 +402,9 @@ interface BackendFaults {
   drop: DropPoint | undefined
 }
 
+/** Resolved once: a test may change PATH (to hide or wrap git for the client) while the server runs. */
+const GIT_BINARY = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+
 function runBackend(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, route: Routed, faults: BackendFaults): void {
   let env: NodeJS.ProcessEnv
   try {
@@ -411,7 +414,7 @@ function runBackend(ctx: ServerContext, req: IncomingMessage, res: ServerRespons
     res.writeHead(400, { 'Content-Type': 'text/plain' })
     return void res.end('bad request path\n')
   }
-  const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(GIT_BINARY, ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
   const gone = new Promise<void>((resolve) => {
     child.once('close', () => resolve())
     child.once('error', (err) => {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import git from 'isomorphic-git'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { KittyError } from '../../src/core/errors.ts'
 import type { RemoteCache, RemoteOptions } from '../../src/store/remote.ts'
 import { fetchBranch, openRemoteCache, pushCommit } from '../../src/store/remote.ts'
@@ -20,6 +20,10 @@ const run = promisify(execFile)
 const gitCli = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd })).stdout.trim()
 
 const TOKEN = 'redirect-token-SECRET'
+// These tests are about kitty's own HTTP client. A cold cache would otherwise be filled by the git
+// binary first (store/clone-natively.ts), which follows no redirect at all and has its own tests.
+beforeAll(() => void (process.env['KITTY_NATIVE_GIT'] = '0'))
+afterAll(() => void delete process.env['KITTY_NATIVE_GIT'])
 const servers: GitHttpServer[] = []
 const caches: RemoteCache[] = []
 afterEach(async () => {

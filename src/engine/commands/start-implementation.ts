@@ -1,3 +1,5 @@
+import { suggestTransitions } from '../suggest-transitions.ts'
+import { withElapsed } from '../../store/progress.ts'
 import { KittyError, TransitionRejectedError } from '../../core/errors.ts'
 import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
 import type { Lane } from '../../core/lanes.ts'
@@ -93,7 +95,8 @@ async function claim(ctx: EngineContext, handle: string, wpId: string, actor: st
         return { kind: 'noop', result: { ...result, noOp: true } }
       }
     } else if (wp.lane !== 'planned') {
-      throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start implementation`, {
+      // Upstream's words, then where the WP can go from here.
+      throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start implementation: only a planned WP can be started. ${suggestTransitions(mission.dir, wpId)}`, {
         ...identityOf(mission),
         wp_id: wpId,
         lane: wp.lane,
@@ -229,7 +232,7 @@ async function provisionWorkspace(
     await settled()
   }
   if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return { fields: {}, undo: dropBranch, settled }
-  const outcome = await ensureWorktree(ctx.repo, workspacePath, branch)
+  const outcome = await withElapsed(ctx.progress, `checking out ${branch} into ${workspacePath}`, () => ensureWorktree(ctx.repo, workspacePath, branch))
   const undo = async () => {
     if (outcome.created) await removeWorktree(ctx.repo, workspacePath, true)
     await dropBranch()

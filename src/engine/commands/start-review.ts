@@ -1,3 +1,4 @@
+import { suggestTransitions } from '../suggest-transitions.ts'
 import { TransitionRejectedError } from '../../core/errors.ts'
 import type { Lane } from '../../core/lanes.ts'
 import { checkTransition } from '../../core/transitions.ts'
@@ -38,7 +39,7 @@ export const startReview: CommandSpec = {
       const result = { mission, from: wp.lane, noOp: false, path: wp.path }
       if (wp.lane === 'in_review') return { kind: 'noop', result: { ...result, noOp: true } }
       if (wp.lane !== 'for_review') {
-        throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start review`, {
+        throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start review: a review starts from for_review. ${suggestTransitions(mission.dir, wpId)}`, {
           ...identityOf(mission),
           wp_id: wpId,
           lane: wp.lane,

@@ -1,11 +1,13 @@
+import { suggestTransitions } from '../suggest-transitions.ts'
 import { TransitionRejectedError } from '../../core/errors.ts'
 import type { Lane } from '../../core/lanes.ts'
-import { normalizeLane, POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
+import { LANE_ALIASES, LANES, normalizeLane, POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
 import type { Policy } from '../../core/policy.ts'
 import type { Evidence, ReviewResult } from '../../core/review.ts'
 import { evidenceIsComplete, parseEvidenceJson, parseReviewResultJson } from '../../core/review.ts'
 import { subtasksComplete } from '../../core/tasks-md.ts'
-import { checkTransition } from '../../core/transitions.ts'
+import { checkTransition, illegalMove } from '../../core/transitions.ts'
+import { didYouMean } from '../../core/closest-names.ts'
 import type { WorkPackage } from '../../core/work-package.ts'
 import type { MissionView } from '../../store/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
@@ -33,11 +35,25 @@ interface TransitionRequest {
   evidenceFlag: boolean | undefined
 }
 
+/** Upstream's "Unknown lane: x", then the lanes there are. */
+function unknownLane(raw: string): TransitionRejectedError {
+  const typed = raw.trim()
+  const hint = didYouMean(typed, [...LANES, ...Object.keys(LANE_ALIASES)])
+  return new TransitionRejectedError(`Unknown lane: ${typed}.${hint} Lanes: ${LANES.join(', ')} (doing = in_progress).`, { to: raw, lanes: [...LANES] })
+}
+
+/** What --evidence-json lacks, named as the caller wrote it. */
+function evidenceGaps(evidence: Evidence): string[] {
+  const review = evidence.review
+  const blank = (v: unknown) => typeof v !== 'string' || v.trim() === ''
+  return (['reviewer', 'verdict', 'reference'] as const).filter((k) => !review || blank(review[k])).map((k) => `review.${k}`)
+}
+
 /** Parse and check the request in upstream's order (reference §2.H.7 steps 1–4). */
 function readRequest(req: Request): TransitionRequest {
   const rawTo = requiredString(req, 'to')
   const to = normalizeLane(rawTo)
-  if (!to) throw new TransitionRejectedError(`Unknown lane: ${rawTo.trim()}`, { to: rawTo })
+  if (!to) throw unknownLane(rawTo)
   const policy = POLICY_REQUIRED_LANES.has(to) ? requirePolicy(req, `transitioning to '${to}'`) : optionalPolicy(req)
   const evidenceJson = optionalString(req, 'evidence-json')
   const reviewJson = optionalString(req, 'review-result-json')
@@ -114,10 +130,12 @@ export const transition: CommandSpec = {
       const loaded = await mission.wp(r.wpId)
       const { wp } = loaded
       const fail = (message: string) => new TransitionRejectedError(message, { ...identityOf(mission), wp_id: wp.id })
+      // Upstream says "Moving to done" whatever the target; the caller asked for r.to.
       if (r.evidence && !evidenceIsComplete(r.evidence)) {
-        throw fail('Moving to done requires evidence with review.reviewer review.verdict, and review.reference')
+        throw fail(`Moving to ${r.to} requires evidence with review.reviewer, review.verdict and review.reference: --evidence-json lacks ${evidenceGaps(r.evidence).join(', ')}`)
       }
-      if (wp.lane === r.to && !r.force) throw fail(`Illegal transition: ${wp.lane} -> ${r.to}`)
+      const seeTransitions = ` ${suggestTransitions(mission.dir, wp.id)}`
+      if (wp.lane === r.to && !r.force) throw fail(`${illegalMove(wp.lane, r.to)}.${seeTransitions}`)
       const verdict = checkTransition(wp.lane, r.to, {
         actor: r.actor,
         reason: r.note,
@@ -128,7 +146,7 @@ export const transition: CommandSpec = {
         evidence: r.evidence,
         ...(await guardInputs(mission, wp, r)),
       })
-      if (!verdict.ok) throw fail(verdict.message)
+      if (!verdict.ok) throw fail(verdict.message.startsWith('Illegal transition:') ? `${verdict.message}.${seeTransitions}` : verdict.message)
       return planLaneChange(
         ctx,
         mission,
