@@ -79,6 +79,7 @@ export function describeGroup() {
       'kitty orchestrator-api <command> [flags]',
       'kitty agent tasks mark-status <task_id>… --status <status> --mission <mission>',
       'kitty reconcile|migrate --mission <mission> [flags]',
+      'kitty board --mission <mission> --out <file.html> | kitty board --serve [--port <port>] (kitty board --help)',
     ],
     summary: "Git-native host for spec-kitty's orchestrator-api contract. Every command prints one JSON envelope on stdout.",
     commands: COMMANDS.map(describeCommand),
