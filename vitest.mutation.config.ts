@@ -9,7 +9,8 @@ export default defineConfig({
   test: {
     include: scope().tests,
     setupFiles: ['test/helpers/seed.ts'],
-    env: { FC_SEED: process.env['FC_SEED'] ?? '15' },
+    // Fewer property runs than npm test: each mutant re-runs the tests that cover it.
+    env: { FC_SEED: process.env['FC_SEED'] ?? '15', KITTY_FUZZ_RUNS: process.env['KITTY_FUZZ_RUNS'] ?? '10' },
     testTimeout: 180_000,
     hookTimeout: 120_000,
     maxWorkers: 1,
