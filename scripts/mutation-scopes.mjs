@@ -8,7 +8,7 @@ export const SCOPES = {
   },
   text: {
     mutate: ['src/store/frontmatter.ts', 'src/store/edit-in-place.ts', 'src/store/preserve-lines.ts', 'src/store/meta-json.ts', 'src/store/activity-log.ts'],
-    tests: ['test/store/frontmatter.test.ts', 'test/store/lossless-frontmatter.test.ts', 'test/store/preserve-lines.test.ts'],
+    tests: ['test/store/frontmatter.test.ts', 'test/store/lossless-frontmatter.test.ts', 'test/store/preserve-lines.test.ts', 'test/store/edit-in-place.test.ts'],
   },
   git: {
     mutate: ['src/store/update-ref.ts', 'src/store/move-branch.ts', 'src/store/commit-mutation.ts', 'src/store/write-tree.ts'],
