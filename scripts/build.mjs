@@ -2,6 +2,7 @@
 // (dist/app.js, `npm start`) into one ESM file each, so a cold start loads one module instead of hundreds and the Action needs no node_modules.
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 
 const local = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
 
@@ -38,12 +39,15 @@ const httpClientWithoutSideEffects = {
   },
 }
 
+// `--outdir` lets the tests build their own bundles (.test-dist/) without rewriting the tracked dist/.
+const { values: options } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
+
 await build({
   entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' },
   // The App is deployed with its node_modules (npm ci): Probot and prom-client load from there as
   // published (pino transports, optional peers), and only our own code plus git is bundled.
   external: ['probot', 'prom-client'],
-  outdir: 'dist',
+  outdir: options.outdir,
   bundle: true,
   platform: 'node',
   mainFields: ['module', 'main'],

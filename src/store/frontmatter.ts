@@ -1,6 +1,8 @@
 import { Document, isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq } from 'yaml'
 import type { ToStringOptions } from 'yaml'
 import { KittyError, WpFileInvalidError } from '../core/errors.ts'
+import type { SourceEdit } from './edit-in-place.ts'
+import { addKeyInPlace, appendItemInPlace, editInPlace } from './edit-in-place.ts'
 import { preserveUntouchedLines } from './preserve-lines.ts'
 
 import { MAX_WP_FILE_BYTES } from './limits.ts'
@@ -134,7 +136,8 @@ function applySet(doc: Document, key: string, value: string | number | boolean |
   } else map.set(key, makeScalar(value, node))
 }
 
-function applyAppend(doc: Document, key: string, item: Record<string, string | number | null>): void {
+/** Append `item` to the list at `key` (made a block list), in the style of its last item; returns the new item. */
+function applyAppend(doc: Document, key: string, item: Record<string, string | number | null>): YAMLMap {
   const map = rootMap(doc)
   const existing: unknown = map.get(key, true)
   let list: YAMLSeq
@@ -151,6 +154,7 @@ function applyAppend(doc: Document, key: string, item: Record<string, string | n
     entry.set(k, makeScalar(v, isMap(previous) ? previous.get(k, true) : undefined))
   }
   list.items.push(entry)
+  return entry
 }
 
 interface Splice {
@@ -197,12 +201,19 @@ export function editFrontmatterYaml(file: FrontmatterFile, edits: FrontmatterEdi
 
   const original = parseDocument(source, { uniqueKeys: true, strict: true })
   const options = renderOptions(source)
-  const base = original.toString(options)
   const doc = original.clone()
+  const inPlace: SourceEdit[] = []
   for (const edit of rest) {
-    if (edit.kind === 'set') applySet(doc, edit.key, edit.value)
-    else applyAppend(doc, edit.key, edit.item)
+    if (edit.kind === 'set') {
+      applySet(doc, edit.key, edit.value)
+      inPlace.push(addKeyInPlace(edit.key, makeScalar(edit.value)))
+    } else inPlace.push(appendItemInPlace(edit.key, applyAppend(doc, edit.key, edit.item), options.indentSeq ? '  ' : ''))
   }
+  // New keys and list items are written as new lines, so every existing byte stays; only shapes the
+  // source edits do not cover are re-rendered and carried back line by line.
+  const direct = editInPlace(source, inPlace, file.split.eol, doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {})
+  if (direct !== null) return direct
+  const base = original.toString(options)
   const edited = doc.toString(options)
   const toLines = (s: string): string[] => (s === '' ? [] : s.replace(/\r?\n$/, '').split(/\r?\n/))
   const lines = preserveUntouchedLines(toLines(source), toLines(base), toLines(edited))

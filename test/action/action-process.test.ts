@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { cleanupTempDirs, makeRepo, PROJECT_ROOT, tempDir } from '../helpers/git-repo.ts'
+import { cleanupTempDirs, makeRepo, PROJECT_ROOT, TEST_BUILD, tempDir } from '../helpers/git-repo.ts'
 import type { RestStandIn } from '../helpers/rest-stand-in.ts'
 import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
@@ -18,7 +18,7 @@ import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 const execFileAsync = promisify(execFile)
 const gitCli = async (cwd: string, ...args: string[]) => (await execFileAsync('git', args, { cwd })).stdout.trim()
 
-const ACTION = join(PROJECT_ROOT, 'dist', 'index.js')
+const ACTION = join(TEST_BUILD, 'dist', 'index.js')
 const TOKEN = 'ghs_TopSecretActionToken0123456789'
 const M = '099-test-mission'
 const SHA = 'f'.repeat(40)

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanupTempDirs, makeRepo, PROJECT_ROOT } from '../helpers/git-repo.ts'
+import { BIN, cleanupTempDirs, makeRepo } from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
 
@@ -12,7 +11,7 @@ const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsS
 describe('bin/kitty.js', () => {
   it.skipIf(!SYSTEM_NODE)('runs under the machine Node too (enableCompileCache is optional, not a link error)', () => {
     const version = execFileSync(SYSTEM_NODE!, ['--version'], { encoding: 'utf8' }).trim()
-    const out = execFileSync(SYSTEM_NODE!, [join(PROJECT_ROOT, 'bin', 'kitty.js'), 'orchestrator-api', 'mission-state', '--mission', '099-test-mission'], {
+    const out = execFileSync(SYSTEM_NODE!, [BIN, 'orchestrator-api', 'mission-state', '--mission', '099-test-mission'], {
       cwd: makeRepo(),
       encoding: 'utf8',
     })

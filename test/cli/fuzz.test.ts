@@ -74,6 +74,22 @@ const structuredArgv = fc.constantFrom(...COMMANDS).chain((spec) => {
   })
 })
 
+/**
+ * How often a property took each branch of its checks: an assertion inside an `if` means something only
+ * if that branch is reached often enough, so each property asserts a floor on it (a change that sends
+ * every case down the failure path fails the test instead of passing vacuously).
+ */
+function branchCounter() {
+  const counts = new Map<string, number>()
+  return {
+    hit: (branch: string) => counts.set(branch, (counts.get(branch) ?? 0) + 1),
+    expectAtLeast(branch: string, floor: number) {
+      if (process.env['KITTY_FUZZ_REPORT']) console.error(`${branch}: ${counts.get(branch) ?? 0}`)
+      expect(counts.get(branch) ?? 0, `branch "${branch}" reached ${counts.get(branch) ?? 0} times, floor ${Math.ceil(floor)}`).toBeGreaterThanOrEqual(Math.ceil(floor))
+    },
+  }
+}
+
 const outcomes = new Map<string, number>()
 afterAll(() => {
   if (process.env['KITTY_FUZZ_REPORT']) console.error([...outcomes].sort().map(([k, n]) => `${n}\t${k}`).join('\n'))
@@ -82,14 +98,21 @@ afterAll(() => {
 describe('property: any argv vector', () => {
   it(`well-formed commands with random values: one valid envelope, failures write nothing (${RUNS * 2} runs)`, async () => {
     const repo = makeRepo()
+    const branches = branchCounter()
     await fc.assert(
       fc.asyncProperty(structuredArgv, async (argv) => {
         const out = await checked(repo, argv)
         const key = `${argv[1]} ${out.envelope.error_code ?? 'ok'}`
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1)
+        branches.hit(out.envelope.success ? 'success' : out.envelope.error_code === 'USAGE_ERROR' ? 'usage error' : 'refused by the engine')
       }),
       { numRuns: RUNS * 2 },
     )
+    // Floors are about a quarter of what a run reaches (KITTY_FUZZ_REPORT=1 prints the counts), so a
+    // fresh seed does not trip them but a change that sends every case down one path does.
+    // The shapes are meant to reach the engine: some succeed, some are refused past the parser.
+    branches.expectAtLeast('success', RUNS * 0.2)
+    branches.expectAtLeast('refused by the engine', RUNS * 0.1)
   })
 
   it(`answers exactly one valid envelope and a failure writes nothing (${RUNS} runs)`, async () => {
@@ -133,15 +156,20 @@ function secretsIn(raw: string): string[] {
 describe('property: any policy JSON', () => {
   it(`is accepted or refused cleanly and never echoes a secret-like value (${RUNS} runs)`, async () => {
     const repo = makeRepo()
+    const branches = branchCounter()
     await fc.assert(
       fc.asyncProperty(policyArb, fc.constantFrom('start-implementation', 'transition', 'start-review'), async (policy, command) => {
         const flags = command === 'transition' ? ['--to', 'blocked'] : []
         const out = await checked(repo, ['orchestrator-api', command, '--mission', M, '--wp', 'WP02', '--actor', 'fuzz', '--policy', policy, ...flags])
         for (const secret of secretsIn(policy)) expect(out.line).not.toContain(secret)
-        if (secretsIn(policy).length > 0) expect(out.envelope.success).toBe(false)
+        if (secretsIn(policy).length > 0) {
+          branches.hit('secret-like value')
+          expect(out.envelope.success).toBe(false)
+        }
       }),
       { numRuns: RUNS },
     )
+    branches.expectAtLeast('secret-like value', RUNS * 0.05)
   })
 })
 
@@ -169,15 +197,20 @@ describe('property: any WP frontmatter', () => {
   it(`reads or refuses with WP_FILE_INVALID/INPUT_TOO_LARGE, and a transition touches only that file (${RUNS} runs)`, async () => {
     const repo = makeRepo()
     const path = join(repo, 'kitty-specs', M, 'tasks', 'WP01.md')
+    const branches = branchCounter()
     await fc.assert(
       fc.asyncProperty(frontmatterArb, async (text) => {
         writeFileSync(path, text)
         gitQuiet(repo, 'add', '-A')
         gitQuiet(repo, 'commit', '-q', '--allow-empty', '-m', 'fuzz input')
         const state = await checked(repo, ['orchestrator-api', 'mission-state', '--mission', M])
-        if (!state.envelope.success) expect(['WP_FILE_INVALID', 'INPUT_TOO_LARGE']).toContain(state.envelope.error_code)
+        if (!state.envelope.success) {
+          branches.hit('refused')
+          expect(['WP_FILE_INVALID', 'INPUT_TOO_LARGE']).toContain(state.envelope.error_code)
+        }
         const moved = await checked(repo, ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP01', '--to', 'blocked', '--actor', 'fuzz', '--force', '--note', 'fuzz'])
         if (moved.envelope.success) {
+          branches.hit('transition committed')
           const changed = execFileSync('git', ['diff', '--name-only', 'HEAD~1', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim()
           expect(changed).toBe(`kitty-specs/${M}/tasks/WP01.md`)
           const after = await checked(repo, ['orchestrator-api', 'mission-state', '--mission', M])
@@ -188,6 +221,8 @@ describe('property: any WP frontmatter', () => {
       }),
       { numRuns: RUNS },
     )
+    branches.expectAtLeast('transition committed', RUNS * 0.05)
+    branches.expectAtLeast('refused', RUNS * 0.2)
   })
 })
 
@@ -200,6 +235,7 @@ describe('property: any meta.json', () => {
       fc.string(),
       fc.record({ mission_number: jsonWithSecrets, mission_id: fc.oneof(fc.string(), fc.constant('01KXWN13GH4QCRMS28N448V7CR')), mission_slug: fc.string(), mission_type: jsonWithSecrets }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
     )
+    const branches = branchCounter()
     await fc.assert(
       fc.asyncProperty(metaArb, async (meta) => {
         writeFileSync(path, meta)
@@ -210,28 +246,35 @@ describe('property: any meta.json', () => {
           ['orchestrator-api', 'accept-mission', '--mission', M, '--actor', 'fuzz'],
         ]) {
           const out = await checked(repo, argv)
+          branches.hit(`${argv[1]} ${out.envelope.success ? 'read' : 'refused'}`)
           if (!out.envelope.success) expect(['MISSION_META_INVALID', 'MISSION_NOT_READY']).toContain(out.envelope.error_code)
         }
       }),
       { numRuns: RUNS },
     )
+    branches.expectAtLeast('mission-state read', RUNS * 0.03)
+    branches.expectAtLeast('mission-state refused', RUNS * 0.2)
   })
 })
 
 describe('property: any mission selector', () => {
   it(`resolves to a real mission, or answers USAGE_ERROR / MISSION_NOT_FOUND / ambiguity (${RUNS * 2} runs)`, async () => {
     const repo = makeRepo([{}, { slug: '041-a' }, { slug: '041-b' }])
+    const branches = branchCounter()
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('..', '../..', '099', '041', 'test-mission', ' 099', '099\n', '.', '/', '\\', 'a\u0000b')),
         async (handle) => {
           const out = await checked(repo, ['orchestrator-api', 'mission-state', '--mission', handle])
+          branches.hit(out.envelope.success ? 'resolved' : 'refused')
           if (out.envelope.success) expect(['099-test-mission', '041-a', '041-b']).toContain(out.envelope.data['mission_slug'])
           else expect(['USAGE_ERROR', 'MISSION_NOT_FOUND', 'MISSION_AMBIGUOUS_SELECTOR']).toContain(out.envelope.error_code)
         },
       ),
       { numRuns: RUNS * 2 },
     )
+    branches.expectAtLeast('resolved', RUNS * 0.02)
+    branches.expectAtLeast('refused', RUNS * 0.5)
   })
 })
 

@@ -25,3 +25,22 @@ describe('branchNameProblem', () => {
     expect(branchNameProblem(name)).not.toBeNull()
   })
 })
+
+describe('branchNameProblem says why, as a phrase the error message is built from', () => {
+  it.each([
+    ['', 'is empty'],
+    ['HEAD', 'is HEAD, which git reserves for the checked-out commit'],
+    ['refs/heads/main', 'is a full ref name; give the branch name alone (main, not refs/heads/main)'],
+    ['-x', "starts with '-', which git would read as an option"],
+    ['a b', 'contains a space, a control character or one of ~ ^ : ? * [ \\'],
+    ['a..b', "contains '..'"],
+    ['a@{1', "contains '@{'"],
+    ['@', "is '@', which git reads as HEAD"],
+    ['a//b', "has an empty path component ('/' at an end or '//')"],
+    ['a/', "has an empty path component ('/' at an end or '//')"],
+    ['/a', "has an empty path component ('/' at an end or '//')"],
+    ['x.', "ends with '.'"],
+    ['a/.b', "has a component starting with '.' (.b)"],
+    ['a/b.lock/c', "has a component ending with '.lock' (b.lock)"],
+  ])('%j %s', (name, why) => expect(branchNameProblem(name)).toBe(why))
+})

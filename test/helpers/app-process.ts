@@ -4,7 +4,7 @@ import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PROJECT_ROOT } from './git-repo.ts'
+import { PROJECT_ROOT, TEST_BUILD } from './git-repo.ts'
 
 /**
  * The App as it is deployed: `node dist/app.js` (what `npm start` runs) in a child process, configured
@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from './git-repo.ts'
  * Enterprise Server's layout) and webhooks delivered over HTTP, signed the way GitHub signs them.
  */
 
-export const APP = join(PROJECT_ROOT, 'dist', 'app.js')
+export const APP = join(TEST_BUILD, 'dist', 'app.js')
 export const WEBHOOK_SECRET = 'kitty-test-webhook-secret'
 export const INSTALLATION_ID = 4242
 

@@ -96,15 +96,19 @@ export function deltaBomb(repo: string, bytes: number, fill = 0x64): string {
 const PEAK_RSS_HOOK = new URL('./report-peak-rss.mjs', import.meta.url).href
 
 export interface MeasuredRun extends KittyRun {
+  /** Bytes the process inflated: the work a test bounds. */
+  inflatedBytes: number
+  /** Informational (printed, not asserted): they depend on the machine. */
   peakRssMb: number
   ms: number
 }
 
-/** Run the built CLI and report its peak RSS (from the process itself) and wall time. */
+/** Run the built CLI and report the bytes it inflated, its peak RSS (from the process itself) and wall time. */
 export async function measuredKitty(cwd: string, args: string[]): Promise<MeasuredRun> {
   const started = performance.now()
   const run = await kitty(cwd, args, {}, ['--import', PEAK_RSS_HOOK])
   const ms = performance.now() - started
   const kb = Number(/kitty-peak-rss-kb=(\d+)/.exec(run.stderr)?.[1] ?? NaN)
-  return { ...run, peakRssMb: kb / 1024, ms }
+  const inflatedBytes = Number(/kitty-inflated-bytes=(\d+)/.exec(run.stderr)?.[1] ?? NaN)
+  return { ...run, inflatedBytes, peakRssMb: kb / 1024, ms }
 }

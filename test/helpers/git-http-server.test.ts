@@ -385,10 +385,11 @@ describe('fault: slow', () => {
   it('delays responses until slow(0)', async () => {
     const server = await start()
     const { url } = await servedRepo(server)
+    // A lower bound only (a timer never fires early), so no scheduler can make it fail.
     server.faults.slow(400)
     const t0 = performance.now()
     await git.getRemoteInfo({ http, url })
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(400)
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(399)
     server.faults.slow(0)
     await git.getRemoteInfo({ http, url })
     expect(server.requests).toHaveLength(2)
@@ -461,12 +462,11 @@ describe('close()', () => {
   it('does not wait for requests held by slow()', async () => {
     const server = await start()
     const { url } = await servedRepo(server)
-    server.faults.slow(20_000)
+    // Held for an hour, longer than the test may run: close() returning at all shows it did not wait.
+    server.faults.slow(3_600_000)
     const pending = failure(git.getRemoteInfo({ http, url }))
     await new Promise((resolve) => setTimeout(resolve, 200))
-    const t0 = performance.now()
     await server.close()
-    expect(performance.now() - t0).toBeLessThan(10_000)
     expect((await pending).code).toMatch(/^ECONN(RESET|REFUSED)$/)
   })
 })

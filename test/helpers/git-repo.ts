@@ -5,7 +5,11 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-export const CLI = join(PROJECT_ROOT, 'dist', 'cli.js')
+/** Where the tests' global setup builds the bundles: gitignored, so `npm test` never rewrites dist/. */
+export const TEST_BUILD = join(PROJECT_ROOT, '.test-dist')
+export const CLI = join(TEST_BUILD, 'dist', 'cli.js')
+/** bin/kitty.js beside the test build, importing it as the published bin imports dist/. */
+export const BIN = join(TEST_BUILD, 'bin', 'kitty.js')
 /** spec-kitty's own kitty-specs/ (March 2026), vendored unmodified from shared/corpus so CI has it. */
 export const CORPUS = resolve(PROJECT_ROOT, 'test/fixtures/corpus/spec-kitty-2026-03/kitty-specs')
 

@@ -120,10 +120,9 @@ describe('remote state: fetch and push through isomorphic-git', () => {
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(tip)
     server.faults.dropNextRequest('upload-pack', 'before-headers')
     expect(await codeOf(fetchBranch(c.repo, remote(), 'main', 1))).toBe('REMOTE_UNREACHABLE')
-    server.faults.slow(3_000)
-    const started = Date.now()
+    // Held for longer than the test may run: only the 500 ms deadline can end this fetch (no clock read).
+    server.faults.slow(3_600_000)
     expect(await codeOf(fetchBranch(c.repo, remote({ timeoutMs: 500 }), 'main', 1))).toBe('REMOTE_UNREACHABLE')
-    expect(Date.now() - started).toBeLessThan(2_500)
     server.faults.reset()
     // The cache is still usable after every fault.
     expect((await fetchBranch(c.repo, remote(), 'main', 1)).tip).toBe(tip)

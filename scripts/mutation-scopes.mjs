@@ -1,0 +1,24 @@
+// Which source files each mutation run mutates, and the in-process tests that cover them (issue 15).
+// `npm run test:mutation` runs every scope in turn; `npm run test:mutation -- core` runs one.
+// Tests that spawn the CLI, the Action or the App run a bundle that no mutant reaches, so none is here.
+export const SCOPES = {
+  core: {
+    mutate: ['src/core/**/*.ts'],
+    tests: ['test/core/**/*.test.ts'],
+  },
+  text: {
+    mutate: ['src/store/frontmatter.ts', 'src/store/edit-in-place.ts', 'src/store/preserve-lines.ts', 'src/store/meta-json.ts', 'src/store/activity-log.ts'],
+    tests: ['test/store/frontmatter.test.ts', 'test/store/lossless-frontmatter.test.ts', 'test/store/preserve-lines.test.ts', 'test/store/edit-in-place.test.ts'],
+  },
+  git: {
+    mutate: ['src/store/update-ref.ts', 'src/store/move-branch.ts', 'src/store/commit-mutation.ts', 'src/store/write-tree.ts'],
+    tests: ['test/store/compare-and-swap.test.ts', 'test/store/write-path.test.ts'],
+  },
+}
+
+export function scope() {
+  const name = process.env['KITTY_MUTATION_SCOPE'] ?? 'core'
+  const found = SCOPES[name]
+  if (!found) throw new Error(`KITTY_MUTATION_SCOPE must be one of ${Object.keys(SCOPES).join(', ')}`)
+  return { name, ...found }
+}
