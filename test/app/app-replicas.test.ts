@@ -71,6 +71,9 @@ describe('two App processes on one repository', () => {
     for (let waited = 0; runs().length < jobs.length && waited < 120_000; waited += 250) await sleep(250)
 
     expect(runs()).toHaveLength(jobs.length)
+    // Failures first, with their envelopes: a count of commits alone would not say which job or why.
+    const failed = runs().filter((r) => (r.body as any).conclusion !== 'success').map((r) => `${(r.body as any).name}: ${(r.body as any).output?.title}`)
+    expect(failed).toEqual([])
     const log = (await gitCli(bare, 'log', '--format=%H %(trailers:key=Kitty-Delivery,valueonly,separator=)', `${before}..main`)).split('\n').map((l) => l.split(' '))
     expect(log).toHaveLength(jobs.length)
     const byKey = new Map(log.map(([commit, key]) => [key!, commit!]))
