@@ -50,6 +50,9 @@ describe('interpretWorkPackage', () => {
       reviewStatus: 'approved',
       historyLength: 4,
       branch: 'feature-x',
+      // No event log: the frontmatter's lane is the lane. No history entry has a time to date it.
+      frontmatterLane: 'in_progress',
+      laneSince: null,
     })
   })
 
