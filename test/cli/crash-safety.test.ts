@@ -58,7 +58,8 @@ describe('crash safety: SIGKILL before a random write of a mutation (seeded: FC_
       git(repo, 'fsck', '--strict', '--no-dangling')
       // The next command works (stale locks of the dead process are taken over, half-done syncs finished).
       const next = await api(repo, 'append-history', { mission: M, wp: 'WP02', actor: 'k', note: `after kill ${i} at write ${points[i]}` })
-      expect(next.envelope.error_code, `kill ${i} at write ${points[i]}: ${JSON.stringify(next.envelope.data)}`).toBeNull()
+      const scene = () => `status ${JSON.stringify(git(repo, 'status', '--porcelain'))}, staged ${JSON.stringify(git(repo, 'diff', '--cached', '--stat'))}, HEAD moved ${git(repo, 'rev-parse', 'main') !== before}`
+      expect(next.envelope.error_code, `kill ${i} at write ${points[i]} (${args.join(' ')}): ${JSON.stringify(next.envelope.data)}; ${scene()}`).toBeNull()
       expect(git(repo, 'status', '--porcelain', '--untracked-files=no'), `after kill ${i} at write ${points[i]}`).toBe('')
       const state = await api(repo, 'mission-state', { mission: M })
       expect(state.envelope.success).toBe(true)
@@ -81,7 +82,7 @@ describe('crash safety: SIGKILL before a random write of a mutation (seeded: FC_
     for (let i = 0; i < points.length; i++) {
       if ((await killAtWrite(repo, start, points[i]!)) === 'killed') killed++
       // SIGKILL does not reach the `git worktree add` child; the sweep waits for it, and so does the test.
-      for (let w = 0; w < 100 && git(repo, 'worktree', 'list', '--porcelain').includes('locked initializing'); w++) await new Promise((r) => setTimeout(r, 50))
+      for (let w = 0; w < 600 && git(repo, 'worktree', 'list', '--porcelain').includes('locked initializing'); w++) await new Promise((r) => setTimeout(r, 50))
       const branchAfterKill = git(repo, 'branch', '--list', branch) !== ''
       // The next command, whatever it is, sweeps what the dead process provably left.
       const next = await api(repo, 'append-history', { mission: M, wp: 'WP02', actor: 'k', note: `after kill ${i}` })
@@ -93,8 +94,9 @@ describe('crash safety: SIGKILL before a random write of a mutation (seeded: FC_
         expect(git(repo, 'worktree', 'list').split('\n').filter((l) => l.includes(branch)), `kill ${i} at write ${points[i]}`).toEqual([])
       } else {
         // The claim landed: its branch and worktree are the agent's. Put the WP back for the next round.
-        expect(git(repo, 'branch', '--list', branch)).toContain(branch)
-        await api(repo, 'transition', { mission: M, wp: 'WP01', to: 'planned', actor: 'k', force: true, note: 'reset' })
+        expect(git(repo, 'branch', '--list', branch), `kill ${i} at write ${points[i]}: claim landed (${lane}) without its branch`).toContain(branch)
+        const reset = await api(repo, 'transition', { mission: M, wp: 'WP01', to: 'planned', actor: 'k', force: true, note: 'reset' })
+        expect(reset.envelope.error_code, `reset after kill ${i}: ${JSON.stringify(reset.envelope.data)}`).toBeNull()
         git(repo, 'worktree', 'remove', '--force', join(repo, '.worktrees', branch))
         git(repo, 'branch', '-D', branch)
       }
