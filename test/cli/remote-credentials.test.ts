@@ -103,7 +103,8 @@ function remoteUrl(c: Case): string {
   const base = c.scenario.startsWith('https') ? secure.repoUrl('project') : named.repoUrl('project')
   if (c.mode === 'token') return base
   const userinfo = c.mode === 'raw' ? `${c.user}:${c.password}` : `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}`
-  return base.replace('//', `//${userinfo}@`)
+  // A function, not a string: the generated password may hold `$'`, which a replacement string expands.
+  return base.replace('//', () => `//${userinfo}@`)
 }
 
 /** The credentials the client should send to the named origin: the URL's userinfo, else the token. */
