@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
-import { CLI } from './git-repo.ts'
+import { CLI, GIT_ENV } from './git-repo.ts'
 
 /** `kitty board --serve` as a real process, and a small Server-Sent Events client to read it. */
 
@@ -12,15 +11,6 @@ export interface BoardProcess {
   envelope: Record<string, any>
   stderr: () => string
   stop(): Promise<void>
-}
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test Author',
-  GIT_AUTHOR_EMAIL: 'author@example.com',
-  GIT_COMMITTER_NAME: 'Test Author',
-  GIT_COMMITTER_EMAIL: 'author@example.com',
-  GIT_CONFIG_NOSYSTEM: '1',
-  HOME: tmpdir(),
 }
 
 /** Resolves with the first stdout line's envelope: a listening server, or the failure and exit code. */

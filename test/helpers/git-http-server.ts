@@ -403,7 +403,7 @@ interface BackendFaults {
 }
 
 /** Resolved once: a test may change PATH (to hide or wrap git for the client) while the server runs. */
-const GIT_BINARY = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+export const GIT_BINARY = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
 
 function runBackend(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, route: Routed, faults: BackendFaults): void {
   let env: NodeJS.ProcessEnv

@@ -24,7 +24,8 @@ export const POLICY = {
 }
 export const POLICY_JSON = JSON.stringify(POLICY)
 
-const GIT_ENV = {
+/** The identity and isolation every test's git and CLI process runs with. */
+export const GIT_ENV = {
   GIT_AUTHOR_NAME: 'Test Author',
   GIT_AUTHOR_EMAIL: 'author@example.com',
   GIT_COMMITTER_NAME: 'Test Author',

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { RemoteCache, RemoteOptions } from '../../src/store/remote.ts'
 import { fetchBranch, openRemoteCache } from '../../src/store/remote.ts'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
-import { startGitHttpServer } from '../helpers/git-http-server.ts'
+import { GIT_BINARY as REAL_GIT, startGitHttpServer } from '../helpers/git-http-server.ts'
 import { cleanupTempDirs, git, makeRepo, tempDir } from '../helpers/git-repo.ts'
 
 /**
@@ -16,7 +16,6 @@ import { cleanupTempDirs, git, makeRepo, tempDir } from '../helpers/git-repo.ts'
 
 const TOKEN = 'native-token-SECRET'
 const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString('base64')
-const REAL_GIT = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
 const servers: GitHttpServer[] = []
 const caches: RemoteCache[] = []
 const savedPath = process.env['PATH']
