@@ -20,5 +20,9 @@ export function scope() {
   const name = process.env['KITTY_MUTATION_SCOPE'] ?? 'core'
   const found = SCOPES[name]
   if (!found) throw new Error(`KITTY_MUTATION_SCOPE must be one of ${Object.keys(SCOPES).join(', ')}`)
+  // KITTY_MUTATION_FILES=a.ts,b.ts mutates only those files of the scope, with the scope's tests, and
+  // reports under reports/mutation/<scope>.partial/ so the whole scope's incremental file is kept.
+  const only = (process.env['KITTY_MUTATION_FILES'] ?? '').split(',').map((f) => f.trim()).filter(Boolean)
+  if (only.length > 0) return { name: `${name}.partial`, ...found, mutate: only }
   return { name, ...found }
 }
