@@ -4,17 +4,10 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { EXAMPLE_POLICY } from '../src/core/policy.ts'
 
 export const MISSION = '001-demo-checkout'
-export const POLICY = JSON.stringify({
-  orchestrator_id: 'demo-orchestrator',
-  orchestrator_version: '0.1.0',
-  agent_family: 'claude',
-  approval_mode: 'supervised',
-  sandbox_mode: 'sandbox',
-  network_mode: 'restricted',
-  dangerous_flags: [],
-})
+export const POLICY = JSON.stringify({ ...EXAMPLE_POLICY, orchestrator_id: 'demo-orchestrator' })
 
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: repo, encoding: 'utf8' })

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { EXAMPLE_POLICY } from '../../src/core/policy.ts'
 import type { BenchRepo } from './bench-repos.ts'
 import { resetTo, restoreState } from './bench-repos.ts'
 import type { ColdRun } from './cold-run.ts'
@@ -17,15 +18,7 @@ import { median, percentile, ratio, round } from './stats.ts'
  * transition, alternate between two lanes) so every timed run does real work.
  */
 
-export const POLICY_JSON = JSON.stringify({
-  orchestrator_id: 'bench',
-  orchestrator_version: '0.1.0',
-  agent_family: 'claude',
-  approval_mode: 'supervised',
-  sandbox_mode: 'sandbox',
-  network_mode: 'restricted',
-  dangerous_flags: [],
-})
+export const POLICY_JSON = JSON.stringify({ ...EXAMPLE_POLICY, orchestrator_id: 'bench' })
 
 const ACTOR = 'bench-agent'
 

@@ -105,15 +105,17 @@ function findSecret(root: unknown, rootPath: string): SecretFound | null {
 }
 
 /** A policy to copy: every required field, with upstream's documented example values. */
-export const EXAMPLE_POLICY_JSON = JSON.stringify({
+/** A complete, valid policy: shown in refusals, and the base of the demo's, the tests' and the bench's. */
+export const EXAMPLE_POLICY = {
   orchestrator_id: 'my-orchestrator',
   orchestrator_version: '0.1.0',
   agent_family: 'claude',
   approval_mode: 'supervised',
   sandbox_mode: 'sandbox',
   network_mode: 'restricted',
-  dangerous_flags: [],
-})
+  dangerous_flags: [] as string[],
+}
+export const EXAMPLE_POLICY_JSON = JSON.stringify(EXAMPLE_POLICY)
 
 /**
  * Every missing or mistyped field, in upstream's check order, so one run names them all; the first is

@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import git from 'isomorphic-git'
+import type { Identity } from './commit-mutation.ts'
 import { acquireLock } from './file-lock.ts'
 import type { Repository } from './repository.ts'
 import { readRef } from './repository.ts'
+import { compareAndSwapRef } from './update-ref.ts'
 import { linkTarget, symlinkAlong } from './workdir-path.ts'
 
 /**
@@ -86,15 +87,12 @@ export async function worktreeLinkProblem(repo: Repository, path: string): Promi
 }
 
 /** Make sure the WP branch exists (created at `startCommit` when missing). */
-export async function ensureBranch(repo: Repository, branch: string, startCommit: string): Promise<boolean> {
-  if ((await readRef(repo, `refs/heads/${branch}`)) !== null) return false
-  try {
-    await git.branch({ fs: repo.fs, gitdir: repo.gitdir, ref: branch, object: startCommit })
-    return true
-  } catch (err) {
-    if ((err as { code?: string }).code === 'AlreadyExistsError') return false
-    throw err
-  }
+export async function ensureBranch(repo: Repository, branch: string, startCommit: string, who: Identity): Promise<boolean> {
+  const ref = `refs/heads/${branch}`
+  if ((await readRef(repo, ref)) !== null) return false
+  // Made by compare-and-swap (a lock, a temporary file renamed into place), never written in place:
+  // a process killed mid-write must not leave an empty ref that git ignores and the claim then lacks.
+  return compareAndSwapRef(repo, { ref, expected: null, next: startCommit, who: `${who.name} <${who.email}>`, message: `branch: Created from ${startCommit}` })
 }
 
 export interface WorktreeResult {

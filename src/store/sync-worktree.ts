@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import git from 'isomorphic-git'
 import { KittyError } from '../core/errors.ts'
 import type { Repository } from './repository.ts'
@@ -15,7 +15,7 @@ import { eolConversion, lazyEolConversion } from './eol.ts'
 import type { IndexEntry } from './read-index.ts'
 import { readIndexEntries } from './read-index.ts'
 import { Snapshot } from './snapshot.ts'
-import { sweepStaleTemps, tempPathFor } from './temp-files.ts'
+import { isStaleTemp, sweepStaleTemps, tempPathFor } from './temp-files.ts'
 import { lstatOrNull, makeRealDirs, symlinkAlong, symlinkInWorktreeError } from './workdir-path.ts'
 
 /**
@@ -135,7 +135,9 @@ async function writeWorkdirEntry(workdir: string, path: string, mode: string, co
   }
   const tmp = tempPathFor(target, '.tmp')
   await fs.writeFile(tmp, content, { mode: mode === '100755' ? 0o755 : 0o644 })
-  await fs.rm(target, { force: true, recursive: true })
+  // rename() replaces a file or link in one step, so the path always holds the old or the new content,
+  // even if this process dies here; only a directory in the way has to go first.
+  if ((await lstatOrNull(target))?.isDirectory()) await fs.rm(target, { force: true, recursive: true })
   await fs.rename(tmp, target)
 }
 
@@ -251,7 +253,9 @@ export async function recoverJournals(repo: Repository): Promise<string[]> {
 }
 
 async function finishJournal(repo: Repository, journal: SyncJournal): Promise<void> {
-  if (repo.workdir) await sweepStaleTemps(journal.paths.map((p) => dirname(join(repo.workdir!, p))))
+  const dirs = journal.paths.map((p) => dirname(join(repo.workdir!, p)))
+  const midWrite = repo.workdir ? await pathsWithStaleTemps(journal.paths, repo.workdir) : new Set<string>()
+  if (repo.workdir) await sweepStaleTemps(dirs)
   const tip = await readRef(repo, journal.ref)
   if (tip === null || tip === journal.from) return
   const before = await Snapshot.at(repo, journal.from)
@@ -261,7 +265,8 @@ async function finishJournal(repo: Repository, journal: SyncJournal): Promise<vo
   for (const p of journal.paths) {
     const old = await before.blobOid(p)
     const onDisk = repo.workdir ? await workdirOid(repo, p, eol, old) : null
-    if (onDisk === old || onDisk === (await now.blobOid(p))) stale.push(p)
+    // Missing beside the dead process's own temporary: it died between making way and renaming in.
+    if (onDisk === old || onDisk === (await now.blobOid(p)) || (onDisk === null && midWrite.has(p))) stale.push(p)
   }
   const index = await lockIndex(repo)
   try {
@@ -269,6 +274,18 @@ async function finishJournal(repo: Repository, journal: SyncJournal): Promise<vo
   } finally {
     await index.release()
   }
+}
+
+/** The journaled paths that have a stale kitty temporary beside them (`<path>.kitty-…`). */
+async function pathsWithStaleTemps(paths: readonly string[], workdir: string): Promise<Set<string>> {
+  const found = new Set<string>()
+  for (const p of paths) {
+    const dir = dirname(join(workdir, p))
+    const base = basename(p)
+    const names = await fs.readdir(dir).catch(() => [] as string[])
+    if (names.some((n) => n.startsWith(`${base}.`) && isStaleTemp(n))) found.add(p)
+  }
+  return found
 }
 
 /** The warning for files a landed commit changed but the working tree does not show yet. */

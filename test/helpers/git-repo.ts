@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { EXAMPLE_POLICY } from '../../src/core/policy.ts'
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 /** Where the tests' global setup builds the bundles: gitignored, so `npm test` never rewrites dist/. */
@@ -13,15 +14,7 @@ export const BIN = join(TEST_BUILD, 'bin', 'kitty.js')
 /** spec-kitty's own kitty-specs/ (March 2026), vendored unmodified from shared/corpus so CI has it. */
 export const CORPUS = resolve(PROJECT_ROOT, 'test/fixtures/corpus/spec-kitty-2026-03/kitty-specs')
 
-export const POLICY = {
-  orchestrator_id: 'test-orch',
-  orchestrator_version: '0.1.0',
-  agent_family: 'claude',
-  approval_mode: 'supervised',
-  sandbox_mode: 'sandbox',
-  network_mode: 'restricted',
-  dangerous_flags: [],
-}
+export const POLICY = { ...EXAMPLE_POLICY, orchestrator_id: 'test-orch' }
 export const POLICY_JSON = JSON.stringify(POLICY)
 
 /** The identity and isolation every test's git and CLI process runs with. */

@@ -225,7 +225,7 @@ async function provisionWorkspace(
   const claim: ProvisionalClaim = { missionDir: mission.dir, wpId, branch, start, workspace: workspacePath, branchWasAbsent }
   const record = await writeProvisional(ctx.repo, claim)
   const settled = async () => settleProvisional(record)
-  const newBranch = await ensureBranch(ctx.repo, branch, start)
+  const newBranch = await ensureBranch(ctx.repo, branch, start, ctx.author)
   branchMade()
   const dropBranch = async () => {
     if (newBranch) await git.deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref: `refs/heads/${branch}` }).catch(() => undefined)
