@@ -7,16 +7,16 @@ import { parseArgs } from 'node:util'
 const local = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
 
 /**
- * - isomorphic-git's `pako` import goes to our native-zlib shim (src/store/pako-native.ts), and its
- *   `sha.js/sha1.js` to native SHA-1 (src/store/sha1-native.ts);
+ * - isomorphic-git's `pako` import goes to our native-zlib shim (src/store/objects/pako-native.ts), and its
+ *   `sha.js/sha1.js` to native SHA-1 (src/store/objects/sha1-native.ts);
  * - isomorphic-git and yaml resolve to their ES module builds (the `node` condition picks CommonJS,
  *   which cannot be tree-shaken), so only the git commands we call are bundled and evaluated.
  */
 const resolveForSpeed = {
   name: 'resolve-for-speed',
   setup(b) {
-    b.onResolve({ filter: /^pako$/ }, (args) => (args.importer.endsWith('pako-native.ts') ? undefined : { path: local('src/store/pako-native.ts') }))
-    b.onResolve({ filter: /^sha\.js\/sha1\.js$/ }, () => ({ path: local('src/store/sha1-native.ts') }))
+    b.onResolve({ filter: /^pako$/ }, (args) => (args.importer.endsWith('pako-native.ts') ? undefined : { path: local('src/store/objects/pako-native.ts') }))
+    b.onResolve({ filter: /^sha\.js\/sha1\.js$/ }, () => ({ path: local('src/store/objects/sha1-native.ts') }))
     b.onResolve({ filter: /^isomorphic-git$/ }, () => ({ path: local('node_modules/isomorphic-git/index.js') }))
     b.onResolve({ filter: /^yaml$/ }, () => ({ path: local('node_modules/yaml/browser/index.js') }))
   },

@@ -7,12 +7,12 @@ export const SCOPES = {
     tests: ['test/core/**/*.test.ts'],
   },
   text: {
-    mutate: ['src/store/frontmatter.ts', 'src/store/edit-in-place.ts', 'src/store/preserve-lines.ts', 'src/store/meta-json.ts', 'src/store/activity-log.ts'],
-    tests: ['test/store/frontmatter.test.ts', 'test/store/lossless-frontmatter.test.ts', 'test/store/preserve-lines.test.ts', 'test/store/edit-in-place.test.ts'],
+    mutate: ['src/store/state-files/frontmatter.ts', 'src/store/state-files/edit-in-place.ts', 'src/store/state-files/preserve-lines.ts', 'src/store/state-files/meta-json.ts', 'src/store/state-files/activity-log.ts'],
+    tests: ['test/store/state-files/frontmatter.test.ts', 'test/store/state-files/lossless-frontmatter.test.ts', 'test/store/state-files/preserve-lines.test.ts', 'test/store/state-files/edit-in-place.test.ts'],
   },
   git: {
-    mutate: ['src/store/update-ref.ts', 'src/store/move-branch.ts', 'src/store/commit-mutation.ts', 'src/store/write-tree.ts'],
-    tests: ['test/store/compare-and-swap.test.ts', 'test/store/write-path.test.ts'],
+    mutate: ['src/store/history/update-ref.ts', 'src/store/history/move-branch.ts', 'src/store/history/commit-mutation.ts', 'src/store/objects/write-tree.ts'],
+    tests: ['test/store/history/compare-and-swap.test.ts', 'test/store/history/write-path.test.ts'],
   },
 }
 

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import type { OctokitLike } from '../github/github-api.ts'
-import { doWhileWaiting } from '../store/idle-work.ts'
+import { doWhileWaiting } from '../store/remote/idle-work.ts'
 import { readWorkflowEvent } from './read-workflow-event.ts'
 import { runAction } from './run-action.ts'
 

@@ -9,8 +9,8 @@ import type { EventLane, NewTransition } from '../core/status-events.ts'
 import { formatAnnotation, formatTransition, parseEventLog, parseEventTime, pythonIsoUtc } from '../core/status-events.ts'
 import { tasksMdWorkPackages } from '../core/tasks-md-work-packages.ts'
 import type { WorkPackage } from '../core/work-package.ts'
-import type { MissionEvents } from '../store/read-event-log.ts'
-import type { MissionView } from '../store/read-mission.ts'
+import type { MissionEvents } from '../store/state-files/read-event-log.ts'
+import type { MissionView } from '../store/state-files/read-mission.ts'
 import type { EngineContext } from './context.ts'
 
 /**

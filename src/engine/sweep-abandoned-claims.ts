@@ -1,16 +1,16 @@
 import { isKittyError } from '../core/errors.ts'
-import { removeWorktree, worktreeBeingAdded, worktreesOnBranch } from '../store/git-worktree.ts'
+import { removeWorktree, worktreeBeingAdded, worktreesOnBranch } from '../store/worktree/git-worktree.ts'
 import git from 'isomorphic-git'
-import type { ProvisionalClaim } from '../store/provisional-claims.ts'
-import { readProvisionals, settleProvisional } from '../store/provisional-claims.ts'
-import { readMission } from '../store/read-mission.ts'
+import type { ProvisionalClaim } from '../store/worktree/provisional-claims.ts'
+import { readProvisionals, settleProvisional } from '../store/worktree/provisional-claims.ts'
+import { readMission } from '../store/state-files/read-mission.ts'
 import { readRef } from '../store/repository.ts'
-import { Snapshot } from '../store/snapshot.ts'
+import { Snapshot } from '../store/objects/snapshot.ts'
 import type { EngineContext } from './context.ts'
 
 /**
  * Remove the WP branches and worktrees that a killed start-implementation made for a claim that never
- * landed (store/provisional-claims.ts). Removed only when provably nobody's: the WP is still planned on
+ * landed (store/worktree/provisional-claims.ts). Removed only when provably nobody's: the WP is still planned on
  * the state branch, the branch did not exist before that process and no running process claims it,
  * nothing was committed on it, and git removes each worktree on it without --force (it refuses one
  * holding changes or untracked files). Records are read before the state: a live claimer settles its

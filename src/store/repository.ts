@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import git from 'isomorphic-git'
-import { atomicFs } from './atomic-fs.ts'
+import { atomicFs } from './safe-fs/atomic-fs.ts'
 import { branchNameProblem } from '../core/branch-name.ts'
 import { KittyError } from '../core/errors.ts'
 

@@ -9,7 +9,7 @@ const WRITERS = 10
 
 /**
  * The local compare-and-swap (issue 15): writers racing on one branch may be refused, never lost.
- * Without the CAS check in store/update-ref.ts, 10 writers on a branch that is not checked out all
+ * Without the CAS check in store/history/update-ref.ts, 10 writers on a branch that is not checked out all
  * answered success and left 1–3 commits; on the checked-out branch the working-tree lock hid it.
  */
 describe('concurrent local writers, as separate processes', () => {

@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors.ts'
-import { readHistory } from '../../store/read-history.ts'
+import { readHistory } from '../../store/history/read-history.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { REPO_PARAMS } from '../command-spec.ts'
 import { loadMission } from '../load-mission.ts'

@@ -1,7 +1,7 @@
 import { missionTrailers } from '../plan-wp-change.ts'
 import { KittyError, UsageError } from '../../core/errors.ts'
 import { markSubtask } from '../../core/tasks-md.ts'
-import type { MissionView } from '../../store/read-mission.ts'
+import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
 import { loadMission } from '../load-mission.ts'

@@ -1,4 +1,4 @@
-import { worktreeBranch } from '../../store/git-worktree.ts'
+import { worktreeBranch } from '../../store/worktree/git-worktree.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
 import type { EngineContext } from '../context.ts'

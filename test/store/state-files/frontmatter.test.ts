@@ -1,0 +1,152 @@
+import { globSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { appendActivityLog } from '../../../src/store/state-files/activity-log.ts'
+import { parseFrontmatter, renderWpFile } from '../../../src/store/state-files/frontmatter.ts'
+import { editMetaJson } from '../../../src/store/state-files/meta-json.ts'
+import { CORPUS } from '../../helpers/git-repo.ts'
+
+const lane = (value: string) => ({ kind: 'set' as const, key: 'lane', value })
+const entry = { timestamp: '2026-11-22T10:00:00Z', lane: 'for_review', agent: 'claude', shell_pid: '', action: 'moved' }
+const changedLines = (a: string, b: string) => {
+  const x = a.split('\n')
+  const y = b.split('\n')
+  return x.map((l, i) => (l === y[i] ? null : [l, y[i]])).filter(Boolean)
+}
+
+describe('frontmatter over the real corpus', () => {
+  const files = globSync(join(CORPUS, '*/tasks/WP*.md')).sort()
+  it('finds the corpus', () => expect(files.length).toBeGreaterThan(200))
+
+  it('round-trips every WP file byte for byte and a lane edit touches only the lane line', () => {
+    for (const path of files) {
+      const text = readFileSync(path, 'utf8')
+      const file = parseFrontmatter(text, path)
+      expect(renderWpFile(file, []), path).toBe(text)
+      const out = renderWpFile(file, [lane('in_review')])
+      const diff = changedLines(text, out)
+      expect(diff, path).toHaveLength(1)
+      expect(diff[0]![0], path).toMatch(/^lane:/)
+      expect(diff[0]![1], path).toMatch(/^lane: "?in_review"?/)
+      expect(parseFrontmatter(out, path).data['lane']).toBe('in_review')
+    }
+  })
+
+  it('appending a history entry adds lines only, in the file’s own style', () => {
+    for (const path of files.slice(0, 40)) {
+      const text = readFileSync(path, 'utf8')
+      const out = renderWpFile(parseFrontmatter(text, path), [{ kind: 'append', key: 'history', item: entry }])
+      const before = text.split('\n')
+      const after = out.split('\n')
+      // Every original line survives, in order.
+      let j = 0
+      for (const line of before) {
+        while (j < after.length && after[j] !== line) j++
+        expect(j, `${path}: lost line ${JSON.stringify(line)}`).toBeLessThan(after.length)
+        j++
+      }
+      const history = parseFrontmatter(out, path).data['history'] as unknown[]
+      expect(history.at(-1)).toEqual(entry)
+    }
+  })
+})
+
+describe('every file of the corpus round-trips', () => {
+  const all = globSync(join(CORPUS, '**/*'), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name))
+
+  it('every Markdown file with frontmatter parses and serializes back byte for byte', () => {
+    let checked = 0
+    for (const path of all.filter((p) => p.endsWith('.md'))) {
+      const text = readFileSync(path, 'utf8')
+      if (!/^(\uFEFF)?---\r?\n/.test(text)) continue
+      expect(renderWpFile(parseFrontmatter(text, path), []), path).toBe(text)
+      checked++
+    }
+    expect(checked).toBe(230)
+  })
+
+  it('every meta.json survives an edit that changes nothing, and an accept touches only its keys', () => {
+    const metas = all.filter((p) => p.endsWith('meta.json'))
+    expect(metas.length).toBeGreaterThan(40)
+    for (const path of metas) {
+      const text = readFileSync(path, 'utf8')
+      const parsed = JSON.parse(text) as Record<string, unknown>
+      expect(editMetaJson(text, {}), path).toBe(text)
+      const edited = editMetaJson(text, { accepted_by: 'someone' })
+      expect(JSON.parse(edited), path).toEqual({ ...parsed, accepted_by: 'someone' })
+      // Every original line survives in order.
+      const kept = edited.split('\n')
+      let j = 0
+      for (const line of text.trimEnd().split('\n').slice(0, -1)) {
+        if (line.includes('"accepted_by"')) continue
+        const base = line.replace(/,$/, '')
+        while (j < kept.length && kept[j]!.replace(/,$/, '') !== base) j++
+        expect(j, `${path}: ${line}`).toBeLessThan(kept.length)
+      }
+    }
+  })
+})
+
+describe('frontmatter edge cases (SPEC §3.1 legacy layouts)', () => {
+  it('keeps a BOM, CRLF line endings, comments and odd spacing', () => {
+    const text = '\uFEFF---\r\nwork_package_id: "WP01"\r\nlane: "doing"  # legacy lane\r\ntitle:   spaced   \r\n---\r\nbody\r\n'
+    const out = renderWpFile(parseFrontmatter(text, 'x.md'), [lane('for_review')])
+    expect(out).toBe('\uFEFF---\r\nwork_package_id: "WP01"\r\nlane: "for_review"  # legacy lane\r\ntitle:   spaced   \r\n---\r\nbody\r\n')
+  })
+  it('adds a missing key at the end of the frontmatter and quotes YAML 1.1 look-alikes', () => {
+    const out = renderWpFile(parseFrontmatter('---\ntitle: x\n---\nbody', 'x.md'), [
+      { kind: 'set', key: 'assignee', value: 'yes' },
+      { kind: 'set', key: 'shell_pid', value: '123' },
+    ])
+    expect(out).toBe("---\ntitle: x\nassignee: 'yes'\nshell_pid: '123'\n---\nbody")
+  })
+  it('turns an empty flow history into a block list and follows flow-map style of earlier entries', () => {
+    expect(renderWpFile(parseFrontmatter('---\nhistory: []\n---\n', 'x.md'), [{ kind: 'append', key: 'history', item: entry }])).toBe(
+      "---\nhistory:\n- timestamp: '2026-11-22T10:00:00Z'\n  lane: for_review\n  agent: claude\n  shell_pid: ''\n  action: moved\n---\n",
+    )
+    const flow = '---\nhistory:\n  - {timestamp: "2025-01-16T00:00:00Z", lane: "planned", agent: "system", shell_pid: "", action: "Prompt"}\n---\n'
+    const out = renderWpFile(parseFrontmatter(flow, 'x.md'), [{ kind: 'append', key: 'history', item: entry }])
+    expect(out.split('\n')[3]).toBe('  - {timestamp: "2026-11-22T10:00:00Z", lane: "for_review", agent: "claude", shell_pid: "", action: "moved"}')
+  })
+  it.each([
+    ['no frontmatter', '# just a body\n', 1],
+    ['no closing fence', '---\nlane: planned\n', 2],
+    ['bad YAML', '---\nlane: [planned\n---\n', undefined],
+    ['duplicate keys', '---\nlane: planned\nlane: done\n---\n', 3],
+    ['a list instead of a map', '---\n- a\n- b\n---\n', 2],
+  ])('refuses %s with WP_FILE_INVALID', (_name, text, line) => {
+    try {
+      parseFrontmatter(text, 'tasks/WP01.md')
+      throw new Error('parsed')
+    } catch (err) {
+      const e = err as { code: string; data: { path: string; line?: number } }
+      expect(e.code).toBe('WP_FILE_INVALID')
+      expect(e.data.path).toBe('tasks/WP01.md')
+      if (line !== undefined) expect(e.data.line).toBe(line)
+    }
+  })
+  it('refuses an alias bomb', () => {
+    const bomb = ['---', 'a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`), '---', ''].join('\n')
+    expect(() => parseFrontmatter(bomb, 'x.md')).toThrow(expect.objectContaining({ code: 'WP_FILE_INVALID' }))
+  })
+})
+
+describe('activity log', () => {
+  it('appends after the last entry of the section, before the next heading', () => {
+    const body = '\n# WP01\n\n## Activity Log\n\n- one\n- two\n\n## Notes\nx\n'
+    expect(appendActivityLog(body, '- three', '\n')).toBe('\n# WP01\n\n## Activity Log\n\n- one\n- two\n- three\n\n## Notes\nx\n')
+  })
+  it('creates the section at the end when missing, and handles a heading-only section and CRLF', () => {
+    expect(appendActivityLog('\nbody\n', '- e', '\n')).toBe('\nbody\n\n## Activity Log\n\n- e\n')
+    expect(appendActivityLog('x\r\n## Activity Log\r\n', '- e', '\r\n')).toBe('x\r\n## Activity Log\r\n\r\n- e\r\n')
+    expect(appendActivityLog('## Activity Log\n- a', '- b', '\n')).toBe('## Activity Log\n- a\n- b\n')
+  })
+})
+
+describe('meta.json edits', () => {
+  it('changes only the given keys and keeps formatting', () => {
+    const text = '{\n    "slug": "x",\n    "nested": {"a": [1,2]},\n    "accepted_at": "old"\n}'
+    expect(editMetaJson(text, { accepted_at: 'new' })).toBe('{\n    "slug": "x",\n    "nested": {"a": [1,2]},\n    "accepted_at": "new"\n}')
+    expect(editMetaJson(text, { accepted_by: 'me' })).toContain('"accepted_at": "old",\n    "accepted_by": "me"\n}')
+  })
+})
