@@ -1,7 +1,9 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { MissionIndexEntry } from '../../src/core/mission-selector.ts'
 import { assertSafeHandle, missionNotFound, resolveMissionSelector } from '../../src/core/mission-selector.ts'
 
+const RUNS = Number(process.env['KITTY_FUZZ_RUNS'] ?? 100)
 const ID_A = '01KXWN13GH4QCRMS28N448V7CR'
 const ID_B = '01KXWN13ZZZZZZZZZZZZZZZZZZ'
 const ID_C = '01J0000000000000000000000A'
@@ -128,6 +130,22 @@ describe('resolveMissionSelector: refusals', () => {
       message: "Mission handle '041' matches multiple missions: 041-enable-plan, 041-mission-glossary. Re-run with a more specific handle (full slug or full mission_id).",
       data: { candidates: [{ mission_id: null, mid8: null, slug: '041-enable-plan' }, { slug: '041-mission-glossary' }] },
     })
+  })
+})
+
+describe('resolveMissionSelector: index order', () => {
+  it('a large kitty-specs/ listed in any order gives the candidates in directory order', () => {
+    // 100 missions whose mission_ids share their first eight characters: the mid8 matches them all.
+    const missions = Array.from({ length: 100 }, (_, i) => entry(`m-${String(i).padStart(3, '0')}`, `01KXWN13${String(i).padStart(18, '0')}`))
+    const sorted = missions.map((m) => m.dir)
+    fc.assert(
+      fc.property(fc.shuffledSubarray(missions, { minLength: missions.length }), (shuffled) => {
+        const found = refusal('01KXWN13', shuffled) as { code: string; data: { candidates: Array<{ slug: string }> } }
+        expect(found.code).toBe('MISSION_AMBIGUOUS_SELECTOR')
+        expect(found.data.candidates.map((c) => c.slug)).toEqual(sorted)
+      }),
+      { numRuns: RUNS },
+    )
   })
 })
 
