@@ -85,6 +85,86 @@ describe('buildBoard: the one view model', () => {
   })
 })
 
+describe('buildBoard: cards', () => {
+  it('cards come out in WP-id order whatever the input order, each with its dependencies and layer', () => {
+    const b = board([wp('WP10', 'planned', ['WP02']), wp('WP02', 'planned', ['WP1']), wp('WP1', 'planned')])
+    const cards = b.columns[0]!.cards
+    expect(cards.map((c) => c.wp_id)).toEqual(['WP1', 'WP02', 'WP10'])
+    expect(cards.map((c) => c.dependencies)).toEqual([[], ['WP1'], ['WP02']])
+    expect(cards.map((c) => c.layer)).toEqual([0, 1, 2])
+    expect(b.graph.edges).toEqual([
+      { from: 'WP1', to: 'WP02', satisfied: false },
+      { from: 'WP02', to: 'WP10', satisfied: false },
+    ])
+  })
+
+  it('an approved, done or canceled WP is blocked by nothing, even with unfinished dependencies', () => {
+    const b = board([wp('WP01', 'planned'), wp('WP02', 'approved', ['WP01']), wp('WP03', 'done', ['WP01']), wp('WP04', 'canceled', ['WP01']), wp('WP05', 'blocked', ['WP01', 'WP09'])])
+    const cards = new Map(b.columns.flatMap((c) => c.cards).map((c) => [c.wp_id, c]))
+    expect(cards.get('WP02')!.blocked_by).toEqual([])
+    expect(cards.get('WP03')!.blocked_by).toEqual([])
+    expect(cards.get('WP04')!.blocked_by).toEqual([])
+    expect(cards.get('WP05')!.blocked_by).toEqual(['WP01', 'WP09'])
+  })
+
+  it('an unreadable entry time gives no time in lane; a future one counts as zero', () => {
+    const b = board([wp('WP01', 'planned', [], { lane_since: 'yesterday-ish' }), wp('WP02', 'planned', [], { lane_since: '2026-03-11T00:00:00Z' }), wp('WP03', 'planned')])
+    expect(b.columns[0]!.cards.map((c) => c.seconds_in_lane)).toEqual([null, 0, null])
+  })
+
+  it('progress is 0, not NaN, when every WP is canceled or there are none', () => {
+    expect(board([wp('WP01', 'canceled')]).progress).toBe(0)
+    expect(board([]).progress).toBe(0)
+    expect(board([wp('WP01', 'done'), wp('WP02', 'canceled')]).progress).toBe(1)
+  })
+})
+
+describe('layerWps', () => {
+  it('each layer lists its WPs in id order, whatever order the depth-first walk met them', () => {
+    const b = board([wp('WP01', 'planned', ['WP03']), wp('WP02', 'planned'), wp('WP03', 'planned')])
+    expect(b.graph.layers).toEqual([['WP02', 'WP03'], ['WP01']])
+  })
+
+  it('a cycle is cut at the edge met last when walking in WP-id order, whatever the map order', () => {
+    const depths = (entries: Array<[string, string[]]>) => Object.fromEntries(layerWps(new Map(entries)))
+    // WP01 is visited first, so its dependency WP02 is reached before the back edge WP02 → WP01 closes.
+    expect(depths([['WP01', ['WP02']], ['WP02', ['WP01']]])).toEqual({ WP01: 1, WP02: 0 })
+    expect(depths([['WP02', ['WP01']], ['WP01', ['WP02']]])).toEqual({ WP01: 1, WP02: 0 })
+    const b = board([wp('WP01', 'planned', ['WP02']), wp('WP02', 'planned', ['WP01'])])
+    expect(b.graph.layers).toEqual([['WP02'], ['WP01']])
+  })
+
+  it('a wide, deep graph is layered once per WP (depths are remembered, not recomputed per path)', () => {
+    // 30 layers of 2 WPs, each depending on both WPs of the layer below: 2^30 paths, 60 WPs.
+    const entries: Array<[string, string[]]> = []
+    for (let layer = 0; layer < 30; layer++) {
+      const below = layer === 0 ? [] : [`WP${2 * layer - 1}`, `WP${2 * layer}`]
+      entries.push([`WP${2 * layer + 1}`, below], [`WP${2 * layer + 2}`, below])
+    }
+    const depth = layerWps(new Map(entries))
+    expect(depth.get('WP60')).toBe(29)
+    expect(depth.get('WP1')).toBe(0)
+  })
+})
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0s'],
+    [59, '59s'],
+    [60, '1m'],
+    [3_599, '59m'],
+    [3_600, '1h'],
+    [3_660, '1h 1m'],
+    [86_399, '23h 59m'],
+    [86_400, '1d'],
+    [86_400 + 59 * 60, '1d'],
+    [90_000, '1d 1h'],
+    [10 * 86_400 + 23 * 3_600, '10d 23h'],
+  ])('%i seconds → %s', (seconds, text) => {
+    expect(formatDuration(seconds)).toBe(text)
+  })
+})
+
 describe('the corpus: every mission renders, layers respect dependencies', () => {
   let opened: OpenedContext
   let dirs: string[]

@@ -30,3 +30,27 @@ describe('closest names', () => {
     expect(Date.now() - started).toBeLessThan(2_000)
   })
 })
+
+describe('closestNames', () => {
+  it('spaces around what was typed do not count', () => {
+    expect(closestNames('   x   ', ['x', 'yyyyyy'])).toEqual(['x'])
+    expect(closestNames(' Histroy ', COMMANDS)).toEqual(['history'])
+  })
+  it('at most `limit` suggestions, ties in name order', () => {
+    expect(closestNames('a', ['ad', 'ac', 'ab', 'aa'])).toEqual(['aa', 'ab', 'ac'])
+    expect(closestNames('a', ['ad', 'ac', 'ab', 'aa'], 2)).toEqual(['aa', 'ab'])
+  })
+})
+
+describe('nearestNames', () => {
+  it('compares case-insensitively and without surrounding spaces', () => {
+    expect(nearestNames('CLAIM', ['abc', 'claim'])).toEqual(['claim', 'abc'])
+    expect(nearestNames(' ab ', ['aaby', 'ab'])).toEqual(['ab', 'aaby'])
+  })
+  it('names at the same distance come in name order, whatever the input order', () => {
+    expect(nearestNames('x', ['c', 'b', 'a', 'd'])).toEqual(['a', 'b', 'c', 'd'])
+    expect(nearestNames('x', ['a', 'b', 'c', 'd'])).toEqual(['a', 'b', 'c', 'd'])
+    expect(nearestNames('x', ['b', 'd', 'a', 'c'])).toEqual(['a', 'b', 'c', 'd'])
+    expect(nearestNames('x', ['b', 'b', 'a'])).toEqual(['a', 'b'])
+  })
+})

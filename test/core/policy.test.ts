@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BANNED_FLAGS, parsePolicy } from '../../src/core/policy.ts'
+import { BANNED_FLAGS, EXAMPLE_POLICY_JSON, MAX_POLICY_DEPTH, parsePolicy, policyTrailer } from '../../src/core/policy.ts'
 
 const P = {
   orchestrator_id: 'test-orch',
@@ -140,5 +140,84 @@ describe('policy: token-shaped secrets', () => {
     for (const value of ['risk-assessment-for-the-whole-team', 'sk-short', 'ghp_short', 'AKIA-not-an-id', 'eyJhbGciOi only one part', 'task-scheduler-v2-supervised']) {
       expect(parsePolicy(with_({ approval_mode: value })).approval_mode).toBe(value)
     }
+  })
+})
+
+describe('parsePolicy: the exact refusals', () => {
+  const example = `. A complete policy: ${EXAMPLE_POLICY_JSON}`
+  it('JSON that is not an object', () => {
+    for (const raw of ['null', '5', '"supervised"', 'true', '[]']) {
+      expect(errorOf(raw), raw).toBe('--policy must be a JSON object')
+    }
+  })
+  it('one problem is named alone, with a complete policy to copy', () => {
+    const { dangerous_flags: _, ...rest } = P
+    expect(errorOf(JSON.stringify(rest))).toBe(`--policy missing required field: 'dangerous_flags'${example}`)
+    expect(EXAMPLE_POLICY_JSON).toBe('{"orchestrator_id":"my-orchestrator","orchestrator_version":"0.1.0","agent_family":"claude","approval_mode":"supervised","sandbox_mode":"sandbox","network_mode":"restricted","dangerous_flags":[]}')
+  })
+  it('every missing field is named: the first in upstream words, the rest after it', () => {
+    expect(errorOf('{}')).toBe(
+      "--policy missing required field: 'orchestrator_id'; also missing 'orchestrator_version', 'agent_family', 'approval_mode', 'sandbox_mode', 'network_mode', 'dangerous_flags'" + example,
+    )
+    const { sandbox_mode: _s, network_mode: _n, ...rest } = P
+    expect(errorOf(JSON.stringify(rest))).toBe(`--policy missing required field: 'sandbox_mode'; also missing 'network_mode'${example}`)
+  })
+  it('missing and mistyped fields are reported together, in check order', () => {
+    const { agent_family: _, ...rest } = P
+    expect(errorOf(JSON.stringify({ ...rest, approval_mode: 1, dangerous_flags: [1] }))).toBe(
+      "--policy missing required field: 'agent_family'; also --policy.approval_mode must be a string; --policy.dangerous_flags entries must be strings" + example,
+    )
+    expect(errorOf(with_({ dangerous_flags: 'x' }))).toBe(`--policy.dangerous_flags must be a JSON array${example}`)
+  })
+  it('a banned flag is named, with why', () => {
+    expect(errorOf(with_({ dangerous_flags: ['--ok', '--yolo'] }))).toBe(
+      "--policy.dangerous_flags contains a banned flag: '--yolo'. Orchestrators must not run agents with approval or sandbox bypass flags.",
+    )
+  })
+  it('tool_restrictions may be null or absent, and is recorded as null', () => {
+    expect(parsePolicy(with_({ tool_restrictions: null })).tool_restrictions).toBeNull()
+    expect(errorOf(with_({ tool_restrictions: 5 }))).toBe('--policy.tool_restrictions must be a string or null')
+  })
+  it('a token used as a key names the path with <key> and the rule, never the key', () => {
+    const token = `ghp_${b62(36)}`
+    expect(errorOf(with_({ notes: { ok: { [token]: 'x' } } }))).toBe(
+      "--policy field 'notes.ok.<key>' appears to contain a secret (matched pattern: GitHub token). Do not pass secrets via --policy.",
+    )
+    expect(errorOf(with_({ notes: [{ [token]: 'x' }] }))).toBe(
+      "--policy field 'notes[0].<key>' appears to contain a secret (matched pattern: GitHub token). Do not pass secrets via --policy.",
+    )
+    expect(errorOf(with_({ [token]: 'x' }))).toBe('--policy has a key shaped like a credential. Do not pass secrets via --policy.')
+  })
+})
+
+describe('parsePolicy: the secret scan over any JSON', () => {
+  const nestArrays = (n: number, inner: unknown): unknown => (n === 0 ? inner : [nestArrays(n - 1, inner)])
+  const nestObjects = (n: number, inner: unknown): unknown => (n === 0 ? inner : { a: nestObjects(n - 1, inner) })
+  it('null, numbers and booleans anywhere are no secret', () => {
+    expect(parsePolicy(with_({ extra: null, more: [null, 1, true, { n: null, x: 2.5, f: false }] })).orchestrator_id).toBe('test-orch')
+  })
+  it(`${MAX_POLICY_DEPTH} levels of arrays or objects are scanned; one more is refused, naming where`, () => {
+    expect(MAX_POLICY_DEPTH).toBe(32)
+    expect(parsePolicy(with_({ extra: nestArrays(32, 1) })).orchestrator_id).toBe('test-orch')
+    expect(parsePolicy(with_({ extra: nestArrays(32, null) })).orchestrator_id).toBe('test-orch')
+    expect(parsePolicy(with_({ extra: nestObjects(32, 'fine') })).orchestrator_id).toBe('test-orch')
+    expect(errorOf(with_({ extra: nestArrays(32, 'my-password') }))).toBe(
+      `--policy field 'extra${'[0]'.repeat(32)}' appears to contain a secret (matched pattern: token|secret|key|password|credential). Do not pass secrets via --policy.`,
+    )
+    expect(errorOf(with_({ extra: nestArrays(33, 1) }))).toBe(`--policy field 'extra${'[0]'.repeat(32)}' is nested deeper than 32 levels`)
+    expect(errorOf(with_({ extra: nestObjects(33, 'fine') }))).toBe(`--policy field 'extra${'.a'.repeat(32)}' is nested deeper than 32 levels`)
+  })
+  it('hostile nesting is refused, not a stack overflow', () => {
+    const raw = `${JSON.stringify(P).slice(0, -1)},"extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`
+    expect(errorOf(raw)).toMatch(/^--policy field 'extra(\[0\]){32}' is nested deeper than 32 levels$/)
+  })
+})
+
+describe('policyTrailer', () => {
+  it('compact JSON of the eight fields, in recorded order', () => {
+    const policy = parsePolicy(with_({ tool_restrictions: 'read_only', extra: 'dropped' }))
+    expect(policyTrailer(policy)).toBe(
+      '{"orchestrator_id":"test-orch","orchestrator_version":"0.1.0","agent_family":"claude","approval_mode":"supervised","sandbox_mode":"sandbox","network_mode":"restricted","dangerous_flags":[],"tool_restrictions":"read_only"}',
+    )
   })
 })

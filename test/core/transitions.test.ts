@@ -73,3 +73,60 @@ describe('HEAD transition table (reference §3.3)', () => {
     expect(allowedTransitions('done')).toEqual([])
   })
 })
+
+const EVIDENCE_FLAG = `--evidence-json '{"review":{"reviewer":"<who>","verdict":"approved","reference":"<review URL>"}}'`
+const RESULT_FLAG = `--review-result-json '{"reviewer":"<who>","verdict":"approved|changes_requested","reference":"<review URL>"}'`
+const NEEDS_RESULT = 'Transition from in_review requires review_result (structured review outcome)'
+
+describe('checkTransition: guard messages name the flag to pass', () => {
+  it('a guarded edge that passes is not forced', () => {
+    expect(checkTransition('planned', 'claimed', base)).toEqual({ ok: true, forced: false })
+  })
+  it('workspace context', () => {
+    expect(message(checkTransition('claimed', 'in_progress', { ...base, workspaceContext: undefined }))).toBe('Transition claimed -> in_progress requires workspace context')
+    expect(message(checkTransition('claimed', 'in_progress', { ...base, workspaceContext: ' ' }))).toBe('Transition claimed -> in_progress requires workspace context')
+  })
+  it('approval evidence: none, or evidence that does not approve', () => {
+    expect(message(checkTransition('approved', 'done', base))).toBe(`Transition to done requires evidence (reviewer identity and approval reference): pass ${EVIDENCE_FLAG}`)
+    expect(message(checkTransition('in_progress', 'approved', { ...base, evidence: { review: { ...review, verdict: 'changes_requested' } } }))).toBe(
+      `Transition to approved requires evidence (reviewer identity and approval reference): --evidence-json needs review.reviewer, review.reference and review.verdict "approved" (it has verdict "changes_requested"); pass ${EVIDENCE_FLAG}`,
+    )
+    expect(message(checkTransition('approved', 'done', { ...base, evidence: {} }))).toBe(
+      `Transition to done requires evidence (reviewer identity and approval reference): --evidence-json needs review.reviewer, review.reference and review.verdict "approved" (it has verdict null); pass ${EVIDENCE_FLAG}`,
+    )
+  })
+  it('review result: missing, or evidence given instead of it', () => {
+    expect(message(checkTransition('in_review', 'planned', base))).toBe(`${NEEDS_RESULT}: pass ${RESULT_FLAG}`)
+    expect(message(checkTransition('in_review', 'approved', { ...base, evidence: { review } }))).toBe(`${NEEDS_RESULT}: --evidence-json alone is not the review outcome; also pass ${RESULT_FLAG}`)
+  })
+  it('review result: each blank field is named', () => {
+    expect(message(checkTransition('in_review', 'planned', { ...base, reviewResult: { ...review, reviewer: ' ' } }))).toBe(`${NEEDS_RESULT} with reviewer: set "reviewer" in --review-result-json`)
+    expect(message(checkTransition('in_review', 'planned', { ...base, reviewResult: { ...review, verdict: '' as never } }))).toBe(`${NEEDS_RESULT} with verdict: set "verdict" in --review-result-json`)
+    expect(message(checkTransition('in_review', 'planned', { ...base, reviewResult: { ...review, reference: ' ' } }))).toBe(`${NEEDS_RESULT} with reference: set "reference" in --review-result-json`)
+  })
+  it('review_ref is checked against the review only when given', () => {
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, reviewRef: 'pr#1' }))).toBe('ok')
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, reviewRef: 'pr#2' }))).toBe(
+      "review_ref must match review_result.reference: --review-ref is 'pr#2' but the review's reference is 'pr#1'; pass the same value, or leave --review-ref out",
+    )
+  })
+  it('evidence that differs from the review names every differing field', () => {
+    const evidence = { review: { reviewer: 'other', verdict: 'approved' as const, reference: 'pr#9' } }
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: review, evidence }))).toBe(
+      "Review evidence must match review_result: --evidence-json's review differs in review.reviewer, review.reference; give review.reviewer, review.verdict and review.reference the values of --review-result-json",
+    )
+  })
+  it('an approving exit with a review asking for changes: the evidence, when given, is what is reported', () => {
+    const changes = { ...review, verdict: 'changes_requested' as const }
+    expect(message(checkTransition('in_review', 'approved', { ...base, reviewResult: changes }))).toBe(
+      'Transition to approved requires evidence (reviewer identity and approval reference): the review\'s verdict is \'changes_requested\', and only an approving review ("verdict":"approved" in --review-result-json) moves a WP to approved; a review that asks for changes goes to in_progress',
+    )
+    expect(message(checkTransition('in_review', 'done', { ...base, reviewResult: changes, evidence: { review: changes } }))).toBe(
+      `Transition to done requires evidence (reviewer identity and approval reference): --evidence-json needs review.reviewer, review.reference and review.verdict "approved" (it has verdict "changes_requested"); pass ${EVIDENCE_FLAG}`,
+    )
+  })
+  it('force names whichever of actor and reason is missing', () => {
+    expect(message(checkTransition('done', 'planned', { ...base, force: true, actor: ' ', reason: 'reopen' }))).toBe('Force transitions require actor and reason: pass --actor <who> with --force')
+    expect(message(checkTransition('done', 'planned', { ...base, force: true, actor: '' }))).toBe('Force transitions require actor and reason: pass --actor <who> and --note "<why>" with --force')
+  })
+})

@@ -22,6 +22,8 @@ describe('wpIdFromFileName', () => {
     ['WP07x.md', null],
     ['xWP07.md', null],
     ['WP.md', null],
+    ['WP07.md.bak', null],
+    ['WP07-notes.mdx', null],
   ])('%s → %s', (name, id) => expect(wpIdFromFileName(name)).toBe(id))
 })
 
@@ -83,6 +85,48 @@ describe('interpretWorkPackage', () => {
     expect(refused({ lane: 'nowhere' }).message).toContain('unknown lane "nowhere"')
     expect(refused({ branch: '../x' }).message).toContain('its branch: key "../x"')
     expect(refused({ branch: '../x' }).message).toContain('<mission_slug>-WP02')
+  })
+})
+
+describe('interpretWorkPackage: history', () => {
+  it('the last actor is the newest entry naming one, by actor or else agent, down to the first entry', () => {
+    expect(wp({ assignee: 'claude', history: [{ actor: 'only' }] }).lastActor).toBe('only')
+    expect(wp({ assignee: 'claude', history: [{ agent: 'solo' }, 'not an entry', 7] }).lastActor).toBe('solo')
+    expect(wp({ assignee: 'claude', history: [{ actor: ' ' }, {}] }).lastActor).toBe('claude')
+  })
+
+  it('laneSince: when the trailing run of entries in the current lane began', () => {
+    const history = [
+      { lane: 'planned', timestamp: '2026-01-01T00:00:00Z' },
+      { lane: 'doing', timestamp: '2026-01-02T00:00:00Z' },
+      { lane: 'in_progress', timestamp: '2026-01-03T00:00:00Z' },
+    ]
+    expect(wp({ lane: 'in_progress', history }).laneSince).toBe('2026-01-02T00:00:00Z')
+    expect(wp({ lane: 'in_progress', history, title: 'x' }).historyLength).toBe(3)
+  })
+
+  it('laneSince: a one-entry history counts; an entry without a time keeps the later one', () => {
+    expect(wp({ lane: 'planned', history: [{ lane: 'planned', timestamp: ' 2026-01-01T00:00:00Z ' }] }).laneSince).toBe('2026-01-01T00:00:00Z')
+    const history = [{ lane: 'claimed', timestamp: '2026-01-01T00:00:00Z' }, { lane: 'claimed' }, { lane: 'claimed', timestamp: '' }]
+    expect(wp({ lane: 'claimed', history }).laneSince).toBe('2026-01-01T00:00:00Z')
+  })
+
+  it('laneSince: the run stops at another lane, an entry without a lane or a non-entry', () => {
+    const at = (timestamp: string) => ({ lane: 'for_review', timestamp })
+    expect(wp({ lane: 'for_review', history: [at('t1'), { lane: 'in_progress', timestamp: 't2' }, at('t3')] }).laneSince).toBe('t3')
+    expect(wp({ lane: 'for_review', history: [at('t1'), { timestamp: 't2' }, at('t3')] }).laneSince).toBe('t3')
+    expect(wp({ lane: 'for_review', history: [at('t1'), { lane: 5, timestamp: 't2' }, at('t3')] }).laneSince).toBe('t3')
+    expect(wp({ lane: 'for_review', history: [at('t1'), null, at('t3')] }).laneSince).toBe('t3')
+    expect(wp({ lane: 'for_review', history: [at('t1'), { lane: 'in_progress', timestamp: 't2' }] }).laneSince).toBeNull()
+    expect(wp({ lane: 'for_review', history: 'not a list' }).laneSince).toBeNull()
+  })
+})
+
+describe('interpretWorkPackage: subtasks as one string', () => {
+  it('brackets only around the whole list, quotes only around each item', () => {
+    expect(wp({ subtasks: 'T1], T2' }).subtasks).toEqual(['T1]', 'T2'])
+    expect(wp({ subtasks: 'T1, T[2' }).subtasks).toEqual(['T1', 'T[2'])
+    expect(wp({ subtasks: "[T001, it's]" }).subtasks).toEqual(['T001', "it's"])
   })
 })
 
