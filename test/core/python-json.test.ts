@@ -53,6 +53,11 @@ describe('pythonJsonIndented: json.dumps(value, sort_keys=True, indent=2, ensure
     expect([null, true, false, 3, 'ü'].map((v) => pythonJsonIndented(v))).toEqual(['null', 'true', 'false', '3', '"ü"'])
   })
 
+  it('refuses numbers JSON cannot hold, at any depth', () => {
+    expect(() => pythonJsonIndented(Number.NaN)).toThrow(new TypeError('not JSON-serialisable: NaN'))
+    expect(() => pythonJsonIndented({ a: [Number.NEGATIVE_INFINITY] })).toThrow(new TypeError('not JSON-serialisable: -Infinity'))
+  })
+
   it('an object with only undefined values is {}', () => {
     expect(pythonJsonIndented({ a: undefined })).toBe('{}')
   })

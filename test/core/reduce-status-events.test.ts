@@ -262,6 +262,7 @@ describe('reduceStatusEvents: two transitions at the same instant', () => {
 
   it('a move to in_progress from elsewhere is not a rollback', () => {
     expect(lane(t('blocked', 'in_progress'), t('blocked', 'canceled'))).toBe('canceled')
+    expect(lane(t('blocked', 'in_progress', { review_ref: 'r1' }), t('blocked', 'canceled'))).toBe('canceled')
   })
 
   it('a rollback after a rollback, and a rollback after a forward move, both apply', () => {

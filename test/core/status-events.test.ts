@@ -301,7 +301,8 @@ describe('parseEventLog: transitions', () => {
   })
 
   it('a leading byte-order mark is dropped; one inside a value is kept', () => {
-    const text = `\uFEFF${line({ event_id: 'e1', from_lane: 'planned', to_lane: 'claimed', reason: 'a\uFEFFb' })}`
+    const text = line({ event_id: 'e1', from_lane: 'planned', to_lane: 'claimed', reason: 'a\uFEFFb' })
+    expect(parseEventLog(`\uFEFF${text}`, 'log').transitions[0]!.reason).toBe('a\uFEFFb')
     expect(parseEventLog(text, 'log').transitions[0]!.reason).toBe('a\uFEFFb')
   })
 
@@ -344,6 +345,11 @@ describe('parseEventLog: actor', () => {
     expect(actorOf(binding(null, 'reviewer'))).toBe('reviewer')
     expect(actorOf(binding('', 'reviewer'))).toBe('reviewer')
     expect(actorOf(binding(null, null))).toBe('')
+  })
+
+  it('a binding written with its keys in another order is the same binding', () => {
+    const text = line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed' }).replace('"actor": "a"', '"actor": {"tool": "codex", "role": "implementer", "profile": null, "model": null}')
+    expect(parseEventLog(text, 'log').transitions[0]!.actor).toBe('codex')
   })
 
   it.each([
@@ -471,6 +477,17 @@ describe('parseEventTime / pythonIsoUtc', () => {
       expect(parseEventTime(at)).toBeNull()
     },
   )
+
+  it('a time without a zone is UTC whatever the machine’s time zone', () => {
+    const tz = process.env['TZ']
+    process.env['TZ'] = 'America/New_York'
+    try {
+      expect(parseEventTime('2025-11-02T16:58:36')).toBe(1_762_102_716_000_000n)
+    } finally {
+      if (tz === undefined) delete process.env['TZ']
+      else process.env['TZ'] = tz
+    }
+  })
 
   it('isoformat before 1970 borrows from the second', () => {
     expect(pythonIsoUtc(-1n)).toBe('1969-12-31T23:59:59.999999+00:00')

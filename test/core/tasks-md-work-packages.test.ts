@@ -123,6 +123,7 @@ describe('tasksMdWorkPackages: titles', () => {
     ['hyphen', '## WP01 - Models', 'Models'],
     ['em dash', '### WP01 — Models', 'Models'],
     ['no separator', '## WP01 Models', 'Models'],
+    ['trailing blanks', '## WP01: Models  \t', 'Models'],
     ['a short (prio …) and trailing blanks', '## WP01: Models (prio 2)   ', 'Models'],
     ['an upper-case priority', '## WP01: Models (PRIORITY: P1)', 'Models'],
     ['a priority glued to the title', '## WP01: Models(Priority: P1)', 'Models'],
