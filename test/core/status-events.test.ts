@@ -301,7 +301,9 @@ describe('parseEventLog: transitions', () => {
   })
 
   it('a leading byte-order mark is dropped; one inside a value is kept', () => {
-    const text = line({ event_id: 'e1', from_lane: 'planned', to_lane: 'claimed', reason: 'a\uFEFFb' })
+    // The raw character, not the \ufeff escape the ASCII line writer would put there.
+    const text = line({ event_id: 'e1', from_lane: 'planned', to_lane: 'claimed', reason: 'a\uFEFFb' }).replace('\\ufeff', '\uFEFF')
+    expect(text).toContain('"a\uFEFFb"')
     expect(parseEventLog(`\uFEFF${text}`, 'log').transitions[0]!.reason).toBe('a\uFEFFb')
     expect(parseEventLog(text, 'log').transitions[0]!.reason).toBe('a\uFEFFb')
   })
