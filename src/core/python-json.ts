@@ -21,7 +21,8 @@ function byCodePoint(a: string, b: string): number {
 function quote(s: string, asciiOnly: boolean): string {
   const text = JSON.stringify(s)
   if (!asciiOnly) return text
-  return text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  // ensure_ascii escapes all but ' '..'~': JSON.stringify has done the controls, not DEL (U+007F) and up.
+  return text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 function number(n: number): string {

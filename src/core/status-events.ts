@@ -236,10 +236,10 @@ export function formatAnnotation(a: NewAnnotation): string {
  * no fraction at all when they are zero.
  */
 export function pythonIsoUtc(epochMicros: bigint): string {
-  const ms = Number(epochMicros / 1000n)
-  const micros = Number(((epochMicros % 1_000_000n) + 1_000_000n) % 1_000_000n)
-  const base = new Date(ms).toISOString().slice(0, 19)
-  return micros === 0 ? `${base}+00:00` : `${base}.${String(micros).padStart(6, '0')}+00:00`
+  // Floor to the second: BigInt division truncates toward zero, which read -1 µs as 1970-01-01T00:00:00.999999.
+  const micros = ((epochMicros % 1_000_000n) + 1_000_000n) % 1_000_000n
+  const base = new Date(Number((epochMicros - micros) / 1000n)).toISOString().slice(0, 19)
+  return micros === 0n ? `${base}+00:00` : `${base}.${String(micros).padStart(6, '0')}+00:00`
 }
 
 /** An `at` read back as epoch microseconds (any ISO form upstream has written), or null. */
