@@ -12,7 +12,7 @@ export const SCOPES = {
   },
   git: {
     mutate: ['src/store/update-ref.ts', 'src/store/move-branch.ts', 'src/store/commit-mutation.ts', 'src/store/write-tree.ts'],
-    tests: ['test/store/compare-and-swap.test.ts', 'test/store/write-path.test.ts'],
+    tests: ['test/store/compare-and-swap.test.ts', 'test/store/write-path.test.ts', 'test/store/commit-mutation.test.ts', 'test/store/update-ref.test.ts', 'test/store/move-branch.test.ts'],
   },
 }
 
