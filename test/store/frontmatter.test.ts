@@ -2,7 +2,7 @@ import { globSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { appendActivityLog } from '../../src/store/activity-log.ts'
-import { parseFrontmatter, renderWpFile } from '../../src/store/frontmatter.ts'
+import { joinFile, MAX_WP_FILE_BYTES, parseFrontmatter, renderWpFile, splitFrontmatter } from '../../src/store/frontmatter.ts'
 import { editMetaJson } from '../../src/store/meta-json.ts'
 import { CORPUS } from '../helpers/git-repo.ts'
 
@@ -148,5 +148,84 @@ describe('meta.json edits', () => {
     const text = '{\n    "slug": "x",\n    "nested": {"a": [1,2]},\n    "accepted_at": "old"\n}'
     expect(editMetaJson(text, { accepted_at: 'new' })).toBe('{\n    "slug": "x",\n    "nested": {"a": [1,2]},\n    "accepted_at": "new"\n}')
     expect(editMetaJson(text, { accepted_by: 'me' })).toContain('"accepted_at": "old",\n    "accepted_by": "me"\n}')
+  })
+})
+
+describe('parseFrontmatter: what it refuses, in the words users see', () => {
+  const refusal = (text: string) => {
+    try {
+      parseFrontmatter(text, 'tasks/WP01.md')
+    } catch (err) {
+      const e = err as { code: string; message: string; data: unknown }
+      return { code: e.code, message: e.message, data: e.data }
+    }
+    throw new Error('parsed')
+  }
+
+  it('a file over the size limit: INPUT_TOO_LARGE, counted in UTF-8 bytes, before anything is parsed', () => {
+    const limit = MAX_WP_FILE_BYTES
+    const fits = `---\ntitle: x\n---\n${'a'.repeat(limit - 17)}`
+    expect(Buffer.byteLength(fits)).toBe(limit)
+    expect(parseFrontmatter(fits, 'tasks/WP01.md').data).toEqual({ title: 'x' })
+    const over = { code: 'INPUT_TOO_LARGE', message: `Work package file tasks/WP01.md is larger than ${limit} bytes`, data: { path: 'tasks/WP01.md', limit_bytes: limit } }
+    expect(refusal(`${fits}a`)).toEqual(over)
+    // One character more, two bytes more: the limit is in bytes, not characters; and no fence is needed to be refused.
+    const wide = `${'é'.repeat(limit / 2)}`
+    expect(wide.length).toBeLessThan(limit)
+    expect(refusal(`${wide}é`)).toEqual(over)
+  })
+
+  it.each([
+    ['a YAML syntax error', '---\ntitle: x\nlane: [planned\n---\n', 4, 'Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1:'],
+    ['an unclosed quote after a blank line', '---\ntitle: x\n\nk: "unterminated\n---\n', 5, 'Missing closing "quote at line 4, column 1:'],
+    ['a tab as indentation', '---\na: 1\n\tb: 2\n---\n', 3, 'Tabs are not allowed as indentation at line 2, column 1:'],
+    ['a duplicate key', '---\nlane: planned\nlane: done\n---\n', 3, 'Map keys must be unique at line 2, column 1:'],
+    ['a list instead of a mapping', '---\n- a\n---\n', 2, 'the frontmatter is not a YAML mapping'],
+    ['a bare scalar', '---\njust text\n---\n', 2, 'the frontmatter is not a YAML mapping'],
+    ['a null document', '---\n~\n---\n', 2, 'the frontmatter is not a YAML mapping'],
+  ])('%s: WP_FILE_INVALID with the line in the file (the opening fence is line 1) and the first line of the reason', (_name, text, line, reason) => {
+    expect(refusal(text)).toEqual({
+      code: 'WP_FILE_INVALID',
+      message: `Work package file tasks/WP01.md:${line} is invalid: ${reason}`,
+      data: { path: 'tasks/WP01.md', line, reason },
+    })
+  })
+
+  it.each([
+    ['an alias bomb', ['---', 'a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`), '---', ''].join('\n'), 'Excessive alias count indicates a resource exhaustion attack'],
+    ['an alias without its anchor', '---\na: *nope\n---\n', 'Unresolved alias (the anchor must be set before the alias): nope'],
+  ])('%s: WP_FILE_INVALID saying it cannot be read, without a line', (_name, text, why) => {
+    const reason = `the frontmatter cannot be read (${why})`
+    expect(refusal(text)).toEqual({ code: 'WP_FILE_INVALID', message: `Work package file tasks/WP01.md is invalid: ${reason}`, data: { path: 'tasks/WP01.md', reason } })
+  })
+
+  it('empty or comment-only frontmatter is an empty mapping', () => {
+    expect(parseFrontmatter('---\n---\n', 'x.md').data).toEqual({})
+    expect(parseFrontmatter('---\n# only a comment\n---\nbody', 'x.md').data).toEqual({})
+  })
+
+  it.each([
+    ['no opening fence', '# just a body\n', 1, 'it does not start with a --- frontmatter fence'],
+    ['an opening fence after a blank line', '\n---\na: 1\n---\n', 1, 'it does not start with a --- frontmatter fence'],
+    ['no closing fence', '---\nlane: planned\n', 2, 'the frontmatter has no closing --- fence'],
+    ['no closing fence, three lines', '---\na: 1\nb: 2\nc: 3', 4, 'the frontmatter has no closing --- fence'],
+    ['only an opening fence', '---\n', 1, 'the frontmatter has no closing --- fence'],
+    ['a fence with text after it', '---\na: 1\n--- no\n', 3, 'the frontmatter has no closing --- fence'],
+  ])('%s: WP_FILE_INVALID at its line', (_name, text, line, reason) => {
+    expect(refusal(text)).toEqual({ code: 'WP_FILE_INVALID', message: `Work package file tasks/WP01.md:${line} is invalid: ${reason}`, data: { path: 'tasks/WP01.md', line, reason } })
+  })
+})
+
+describe('splitFrontmatter', () => {
+  it.each([
+    ['LF', '---\na: 1\n---\nbody\n', { bom: '', opener: '---\n', yaml: 'a: 1\n', closer: '---\n', body: 'body\n', eol: '\n' }],
+    ['CRLF, a BOM, fences with trailing blanks', '\uFEFF--- \r\na: 1\r\n---\t\r\nbody', { bom: '\uFEFF', opener: '--- \r\n', yaml: 'a: 1\r\n', closer: '---\t\r\n', body: 'body', eol: '\r\n' }],
+    ['a closing fence at the very end', '---\na: 1\n---', { bom: '', opener: '---\n', yaml: 'a: 1\n', closer: '---', body: '', eol: '\n' }],
+    ['CRLF inside, LF opener: the opener decides', '---\na: 1\r\n---\r\n', { bom: '', opener: '---\n', yaml: 'a: 1\r\n', closer: '---\r\n', body: '', eol: '\n' }],
+    ['a second fence in the body stays in the body', '---\n---\n---\n', { bom: '', opener: '---\n', yaml: '', closer: '---\n', body: '---\n', eol: '\n' }],
+  ])('%s', (_name, text, parts) => {
+    const split = splitFrontmatter(text, 'x.md')
+    expect(split).toEqual(parts)
+    expect(joinFile(split)).toBe(text)
   })
 })
