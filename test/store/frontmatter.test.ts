@@ -229,3 +229,28 @@ describe('splitFrontmatter', () => {
     expect(joinFile(split)).toBe(text)
   })
 })
+
+describe('editFrontmatterYaml: shapes the in-place writer hands to the re-rendering', () => {
+  const set = (key: string, value: string | number | boolean | null) => ({ kind: 'set' as const, key, value })
+  const append = (key: string, item: Record<string, string | number | null>) => ({ kind: 'append' as const, key, item })
+  it.each<[string, string, Parameters<typeof renderWpFile>[1], string]>([
+    ['a key present with no value', '---\nassignee:\nlane: planned\n---\n', [set('assignee', 'me')], '---\nassignee: me\nlane: planned\n---\n'],
+    ['a key with no value but a comment, set to a YAML 1.1 boolean', '---\nassignee:   # who\nlane: planned\n---\n', [set('assignee', 'yes')], "---\nassignee: 'yes' # who\nlane: planned\n---\n"],
+    ['a key with no value set to null', '---\nassignee:\n---\n', [set('assignee', null)], '---\nassignee:\n---\n'],
+    ['a flow list replaced by a scalar', '---\ndeps: [a, b]\nlane: x\n---\n', [set('deps', 'none')], '---\ndeps: none\nlane: x\n---\n'],
+    ['a block mapping replaced by a look-alike of null', '---\nm:\n  x: 1\n---\n', [set('m', 'null')], "---\nm: 'null'\n---\n"],
+    ['a block mapping replaced by a plain string', "---\nk: 'q'\nm:\n  x: 1\n---\n", [set('m', 'v')], "---\nk: 'q'\nm: v\n---\n"],
+    ['a flow list with items becomes a block list', '---\nhistory: [{lane: a}]\nz: 1\n---\n', [append('history', { lane: 'b', n: 1 })], '---\nhistory:\n- {lane: a}\n- {lane: b, n: 1}\nz: 1\n---\n'],
+    ['a flow mapping as the whole frontmatter: a set', '---\n{a: 1, lane: x}\n---\n', [set('lane', 'done')], '---\n{a: 1, lane: done}\n---\n'],
+    ['a flow mapping as the whole frontmatter: a new key quoted as YAML 1.1 would misread it', '---\n{a: 1}\n---\n', [set('k', 'yes'), set('n', '1.5')], "---\n{a: 1, k: 'yes', n: '1.5'}\n---\n"],
+    ['a flow mapping as the whole frontmatter: an appended list', '---\n{a: 1}\n---\n', [append('history', { lane: 'b' })], '---\n{a: 1, history: [{lane: b}]}\n---\n'],
+    ['a mapping where the list should be, in a file indenting its lists', '---\nlist:\n  - a\nhistory: {}\n---\n', [append('history', { lane: 'c' })], '---\nlist:\n  - a\nhistory:\n  - lane: c\n---\n'],
+    ['a scalar where the list should be, empty strings quoted', '---\nlist:\n  - a\nhistory: x\n---\n', [append('history', { lane: 'c', s: '' })], "---\nlist:\n  - a\nhistory:\n  - lane: c\n    s: ''\n---\n"],
+    ['a block scalar set: its style stays', '---\nlane: "x"\nk: |\n  block\n---\n', [set('k', 'v')], '---\nlane: "x"\nk: |-\n  v\n---\n'],
+    ['numbers and booleans replace a string', '---\na: x\nb: y\n---\n', [set('a', 5), set('b', true)], '---\na: 5\nb: true\n---\n'],
+    ['a flow item style followed, then a block scalar set', "---\nhistory:\n- {lane: \"a\", n: '1'}\nk: |\n  x\n---\n", [append('history', { lane: 'c', n: '2' }), set('k', 'z')], "---\nhistory:\n- {lane: \"a\", n: '1'}\n- {lane: \"c\", n: '2'}\nk: |-\n  z\n---\n"],
+  ])('%s', (_name, text, edits, expected) => {
+    const out = renderWpFile(parseFrontmatter(text, 'x.md'), edits)
+    expect(out).toBe(expected)
+  })
+})
