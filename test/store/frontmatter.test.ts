@@ -249,8 +249,38 @@ describe('editFrontmatterYaml: shapes the in-place writer hands to the re-render
     ['a block scalar set: its style stays', '---\nlane: "x"\nk: |\n  block\n---\n', [set('k', 'v')], '---\nlane: "x"\nk: |-\n  v\n---\n'],
     ['numbers and booleans replace a string', '---\na: x\nb: y\n---\n', [set('a', 5), set('b', true)], '---\na: 5\nb: true\n---\n'],
     ['a flow item style followed, then a block scalar set', "---\nhistory:\n- {lane: \"a\", n: '1'}\nk: |\n  x\n---\n", [append('history', { lane: 'c', n: '2' }), set('k', 'z')], "---\nhistory:\n- {lane: \"a\", n: '1'}\n- {lane: \"c\", n: '2'}\nk: |-\n  z\n---\n"],
+    ['a multi-line double-quoted value set: its quotes stay', '---\nk: "multi\n  line"\nz: 1\n---\n', [set('k', 'x')], '---\nk: "x"\nz: 1\n---\n'],
+    ['a multi-line plain value set to a YAML 1.1 boolean: quoted', '---\nk: multi\n  line\nz: 1\n---\n', [set('k', 'yes')], "---\nk: 'yes'\nz: 1\n---\n"],
+    ['a multi-line plain value set to a plain string', '---\nk: multi\n  line\nz: 1\n---\n', [set('k', 'no way')], '---\nk: no way\nz: 1\n---\n'],
+    ['a block mapping replaced by a string with control characters: JSON escapes', '---\nm:\n  x: 1\n---\n', [set('m', 'bell\x07')], '---\nm: "bell\\u0007"\n---\n'],
+    ['a two-line value into empty frontmatter', '---\n---\n', [set('n', 'a\nb')], '---\nn: |-\n  a\n  b\n---\n'],
+    ['a two-line value over a one-line plain value with a comment', '---\nn: x  # c\nz: 1\n---\n', [set('n', 'a\nb')], '---\nn: a\n\n  b # c\nz: 1\n---\n'],
+    ['a new list in a file that indents its lists only below nested keys', '---\nm:\n  sub:\n    - x\nlist:\n- a\n---\n', [append('history', { lane: 'done' })], '---\nm:\n  sub:\n    - x\nlist:\n- a\nhistory:\n- lane: done\n---\n'],
+    ['a new list in a file that indents its lists, blanks after the key', '---\nlist:   \n  - a\n---\n', [append('history', { lane: 'done' })], '---\nlist:   \n  - a\nhistory:\n  - lane: done\n---\n'],
   ])('%s', (_name, text, edits, expected) => {
     const out = renderWpFile(parseFrontmatter(text, 'x.md'), edits)
     expect(out).toBe(expected)
+    // What the edits asked for is what a reader gets back.
+    const data = parseFrontmatter(out, 'x.md').data
+    for (const e of edits) if (e.kind === 'set') expect(data[e.key]).toEqual(e.value)
+  })
+})
+
+describe('editFrontmatterYaml: sets done on the source text', () => {
+  const set = (key: string, value: string | number | boolean | null) => ({ kind: 'set' as const, key, value })
+  it.each<[string, string, Parameters<typeof renderWpFile>[1], string]>([
+    ['two values changing length, in file order', '---\na: x\nb: y\n---\n', [set('a', 'longer'), set('b', 'z')], '---\na: longer\nb: z\n---\n'],
+    ['two values changing length, in reverse order', '---\na: x\nb: y\n---\n', [set('b', 'zz'), set('a', '')], "---\na: ''\nb: zz\n---\n"],
+    ['a single-quoted value stays single-quoted', "---\nlane: 'doing'\n---\n", [set('lane', 'done')], "---\nlane: 'done'\n---\n"],
+    ['a double-quoted value stays double-quoted', '---\nlane: "doing"\n---\n', [set('lane', 'done')], '---\nlane: "done"\n---\n'],
+    ['a number and a boolean over quoted strings are a number and a boolean', "---\na: \"x\"\nb: 'y'\n---\n", [set('a', 5), set('b', false)], '---\na: 5\nb: false\n---\n'],
+    ['a long value keeps the spacing before its comment (never folded)', '---\ntitle: x  # c\n---\n', [set('title', 'y'.repeat(90))], `---\ntitle: ${'y'.repeat(90)}  # c\n---\n`],
+    ['a value ending in --- keeps the spacing before its comment', '---\ntitle: x  # c\n---\n', [set('title', 'a---')], '---\ntitle: a---  # c\n---\n'],
+    ['a plain value set to a look-alike of a number is quoted', '---\nshell_pid: x  # pid\n---\n', [set('shell_pid', '0x1F')], "---\nshell_pid: '0x1F'  # pid\n---\n"],
+  ])('%s', (_name, text, edits, expected) => {
+    const out = renderWpFile(parseFrontmatter(text, 'x.md'), edits)
+    expect(out).toBe(expected)
+    const data = parseFrontmatter(out, 'x.md').data
+    for (const e of edits) if (e.kind === 'set') expect(data[e.key]).toEqual(e.value)
   })
 })
