@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { commitMutation, resolveIdentity } from '../../src/store/commit-mutation.ts'
+import { commitMutation, resolveIdentity, writeCommitOnSnapshot } from '../../src/store/commit-mutation.ts'
 import { locateRepository, resolveStateBranch } from '../../src/store/repository.ts'
+import { Snapshot } from '../../src/store/snapshot.ts'
 import { cleanupTempDirs, git, makeRepo } from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
@@ -95,5 +96,17 @@ describe('commitMutation', () => {
       }),
     ).rejects.toMatchObject({ code: 'STATE_CONFLICT', data: { attempts: 5 } })
     expect(plans).toBe(5)
+  })
+})
+
+describe('writeCommitOnSnapshot', () => {
+  it('on the empty snapshot (a branch that does not exist yet): a root commit, no parent', async () => {
+    const dir = makeRepo()
+    const repo = locateRepository(dir)
+    const commit = await writeCommitOnSnapshot(repo, await Snapshot.at(repo, null), { subject: 'kitty: first', trailers: {} }, new Map([['a.md', bytes('a\n')]]), who, WHEN)
+    expect(git(dir, 'cat-file', '-p', commit).split('\n').filter((l) => l.startsWith('parent'))).toEqual([])
+    expect(git(dir, 'log', '--format=%P|%s', commit)).toBe('|kitty: first')
+    expect(git(dir, 'ls-tree', '-r', '--name-only', commit)).toBe('a.md')
+    git(dir, 'fsck', '--strict', '--no-dangling', commit)
   })
 })

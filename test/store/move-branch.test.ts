@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, 
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { commitMutation, writeCommitOnSnapshot } from '../../src/store/commit-mutation.ts'
-import { moveBranch, refuseDirtyPaths } from '../../src/store/move-branch.ts'
+import { moveBranch, refuseDirtyPaths, swapBranch } from '../../src/store/move-branch.ts'
 import type { Repository } from '../../src/store/repository.ts'
 import { locateRepository, resolveStateBranch } from '../../src/store/repository.ts'
 import { Snapshot } from '../../src/store/snapshot.ts'
@@ -218,5 +218,49 @@ describe('swapBranch (through moveBranch and commitMutation)', () => {
     expect(out).toMatchObject({ result: 2, attempts: 2, warnings: [] })
     expect(pendingSyncs(repo)).toEqual([])
     expect(readFileSync(join(dir, WP01), 'utf8')).toBe('2\n')
+  })
+})
+
+
+describe('moveBranch and swapBranch: a branch that moved meanwhile', () => {
+  it('the checked-out branch moved by another writer that changed the same file: not moved, no refusal, nothing touched', async () => {
+    const dir = makeRepo()
+    const repo = locateRepository(dir)
+    const branch = await resolveStateBranch(repo)
+    const { tip, next } = await commitOn(repo, 'main', { [WP01]: 'ours\n' })
+    // Another writer commits a change of the same file and checks it out.
+    writeFileSync(join(dir, WP01), 'theirs\n')
+    git(dir, 'commit', '-q', '-am', 'theirs')
+    const theirs = git(dir, 'rev-parse', 'HEAD')
+    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({ moved: false, warnings: [] })
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(theirs)
+    expect(readFileSync(join(dir, WP01), 'utf8')).toBe('theirs\n')
+    expect(pendingSyncs(repo)).toEqual([])
+  })
+
+  it('swapBranch on the checked-out branch whose ref moved after the caller read it: not moved, no warning, its journal removed', async () => {
+    const dir = makeRepo()
+    const repo = locateRepository(dir)
+    const branch = await resolveStateBranch(repo)
+    const { tip, next } = await commitOn(repo, 'main', { [WP01]: 'ours\n' })
+    const before = await Snapshot.at(repo, tip)
+    git(dir, 'commit', '-q', '--allow-empty', '-m', 'theirs')
+    const theirs = git(dir, 'rev-parse', 'HEAD')
+    expect(await swapBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' }, before)).toEqual({ moved: false, warnings: [] })
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(theirs)
+    expect(pendingSyncs(repo)).toEqual([])
+    expect(git(dir, 'status', '--porcelain')).toBe('')
+  })
+})
+
+describe('moveBranch: the reflog line', () => {
+  it.each([true, false])('names the identity and the subject, prefixed kitty: (checked out: %s)', async (checkedOut) => {
+    const dir = makeRepo()
+    if (!checkedOut) git(dir, 'branch', 'state')
+    const repo = locateRepository(dir)
+    const branch = await resolveStateBranch(repo, checkedOut ? undefined : 'state')
+    const { tip, next } = await commitOn(repo, branch.ref, { [WP01]: 'moved\n' })
+    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 'claim WP01' })).toEqual({ moved: true, warnings: [] })
+    expect(git(dir, 'reflog', 'show', '-1', '--format=%H|%gn <%ge>|%gs', branch.branch)).toBe(`${next}|Kitty Test <kitty@example.com>|kitty: claim WP01`)
   })
 })

@@ -142,4 +142,25 @@ describe('compareAndSwapRef: the lock', () => {
     // Their lock is theirs to release.
     expect(readFileSync(lockPath, 'utf8')).toBe('kitty-lock pid=1 host=elsewhere token=theirs\n')
   })
+
+  it('writes the new value to an owned temporary file in the git dir (swept there after a crash) and renames it into place', async () => {
+    const dir = makeRepo()
+    const [first, second] = twoCommits(dir)
+    git(dir, 'branch', 'state', first)
+    const repo = locateRepository(dir)
+    const rename = fs.rename.bind(fs)
+    const renames: [string, string, string][] = []
+    vi.spyOn(fs, 'rename').mockImplementation(async (from, to) => {
+      renames.push([String(from), String(to), readFileSync(from, 'utf8')])
+      return rename(from, to)
+    })
+    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/state', expected: first, next: second, who: WHO, message: 'm' })).toBe(true)
+    vi.restoreAllMocks()
+    expect(renames).toHaveLength(1)
+    const [from, to, content] = renames[0]!
+    expect(to).toBe(join(repo.gitdir, 'refs/heads/state'))
+    expect(content).toBe(`${second}\n`)
+    expect(from.startsWith(`${join(repo.gitdir, 'kitty-ref')}.kitty-`)).toBe(true)
+    expect(from.endsWith('.tmp')).toBe(true)
+  })
 })
