@@ -183,6 +183,9 @@ describe('parseFrontmatter: what it refuses, in the words users see', () => {
     ['a list instead of a mapping', '---\n- a\n---\n', 2, 'the frontmatter is not a YAML mapping'],
     ['a bare scalar', '---\njust text\n---\n', 2, 'the frontmatter is not a YAML mapping'],
     ['a null document', '---\n~\n---\n', 2, 'the frontmatter is not a YAML mapping'],
+    // Refused only under YAML's strict rules (PyYAML, which spec-kitty uses, refuses them too).
+    ['a key longer than 1024 characters', `---\nok: 1\n${'k'.repeat(1100)}: 1\n---\n`, 3, 'The : indicator must be at most 1024 chars after the start of an implicit block mapping key at line 2, column 1:'],
+    ['a flow pair whose key spans two lines', '---\na: [b\n  : c]\n---\n', 2, 'Implicit keys of flow sequence pairs need to be on a single line at line 1, column 6:'],
   ])('%s: WP_FILE_INVALID with the line in the file (the opening fence is line 1) and the first line of the reason', (_name, text, line, reason) => {
     expect(refusal(text)).toEqual({
       code: 'WP_FILE_INVALID',
@@ -250,6 +253,7 @@ describe('editFrontmatterYaml: shapes the in-place writer hands to the re-render
     ['numbers and booleans replace a string', '---\na: x\nb: y\n---\n', [set('a', 5), set('b', true)], '---\na: 5\nb: true\n---\n'],
     ['a flow item style followed, then a block scalar set', "---\nhistory:\n- {lane: \"a\", n: '1'}\nk: |\n  x\n---\n", [append('history', { lane: 'c', n: '2' }), set('k', 'z')], "---\nhistory:\n- {lane: \"a\", n: '1'}\n- {lane: \"c\", n: '2'}\nk: |-\n  z\n---\n"],
     ['a multi-line double-quoted value set: its quotes stay', '---\nk: "multi\n  line"\nz: 1\n---\n', [set('k', 'x')], '---\nk: "x"\nz: 1\n---\n'],
+    ['a multi-line double-quoted value set to a YAML 1.1 boolean: still double-quoted', '---\nk: "multi\n  line"\nz: 1\n---\n', [set('k', 'yes')], '---\nk: "yes"\nz: 1\n---\n'],
     ['a multi-line plain value set to a YAML 1.1 boolean: quoted', '---\nk: multi\n  line\nz: 1\n---\n', [set('k', 'yes')], "---\nk: 'yes'\nz: 1\n---\n"],
     ['a multi-line plain value set to a plain string', '---\nk: multi\n  line\nz: 1\n---\n', [set('k', 'no way')], '---\nk: no way\nz: 1\n---\n'],
     ['a block mapping replaced by a string with control characters: JSON escapes', '---\nm:\n  x: 1\n---\n', [set('m', 'bell\x07')], '---\nm: "bell\\u0007"\n---\n'],
@@ -277,6 +281,9 @@ describe('editFrontmatterYaml: sets done on the source text', () => {
     ['a long value keeps the spacing before its comment (never folded)', '---\ntitle: x  # c\n---\n', [set('title', 'y'.repeat(90))], `---\ntitle: ${'y'.repeat(90)}  # c\n---\n`],
     ['a value ending in --- keeps the spacing before its comment', '---\ntitle: x  # c\n---\n', [set('title', 'a---')], '---\ntitle: a---  # c\n---\n'],
     ['a plain value set to a look-alike of a number is quoted', '---\nshell_pid: x  # pid\n---\n', [set('shell_pid', '0x1F')], "---\nshell_pid: '0x1F'  # pid\n---\n"],
+    ['a double-quoted value set to a look-alike of a boolean stays double-quoted', '---\nlane: "doing"\n---\n', [set('lane', 'yes')], '---\nlane: "yes"\n---\n'],
+    ['a long value with spaces is never folded', '---\ntitle: x  # c\n---\n', [set('title', 'word '.repeat(30).trim())], `---\ntitle: ${'word '.repeat(30).trim()}  # c\n---\n`],
+    ['control characters in a double-quoted value: JSON escapes', '---\nlane: "x"  # c\n---\n', [set('lane', 'bell\x07')], '---\nlane: "bell\\u0007"  # c\n---\n'],
   ])('%s', (_name, text, edits, expected) => {
     const out = renderWpFile(parseFrontmatter(text, 'x.md'), edits)
     expect(out).toBe(expected)
