@@ -12,7 +12,7 @@ export const SCOPES = {
   },
   git: {
     mutate: ['src/store/history/update-ref.ts', 'src/store/history/move-branch.ts', 'src/store/history/commit-mutation.ts', 'src/store/objects/write-tree.ts'],
-    tests: ['test/store/history/compare-and-swap.test.ts', 'test/store/history/write-path.test.ts'],
+    tests: ['test/store/history/compare-and-swap.test.ts', 'test/store/history/write-path.test.ts', 'test/store/history/commit-mutation.test.ts', 'test/store/history/update-ref.test.ts', 'test/store/history/move-branch.test.ts'],
   },
 }
 

@@ -70,6 +70,9 @@ describe('writeChangedTree', () => {
     const e = (path: string, type: 'tree' | 'blob') => ({ path, type, mode: type === 'tree' ? '040000' : '100644', oid: '' }) as const
     expect([e('a-b', 'blob'), e('a', 'tree'), e('a.c', 'blob'), e('a', 'blob')].sort(treeOrder).map((x) => `${x.path}${x.type === 'tree' ? '/' : ''}`)).toEqual(['a', 'a-b', 'a.c', 'a/'])
     expect(treeOrder(e('x', 'blob'), e('x', 'blob'))).toBe(0)
+    expect(treeOrder(e('b', 'blob'), e('a', 'blob'))).toBe(1)
+    expect(treeOrder(e('a', 'blob'), e('b', 'blob'))).toBe(-1)
+    expect(treeOrder(e('a', 'tree'), e('a-b', 'blob'))).toBe(1)
   })
 })
 

@@ -24,6 +24,22 @@ describe('preserveUntouchedLines', () => {
     const base = ['k: >-', '  folded text', 'z: 1']
     expect(preserveUntouchedLines(original, base, [...base, 'n: 2'])).toEqual([...original, 'n: 2'])
   })
+  it('drops every line of a removed run, not only its first', () => {
+    const lines = ['a: 1', 'b: 2', 'c: 3', 'd: 4']
+    expect(preserveUntouchedLines(lines, lines, ['a: 1', 'd: 4'])).toEqual(['a: 1', 'd: 4'])
+  })
+  it('a rewritten block (unequal sizes) that the edit reaches is taken from the rendering: a changed line', () => {
+    const original = ['k:   one', 'm:   two', '  # note']
+    const base = ['k: one', 'm: two']
+    expect(preserveUntouchedLines(original, base, ['k: one', 'm: 2'])).toEqual(['k: one', 'm: 2'])
+  })
+  it('a rewritten block (unequal sizes) that the edit reaches is taken from the rendering: a line inserted inside it', () => {
+    const original = ['k:   one', 'm:   two', '  # note']
+    const base = ['k: one', 'm: two']
+    expect(preserveUntouchedLines(original, base, ['k: one', 'n: new', 'm: two'])).toEqual(['k: one', 'n: new', 'm: two'])
+    // After its last line, the block stays as it was.
+    expect(preserveUntouchedLines(original, base, ['k: one', 'm: two', 'n: new'])).toEqual([...original, 'n: new'])
+  })
 })
 
 describe('frontmatter edits through the re-rendering path keep untouched lines', () => {
