@@ -54,6 +54,9 @@ describe('envelope (reference §8 behaviours 1–3, 17–19)', () => {
   it('timestamps follow Python isoformat: microseconds unless zero, +00:00 suffix', () => {
     expect(isoTimestamp(new Date('2026-02-23T18:03:22.152Z'))).toBe('2026-02-23T18:03:22.152000+00:00')
     expect(isoTimestamp(new Date('2026-02-23T18:03:22.000Z'))).toBe('2026-02-23T18:03:22+00:00')
+    // Milliseconds under 100 are zero-padded to six digits, as Python prints microseconds.
+    expect(isoTimestamp(new Date('2026-02-23T18:03:22.005Z'))).toBe('2026-02-23T18:03:22.005000+00:00')
+    expect(isoTimestamp(new Date('2026-02-23T18:03:22.047Z'))).toBe('2026-02-23T18:03:22.047000+00:00')
     expect(zuluSeconds(new Date('2026-02-23T18:03:22.152Z'))).toBe('2026-02-23T18:03:22Z')
   })
 

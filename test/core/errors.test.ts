@@ -16,15 +16,16 @@ import {
 
 describe('error types: each a stable code, a name, and its data', () => {
   it.each([
-    [new UsageError('bad flag', { flag: '--x' }), 'USAGE_ERROR', 'UsageError', 'bad flag', { flag: '--x' }],
-    [new UsageError('bad flag'), 'USAGE_ERROR', 'UsageError', 'bad flag', {}],
-    [new PolicyValidationError('no policy'), 'POLICY_VALIDATION_FAILED', 'PolicyValidationError', 'no policy', {}],
-    [new TransitionRejectedError('no', { lane: 'done' }), 'TRANSITION_REJECTED', 'TransitionRejectedError', 'no', { lane: 'done' }],
-    [new TransitionRejectedError('no'), 'TRANSITION_REJECTED', 'TransitionRejectedError', 'no', {}],
-    [new PermissionDeniedError('read only', { login: 'x' }), 'PERMISSION_DENIED', 'PermissionDeniedError', 'read only', { login: 'x' }],
-    [new PermissionDeniedError('read only'), 'PERMISSION_DENIED', 'PermissionDeniedError', 'read only', {}],
-    [new KittyError('MERGE_FAILED', 'm'), 'MERGE_FAILED', 'KittyError', 'm', {}],
-  ])('%s', (err, code, name, message, data) => {
+    ['UsageError with data', () => new UsageError('bad flag', { flag: '--x' }), 'USAGE_ERROR', 'UsageError', 'bad flag', { flag: '--x' }],
+    ['UsageError without data', () => new UsageError('bad flag'), 'USAGE_ERROR', 'UsageError', 'bad flag', {}],
+    ['PolicyValidationError', () => new PolicyValidationError('no policy'), 'POLICY_VALIDATION_FAILED', 'PolicyValidationError', 'no policy', {}],
+    ['TransitionRejectedError with data', () => new TransitionRejectedError('no', { lane: 'done' }), 'TRANSITION_REJECTED', 'TransitionRejectedError', 'no', { lane: 'done' }],
+    ['TransitionRejectedError without data', () => new TransitionRejectedError('no'), 'TRANSITION_REJECTED', 'TransitionRejectedError', 'no', {}],
+    ['PermissionDeniedError with data', () => new PermissionDeniedError('read only', { login: 'x' }), 'PERMISSION_DENIED', 'PermissionDeniedError', 'read only', { login: 'x' }],
+    ['PermissionDeniedError without data', () => new PermissionDeniedError('read only'), 'PERMISSION_DENIED', 'PermissionDeniedError', 'read only', {}],
+    ['KittyError', () => new KittyError('MERGE_FAILED', 'm'), 'MERGE_FAILED', 'KittyError', 'm', {}],
+  ])('%s', (_label, make, code, name, message, data) => {
+    const err = make()
     expect(err).toBeInstanceOf(Error)
     expect(isKittyError(err)).toBe(true)
     expect(err.code).toBe(code)

@@ -19,6 +19,8 @@ describe('describeJsonError keeps only where JSON.parse failed, never the input'
     const real = describeJsonError(errorOf('{"token": "zzsecret", x}'))
     expect(real).toMatch(/^unexpected input at position \d+/)
     expect(real).not.toContain('zzsecret')
+    // Multi-digit line and column numbers are kept whole (V8's own message, eleven lines down).
+    expect(describeJsonError(errorOf(`${'\n'.repeat(11)}           {"zzsecret" 1}`))).toBe('unexpected input at position 34 (line 12 column 24)')
   })
   it('the end of the input, or nothing usable', () => {
     expect(describeJsonError(errorOf('{"a": '))).toBe('unexpected end of input')

@@ -27,6 +27,13 @@ describe('parseMissionMeta', () => {
     expect(parse('\uFEFF{"mission_number": 5}').identity.mission_number).toBe(5)
   })
 
+  it('strips only a leading byte-order mark: one inside a value is kept, one after whitespace is not JSON', () => {
+    const inside = parse('{"mission": "\uFEFFresearch"}')
+    expect(inside.raw).toEqual({ mission: '\uFEFFresearch' })
+    expect(inside.identity.mission_type).toBe('\uFEFFresearch')
+    expect(refusal(' \uFEFF{}').message).toBe('Mission metadata kitty-specs/099-dir/meta.json is invalid: not valid JSON (unparseable input)')
+  })
+
   it.each([
     ['not JSON', '{', 'not valid JSON'],
     ['an array', [], 'must be a JSON object'],

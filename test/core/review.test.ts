@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evidenceApproves, evidenceIsComplete, parseEvidenceJson, parseReviewResultJson } from '../../src/core/review.ts'
+import { evidenceApproves, evidenceIsComplete, evidenceMatchesReview, parseEvidenceJson, parseReviewResultJson } from '../../src/core/review.ts'
 
 const usage = (fn: () => unknown) => {
   try {
@@ -59,5 +59,18 @@ describe('evidence', () => {
     expect(evidenceIsComplete({})).toBe(false)
     expect(evidenceApproves({})).toBe(false)
     expect(evidenceApproves(undefined)).toBe(false)
+  })
+})
+
+describe('evidenceMatchesReview', () => {
+  const result = { reviewer: 'r', verdict: 'approved', reference: 'pr#1' } as const
+  it('matches only when reviewer, verdict and reference are all the same', () => {
+    expect(evidenceMatchesReview({ review: { ...result, extra: 1 } }, result)).toBe(true)
+    expect(evidenceMatchesReview({ review: { ...result, reviewer: 'someone else' } }, result)).toBe(false)
+    expect(evidenceMatchesReview({ review: { ...result, verdict: 'changes_requested' } }, result)).toBe(false)
+    expect(evidenceMatchesReview({ review: { ...result, reference: 'pr#2' } }, result)).toBe(false)
+  })
+  it('evidence without a review matches nothing', () => {
+    expect(evidenceMatchesReview({}, result)).toBe(false)
   })
 })
