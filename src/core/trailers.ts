@@ -45,7 +45,8 @@ export function parseTrailers(message: string): Trailers {
   const last = paragraphs.at(-1) ?? ''
   const out: Trailers = {}
   for (const line of last.split('\n')) {
-    const m = /^(Kitty-[A-Za-z-]+):\s?(.*)$/.exec(line)
+    // The value is the rest of the line, as git reads it, even past a U+2028 or U+2029 (hence the s flag).
+    const m = /^(Kitty-[A-Za-z-]+):\s?(.*)$/s.exec(line)
     if (m && (TRAILER_KEYS as readonly string[]).includes(m[1]!)) out[m[1] as TrailerKey] = m[2]!
   }
   return out

@@ -39,3 +39,39 @@ describe('tasks.md', () => {
     expect(() => markSubtask(TASKS, 'T00', true)).toThrow(expect.objectContaining({ code: 'SUBTASK_NOT_FOUND' }))
   })
 })
+
+describe('uncheckedSubtasks: where the section starts and ends', () => {
+  it('the section heading may be the second line', () => {
+    expect(uncheckedSubtasks('# Tasks\n## WP01\n- [ ] T001 a\n', 'WP01')).toEqual(['T001'])
+  })
+  it('only a line that starts with ## opens a section; a mention elsewhere does not', () => {
+    const md = 'Intro: see WP01 ## later\n- [ ] T001 stray\n## WP02\n- [ ] T002 b\n'
+    expect(uncheckedSubtasks(md, 'WP01')).toEqual([])
+    expect(uncheckedSubtasks(md, 'WP02')).toEqual(['T002'])
+  })
+  it('without a section for the WP, rows elsewhere do not count', () => {
+    expect(uncheckedSubtasks('- [ ] T001 before any heading\n## WP02\n', 'WP01')).toEqual([])
+  })
+  it('the next # or ## heading ends the section', () => {
+    expect(uncheckedSubtasks('## WP01\n- [ ] T001 a\n## WP02\n- [ ] T002 b\n', 'WP01')).toEqual(['T001'])
+    expect(uncheckedSubtasks('## WP01\n- [x] T001 a\n# Appendix\n- [ ] T009 c\n', 'WP01')).toEqual([])
+  })
+  it('a row without a T-number is reported as its trimmed text', () => {
+    expect(uncheckedSubtasks('## WP01\n  - [ ] write the docs  \n* [ ] T003 x\n', 'WP01')).toEqual(['- [ ] write the docs', 'T003'])
+  })
+})
+
+describe('markSubtask: edges', () => {
+  it('unticking a row that is already unticked changes nothing', () => {
+    expect(markSubtask(TASKS, 'T002', false)).toEqual({ text: TASKS, changed: false })
+  })
+  it('an unknown subtask names itself in the message and data', () => {
+    let caught: unknown
+    try {
+      markSubtask(TASKS, 'T099', true)
+    } catch (err) {
+      caught = err
+    }
+    expect(caught).toMatchObject({ code: 'SUBTASK_NOT_FOUND', message: 'Subtask T099 has no checkbox row in tasks.md', data: { task_id: 'T099' } })
+  })
+})

@@ -46,3 +46,18 @@ describe('commit trailers: edges', () => {
     expect(commitSubject('')).toBe('')
   })
 })
+
+describe('commit trailers: lone CR line breaks and anchored keys', () => {
+  it('a lone CR in the note becomes a line break', () => {
+    expect(formatCommitMessage({ subject: 's', body: 'line 1\rline 2', trailers: { 'Kitty-WP': 'WP01' } })).toBe('s\n\nline 1\nline 2\n\nKitty-WP: WP01\n')
+  })
+  it('a message with lone CR line breaks reads like one with LF', () => {
+    expect(parseTrailers('subject\r\rKitty-WP: WP01\rKitty-To: done\r')).toEqual({ 'Kitty-WP': 'WP01', 'Kitty-To': 'done' })
+  })
+  it('a key must start its line', () => {
+    expect(parseTrailers('s\n\nSee Kitty-WP: WP01\nKitty-To: done')).toEqual({ 'Kitty-To': 'done' })
+  })
+  it('the value is the rest of the line, past a U+2028 or U+2029, as git interpret-trailers reads it', () => {
+    expect(parseTrailers('s\n\nKitty-WP: WP01\u2028Kitty-To: done\nKitty-Actor: a\u2029b')).toEqual({ 'Kitty-WP': 'WP01\u2028Kitty-To: done', 'Kitty-Actor': 'a\u2029b' })
+  })
+})
