@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { mergeText, splitLines } from '../../src/core/merge-text.ts'
 import { cleanupTempDirs, tempDir } from '../helpers/git-repo.ts'
 
@@ -25,6 +25,7 @@ const CASES: Array<[string, string, string, string]> = [
   ['changes far apart', BASE, BASE.replace('b\n', 'B\n'), BASE.replace('i\n', 'I\n')],
   ['insertions in different places', BASE, BASE.replace('c\n', 'c\nc2\n'), BASE.replace('h\n', 'h\nh2\n')],
   ['the same change on both sides', BASE, BASE.replace('e\n', 'E\n'), BASE.replace('e\n', 'E\n')],
+  ['the same change on both sides, and one side also changes elsewhere', BASE, BASE.replace('b\n', 'B\n').replace('i\n', 'I\n'), BASE.replace('b\n', 'B\n')],
   ['the same line changed differently', BASE, BASE.replace('e\n', 'E1\n'), BASE.replace('e\n', 'E2\n')],
   ['adjacent lines changed', BASE, BASE.replace('d\n', 'D\n'), BASE.replace('e\n', 'E\n')],
   ['a deletion and a far edit', BASE, BASE.replace('b\nc\n', ''), BASE.replace('j\n', 'J\n')],
@@ -80,5 +81,52 @@ describe('mergeText (diff3) agrees with git merge-file', () => {
   it('counts each conflicting region', () => {
     const r = mergeText(BASE, BASE.replace('b\n', 'B1\n').replace('i\n', 'I1\n'), BASE.replace('b\n', 'B2\n').replace('i\n', 'I2\n'))
     expect(r).toEqual({ clean: false, conflicts: 2 })
+  })
+})
+
+describe('mergeText: the same change made on both sides', () => {
+  it('is taken once, next to a change only one side made', () => {
+    expect(mergeText(BASE, BASE.replace('b\n', 'B\n').replace('i\n', 'I\n'), BASE.replace('b\n', 'B\n'))).toEqual({
+      clean: true,
+      text: BASE.replace('b\n', 'B\n').replace('i\n', 'I\n'),
+    })
+  })
+  it('the same deletion on both sides is clean too', () => {
+    expect(mergeText(BASE, BASE.replace('c\n', '').replace('h\n', 'H\n'), BASE.replace('c\n', ''))).toEqual({
+      clean: true,
+      text: BASE.replace('c\n', '').replace('h\n', 'H\n'),
+    })
+  })
+})
+
+describe('mergeText: a diff that runs past its time limit (5 s)', () => {
+  // A slow machine, simulated: every look at the clock finds another 3 s gone. The diff reads the clock
+  // once to set its deadline and once before each edit length it tries, so a pure insertion (edit
+  // length 1) still finishes and a one-line replacement (edit length 2) is given up.
+  const slowClock = () => {
+    let now = 0
+    vi.spyOn(Date, 'now').mockImplementation(() => (now += 3_000))
+  }
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+  const replaced = BASE.replace('e\n', 'E\n')
+  const inserted = BASE.replace('h\n', 'h\nh2\n')
+
+  it('is reported as one conflict, whichever side it was', () => {
+    slowClock()
+    expect(mergeText(BASE, replaced, BASE.replace('b\n', 'B\n'))).toEqual({ clean: false, conflicts: 1 })
+    expect(mergeText(BASE, inserted, replaced)).toEqual({ clean: false, conflicts: 1 })
+    expect(mergeText(BASE, replaced, inserted)).toEqual({ clean: false, conflicts: 1 })
+  })
+  it('a pure insertion on both sides still merges', () => {
+    slowClock()
+    expect(mergeText(BASE, inserted, BASE.replace('b\n', 'b\nb2\n'))).toEqual({ clean: true, text: BASE.replace('b\n', 'b\nb2\n').replace('h\n', 'h\nh2\n') })
+  })
+  it('is never reached when one side is unchanged or both sides agree: no diff is needed', () => {
+    slowClock()
+    expect(mergeText(BASE, replaced, replaced)).toEqual({ clean: true, text: replaced })
+    expect(mergeText(BASE, replaced, BASE)).toEqual({ clean: true, text: replaced })
+    expect(mergeText(BASE, BASE, replaced)).toEqual({ clean: true, text: replaced })
   })
 })
