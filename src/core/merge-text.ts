@@ -19,7 +19,8 @@ interface Hunk {
 
 /** Lines with their terminators, so CRLF and a missing final newline survive the merge exactly. */
 export function splitLines(text: string): string[] {
-  return text.match(/[^\n]*\n|[^\n]+$/g) ?? []
+  // A run without a newline can only be the last line, so no `$` is needed after it.
+  return text.match(/[^\n]*\n|[^\n]+/g) ?? []
 }
 
 /** A diff that would take longer than this is given up, and the file reported as a conflict. */

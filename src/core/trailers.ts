@@ -46,7 +46,7 @@ export function parseTrailers(message: string): Trailers {
   const out: Trailers = {}
   for (const line of last.split('\n')) {
     // The value is the rest of the line, as git reads it, even past a U+2028 or U+2029 (hence the s flag).
-    const m = /^(Kitty-[A-Za-z-]+):\s?(.*)$/s.exec(line)
+    const m = /^(Kitty-[A-Za-z-]+):\s?(.*)/s.exec(line)
     if (m && (TRAILER_KEYS as readonly string[]).includes(m[1]!)) out[m[1] as TrailerKey] = m[2]!
   }
   return out
