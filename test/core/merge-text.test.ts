@@ -48,6 +48,7 @@ describe('mergeText (diff3) agrees with git merge-file', () => {
   it('keeps line terminators exactly', () => {
     expect(splitLines('a\r\nb\nc')).toEqual(['a\r\n', 'b\n', 'c'])
     expect(splitLines('')).toEqual([])
+    expect(splitLines('first\nno final newline')).toEqual(['first\n', 'no final newline'])
   })
 
   it('agrees on 150 seeded random edit pairs (clean or not, and the merged text)', () => {
