@@ -83,7 +83,9 @@ const filled = (s: string | undefined): boolean => !!s && s.trim() !== ''
  * (clients match on them) and then name the flag, since the internal field names (review_result,
  * review_ref) are not what anyone passes.
  */
-const REVIEW_RESULT_FLAG = `--review-result-json '{"reviewer":"<who>","verdict":"approved|changes_requested","reference":"<review URL>"}'`
+export const REVIEW_RESULT_FLAG = `--review-result-json '{"reviewer":"<who>","verdict":"approved|changes_requested","reference":"<review URL>"}'`
+/** How a refused move is forced: the CLI's words (the GitHub surfaces say it as a comment command). */
+export const FORCE_HINT = '(--force --note "<why>" overrides)'
 const APPROVING_EVIDENCE_FLAG = `--evidence-json '{"review":{"reviewer":"<who>","verdict":"approved","reference":"<review URL>"}}'`
 
 /** "Transition to approved/done …" is upstream's text; the lane the caller asked for is the one to name. */
@@ -188,5 +190,5 @@ export function allowedTransitions(from: Lane): AllowedEdge[] {
 export function illegalMove(from: Lane, to: Lane): string {
   const next = allowedTransitions(from).map((e) => e.to)
   const where = next.length > 0 ? `from ${from} a WP may move to ${next.join(', ')}` : `${from} is final: no move leaves it`
-  return `Illegal transition: ${from} -> ${to}; ${where} (--force --note "<why>" overrides)`
+  return `Illegal transition: ${from} -> ${to}; ${where} ${FORCE_HINT}`
 }

@@ -20,6 +20,8 @@ export interface RenderInput {
   commit?: string | null | undefined
   /** The mission's board after a mission-level command, when the surface read one. */
   board?: Board | null | undefined
+  /** Puts the engine's advice in the reader's words (pull request replies: the comment commands). */
+  advise?: ((message: string) => string) | undefined
 }
 
 export interface CheckRunOutput {
@@ -87,11 +89,16 @@ function missionName(data: Record<string, unknown>): string | null {
   return str(data['mission_slug']) ?? (data['mission_id'] ? String(data['mission_id']) : null)
 }
 
+function errorMessage(input: RenderInput): string {
+  const message = String(input.envelope.data['message'] ?? '')
+  return input.advise ? input.advise(message) : message
+}
+
 /** One line saying what happened, for the check run's title and the reply's first line. */
 export function titleOf(input: RenderInput): string {
   const { envelope: e } = input
   const d = e.data
-  if (!e.success) return `${e.error_code}: ${String(d['message'] ?? '').split('\n')[0]}`.slice(0, 250)
+  if (!e.success) return `${e.error_code}: ${errorMessage(input).split('\n')[0]}`.slice(0, 250)
   if (d['no_op'] === true || d['duplicate'] === true) return 'Nothing to change (already applied)'
   const wp = str(d['wp_id'])
   if (str(d['from_lane']) && str(d['to_lane'])) return `${wp ?? 'WP'}: ${d['from_lane']} → ${d['to_lane']}`
@@ -121,7 +128,7 @@ function body(input: RenderInput): string[] {
     if (Array.isArray(d['merged_wps']) && d['merged_wps'].length > 0) changed.push(`- merged: ${d['merged_wps'].join(', ')}`)
     if (changed.length > 0) out.push('', '**What changed**', '', ...changed)
   } else {
-    out.push('', `**Error** \`${e.error_code}\`: ${String(d['message'] ?? '')}`)
+    out.push('', `**Error** \`${e.error_code}\`: ${errorMessage(input)}`)
     const fix = FIXES[e.error_code ?? '']
     if (fix) out.push('', `**Fix:** ${fix}`)
   }
