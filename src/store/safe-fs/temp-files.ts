@@ -37,15 +37,15 @@ export function isStaleTemp(name: string): boolean {
   return m[1] === HOST_TAG && Number(m[2]) !== process.pid && !processAlive(Number(m[2]))
 }
 
-/** Remove the stale temporaries directly inside `dirs` (not recursive); returns how many went. */
-export async function sweepStaleTemps(dirs: Iterable<string>): Promise<number> {
-  let removed = 0
+/** Remove the stale temporaries directly inside `dirs` (not recursive); returns the paths that went. */
+export async function sweepStaleTemps(dirs: Iterable<string>): Promise<string[]> {
+  const removed: string[] = []
   for (const dir of new Set(dirs)) {
     const names = await fs.readdir(dir).catch(() => [] as string[])
     for (const name of names) {
       if (!isStaleTemp(name)) continue
       await fs.rm(join(dir, name), { force: true, recursive: true }).catch(() => undefined)
-      removed++
+      removed.push(join(dir, name))
     }
   }
   return removed

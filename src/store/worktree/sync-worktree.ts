@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import git from 'isomorphic-git'
 import { KittyError } from '../../core/errors.ts'
 import type { Repository } from '../repository.ts'
@@ -15,7 +15,7 @@ import { eolConversion, lazyEolConversion } from './eol.ts'
 import type { IndexEntry } from './read-index.ts'
 import { readIndexEntries } from './read-index.ts'
 import { Snapshot } from '../objects/snapshot.ts'
-import { isStaleTemp, sweepStaleTemps, tempPathFor } from '../safe-fs/temp-files.ts'
+import { sweepStaleTemps, tempPathFor } from '../safe-fs/temp-files.ts'
 import { lstatOrNull, makeRealDirs, symlinkAlong, symlinkInWorktreeError } from './workdir-path.ts'
 
 /**
@@ -253,9 +253,9 @@ export async function recoverJournals(repo: Repository): Promise<string[]> {
 }
 
 async function finishJournal(repo: Repository, journal: SyncJournal): Promise<void> {
-  const dirs = journal.paths.map((p) => dirname(join(repo.workdir!, p)))
-  const midWrite = repo.workdir ? await pathsWithStaleTemps(journal.paths, repo.workdir) : new Set<string>()
-  if (repo.workdir) await sweepStaleTemps(dirs)
+  const swept = repo.workdir ? await sweepStaleTemps(journal.paths.map((p) => dirname(join(repo.workdir!, p)))) : []
+  // A journaled path with a swept temporary of its own (`<path>.kitty-…`) was being written when the process died.
+  const midWrite = new Set(journal.paths.filter((p) => swept.some((t) => t.startsWith(`${join(repo.workdir!, p)}.`))))
   const tip = await readRef(repo, journal.ref)
   if (tip === null || tip === journal.from) return
   const before = await Snapshot.at(repo, journal.from)
@@ -274,18 +274,6 @@ async function finishJournal(repo: Repository, journal: SyncJournal): Promise<vo
   } finally {
     await index.release()
   }
-}
-
-/** The journaled paths that have a stale kitty temporary beside them (`<path>.kitty-…`). */
-async function pathsWithStaleTemps(paths: readonly string[], workdir: string): Promise<Set<string>> {
-  const found = new Set<string>()
-  for (const p of paths) {
-    const dir = dirname(join(workdir, p))
-    const base = basename(p)
-    const names = await fs.readdir(dir).catch(() => [] as string[])
-    if (names.some((n) => n.startsWith(`${base}.`) && isStaleTemp(n))) found.add(p)
-  }
-  return found
 }
 
 /** The warning for files a landed commit changed but the working tree does not show yet. */
