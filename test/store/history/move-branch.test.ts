@@ -60,14 +60,19 @@ describe('withWorktreeLock (through moveBranch)', () => {
     expect(existsSync(live)).toBe(true)
   })
 
-  it('waits up to a minute for another process holding the working-tree lock', async () => {
+  /** A repository whose working-tree lock another process holds, and a commit waiting to land on its state branch. */
+  async function withWorktreeLockHeld(content: string) {
     const dir = makeRepo()
     const repo = locateRepository(dir)
     const branch = await resolveStateBranch(repo)
     const lockPath = join(repo.gitdir, 'kitty/worktree.lock')
     mkdirSync(join(repo.gitdir, 'kitty'), { recursive: true })
     writeFileSync(lockPath, 'held by a script\n')
-    const { tip, next } = await commitOn(repo, branch.ref, { [WP01]: 'after the wait\n' })
+    return { dir, repo, branch, lockPath, ...(await commitOn(repo, branch.ref, { [WP01]: content })) }
+  }
+
+  it('waits up to a minute for another process holding the working-tree lock', async () => {
+    const { dir, repo, branch, lockPath, tip, next } = await withWorktreeLockHeld('after the wait\n')
     const real = Date.now.bind(Date)
     let calls = 0
     // The first reading sets the deadline; at the second, half a minute later, the holder lets go.
@@ -82,13 +87,7 @@ describe('withWorktreeLock (through moveBranch)', () => {
   })
 
   it('a working-tree lock held past the minute: STATE_CONFLICT naming the working tree and the lock file', async () => {
-    const dir = makeRepo()
-    const repo = locateRepository(dir)
-    const branch = await resolveStateBranch(repo)
-    const lockPath = join(repo.gitdir, 'kitty/worktree.lock')
-    mkdirSync(join(repo.gitdir, 'kitty'), { recursive: true })
-    writeFileSync(lockPath, 'held by a script\n')
-    const { tip, next } = await commitOn(repo, branch.ref, { [WP01]: 'never\n' })
+    const { dir, repo, branch, lockPath, tip, next } = await withWorktreeLockHeld('never\n')
     const real = Date.now.bind(Date)
     let calls = 0
     vi.spyOn(Date, 'now').mockImplementation(() => (++calls === 1 ? real() : real() + 61_000))
