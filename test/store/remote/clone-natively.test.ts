@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { RemoteCache, RemoteOptions } from '../../../src/store/remote/remote.ts'
-import { fetchBranch, openRemoteCache } from '../../../src/store/remote/remote.ts'
+import { fetchBranch } from '../../../src/store/remote/remote.ts'
 import type { GitHttpServer } from '../../helpers/git-http-server.ts'
-import { GIT_BINARY as REAL_GIT, startGitHttpServer } from '../../helpers/git-http-server.ts'
+import { GIT_BINARY as REAL_GIT } from '../../helpers/git-http-server.ts'
 import { cleanupTempDirs, git, makeRepo, tempDir } from '../../helpers/git-repo.ts'
+import { remoteFixtures } from '../../helpers/remote-fixtures.ts'
 
 /**
  * A cold cache is filled by the git binary (store/remote/clone-natively.ts): the same refs and objects as
@@ -16,28 +16,20 @@ import { cleanupTempDirs, git, makeRepo, tempDir } from '../../helpers/git-repo.
 
 const TOKEN = 'native-token-SECRET'
 const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString('base64')
-const servers: GitHttpServer[] = []
-const caches: RemoteCache[] = []
+const remotes = remoteFixtures()
 const savedPath = process.env['PATH']
 
 afterEach(async () => {
   process.env['PATH'] = savedPath
-  for (const c of caches.splice(0)) await c.lock.release()
-  await Promise.all(servers.splice(0).map((s) => s.close()))
+  await remotes.close()
   cleanupTempDirs()
 })
 
 async function start(auth = true): Promise<GitHttpServer> {
-  const server = await startGitHttpServer(auth ? { auth: { username: 'x-access-token', password: TOKEN } } : {})
-  servers.push(server)
-  return server
+  return remotes.start(auth ? { auth: { username: 'x-access-token', password: TOKEN } } : {})
 }
 
-async function cache(opts: RemoteOptions): Promise<RemoteCache> {
-  const c = await openRemoteCache(opts, { KITTY_CACHE_DIR: tempDir('kitty-cache-') })
-  caches.push(c)
-  return c
-}
+const cache = remotes.cache
 
 /** A `git` first on PATH that records its arguments and environment, then runs the real one. */
 function spyOnGit(): { calls: () => Array<{ argv: string[]; env: Record<string, string> }> } {

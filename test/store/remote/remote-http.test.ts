@@ -3,13 +3,13 @@ import { promisify } from 'node:util'
 import git from 'isomorphic-git'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { KittyError } from '../../../src/core/errors.ts'
-import type { RemoteCache, RemoteOptions } from '../../../src/store/remote/remote.ts'
-import { fetchBranch, openRemoteCache, pushCommit } from '../../../src/store/remote/remote.ts'
+import type { RemoteCache } from '../../../src/store/remote/remote.ts'
+import { fetchBranch, pushCommit } from '../../../src/store/remote/remote.ts'
 import { Snapshot } from '../../../src/store/objects/snapshot.ts'
 import { writeChangedTree } from '../../../src/store/objects/write-tree.ts'
 import type { GitHttpServer, ReceivedRequest } from '../../helpers/git-http-server.ts'
-import { startGitHttpServer } from '../../helpers/git-http-server.ts'
-import { cleanupTempDirs, makeRepo, tempDir } from '../../helpers/git-repo.ts'
+import { cleanupTempDirs, makeRepo } from '../../helpers/git-repo.ts'
+import { remoteFixtures } from '../../helpers/remote-fixtures.ts'
 
 /**
  * Redirects (item 1 of issue 9): credentials go only to the origin the user named, as git and
@@ -24,25 +24,17 @@ const TOKEN = 'redirect-token-SECRET'
 // binary first (store/remote/clone-natively.ts), which follows no redirect at all and has its own tests.
 beforeAll(() => void (process.env['KITTY_NATIVE_GIT'] = '0'))
 afterAll(() => void delete process.env['KITTY_NATIVE_GIT'])
-const servers: GitHttpServer[] = []
-const caches: RemoteCache[] = []
+const remotes = remoteFixtures()
 afterEach(async () => {
-  for (const c of caches.splice(0)) await c.lock.release()
-  await Promise.all(servers.splice(0).map((s) => s.close()))
+  await remotes.close()
   cleanupTempDirs()
 })
 
 async function start(auth?: { username: string; password: string }): Promise<GitHttpServer> {
-  const server = await startGitHttpServer(auth ? { auth } : {})
-  servers.push(server)
-  return server
+  return remotes.start(auth ? { auth } : {})
 }
 
-async function cache(opts: RemoteOptions): Promise<RemoteCache> {
-  const c = await openRemoteCache(opts, { KITTY_CACHE_DIR: tempDir('kitty-cache-') })
-  caches.push(c)
-  return c
-}
+const cache = remotes.cache
 
 async function commitOn(c: RemoteCache, parent: string, name: string): Promise<string> {
   const tree = await writeChangedTree(await Snapshot.at(c.repo, parent), new Map([[name, new TextEncoder().encode(`${name}\n`)]]))

@@ -7,33 +7,30 @@ import git from 'isomorphic-git'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { KittyError } from '../../../src/core/errors.ts'
 import type { RemoteCache, RemoteOptions } from '../../../src/store/remote/remote.ts'
-import { fetchBranch, openRemoteCache, pushBranch, redactUrl, remoteCacheDir } from '../../../src/store/remote/remote.ts'
+import { fetchBranch, pushBranch, redactUrl, remoteCacheDir } from '../../../src/store/remote/remote.ts'
 import { Snapshot } from '../../../src/store/objects/snapshot.ts'
 import { writeChangedTree } from '../../../src/store/objects/write-tree.ts'
 import type { GitHttpServer } from '../../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../../helpers/git-http-server.ts'
-import { cleanupTempDirs, makeRepo, tempDir } from '../../helpers/git-repo.ts'
+import { cleanupTempDirs, makeRepo } from '../../helpers/git-repo.ts'
+import { remoteFixtures } from '../../helpers/remote-fixtures.ts'
 
 const run = promisify(execFile)
 const gitCli = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd })).stdout.trim()
 
 let server: GitHttpServer
-let caches: RemoteCache[] = []
+const remotes = remoteFixtures()
 beforeEach(async () => {
   server = await startGitHttpServer({ auth: { username: 'x-access-token', password: 'good-token' } })
 })
 afterEach(async () => {
-  for (const c of caches.splice(0)) await c.lock.release()
+  await remotes.close()
   await server.close()
   cleanupTempDirs()
 })
 
 const remote = (patch: Partial<RemoteOptions> = {}): RemoteOptions => ({ url: server.repoUrl('project'), token: 'good-token', timeoutMs: 10_000, ...patch })
-async function cache(opts: RemoteOptions): Promise<RemoteCache> {
-  const c = await openRemoteCache(opts, { KITTY_CACHE_DIR: tempDir('kitty-cache-') })
-  caches.push(c)
-  return c
-}
+const cache = remotes.cache
 
 /** A commit on top of `parent` that adds one file, written into the cache's object database. */
 async function commitOn(c: RemoteCache, parent: string, name: string): Promise<string> {
