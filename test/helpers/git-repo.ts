@@ -99,6 +99,15 @@ export function cleanupTempDirs(): void {
 }
 
 /** A fresh repository on `main` with the given missions committed. */
+/** Two commits on main, the second an empty one on top of the first, with main reset to the first. */
+export function twoCommits(repo: string): [string, string] {
+  const first = git(repo, 'rev-parse', 'main')
+  git(repo, 'commit', '-q', '--allow-empty', '-m', 'second')
+  const second = git(repo, 'rev-parse', 'main')
+  git(repo, 'reset', '-q', '--hard', first)
+  return [first, second]
+}
+
 export function makeRepo(missions: MissionFixture[] = [{}]): string {
   const repo = tempDir()
   git(repo, 'init', '-q', '-b', 'main')

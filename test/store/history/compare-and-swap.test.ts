@@ -1,21 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { locateRepository, readRef } from '../../../src/store/repository.ts'
 import { compareAndSwapRef } from '../../../src/store/history/update-ref.ts'
-import { cleanupTempDirs, git, makeRepo } from '../../helpers/git-repo.ts'
+import { cleanupTempDirs, git, makeRepo, twoCommits } from '../../helpers/git-repo.ts'
 import { cliInProcess } from '../../helpers/in-process.ts'
 
 afterAll(cleanupTempDirs)
 
 const M = '099-test-mission'
 const WP01 = `kitty-specs/${M}/tasks/WP01.md`
-
-function twoCommits(repo: string): [string, string] {
-  const first = git(repo, 'rev-parse', 'main')
-  git(repo, 'commit', '-q', '--allow-empty', '-m', 'second')
-  const second = git(repo, 'rev-parse', 'main')
-  git(repo, 'reset', '-q', '--hard', first)
-  return [first, second]
-}
 
 describe('compareAndSwapRef', () => {
   it('moves the ref only from the expected value, and says whether it did', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { locateRepository, readRef } from '../../../src/store/repository.ts'
 import { compareAndSwapRef } from '../../../src/store/history/update-ref.ts'
-import { cleanupTempDirs, git, makeRepo, tempDir } from '../../helpers/git-repo.ts'
+import { cleanupTempDirs, git, makeRepo, tempDir, twoCommits } from '../../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
 afterEach(() => {
@@ -13,14 +13,6 @@ afterEach(() => {
 
 const ZERO = '0'.repeat(40)
 const WHO = 'Kitty Test <kitty@example.com>'
-
-function twoCommits(dir: string): [string, string] {
-  const first = git(dir, 'rev-parse', 'main')
-  git(dir, 'commit', '-q', '--allow-empty', '-m', 'second')
-  const second = git(dir, 'rev-parse', 'main')
-  git(dir, 'reset', '-q', '--hard', first)
-  return [first, second]
-}
 
 /** The reflog lines of `ref` as written on disk, with the time field checked and replaced by T. */
 function reflog(gitdir: string, ref: string, from: number, to: number): string[] {
