@@ -186,6 +186,13 @@ describe('parseFrontmatter: what it refuses, in the words users see', () => {
     // Refused only under YAML's strict rules (PyYAML, which spec-kitty uses, refuses them too).
     ['a key longer than 1024 characters', `---\nok: 1\n${'k'.repeat(1100)}: 1\n---\n`, 3, 'The : indicator must be at most 1024 chars after the start of an implicit block mapping key at line 2, column 1:'],
     ['a flow pair whose key spans two lines', '---\na: [b\n  : c]\n---\n', 2, 'Implicit keys of flow sequence pairs need to be on a single line at line 1, column 6:'],
+    // The fences themselves.
+    ['no opening fence', '# just a body\n', 1, 'it does not start with a --- frontmatter fence'],
+    ['an opening fence after a blank line', '\n---\na: 1\n---\n', 1, 'it does not start with a --- frontmatter fence'],
+    ['no closing fence', '---\nlane: planned\n', 2, 'the frontmatter has no closing --- fence'],
+    ['no closing fence, three lines', '---\na: 1\nb: 2\nc: 3', 4, 'the frontmatter has no closing --- fence'],
+    ['only an opening fence', '---\n', 1, 'the frontmatter has no closing --- fence'],
+    ['a fence with text after it', '---\na: 1\n--- no\n', 3, 'the frontmatter has no closing --- fence'],
   ])('%s: WP_FILE_INVALID with the line in the file (the opening fence is line 1) and the first line of the reason', (_name, text, line, reason) => {
     expect(refusal(text)).toEqual({
       code: 'WP_FILE_INVALID',
@@ -205,17 +212,6 @@ describe('parseFrontmatter: what it refuses, in the words users see', () => {
   it('empty or comment-only frontmatter is an empty mapping', () => {
     expect(parseFrontmatter('---\n---\n', 'x.md').data).toEqual({})
     expect(parseFrontmatter('---\n# only a comment\n---\nbody', 'x.md').data).toEqual({})
-  })
-
-  it.each([
-    ['no opening fence', '# just a body\n', 1, 'it does not start with a --- frontmatter fence'],
-    ['an opening fence after a blank line', '\n---\na: 1\n---\n', 1, 'it does not start with a --- frontmatter fence'],
-    ['no closing fence', '---\nlane: planned\n', 2, 'the frontmatter has no closing --- fence'],
-    ['no closing fence, three lines', '---\na: 1\nb: 2\nc: 3', 4, 'the frontmatter has no closing --- fence'],
-    ['only an opening fence', '---\n', 1, 'the frontmatter has no closing --- fence'],
-    ['a fence with text after it', '---\na: 1\n--- no\n', 3, 'the frontmatter has no closing --- fence'],
-  ])('%s: WP_FILE_INVALID at its line', (_name, text, line, reason) => {
-    expect(refusal(text)).toEqual({ code: 'WP_FILE_INVALID', message: `Work package file tasks/WP01.md:${line} is invalid: ${reason}`, data: { path: 'tasks/WP01.md', line, reason } })
   })
 })
 
