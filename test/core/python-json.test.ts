@@ -66,7 +66,8 @@ describe('pythonJsonIndented: json.dumps(value, sort_keys=True, indent=2, ensure
 describe('both forms', () => {
   it(`property: any JSON value reads back to itself; the line is printable ASCII and the indented form re-serialises to it (${RUNS} runs)`, () => {
     fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
+      // JSON text has no negative zero (JSON.stringify(-0) is "0"), so a value holding -0 cannot read back as -0: generate what JSON can carry.
+      fc.property(fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown), (value) => {
         const line = pythonJsonLine(value)
         expect(line).toMatch(/^[\x20-\x7e]*$/)
         expect(JSON.parse(line)).toStrictEqual(value)
