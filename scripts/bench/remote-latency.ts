@@ -15,7 +15,6 @@ import { git } from './git-exec.ts'
 import { prepareMergeFixture } from './merge-fixture.ts'
 import { formatTable } from './report.ts'
 import type { Row } from './scenario-bench.ts'
-import { POLICY_JSON } from './scenario-bench.ts'
 import { median, percentile, ratio, round } from './stats.ts'
 import { chooseTarget } from './target.ts'
 

@@ -36,8 +36,8 @@ export function newCorrelationId(): string {
 }
 
 export interface EnvelopeOptions {
-  now?: Date
-  correlationId?: string
+  now?: Date | undefined
+  correlationId?: string | undefined
 }
 
 export function makeEnvelope(

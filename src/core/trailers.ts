@@ -18,7 +18,7 @@ export const TRAILER_KEYS = [
 ] as const
 
 export type TrailerKey = (typeof TRAILER_KEYS)[number]
-export type Trailers = Partial<Record<TrailerKey, string>>
+export type Trailers = Partial<Record<TrailerKey, string | undefined>>
 
 /** Trailer values live on one line; anything that would break the block is folded to spaces. */
 function oneLine(value: string): string {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { api, cleanupTempDirs, git, kitty, laneOf, tempDir } from '../helpers/git-repo.ts'
+import { api, cleanupTempDirs, kitty, laneOf, tempDir } from '../helpers/git-repo.ts'
 import { branchOf, commit, diamondRepo, emptyCommits } from '../helpers/merge-repo.ts'
 
 const run = promisify(execFile)

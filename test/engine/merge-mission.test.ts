@@ -15,7 +15,6 @@ function copyRepo(repo: string): string {
 
 const merge = (repo: string, flags: Record<string, string | boolean> = {}) => api(repo, 'merge-mission', { mission: M, ...flags })
 const parentsOf = (repo: string, rev: string) => git(repo, 'rev-list', '--parents', '-n', '1', rev).split(' ').slice(1)
-const subjectOf = (repo: string, rev: string) => git(repo, 'log', '-1', '--format=%s', rev)
 const firstParentSubjects = (repo: string, range: string) => git(repo, 'log', '--first-parent', '--format=%s', range).split('\n').reverse()
 
 /** What git itself makes of merging the branches in order (`git merge --no-ff`, ort strategy). */

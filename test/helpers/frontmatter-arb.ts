@@ -16,14 +16,14 @@ const fullLineComment = fc.constantFrom('', '', '# comment', '#', '  # indented'
 
 const history = fc.constantFrom(
   (sep: string, tail: string) => [`history${sep}[]${tail}`],
-  (sep: string, tail: string) => [`history:${tail}`, "- timestamp: '2026-01-01T00:00:00Z'", '  lane: planned', '  agent: system', "  shell_pid: ''", '  action: Prompt created'],
-  (sep: string, tail: string) => [`history:${tail}`, '  - timestamp: "2026-01-01T00:00:00Z"', '    lane: "planned"   # first', '    agent: system', '    shell_pid: ""', '    action:  Prompt   created'],
-  (sep: string, tail: string) => [`history:${tail}`, '  # the prompt', '  - {timestamp: "2026-01-01T00:00:00Z", lane: "planned", agent: "system", shell_pid: "", action: "Prompt"}'],
+  (_sep: string, tail: string) => [`history:${tail}`, "- timestamp: '2026-01-01T00:00:00Z'", '  lane: planned', '  agent: system', "  shell_pid: ''", '  action: Prompt created'],
+  (_sep: string, tail: string) => [`history:${tail}`, '  - timestamp: "2026-01-01T00:00:00Z"', '    lane: "planned"   # first', '    agent: system', '    shell_pid: ""', '    action:  Prompt   created'],
+  (_sep: string, tail: string) => [`history:${tail}`, '  # the prompt', '  - {timestamp: "2026-01-01T00:00:00Z", lane: "planned", agent: "system", shell_pid: "", action: "Prompt"}'],
 )
 const subtasks = fc.constantFrom(
   (sep: string, tail: string) => [`subtasks${sep}[T001, T002]${tail}`],
   (sep: string, tail: string) => [`subtasks${sep}[T001,T002]${tail}`],
-  (sep: string, tail: string) => [`subtasks:${tail}`, '  - T001', '  -   T002   # spaced'],
+  (_sep: string, tail: string) => [`subtasks:${tail}`, '  - T001', '  -   T002   # spaced'],
 )
 
 interface Entry {
