@@ -13,14 +13,32 @@ const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'kitty
 const MISSION = '020-chain'
 const WPS = 20
 const RUNS = Number(process.argv[2] ?? 11)
-const ENV = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' }
+const ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.com',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.com',
+}
 
-const git = (repo: string, ...args: string[]): string => execFileSync('git', args, { cwd: repo, env: ENV, encoding: 'utf8' }).trim()
+const git = (repo: string, ...args: string[]): string =>
+  execFileSync('git', args, { cwd: repo, env: ENV, encoding: 'utf8' }).trim()
 const id = (n: number) => `WP${String(n).padStart(2, '0')}`
 
 function wpFile(n: number): string {
   const deps = n === 1 ? '[]' : `[${id(n - 1)}]`
-  return ['---', `work_package_id: ${id(n)}`, `title: Step ${n}`, 'lane: approved', `dependencies: ${deps}`, 'history: []', '---', '', `# ${id(n)}`, ''].join('\n')
+  return [
+    '---',
+    `work_package_id: ${id(n)}`,
+    `title: Step ${n}`,
+    'lane: approved',
+    `dependencies: ${deps}`,
+    'history: []',
+    '---',
+    '',
+    `# ${id(n)}`,
+    '',
+  ].join('\n')
 }
 
 function write(repo: string, path: string, text: string): void {
@@ -31,7 +49,13 @@ function write(repo: string, path: string, text: string): void {
 function makeTemplate(): string {
   const repo = mkdtempSync(join(tmpdir(), 'kitty-bench-merge-'))
   git(repo, 'init', '-q', '-b', 'main')
-  const meta = { mission_number: null, slug: MISSION, mission_slug: MISSION, mission_type: 'software-dev', target_branch: 'main' }
+  const meta = {
+    mission_number: null,
+    slug: MISSION,
+    mission_slug: MISSION,
+    mission_type: 'software-dev',
+    target_branch: 'main',
+  }
   write(repo, `kitty-specs/${MISSION}/meta.json`, `${JSON.stringify(meta, null, 2)}\n`)
   for (let n = 1; n <= WPS; n++) write(repo, `kitty-specs/${MISSION}/tasks/${id(n)}.md`, wpFile(n))
   write(repo, 'CHANGELOG.md', Array.from({ length: WPS * 3 }, (_, i) => `entry ${i}\n`).join(''))
@@ -44,7 +68,10 @@ function makeTemplate(): string {
     write(repo, `src/step${n}.ts`, `export const step${n} = ${n}\n`)
     git(repo, 'add', '-A')
     git(repo, 'commit', '-q', '-m', `${id(n)}: add step ${n}`)
-    const log = readFileSync(join(repo, 'CHANGELOG.md'), 'utf8').replace(`entry ${n * 3 - 1}\n`, `entry ${n * 3 - 1} (${id(n)})\n`)
+    const log = readFileSync(join(repo, 'CHANGELOG.md'), 'utf8').replace(
+      `entry ${n * 3 - 1}\n`,
+      `entry ${n * 3 - 1} (${id(n)})\n`,
+    )
     write(repo, 'CHANGELOG.md', log)
     git(repo, 'commit', '-q', '-am', `${id(n)}: changelog`)
     from = branch
@@ -83,7 +110,11 @@ for (const strategy of ['merge', 'squash', 'rebase']) {
     let out = ''
     times.push(
       timed(() => {
-        out = spawnSync(process.execPath, [CLI, 'orchestrator-api', 'merge-mission', '--mission', MISSION, '--strategy', strategy], { cwd: repo, env: ENV, encoding: 'utf8' }).stdout
+        out = spawnSync(
+          process.execPath,
+          [CLI, 'orchestrator-api', 'merge-mission', '--mission', MISSION, '--strategy', strategy],
+          { cwd: repo, env: ENV, encoding: 'utf8' },
+        ).stdout
       }),
     )
     const envelope = JSON.parse(out)
@@ -94,15 +125,25 @@ for (const strategy of ['merge', 'squash', 'rebase']) {
 const gitTimes: number[] = []
 for (let i = 0; i < RUNS; i++) {
   const repo = copy(i, 'git')
-  gitTimes.push(timed(() => {
-    for (let n = 1; n <= WPS; n++) git(repo, 'merge', '-q', '--no-ff', '-m', `merge ${id(n)}`, `${MISSION}-${id(n)}`)
-  }))
+  gitTimes.push(
+    timed(() => {
+      for (let n = 1; n <= WPS; n++) git(repo, 'merge', '-q', '--no-ff', '-m', `merge ${id(n)}`, `${MISSION}-${id(n)}`)
+    }),
+  )
 }
 rows.push([`git merge --no-ff × ${WPS} (reference)`, gitTimes])
 
-console.log(`merge-mission, ${WPS} WPs in a dependency chain, 2 commits each; ${RUNS} runs on fresh copies (node ${process.version})`)
+console.log(
+  `merge-mission, ${WPS} WPs in a dependency chain, 2 commits each; ${RUNS} runs on fresh copies (node ${process.version})`,
+)
 for (const [name, times] of rows) {
-  console.log(`${name.padEnd(44)} median ${median(times).toFixed(0).padStart(5)} ms   min ${Math.min(...times).toFixed(0).padStart(5)}   max ${Math.max(...times).toFixed(0).padStart(5)}`)
+  console.log(
+    `${name.padEnd(44)} median ${median(times).toFixed(0).padStart(5)} ms   min ${Math.min(...times)
+      .toFixed(0)
+      .padStart(5)}   max ${Math.max(...times)
+      .toFixed(0)
+      .padStart(5)}`,
+  )
 }
 rmSync(scratch, { recursive: true, force: true })
 rmSync(template, { recursive: true, force: true })

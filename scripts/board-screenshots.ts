@@ -7,7 +7,15 @@ import { join } from 'node:path'
 import { launchBrowser } from '../test/helpers/browser.ts'
 import { startBoard } from '../test/helpers/board-server.ts'
 import { FORTY, makeFortyRepo } from '../test/helpers/board-fixtures.ts'
-import { api, cleanupTempDirs, copyCorpus, kitty, PROJECT_ROOT, POLICY_JSON, tempDir } from '../test/helpers/git-repo.ts'
+import {
+  api,
+  cleanupTempDirs,
+  copyCorpus,
+  kitty,
+  PROJECT_ROOT,
+  POLICY_JSON,
+  tempDir,
+} from '../test/helpers/git-repo.ts'
 
 const DOCS = join(PROJECT_ROOT, 'docs')
 const SMALL = '017-smarter-feature-merge-with-preflight'
@@ -16,7 +24,15 @@ mkdirSync(DOCS, { recursive: true })
 /** A few transitions, so the live board has recent history to show. */
 async function someHistory(repo: string, mission: string, moves: Array<[string, string]>): Promise<void> {
   for (const [wp, to] of moves) {
-    const r = await api(repo, 'transition', { mission, wp, to, actor: 'claude', policy: POLICY_JSON, force: true, note: 'screenshot' })
+    const r = await api(repo, 'transition', {
+      mission,
+      wp,
+      to,
+      actor: 'claude',
+      policy: POLICY_JSON,
+      force: true,
+      note: 'screenshot',
+    })
     if (r.code !== 0) throw new Error(JSON.stringify(r.envelope))
   }
 }
@@ -28,14 +44,35 @@ try {
     await page.setViewport({ width, height: 900, deviceScaleFactor: 1 })
     if (dark) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }])
     await page.goto(url, { waitUntil: 'load' })
-    if (url.startsWith('http')) await page.waitForFunction(() => (globalThis as unknown as { kittyBoard: { boards: number } }).kittyBoard.boards > 0)
+    if (url.startsWith('http'))
+      await page.waitForFunction(
+        () => (globalThis as unknown as { kittyBoard: { boards: number } }).kittyBoard.boards > 0,
+      )
     await page.screenshot({ path: join(DOCS, file), fullPage: true })
     await page.close()
     process.stderr.write(`docs/${file}\n`)
   }
   for (const [repo, mission, tag, moves] of [
-    [copyCorpus(), SMALL, 'small', [['WP04', 'for_review'], ['WP05', 'for_review'], ['WP05', 'in_review']]],
-    [makeFortyRepo(), FORTY, '40', [['WP30', 'for_review'], ['WP31', 'in_progress'], ['WP19', 'approved']]],
+    [
+      copyCorpus(),
+      SMALL,
+      'small',
+      [
+        ['WP04', 'for_review'],
+        ['WP05', 'for_review'],
+        ['WP05', 'in_review'],
+      ],
+    ],
+    [
+      makeFortyRepo(),
+      FORTY,
+      '40',
+      [
+        ['WP30', 'for_review'],
+        ['WP31', 'in_progress'],
+        ['WP19', 'approved'],
+      ],
+    ],
   ] as Array<[string, string, string, Array<[string, string]>]>) {
     execFileSync('git', ['config', 'user.name', 'Board Screenshots'], { cwd: repo })
     execFileSync('git', ['config', 'user.email', 'board@example.com'], { cwd: repo })
@@ -46,7 +83,12 @@ try {
     await shoot(`file://${out}`, `board-static-${tag}.png`, 1440)
     const live = await startBoard(repo, ['--serve', '--port', '0', '--mission', mission])
     try {
-      await shoot(`${live.url}?mission=${mission}`, `board-live-${tag}${tag === '40' ? '-dark' : ''}.png`, 1440, tag === '40')
+      await shoot(
+        `${live.url}?mission=${mission}`,
+        `board-live-${tag}${tag === '40' ? '-dark' : ''}.png`,
+        1440,
+        tag === '40',
+      )
     } finally {
       await live.stop()
     }

@@ -15,7 +15,9 @@ const local = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
 const resolveForSpeed = {
   name: 'resolve-for-speed',
   setup(b) {
-    b.onResolve({ filter: /^pako$/ }, (args) => (args.importer.endsWith('pako-native.ts') ? undefined : { path: local('src/store/objects/pako-native.ts') }))
+    b.onResolve({ filter: /^pako$/ }, (args) =>
+      args.importer.endsWith('pako-native.ts') ? undefined : { path: local('src/store/objects/pako-native.ts') },
+    )
     b.onResolve({ filter: /^sha\.js\/sha1\.js$/ }, () => ({ path: local('src/store/objects/sha1-native.ts') }))
     b.onResolve({ filter: /^isomorphic-git$/ }, () => ({ path: local('node_modules/isomorphic-git/index.js') }))
     b.onResolve({ filter: /^yaml$/ }, () => ({ path: local('node_modules/yaml/browser/index.js') }))
@@ -33,7 +35,12 @@ const httpClientWithoutSideEffects = {
   setup(b) {
     b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, async (args) => {
       if (args.pluginData === 'inner') return undefined
-      const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' })
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'inner',
+      })
       return { ...resolved, sideEffects: false }
     })
   },
@@ -53,7 +60,7 @@ await build({
   mainFields: ['module', 'main'],
   target: 'node22',
   format: 'esm',
-  minify: process.env.KITTY_BUILD_NO_MINIFY !== "1",
+  minify: process.env.KITTY_BUILD_NO_MINIFY !== '1',
   keepNames: true,
   sourcemap: false,
   plugins: [resolveForSpeed, httpClientWithoutSideEffects],
@@ -63,7 +70,9 @@ await build({
   // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
   // crypto.subtle it takes its synchronous path, which the shim above makes native.
   define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
-  banner: { js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);",
+  },
   legalComments: 'none',
   logLevel: 'warning',
 })

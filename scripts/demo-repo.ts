@@ -61,4 +61,3 @@ export function makeSampleRepo(repo: string = mkdtempSync(join(tmpdir(), 'kitty-
   git(repo, 'commit', '-q', '-m', 'Plan mission 001-demo-checkout')
   return repo
 }
-

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { makeSampleRepo, MISSION, POLICY } from './demo-repo.ts'
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'kitty.js')
-const color = process.stdout.isTTY ? (code: number, s: string) => `\x1b[${code}m${s}\x1b[0m` : (_: number, s: string) => s
+const color = process.stdout.isTTY
+  ? (code: number, s: string) => `\x1b[${code}m${s}\x1b[0m`
+  : (_: number, s: string) => s
 
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: repo, encoding: 'utf8' })
@@ -22,7 +24,11 @@ function kitty(repo: string, args: string[]): Record<string, unknown> {
 }
 
 const api = (repo: string, command: string, flags: Record<string, string | true>) =>
-  kitty(repo, ['orchestrator-api', command, ...Object.entries(flags).flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v]))])
+  kitty(repo, [
+    'orchestrator-api',
+    command,
+    ...Object.entries(flags).flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v])),
+  ])
 
 function walkToDone(repo: string, id: string, subtasks: string[]): void {
   const agent = `agent-${id.toLowerCase()}`
@@ -30,9 +36,25 @@ function walkToDone(repo: string, id: string, subtasks: string[]): void {
   api(repo, 'append-history', { mission: MISSION, wp: id, actor: agent, note: `Implemented ${id}; tests pass` })
   kitty(repo, ['agent', 'tasks', 'mark-status', ...subtasks, '--status', 'done', '--mission', MISSION])
   api(repo, 'transition', { mission: MISSION, wp: id, to: 'for_review', actor: agent, policy: POLICY })
-  api(repo, 'start-review', { mission: MISSION, wp: id, actor: 'reviewer-rita', policy: POLICY, 'review-ref': `https://github.com/acme/shop/pull/${id.slice(2)}` })
-  const review = { reviewer: 'reviewer-rita', verdict: 'approved', reference: `https://github.com/acme/shop/pull/${id.slice(2)}` }
-  api(repo, 'transition', { mission: MISSION, wp: id, to: 'done', actor: 'reviewer-rita', 'review-result-json': JSON.stringify(review) })
+  api(repo, 'start-review', {
+    mission: MISSION,
+    wp: id,
+    actor: 'reviewer-rita',
+    policy: POLICY,
+    'review-ref': `https://github.com/acme/shop/pull/${id.slice(2)}`,
+  })
+  const review = {
+    reviewer: 'reviewer-rita',
+    verdict: 'approved',
+    reference: `https://github.com/acme/shop/pull/${id.slice(2)}`,
+  }
+  api(repo, 'transition', {
+    mission: MISSION,
+    wp: id,
+    to: 'done',
+    actor: 'reviewer-rita',
+    'review-result-json': JSON.stringify(review),
+  })
 }
 
 const repo = makeSampleRepo()
@@ -46,5 +68,16 @@ api(repo, 'accept-mission', { mission: MISSION, actor: 'maintainer' })
 api(repo, 'mission-state', { mission: MISSION })
 
 console.log(color(1, '\n$ git log --format=%h %s + Kitty trailers   (the audit trail)'))
-console.log(git(repo, 'log', '--format=%h %s%n%(trailers:key=Kitty-Actor,key=Kitty-From,key=Kitty-To,key=Kitty-Review-Ref,separator=%x20|%x20)%n'))
-console.log(color(1, `git fsck: ${git(repo, 'fsck', '--strict').trim() || 'clean'}; working tree: ${git(repo, 'status', '--porcelain').trim() || 'clean'}`))
+console.log(
+  git(
+    repo,
+    'log',
+    '--format=%h %s%n%(trailers:key=Kitty-Actor,key=Kitty-From,key=Kitty-To,key=Kitty-Review-Ref,separator=%x20|%x20)%n',
+  ),
+)
+console.log(
+  color(
+    1,
+    `git fsck: ${git(repo, 'fsck', '--strict').trim() || 'clean'}; working tree: ${git(repo, 'status', '--porcelain').trim() || 'clean'}`,
+  ),
+)

@@ -2,4 +2,7 @@
 import { writeFileSync } from 'node:fs'
 import { configJsonSchema } from '../src/engine/config-json-schema.ts'
 
-writeFileSync(new URL('../schema/kitty-config.schema.json', import.meta.url), `${JSON.stringify(configJsonSchema(), null, 2)}\n`)
+writeFileSync(
+  new URL('../schema/kitty-config.schema.json', import.meta.url),
+  `${JSON.stringify(configJsonSchema(), null, 2)}\n`,
+)

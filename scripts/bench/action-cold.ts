@@ -66,7 +66,8 @@ try {
     }
     const run = await coldRun(ACTION, dir, [], env)
     const outputs = await readFile(files.output, 'utf8')
-    if (run.code !== 0 || !/success<<[^\n]+\ntrue\n/.test(outputs)) throw new Error(`step failed (exit ${run.code}): ${run.stdout}${run.stderr}`)
+    if (run.code !== 0 || !/success<<[^\n]+\ntrue\n/.test(outputs))
+      throw new Error(`step failed (exit ${run.code}): ${run.stdout}${run.stderr}`)
     return run
   }
 
@@ -83,7 +84,8 @@ try {
     clones.push(await timed(() => git(temp, ['clone', '-q', '--depth', '50', authed, join(temp, `clone-${i}`)])))
   }
   const versions: number[] = []
-  for (let i = 0; i < RUNS; i++) versions.push((await step(i, { command: 'contract-version', 'check-run': 'false' })).wallMs)
+  for (let i = 0; i < RUNS; i++)
+    versions.push((await step(i, { command: 'contract-version', 'check-run': 'false' })).wallMs)
   const floor = median(await nodeStartupMs(RUNS))
   const bundle = await readFile(ACTION)
   const size = (await stat(ACTION)).size
@@ -93,14 +95,26 @@ try {
 
   console.log('| measurement | runs | median ms | p95 ms | note |')
   console.log('|---|---|---|---|---|')
-  console.log(`| Action step, cold (empty cache): mission-state on the corpus, + check run | ${RUNS} | ${round(stepMedian)} | ${round(percentile(steps, 95))} | peak RSS ${rss.length ? round(Math.max(...rss) / 1024) : '?'} MB |`)
-  console.log(`| Action step, warm cache (KITTY_CACHE_DIR kept, e.g. by actions/cache) | ${RUNS} | ${round(median(warm))} | ${round(percentile(warm, 95))} | what a reused checkout could save at most |`)
-  console.log(`| git clone --depth 50 of the same repository, same server | ${RUNS} | ${round(cloneMedian)} | ${round(percentile(clones, 95))} | baseline |`)
-  console.log(`| Action step: contract-version (no repository, no check run) | ${RUNS} | ${round(median(versions))} | ${round(percentile(versions, 95))} | cold start of the bundle |`)
+  console.log(
+    `| Action step, cold (empty cache): mission-state on the corpus, + check run | ${RUNS} | ${round(stepMedian)} | ${round(percentile(steps, 95))} | peak RSS ${rss.length ? round(Math.max(...rss) / 1024) : '?'} MB |`,
+  )
+  console.log(
+    `| Action step, warm cache (KITTY_CACHE_DIR kept, e.g. by actions/cache) | ${RUNS} | ${round(median(warm))} | ${round(percentile(warm, 95))} | what a reused checkout could save at most |`,
+  )
+  console.log(
+    `| git clone --depth 50 of the same repository, same server | ${RUNS} | ${round(cloneMedian)} | ${round(percentile(clones, 95))} | baseline |`,
+  )
+  console.log(
+    `| Action step: contract-version (no repository, no check run) | ${RUNS} | ${round(median(versions))} | ${round(percentile(versions, 95))} | cold start of the bundle |`,
+  )
   console.log(`| node -e 0 | ${RUNS} | ${round(floor)} | | floor |`)
   console.log('')
-  console.log(`bundle dist/index.js: ${(size / 1024).toFixed(0)} KiB (${(gzipSync(bundle).length / 1024).toFixed(0)} KiB gzipped)`)
-  console.log(`goal: cold step ≤ 1.5 × clone + 200 ms = ${round(goal)} ms → ${stepMedian <= goal ? 'met' : 'not met'} (${round(stepMedian / cloneMedian, 2)}× the clone)`)
+  console.log(
+    `bundle dist/index.js: ${(size / 1024).toFixed(0)} KiB (${(gzipSync(bundle).length / 1024).toFixed(0)} KiB gzipped)`,
+  )
+  console.log(
+    `goal: cold step ≤ 1.5 × clone + 200 ms = ${round(goal)} ms → ${stepMedian <= goal ? 'met' : 'not met'} (${round(stepMedian / cloneMedian, 2)}× the clone)`,
+  )
 } finally {
   await server.close()
   await rest.close()

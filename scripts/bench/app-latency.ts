@@ -22,7 +22,14 @@ import { median, percentile, round } from './stats.ts'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const TOKEN = 'ghs_BenchInstallationToken'
 const M = '099-test-mission'
-const { values } = parseArgs({ options: { gap: { type: 'string', default: '1100' }, runs: { type: 'string', default: '30' }, burst: { type: 'string', default: '40' }, warmup: { type: 'string', default: '3' } } })
+const { values } = parseArgs({
+  options: {
+    gap: { type: 'string', default: '1100' },
+    runs: { type: 'string', default: '30' },
+    burst: { type: 'string', default: '40' },
+    warmup: { type: 'string', default: '3' },
+  },
+})
 const RUNS = Number(values.runs)
 const BURST = Number(values.burst)
 const WARMUP = Number(values.warmup)
@@ -49,7 +56,8 @@ function repository(name: string, wps: number): string {
   return git.repoUrl(`octo-org/${name}`)
 }
 
-const checkRunsOf = (name: string) => rest.requests.filter((r) => r.method === 'POST' && r.path === `/repos/octo-org/${name}/check-runs`)
+const checkRunsOf = (name: string) =>
+  rest.requests.filter((r) => r.method === 'POST' && r.path === `/repos/octo-org/${name}/check-runs`)
 
 /** Webhook POST → check run completed (its POST reaching the stand-in), one delivery at a time. */
 async function latency(app: AppProcess): Promise<{ samples: number[]; failures: number }> {
@@ -71,10 +79,14 @@ async function latency(app: AppProcess): Promise<{ samples: number[]; failures: 
 /** A counter summed over a process's /metrics text (all label sets). */
 async function counter(app: AppProcess, name: string): Promise<number> {
   const text = await (await fetch(`${app.url}/metrics`)).text()
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0)
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  )
 }
 
-const sumOver = async (targets: AppProcess[], name: string) => (await Promise.all(targets.map((a) => counter(a, name)))).reduce((a, b) => a + b, 0)
+const sumOver = async (targets: AppProcess[], name: string) =>
+  (await Promise.all(targets.map((a) => counter(a, name)))).reduce((a, b) => a + b, 0)
 
 /** BURST start-review commands on BURST WPs of one mission, all delivered at once, round-robin over `targets`. */
 async function throughput(name: string, targets: AppProcess[]): Promise<Record<string, number>> {
@@ -85,16 +97,28 @@ async function throughput(name: string, targets: AppProcess[]): Promise<Record<s
   const cpuBefore = await sumOver(targets, 'process_cpu_seconds_total')
   const retriesBefore = await sumOver(targets, 'kitty_state_conflict_retries_total')
   const started = performance.now()
-  await Promise.all(Array.from({ length: BURST }, (_, i) => deliver(targets[i % targets.length]!.url, 'issue_comment', comment(cloneUrl, i + 1, '/kitty start-review'))))
-  for (let waited = 0; checkRunsOf(name).length < seen + BURST && waited < 300_000; waited += 100) await new Promise((r) => setTimeout(r, 100))
+  await Promise.all(
+    Array.from({ length: BURST }, (_, i) =>
+      deliver(targets[i % targets.length]!.url, 'issue_comment', comment(cloneUrl, i + 1, '/kitty start-review')),
+    ),
+  )
+  for (let waited = 0; checkRunsOf(name).length < seen + BURST && waited < 300_000; waited += 100)
+    await new Promise((r) => setTimeout(r, 100))
   const runs = checkRunsOf(name).slice(seen)
   const last = Math.max(...runs.map((r) => r.at))
-  const failures = runs.filter((r) => (r.body as { conclusion?: string }).conclusion !== 'success').length + (BURST - runs.length)
+  const failures =
+    runs.filter((r) => (r.body as { conclusion?: string }).conclusion !== 'success').length + (BURST - runs.length)
   const seconds = (last - started) / 1000
   const cpu = (await sumOver(targets, 'process_cpu_seconds_total')) - cpuBefore
   const retries = (await sumOver(targets, 'kitty_state_conflict_retries_total')) - retriesBefore
   // CPU of the App processes only (git http-backend, the stand-in and this script are not counted).
-  return { seconds: round(seconds, 2)!, perSecond: round(BURST / seconds, 2)!, failures, app_cpu_ms_per_command: round((cpu * 1000) / BURST)!, cas_retries: retries }
+  return {
+    seconds: round(seconds, 2)!,
+    perSecond: round(BURST / seconds, 2)!,
+    failures,
+    app_cpu_ms_per_command: round((cpu * 1000) / BURST)!,
+    cas_retries: retries,
+  }
 }
 
 try {
@@ -113,7 +137,13 @@ try {
     bench: 'app',
     gap_ms: GAP,
     engine_ms: { median: round(median(engine)), p95: round(percentile(engine, 95)) },
-    latency_ms: { runs: lat.samples.length, median: round(median(lat.samples)), p95: round(percentile(lat.samples, 95)), max: round(Math.max(...lat.samples)), failures: lat.failures },
+    latency_ms: {
+      runs: lat.samples.length,
+      median: round(median(lat.samples)),
+      p95: round(percentile(lat.samples, 95)),
+      max: round(Math.max(...lat.samples)),
+      failures: lat.failures,
+    },
     goal_p95_ms: 1000,
     throughput: { burst: BURST, one_process: one, two_processes: two },
     machine: await machine('n/a'),

@@ -18,8 +18,16 @@ export interface Scenario {
 
 export const SCENARIOS: Scenario[] = [
   { name: 'corpus', describe: 'spec-kitty corpus, 1 commit', generator: null },
-  { name: 'small', describe: '10 missions × 20 WPs, 200 commits', generator: { missions: 10, wpsPerMission: 20, commits: 200 } },
-  { name: 'large', describe: '1,000 missions × 20 WPs, 20,000 commits', generator: { missions: 1000, wpsPerMission: 20, commits: 20000 } },
+  {
+    name: 'small',
+    describe: '10 missions × 20 WPs, 200 commits',
+    generator: { missions: 10, wpsPerMission: 20, commits: 200 },
+  },
+  {
+    name: 'large',
+    describe: '1,000 missions × 20 WPs, 20,000 commits',
+    generator: { missions: 1000, wpsPerMission: 20, commits: 20000 },
+  },
 ]
 
 export interface BenchRepo {
@@ -40,17 +48,27 @@ interface Marker {
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort()
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort()
 }
 
 async function corpusKey(corpus: string): Promise<string> {
   const hash = createHash('sha256').update('corpus-v1')
-  for (const file of await filesUnder(corpus)) hash.update(relative(corpus, file)).update('\0').update(await readFile(file))
+  for (const file of await filesUnder(corpus))
+    hash
+      .update(relative(corpus, file))
+      .update('\0')
+      .update(await readFile(file))
   return hash.digest('hex').slice(0, 12)
 }
 
 function generatorKey(g: NonNullable<Scenario['generator']>): string {
-  return createHash('sha256').update(JSON.stringify({ v: GENERATOR_VERSION, ...g })).digest('hex').slice(0, 12)
+  return createHash('sha256')
+    .update(JSON.stringify({ v: GENERATOR_VERSION, ...g }))
+    .digest('hex')
+    .slice(0, 12)
 }
 
 async function buildCorpusRepo(path: string, corpus: string): Promise<string[]> {
@@ -59,7 +77,10 @@ async function buildCorpusRepo(path: string, corpus: string): Promise<string[]> 
   await cp(corpus, join(path, 'kitty-specs'), { recursive: true })
   await git(path, ['add', '-A'])
   await git(path, ['commit', '-q', '-m', 'corpus'])
-  return (await readdir(join(path, 'kitty-specs'), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  return (await readdir(join(path, 'kitty-specs'), { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
 }
 
 async function readMarker(file: string): Promise<Marker | null> {
@@ -73,7 +94,8 @@ async function readMarker(file: string): Promise<Marker | null> {
 /** Older cache entries of this scenario (other keys) are removed: they are hundreds of MB each. */
 async function dropStale(root: string, scenario: string, keep: string): Promise<void> {
   for (const entry of await readdir(root).catch(() => [] as string[])) {
-    if (entry.startsWith(`${scenario}-`) && !entry.startsWith(keep)) await rm(join(root, entry), { recursive: true, force: true })
+    if (entry.startsWith(`${scenario}-`) && !entry.startsWith(keep))
+      await rm(join(root, entry), { recursive: true, force: true })
   }
 }
 

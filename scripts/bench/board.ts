@@ -14,18 +14,34 @@ import { renderBoardMarkdown } from '../../src/github/render-board-markdown.ts'
 import { openContext } from '../../src/surface/open-context.ts'
 import { FORTY, makeFortyRepo } from '../../test/helpers/board-fixtures.ts'
 import { sse, startBoard } from '../../test/helpers/board-server.ts'
-import { api, cleanupTempDirs, copyCorpus, git, makeRepo, POLICY_JSON, PROJECT_ROOT, tempDir } from '../../test/helpers/git-repo.ts'
+import {
+  api,
+  cleanupTempDirs,
+  copyCorpus,
+  git,
+  makeRepo,
+  POLICY_JSON,
+  PROJECT_ROOT,
+  tempDir,
+} from '../../test/helpers/git-repo.ts'
 import { machine } from './report.ts'
 import { median, percentile, round } from './stats.ts'
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, moves: { type: 'string', default: '30' } } })
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '30' }, moves: { type: 'string', default: '30' } },
+})
 const RUNS = Number(values.runs)
 const MOVES = Number(values.moves)
 const log = (m: string) => process.stderr.write(`[bench:board] ${m}\n`)
 const LARGEST = '034-feature-status-state-model-remediation'
 
 function stats(samples: number[]) {
-  return { median_ms: round(median(samples)), p95_ms: round(percentile(samples, 95)), max_ms: round(Math.max(...samples)), runs: samples.length }
+  return {
+    median_ms: round(median(samples)),
+    p95_ms: round(percentile(samples, 95)),
+    max_ms: round(Math.max(...samples)),
+    runs: samples.length,
+  }
 }
 
 async function renderTimes(repo: string, mission: string) {
@@ -70,12 +86,28 @@ async function renderTimes(repo: string, mission: string) {
     cold.push(b)
     state.push(m)
   }
-  return { mission, wps, read_and_build: stats(read), render_html: stats(html), render_markdown: stats(md), cli_board_out_cold: stats(cold), cli_mission_state_cold: stats(state) }
+  return {
+    mission,
+    wps,
+    read_and_build: stats(read),
+    render_html: stats(html),
+    render_markdown: stats(md),
+    cli_board_out_cold: stats(cold),
+    cli_mission_state_cold: stats(state),
+  }
 }
 
 async function liveLatency() {
   const M = '099-test-mission'
-  const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'planned' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }, { id: 'WP03', lane: 'done' }] }])
+  const repo = makeRepo([
+    {
+      wps: [
+        { id: 'WP01', lane: 'planned' },
+        { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+        { id: 'WP03', lane: 'done' },
+      ],
+    },
+  ])
   const server = await startBoard(repo, ['--serve', '--port', '0', '--mission', M])
   if (!server.envelope['success']) throw new Error(JSON.stringify(server.envelope))
   const client = await sse(`${server.url}events?mission=${M}`)
@@ -85,7 +117,15 @@ async function liveLatency() {
   try {
     for (let i = 0; i < MOVES + 2; i++) {
       const to = i % 2 === 0 ? 'blocked' : 'planned'
-      const r = await api(repo, 'transition', { mission: M, wp: 'WP01', to, actor: 'bench', force: true, note: 'bench', policy: POLICY_JSON })
+      const r = await api(repo, 'transition', {
+        mission: M,
+        wp: 'WP01',
+        to,
+        actor: 'bench',
+        force: true,
+        note: 'bench',
+        policy: POLICY_JSON,
+      })
       if (r.code !== 0) throw new Error(r.stdout)
       // The moment the state branch moved: the ref file's modification time (the compare-and-swap's rename).
       const committed = statSync(join(repo, '.git', 'refs', 'heads', 'main')).mtimeMs

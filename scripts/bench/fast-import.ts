@@ -30,7 +30,10 @@ function dataBlock(text: string): Buffer[] {
 function encodeCommit(c: StreamCommit): Buffer {
   const ident = `${c.author.name} <${c.author.email}> ${c.timeSec} +0000`
   const mark = c.mark === undefined ? '' : `mark :${c.mark}\n`
-  const parts: Buffer[] = [Buffer.from(`commit ${c.ref}\n${mark}author ${ident}\ncommitter ${ident}\n`), ...dataBlock(c.message)]
+  const parts: Buffer[] = [
+    Buffer.from(`commit ${c.ref}\n${mark}author ${ident}\ncommitter ${ident}\n`),
+    ...dataBlock(c.message),
+  ]
   if (c.from !== undefined) parts.push(Buffer.from(`from ${c.from}\n`))
   for (const [path, content] of c.files) {
     if (/[\s"\\]/.test(path)) throw new Error(`fast-import path needs quoting, not supported: ${path}`)

@@ -124,7 +124,8 @@ class HistoryWriter {
     const { missions: n, commits: h } = this.opts
     const creations = Math.min(n, h)
     const edits = h - creations
-    for (let c = 0; c < creations; c++) await this.create(Math.floor((c * n) / creations), Math.floor(((c + 1) * n) / creations), edits === 0)
+    for (let c = 0; c < creations; c++)
+      await this.create(Math.floor((c * n) / creations), Math.floor(((c + 1) * n) / creations), edits === 0)
     for (let e = 0; e < edits; e++) await (e === edits - 1 ? this.settle() : this.edit())
   }
 
@@ -139,8 +140,10 @@ class HistoryWriter {
       created.push(m)
     }
     const files = created.flatMap(missionFiles)
-    if (this.tick === 0) files.unshift(['README.md', '# Synthetic spec-kitty repository\n\nGenerated for kitty-github benchmarks.\n'])
-    const message = created.length === 1 ? `Add mission ${created[0]!.slug}: spec and tasks` : `Add ${created.length} missions`
+    if (this.tick === 0)
+      files.unshift(['README.md', '# Synthetic spec-kitty repository\n\nGenerated for kitty-github benchmarks.\n'])
+    const message =
+      created.length === 1 ? `Add mission ${created[0]!.slug}: spec and tasks` : `Add ${created.length} missions`
     await this.emit(message, files)
   }
 
@@ -195,7 +198,8 @@ class HistoryWriter {
 
 async function assertEmptyDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true })
-  if ((await readdir(dir)).length > 0) throw new Error(`${dir} is not empty; the generator only writes into an empty folder`)
+  if ((await readdir(dir)).length > 0)
+    throw new Error(`${dir} is not empty; the generator only writes into an empty folder`)
 }
 
 export async function generateRepo(options: GenerateOptions): Promise<GeneratedRepo> {
@@ -236,7 +240,8 @@ function parseCli(argv: string[]): GenerateOptions & { fsck: boolean } {
       fsck: { type: 'boolean', default: false },
     },
   })
-  if (!values.dir) throw new Error('usage: generate-repo.ts --dir <empty folder> [--missions N] [--wps M] [--commits H] [--fsck]')
+  if (!values.dir)
+    throw new Error('usage: generate-repo.ts --dir <empty folder> [--missions N] [--wps M] [--commits H] [--fsck]')
   const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v))
   const opts: GenerateOptions & { fsck: boolean } = {
     missions: Number(values.missions),

@@ -67,7 +67,11 @@ function parseTree(buf: Buffer): TreeEntry[] {
   while (at < buf.length) {
     const space = buf.indexOf(0x20, at)
     const nul = buf.indexOf(0x00, space)
-    entries.push({ mode: buf.toString('utf8', at, space), name: buf.toString('utf8', space + 1, nul), oid: buf.toString('hex', nul + 1, nul + 21) })
+    entries.push({
+      mode: buf.toString('utf8', at, space),
+      name: buf.toString('utf8', space + 1, nul),
+      oid: buf.toString('hex', nul + 1, nul + 21),
+    })
     at = nul + 21
   }
   return entries
@@ -104,11 +108,18 @@ export interface BaselineWrite {
   worktree?: { branch: string; path: string }
 }
 
-async function writeTrees(repo: string, trees: Map<string, BatchObject>, chain: Array<{ dir: string; rev: string }>, leaf: TreeEntry): Promise<string> {
+async function writeTrees(
+  repo: string,
+  trees: Map<string, BatchObject>,
+  chain: Array<{ dir: string; rev: string }>,
+  leaf: TreeEntry,
+): Promise<string> {
   let child = leaf
   for (let i = chain.length - 1; i >= 0; i--) {
     const { dir, rev } = chain[i]!
-    const entries = parseTree(trees.get(rev)!.content).map((e) => (e.name === child.name ? { ...e, oid: child.oid } : e))
+    const entries = parseTree(trees.get(rev)!.content).map((e) =>
+      e.name === child.name ? { ...e, oid: child.oid } : e,
+    )
     const oid = (await runWithInput(repo, ['mktree'], mktreeInput(entries))).toString('utf8').trim()
     child = { mode: '40000', name: dir.split('/').at(-1) ?? '', oid }
   }
@@ -119,7 +130,11 @@ async function writeTrees(repo: string, trees: Map<string, BatchObject>, chain: 
 export async function baselineWrite(repo: string, missionFiles: string[], spec: BaselineWrite): Promise<number> {
   const started = performance.now()
   const chain = treeChain(BRANCH, spec.wpPath)
-  const objects = await catFileBatch(repo, [BRANCH, ...chain.map((c) => c.rev), ...missionFiles.map((p) => `${BRANCH}:${p}`)])
+  const objects = await catFileBatch(repo, [
+    BRANCH,
+    ...chain.map((c) => c.rev),
+    ...missionFiles.map((p) => `${BRANCH}:${p}`),
+  ])
   const tip = objects.get(BRANCH)!.oid
   const text = spec.edit(objects.get(`${BRANCH}:${spec.wpPath}`)!.content.toString('utf8'))
   const blob = (await runWithInput(repo, ['hash-object', '-w', '--stdin'], text)).toString('utf8').trim()
@@ -172,7 +187,12 @@ function foldersOf(paths: string[]): string[] {
 }
 
 /** One `mktree` per folder holding a changed file, bottom-up; the new root tree. */
-async function writeChangedTrees(repo: string, head: string, trees: Map<string, BatchObject>, blobs: Map<string, string>): Promise<string> {
+async function writeChangedTrees(
+  repo: string,
+  head: string,
+  trees: Map<string, BatchObject>,
+  blobs: Map<string, string>,
+): Promise<string> {
   const changed = new Map<string, Map<string, TreeEntry>>()
   const change = (path: string, entry: TreeEntry): void => {
     const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
@@ -208,8 +228,19 @@ export async function baselineMerge(repo: string, spec: BaselineMerge): Promise<
     let lastMergeTree = ''
     for (let i = 0; i < spec.branches.length; i++) {
       // Exit 1 (conflicts) rejects: the fixture merges cleanly, so that would be a broken fixture.
-      lastMergeTree = (await git(repo, ['merge-tree', '--write-tree', '--no-messages', head, spec.branches[i]!])).split('\n')[0]!
-      head = await git(repo, ['commit-tree', lastMergeTree, '-p', head, '-p', spec.branches[i]!, '-m', spec.messages[i]!])
+      lastMergeTree = (await git(repo, ['merge-tree', '--write-tree', '--no-messages', head, spec.branches[i]!])).split(
+        '\n',
+      )[0]!
+      head = await git(repo, [
+        'commit-tree',
+        lastMergeTree,
+        '-p',
+        head,
+        '-p',
+        spec.branches[i]!,
+        '-m',
+        spec.messages[i]!,
+      ])
     }
     const paths = spec.edits.map((e) => e.path)
     const dirs = foldersOf(paths).map((d) => (d === '' ? `${head}^{tree}` : `${head}:${d}`))
@@ -221,7 +252,16 @@ export async function baselineMerge(repo: string, spec: BaselineMerge): Promise<
         return file
       }),
     )
-    const oids = (await runWithInput(repo, ['hash-object', '-w', '--no-filters', '--stdin-paths'], files.map((f) => `${f}\n`).join(''))).toString('utf8').trim().split('\n')
+    const oids = (
+      await runWithInput(
+        repo,
+        ['hash-object', '-w', '--no-filters', '--stdin-paths'],
+        files.map((f) => `${f}\n`).join(''),
+      )
+    )
+      .toString('utf8')
+      .trim()
+      .split('\n')
     const root = await writeChangedTrees(repo, head, objects, new Map(paths.map((p, i) => [p, oids[i]!])))
     const state = await git(repo, ['commit-tree', root, '-p', head, '-m', spec.stateMessage])
     await git(repo, ['update-ref', BRANCH, state, tip])

@@ -87,11 +87,18 @@ function ident(text: string): string {
 }
 
 function registryText(edited: Set<number>): string {
-  const lines = [`"""Handlers of the ${PKG} package, one block per work package."""`, '', 'from __future__ import annotations', '']
+  const lines = [
+    `"""Handlers of the ${PKG} package, one block per work package."""`,
+    '',
+    'from __future__ import annotations',
+    '',
+  ]
   for (let n = 1; n <= WPS; n++) {
     const id = `WP${pad(n, 2)}`
     lines.push(`# --- ${id} ---`)
-    lines.push(edited.has(n) ? `${id}_HANDLERS: list[str] = ["${id.toLowerCase()}_handler"]` : `${id}_HANDLERS: list[str] = []`)
+    lines.push(
+      edited.has(n) ? `${id}_HANDLERS: list[str] = ["${id.toLowerCase()}_handler"]` : `${id}_HANDLERS: list[str] = []`,
+    )
     lines.push(`${id}_ENABLED = ${edited.has(n) ? 'True' : 'False'}`)
     lines.push(`# end of ${id}`)
     lines.push('')
@@ -101,7 +108,18 @@ function registryText(edited: Set<number>): string {
 
 function moduleText(wp: WpModel, rng: Rng): string {
   const cls = wp.title.replace(/[^A-Za-z0-9]/g, '')
-  const lines = [`"""${wp.id} – ${wp.title}.`, '', rng.pick(SENTENCES), '"""', '', 'from __future__ import annotations', '', 'from dataclasses import dataclass', '', '']
+  const lines = [
+    `"""${wp.id} – ${wp.title}.`,
+    '',
+    rng.pick(SENTENCES),
+    '"""',
+    '',
+    'from __future__ import annotations',
+    '',
+    'from dataclasses import dataclass',
+    '',
+    '',
+  ]
   lines.push('@dataclass(frozen=True)', `class ${cls}Result:`, '    ok: bool', '    detail: str', '', '')
   for (const t of wp.subtasks) {
     lines.push(`def ${ident(t.title)}_${t.id.toLowerCase()}(value: str) -> ${cls}Result:`)
@@ -121,7 +139,18 @@ function moduleFollowUp(text: string, wp: WpModel, rng: Rng): string {
 function testText(wp: WpModel, module: string): string {
   const first = wp.subtasks[0]!
   const fn = `${ident(first.title)}_${first.id.toLowerCase()}`
-  return [`from ${PKG}.${module} import ${fn}`, '', '', `def test_${fn}_rejects_empty_input() -> None:`, `    assert not ${fn}("").ok`, '', '', `def test_${fn}_strips() -> None:`, `    assert ${fn}(" x ").detail == "x"`, ''].join('\n')
+  return [
+    `from ${PKG}.${module} import ${fn}`,
+    '',
+    '',
+    `def test_${fn}_rejects_empty_input() -> None:`,
+    `    assert not ${fn}("").ok`,
+    '',
+    '',
+    `def test_${fn}_strips() -> None:`,
+    `    assert ${fn}(" x ").detail == "x"`,
+    '',
+  ].join('\n')
 }
 
 class FixtureWriter {
@@ -168,7 +197,13 @@ class FixtureWriter {
   }
 
   private async onBranch(wp: WpModel, message: string, files: Array<[string, string]>): Promise<void> {
-    const commit: StreamCommit = { ref: `refs/heads/${this.branchOf(wp)}`, author: person(wp.agent), timeSec: this.tick(), message, files }
+    const commit: StreamCommit = {
+      ref: `refs/heads/${this.branchOf(wp)}`,
+      author: person(wp.agent),
+      timeSec: this.tick(),
+      message,
+      files,
+    }
     // The first commit of a branch starts at the claim commit; later ones continue the branch.
     if (!this.modules.has(wp.id)) commit.from = `:${this.claims.get(wp.id)!}`
     await this.fi.commit(commit)
@@ -178,7 +213,8 @@ class FixtureWriter {
   private laneFiles(wp: WpModel): Array<[string, string]> {
     const files: Array<[string, string]> = [[this.wpPath(wp), renderWp(this.m, wp)]]
     // As in the generator: subtask checkboxes follow the lane past in_progress.
-    if (wp.lane !== 'planned' && wp.lane !== 'in_progress') files.push([`kitty-specs/${this.m.slug}/tasks.md`, renderTasksMd(this.m)])
+    if (wp.lane !== 'planned' && wp.lane !== 'in_progress')
+      files.push([`kitty-specs/${this.m.slug}/tasks.md`, renderTasksMd(this.m)])
     return files
   }
 
@@ -198,7 +234,12 @@ class FixtureWriter {
       [`src/${PKG}/__init__.py`, `"""${this.m.friendlyName}."""\n`],
       [REGISTRY, registryText(new Set())],
     ]
-    await this.onMain('Robert Douglass', this.tick(), `Add mission ${this.m.slug}: spec, tasks and package skeleton`, files)
+    await this.onMain(
+      'Robert Douglass',
+      this.tick(),
+      `Add mission ${this.m.slug}: spec, tasks and package skeleton`,
+      files,
+    )
   }
 
   private async claim(wp: WpModel): Promise<void> {
@@ -218,9 +259,13 @@ class FixtureWriter {
     this.modules.set(wp.id, modulePath)
     if (n % 3 === 0) {
       this.stats.sharedEditors.push(wp.id)
-      await this.onBranch(wp, `feat(${wp.id}): register the ${wp.id} handlers`, [[REGISTRY, registryText(new Set([n]))]])
+      await this.onBranch(wp, `feat(${wp.id}): register the ${wp.id} handlers`, [
+        [REGISTRY, registryText(new Set([n]))],
+      ])
     } else if (this.rng.chance(0.5)) {
-      await this.onBranch(wp, `refactor(${wp.id}): ${this.rng.pick(VERBS)} ${this.rng.pick(SUBJECTS)} helpers`, [[modulePath, moduleFollowUp(text, wp, this.rng)]])
+      await this.onBranch(wp, `refactor(${wp.id}): ${this.rng.pick(VERBS)} ${this.rng.pick(SUBJECTS)} helpers`, [
+        [modulePath, moduleFollowUp(text, wp, this.rng)],
+      ])
     }
   }
 
@@ -243,7 +288,9 @@ class FixtureWriter {
     const byId = new Map(this.m.wps.map((wp) => [wp.id, wp]))
     while (this.m.wps.some((wp) => wp.lane !== 'approved')) {
       if (this.noise.size > 0 && this.rng.chance(0.25)) await this.noiseCommit()
-      const ready = this.m.wps.filter((wp) => wp.lane === 'planned' && wp.deps.every((d) => byId.get(d)!.lane === 'approved'))
+      const ready = this.m.wps.filter(
+        (wp) => wp.lane === 'planned' && wp.deps.every((d) => byId.get(d)!.lane === 'approved'),
+      )
       const inFlight = this.m.wps.filter((wp) => wp.lane === 'in_progress' || wp.lane === 'for_review')
       if (ready.length > 0 && inFlight.length < PARALLEL && (inFlight.length === 0 || this.rng.chance(0.5))) {
         await this.claim(this.rng.pick(ready))
@@ -275,10 +322,15 @@ function fixtureMission(number: number, createdMs: number): MissionModel {
 }
 
 async function noiseFiles(repo: string, pristine: string, rng: Rng): Promise<Map<string, string>> {
-  const all = (await git(repo, ['ls-tree', '-r', '--name-only', pristine, '--', 'kitty-specs'])).split('\n').filter((p) => WP_FILE.test(p))
+  const all = (await git(repo, ['ls-tree', '-r', '--name-only', pristine, '--', 'kitty-specs']))
+    .split('\n')
+    .filter((p) => WP_FILE.test(p))
   const picked = new Set<string>()
   for (let i = 0; i < NOISE_POOL * 4 && picked.size < Math.min(NOISE_POOL, all.length); i++) picked.add(rng.pick(all))
-  const objects = await catFileBatch(repo, [...picked].map((p) => `${pristine}:${p}`))
+  const objects = await catFileBatch(
+    repo,
+    [...picked].map((p) => `${pristine}:${p}`),
+  )
   return new Map([...picked].map((p) => [p, objects.get(`${pristine}:${p}`)!.content.toString('utf8')]))
 }
 
@@ -299,7 +351,8 @@ async function build(repo: BenchRepo, path: string, key: string): Promise<Marker
   await git(path, ['reset', '--hard', '-q', 'main'])
   const preMerge = await git(path, ['rev-parse', MAIN])
   const branches: Record<string, string> = {}
-  for (const wp of m.wps) branches[writer.branchOf(wp)] = await git(path, ['rev-parse', `refs/heads/${writer.branchOf(wp)}`])
+  for (const wp of m.wps)
+    branches[writer.branchOf(wp)] = await git(path, ['rev-parse', `refs/heads/${writer.branchOf(wp)}`])
   return {
     key,
     mission: m.slug,
@@ -322,22 +375,34 @@ export async function restoreFixture(f: MergeFixture): Promise<void> {
       .map((l) => l.split(' ') as [string, string]),
   )
   const updates: string[] = []
-  for (const [branch, oid] of current) if (branch !== 'main' && !(branch in f.branches)) updates.push(`delete refs/heads/${branch} ${oid}\n`)
-  for (const [branch, oid] of Object.entries(f.branches)) if (current.get(branch) !== oid) updates.push(`update refs/heads/${branch} ${oid}\n`)
+  for (const [branch, oid] of current)
+    if (branch !== 'main' && !(branch in f.branches)) updates.push(`delete refs/heads/${branch} ${oid}\n`)
+  for (const [branch, oid] of Object.entries(f.branches))
+    if (current.get(branch) !== oid) updates.push(`update refs/heads/${branch} ${oid}\n`)
   if (updates.length > 0) await runWithInput(f.path, ['update-ref', '--stdin'], updates.join(''))
   await resetTo(f.path, f.preMerge)
 }
 
 /** The dry run checks the fixture is what the row claims: 20 WPs, each bringing changes. */
 async function dryRunOrder(cli: string, f: MergeFixture): Promise<string[]> {
-  const run = await coldRun(cli, f.path, ['orchestrator-api', 'merge-mission', '--mission', f.mission, '--strategy', 'merge', '--dry-run'])
+  const run = await coldRun(cli, f.path, [
+    'orchestrator-api',
+    'merge-mission',
+    '--mission',
+    f.mission,
+    '--strategy',
+    'merge',
+    '--dry-run',
+  ])
   const failure = failureOf(run)
   if (failure) throw new Error(`merge fixture ${f.path}: dry run failed: ${failure} ${run.stdout.slice(0, 2000)}`)
   const data = run.envelope!.data as { merge_order?: string[]; would_merge?: Array<{ wp_id: string; outcome: string }> }
   const order = data.merge_order ?? []
   const merging = (data.would_merge ?? []).filter((w) => w.outcome === 'merged')
   if (order.length !== WPS || merging.length !== WPS) {
-    throw new Error(`merge fixture ${f.path}: dry run plans ${merging.length}/${order.length} merges, expected ${WPS}: ${run.stdout.slice(0, 2000)}`)
+    throw new Error(
+      `merge fixture ${f.path}: dry run plans ${merging.length}/${order.length} merges, expected ${WPS}: ${run.stdout.slice(0, 2000)}`,
+    )
   }
   return order
 }

@@ -27,8 +27,25 @@ const M = '099-test-mission'
 
 function claim(url: string, wp: string, actor: string, cache: string): Promise<string> {
   return new Promise((done, fail) => {
-    const args = [CLI, 'orchestrator-api', 'start-implementation', '--mission', M, '--wp', wp, '--actor', actor, '--policy', POLICY_JSON, '--remote', url]
-    const child = spawn(process.execPath, args, { env: { ...process.env, KITTY_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'ignore'] })
+    const args = [
+      CLI,
+      'orchestrator-api',
+      'start-implementation',
+      '--mission',
+      M,
+      '--wp',
+      wp,
+      '--actor',
+      actor,
+      '--policy',
+      POLICY_JSON,
+      '--remote',
+      url,
+    ]
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, KITTY_CACHE_DIR: cache },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.on('error', fail)
@@ -36,7 +53,9 @@ function claim(url: string, wp: string, actor: string, cache: string): Promise<s
   })
 }
 
-const hogs: ChildProcess[] = Array.from({ length: Number(values.hogs) }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }))
+const hogs: ChildProcess[] = Array.from({ length: Number(values.hogs) }, () =>
+  spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+)
 let burstsWithConflict = 0
 let failed = 0
 const started = performance.now()
@@ -59,5 +78,9 @@ try {
   for (const hog of hogs) hog.kill('SIGKILL')
 }
 console.log(`max_attempts ${values.attempts ?? '5 (default)'}; ${values.hogs} CPU hog(s)`)
-console.log(`${BURSTS} bursts of ${WRITERS} simultaneous writers in ${((performance.now() - started) / 1000).toFixed(1)} s:`)
-console.log(`bursts with a writer left out ${burstsWithConflict}; commands that did not land ${failed} of ${BURSTS * WRITERS}`)
+console.log(
+  `${BURSTS} bursts of ${WRITERS} simultaneous writers in ${((performance.now() - started) / 1000).toFixed(1)} s:`,
+)
+console.log(
+  `bursts with a writer left out ${burstsWithConflict}; commands that did not land ${failed} of ${BURSTS * WRITERS}`,
+)

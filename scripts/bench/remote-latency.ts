@@ -22,7 +22,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = join(ROOT, 'dist', 'cli.js')
 const CORPUS = resolve(ROOT, 'test/fixtures/corpus/spec-kitty-2026-03/kitty-specs')
 const TOKEN = 'bench-token'
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, scenario: { type: 'string', default: 'corpus' } } })
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '10' }, scenario: { type: 'string', default: 'corpus' } },
+})
 const RUNS = Number(values.runs)
 const found = SCENARIOS.find((s) => s.name === values.scenario)
 if (!found) throw new Error(`unknown scenario ${values.scenario}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`)
@@ -94,12 +96,26 @@ try {
   const rows: Row[] = []
 
   const reads: Sample[] = []
-  for (let i = 0; i < RUNS; i++) reads.push({ ours: await kitty(['mission-state', '--mission', target.mission]), baselineMs: await timed(fetchMain) })
+  for (let i = 0; i < RUNS; i++)
+    reads.push({
+      ours: await kitty(['mission-state', '--mission', target.mission]),
+      baselineMs: await timed(fetchMain),
+    })
   rows.push(row('mission-state --remote (warm cache)', reads))
 
   const writes: Sample[] = []
   for (let i = 0; i < RUNS; i++) {
-    const ours = await kitty(['append-history', '--mission', target.mission, '--wp', target.wp, '--actor', 'bench', '--note', `remote note ${i}`])
+    const ours = await kitty([
+      'append-history',
+      '--mission',
+      target.mission,
+      '--wp',
+      target.wp,
+      '--actor',
+      'bench',
+      '--note',
+      `remote note ${i}`,
+    ])
     writes.push({ ours, baselineMs: await timed(fetchCommitPush) })
   }
   rows.push(row('append-history --remote', writes))
@@ -114,7 +130,14 @@ try {
     const baselineMs = await timed(async () => {
       const refspecs = ['main', ...Object.keys(fixture.branches)].map((b) => `+refs/heads/${b}:refs/heads/${b}`)
       await git(clone, ['fetch', '-q', authed, ...refspecs])
-      const commit = await git(clone, ['commit-tree', '-p', fixture.preMerge, '-m', 'baseline', `${fixture.preMerge}^{tree}`])
+      const commit = await git(clone, [
+        'commit-tree',
+        '-p',
+        fixture.preMerge,
+        '-m',
+        'baseline',
+        `${fixture.preMerge}^{tree}`,
+      ])
       await git(clone, ['push', '-q', authed, `${commit}:refs/heads/main`])
     })
     merges.push({ ours, baselineMs })
@@ -124,7 +147,9 @@ try {
   for (const r of rows) if (r.errors.length > 0) log(`${r.command}: ${r.errors.length} failed run(s): ${r.errors[0]}`)
   console.log(formatTable(rows))
   console.log('')
-  console.log('baselines: git fetch --depth 50 into a warm bare clone; fetch + commit-tree + push; fetch of main and the WP branches + commit-tree + push')
+  console.log(
+    'baselines: git fetch --depth 50 into a warm bare clone; fetch + commit-tree + push; fetch of main and the WP branches + commit-tree + push',
+  )
 } finally {
   await server.close()
   await rm(temp, { recursive: true, force: true })

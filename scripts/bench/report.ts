@@ -5,13 +5,31 @@ import { ratio, round } from './stats.ts'
 
 /** The one stdout table, the cross-scenario ratios and the machine description of results.json. */
 
-const COLUMNS = ['scenario', 'command', 'runs', 'median ms', 'p95 ms', 'peak RSS MB', 'git baseline median ms', 'ratio'] as const
+const COLUMNS = [
+  'scenario',
+  'command',
+  'runs',
+  'median ms',
+  'p95 ms',
+  'peak RSS MB',
+  'git baseline median ms',
+  'ratio',
+] as const
 
 function cells(row: Row): string[] {
   const num = (v: number | null): string => (v === null ? '–' : String(v))
   if (row.runs === 0 && row.note) return [row.scenario, row.command, '0', row.note, '', '', '', '']
   const ratioCell = row.ratio === null ? '–' : `${row.ratio}×`
-  return [row.scenario, row.command, String(row.runs), num(row.medianMs), num(row.p95Ms), num(row.peakRssMb), num(row.baselineMedianMs), ratioCell]
+  return [
+    row.scenario,
+    row.command,
+    String(row.runs),
+    num(row.medianMs),
+    num(row.p95Ms),
+    num(row.peakRssMb),
+    num(row.baselineMedianMs),
+    ratioCell,
+  ]
 }
 
 export function formatTable(rows: Row[]): string {
@@ -72,9 +90,18 @@ export function specChecks(rows: Row[]): SpecCheck[] {
     ['corpus start-implementation median ≤ 250 ms', at('start-implementation'), 250],
     ['corpus transition median ≤ 250 ms', at('transition'), 250],
     ['corpus append-history median ≤ 250 ms', at('append-history'), 250],
-    ...['corpus', ...synthetic].map((s): [string, number | null, number] => [`${s} ${merge} median ≤ 2 s`, at(merge, s), 2000]),
+    ...['corpus', ...synthetic].map((s): [string, number | null, number] => [
+      `${s} ${merge} median ≤ 2 s`,
+      at(merge, s),
+      2000,
+    ]),
   ]
-  return checks.map(([check, measuredMs, barMs]) => ({ check, measuredMs, barMs, met: measuredMs === null ? null : measuredMs <= barMs }))
+  return checks.map(([check, measuredMs, barMs]) => ({
+    check,
+    measuredMs,
+    barMs,
+    met: measuredMs === null ? null : measuredMs <= barMs,
+  }))
 }
 
 export async function machine(rssMethod: string): Promise<Record<string, unknown>> {

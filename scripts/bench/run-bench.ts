@@ -45,7 +45,8 @@ function parseCli(argv: string[]): Cli {
   })
   const names = (values.scenario ?? []).flatMap((s) => s.split(','))
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n))
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`)
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`)
   const runs = Number(values.runs)
   const warmup = Number(values.warmup)
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer')
@@ -58,7 +59,8 @@ function preflight(cli: Cli): void {
   const major = Number(process.versions.node.split('.')[0])
   if (major < 24) throw new Error(`run through npm so node_modules/.bin's Node 24 is used (this is ${process.version})`)
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`)
-  if (cli.scenarios.some((s) => !s.generator) && !existsSync(cli.corpus)) throw new Error(`corpus not found at ${cli.corpus}`)
+  if (cli.scenarios.some((s) => !s.generator) && !existsSync(cli.corpus))
+    throw new Error(`corpus not found at ${cli.corpus}`)
 }
 
 function log(message: string): void {
@@ -75,9 +77,15 @@ interface ScenarioResult {
 async function runScenario(cli: Cli, scenario: Scenario): Promise<ScenarioResult> {
   log(`${scenario.name}: preparing repository (${scenario.describe})`)
   const repo = await prepareRepo(TMP, scenario, cli.corpus)
-  log(repo.generatedMs === null ? `${scenario.name}: reused ${repo.path}` : `${scenario.name}: generated in ${(repo.generatedMs / 1000).toFixed(1)} s`)
+  log(
+    repo.generatedMs === null
+      ? `${scenario.name}: reused ${repo.path}`
+      : `${scenario.name}: generated in ${(repo.generatedMs / 1000).toFixed(1)} s`,
+  )
   const target = await chooseTarget(CLI, repo)
-  log(`${scenario.name}: measuring ${target.mission} / ${target.wp} (${target.files.length} files read by the baseline)`)
+  log(
+    `${scenario.name}: measuring ${target.mission} / ${target.wp} (${target.files.length} files read by the baseline)`,
+  )
   const merge = await prepareMergeFixture(CLI, repo)
   log(
     merge.buildMs === null
@@ -86,7 +94,9 @@ async function runScenario(cli: Cli, scenario: Scenario): Promise<ScenarioResult
   )
   const opts: BenchOptions = { cli: CLI, runs: cli.runs, warmup: cli.warmup }
   const rows = await benchScenario(opts, repo, target, merge)
-  for (const row of rows) if (row.errors.length > 0) log(`${scenario.name} ${row.command}: ${row.errors.length} failed run(s): ${row.errors[0]}`)
+  for (const row of rows)
+    if (row.errors.length > 0)
+      log(`${scenario.name} ${row.command}: ${row.errors.length} failed run(s): ${row.errors[0]}`)
   return { repo, target, merge, rows }
 }
 
@@ -94,12 +104,18 @@ async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2))
   preflight(cli)
   const loadAtStart = round(loadavg()[0]!, 2)
-  if (loadAtStart! > cpus().length / 2) log(`warning: 1-minute load average is ${loadAtStart} on ${cpus().length} cores; timings will be noisy`)
+  if (loadAtStart! > cpus().length / 2)
+    log(`warning: 1-minute load average is ${loadAtStart} on ${cpus().length} cores; timings will be noisy`)
   const startup = median(await nodeStartupMs(Math.max(cli.runs, 10)))
   const results: ScenarioResult[] = []
   for (const scenario of cli.scenarios) results.push(await runScenario(cli, scenario))
   const rows = results.flatMap((r) => r.rows)
-  const scale = scaleRatios(rows, ['mission-state', 'start-implementation', 'start-implementation (worktrees: false)', 'merge-mission (20 WPs)'])
+  const scale = scaleRatios(rows, [
+    'mission-state',
+    'start-implementation',
+    'start-implementation (worktrees: false)',
+    'merge-mission (20 WPs)',
+  ])
   const checks = specChecks(rows)
   console.log(formatTable(rows))
   console.log('')

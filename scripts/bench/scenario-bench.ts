@@ -135,7 +135,12 @@ interface ClaimVariant {
   note: string
 }
 
-async function benchStartImplementation(opts: BenchOptions, repo: BenchRepo, target: Target, v: ClaimVariant): Promise<Row> {
+async function benchStartImplementation(
+  opts: BenchOptions,
+  repo: BenchRepo,
+  target: Target,
+  v: ClaimVariant,
+): Promise<Row> {
   const flags = ['--wp', target.wp, '--actor', ACTOR, '--policy', POLICY_JSON]
   const c = await repeat(opts, async () => {
     const run = await coldRun(opts.cli, repo.path, api('start-implementation', target, flags))
@@ -186,7 +191,11 @@ async function benchAfterClaim(
   editFor: (i: number) => BaselineWrite['edit'],
 ): Promise<Row> {
   const c = await repeat(opts, async (i) => {
-    const run = await coldRun(opts.cli, repo.path, api(command, target, ['--wp', target.wp, '--actor', ACTOR, ...flagsFor(i)]))
+    const run = await coldRun(
+      opts.cli,
+      repo.path,
+      api(command, target, ['--wp', target.wp, '--actor', ACTOR, ...flagsFor(i)]),
+    )
     const tip = await tipOf(repo.path)
     const baselineMs = await baselineWrite(repo.path, target.files, { wpPath: target.wpPath, edit: editFor(i) })
     await resetTo(repo.path, tip)
@@ -200,7 +209,11 @@ function appendLine(i: number): (text: string) => string {
 }
 
 async function claimOnce(opts: BenchOptions, repo: BenchRepo, target: Target): Promise<void> {
-  const run = await coldRun(opts.cli, repo.path, api('start-implementation', target, ['--wp', target.wp, '--actor', ACTOR, '--policy', POLICY_JSON]))
+  const run = await coldRun(
+    opts.cli,
+    repo.path,
+    api('start-implementation', target, ['--wp', target.wp, '--actor', ACTOR, '--policy', POLICY_JSON]),
+  )
   const failure = failureOf(run)
   if (failure) throw new Error(`setup claim of ${target.mission}/${target.wp} failed: ${failure} ${run.stdout}`)
 }
@@ -241,7 +254,10 @@ async function benchMergeMission(opts: BenchOptions, scenario: string, f: MergeF
   const spec: BaselineMerge = {
     branches: f.order.map((wp) => `${f.mission}-${wp}`),
     messages: f.order.map((wp) => `merge: ${f.mission}/${wp} into main`),
-    edits: [...f.order.map((wp) => ({ path: f.wpPaths[wp]!, edit: laneEdit('done') })), { path: f.metaPath, edit: recordMerge(f.order) }],
+    edits: [
+      ...f.order.map((wp) => ({ path: f.wpPaths[wp]!, edit: laneEdit('done') })),
+      { path: f.metaPath, edit: recordMerge(f.order) },
+    ],
     stateMessage: `kitty(${f.mission}): merge-mission`,
   }
   const c = await repeat(opts, async (i) => {
@@ -251,7 +267,9 @@ async function benchMergeMission(opts: BenchOptions, scenario: string, f: MergeF
     await restoreFixture(f)
     const base = await baselineMerge(f.path, spec)
     if (base.lastMergeTree !== cliTree) {
-      throw new Error(`merge-mission run ${i} in ${f.path}: the CLI's last merge has tree ${cliTree}, git merge-tree arrived at ${base.lastMergeTree}`)
+      throw new Error(
+        `merge-mission run ${i} in ${f.path}: the CLI's last merge has tree ${cliTree}, git merge-tree arrived at ${base.lastMergeTree}`,
+      )
     }
     await restoreFixture(f)
     return { run, baselineMs: base.ms }
@@ -264,7 +282,12 @@ async function benchMergeMission(opts: BenchOptions, scenario: string, f: MergeF
   return c.row(scenario, MERGE_ROW, note)
 }
 
-export async function benchScenario(opts: BenchOptions, repo: BenchRepo, target: Target, merge: MergeFixture): Promise<Row[]> {
+export async function benchScenario(
+  opts: BenchOptions,
+  repo: BenchRepo,
+  target: Target,
+  merge: MergeFixture,
+): Promise<Row[]> {
   const rows: Row[] = []
   await restoreState(repo.path, repo.pristine)
   try {
@@ -274,9 +297,18 @@ export async function benchScenario(opts: BenchOptions, repo: BenchRepo, target:
     await claimOnce(opts, repo, target)
     const lanes = (i: number): string => (i % 2 === 0 ? 'blocked' : 'in_progress')
     rows.push(
-      await benchAfterClaim(opts, repo, target, 'transition', (i) => ['--to', lanes(i), '--policy', POLICY_JSON, '--note', `bench ${i}`], (i) => laneEdit(lanes(i))),
+      await benchAfterClaim(
+        opts,
+        repo,
+        target,
+        'transition',
+        (i) => ['--to', lanes(i), '--policy', POLICY_JSON, '--note', `bench ${i}`],
+        (i) => laneEdit(lanes(i)),
+      ),
     )
-    rows.push(await benchAfterClaim(opts, repo, target, 'append-history', (i) => ['--note', `bench note ${i}`], appendLine))
+    rows.push(
+      await benchAfterClaim(opts, repo, target, 'append-history', (i) => ['--note', `bench note ${i}`], appendLine),
+    )
     rows.push(await benchMergeMission(opts, repo.scenario.name, merge))
   } finally {
     await restoreState(repo.path, repo.pristine)

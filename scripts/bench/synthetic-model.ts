@@ -110,13 +110,23 @@ function targetLane(index: number, finished: number): Lane {
   return index === finished ? 'approved' : 'done'
 }
 
-function makeWp(rng: Rng, missionSeed: number, index: number, firstSubtask: number, finished: number, createdAt: string): WpModel {
+function makeWp(
+  rng: Rng,
+  missionSeed: number,
+  index: number,
+  firstSubtask: number,
+  finished: number,
+  createdAt: string,
+): WpModel {
   const id = `WP${pad(index, 2)}`
   const title = titleCase(phrase(rng))
   const subtasks: Subtask[] = []
   const count = rng.int(3, 6)
   for (let k = 0; k < count; k++) {
-    subtasks.push({ id: `T${pad(firstSubtask + k, 3)}`, title: `${titleCase(rng.pick(VERBS))} ${rng.pick(SUBJECTS)} ${rng.pick(ASPECTS)}` })
+    subtasks.push({
+      id: `T${pad(firstSubtask + k, 3)}`,
+      title: `${titleCase(rng.pick(VERBS))} ${rng.pick(SUBJECTS)} ${rng.pick(ASPECTS)}`,
+    })
   }
   return {
     id,
@@ -133,7 +143,15 @@ function makeWp(rng: Rng, missionSeed: number, index: number, firstSubtask: numb
     shellPid: '',
     reviewStatus: '',
     reviewedBy: '',
-    history: [{ timestamp: createdAt, lane: 'planned', agent: 'system', shellPid: '', action: 'Prompt generated via /spec-kitty.tasks' }],
+    history: [
+      {
+        timestamp: createdAt,
+        lane: 'planned',
+        agent: 'system',
+        shellPid: '',
+        action: 'Prompt generated via /spec-kitty.tasks',
+      },
+    ],
     activity: [`- ${createdAt} – system – lane=planned – Prompt created.`],
     bodySeed: subSeed(missionSeed, index),
   }
@@ -142,7 +160,9 @@ function makeWp(rng: Rng, missionSeed: number, index: number, firstSubtask: numb
 export function makeMission(number: number, createdMs: number, opts: ModelOptions): MissionModel {
   const seed = subSeed(opts.seed, number)
   const rng = createRng(seed)
-  const friendlyName = titleCase(`${rng.pick(SUBJECTS)} ${rng.pick(ASPECTS)} ${rng.pick(['Rework', 'Integration', 'Hardening', 'Cleanup', 'Sprint'])}`)
+  const friendlyName = titleCase(
+    `${rng.pick(SUBJECTS)} ${rng.pick(ASPECTS)} ${rng.pick(['Rework', 'Integration', 'Hardening', 'Cleanup', 'Sprint'])}`,
+  )
   const createdAt = isoSeconds(createdMs)
   const finished = doneCount(rng, opts.wpsPerMission, opts.doneFraction)
   const wps: WpModel[] = []

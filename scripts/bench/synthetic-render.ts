@@ -198,7 +198,9 @@ export function renderSpec(mission: MissionModel): string {
     '',
     '## Requirements',
     '',
-    ...sentences(rng, 8, '- **FR**: ').map((line, i) => line.replace('**FR**', `**FR-${String(i + 1).padStart(3, '0')}**`)),
+    ...sentences(rng, 8, '- **FR**: ').map((line, i) =>
+      line.replace('**FR**', `**FR-${String(i + 1).padStart(3, '0')}**`),
+    ),
     '',
   ].join('\n')
 }

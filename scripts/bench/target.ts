@@ -34,7 +34,8 @@ function probeOrder(repo: BenchRepo, files: Map<string, string[]>): string[] {
 
 async function firstReadyWp(cli: string, repo: string, mission: string): Promise<string | null> {
   const run = await coldRun(cli, repo, ['orchestrator-api', 'list-ready', '--mission', mission])
-  const ready = (run.envelope?.data as { ready_work_packages?: Array<{ wp_id: string }> } | undefined)?.ready_work_packages
+  const ready = (run.envelope?.data as { ready_work_packages?: Array<{ wp_id: string }> } | undefined)
+    ?.ready_work_packages
   return ready?.[0]?.wp_id ?? null
 }
 

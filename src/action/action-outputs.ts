@@ -8,7 +8,12 @@ export function outputsOf(command: string, envelope: Envelope, commit: string | 
   const d = envelope.data
   const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '')
   const ids = (v: unknown): string =>
-    Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : text((x as Record<string, unknown>)?.['wp_id']))).filter(Boolean).join(',') : ''
+    Array.isArray(v)
+      ? v
+          .map((x) => (typeof x === 'string' ? x : text((x as Record<string, unknown>)?.['wp_id'])))
+          .filter(Boolean)
+          .join(',')
+      : ''
   const out: Record<string, string> = {
     envelope: JSON.stringify(envelope),
     success: String(envelope.success),

@@ -25,9 +25,12 @@ export function inputsToArgs(inputs: ActionInputs, defaults: { actor: string; po
   const name = LEGACY_COMMANDS[inputs.command] ? null : inputs.command
   const spec = name === null ? undefined : findCommand('orchestrator-api', name)
   if (!spec) {
-    throw new UsageError(`Unknown command '${inputs.command.slice(0, 60)}'. Use 'auto' or one of: ${commandNames().join(', ')}.`, {
-      commands: ['auto', ...commandNames()],
-    })
+    throw new UsageError(
+      `Unknown command '${inputs.command.slice(0, 60)}'. Use 'auto' or one of: ${commandNames().join(', ')}.`,
+      {
+        commands: ['auto', ...commandNames()],
+      },
+    )
   }
   const takes = new Map(spec.params.map((p) => [p.name, p]))
   const args: string[] = []
@@ -46,7 +49,8 @@ export function inputsToArgs(inputs: ActionInputs, defaults: { actor: string; po
     }
     if (param.type === 'boolean') {
       const on = value.toLowerCase()
-      if (on !== 'true' && on !== 'false') throw new UsageError(`Input '${input}' must be true or false, not '${value.slice(0, 40)}'.`)
+      if (on !== 'true' && on !== 'false')
+        throw new UsageError(`Input '${input}' must be true or false, not '${value.slice(0, 40)}'.`)
       if (on === 'true') args.push(`--${input}`)
       else if (param.negatable) args.push(`--no-${input}`)
     } else {
@@ -55,7 +59,10 @@ export function inputsToArgs(inputs: ActionInputs, defaults: { actor: string; po
   }
   if (!inputs.push && spec.access === 'write') {
     // Through the remote layer a mutation is its push; the only write that can stop short is a merge plan.
-    if (!takes.has('dry-run')) throw new UsageError(`push: false is only supported by merge-mission (a dry run); '${spec.name}' commits by pushing.`)
+    if (!takes.has('dry-run'))
+      throw new UsageError(
+        `push: false is only supported by merge-mission (a dry run); '${spec.name}' commits by pushing.`,
+      )
     args.push('--dry-run')
   }
   return { spec, args, unused }

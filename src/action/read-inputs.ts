@@ -6,7 +6,18 @@ import { UsageError } from '../core/errors.ts'
  */
 
 /** Inputs that become the command's own flags, by the flag's name. */
-export const FLAG_INPUTS = ['mission', 'wp', 'to', 'actor', 'policy', 'note', 'review-ref', 'force', 'target', 'strategy'] as const
+export const FLAG_INPUTS = [
+  'mission',
+  'wp',
+  'to',
+  'actor',
+  'policy',
+  'note',
+  'review-ref',
+  'force',
+  'target',
+  'strategy',
+] as const
 export type FlagInput = (typeof FLAG_INPUTS)[number]
 
 export interface ActionInputs {

@@ -18,5 +18,10 @@ export function readWorkflowEvent(env: NodeJS.ProcessEnv): WorkflowEvent {
       payload = {}
     }
   }
-  return { name: env['GITHUB_EVENT_NAME'] ?? '', payload, sha: env['GITHUB_SHA'] ?? '', actor: env['GITHUB_ACTOR'] ?? '' }
+  return {
+    name: env['GITHUB_EVENT_NAME'] ?? '',
+    payload,
+    sha: env['GITHUB_SHA'] ?? '',
+    actor: env['GITHUB_ACTOR'] ?? '',
+  }
 }

@@ -50,7 +50,9 @@ const ACTION_POLICY = humanPolicy('kitty-github/action')
 
 interface Published {
   command: string
-  outcome: StepOutcome | { envelope: Envelope; commit: string | null; step?: undefined; board?: Board | null | undefined }
+  outcome:
+    | StepOutcome
+    | { envelope: Envelope; commit: string | null; step?: undefined; board?: Board | null | undefined }
   headSha: string | null
 }
 
@@ -59,7 +61,8 @@ function engineEnvironment(io: ActionIo): SurfaceEnvironment {
   const env: NodeJS.ProcessEnv = { ...io.env }
   env['GIT_COMMITTER_NAME'] ??= 'github-actions[bot]'
   env['GIT_COMMITTER_EMAIL'] ??= '41898282+github-actions[bot]@users.noreply.github.com'
-  if (env['KITTY_CACHE_DIR'] === undefined && env['RUNNER_TEMP']) env['KITTY_CACHE_DIR'] = `${env['RUNNER_TEMP']}/kitty-github`
+  if (env['KITTY_CACHE_DIR'] === undefined && env['RUNNER_TEMP'])
+    env['KITTY_CACHE_DIR'] = `${env['RUNNER_TEMP']}/kitty-github`
   return { env, cwd: io.cwd }
 }
 
@@ -67,11 +70,20 @@ function repositoryOf(env: NodeJS.ProcessEnv): { url: string; owner: string; rep
   const server = (env['GITHUB_SERVER_URL'] ?? 'https://github.com').replace(/\/+$/, '')
   const full = env['GITHUB_REPOSITORY'] ?? ''
   const [owner, repo, extra] = full.split('/')
-  if (!owner || !repo || extra !== undefined) throw new UsageError(`GITHUB_REPOSITORY must be <owner>/<repo>, not '${full.slice(0, 100)}'. Run the Action inside a workflow.`)
+  if (!owner || !repo || extra !== undefined)
+    throw new UsageError(
+      `GITHUB_REPOSITORY must be <owner>/<repo>, not '${full.slice(0, 100)}'. Run the Action inside a workflow.`,
+    )
   return { url: `${server}/${full}.git`, owner, repo }
 }
 
-function runOne(command: string, args: string[], where: ContextLocation, engineIo: SurfaceEnvironment, correlationId: string): Promise<ExecutedCommand> {
+function runOne(
+  command: string,
+  args: string[],
+  where: ContextLocation,
+  engineIo: SurfaceEnvironment,
+  correlationId: string,
+): Promise<ExecutedCommand> {
   return runCommandArgs(command, args, where, engineIo, correlationId)
 }
 
@@ -100,16 +112,22 @@ export async function runAction(io: ActionIo): Promise<void> {
             await opened.release()
           }
         },
-        run: (command, args, idempotencyKey) => runOne(command, args, { ...where, idempotencyKey }, engineIo, newCorrelationId()),
+        run: (command, args, idempotencyKey) =>
+          runOne(command, args, { ...where, idempotencyKey }, engineIo, newCorrelationId()),
         policyJson: inputs.flags.policy ?? ACTION_POLICY,
         correlationId: newCorrelationId,
         warn: io.warning,
       })
       skipped = result.skipped
-      for (const outcome of result.outcomes) published.push({ command: outcome.step.command, outcome, headSha: result.pull?.headSha ?? null })
-      if (result.intent.kind === 'comment' && result.pull) await replyOnPull(io, api, result.pull.number, result.outcomes)
+      for (const outcome of result.outcomes)
+        published.push({ command: outcome.step.command, outcome, headSha: result.pull?.headSha ?? null })
+      if (result.intent.kind === 'comment' && result.pull)
+        await replyOnPull(io, api, result.pull.number, result.outcomes)
     } else {
-      const explicit = inputsToArgs(inputs, { actor: `github:${io.event.actor || 'unknown'}`, policyJson: ACTION_POLICY })
+      const explicit = inputsToArgs(inputs, {
+        actor: `github:${io.event.actor || 'unknown'}`,
+        policyJson: ACTION_POLICY,
+      })
       for (const name of explicit.unused) io.warning(`Input '${name}' is not used by ${explicit.spec.name}.`)
       const ran = await runOne(explicit.spec.name, explicit.args, where, engineIo, newCorrelationId())
       published.push({ command: explicit.spec.name, outcome: ran, headSha: io.event.sha || null })
@@ -117,7 +135,11 @@ export async function runAction(io: ActionIo): Promise<void> {
   } catch (err) {
     const known = isKittyError(err) ? err : internalError(err)
     const command = inputs && inputs.command !== 'auto' ? inputs.command : 'unknown'
-    published.push({ command, outcome: { envelope: makeFailure('unknown', known.code, known.message, known.data), commit: null }, headSha: null })
+    published.push({
+      command,
+      outcome: { envelope: makeFailure('unknown', known.code, known.message, known.data), commit: null },
+      headSha: null,
+    })
   }
   await publish(io, api, inputs?.checkRun ?? true, published, skipped)
   const failed = published.find((p) => !p.outcome.envelope.success)
@@ -131,14 +153,34 @@ export async function runAction(io: ActionIo): Promise<void> {
 async function replyOnPull(io: ActionIo, api: GithubApi, number: number, outcomes: StepOutcome[]): Promise<void> {
   const body = composeReply(outcomes)
   if (body === null) return
-  await api.createComment(number, body).catch((err: unknown) => io.warning(`Could not reply on #${number}: ${describeApiError(err)}`))
+  await api
+    .createComment(number, body)
+    .catch((err: unknown) => io.warning(`Could not reply on #${number}: ${describeApiError(err)}`))
 }
 
-async function publish(io: ActionIo, api: GithubApi | null, checkRun: boolean, published: Published[], skipped: string | null): Promise<void> {
-  const rendered = published.map((p) => ({ p, r: renderOutcome({ command: p.command, envelope: p.outcome.envelope, label: p.outcome.step?.label, commit: p.outcome.commit, board: p.outcome.board }) }))
+async function publish(
+  io: ActionIo,
+  api: GithubApi | null,
+  checkRun: boolean,
+  published: Published[],
+  skipped: string | null,
+): Promise<void> {
+  const rendered = published.map((p) => ({
+    p,
+    r: renderOutcome({
+      command: p.command,
+      envelope: p.outcome.envelope,
+      label: p.outcome.step?.label,
+      commit: p.outcome.commit,
+      board: p.outcome.board,
+    }),
+  }))
   const primary = published.find((p) => !p.outcome.envelope.success) ?? published.at(-1)
   if (primary) {
-    for (const [name, value] of Object.entries(outputsOf(primary.command, primary.outcome.envelope, primary.outcome.commit))) io.setOutput(name, value)
+    for (const [name, value] of Object.entries(
+      outputsOf(primary.command, primary.outcome.envelope, primary.outcome.commit),
+    ))
+      io.setOutput(name, value)
   } else {
     io.setOutput('success', 'true')
   }
@@ -148,14 +190,26 @@ async function publish(io: ActionIo, api: GithubApi | null, checkRun: boolean, p
   for (const { p, r } of rendered) {
     io.info(`kitty/${p.command}: ${r.checkRun.title}`)
     if (!checkRun || !api || !p.headSha || p.command === 'help') continue
-    const body: CheckRunRequest = { name: r.checkRun.name, head_sha: p.headSha, status: 'completed', conclusion: r.checkRun.conclusion, output: { title: r.checkRun.title, summary: r.checkRun.summary, text: r.checkRun.text } }
+    const body: CheckRunRequest = {
+      name: r.checkRun.name,
+      head_sha: p.headSha,
+      status: 'completed',
+      conclusion: r.checkRun.conclusion,
+      output: { title: r.checkRun.title, summary: r.checkRun.summary, text: r.checkRun.text },
+    }
     try {
       const created = await api.createCheckRun(body)
       if (created.url) io.setOutput('check-run-url', created.url)
     } catch (err) {
-      io.warning(`Could not create the check run ${body.name} (the workflow needs 'checks: write'): ${describeApiError(err)}`)
+      io.warning(
+        `Could not create the check run ${body.name} (the workflow needs 'checks: write'): ${describeApiError(err)}`,
+      )
     }
   }
-  const summary = skipped ? `### kitty: nothing to do\n\n${skipped}.` : rendered.map(({ r }) => r.jobSummary).join('\n\n---\n\n')
-  await io.writeSummary(summary).catch((err: unknown) => io.warning(`Could not write the job summary: ${(err as Error).message}`))
+  const summary = skipped
+    ? `### kitty: nothing to do\n\n${skipped}.`
+    : rendered.map(({ r }) => r.jobSummary).join('\n\n---\n\n')
+  await io
+    .writeSummary(summary)
+    .catch((err: unknown) => io.warning(`Could not write the job summary: ${(err as Error).message}`))
 }

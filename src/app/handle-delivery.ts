@@ -66,7 +66,11 @@ interface RepositoryRef {
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 function repositoryOf(payload: unknown): RepositoryRef | null {
-  const r = (payload as { repository?: { name?: unknown; clone_url?: unknown; default_branch?: unknown; owner?: { login?: unknown } } } | null)?.repository
+  const r = (
+    payload as {
+      repository?: { name?: unknown; clone_url?: unknown; default_branch?: unknown; owner?: { login?: unknown } }
+    } | null
+  )?.repository
   const owner = text(r?.owner?.login)
   const repo = text(r?.name)
   const cloneUrl = text(r?.clone_url)
@@ -78,7 +82,14 @@ function repositoryOf(payload: unknown): RepositoryRef | null {
 function isChat(name: string, payload: unknown): boolean {
   if (name !== 'issue_comment') return false
   const body = (payload as { comment?: { body?: unknown } } | null)?.comment?.body
-  return parseComment(typeof body === 'string' ? body : '', { author: '', url: '', headBranch: null, branchPattern: DEFAULT_CONFIG.merge.branch_pattern }).length === 0
+  return (
+    parseComment(typeof body === 'string' ? body : '', {
+      author: '',
+      url: '',
+      headBranch: null,
+      branchPattern: DEFAULT_CONFIG.merge.branch_pattern,
+    }).length === 0
+  )
 }
 
 export async function handleDelivery(delivery: Delivery, services: DeliveryServices): Promise<void> {
@@ -86,13 +97,23 @@ export async function handleDelivery(delivery: Delivery, services: DeliveryServi
   const log = delivery.log.child({ delivery: delivery.id, correlation_id: correlationId })
   const intent = readEvent(delivery.name, delivery.payload)
   if (intent.kind === 'ignore') return log.info({ event: delivery.name }, `ignored: ${intent.reason}`)
-  if (isChat(delivery.name, delivery.payload)) return log.info({ event: delivery.name }, 'ignored: a comment without a /kitty line')
+  if (isChat(delivery.name, delivery.payload))
+    return log.info({ event: delivery.name }, 'ignored: a comment without a /kitty line')
   const repository = repositoryOf(delivery.payload)
-  if (!repository) return log.warn({ event: delivery.name }, 'ignored: the payload names no repository (repository.owner.login, name, clone_url)')
+  if (!repository)
+    return log.warn(
+      { event: delivery.name },
+      'ignored: the payload names no repository (repository.owner.login, name, clone_url)',
+    )
   // The repository's turn covers only git (and the reads the routing needs); answers are published
   // after it, so the next command's git work overlaps this one's paced REST writes.
-  const handled = await services.queue.run(repository.cloneUrl, () => runDelivery(delivery, repository, correlationId, log, services))
-  if (handled) await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services, issueNumberOf(delivery.payload)))
+  const handled = await services.queue.run(repository.cloneUrl, () =>
+    runDelivery(delivery, repository, correlationId, log, services),
+  )
+  if (handled)
+    await services.queue.track(
+      publish(handled.api, handled.result, handled.inProgress, log, services, issueNumberOf(delivery.payload)),
+    )
 }
 
 interface Handled {
@@ -101,16 +122,33 @@ interface Handled {
   inProgress: Map<PlannedStep, number>
 }
 
-async function runDelivery(delivery: Delivery, repository: RepositoryRef, correlationId: string, log: LogLike, services: DeliveryServices): Promise<Handled | null> {
+async function runDelivery(
+  delivery: Delivery,
+  repository: RepositoryRef,
+  correlationId: string,
+  log: LogLike,
+  services: DeliveryServices,
+): Promise<Handled | null> {
   const api = octokitApi(delivery.octokit, { owner: repository.owner, repo: repository.repo })
   let token: Promise<string> | null = null
   // Fetched only when git is about to be touched, held in memory only: never a URL, a file or a log field.
   const installationToken = () =>
     (token ??= delivery.gitToken().catch((err: unknown) => {
-      throw new KittyError('REMOTE_AUTH_FAILED', `Could not get an installation token for ${repository.owner}/${repository.repo}: ${describeApiError(err)}. Nothing was changed.`)
+      throw new KittyError(
+        'REMOTE_AUTH_FAILED',
+        `Could not get an installation token for ${repository.owner}/${repository.repo}: ${describeApiError(err)}. Nothing was changed.`,
+      )
     }))
-  const where = async (): Promise<ContextLocation> => ({ remote: repository.cloneUrl, branch: repository.defaultBranch, token: await installationToken() })
-  const engineIo: SurfaceEnvironment = { env: services.engineEnv, cwd: services.cwd, onStateRetries: (n) => services.metrics.stateRetries.inc(n) }
+  const where = async (): Promise<ContextLocation> => ({
+    remote: repository.cloneUrl,
+    branch: repository.defaultBranch,
+    token: await installationToken(),
+  })
+  const engineIo: SurfaceEnvironment = {
+    env: services.engineEnv,
+    cwd: services.cwd,
+    onStateRetries: (n) => services.metrics.stateRetries.inc(n),
+  }
   const inProgress = new Map<PlannedStep, number>()
 
   // One engine context for the whole delivery: the settings and every command read the same fetch of
@@ -129,7 +167,10 @@ async function runDelivery(delivery: Delivery, repository: RepositoryRef, correl
         const ctx = { ...(await context()), idempotencyKey: idempotencyKey ?? `github-delivery:${delivery.id}` }
         const ran = await runCommandArgs(command, args, await where(), engineIo, correlationId, ctx)
         const seconds = stop()
-        log.info({ command, duration_ms: Math.round(seconds * 1000), success: ran.envelope.success }, `engine: ${command} done`)
+        log.info(
+          { command, duration_ms: Math.round(seconds * 1000), success: ran.envelope.success },
+          `engine: ${command} done`,
+        )
         return ran
       },
       policyJson: APP_POLICY,
@@ -142,7 +183,10 @@ async function runDelivery(delivery: Delivery, repository: RepositoryRef, correl
             name: `kitty/${step.command}`,
             head_sha: pull.headSha,
             status: 'in_progress',
-            output: { title: 'Running', summary: `${step.label}: running on the state branch; this check run completes with the envelope.` },
+            output: {
+              title: 'Running',
+              summary: `${step.label}: running on the state branch; this check run completes with the envelope.`,
+            },
           })
           if (created.id !== null) inProgress.set(step, created.id)
         } catch (err) {
@@ -157,7 +201,11 @@ async function runDelivery(delivery: Delivery, repository: RepositoryRef, correl
     return null
   } finally {
     const held = session as Promise<OpenedContext> | null
-    if (held) await held.then((s) => s.release(), () => undefined)
+    if (held)
+      await held.then(
+        (s) => s.release(),
+        () => undefined,
+      )
   }
   if (result.skipped) {
     log.info({ event: delivery.name }, `nothing to do: ${result.skipped}`)
@@ -177,20 +225,40 @@ function issueNumberOf(payload: unknown): number | undefined {
   return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined
 }
 
-async function publish(api: GithubApi, result: EventResult, inProgress: Map<PlannedStep, number>, log: LogLike, services: DeliveryServices, issue: number | undefined): Promise<void> {
+async function publish(
+  api: GithubApi,
+  result: EventResult,
+  inProgress: Map<PlannedStep, number>,
+  log: LogLike,
+  services: DeliveryServices,
+  issue: number | undefined,
+): Promise<void> {
   const headSha = result.pull?.headSha ?? null
   const answered: StepOutcome[] = []
   for (const outcome of result.outcomes) {
     const { envelope, step } = outcome
     const outcomeLabel = envelope.success ? 'success' : (envelope.error_code ?? 'UNKNOWN')
     services.metrics.commands.inc({ command: step.command, outcome: outcomeLabel })
-    const rendered = renderOutcome({ command: step.command, envelope, label: step.label, commit: outcome.commit, board: outcome.board })
-    log.info({ command: step.command, outcome: outcomeLabel, commit: outcome.commit }, `kitty/${step.command}: ${rendered.checkRun.title}`)
+    const rendered = renderOutcome({
+      command: step.command,
+      envelope,
+      label: step.label,
+      commit: outcome.commit,
+      board: outcome.board,
+    })
+    log.info(
+      { command: step.command, outcome: outcomeLabel, commit: outcome.commit },
+      `kitty/${step.command}: ${rendered.checkRun.title}`,
+    )
     if (isQuietRefusal(result, outcome)) continue
     answered.push(outcome)
     if (step.command === 'help' || !headSha) continue
     const { checkRun } = rendered
-    const completed = { status: 'completed' as const, conclusion: checkRun.conclusion, output: { title: checkRun.title, summary: checkRun.summary, text: checkRun.text } }
+    const completed = {
+      status: 'completed' as const,
+      conclusion: checkRun.conclusion,
+      output: { title: checkRun.title, summary: checkRun.summary, text: checkRun.text },
+    }
     const open = inProgress.get(step)
     try {
       if (open !== undefined) await api.updateCheckRun(open, completed)
@@ -203,9 +271,14 @@ async function publish(api: GithubApi, result: EventResult, inProgress: Map<Plan
   const number = result.pull?.number ?? (result.intent.kind === 'unroutable' ? issue : undefined)
   if (number === undefined) return
   const reply = composeReply(answered)
-  if (reply !== null) await api.createComment(number, reply).catch((err: unknown) => log.warn({}, `could not reply on #${number}: ${describeApiError(err)}`))
+  if (reply !== null)
+    await api
+      .createComment(number, reply)
+      .catch((err: unknown) => log.warn({}, `could not reply on #${number}: ${describeApiError(err)}`))
   if (result.intent.kind === 'comment') {
     const ok = result.outcomes.every((o) => o.envelope.success)
-    await api.addReaction(result.intent.commentId, ok ? '+1' : 'confused').catch((err: unknown) => log.warn({}, `could not react to the comment: ${describeApiError(err)}`))
+    await api
+      .addReaction(result.intent.commentId, ok ? '+1' : 'confused')
+      .catch((err: unknown) => log.warn({}, `could not react to the comment: ${describeApiError(err)}`))
   }
 }

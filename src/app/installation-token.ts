@@ -27,7 +27,10 @@ export class InstallationTokens {
   get(installationId: number, repository: string): Promise<string> {
     const key = `${installationId}/${repository}`
     const held = this.#tokens.get(key)
-    const fresh = held?.then((m) => (m.expiresAt - Date.now() > RENEW_BEFORE_MS ? m : null), () => null)
+    const fresh = held?.then(
+      (m) => (m.expiresAt - Date.now() > RENEW_BEFORE_MS ? m : null),
+      () => null,
+    )
     return (fresh ?? Promise.resolve(null)).then((m) => {
       if (m) return m.token
       const minting = this.#mint(installationId, repository)

@@ -25,7 +25,8 @@ export function kittyApp(services: DeliveryServices): ApplicationFunction {
           gitToken: () => {
             const installation = (context.payload as { installation?: { id?: unknown } }).installation?.id
             const repository = (context.payload as { repository?: { name?: unknown } }).repository?.name
-            if (typeof installation !== 'number' || typeof repository !== 'string') return Promise.reject(new Error('the payload names no installation'))
+            if (typeof installation !== 'number' || typeof repository !== 'string')
+              return Promise.reject(new Error('the payload names no installation'))
             return tokens.get(installation, repository)
           },
           log: context.log as unknown as LogLike,

@@ -54,9 +54,11 @@ export function checkAppEnvironment(env: NodeJS.ProcessEnv): void {
   if (!env['APP_ID']) missing.push('APP_ID')
   if (!env['PRIVATE_KEY'] && !env['PRIVATE_KEY_PATH']) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH')
   if (!env['WEBHOOK_SECRET']) missing.push('WEBHOOK_SECRET')
-  if (missing.length > 0) throw new UsageError(`The App needs ${missing.join(', ')} in its environment (see README, "Running the App").`)
+  if (missing.length > 0)
+    throw new UsageError(`The App needs ${missing.join(', ')} in its environment (see README, "Running the App").`)
   const port = Number(env['PORT'] ?? 3000)
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`PORT must be a port number, not '${String(env['PORT']).slice(0, 20)}'.`)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`PORT must be a port number, not '${String(env['PORT']).slice(0, 20)}'.`)
 }
 
 function answer(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -79,7 +81,9 @@ async function readiness(probot: Probot, cacheDir: string): Promise<string[]> {
     await writeFile(probe, '')
     await rm(probe, { force: true })
   } catch (err) {
-    problems.push(`cache dir ${cacheDir} is not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    problems.push(
+      `cache dir ${cacheDir} is not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
   }
   return problems
 }
@@ -103,7 +107,8 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
       const problems = await readiness(probot, cacheDir)
       return problems.length === 0 ? answer(res, 200, 'ready\n') : answer(res, 503, problems.join('\n') + '\n')
     }
-    if (req.method === 'GET' && path === '/metrics') return answer(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
+    if (req.method === 'GET' && path === '/metrics')
+      return answer(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
     // A delivery arriving after SIGTERM goes unanswered by this replica; GitHub shows it failed and it can be redelivered.
     if (draining) return answer(res, 503, 'draining\n')
     const handled = await webhooks(req, res)
@@ -137,7 +142,9 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       let timer: NodeJS.Timeout | undefined
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(deadline - Date.now(), 0))))
+      const late = new Promise<'late'>(
+        (resolve) => (timer = setTimeout(() => resolve('late'), Math.max(deadline - Date.now(), 0))),
+      )
       // Both: a delivery Probot already answered 202 ("still processing") is no longer a request but still queued.
       const drained = await Promise.race([Promise.all([closed, queue.drain(timeoutMs)]).then(([, d]) => d), late])
       clearTimeout(timer)

@@ -27,7 +27,9 @@ function cardHtml(c: BoardCard): string {
   const lane = c.lane ?? 'unreadable'
   const facts: string[] = []
   if (c.actor) facts.push(`<dt>Actor</dt><dd>${esc(c.actor)}</dd>`)
-  facts.push(`<dt>In lane</dt><dd>${c.lane_since ? `<time datetime="${esc(c.lane_since)}">${esc(formatDuration(c.seconds_in_lane))}</time>` : '—'}</dd>`)
+  facts.push(
+    `<dt>In lane</dt><dd>${c.lane_since ? `<time datetime="${esc(c.lane_since)}">${esc(formatDuration(c.seconds_in_lane))}</time>` : '—'}</dd>`,
+  )
   if (c.dependencies.length > 0) facts.push(`<dt>Needs</dt><dd>${c.dependencies.map(esc).join(', ')}</dd>`)
   const label = `${c.wp_id}${c.title ? `: ${c.title}` : ''}, ${lane.replace('_', ' ')}${c.blocked_by.length > 0 ? `, blocked by ${c.blocked_by.join(', ')}` : ''}`
   return [
@@ -36,7 +38,9 @@ function cardHtml(c: BoardCard): string {
     c.title ? `<p class="title">${esc(c.title)}</p>` : '',
     c.error ? `<p class="error"><strong>Cannot read this WP:</strong> ${esc(c.error)}</p>` : '',
     `<dl>${facts.join('')}</dl>`,
-    c.blocked_by.length > 0 ? `<p class="blocked-by"><span aria-hidden="true">⊘</span> Blocked by ${c.blocked_by.map(esc).join(', ')}</p>` : '',
+    c.blocked_by.length > 0
+      ? `<p class="blocked-by"><span aria-hidden="true">⊘</span> Blocked by ${c.blocked_by.map(esc).join(', ')}</p>`
+      : '',
     '</article></li>',
   ].join('')
 }
@@ -60,7 +64,9 @@ const GAP_Y = 14
 export function graphSvg(board: Board): string {
   const cards = new Map(board.columns.flatMap((c) => c.cards).map((c) => [c.wp_id, c]))
   const pos = new Map<string, { x: number; y: number }>()
-  board.graph.layers.forEach((layer, li) => layer.forEach((id, i) => pos.set(id, { x: 8 + li * (NODE_W + GAP_X), y: 8 + i * (NODE_H + GAP_Y) })))
+  board.graph.layers.forEach((layer, li) =>
+    layer.forEach((id, i) => pos.set(id, { x: 8 + li * (NODE_W + GAP_X), y: 8 + i * (NODE_H + GAP_Y) })),
+  )
   const tallest = Math.max(1, ...board.graph.layers.map((l) => l.length))
   const width = 16 + Math.max(1, board.graph.layers.length) * (NODE_W + GAP_X) - GAP_X
   const height = 16 + tallest * (NODE_H + GAP_Y) - GAP_Y
@@ -118,7 +124,9 @@ export function renderBoardSection(board: Board): string {
     `<div class="summary" data-commit="${esc(board.commit ?? '')}">`,
     `<p><strong>${board.counts.done}</strong> of <strong>${countable}</strong> work packages done (${pct}%)${board.commit ? ` · state <code>${esc(board.commit.slice(0, 7))}</code>` : ''}</p>`,
     `<progress max="100" value="${pct}" aria-label="Mission progress">${pct}%</progress>`,
-    board.graph.cycle ? `<p class="warning" role="alert">⚠ Dependency cycle: ${board.graph.cycle.map(esc).join(' → ')}</p>` : '',
+    board.graph.cycle
+      ? `<p class="warning" role="alert">⚠ Dependency cycle: ${board.graph.cycle.map(esc).join(' → ')}</p>`
+      : '',
     board.graph.unknown_dependencies.length > 0
       ? `<p class="warning">⚠ Unknown dependencies: ${board.graph.unknown_dependencies.map((u) => `${esc(u.wp_id)} → ${esc(u.dependency)}`).join(', ')}</p>`
       : '',
@@ -143,7 +151,10 @@ export interface PageOptions {
 
 function pickerHtml(missions: readonly MissionListing[], selected: string): string {
   const options = missions
-    .map((m) => `<option value="${esc(m.dir)}"${m.dir === selected ? ' selected' : ''}>${esc(m.dir)}${m.friendly_name ? ` — ${esc(m.friendly_name)}` : ''}${m.error ? ' (meta.json unreadable)' : ''}</option>`)
+    .map(
+      (m) =>
+        `<option value="${esc(m.dir)}"${m.dir === selected ? ' selected' : ''}>${esc(m.dir)}${m.friendly_name ? ` — ${esc(m.friendly_name)}` : ''}${m.error ? ' (meta.json unreadable)' : ''}</option>`,
+    )
     .join('')
   return `<form class="picker" method="get" action="/"><label for="mission">Mission</label> <select id="mission" name="mission">${options}</select> <button type="submit">Show</button></form>`
 }
@@ -169,7 +180,9 @@ export function renderBoardPage(board: Board, options: PageOptions = {}): string
     '<header>',
     `<h1>Mission board: <span class="slug">${esc(slug)}</span></h1>`,
     name ? `<p class="friendly">${esc(name)}</p>` : '',
-    live ? pickerHtml(live.missions, live.selected) : `<p class="generated">Generated ${esc(board.generated_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>`,
+    live
+      ? pickerHtml(live.missions, live.selected)
+      : `<p class="generated">Generated ${esc(board.generated_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</p>`,
     live ? '<p class="status" id="status" role="status" aria-live="polite">Connecting…</p>' : '',
     '</header>',
     `<main id="board" tabindex="-1">${renderBoardSection(board)}</main>`,

@@ -71,12 +71,19 @@ function statusFor(err: KittyError): number {
 
 function failure(err: unknown): HttpError {
   const known = isKittyError(err) ? err : internalError(err)
-  return new HttpError(isKittyError(err) ? statusFor(known) : 500, makeFailure(COMMAND, known.code, known.message, known.data))
+  return new HttpError(
+    isKittyError(err) ? statusFor(known) : 500,
+    makeFailure(COMMAND, known.code, known.message, known.data),
+  )
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  })
   res.end(text)
 }
 
@@ -101,13 +108,24 @@ function missionPayload(board: Board): Record<string, unknown> {
     mission_type,
     commit: board.commit,
     summary: board.counts,
-    work_packages: cards.map((c) => ({ wp_id: c.wp_id, title: c.title, lane: c.lane, dependencies: c.dependencies, last_actor: c.actor, blocked_by: c.blocked_by, lane_since: c.lane_since, error: c.error })),
+    work_packages: cards.map((c) => ({
+      wp_id: c.wp_id,
+      title: c.title,
+      lane: c.lane,
+      dependencies: c.dependencies,
+      last_actor: c.actor,
+      blocked_by: c.blocked_by,
+      lane_since: c.lane_since,
+      error: c.error,
+    })),
     board,
   }
 }
 
 function errorPage(message: string, missions: readonly MissionListing[]): string {
-  const links = missions.map((m) => `<li><a href="/?mission=${encodeURIComponent(m.dir)}">${esc(m.dir)}</a></li>`).join('')
+  const links = missions
+    .map((m) => `<li><a href="/?mission=${encodeURIComponent(m.dir)}">${esc(m.dir)}</a></li>`)
+    .join('')
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark"><title>Mission board</title><style>${BOARD_CSS}</style></head><body><main><h1>Mission board</h1><p class="warning" role="alert">${esc(message)}</p>${links ? `<h2>Missions</h2><ul>${links}</ul>` : ''}</main></body></html>`
 }
 
@@ -120,7 +138,8 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
   let port = options.port
 
   const read = <T>(fn: (ctx: EngineContext, snapshot: Snapshot) => Promise<T>): Promise<T> => source.read(fn)
-  const boardOf = (ctx: EngineContext, snapshot: Snapshot, mission: string) => boardOfSnapshot(ctx, snapshot, mission, { now: now() })
+  const boardOf = (ctx: EngineContext, snapshot: Snapshot, mission: string) =>
+    boardOfSnapshot(ctx, snapshot, mission, { now: now() })
 
   function write(client: Client, chunk: string): void {
     const { res } = client
@@ -141,12 +160,23 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
   }
 
   /** Send `client` what happened since it last saw the state, then the board as of `snapshot`. */
-  async function catchUp(client: Client, ctx: EngineContext, snapshot: Snapshot, since: string | null, board: Board): Promise<void> {
+  async function catchUp(
+    client: Client,
+    ctx: EngineContext,
+    snapshot: Snapshot,
+    since: string | null,
+    board: Board,
+  ): Promise<void> {
     const slug = board.mission.mission_slug
     let missed: BoardEvent[]
     let replayed = false
     if (since !== null && since !== snapshot.commit) {
-      const { changes, found } = await readChangesSince(ctx.repo, snapshot.commit, since, (c) => c.trailers['Kitty-Mission'] === slug)
+      const { changes, found } = await readChangesSince(
+        ctx.repo,
+        snapshot.commit,
+        since,
+        (c) => c.trailers['Kitty-Mission'] === slug,
+      )
       missed = found ? changes.map(toBoardEvent) : [...board.history].slice(0, replay).reverse()
       replayed = !found
     } else if (since === null) {
@@ -154,7 +184,12 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
       replayed = true
     } else missed = []
     for (const e of missed) sse(client, 'change', e.commit, changeData(e, replayed))
-    sse(client, 'board', snapshot.commit ?? 'empty', { commit: snapshot.commit, mission: client.mission, counts: board.counts, html: renderBoardSection(board) })
+    sse(client, 'board', snapshot.commit ?? 'empty', {
+      commit: snapshot.commit,
+      mission: client.mission,
+      counts: board.counts,
+      html: renderBoardSection(board),
+    })
     client.seen = snapshot.commit
   }
 
@@ -162,7 +197,9 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
 
   /** A state that cannot be read (a remote down, a ref gone) is told to every client once, not per poll. */
   function report(err: unknown): void {
-    const message = isKittyError(err) ? `${err.code}: ${err.message}` : `The state could not be read: ${(err as Error)?.message ?? err}`
+    const message = isKittyError(err)
+      ? `${err.code}: ${err.message}`
+      : `The state could not be read: ${(err as Error)?.message ?? err}`
     if (message === lastProblem) return
     lastProblem = message
     for (const c of clients) sse(c, 'problem', null, { message })
@@ -200,7 +237,8 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
     if (stale.length === 0) return
     await read(async (ctx, snapshot) => {
       const byMission = new Map<string, Client[]>()
-      for (const c of clients) if (c.seen !== snapshot.commit) byMission.set(c.mission, [...(byMission.get(c.mission) ?? []), c])
+      for (const c of clients)
+        if (c.seen !== snapshot.commit) byMission.set(c.mission, [...(byMission.get(c.mission) ?? []), c])
       for (const [mission, group] of byMission) {
         let board: Board
         try {
@@ -220,7 +258,8 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
 
   async function openStream(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const mission = url.searchParams.get('mission') ?? options.mission
-    if (!mission) throw new HttpError(400, makeFailure(COMMAND, 'USAGE_ERROR', 'Name the mission: /events?mission=<mission>.'))
+    if (!mission)
+      throw new HttpError(400, makeFailure(COMMAND, 'USAGE_ERROR', 'Name the mission: /events?mission=<mission>.'))
     const header = req.headers['last-event-id']
     const rawId = (typeof header === 'string' ? header : null) ?? url.searchParams.get('lastEventId')
     const since = rawId !== null && COMMIT_ID.test(rawId.trim()) ? rawId.trim() : null
@@ -234,7 +273,12 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
     await read(async (ctx, snapshot) => {
       const board = await boardOf(ctx, snapshot, mission)
       if (gone) return
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      })
       res.write('retry: 1000\n\n')
       clients.add(client)
       await catchUp(client, ctx, snapshot, since, board)
@@ -250,7 +294,8 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (!allowedHost(req)) throw new HttpError(403, makeFailure(COMMAND, 'USAGE_ERROR', 'The board answers only on 127.0.0.1 or localhost.'))
+    if (!allowedHost(req))
+      throw new HttpError(403, makeFailure(COMMAND, 'USAGE_ERROR', 'The board answers only on 127.0.0.1 or localhost.'))
     if (req.method !== 'GET') {
       res.setHeader('allow', 'GET')
       throw new HttpError(405, makeFailure(COMMAND, 'USAGE_ERROR', 'The board is read-only: GET only.'))
@@ -266,7 +311,10 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
     if (path === '/events') return openStream(req, res, url)
     if (path === '/api/status') return sendJson(res, 200, { sse_clients: clients.size, commit: knownTip ?? null })
     if (path === '/api/missions') {
-      const data = await read(async (_ctx, snapshot) => ({ commit: snapshot.commit, missions: await listMissions(snapshot) }))
+      const data = await read(async (_ctx, snapshot) => ({
+        commit: snapshot.commit,
+        missions: await listMissions(snapshot),
+      }))
       return sendJson(res, 200, makeEnvelope(COMMAND, true, data))
     }
     const m = /^\/api\/missions\/([^/]+)$/.exec(path)
@@ -282,7 +330,8 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
     const result = await read(async (ctx, snapshot) => {
       const missions = await listMissions(snapshot)
       const selected = url.searchParams.get('mission') ?? options.mission ?? missions[0]?.dir
-      if (!selected) return { status: 404, html: errorPage('This branch has no missions under kitty-specs/.', missions) }
+      if (!selected)
+        return { status: 404, html: errorPage('This branch has no missions under kitty-specs/.', missions) }
       try {
         const board = await boardOf(ctx, snapshot, selected)
         return { status: 200, html: renderBoardPage(board, { live: { missions, selected } }) }
@@ -306,9 +355,21 @@ export async function startBoardServer(options: BoardServerOptions): Promise<Boa
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new KittyError('USAGE_ERROR', `Port ${options.port} on ${host} is in use. Stop what holds it, or pass another --port (--port 0 picks a free one).`, { port: options.port }))
+        reject(
+          new KittyError(
+            'USAGE_ERROR',
+            `Port ${options.port} on ${host} is in use. Stop what holds it, or pass another --port (--port 0 picks a free one).`,
+            { port: options.port },
+          ),
+        )
       } else if (err.code === 'EACCES') {
-        reject(new KittyError('USAGE_ERROR', `Port ${options.port} on ${host} needs privileges this process lacks; pass a --port above 1023.`, { port: options.port }))
+        reject(
+          new KittyError(
+            'USAGE_ERROR',
+            `Port ${options.port} on ${host} needs privileges this process lacks; pass a --port above 1023.`,
+            { port: options.port },
+          ),
+        )
       } else reject(err)
     })
     server.listen(options.port, host, () => resolve())

@@ -33,7 +33,9 @@ export function commandLine(spec: CommandSpec): string {
 function example(spec: CommandSpec): string {
   const params = paramsOf(spec).filter((p) => p.required || p.name === 'policy')
   const positionals = (spec.positionals ?? []).map((p) => (p.name.startsWith('task') ? 'T001 T002' : `<${p.name}>`))
-  const flags = params.map((p) => (p.type === 'boolean' ? `--${p.name}` : `--${p.name} ${SAMPLE_VALUES[p.name] ?? `<${p.name}>`}`))
+  const flags = params.map((p) =>
+    p.type === 'boolean' ? `--${p.name}` : `--${p.name} ${SAMPLE_VALUES[p.name] ?? `<${p.name}>`}`,
+  )
   return [commandLine(spec), ...positionals, ...flags].join(' ')
 }
 
@@ -68,7 +70,10 @@ export type CommandHelp = ReturnType<typeof describeCommand>
 /** Flags the CLI itself takes, outside any command. */
 export const GLOBAL_FLAGS = [
   { flag: '-h, --help', description: 'Show help: text on a terminal, JSON when stdout is not one.' },
-  { flag: '--json', description: 'With --help: answer JSON even on a terminal (KITTY_HELP_FORMAT=text|json does the same).' },
+  {
+    flag: '--json',
+    description: 'With --help: answer JSON even on a terminal (KITTY_HELP_FORMAT=text|json does the same).',
+  },
   { flag: '--version', description: 'Print the version of kitty-github.' },
 ] as const
 
@@ -81,7 +86,8 @@ export function describeGroup() {
       'kitty reconcile|migrate --mission <mission> [flags]',
       'kitty board --mission <mission> --out <file.html> | kitty board --serve [--port <port>] (kitty board --help)',
     ],
-    summary: "Git-native host for spec-kitty's orchestrator-api contract. Every command prints one JSON envelope on stdout.",
+    summary:
+      "Git-native host for spec-kitty's orchestrator-api contract. Every command prints one JSON envelope on stdout.",
     commands: COMMANDS.map(describeCommand),
     flags: GLOBAL_FLAGS.map((f) => ({ ...f })),
     example: describeCommand(COMMANDS.find((c) => c.name === 'mission-state')!).example,

@@ -9,7 +9,11 @@ const INDENT = '  '
 
 function columns(rows: [string, string][]): string[] {
   const width = Math.min(Math.max(...rows.map(([left]) => left.length)), 38)
-  return rows.map(([left, right]) => (left.length > width ? `${INDENT}${left}\n${INDENT}${' '.repeat(width + 2)}${right}` : `${INDENT}${left.padEnd(width)}  ${right}`))
+  return rows.map(([left, right]) =>
+    left.length > width
+      ? `${INDENT}${left}\n${INDENT}${' '.repeat(width + 2)}${right}`
+      : `${INDENT}${left.padEnd(width)}  ${right}`,
+  )
 }
 
 export function renderGroupHelp(help: GroupHelp): string {
@@ -35,7 +39,8 @@ export function renderGroupHelp(help: GroupHelp): string {
 export function renderCommandHelp(help: CommandHelp): string {
   const flag = (o: CommandHelp['options'][number]) => (o.type === 'string' ? `${o.flag} <value>` : o.flag)
   const lines = [`Usage: ${help.usage}`, '', help.summary, '']
-  if (help.positionals.length > 0) lines.push('Arguments:', ...columns(help.positionals.map((p) => [p.name, p.description])), '')
+  if (help.positionals.length > 0)
+    lines.push('Arguments:', ...columns(help.positionals.map((p) => [p.name, p.description])), '')
   lines.push(
     'Flags:',
     ...columns([

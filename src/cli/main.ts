@@ -52,7 +52,10 @@ export function exitCodeFor(code: ErrorCode): 1 | 2 {
 
 /** A usage error's envelope names the command it belongs to, when the argv got that far. */
 function usageFailure(err: UsageError, correlationId: string, spec: CommandSpec | null = null): CliResult {
-  return { envelope: makeFailure(qualifiedName(spec), 'USAGE_ERROR', err.message, err.data, { correlationId }), exitCode: exitCodeFor(err.code) }
+  return {
+    envelope: makeFailure(qualifiedName(spec), 'USAGE_ERROR', err.message, err.data, { correlationId }),
+    exitCode: exitCodeFor(err.code),
+  }
 }
 
 interface Routed {
@@ -65,11 +68,15 @@ type Route = Routed | { help: 'group' } | { version: true } | { missing: true }
 
 const HELP_WORDS = new Set(['help', '--help', '-h'])
 
-const groupCommandNames = (): string[] => [...COMMANDS.filter((c) => c.group === GROUP).map((c) => c.name), ...Object.keys(LEGACY_COMMANDS)]
+const groupCommandNames = (): string[] => [
+  ...COMMANDS.filter((c) => c.group === GROUP).map((c) => c.name),
+  ...Object.keys(LEGACY_COMMANDS),
+]
 
 /** An unknown word where a command goes: the nearest command, or the group a bare command name lacks. */
 function noSuchCommand(name: string, names: readonly string[]): UsageError {
-  if (findCommand(GROUP, name)) return new UsageError(`No such command '${name}'. Did you mean 'orchestrator-api ${name}'?`)
+  if (findCommand(GROUP, name))
+    return new UsageError(`No such command '${name}'. Did you mean 'orchestrator-api ${name}'?`)
   return new UsageError(`No such command '${name}'.${didYouMean(name, names)} (Run 'kitty --help' for the commands.)`)
 }
 
@@ -81,22 +88,31 @@ function route(argv: string[]): Route {
   if (group === '--version') return { version: true }
   if (group === 'agent') {
     const [sub, name, ...args] = rest
-    if (sub !== 'tasks') throw new UsageError(sub === undefined ? 'Missing command.' : `No such command '${sub}'.${didYouMean(sub, ['tasks'])}`)
+    if (sub !== 'tasks')
+      throw new UsageError(
+        sub === undefined ? 'Missing command.' : `No such command '${sub}'.${didYouMean(sub, ['tasks'])}`,
+      )
     if (name === undefined) throw new UsageError('Missing command.')
     const spec = findCommand('agent tasks', name)
-    if (!spec) throw noSuchCommand(name, COMMANDS.filter((c) => c.group === 'agent tasks').map((c) => c.name))
+    if (!spec)
+      throw noSuchCommand(
+        name,
+        COMMANDS.filter((c) => c.group === 'agent tasks').map((c) => c.name),
+      )
     return { spec, args, legacy: null }
   }
   const own = findCommand('kitty', group)
   if (own) return { spec: own, args: rest, legacy: null }
   if (group !== GROUP) {
-    if (group.startsWith('-')) throw new UsageError(`No such option: ${group}.${didYouMean(group, ['--help', '--version'])}`)
+    if (group.startsWith('-'))
+      throw new UsageError(`No such option: ${group}.${didYouMean(group, ['--help', '--version'])}`)
     throw noSuchCommand(group, [GROUP, 'agent', 'help'])
   }
   const [name, ...args] = rest
   if (name === undefined) return { missing: true }
   if (HELP_WORDS.has(name)) return { help: 'group' }
-  if (name.startsWith('-')) throw new UsageError(`No such option: ${name.split('=')[0]}.${didYouMean(name.split('=')[0]!, ['--help'])}`)
+  if (name.startsWith('-'))
+    throw new UsageError(`No such option: ${name.split('=')[0]}.${didYouMean(name.split('=')[0]!, ['--help'])}`)
   const canonical = LEGACY_COMMANDS[name]
   const spec = findCommand(GROUP, canonical ?? name)
   if (!spec) throw noSuchCommand(name, groupCommandNames())
@@ -117,20 +133,38 @@ function helpFormat(json: boolean, io: CliEnvironment): 'text' | 'json' {
 /** `--json` belongs to help and --version only; anywhere else it stays the usage error upstream has. */
 function asksForHelp(argv: string[]): boolean {
   const [group, name] = argv
-  return argv.includes('--help') || argv.includes('-h') || argv.includes('--version') || HELP_WORDS.has(group ?? '') || (group === GROUP && HELP_WORDS.has(name ?? ''))
+  return (
+    argv.includes('--help') ||
+    argv.includes('-h') ||
+    argv.includes('--version') ||
+    HELP_WORDS.has(group ?? '') ||
+    (group === GROUP && HELP_WORDS.has(name ?? ''))
+  )
 }
 
 function helpResult(format: 'text' | 'json', correlationId: string, spec: CommandSpec | null): CliResult {
   const data = spec ? describeCommand(spec) : describeGroup()
-  const envelope = makeEnvelope('help', true, spec ? data : { ...data, version: PACKAGE_VERSION }, null, { correlationId })
+  const envelope = makeEnvelope('help', true, spec ? data : { ...data, version: PACKAGE_VERSION }, null, {
+    correlationId,
+  })
   if (format === 'json') return { envelope, exitCode: 0 }
-  return { envelope, exitCode: 0, text: spec ? renderCommandHelp(describeCommand(spec)) : renderGroupHelp(describeGroup()) }
+  return {
+    envelope,
+    exitCode: 0,
+    text: spec ? renderCommandHelp(describeCommand(spec)) : renderGroupHelp(describeGroup()),
+  }
 }
 
 function versionResult(format: 'text' | 'json', correlationId: string): CliResult {
   const data = { version: PACKAGE_VERSION, contract_version: CONTRACT_VERSION }
   const envelope = makeEnvelope('version', true, data, null, { correlationId })
-  return format === 'json' ? { envelope, exitCode: 0 } : { envelope, exitCode: 0, text: `kitty-github ${PACKAGE_VERSION} (orchestrator-api contract ${CONTRACT_VERSION})\n` }
+  return format === 'json'
+    ? { envelope, exitCode: 0 }
+    : {
+        envelope,
+        exitCode: 0,
+        text: `kitty-github ${PACKAGE_VERSION} (orchestrator-api contract ${CONTRACT_VERSION})\n`,
+      }
 }
 
 /** Bare `kitty`: upstream's "Missing command." usage error, with the usage itself. */
@@ -143,16 +177,23 @@ function missingCommand(format: 'text' | 'json', correlationId: string): CliResu
 
 /** `--feature X` → `--mission X`, for repositories that opted in to the 1.0 names. */
 function aliasFeatureFlag(args: string[]): string[] {
-  return args.map((a) => (a === '--feature' ? '--mission' : a.startsWith('--feature=') ? `--mission=${a.slice(10)}` : a))
+  return args.map((a) =>
+    a === '--feature' ? '--mission' : a.startsWith('--feature=') ? `--mission=${a.slice(10)}` : a,
+  )
 }
 
 function refuseLegacy(name: string | null): UsageError {
   const replacement = name ? LEGACY_COMMANDS[name]! : null
-  const what = name ? `Command '${name}' is the contract 1.0 name; use '${replacement}'` : 'Option --feature is the contract 1.0 selector'
-  return new UsageError(`${what} with --mission <slug>. (Set legacy_feature_aliases: true in .github/kitty.yml to accept it.)`, {
-    ...(replacement ? { replacement } : { replacement: '--mission' }),
-    legacy: name ?? '--feature',
-  })
+  const what = name
+    ? `Command '${name}' is the contract 1.0 name; use '${replacement}'`
+    : 'Option --feature is the contract 1.0 selector'
+  return new UsageError(
+    `${what} with --mission <slug>. (Set legacy_feature_aliases: true in .github/kitty.yml to accept it.)`,
+    {
+      ...(replacement ? { replacement } : { replacement: '--mission' }),
+      legacy: name ?? '--feature',
+    },
+  )
 }
 
 /** Run one CLI invocation: exactly one envelope, and the exit code that goes with it. */
@@ -181,7 +222,10 @@ export async function runCli(rawArgv: string[], io: CliEnvironment): Promise<Cli
     if (legacy || usesFeatureFlag) {
       // Opting in is a repository decision, so it is read from the repository's settings.
       const peek = (name: string) => args[args.indexOf(`--${name}`) + 1]
-      const where = { repo: args.includes('--repo') ? peek('repo') : undefined, branch: args.includes('--branch') ? peek('branch') : undefined }
+      const where = {
+        repo: args.includes('--repo') ? peek('repo') : undefined,
+        branch: args.includes('--branch') ? peek('branch') : undefined,
+      }
       opened = await openContext(where, io, correlationId).catch(() => null)
       ctx = opened?.ctx ?? null
       if (!ctx?.config.legacy_feature_aliases) return usageFailure(refuseLegacy(legacy), correlationId, spec)
@@ -200,8 +244,15 @@ export async function runCli(rawArgv: string[], io: CliEnvironment): Promise<Cli
     const quiet = parsed.request.flags['quiet'] === true
     delete parsed.request.flags['quiet']
     const progress = progressFor(io, quiet)
-    const envelope = await executeCommand(spec, parsed.request, { io: progress ? { ...io, progress: progress.sink } : io, correlationId, opened: ctx }).finally(() => progress?.finish())
-    return { envelope, exitCode: envelope.success || envelope.error_code === null ? 0 : exitCodeFor(envelope.error_code) }
+    const envelope = await executeCommand(spec, parsed.request, {
+      io: progress ? { ...io, progress: progress.sink } : io,
+      correlationId,
+      opened: ctx,
+    }).finally(() => progress?.finish())
+    return {
+      envelope,
+      exitCode: envelope.success || envelope.error_code === null ? 0 : exitCodeFor(envelope.error_code),
+    }
   } catch (err) {
     const known = isKittyError(err) ? err : internalError(err)
     return {

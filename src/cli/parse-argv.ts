@@ -25,7 +25,8 @@ function usageFromParseError(err: unknown, spec: CommandSpec): UsageError {
         ...(option ? { option } : {}),
       })
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      if (/does not take an argument/.test(e.message)) return new UsageError(`Option '${option}' does not take a value.`)
+      if (/does not take an argument/.test(e.message))
+        return new UsageError(`Option '${option}' does not take a value.`)
       return new UsageError(`Option '${option}' requires an argument.`)
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
       const extra = /Unexpected argument '([^']*)'/.exec(e.message)?.[1]
@@ -49,7 +50,8 @@ function refuseRepeatedFlags(tokens: ReturnType<typeof parseArgs>['tokens']): vo
     if (token.kind !== 'option' || token.name === 'help') continue
     const earlier = seen.get(token.name)
     if (earlier !== undefined) {
-      const both = earlier === token.rawName ? `'${earlier}' is given twice` : `'${earlier}' and '${token.rawName}' are both given`
+      const both =
+        earlier === token.rawName ? `'${earlier}' is given twice` : `'${earlier}' and '${token.rawName}' are both given`
       throw new UsageError(`Option ${both}; it takes one value.`, { option: `--${token.name}` })
     }
     seen.set(token.name, token.rawName)
@@ -83,7 +85,8 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedComma
   const flags = parsed.values as Record<string, string | boolean | undefined>
   for (const p of params) {
     // allowNegative accepts --no-x for every boolean; only flags declared negatable may take it.
-    if (p.type === 'boolean' && flags[p.name] === false && !p.negatable) throw new UsageError(`No such option: --no-${p.name}`)
+    if (p.type === 'boolean' && flags[p.name] === false && !p.negatable)
+      throw new UsageError(`No such option: --no-${p.name}`)
   }
   const help = flags['help'] === true
   delete flags['help']
@@ -96,6 +99,8 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedComma
 
 /** What a command needs in full, so one missing flag is not followed by the next one's error. */
 function missingHint(spec: CommandSpec): string {
-  const required = paramsOf(spec).filter((p) => p.required).map((p) => `--${p.name}`)
+  const required = paramsOf(spec)
+    .filter((p) => p.required)
+    .map((p) => `--${p.name}`)
   return `'${spec.name}' needs ${required.join(', ')}.`
 }

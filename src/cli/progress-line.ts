@@ -13,7 +13,8 @@ export interface ProgressLine {
 const REDRAW_MS = 100
 
 export function describeProgress(e: ProgressEvent): string {
-  if (e.total === undefined || e.total <= 0 || e.loaded === undefined) return e.loaded === undefined ? e.task : `${e.task} ${e.loaded.toLocaleString('en')}`
+  if (e.total === undefined || e.total <= 0 || e.loaded === undefined)
+    return e.loaded === undefined ? e.task : `${e.task} ${e.loaded.toLocaleString('en')}`
   const percent = Math.min(100, Math.floor((e.loaded / e.total) * 100))
   return `${e.task} ${percent}% (${e.loaded.toLocaleString('en')}/${e.total.toLocaleString('en')})`
 }

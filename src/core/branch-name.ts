@@ -16,7 +16,8 @@ export function branchNameProblem(name: string): string | null {
   if (name.includes('..')) return "contains '..'"
   if (name.includes('@{')) return "contains '@{'"
   if (name === '@') return "is '@', which git reads as HEAD"
-  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return "has an empty path component ('/' at an end or '//')"
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//'))
+    return "has an empty path component ('/' at an end or '//')"
   if (name.endsWith('.')) return "ends with '.'"
   for (const part of name.split('/')) {
     if (part.startsWith('.')) return `has a component starting with '.' (${part})`

@@ -170,7 +170,15 @@ function buildGraph(wps: readonly BoardWpInput[]): { graph: BoardGraph; depth: M
       }
     }
   }
-  return { graph: { layers: layers.filter((l) => l !== undefined), edges, cycle: findCycle(deps), unknown_dependencies: unknown }, depth }
+  return {
+    graph: {
+      layers: layers.filter((l) => l !== undefined),
+      edges,
+      cycle: findCycle(deps),
+      unknown_dependencies: unknown,
+    },
+    depth,
+  }
 }
 
 function blockedBy(wp: BoardWpInput, lanes: ReadonlyMap<string, Lane | null>): string[] {
@@ -202,8 +210,12 @@ export function buildBoard(input: BoardInput): Board {
     return { key: lane, label: LANE_LABELS[lane], count: inLane.length, cards: inLane }
   })
   const unreadable = cards.filter((c) => c.lane === null)
-  if (unreadable.length > 0) columns.push({ key: 'unreadable', label: LANE_LABELS.unreadable, count: unreadable.length, cards: unreadable })
-  const counts = Object.fromEntries(LANES.map((lane) => [lane, columns.find((c) => c.key === lane)!.count])) as Record<Lane, number>
+  if (unreadable.length > 0)
+    columns.push({ key: 'unreadable', label: LANE_LABELS.unreadable, count: unreadable.length, cards: unreadable })
+  const counts = Object.fromEntries(LANES.map((lane) => [lane, columns.find((c) => c.key === lane)!.count])) as Record<
+    Lane,
+    number
+  >
   const countable = cards.length - counts.canceled
   return {
     mission: input.mission,

@@ -32,5 +32,7 @@ function rankByDistance(typed: string, names: readonly string[]): { name: string
 export function didYouMean(input: string, names: readonly string[], quote = (s: string) => `'${s}'`): string {
   const close = closestNames(input, names)
   if (close.length === 0) return ''
-  return close.length === 1 ? ` Did you mean ${quote(close[0]!)}?` : ` Did you mean one of ${close.map(quote).join(', ')}?`
+  return close.length === 1
+    ? ` Did you mean ${quote(close[0]!)}?`
+    : ` Did you mean one of ${close.map(quote).join(', ')}?`
 }

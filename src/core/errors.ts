@@ -107,11 +107,15 @@ export class MetaInvalidError extends KittyError {
 /** A line of `status.events.jsonl` that is not an event; names the line, as upstream's StoreError does. */
 export class EventLogInvalidError extends KittyError {
   constructor(path: string, line: number, reason: string) {
-    super('EVENT_LOG_INVALID', `Event log ${path} is invalid on line ${line}: ${reason}. Fix or remove that line (git log -p -- ${path} shows who wrote it); nothing was changed.`, {
-      path,
-      line,
-      reason,
-    })
+    super(
+      'EVENT_LOG_INVALID',
+      `Event log ${path} is invalid on line ${line}: ${reason}. Fix or remove that line (git log -p -- ${path} shows who wrote it); nothing was changed.`,
+      {
+        path,
+        line,
+        reason,
+      },
+    )
     this.name = 'EventLogInvalidError'
   }
 }

@@ -87,8 +87,20 @@ export function mergeText(base: string, ours: string, theirs: string): TextMerge
       group.push(hunks[i++]!)
     }
     out.push(...b.slice(pos, start))
-    const ourLines = sideSlice(o, b, group.filter((h) => h.side === 0), start, end)
-    const theirLines = sideSlice(t, b, group.filter((h) => h.side === 1), start, end)
+    const ourLines = sideSlice(
+      o,
+      b,
+      group.filter((h) => h.side === 0),
+      start,
+      end,
+    )
+    const theirLines = sideSlice(
+      t,
+      b,
+      group.filter((h) => h.side === 1),
+      start,
+      end,
+    )
     const oursChanged = group.some((h) => h.side === 0)
     const theirsChanged = group.some((h) => h.side === 1)
     if (!theirsChanged || sameLines(ourLines, theirLines)) out.push(...ourLines)

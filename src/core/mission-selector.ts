@@ -88,13 +88,19 @@ export function resolveMissionSelector(handle: string, index: MissionIndexEntry[
   const withId = entries.filter((e) => e.missionId)
 
   if (ULID_SHAPE.test(handle)) {
-    const hit = pick(handle, withId.filter((e) => e.missionId === handle))
+    const hit = pick(
+      handle,
+      withId.filter((e) => e.missionId === handle),
+    )
     if (hit) return hit
     if (literal) return literal.dir
     throw missionNotFound(handle)
   }
   if (MID8_SHAPE.test(handle)) {
-    const hit = pick(handle, withId.filter((e) => e.missionId!.startsWith(handle)))
+    const hit = pick(
+      handle,
+      withId.filter((e) => e.missionId!.startsWith(handle)),
+    )
     if (hit) return hit
     if (literal) return literal.dir
     throw missionNotFound(handle)
@@ -117,7 +123,10 @@ export function resolveMissionSelector(handle: string, index: MissionIndexEntry[
 
   if (!CROCKFORD_MID8_TAIL.test(handle)) {
     const folded = entries.filter(
-      (e) => e.hasMeta && e.dir.startsWith(`${handle}-`) && CROCKFORD_MID8_TAIL.test(e.dir) &&
+      (e) =>
+        e.hasMeta &&
+        e.dir.startsWith(`${handle}-`) &&
+        CROCKFORD_MID8_TAIL.test(e.dir) &&
         e.dir.length === handle.length + 9,
     )
     if (folded.length === 1) return folded[0]!.dir

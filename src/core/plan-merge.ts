@@ -50,7 +50,9 @@ export interface MergeOrder {
 export function planMergeOrder(graph: DependencyGraph): MergeOrder {
   const errors: string[] = []
   for (const u of findUnknownDependencies(graph)) {
-    errors.push(`${u.wp_id} depends on ${u.dependency}, which is not a work package of this mission; remove it from ${u.wp_id}'s dependencies or add ${u.dependency}.`)
+    errors.push(
+      `${u.wp_id} depends on ${u.dependency}, which is not a work package of this mission; remove it from ${u.wp_id}'s dependencies or add ${u.dependency}.`,
+    )
   }
   const cycle = findCycle(graph)
   if (cycle) {
@@ -71,7 +73,9 @@ export interface ConflictReport {
 
 export function conflictSentence(r: ConflictReport): string {
   const onto = r.mergedBefore.length > 0 ? `${r.target} (after merging ${r.mergedBefore.join(', ')})` : r.target
-  const what = r.commit ? `${r.wpId}'s commit ${r.commit.oid.slice(0, 7)} "${r.commit.subject}"` : `${r.wpId} (branch ${r.branch})`
+  const what = r.commit
+    ? `${r.wpId}'s commit ${r.commit.oid.slice(0, 7)} "${r.commit.subject}"`
+    : `${r.wpId} (branch ${r.branch})`
   const paths = r.paths.map((p) => (p.kind === 'content' ? p.path : `${p.path} (${p.kind})`)).join(', ')
   return (
     `${what} conflicts with ${onto} in ${paths}; ` +

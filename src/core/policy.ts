@@ -94,7 +94,8 @@ function findSecret(root: unknown, rootPath: string): SecretFound | null {
     if (depth >= MAX_POLICY_DEPTH) fail(`--policy field '${path}' is nested deeper than ${MAX_POLICY_DEPTH} levels`)
     if (!Array.isArray(value)) {
       const key = Object.keys(value).find(tokenShaped)
-      if (key !== undefined) return { path: memberPath(path, key), rule: TOKEN_SHAPES.find(([, shape]) => shape.test(key))![0] }
+      if (key !== undefined)
+        return { path: memberPath(path, key), rule: TOKEN_SHAPES.find(([, shape]) => shape.test(key))![0] }
     }
     const children: [unknown, string, number][] = Array.isArray(value)
       ? value.map((v, i) => [v, `${path}[${i}]`, depth + 1])
@@ -124,13 +125,20 @@ export const EXAMPLE_POLICY_JSON = JSON.stringify(EXAMPLE_POLICY)
 function shapeProblems(obj: Record<string, unknown>): string[] {
   const missing = REQUIRED_FIELDS.filter((field) => !(field in obj))
   const problems = missing.length > 0 ? [`--policy missing required field: '${missing[0]}'`] : []
-  if (missing.length > 1) problems.push(`missing ${missing.slice(1).map((f) => `'${f}'`).join(', ')}`)
+  if (missing.length > 1)
+    problems.push(
+      `missing ${missing
+        .slice(1)
+        .map((f) => `'${f}'`)
+        .join(', ')}`,
+    )
   for (const field of SCALAR_FIELDS) {
     if (field in obj && typeof obj[field] !== 'string') problems.push(`--policy.${field} must be a string`)
   }
   const flags = obj['dangerous_flags']
   if ('dangerous_flags' in obj && !Array.isArray(flags)) problems.push('--policy.dangerous_flags must be a JSON array')
-  else if (Array.isArray(flags) && !flags.every((f) => typeof f === 'string')) problems.push('--policy.dangerous_flags entries must be strings')
+  else if (Array.isArray(flags) && !flags.every((f) => typeof f === 'string'))
+    problems.push('--policy.dangerous_flags entries must be strings')
   return problems
 }
 
@@ -169,11 +177,13 @@ export function parsePolicy(raw: string): Policy {
     fail('--policy.tool_restrictions must be a string or null')
   }
   const topLevel = Object.keys(obj).find(tokenShaped)
-  if (topLevel !== undefined) fail("--policy has a key shaped like a credential. Do not pass secrets via --policy.")
+  if (topLevel !== undefined) fail('--policy has a key shaped like a credential. Do not pass secrets via --policy.')
   for (const [key, value] of Object.entries(obj)) {
     const found = findSecret(value, key)
     if (found) {
-      fail(`--policy field '${found.path}' appears to contain a secret (matched pattern: ${found.rule}). Do not pass secrets via --policy.`)
+      fail(
+        `--policy field '${found.path}' appears to contain a secret (matched pattern: ${found.rule}). Do not pass secrets via --policy.`,
+      )
     }
   }
   return {

@@ -45,7 +45,17 @@ const RUNTIME_SLOTS = [
   'model',
   'provider',
 ]
-const REPLACE_SLOTS = ['shell_pid', 'shell_pid_created_at', 'agent', 'assignee', 'role', 'agent_profile', 'agent_profile_version', 'model', 'provider']
+const REPLACE_SLOTS = [
+  'shell_pid',
+  'shell_pid_created_at',
+  'agent',
+  'assignee',
+  'role',
+  'agent_profile',
+  'agent_profile_version',
+  'model',
+  'provider',
+]
 const CLAIM_RELEASE_SLOTS = ['agent', 'shell_pid', 'shell_pid_created_at']
 
 function isRollback(e: TransitionEvent): boolean {
@@ -65,7 +75,8 @@ function stateFrom(e: TransitionEvent, previous: WpState | undefined): WpState {
   if (e.from_lane === 'planned' && e.to_lane === 'claimed') {
     const meta = e.policy_metadata ?? {}
     if (meta['shell_pid'] !== undefined && meta['shell_pid'] !== null) state['shell_pid'] = meta['shell_pid']
-    if (meta['shell_pid_created_at'] !== undefined && meta['shell_pid_created_at'] !== null) state['shell_pid_created_at'] = meta['shell_pid_created_at']
+    if (meta['shell_pid_created_at'] !== undefined && meta['shell_pid_created_at'] !== null)
+      state['shell_pid_created_at'] = meta['shell_pid_created_at']
     if (meta['agent']) state['agent'] = meta['agent']
   }
   if (e.review_result !== null || e.from_lane === 'in_review') state['review_result'] = e.review_result
@@ -85,13 +96,15 @@ function applies(current: WpState | undefined, e: TransitionEvent, byId: Map<str
 function foldAnnotation(state: WpState, a: AnnotationEvent): void {
   const d = a.delta
   if (d['release_runtime_claim'] === true) for (const slot of CLAIM_RELEASE_SLOTS) state[slot] = null
-  for (const slot of REPLACE_SLOTS) if (d[slot] !== undefined && d[slot] !== null && d[slot] !== '') state[slot] = d[slot]
+  for (const slot of REPLACE_SLOTS)
+    if (d[slot] !== undefined && d[slot] !== null && d[slot] !== '') state[slot] = d[slot]
   if (d['subtasks'] && typeof d['subtasks'] === 'object') {
     state['subtasks'] = { ...((state['subtasks'] as object | undefined) ?? {}), ...(d['subtasks'] as object) }
   }
   if (typeof d['note'] === 'string') state['notes'] = [...((state['notes'] as string[] | undefined) ?? []), d['note']]
   if (Array.isArray(d['tracker_refs_replace'])) state['tracker_refs'] = [...new Set(d['tracker_refs_replace'])]
-  else if (Array.isArray(d['tracker_refs'])) state['tracker_refs'] = [...new Set([...((state['tracker_refs'] as unknown[]) ?? []), ...d['tracker_refs']])]
+  else if (Array.isArray(d['tracker_refs']))
+    state['tracker_refs'] = [...new Set([...((state['tracker_refs'] as unknown[]) ?? []), ...d['tracker_refs']])]
   if (d['review'] && typeof d['review'] === 'object') {
     const review = d['review'] as Record<string, unknown>
     state['review'] = Object.values(review).every((v) => v === null || v === '' || v === undefined) ? null : review
@@ -126,7 +139,13 @@ export function reduceStatusEvents(stream: EventStream): ReducedLog {
   const wps: Record<string, WpState> = {}
   for (const e of sorted) if (applies(wps[e.wp_id], e, byId)) wps[e.wp_id] = stateFrom(e, wps[e.wp_id])
   for (const a of [...stream.annotations].sort(byAtThenId)) {
-    wps[a.wp_id] ??= { lane: 'uninitialized', actor: a.actor, last_transition_at: null, last_event_id: null, force_count: 0 }
+    wps[a.wp_id] ??= {
+      lane: 'uninitialized',
+      actor: a.actor,
+      last_transition_at: null,
+      last_event_id: null,
+      force_count: 0,
+    }
     foldAnnotation(wps[a.wp_id]!, a)
   }
   const summary = Object.fromEntries(LANES.map((l) => [l, 0])) as Record<Lane, number>

@@ -99,7 +99,11 @@ const ACTOR_KEYS = ['model', 'profile', 'role', 'tool']
 function actorOf(obj: Obj): string {
   const v = obj['actor']
   if (typeof v === 'string') return v
-  if (isObj(v) && Object.keys(v).sort().join() === ACTOR_KEYS.join() && Object.values(v).every((x) => x === null || typeof x === 'string')) {
+  if (
+    isObj(v) &&
+    Object.keys(v).sort().join() === ACTOR_KEYS.join() &&
+    Object.values(v).every((x) => x === null || typeof x === 'string')
+  ) {
     return String(v['tool'] || v['role'] || '')
   }
   throw new Bad('"actor" must be a string or a {role, profile, tool, model} object')
@@ -120,7 +124,11 @@ function wpId(obj: Obj): string {
 function reviewOutcome(v: unknown, key: string): ReviewOutcome | null {
   if (v === undefined || v === null) return null
   if (!isObj(v)) throw new Bad(`"${key}" must be an object or null`)
-  const out: ReviewOutcome = { reviewer: str(v, 'reviewer'), verdict: str(v, 'verdict'), reference: str(v, 'reference') }
+  const out: ReviewOutcome = {
+    reviewer: str(v, 'reviewer'),
+    verdict: str(v, 'verdict'),
+    reference: str(v, 'reference'),
+  }
   const feedback = optionalStr(v, 'feedback_path')
   if (feedback !== null) out.feedback_path = feedback
   return out
@@ -129,11 +137,16 @@ function reviewOutcome(v: unknown, key: string): ReviewOutcome | null {
 function transitionOf(obj: Obj, line: number): TransitionEvent {
   if (typeof obj['force'] !== 'boolean') throw new Bad('"force" must be true or false')
   const evidence = obj['evidence']
-  if (evidence !== undefined && evidence !== null && !(isObj(evidence) && reviewOutcome(evidence['review'], 'evidence.review'))) {
+  if (
+    evidence !== undefined &&
+    evidence !== null &&
+    !(isObj(evidence) && reviewOutcome(evidence['review'], 'evidence.review'))
+  ) {
     throw new Bad('"evidence" must be null or carry review {reviewer, verdict, reference}')
   }
   const policy = obj['policy_metadata']
-  if (policy !== undefined && policy !== null && !isObj(policy)) throw new Bad('"policy_metadata" must be an object or null')
+  if (policy !== undefined && policy !== null && !isObj(policy))
+    throw new Bad('"policy_metadata" must be an object or null')
   return {
     kind: 'transition',
     line,

@@ -56,7 +56,8 @@ export function tasksMdWorkPackages(text: string | null): Map<string, TasksMdWor
     while (end < lines.length && !(HEADING.exec(lines[end]!) && HEADING.exec(lines[end]!)![1]!.length <= level)) end++
     const body = lines.slice(i + 1, end)
     const prompt = body.map((l) => PROMPT.exec(l)?.[1]).find((f) => f !== undefined)
-    const promptFile = prompt && SAFE_FILE.test(prompt) && normalizeWpId(/^WP\d+/.exec(prompt)![0]) === id ? prompt : null
+    const promptFile =
+      prompt && SAFE_FILE.test(prompt) && normalizeWpId(/^WP\d+/.exec(prompt)![0]) === id ? prompt : null
     out.set(id, {
       id,
       title: titleOf(m[3]!),

@@ -41,7 +41,10 @@ export function formatCommitMessage({ subject, body, trailers }: CommitMessage):
 
 /** Read the Kitty-* trailers of a commit message (the last paragraph only, as git does). */
 export function parseTrailers(message: string): Trailers {
-  const paragraphs = message.replace(/\r\n?/g, '\n').trimEnd().split(/\n{2,}/)
+  const paragraphs = message
+    .replace(/\r\n?/g, '\n')
+    .trimEnd()
+    .split(/\n{2,}/)
   const last = paragraphs.at(-1) ?? ''
   const out: Trailers = {}
   for (const line of last.split('\n')) {

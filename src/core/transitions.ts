@@ -124,7 +124,9 @@ function guardFailure(from: Lane, to: Lane, guard: GuardId, ctx: TransitionConte
         : `Transition to ${to} requires evidence (reviewer identity and approval reference): the review's verdict is '${ctx.reviewResult?.verdict}', and only an approving review ("verdict":"approved" in --review-result-json) moves a WP to ${to}; a review that asks for changes goes to in_progress`
     }
     case 'review_ref':
-      return filled(ctx.reviewRef) ? null : 'Transition requires review_ref (review feedback reference): pass --review-ref <reference of the review feedback>'
+      return filled(ctx.reviewRef)
+        ? null
+        : 'Transition requires review_ref (review feedback reference): pass --review-ref <reference of the review feedback>'
   }
 }
 
@@ -151,15 +153,22 @@ function reviewResultFailure(ctx: TransitionContext): string | null {
 
 function reviewDifferences(evidence: Evidence, result: ReviewResult): string[] {
   const review = evidence.review ?? {}
-  return (['reviewer', 'verdict', 'reference'] as const).filter((k) => review[k] !== result[k]).map((k) => `review.${k}`)
+  return (['reviewer', 'verdict', 'reference'] as const)
+    .filter((k) => review[k] !== result[k])
+    .map((k) => `review.${k}`)
 }
 
 /** Decide one edge. `--force` overrides the table and the guards but needs an actor and a reason. */
 export function checkTransition(from: Lane, to: Lane, ctx: TransitionContext): TransitionVerdict {
   if (ctx.force) {
     if (!filled(ctx.actor) || !filled(ctx.reason)) {
-      const missing = [filled(ctx.actor) ? null : '--actor <who>', filled(ctx.reason) ? null : '--note "<why>"'].filter((f) => f !== null)
-      return { ok: false, message: `Force transitions require actor and reason: pass ${missing.join(' and ')} with --force` }
+      const missing = [filled(ctx.actor) ? null : '--actor <who>', filled(ctx.reason) ? null : '--note "<why>"'].filter(
+        (f) => f !== null,
+      )
+      return {
+        ok: false,
+        message: `Force transitions require actor and reason: pass ${missing.join(' and ')} with --force`,
+      }
     }
     return { ok: true, forced: true }
   }
@@ -189,6 +198,7 @@ export function allowedTransitions(from: Lane): AllowedEdge[] {
 /** Upstream's "Illegal transition: a -> b", then where the WP may go instead. */
 export function illegalMove(from: Lane, to: Lane): string {
   const next = allowedTransitions(from).map((e) => e.to)
-  const where = next.length > 0 ? `from ${from} a WP may move to ${next.join(', ')}` : `${from} is final: no move leaves it`
+  const where =
+    next.length > 0 ? `from ${from} a WP may move to ${next.join(', ')}` : `${from} is final: no move leaves it`
   return `Illegal transition: ${from} -> ${to}; ${where} ${FORCE_HINT}`
 }

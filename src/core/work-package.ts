@@ -45,9 +45,14 @@ function text(value: unknown): string | null {
 }
 
 function stringList(value: unknown): string[] {
-  if (Array.isArray(value)) return value.filter((v): v is string | number => typeof v === 'string' || typeof v === 'number').map(String)
+  if (Array.isArray(value))
+    return value.filter((v): v is string | number => typeof v === 'string' || typeof v === 'number').map(String)
   if (typeof value === 'string' && value.trim() !== '') {
-    return value.replace(/^\[|\]$/g, '').split(',').map((s) => s.trim().replace(/^["']|["']$/g, '')).filter(Boolean)
+    return value
+      .replace(/^\[|\]$/g, '')
+      .split(',')
+      .map((s) => s.trim().replace(/^["']|["']$/g, ''))
+      .filter(Boolean)
   }
   return []
 }
@@ -56,7 +61,7 @@ function lastHistoryActor(history: unknown): string | null {
   if (!Array.isArray(history)) return null
   for (let i = history.length - 1; i >= 0; i--) {
     const entry = history[i] as Record<string, unknown> | null
-    const actor = entry && typeof entry === 'object' ? text(entry['actor']) ?? text(entry['agent']) : null
+    const actor = entry && typeof entry === 'object' ? (text(entry['actor']) ?? text(entry['agent'])) : null
     if (actor) return actor
   }
   return null

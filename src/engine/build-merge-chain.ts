@@ -98,7 +98,11 @@ export async function buildMergeChain(ctx: EngineContext, input: ChainInput): Pr
       step.outcome = 'not-tried'
       chain.errors.push(describeFailure(input, wp, result, mergedSoFar))
       if (result.kind === 'conflict') {
-        chain.conflicts.push({ wp_id: id, paths: result.conflicts.map((c) => c.path), ...(result.at ? { commit: result.at.oid } : {}) })
+        chain.conflicts.push({
+          wp_id: id,
+          paths: result.conflicts.map((c) => c.path),
+          ...(result.at ? { commit: result.at.oid } : {}),
+        })
       }
     }
   }
@@ -128,13 +132,17 @@ async function integrate(
   } catch (err) {
     if (isKittyError(err)) throw err
     // Not a conflict: the repository could not be read or written (a missing object, a full disk).
-    throw new KittyError('MERGE_FAILED', `Merging ${wp.id} (branch ${wp.branch}) failed: ${(err as Error).message.split('\n')[0]}`, {
-      ...identityOf(input.mission),
-      target_branch: input.target,
-      failed_wp: wp.id,
-      conflicts: [],
-      merged_so_far: [...mergedSoFar],
-    })
+    throw new KittyError(
+      'MERGE_FAILED',
+      `Merging ${wp.id} (branch ${wp.branch}) failed: ${(err as Error).message.split('\n')[0]}`,
+      {
+        ...identityOf(input.mission),
+        target_branch: input.target,
+        failed_wp: wp.id,
+        conflicts: [],
+        merged_so_far: [...mergedSoFar],
+      },
+    )
   }
 }
 

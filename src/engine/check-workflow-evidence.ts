@@ -28,10 +28,18 @@ async function workflowChanges(ctx: EngineContext, stateTip: string, tip: string
  * WORKFLOW_EVIDENCE_REQUIRED when the mission's WP branches change GitHub workflows and the mission has
  * no `workflow-evidence.md` naming a run; null when acceptance may go on.
  */
-export async function workflowEvidenceProblem(ctx: EngineContext, snapshot: Snapshot, mission: MissionView): Promise<KittyError | null> {
+export async function workflowEvidenceProblem(
+  ctx: EngineContext,
+  snapshot: Snapshot,
+  mission: MissionView,
+): Promise<KittyError | null> {
   if (snapshot.commit === null) return null
   const changed = new Set<string>()
-  for (const branch of wpBranchNames(ctx, mission, (await mission.all()).map(({ wp }) => wp))) {
+  for (const branch of wpBranchNames(
+    ctx,
+    mission,
+    (await mission.all()).map(({ wp }) => wp),
+  )) {
     const tip = await readRef(ctx.repo, `refs/heads/${branch}`)
     if (tip === null || tip === snapshot.commit) continue
     for (const path of await workflowChanges(ctx, snapshot.commit, tip)) changed.add(path)

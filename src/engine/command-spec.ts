@@ -32,14 +32,26 @@ export interface CommandSpec {
 }
 
 export const REPO_PARAMS: ParamSpec[] = [
-  { name: 'repo', type: 'string', description: 'Repository root (default: $SPECIFY_REPO_ROOT, else the enclosing repository).' },
-  { name: 'branch', type: 'string', description: 'State branch to read and commit to (default: the checked-out branch).' },
+  {
+    name: 'repo',
+    type: 'string',
+    description: 'Repository root (default: $SPECIFY_REPO_ROOT, else the enclosing repository).',
+  },
+  {
+    name: 'branch',
+    type: 'string',
+    description: 'State branch to read and commit to (default: the checked-out branch).',
+  },
   {
     name: 'remote',
     type: 'string',
     description: 'Work on this http(s) git remote instead of a checkout (token from $KITTY_TOKEN or $GITHUB_TOKEN).',
   },
-  { name: 'quiet', type: 'boolean', description: 'No progress on stderr (shown only when stderr is a terminal, for fetches, checkouts and merges).' },
+  {
+    name: 'quiet',
+    type: 'boolean',
+    description: 'No progress on stderr (shown only when stderr is a terminal, for fetches, checkouts and merges).',
+  },
 ]
 
 /** Every command that commits also takes an idempotency key (the App passes the webhook delivery id). */
@@ -60,8 +72,18 @@ export const MISSION_PARAM: ParamSpec = {
   required: true,
   description: 'Mission selector: directory slug, mission_id, mid8, or number.',
 }
-export const WP_PARAM: ParamSpec = { name: 'wp', type: 'string', required: true, description: 'Work package id, e.g. WP01.' }
-export const ACTOR_PARAM: ParamSpec = { name: 'actor', type: 'string', required: true, description: 'Who is acting (recorded in the commit).' }
+export const WP_PARAM: ParamSpec = {
+  name: 'wp',
+  type: 'string',
+  required: true,
+  description: 'Work package id, e.g. WP01.',
+}
+export const ACTOR_PARAM: ParamSpec = {
+  name: 'actor',
+  type: 'string',
+  required: true,
+  description: 'Who is acting (recorded in the commit).',
+}
 export const POLICY_PARAM: ParamSpec = {
   name: 'policy',
   type: 'string',

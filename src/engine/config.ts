@@ -12,15 +12,21 @@ export const CONFIG_PATH = '.github/kitty.yml'
  */
 export const KittyConfigSchema = z
   .strictObject({
-    legacy_feature_aliases: z._default(z.boolean(), false).check(
-      z.describe(
-        'Accept the contract 1.0 names (--feature, feature-state, accept-feature, merge-feature) as aliases. ' +
-          'Off by default: they are refused with the canonical replacement named.',
+    legacy_feature_aliases: z
+      ._default(z.boolean(), false)
+      .check(
+        z.describe(
+          'Accept the contract 1.0 names (--feature, feature-state, accept-feature, merge-feature) as aliases. ' +
+            'Off by default: they are refused with the canonical replacement named.',
+        ),
       ),
-    ),
     worktrees: z
       ._default(z.boolean(), true)
-      .check(z.describe('Let start-implementation create the WP branch and a git worktree under .worktrees/ (needs a git binary).')),
+      .check(
+        z.describe(
+          'Let start-implementation create the WP branch and a git worktree under .worktrees/ (needs a git binary).',
+        ),
+      ),
     max_attempts: z
       ._default(z.int().check(z.minimum(1), z.maximum(50)), 5)
       .check(
@@ -32,13 +38,23 @@ export const KittyConfigSchema = z
     merge: z
       .prefault(
         z.strictObject({
-          strategy: z._default(z.enum(['merge', 'squash', 'rebase']), 'merge').check(z.describe('Default merge-mission strategy.')),
+          strategy: z
+            ._default(z.enum(['merge', 'squash', 'rebase']), 'merge')
+            .check(z.describe('Default merge-mission strategy.')),
           branch_pattern: z
             ._default(z.string().check(z.regex(/\{wp_id\}/, 'must contain {wp_id}')), '{mission_slug}-{wp_id}')
-            .check(z.describe("Name of a WP branch; placeholders {mission_slug} and {wp_id}. A WP's own `branch:` key wins.")),
+            .check(
+              z.describe(
+                "Name of a WP branch; placeholders {mission_slug} and {wp_id}. A WP's own `branch:` key wins.",
+              ),
+            ),
           label: z
             ._default(z.string().check(z.minLength(1), z.maxLength(50)), 'kitty:merge')
-            .check(z.describe('Pull request label that makes the Action (command: auto) and the App run merge-mission; removed afterwards.')),
+            .check(
+              z.describe(
+                'Pull request label that makes the Action (command: auto) and the App run merge-mission; removed afterwards.',
+              ),
+            ),
         }),
         {},
       )
@@ -58,9 +74,13 @@ export async function loadConfig(snapshot: Snapshot): Promise<KittyConfig> {
   try {
     raw = parseYaml(text, { maxAliasCount: 50 }) ?? {}
   } catch (err) {
-    throw new KittyError('CONFIG_INVALID', `${CONFIG_PATH} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
-      path: CONFIG_PATH,
-    })
+    throw new KittyError(
+      'CONFIG_INVALID',
+      `${CONFIG_PATH} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      {
+        path: CONFIG_PATH,
+      },
+    )
   }
   const parsed = KittyConfigSchema.safeParse(raw)
   if (!parsed.success) {

@@ -6,7 +6,13 @@ import type { ReducedLog, WpState } from '../core/reduce-status-events.ts'
 import { displayLane, materializeStatusJson, reduceStatusEvents } from '../core/reduce-status-events.ts'
 import type { Evidence, ReviewResult } from '../core/review.ts'
 import type { EventLane, NewTransition } from '../core/status-events.ts'
-import { formatAnnotation, formatTransition, parseEventLog, parseEventTime, pythonIsoUtc } from '../core/status-events.ts'
+import {
+  formatAnnotation,
+  formatTransition,
+  parseEventLog,
+  parseEventTime,
+  pythonIsoUtc,
+} from '../core/status-events.ts'
 import { tasksMdWorkPackages } from '../core/tasks-md-work-packages.ts'
 import type { WorkPackage } from '../core/work-package.ts'
 import type { MissionEvents } from '../store/state-files/read-event-log.ts'
@@ -65,14 +71,23 @@ function evidenceRecord(e: Evidence | undefined): Record<string, unknown> | null
   }
   const verification = (e as Record<string, unknown>)['verification']
   if (Array.isArray(verification) && verification.length > 0) {
-    out['verification'] = verification.map((v: Record<string, unknown>) => ({ command: v['command'], result: v['result'], summary: v['summary'] }))
+    out['verification'] = verification.map((v: Record<string, unknown>) => ({
+      command: v['command'],
+      result: v['result'],
+      summary: v['summary'],
+    }))
   }
   return out
 }
 
 function reviewRecord(r: ReviewResult | undefined): NewTransition['review_result'] {
   if (!r) return null
-  return { reviewer: r.reviewer, verdict: r.verdict, reference: r.reference, ...(r.feedback_path ? { feedback_path: r.feedback_path } : {}) }
+  return {
+    reviewer: r.reviewer,
+    verdict: r.verdict,
+    reference: r.reference,
+    ...(r.feedback_path ? { feedback_path: r.feedback_path } : {}),
+  }
 }
 
 /**
@@ -117,13 +132,19 @@ export interface LogWrite {
 const encoder = new TextEncoder()
 
 /** The new log text and status.json for `drafts` appended to `base` (the mission's log, or a new one). */
-export function appendEvents(ctx: Pick<EngineContext, 'now'>, mission: MissionView, base: MissionEvents, drafts: EventDraft[]): LogWrite {
+export function appendEvents(
+  ctx: Pick<EngineContext, 'now'>,
+  mission: MissionView,
+  base: MissionEvents,
+  drafts: EventDraft[],
+): LogWrite {
   const next = monotonicFactory()
   const when = stamps(base, ctx.now(), drafts.length)
   const ms = ctx.now().getTime()
   const lines = drafts.map((d, i) => {
     const at = d.kind === 'transition' && d.at ? d.at : when[i]!
-    if (d.kind === 'annotation') return formatAnnotation({ event_id: next(ms), wp_id: d.wpId, at, actor: d.actor, delta: d.delta })
+    if (d.kind === 'annotation')
+      return formatAnnotation({ event_id: next(ms), wp_id: d.wpId, at, actor: d.actor, delta: d.delta })
     return formatTransition({
       event_id: next(ms),
       mission_slug: mission.dir,
@@ -157,13 +178,22 @@ export function appendEvents(ctx: Pick<EngineContext, 'now'>, mission: MissionVi
 }
 
 /** The log's files for a commit that changes lanes, or nothing for a frontmatter-only mission. */
-export function eventLogChanges(ctx: Pick<EngineContext, 'now'>, mission: MissionView, drafts: EventDraft[]): Map<string, Uint8Array> {
+export function eventLogChanges(
+  ctx: Pick<EngineContext, 'now'>,
+  mission: MissionView,
+  drafts: EventDraft[],
+): Map<string, Uint8Array> {
   if (!mission.events || drafts.length === 0) return new Map()
   return appendEvents(ctx, mission, mission.events, drafts).changes
 }
 
 /** A WP known only to the event log, read as far as tasks.md describes it. */
-function eventOnlyWp(mission: MissionView, id: string, state: WpState | undefined, planned: ReturnType<typeof tasksMdWorkPackages>): WorkPackage {
+function eventOnlyWp(
+  mission: MissionView,
+  id: string,
+  state: WpState | undefined,
+  planned: ReturnType<typeof tasksMdWorkPackages>,
+): WorkPackage {
   const lane = displayLane(state)
   const plan = planned.get(id)
   const holds = lane === 'claimed' || lane === 'in_progress' || lane === 'in_review'
@@ -190,7 +220,10 @@ export async function listedWorkPackages(mission: MissionView): Promise<WorkPack
   const extra = mission.eventOnlyIds()
   if (extra.length === 0 || !mission.events) return files
   const planned = tasksMdWorkPackages(await mission.tasksMd())
-  const wps = [...files, ...extra.map((id) => eventOnlyWp(mission, id, mission.events!.reduced.work_packages[id], planned))]
+  const wps = [
+    ...files,
+    ...extra.map((id) => eventOnlyWp(mission, id, mission.events!.reduced.work_packages[id], planned)),
+  ]
   return wps.sort((a, b) => compareWpIds(a.id, b.id))
 }
 
@@ -201,7 +234,9 @@ export interface DriftEntry {
 }
 
 export function driftOf(wps: WorkPackage[]): DriftEntry[] {
-  return wps.filter((wp) => wp.frontmatterLane !== wp.lane).map((wp) => ({ wp_id: wp.id, frontmatter_lane: wp.frontmatterLane, event_log_lane: wp.lane }))
+  return wps
+    .filter((wp) => wp.frontmatterLane !== wp.lane)
+    .map((wp) => ({ wp_id: wp.id, frontmatter_lane: wp.frontmatterLane, event_log_lane: wp.lane }))
 }
 
 /** status.json lanes that its own log does not give (written by hand, or by a tool that skipped it). */
@@ -216,8 +251,11 @@ export function staleStatusJson(events: MissionEvents): string | null {
   const recorded = (doc['work_packages'] ?? {}) as Record<string, { lane?: unknown }>
   const reduced = events.reduced.work_packages
   const ids = [...new Set([...Object.keys(recorded), ...Object.keys(reduced)])].sort()
-  const off = ids.filter((id) => recorded[id]?.lane !== reduced[id]?.lane).map((id) => `${id} ${String(recorded[id]?.lane ?? 'absent')} there, ${reduced[id]?.lane ?? 'absent'} in the log`)
-  if (doc['event_count'] !== events.reduced.event_count) off.unshift(`event_count ${String(doc['event_count'])} there, ${events.reduced.event_count} in the log`)
+  const off = ids
+    .filter((id) => recorded[id]?.lane !== reduced[id]?.lane)
+    .map((id) => `${id} ${String(recorded[id]?.lane ?? 'absent')} there, ${reduced[id]?.lane ?? 'absent'} in the log`)
+  if (doc['event_count'] !== events.reduced.event_count)
+    off.unshift(`event_count ${String(doc['event_count'])} there, ${events.reduced.event_count} in the log`)
   return off.length === 0 ? null : `${events.statusPath} does not match its event log (${off.join('; ')})`
 }
 
@@ -236,12 +274,16 @@ export async function eventLogWarnings(mission: MissionView, wps: WorkPackage[])
       `the event log wins (as upstream reads it). Settle it with ${fix} (or --from frontmatter to keep the file's lane).`,
   )
   if (events.reduced.duplicates.length > 0) {
-    out.push(`${events.path} repeats event id(s) ${[...new Set(events.reduced.duplicates)].join(', ')}; the first of each counts, as upstream reads it.`)
+    out.push(
+      `${events.path} repeats event id(s) ${[...new Set(events.reduced.duplicates)].join(', ')}; the first of each counts, as upstream reads it.`,
+    )
   }
   const planned = tasksMdWorkPackages(await mission.tasksMd().catch(() => null))
   const unknown = mission.eventOnlyIds().filter((id) => !planned.has(id))
   if (unknown.length > 0) {
-    out.push(`${events.path} has events for ${unknown.join(', ')}, which have neither a task file nor a tasks.md section; they are listed with the log's lanes.`)
+    out.push(
+      `${events.path} has events for ${unknown.join(', ')}, which have neither a task file nor a tasks.md section; they are listed with the log's lanes.`,
+    )
   }
   const stale = staleStatusJson(events)
   if (stale) out.push(`${stale}; the next kitty mutation rewrites it, or run ${fix}.`)

@@ -18,7 +18,10 @@ export class DuplicateDelivery extends Error {
  * Wrap a plan so a repeated key changes nothing: checked on every attempt against the tip being
  * built on, so two concurrent deliveries of one key cannot both commit.
  */
-export function withIdempotency<R>(ctx: EngineContext, plan: (s: Snapshot) => Promise<Planned<R>>): (s: Snapshot) => Promise<Planned<R>> {
+export function withIdempotency<R>(
+  ctx: EngineContext,
+  plan: (s: Snapshot) => Promise<Planned<R>>,
+): (s: Snapshot) => Promise<Planned<R>> {
   const key = ctx.idempotencyKey
   if (!key) return plan
   return async (snapshot) => {

@@ -1,6 +1,12 @@
 import { assertSafeHandle, missionNotFound, resolveMissionSelector } from '../core/mission-selector.ts'
 import { KittyError } from '../core/errors.ts'
-import { hasMissionMeta, listMissionDirs, readMission, readMissionIndex, SPECS_DIR } from '../store/state-files/read-mission.ts'
+import {
+  hasMissionMeta,
+  listMissionDirs,
+  readMission,
+  readMissionIndex,
+  SPECS_DIR,
+} from '../store/state-files/read-mission.ts'
 import { nearestNames } from '../core/closest-names.ts'
 import type { MissionView } from '../store/state-files/read-mission.ts'
 import type { Snapshot } from '../store/objects/snapshot.ts'
@@ -20,7 +26,8 @@ export async function loadMission(snapshot: Snapshot, handle: string): Promise<M
     if (!mission) throw missionNotFound(handle)
     return mission
   } catch (err) {
-    if (err instanceof KittyError && err.code === 'MISSION_NOT_FOUND' && !('path' in err.data)) throw await withClosestMissions(snapshot, handle)
+    if (err instanceof KittyError && err.code === 'MISSION_NOT_FOUND' && !('path' in err.data))
+      throw await withClosestMissions(snapshot, handle)
     throw err
   }
 }
@@ -31,7 +38,9 @@ export async function loadMission(snapshot: Snapshot, handle: string): Promise<M
  */
 async function withClosestMissions(snapshot: Snapshot, handle: string): Promise<KittyError> {
   const base = missionNotFound(handle)
-  const at = snapshot.commit ? `commit ${snapshot.commit.slice(0, 7)} of the state branch` : 'the state branch (it has no commits)'
+  const at = snapshot.commit
+    ? `commit ${snapshot.commit.slice(0, 7)} of the state branch`
+    : 'the state branch (it has no commits)'
   if ((await snapshot.tree(SPECS_DIR)) === null) {
     return new KittyError(
       'MISSION_NOT_FOUND',
@@ -43,10 +52,14 @@ async function withClosestMissions(snapshot: Snapshot, handle: string): Promise<
   const closest = nearestNames(handle, dirs, 5)
   const listed = closest.length === 0 ? `${SPECS_DIR}/ holds no mission directories` : `closest: ${closest.join(', ')}`
   const more = dirs.length > closest.length ? ` (${dirs.length} missions in all)` : ''
-  return new KittyError('MISSION_NOT_FOUND', `${base.message}; ${listed}${more}. --mission takes a directory name, its NNN number, its slug, a mission_id or its first 8 characters.`, {
-    handle,
-    closest_missions: closest,
-  })
+  return new KittyError(
+    'MISSION_NOT_FOUND',
+    `${base.message}; ${listed}${more}. --mission takes a directory name, its NNN number, its slug, a mission_id or its first 8 characters.`,
+    {
+      handle,
+      closest_missions: closest,
+    },
+  )
 }
 
 /**

@@ -59,7 +59,9 @@ const encoder = new TextEncoder()
 export function laneChangeEdits(ctx: EngineContext, change: WpChange): FrontmatterEdit[] {
   const edits: FrontmatterEdit[] = [{ kind: 'set', key: 'lane', value: change.to }]
   for (const [key, value] of Object.entries(change.set ?? {})) edits.push({ kind: 'set', key, value: value ?? '' })
-  const action = change.note ? `${change.command}: ${oneLine(change.note)}` : `${change.command}: ${change.from} -> ${change.to}`
+  const action = change.note
+    ? `${change.command}: ${oneLine(change.note)}`
+    : `${change.command}: ${change.from} -> ${change.to}`
   edits.push({
     kind: 'append',
     key: 'history',
@@ -69,7 +71,12 @@ export function laneChangeEdits(ctx: EngineContext, change: WpChange): Frontmatt
 }
 
 /** The trailers every kitty commit on a mission carries: what ran, on which mission, by whom. */
-export function missionTrailers(ctx: EngineContext, mission: Pick<MissionView, 'identity'>, command: string, actor: string): Trailers {
+export function missionTrailers(
+  ctx: EngineContext,
+  mission: Pick<MissionView, 'identity'>,
+  command: string,
+  actor: string,
+): Trailers {
   return {
     'Kitty-Command': command,
     'Kitty-Mission': mission.identity.mission_slug,
@@ -79,7 +86,12 @@ export function missionTrailers(ctx: EngineContext, mission: Pick<MissionView, '
   }
 }
 
-export function wpTrailers(ctx: EngineContext, mission: MissionView, wpId: string, change: Omit<WpChange, 'to' | 'from'> & { from?: Lane; to?: Lane }): Trailers {
+export function wpTrailers(
+  ctx: EngineContext,
+  mission: MissionView,
+  wpId: string,
+  change: Omit<WpChange, 'to' | 'from'> & { from?: Lane; to?: Lane },
+): Trailers {
   return {
     ...missionTrailers(ctx, mission, change.command, change.actor),
     'Kitty-WP': wpId,
@@ -91,7 +103,12 @@ export function wpTrailers(ctx: EngineContext, mission: MissionView, wpId: strin
   }
 }
 
-export function laneChangeMessage(ctx: EngineContext, mission: MissionView, wpId: string, change: WpChange): CommitMessage {
+export function laneChangeMessage(
+  ctx: EngineContext,
+  mission: MissionView,
+  wpId: string,
+  change: WpChange,
+): CommitMessage {
   return {
     subject: `kitty(${mission.identity.mission_slug}/${wpId}): ${change.from} -> ${change.to}`,
     body: change.note,
@@ -111,7 +128,10 @@ export function planLaneChange<R>(
   return {
     kind: 'commit',
     message: laneChangeMessage(ctx, mission, loaded.wp.id, change),
-    changes: new Map([[loaded.wp.path, encoder.encode(text)], ...eventLogChanges(ctx, mission, transitionDrafts(loaded.wp.id, change))]),
+    changes: new Map([
+      [loaded.wp.path, encoder.encode(text)],
+      ...eventLogChanges(ctx, mission, transitionDrafts(loaded.wp.id, change)),
+    ]),
     result,
   }
 }

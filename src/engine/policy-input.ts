@@ -18,7 +18,10 @@ function checkedPolicy(raw: string): Policy {
 export function requirePolicy(req: Request, what: string): Policy {
   const raw = optionalString(req, 'policy')
   if (raw === undefined || raw.trim() === '') {
-    throw new KittyError('POLICY_METADATA_REQUIRED', `--policy is required for ${what}: pass --policy '<JSON>', e.g. --policy '${EXAMPLE_POLICY_JSON}'`)
+    throw new KittyError(
+      'POLICY_METADATA_REQUIRED',
+      `--policy is required for ${what}: pass --policy '<JSON>', e.g. --policy '${EXAMPLE_POLICY_JSON}'`,
+    )
   }
   return checkedPolicy(raw)
 }

@@ -52,7 +52,12 @@ export interface PreflightInput {
 }
 
 /** The mission read from the target's tip; the state branch's copy when the target cannot provide one. */
-async function missionOnTarget(input: PreflightInput, tip: string | null, ctx: EngineContext, errors: string[]): Promise<MissionView> {
+async function missionOnTarget(
+  input: PreflightInput,
+  tip: string | null,
+  ctx: EngineContext,
+  errors: string[],
+): Promise<MissionView> {
   if (tip === null) return input.stateMission
   const mission = await readMission(await Snapshot.at(ctx.repo, tip), input.stateMission.dir)
   if (mission) return mission
@@ -72,9 +77,14 @@ async function targetProblems(ctx: EngineContext, target: MergeTarget, push: boo
         ? `Target branch ${name} does not exist locally; create it from the remote (git branch ${name} origin/${name}) or pass --target.`
         : `Target branch ${name} does not exist; create it or pass --target <branch>.`,
     )
-  } else if (remoteTip && remoteTip !== target.tip && (await commitsOnlyIn(ctx.repo, remoteTip, [target.tip])).length > 0) {
+  } else if (
+    remoteTip &&
+    remoteTip !== target.tip &&
+    (await commitsOnlyIn(ctx.repo, remoteTip, [target.tip])).length > 0
+  ) {
     // The walk is date-ordered; confirm with an exact ancestry test before refusing.
-    if (!(await isAncestor(ctx.repo, remoteTip, target.tip))) errors.push(`${name} is behind origin/${name}; pull first (git pull --ff-only), then run merge-mission again.`)
+    if (!(await isAncestor(ctx.repo, remoteTip, target.tip)))
+      errors.push(`${name} is behind origin/${name}; pull first (git pull --ff-only), then run merge-mission again.`)
   }
   for (const path of await worktreesOnBranch(ctx.repo, name)) {
     errors.push(checkedOutElsewhere(name, path, `merging into ${name}`))
@@ -85,7 +95,12 @@ async function targetProblems(ctx: EngineContext, target: MergeTarget, push: boo
   return errors
 }
 
-async function wpsToMerge(ctx: EngineContext, mission: MissionView, where: string, errors: string[]): Promise<WpToMerge[]> {
+async function wpsToMerge(
+  ctx: EngineContext,
+  mission: MissionView,
+  where: string,
+  errors: string[],
+): Promise<WpToMerge[]> {
   const wps: WpToMerge[] = []
   for (const { wp } of await mission.all()) {
     const lane = laneProblem(wp.id, wp.lane, where)
@@ -119,7 +134,9 @@ export async function preflightMerge(ctx: EngineContext, input: PreflightInput):
   const mission = await missionOnTarget(input, tip, ctx, errors)
   const wps = await wpsToMerge(ctx, mission, input.target, errors)
   if (mission.wpIds().length === 0) {
-    errors.push(`Mission ${mission.dir} has no work packages (${mission.path}/tasks/WP*.md); there is nothing to merge.`)
+    errors.push(
+      `Mission ${mission.dir} has no work packages (${mission.path}/tasks/WP*.md); there is nothing to merge.`,
+    )
   }
   errors.push(...(await targetProblems(ctx, target, input.push)))
   const graph = new Map(wps.map((wp) => [wp.id, wp.dependencies]))

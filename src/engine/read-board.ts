@@ -58,21 +58,43 @@ async function readCards(mission: MissionView, events: readonly BoardEvent[]): P
       })
     } catch (err) {
       if (!isKittyError(err)) throw err
-      cards.push({ wp_id: id, title: null, lane: null, dependencies: [], actor: null, lane_since: null, error: `${err.code}: ${err.message}` })
+      cards.push({
+        wp_id: id,
+        title: null,
+        lane: null,
+        dependencies: [],
+        actor: null,
+        lane_since: null,
+        error: `${err.code}: ${err.message}`,
+      })
     }
   }
   return cards
 }
 
 /** The board of one mission on a snapshot (MISSION_NOT_FOUND and friends propagate). */
-export async function boardOfSnapshot(ctx: EngineContext, snapshot: Snapshot, handle: string, options: BoardOptions = {}): Promise<Board> {
+export async function boardOfSnapshot(
+  ctx: EngineContext,
+  snapshot: Snapshot,
+  handle: string,
+  options: BoardOptions = {},
+): Promise<Board> {
   const mission = await loadMission(snapshot, handle)
   const slug = mission.identity.mission_slug
-  const { matches } = await readHistory(ctx.repo, snapshot.commit, (c) => c.trailers['Kitty-Mission'] === slug, LANE_ENTRY_WANT, HISTORY_SCAN)
+  const { matches } = await readHistory(
+    ctx.repo,
+    snapshot.commit,
+    (c) => c.trailers['Kitty-Mission'] === slug,
+    LANE_ENTRY_WANT,
+    HISTORY_SCAN,
+  )
   const events = matches.map(toBoardEvent)
   const raw = mission.meta.raw
   return buildBoard({
-    mission: { ...mission.identity, friendly_name: typeof raw?.['friendly_name'] === 'string' ? raw['friendly_name'] : null },
+    mission: {
+      ...mission.identity,
+      friendly_name: typeof raw?.['friendly_name'] === 'string' ? raw['friendly_name'] : null,
+    },
     commit: snapshot.commit,
     work_packages: await readCards(mission, events),
     history: events,
@@ -102,7 +124,12 @@ export async function listMissions(snapshot: Snapshot): Promise<MissionListing[]
       const text = await snapshot.readText(`${SPECS_DIR}/${dir}/meta.json`, MAX_META_JSON_BYTES)
       const parsed = parseMissionMeta(text, dir, `${SPECS_DIR}/${dir}/meta.json`)
       const name = parsed.raw?.['friendly_name']
-      out.push({ dir, mission_slug: parsed.identity.mission_slug, friendly_name: typeof name === 'string' ? name : null, error: null })
+      out.push({
+        dir,
+        mission_slug: parsed.identity.mission_slug,
+        friendly_name: typeof name === 'string' ? name : null,
+        error: null,
+      })
     } catch (err) {
       if (!isKittyError(err)) throw err
       out.push({ dir, mission_slug: dir, friendly_name: null, error: `${err.code}: ${err.message}` })

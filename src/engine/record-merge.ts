@@ -44,7 +44,13 @@ export interface MergeRecord {
 
 const encoder = new TextEncoder()
 
-function mergeFailed(mission: MissionView, input: RecordInput, wpId: string, path: string | null, reason: string): KittyError {
+function mergeFailed(
+  mission: MissionView,
+  input: RecordInput,
+  wpId: string,
+  path: string | null,
+  reason: string,
+): KittyError {
   return new KittyError('MERGE_FAILED', `After merging, ${wpId} cannot be marked done: ${reason}`, {
     ...identityOf(mission),
     target_branch: input.target,
@@ -76,7 +82,12 @@ function mergedEvent(mission: MissionView, id: string, from: Lane, input: Record
   }
 }
 
-async function markDone(ctx: EngineContext, mission: MissionView, input: RecordInput, changes: Map<string, Uint8Array>): Promise<string[]> {
+async function markDone(
+  ctx: EngineContext,
+  mission: MissionView,
+  input: RecordInput,
+  changes: Map<string, Uint8Array>,
+): Promise<string[]> {
   const marked: string[] = []
   const drafts: EventDraft[] = []
   for (const id of input.order) {
@@ -89,7 +100,12 @@ async function markDone(ctx: EngineContext, mission: MissionView, input: RecordI
       throw mergeFailed(mission, input, id, mission.wpPath(id), err.message)
     }
     if (loaded.wp.lane === 'done') continue
-    const edits = laneChangeEdits(ctx, { command: 'merge-mission', actor: input.actor, from: loaded.wp.lane, to: 'done' })
+    const edits = laneChangeEdits(ctx, {
+      command: 'merge-mission',
+      actor: input.actor,
+      from: loaded.wp.lane,
+      to: 'done',
+    })
     changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
     drafts.push(mergedEvent(mission, id, loaded.wp.lane, input))
     marked.push(id)
@@ -101,7 +117,12 @@ async function markDone(ctx: EngineContext, mission: MissionView, input: RecordI
 export async function buildMergeRecord(ctx: EngineContext, input: RecordInput): Promise<MergeRecord> {
   const snapshot = await Snapshot.at(ctx.repo, input.head)
   const mission = await readMission(snapshot, input.dir)
-  if (!mission) throw new KittyError('MERGE_FAILED', `After merging, kitty-specs/${input.dir} is gone`, { failed_wp: null, conflicts: [], merged_so_far: input.merged })
+  if (!mission)
+    throw new KittyError('MERGE_FAILED', `After merging, kitty-specs/${input.dir} is gone`, {
+      failed_wp: null,
+      conflicts: [],
+      merged_so_far: input.merged,
+    })
   const changes = new Map<string, Uint8Array>()
   const markedDone = await markDone(ctx, mission, input, changes)
   const number = mission.identity.mission_number ?? nextMissionNumber(await readMissionNumbers(snapshot))
@@ -118,9 +139,18 @@ export async function buildMergeRecord(ctx: EngineContext, input: RecordInput): 
   changes.set(`${mission.path}/meta.json`, encoder.encode(editMetaJson(mission.metaText, record)))
   const message: CommitMessage = {
     subject: `kitty(${mission.identity.mission_slug}): merge-mission`,
-    body: input.merged.length > 0 ? `Merged ${input.merged.join(', ')} into ${input.target} (${input.strategy}).` : `Nothing left to merge into ${input.target}; recorded the merge.`,
+    body:
+      input.merged.length > 0
+        ? `Merged ${input.merged.join(', ')} into ${input.target} (${input.strategy}).`
+        : `Nothing left to merge into ${input.target}; recorded the merge.`,
     trailers: missionTrailers(ctx, mission, 'merge-mission', input.actor),
   }
   const commit = await writeCommitOnSnapshot(ctx.repo, snapshot, message, changes, ctx.author, ctx.now())
-  return { commit, subject: message.subject, identity: { ...mission.identity, mission_number: number }, markedDone, mergedAt }
+  return {
+    commit,
+    subject: message.subject,
+    identity: { ...mission.identity, mission_number: number },
+    markedDone,
+    mergedAt,
+  }
 }

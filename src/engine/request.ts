@@ -52,7 +52,8 @@ const MAX_NOTE = 10_000
 /** Notes may span lines in a commit body; the few places that need one line fold them. */
 export function optionalNote(req: Request): string | undefined {
   const note = optionalString(req, 'note')
-  if (note !== undefined && note.length > MAX_NOTE) throw new UsageError(`Option '--note' is longer than ${MAX_NOTE} characters.`)
+  if (note !== undefined && note.length > MAX_NOTE)
+    throw new UsageError(`Option '--note' is longer than ${MAX_NOTE} characters.`)
   return note
 }
 

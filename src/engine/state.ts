@@ -15,14 +15,19 @@ export async function readTip(ctx: EngineContext): Promise<Snapshot> {
   if (ctx.remote) {
     const prefetched = ctx.remote.prefetched
     ctx.remote.prefetched = undefined
-    const tip = prefetched ? prefetched.tip : (await fetchBranch(ctx.repo, ctx.remote.options, ctx.branch.branch, STATE_FETCH_DEPTH)).tip
+    const tip = prefetched
+      ? prefetched.tip
+      : (await fetchBranch(ctx.repo, ctx.remote.options, ctx.branch.branch, STATE_FETCH_DEPTH)).tip
     return Snapshot.at(ctx.repo, tip)
   }
   return Snapshot.at(ctx.repo, await readRef(ctx.repo, ctx.branch.ref))
 }
 
 /** Run a mutation on the state branch: local compare-and-swap, or push to the remote; both re-validate on a race. */
-export function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
+export function mutate<R>(
+  ctx: EngineContext,
+  plan: (snapshot: Snapshot) => Promise<Planned<R>>,
+): Promise<MutationOutcome<R>> {
   const outcome = mutateOnce(ctx, plan)
   const observe = ctx.onStateRetries
   if (!observe) return outcome
@@ -38,14 +43,26 @@ export function mutate<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Prom
   )
 }
 
-async function mutateOnce<R>(ctx: EngineContext, plan: (snapshot: Snapshot) => Promise<Planned<R>>): Promise<MutationOutcome<R>> {
+async function mutateOnce<R>(
+  ctx: EngineContext,
+  plan: (snapshot: Snapshot) => Promise<Planned<R>>,
+): Promise<MutationOutcome<R>> {
   const guarded = withIdempotency(ctx, plan)
   if (ctx.remote) {
-    const options = { branch: ctx.branch.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }
+    const options = {
+      branch: ctx.branch.branch,
+      author: ctx.author,
+      now: ctx.now,
+      maxAttempts: ctx.config.max_attempts,
+    }
     return commitRemoteMutation(ctx.repo, ctx.remote.options, options, guarded)
   }
   await sweepAbandonedClaims(ctx)
-  const outcome = await commitMutation(ctx.repo, { branch: ctx.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts }, guarded)
+  const outcome = await commitMutation(
+    ctx.repo,
+    { branch: ctx.branch, author: ctx.author, now: ctx.now, maxAttempts: ctx.config.max_attempts },
+    guarded,
+  )
   warn(ctx, outcome.warnings)
   return outcome
 }

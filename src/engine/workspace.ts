@@ -8,7 +8,9 @@ import { assertBranchName } from '../store/repository.ts'
 export function wpBranchName(ctx: EngineContext, mission: MissionView, wpId: string, own: string | null): string {
   const branch =
     own ??
-    ctx.config.merge.branch_pattern.replaceAll('{mission_slug}', mission.identity.mission_slug).replaceAll('{wp_id}', wpId)
+    ctx.config.merge.branch_pattern
+      .replaceAll('{mission_slug}', mission.identity.mission_slug)
+      .replaceAll('{wp_id}', wpId)
   // A WP's own key was held to git's rules when its file was read; a pattern's result is checked here.
   if (own === null) assertBranchName(branch)
   // A WP branch that is the state branch would be "created" as the branch holding the state, and
@@ -24,7 +26,11 @@ export function wpBranchName(ctx: EngineContext, mission: MissionView, wpId: str
 }
 
 /** The names of the mission's WP branches, as start-implementation and merge-mission name them. */
-export function wpBranchNames(ctx: EngineContext, mission: MissionView, wps: Array<{ id: string; branch: string | null }>): string[] {
+export function wpBranchNames(
+  ctx: EngineContext,
+  mission: MissionView,
+  wps: Array<{ id: string; branch: string | null }>,
+): string[] {
   const names: string[] = []
   for (const wp of wps) {
     try {

@@ -5,7 +5,9 @@
  */
 
 /** What the permission lookup returned, or why it did not. */
-export type PermissionLookup = { ok: true; permission: string | null; roleName: string | null } | { ok: false; error: string }
+export type PermissionLookup =
+  | { ok: true; permission: string | null; roleName: string | null }
+  | { ok: false; error: string }
 
 const WRITE_ROLES = new Set(['admin', 'maintain', 'write'])
 

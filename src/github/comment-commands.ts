@@ -80,7 +80,11 @@ export const COMMENT_COMMANDS: readonly CommentCommand[] = [
     scope: 'wp',
     positional: { name: 'to', kind: 'token', required: true },
     options: [...TARGET, { name: 'force', kind: 'flag' }, NOTE],
-    flags: (args) => ({ to: args.get('to') as string, ...(args.has('force') ? { force: true as const } : {}), ...text(args, 'note') }),
+    flags: (args) => ({
+      to: args.get('to') as string,
+      ...(args.has('force') ? { force: true as const } : {}),
+      ...text(args, 'note'),
+    }),
   },
   {
     name: 'approve',
@@ -90,7 +94,11 @@ export const COMMENT_COMMANDS: readonly CommentCommand[] = [
     engine: 'transition',
     scope: 'wp',
     options: [...TARGET, NOTE],
-    flags: (args, ctx) => ({ to: 'approved', 'review-result-json': reviewResult(ctx, 'approved'), ...text(args, 'note') }),
+    flags: (args, ctx) => ({
+      to: 'approved',
+      'review-result-json': reviewResult(ctx, 'approved'),
+      ...text(args, 'note'),
+    }),
   },
   {
     name: 'request-changes',
@@ -101,7 +109,11 @@ export const COMMENT_COMMANDS: readonly CommentCommand[] = [
     scope: 'wp',
     positional: { name: 'note', kind: 'rest', required: false },
     options: TARGET,
-    flags: (args, ctx) => ({ to: 'in_progress', 'review-result-json': reviewResult(ctx, 'changes_requested'), ...text(args, 'note') }),
+    flags: (args, ctx) => ({
+      to: 'in_progress',
+      'review-result-json': reviewResult(ctx, 'changes_requested'),
+      ...text(args, 'note'),
+    }),
   },
   {
     name: 'block',
@@ -186,7 +198,9 @@ export function findCommentCommand(name: string): CommentCommand | undefined {
 
 /** One row of the help table; a `|` inside a cell would end it, so it is escaped. */
 export function helpRow(c: CommentCommand): string {
-  return [`\`${c.usage}\``, c.summary, c.access === 'write' ? 'write access' : 'anyone'].map((cell) => cell.replaceAll('|', '\\|')).join(' | ')
+  return [`\`${c.usage}\``, c.summary, c.access === 'write' ? 'write access' : 'anyone']
+    .map((cell) => cell.replaceAll('|', '\\|'))
+    .join(' | ')
 }
 
 /** The answer to `/kitty help`: a Markdown table generated from the registry. */

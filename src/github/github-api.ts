@@ -19,11 +19,21 @@ export interface GithubApi {
 }
 
 export type CheckRunRequest =
-  | { name: string; head_sha: string; status: 'completed'; conclusion: 'success' | 'failure'; output: { title: string; summary: string; text: string } }
+  | {
+      name: string
+      head_sha: string
+      status: 'completed'
+      conclusion: 'success' | 'failure'
+      output: { title: string; summary: string; text: string }
+    }
   | { name: string; head_sha: string; status: 'in_progress'; output: { title: string; summary: string; text?: string } }
 
 /** A check run's later state: the fields of CheckRunRequest other than its name and commit. */
-export type CheckRunUpdate = CheckRunRequest extends infer R ? (R extends CheckRunRequest ? Omit<R, 'name' | 'head_sha'> : never) : never
+export type CheckRunUpdate = CheckRunRequest extends infer R
+  ? R extends CheckRunRequest
+    ? Omit<R, 'name' | 'head_sha'>
+    : never
+  : never
 
 /** The one method of Octokit we use; `octokit.request` has this shape in every Octokit flavour. */
 export interface OctokitLike {
@@ -45,16 +55,31 @@ function describe(err: unknown): string {
 export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {
   return {
     async getPull(number) {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...where, pull_number: number })
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+        ...where,
+        pull_number: number,
+      })
       const head = (data as { head?: { ref?: unknown; sha?: unknown } }).head
-      return { number, headRef: typeof head?.ref === 'string' ? head.ref : null, headSha: typeof head?.sha === 'string' ? head.sha : null }
+      return {
+        number,
+        headRef: typeof head?.ref === 'string' ? head.ref : null,
+        headSha: typeof head?.sha === 'string' ? head.sha : null,
+      }
     },
     async permission(login) {
       try {
-        const { data } = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { ...where, username: login })
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
+          ...where,
+          username: login,
+        })
         const d = data as { permission?: unknown; role_name?: unknown }
-        if (typeof d.permission !== 'string' && typeof d.role_name !== 'string') return { ok: false, error: 'the answer named no permission' }
-        return { ok: true, permission: typeof d.permission === 'string' ? d.permission : null, roleName: typeof d.role_name === 'string' ? d.role_name : null }
+        if (typeof d.permission !== 'string' && typeof d.role_name !== 'string')
+          return { ok: false, error: 'the answer named no permission' }
+        return {
+          ok: true,
+          permission: typeof d.permission === 'string' ? d.permission : null,
+          roleName: typeof d.role_name === 'string' ? d.role_name : null,
+        }
       } catch (err) {
         return { ok: false, error: describe(err) }
       }
@@ -65,16 +90,32 @@ export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {
       return { id: typeof d.id === 'number' ? d.id : null, url: typeof d.html_url === 'string' ? d.html_url : null }
     },
     async updateCheckRun(id, run) {
-      await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...where, check_run_id: id, ...run })
+      await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+        ...where,
+        check_run_id: id,
+        ...run,
+      })
     },
     async addReaction(commentId, content) {
-      await octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', { ...where, comment_id: commentId, content })
+      await octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
+        ...where,
+        comment_id: commentId,
+        content,
+      })
     },
     async createComment(issueNumber, body) {
-      await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...where, issue_number: issueNumber, body })
+      await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        ...where,
+        issue_number: issueNumber,
+        body,
+      })
     },
     async removeLabel(issueNumber, label) {
-      await octokit.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...where, issue_number: issueNumber, name: label })
+      await octokit.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', {
+        ...where,
+        issue_number: issueNumber,
+        name: label,
+      })
     },
   }
 }

@@ -65,7 +65,12 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
     // No /kitty line at all: answered without a single network call (the common case of a chat comment).
     const [first, ...rest] = planEvent(intent, null, { config: DEFAULT_CONFIG, policyJson: deps.policyJson })
     if (first?.kind === 'refuse' && first.label === 'comment' && rest.length === 0) {
-      return { intent, pull: intent.pull, outcomes: [{ step: first, envelope: failureOf(first, deps.correlationId()), commit: null }], skipped: null }
+      return {
+        intent,
+        pull: intent.pull,
+        outcomes: [{ step: first, envelope: failureOf(first, deps.correlationId()), commit: null }],
+        skipped: null,
+      }
     }
   }
   let pull: PullRef | null = intent.kind === 'unroutable' ? null : intent.pull
@@ -73,18 +78,38 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
   try {
     if (intent.kind !== 'unroutable') config = await deps.readConfig()
     if (intent.kind === 'merge-label' && intent.label !== config!.merge.label) {
-      return { intent, pull, outcomes: [], skipped: `label '${intent.label}' is not the merge label '${config!.merge.label}'` }
+      return {
+        intent,
+        pull,
+        outcomes: [],
+        skipped: `label '${intent.label}' is not the merge label '${config!.merge.label}'`,
+      }
     }
     // An issue_comment payload never carries the head branch; a review or label payload does.
     if (pull && (pull.headRef === null || pull.headSha === null)) pull = await deps.api.getPull(pull.number)
   } catch (err) {
     // Settings unreadable: the default merge label is the best guess, and a stuck label blocks retrying.
     if (intent.kind === 'merge-label' && config === null && intent.label === DEFAULT_CONFIG.merge.label) {
-      await deps.api.removeLabel(intent.pull.number, intent.label).catch((e: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(e)}`))
+      await deps.api
+        .removeLabel(intent.pull.number, intent.label)
+        .catch((e: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(e)}`))
     }
-    const message = isKittyError(err) ? err.message : `Could not read pull request #${pull?.number}: ${describeApiError(err)}`
-    const step = { kind: 'refuse' as const, label: 'event', command: 'unknown', code: isKittyError(err) ? err.code : 'REMOTE_UNREACHABLE', message }
-    return { intent, pull, outcomes: [{ step, envelope: failureOf(step, deps.correlationId()), commit: null }], skipped: null }
+    const message = isKittyError(err)
+      ? err.message
+      : `Could not read pull request #${pull?.number}: ${describeApiError(err)}`
+    const step = {
+      kind: 'refuse' as const,
+      label: 'event',
+      command: 'unknown',
+      code: isKittyError(err) ? err.code : 'REMOTE_UNREACHABLE',
+      message,
+    }
+    return {
+      intent,
+      pull,
+      outcomes: [{ step, envelope: failureOf(step, deps.correlationId()), commit: null }],
+      skipped: null,
+    }
   }
   let steps = planEvent(intent, pull, { config: config ?? DEFAULT_CONFIG, policyJson: deps.policyJson })
   const login = actorOf(intent)
@@ -96,7 +121,12 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
   try {
     for (const step of steps) {
       if (step.kind === 'refuse') outcomes.push({ step, envelope: failureOf(step, deps.correlationId()), commit: null })
-      else if (step.kind === 'reply') outcomes.push({ step, envelope: makeEnvelope('help', true, { help: step.markdown }, null, { correlationId: deps.correlationId() }), commit: null })
+      else if (step.kind === 'reply')
+        outcomes.push({
+          step,
+          envelope: makeEnvelope('help', true, { help: step.markdown }, null, { correlationId: deps.correlationId() }),
+          commit: null,
+        })
       else {
         await deps.starting?.(step, pull)
         outcomes.push({ step, ...(await deps.run(step.command, step.args, step.idempotencyKey)) })
@@ -105,7 +135,9 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
   } finally {
     // The label is a button: pressed once, it pops back up whatever happened, so pressing it again retries.
     if (intent.kind === 'merge-label' && pull) {
-      await deps.api.removeLabel(pull.number, intent.label).catch((err: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(err)}`))
+      await deps.api
+        .removeLabel(pull.number, intent.label)
+        .catch((err: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(err)}`))
     }
   }
   return { intent, pull, outcomes, skipped: null }

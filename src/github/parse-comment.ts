@@ -48,7 +48,12 @@ export function parseComment(body: string, ctx: ParseContext): ParsedLine[] {
     if (fence !== null || !COMMAND_LINE.test(source)) continue
     const line = index + 1
     if (++commands > MAX_COMMANDS) {
-      out.push({ kind: 'error', line, source, message: `Only the first ${MAX_COMMANDS} /kitty commands of a comment run; put the rest in another comment.` })
+      out.push({
+        kind: 'error',
+        line,
+        source,
+        message: `Only the first ${MAX_COMMANDS} /kitty commands of a comment run; put the rest in another comment.`,
+      })
       break
     }
     out.push(parseLine(source, line, ctx))
@@ -121,7 +126,9 @@ function parseArgs(command: CommentCommand, text: string, list: Word[]): Map<str
   }
   for (const [name, value] of args) if (value === '') args.delete(name)
   if (command.positional?.required && !args.has(command.positional.name)) {
-    throw new CommentUsageError(`/kitty ${command.name} needs <${command.positional.kind === 'rest' ? 'text' : command.positional.name}>.`)
+    throw new CommentUsageError(
+      `/kitty ${command.name} needs <${command.positional.kind === 'rest' ? 'text' : command.positional.name}>.`,
+    )
   }
   return validate(args)
 }
@@ -147,10 +154,19 @@ export function targetFromBranch(branch: string | null, pattern: string): { miss
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const source = pattern
     .split(/(\{mission_slug\}|\{wp_id\})/)
-    .map((part) => (part === '{mission_slug}' ? '(?<mission>[A-Za-z0-9][A-Za-z0-9._-]*?)' : part === '{wp_id}' ? '(?<wp>WP\\d{1,4})' : escape(part)))
+    .map((part) =>
+      part === '{mission_slug}'
+        ? '(?<mission>[A-Za-z0-9][A-Za-z0-9._-]*?)'
+        : part === '{wp_id}'
+          ? '(?<wp>WP\\d{1,4})'
+          : escape(part),
+    )
     .join('')
   const groups = new RegExp(`^${source}$`).exec(branch)?.groups
-  return { ...(groups?.['mission'] ? { mission: groups['mission'] } : {}), ...(groups?.['wp'] ? { wp: groups['wp'] } : {}) }
+  return {
+    ...(groups?.['mission'] ? { mission: groups['mission'] } : {}),
+    ...(groups?.['wp'] ? { wp: groups['wp'] } : {}),
+  }
 }
 
 function toArgv(command: CommentCommand, args: ReadonlyMap<string, string | true>, ctx: ParseContext): string[] {
@@ -171,12 +187,18 @@ function toArgv(command: CommentCommand, args: ReadonlyMap<string, string | true
   }
   const flags: Record<string, string | true> = { ...target, ...command.flags(args, ctx) }
   if (spec.params.some((p) => p.name === 'actor')) flags['actor'] = `github:${ctx.author}`
-  return ['orchestrator-api', command.engine, ...Object.entries(flags).map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`))]
+  return [
+    'orchestrator-api',
+    command.engine,
+    ...Object.entries(flags).map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`)),
+  ]
 }
 
 function missingTarget(command: CommentCommand, what: 'mission' | 'WP', ctx: ParseContext): CommentUsageError {
   const flag = what === 'mission' ? '--mission <slug>' : '--wp <WP>'
-  const branch = ctx.headBranch ? `this pull request's branch '${ctx.headBranch}' does not match ${ctx.branchPattern}` : 'there is no pull request branch'
+  const branch = ctx.headBranch
+    ? `this pull request's branch '${ctx.headBranch}' does not match ${ctx.branchPattern}`
+    : 'there is no pull request branch'
   return new CommentUsageError(`/kitty ${command.name} needs a ${what}: ${branch}; add ${flag}.`)
 }
 
@@ -192,7 +214,8 @@ function distance(a: string, b: string): number {
   let row = Array.from({ length: s.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     const next = [i]
-    for (let j = 1; j <= s.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === s[j - 1] ? 0 : 1))
+    for (let j = 1; j <= s.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === s[j - 1] ? 0 : 1))
     row = next
   }
   return row[s.length]!

@@ -62,13 +62,27 @@ export function planEvent(intent: EventIntent, pull: PullRef | null, options: Pl
     case 'unroutable':
       return [{ kind: 'refuse', label: 'event', command: 'unknown', code: 'USAGE_ERROR', message: intent.message }]
     case 'comment': {
-      const lines = parseComment(intent.body, { author: intent.author, url: intent.url, headBranch: pull?.headRef ?? null, branchPattern: pattern })
+      const lines = parseComment(intent.body, {
+        author: intent.author,
+        url: intent.url,
+        headBranch: pull?.headRef ?? null,
+        branchPattern: pattern,
+      })
       if (lines.length === 0) {
-        return [{ kind: 'refuse', label: 'comment', command: 'unknown', code: 'USAGE_ERROR', message: 'The comment has no line starting with /kitty. Try /kitty help.' }]
+        return [
+          {
+            kind: 'refuse',
+            label: 'comment',
+            command: 'unknown',
+            code: 'USAGE_ERROR',
+            message: 'The comment has no line starting with /kitty. Try /kitty help.',
+          },
+        ]
       }
       return lines.map((line): PlannedStep => {
         const label = line.source.trim().slice(0, 80)
-        if (line.kind === 'error') return { kind: 'refuse', label, command: 'unknown', code: 'USAGE_ERROR', message: line.message }
+        if (line.kind === 'error')
+          return { kind: 'refuse', label, command: 'unknown', code: 'USAGE_ERROR', message: line.message }
         if (line.command.engine === null) return { kind: 'reply', label, command: 'help', markdown: commentHelp() }
         return {
           kind: 'run',
@@ -93,21 +107,45 @@ export function planEvent(intent: EventIntent, pull: PullRef | null, options: Pl
         `--review-result-json=${result}`,
         ...(intent.url ? [`--review-ref=${intent.url}`] : []),
       ]
-      return [{ kind: 'run', label, command: 'transition', args: withPolicy('transition', args, options.policyJson), access: 'write', idempotencyKey: `github-review:${intent.reviewId}` }]
+      return [
+        {
+          kind: 'run',
+          label,
+          command: 'transition',
+          args: withPolicy('transition', args, options.policyJson),
+          access: 'write',
+          idempotencyKey: `github-review:${intent.reviewId}`,
+        },
+      ]
     }
     case 'merge-label': {
       const label = `label ${intent.label} by @${intent.sender}`
       // A WP branch names its mission; a mission's own pull request branch is the mission slug itself.
       const mission = targetFromBranch(pull?.headRef ?? null, pattern).mission ?? pull?.headRef ?? null
       if (!mission) return [missingWp(label, pull, pattern)]
-      return [{ kind: 'run', label, command: 'merge-mission', args: [`--mission=${mission}`, `--actor=github:${intent.sender}`], access: 'write', idempotencyKey: undefined }]
+      return [
+        {
+          kind: 'run',
+          label,
+          command: 'merge-mission',
+          args: [`--mission=${mission}`, `--actor=github:${intent.sender}`],
+          access: 'write',
+          idempotencyKey: undefined,
+        },
+      ]
     }
   }
 }
 
 function missingWp(label: string, pull: PullRef | null, pattern: string): PlannedStep {
   const branch = pull?.headRef ? `the branch '${pull.headRef}'` : 'the pull request branch'
-  return { kind: 'refuse', label, command: 'transition', code: 'USAGE_ERROR', message: `${branch} does not name a WP: name WP branches ${pattern} (e.g. 012-my-mission-WP01).` }
+  return {
+    kind: 'refuse',
+    label,
+    command: 'transition',
+    code: 'USAGE_ERROR',
+    message: `${branch} does not name a WP: name WP branches ${pattern} (e.g. 012-my-mission-WP01).`,
+  }
 }
 
 /** Whether any step needs the permission lookup (reads are open; no lookup, no API call). */
@@ -116,10 +154,22 @@ export function needsPermission(steps: readonly PlannedStep[]): boolean {
 }
 
 /** Writes by someone without write access become refusals; nothing else changes. */
-export function authorize(steps: readonly PlannedStep[], login: string, lookup: PermissionLookup | null): PlannedStep[] {
+export function authorize(
+  steps: readonly PlannedStep[],
+  login: string,
+  lookup: PermissionLookup | null,
+): PlannedStep[] {
   if (lookup !== null && hasWriteAccess(lookup)) return [...steps]
   const denied = lookup ?? { ok: false as const, error: 'no permission lookup was made' }
   return steps.map((s) =>
-    s.kind === 'run' && s.access === 'write' ? { kind: 'refuse', label: s.label, command: s.command, code: 'PERMISSION_DENIED', message: refusalMessage(login, denied) } : s,
+    s.kind === 'run' && s.access === 'write'
+      ? {
+          kind: 'refuse',
+          label: s.label,
+          command: s.command,
+          code: 'PERMISSION_DENIED',
+          message: refusalMessage(login, denied),
+        }
+      : s,
   )
 }

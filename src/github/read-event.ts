@@ -14,7 +14,14 @@ export type EventIntent =
   | { kind: 'ignore'; reason: string }
   | { kind: 'unroutable'; message: string }
   | { kind: 'comment'; author: string; body: string; url: string; commentId: number; pull: PullRef }
-  | { kind: 'review'; reviewer: string; verdict: 'approved' | 'changes_requested'; url: string; reviewId: number; pull: PullRef }
+  | {
+      kind: 'review'
+      reviewer: string
+      verdict: 'approved' | 'changes_requested'
+      url: string
+      reviewId: number
+      pull: PullRef
+    }
   | { kind: 'merge-label'; sender: string; label: string; pull: PullRef }
 
 type Json = Record<string, unknown>
@@ -52,10 +59,17 @@ export function readEvent(eventName: string, payload: unknown): EventIntent {
       const author = str(user?.['login'])
       const commentId = num(comment?.['id'])
       const number = num(issue?.['number'])
-      if (!author || commentId === null || number === null) return { kind: 'unroutable', message: 'The issue_comment payload lacks comment.user.login, comment.id or issue.number.' }
+      if (!author || commentId === null || number === null)
+        return {
+          kind: 'unroutable',
+          message: 'The issue_comment payload lacks comment.user.login, comment.id or issue.number.',
+        }
       // An issue's comment payload has no head branch: only a pull request names a WP.
       if (!obj(issue?.['pull_request'])) {
-        return { kind: 'unroutable', message: `#${number} is an issue, not a pull request: /kitty commands run on a WP's pull request.` }
+        return {
+          kind: 'unroutable',
+          message: `#${number} is an issue, not a pull request: /kitty commands run on a WP's pull request.`,
+        }
       }
       return {
         kind: 'comment',
@@ -67,30 +81,41 @@ export function readEvent(eventName: string, payload: unknown): EventIntent {
       }
     }
     case 'pull_request_review': {
-      if (action !== 'submitted') return { kind: 'ignore', reason: `pull_request_review.${action ?? '?'} is not a submitted review` }
+      if (action !== 'submitted')
+        return { kind: 'ignore', reason: `pull_request_review.${action ?? '?'} is not a submitted review` }
       const review = obj(p['review'])
       const user = obj(review?.['user'])
       if (isBot(user)) return { kind: 'ignore', reason: `review by the bot ${str(user?.['login']) ?? '?'}` }
       const state = (str(review?.['state']) ?? '').toLowerCase()
-      if (state !== 'approved' && state !== 'changes_requested') return { kind: 'ignore', reason: `a '${state || '?'}' review changes no lane` }
+      if (state !== 'approved' && state !== 'changes_requested')
+        return { kind: 'ignore', reason: `a '${state || '?'}' review changes no lane` }
       const reviewer = str(user?.['login'])
       const reviewId = num(review?.['id'])
       const pull = pullOf(obj(p['pull_request']))
-      if (!reviewer || reviewId === null || !pull) return { kind: 'unroutable', message: 'The pull_request_review payload lacks review.user.login, review.id or pull_request.number.' }
+      if (!reviewer || reviewId === null || !pull)
+        return {
+          kind: 'unroutable',
+          message: 'The pull_request_review payload lacks review.user.login, review.id or pull_request.number.',
+        }
       return { kind: 'review', reviewer, verdict: state, url: str(review?.['html_url']) ?? '', reviewId, pull }
     }
     case 'pull_request': {
-      if (action !== 'labeled') return { kind: 'ignore', reason: `pull_request.${action ?? '?'} is not routed (only labeled)` }
+      if (action !== 'labeled')
+        return { kind: 'ignore', reason: `pull_request.${action ?? '?'} is not routed (only labeled)` }
       const label = str(obj(p['label'])?.['name'])
       if (!label) return { kind: 'ignore', reason: 'pull_request.labeled without a label name' }
       const sender = obj(p['sender'])
       if (isBot(sender)) return { kind: 'ignore', reason: `label added by the bot ${str(sender?.['login']) ?? '?'}` }
       const login = str(sender?.['login'])
       const pull = pullOf(obj(p['pull_request']))
-      if (!login || !pull) return { kind: 'unroutable', message: 'The pull_request payload lacks sender.login or pull_request.number.' }
+      if (!login || !pull)
+        return { kind: 'unroutable', message: 'The pull_request payload lacks sender.login or pull_request.number.' }
       return { kind: 'merge-label', sender: login, label, pull }
     }
     default:
-      return { kind: 'unroutable', message: `command: auto cannot route the '${eventName}' event; it routes ${SUPPORTED}. Give an explicit command instead.` }
+      return {
+        kind: 'unroutable',
+        message: `command: auto cannot route the '${eventName}' event; it routes ${SUPPORTED}. Give an explicit command instead.`,
+      }
   }
 }

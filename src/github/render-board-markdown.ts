@@ -46,12 +46,22 @@ export const LANE_MARK: Record<Lane | 'unreadable', string> = {
 
 /** A table cell: pipes escaped, tags neutralised (a title like `</details>` must not unbalance the page). */
 const cell = (v: unknown): string =>
-  String(v ?? '').replace(/[\r\n]+/g, ' ').slice(0, 200).replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;') || ' '
+  String(v ?? '')
+    .replace(/[\r\n]+/g, ' ')
+    .slice(0, 200)
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;') || ' '
 
 /** Text inside a Mermaid `["…"]` label: quotes and angle brackets as Mermaid entities, no newlines. */
 function mermaidText(s: string, max = 40): string {
   const short = s.length > max ? `${s.slice(0, max - 1)}…` : s
-  return short.replace(/[\r\n]+/g, ' ').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;').replace(/[[\]{}()|`]/g, ' ')
+  return short
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/"/g, '#quot;')
+    .replace(/</g, '#lt;')
+    .replace(/>/g, '#gt;')
+    .replace(/[[\]{}()|`]/g, ' ')
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
@@ -71,7 +81,9 @@ export function boardFromMissionState(data: Record<string, unknown>, now: Date =
       wp_id: id,
       title: str(raw['title']),
       lane: typeof raw['lane'] === 'string' ? normalizeLane(raw['lane']) : null,
-      dependencies: Array.isArray(raw['dependencies']) ? (raw['dependencies'] as unknown[]).filter((d): d is string => typeof d === 'string') : [],
+      dependencies: Array.isArray(raw['dependencies'])
+        ? (raw['dependencies'] as unknown[]).filter((d): d is string => typeof d === 'string')
+        : [],
       actor: str(raw['last_actor']) ?? str(raw['assignee']),
       lane_since: str(raw['lane_since']),
     })
@@ -98,7 +110,9 @@ function progressLine(board: Board): string {
 }
 
 function countsTable(board: Board): string[] {
-  const cols = board.columns.filter((c) => c.count > 0 || ['planned', 'in_progress', 'for_review', 'done'].includes(c.key))
+  const cols = board.columns.filter(
+    (c) => c.count > 0 || ['planned', 'in_progress', 'for_review', 'done'].includes(c.key),
+  )
   return [
     `| ${cols.map((c) => `${LANE_MARK[c.key]} ${c.label}`).join(' | ')} |`,
     `| ${cols.map(() => '---:').join(' | ')} |`,
@@ -116,7 +130,11 @@ function cardRow(c: BoardCard, withTime: boolean): string {
 
 function wpTable(cards: BoardCard[], withTime: boolean): string[] {
   const head = ['WP', 'Title', 'Lane', 'Actor', 'Dependencies', 'Blocked by', ...(withTime ? ['In lane'] : [])]
-  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...cards.map((c) => cardRow(c, withTime))]
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...cards.map((c) => cardRow(c, withTime)),
+  ]
 }
 
 function nodeId(id: string): string {
@@ -145,7 +163,8 @@ export function mermaidGraph(board: Board, foldDone: boolean): string {
     lines.push(line)
   }
   const used = new Set(cards.map((c) => c.lane ?? 'unreadable'))
-  for (const [lane, style] of Object.entries(MERMAID_STYLE)) if (used.has(lane as Lane) || (lane === 'done' && folded.size > 0)) lines.push(`  classDef ${lane} ${style}`)
+  for (const [lane, style] of Object.entries(MERMAID_STYLE))
+    if (used.has(lane as Lane) || (lane === 'done' && folded.size > 0)) lines.push(`  classDef ${lane} ${style}`)
   lines.push('```')
   return lines.join('\n')
 }
@@ -165,21 +184,37 @@ export function renderBoardMarkdown(board: Board, options: BoardMarkdownOptions)
   const head = [progressLine(board), '', ...countsTable(board)]
   if (board.graph.cycle) head.push('', `⚠ Dependency cycle: ${board.graph.cycle.join(' → ')}`)
   if (board.graph.unknown_dependencies.length > 0) {
-    head.push('', `⚠ Unknown dependencies: ${board.graph.unknown_dependencies.map((u) => `${u.wp_id} → ${u.dependency}`).join(', ')}`.slice(0, 1000))
+    head.push(
+      '',
+      `⚠ Unknown dependencies: ${board.graph.unknown_dependencies.map((u) => `${u.wp_id} → ${u.dependency}`).join(', ')}`.slice(
+        0,
+        1000,
+      ),
+    )
   }
   const done = cards.filter((c) => c.lane === 'done')
   const open = cards.filter((c) => c.lane !== 'done')
   const foldedTable = (): string[] =>
     done.length === 0
       ? wpTable(cards, withTime)
-      : [...wpTable(open, withTime), '', `<details><summary>${LANE_MARK.done} ${done.length} done WP(s)</summary>`, '', ...wpTable(done, withTime), '', '</details>']
+      : [
+          ...wpTable(open, withTime),
+          '',
+          `<details><summary>${LANE_MARK.done} ${done.length} done WP(s)</summary>`,
+          '',
+          ...wpTable(done, withTime),
+          '',
+          '</details>',
+        ]
   const graph = (fold: boolean): string[] => {
     const g = mermaidGraph(board, fold)
     return g.length <= MAX_MERMAID_CHARS ? ['', '**Dependencies** (solid: satisfied, dotted: waiting)', '', g] : []
   }
   const bigGraph = cards.length > MAX_GRAPH_NODES
   const attempts: string[][] = [
-    ...(done.length === 0 || cards.length <= 12 ? [[...head, '', ...wpTable(cards, withTime), ...graph(bigGraph)]] : []),
+    ...(done.length === 0 || cards.length <= 12
+      ? [[...head, '', ...wpTable(cards, withTime), ...graph(bigGraph)]]
+      : []),
     [...head, '', ...foldedTable(), ...graph(bigGraph || done.length > 0)],
     [...head, '', ...foldedTable(), '', '_The dependency graph is left out: the mission is too large for this field._'],
   ]

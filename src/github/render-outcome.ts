@@ -43,14 +43,17 @@ const FIXES: Partial<Record<string, string>> = {
   USAGE_ERROR: 'Check the command and its inputs against the usage above (`/kitty help` lists the comment commands).',
   PERMISSION_DENIED: 'Ask a maintainer for write access, or have someone with write access run the command.',
   POLICY_METADATA_REQUIRED: 'Pass the `policy` input (orchestrator policy JSON).',
-  POLICY_VALIDATION_FAILED: 'Fix the `policy` JSON: orchestrator_id, orchestrator_version, agent_family, approval_mode, sandbox_mode, network_mode, dangerous_flags.',
+  POLICY_VALIDATION_FAILED:
+    'Fix the `policy` JSON: orchestrator_id, orchestrator_version, agent_family, approval_mode, sandbox_mode, network_mode, dangerous_flags.',
   MISSION_NOT_FOUND: 'Name an existing mission: its directory under kitty-specs/, mission_id, mid8 or number.',
-  WP_NOT_FOUND: "Name a WP of the mission (WP01, …), or name the branch `<mission_slug>-<WP>`.",
-  TRANSITION_REJECTED: 'Move the WP through the lanes the transition table allows (see `mission-state`), or use `force` where a person must override.',
+  WP_NOT_FOUND: 'Name a WP of the mission (WP01, …), or name the branch `<mission_slug>-<WP>`.',
+  TRANSITION_REJECTED:
+    'Move the WP through the lanes the transition table allows (see `mission-state`), or use `force` where a person must override.',
   DEPENDENCIES_NOT_SATISFIED: 'Finish the WPs it depends on first.',
   MISSION_NOT_READY: 'Approve or finish every WP first.',
   STATE_CONFLICT: 'Others were writing at the same time; run the step again.',
-  REMOTE_AUTH_FAILED: 'Give the token `contents: write` on the repository (workflow `permissions:` block), or pass a token that has it.',
+  REMOTE_AUTH_FAILED:
+    'Give the token `contents: write` on the repository (workflow `permissions:` block), or pass a token that has it.',
   REMOTE_UNREACHABLE: 'Check GITHUB_SERVER_URL and the network, then run the step again; nothing was changed.',
   PUSH_FAILED: 'Check branch protection and the token’s `contents: write` permission.',
   PREFLIGHT_FAILED: 'Resolve what the preflight lists (missing branches, conflicts), then merge again.',
@@ -60,7 +63,8 @@ const FIXES: Partial<Record<string, string>> = {
 /** The share of a field the board may take; the rest is the title, the error and the envelope. */
 const BOARD_BUDGET = 40_000
 
-const NOTE = (what: string, dropped: number) => `\n\n… ${what} truncated: ${dropped.toLocaleString('en')} more characters not shown (GitHub's limit is ${MAX_FIELD_CHARS.toLocaleString('en')}).`
+const NOTE = (what: string, dropped: number) =>
+  `\n\n… ${what} truncated: ${dropped.toLocaleString('en')} more characters not shown (GitHub's limit is ${MAX_FIELD_CHARS.toLocaleString('en')}).`
 
 /** Cut `text` to `max` characters including a note on what was cut. */
 export function fitField(text: string, max = MAX_FIELD_CHARS, what = 'output'): string {
@@ -82,7 +86,11 @@ export function envelopeBlock(envelope: Envelope, max = MAX_FIELD_CHARS): string
   return `${open}${json.slice(0, keep)}${close}${NOTE('envelope', json.length - keep)}`
 }
 
-const cell = (v: unknown): string => String(v ?? '').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').slice(0, 200) || ' '
+const cell = (v: unknown): string =>
+  String(v ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
+    .slice(0, 200) || ' '
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 function missionName(data: Record<string, unknown>): string | null {
@@ -103,7 +111,8 @@ export function titleOf(input: RenderInput): string {
   const wp = str(d['wp_id'])
   if (str(d['from_lane']) && str(d['to_lane'])) return `${wp ?? 'WP'}: ${d['from_lane']} → ${d['to_lane']}`
   if (Array.isArray(d['work_packages'])) return `${missionName(d) ?? 'mission'}: ${d['work_packages'].length} WPs`
-  if (Array.isArray(d['ready_work_packages'])) return `${missionName(d) ?? 'mission'}: ${d['ready_work_packages'].length} WP(s) ready`
+  if (Array.isArray(d['ready_work_packages']))
+    return `${missionName(d) ?? 'mission'}: ${d['ready_work_packages'].length} WP(s) ready`
   if (Array.isArray(d['merged_wps'])) return `${missionName(d) ?? 'mission'}: merged ${d['merged_wps'].length} WP(s)`
   if (input.command === 'help') return 'kitty commands'
   return `${input.command} succeeded`
@@ -125,7 +134,8 @@ function body(input: RenderInput): string[] {
     if (str(d['from_lane'])) changed.push(`- lane: \`${d['from_lane']}\` → \`${d['to_lane']}\``)
     if (input.commit) changed.push(`- commit: \`${input.commit}\``)
     if (str(d['merge_commit'])) changed.push(`- merge commit: \`${d['merge_commit']}\``)
-    if (Array.isArray(d['merged_wps']) && d['merged_wps'].length > 0) changed.push(`- merged: ${d['merged_wps'].join(', ')}`)
+    if (Array.isArray(d['merged_wps']) && d['merged_wps'].length > 0)
+      changed.push(`- merged: ${d['merged_wps'].join(', ')}`)
     if (changed.length > 0) out.push('', '**What changed**', '', ...changed)
   } else {
     out.push('', `**Error** \`${e.error_code}\`: ${errorMessage(input)}`)
@@ -143,12 +153,18 @@ function body(input: RenderInput): string[] {
     const counts = Object.entries(summary as Record<string, number>).filter(([, n]) => n > 0)
     if (counts.length > 0) out.push('', counts.map(([lane, n]) => `${lane}: ${n}`).join(' · '))
   }
-  const wps = Array.isArray(d['work_packages']) ? d['work_packages'] : Array.isArray(d['ready_work_packages']) ? d['ready_work_packages'] : null
+  const wps = Array.isArray(d['work_packages'])
+    ? d['work_packages']
+    : Array.isArray(d['ready_work_packages'])
+      ? d['ready_work_packages']
+      : null
   if (wps && wps.length > 0) {
     out.push('', '| WP | Title | Lane | Actor | Dependencies |', '| --- | --- | --- | --- | --- |')
     for (const w of wps as Record<string, unknown>[]) {
       const deps = Array.isArray(w['dependencies']) ? (w['dependencies'] as unknown[]).join(', ') : ''
-      out.push(`| ${cell(w['wp_id'])} | ${cell(w['title'])} | ${cell(w['lane'])} | ${cell(w['last_actor'] ?? w['assignee'])} | ${cell(deps)} |`)
+      out.push(
+        `| ${cell(w['wp_id'])} | ${cell(w['title'])} | ${cell(w['lane'])} | ${cell(w['last_actor'] ?? w['assignee'])} | ${cell(deps)} |`,
+      )
     }
   }
   return out
@@ -158,8 +174,20 @@ export function renderOutcome(input: RenderInput): Rendered {
   const lines = body(input)
   const markdown = lines.join('\n')
   const json = JSON.stringify(input.envelope, null, 2)
-  const details = ['', '<details><summary>Envelope (JSON)</summary>', '', '```json', json, '```', '', '</details>'].join('\n')
-  const withDetails = markdown.length + details.length <= MAX_FIELD_CHARS ? markdown + '\n' + details : fitField(markdown, MAX_FIELD_CHARS, 'summary')
+  const details = [
+    '',
+    '<details><summary>Envelope (JSON)</summary>',
+    '',
+    '```json',
+    json,
+    '```',
+    '',
+    '</details>',
+  ].join('\n')
+  const withDetails =
+    markdown.length + details.length <= MAX_FIELD_CHARS
+      ? markdown + '\n' + details
+      : fitField(markdown, MAX_FIELD_CHARS, 'summary')
   return {
     checkRun: {
       name: `kitty/${input.command}`,

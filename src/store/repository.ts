@@ -82,7 +82,9 @@ export function locateRepository(start: string): Repository {
  * check-ref-format rules); anything else is a usage error.
  */
 export function assertBranchName(branch: string): void {
-  const problem = /^[A-Za-z0-9._/-]+$/.test(branch) ? branchNameProblem(branch) : 'may only contain letters, digits and . _ / -'
+  const problem = /^[A-Za-z0-9._/-]+$/.test(branch)
+    ? branchNameProblem(branch)
+    : 'may only contain letters, digits and . _ / -'
   if (problem) throw new KittyError('USAGE_ERROR', `'${branch}' is not a valid branch name: it ${problem}`, { branch })
 }
 

@@ -62,13 +62,20 @@ function definedOnly(where: ContextLocation): ContextLocation {
 
 /** The context the request's flags name, with the surface's own location winning where it sets one. */
 function openFor(request: Request, options: ExecuteOptions): Promise<OpenedContext> {
-  return openContext({ ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) }, options.io, options.correlationId)
+  return openContext(
+    { ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) },
+    options.io,
+    options.correlationId,
+  )
 }
 
 /** Any failure as the command's envelope: a KittyError keeps its code, anything else is INTERNAL_ERROR. */
 function failureEnvelope(spec: CommandSpec, err: unknown, options: ExecuteOptions): Envelope {
   const known = isKittyError(err) ? err : internalError(err)
-  return makeFailure(qualifiedName(spec), known.code, known.message, known.data, { correlationId: options.correlationId, now: options.io.now?.() })
+  return makeFailure(qualifiedName(spec), known.code, known.message, known.data, {
+    correlationId: options.correlationId,
+    now: options.io.now?.(),
+  })
 }
 
 export interface ExecutedCommand {
@@ -84,7 +91,11 @@ export interface ExecutedCommand {
  * Action's `commit`, the App's check run). The branch tip is read before and after, under the
  * context's lock (the caller's, when it passes `opened`).
  */
-export async function executeCommandForCommit(spec: CommandSpec, request: Request, options: ExecuteOptions): Promise<ExecutedCommand> {
+export async function executeCommandForCommit(
+  spec: CommandSpec,
+  request: Request,
+  options: ExecuteOptions,
+): Promise<ExecutedCommand> {
   if (!spec.needsRepository) return { envelope: await executeCommand(spec, request, options), commit: null }
   // A surface running several commands on one context (the App: settings, then each comment line) opened it itself.
   if (options.opened) return runForCommit(options.opened, spec, request, options)
@@ -101,7 +112,12 @@ export async function executeCommandForCommit(spec: CommandSpec, request: Reques
   }
 }
 
-async function runForCommit(ctx: EngineContext, spec: CommandSpec, request: Request, options: ExecuteOptions): Promise<ExecutedCommand> {
+async function runForCommit(
+  ctx: EngineContext,
+  spec: CommandSpec,
+  request: Request,
+  options: ExecuteOptions,
+): Promise<ExecutedCommand> {
   const before = ctx.remote?.prefetched ? ctx.remote.prefetched.tip : await readRef(ctx.repo, ctx.branch.ref)
   const envelope = await executeCommand(spec, request, { ...options, opened: ctx })
   const after = envelope.success && spec.access === 'write' ? await readRef(ctx.repo, ctx.branch.ref) : null

@@ -8,7 +8,13 @@ import { STATE_FETCH_DEPTH } from '../store/remote/commit-remote.ts'
 import { hasGitBinary } from '../store/worktree/git-worktree.ts'
 import { fetchBranch, openRemoteCache } from '../store/remote/remote.ts'
 import { parseRemoteUrl } from '../store/remote/remote-url.ts'
-import { assertBranchName, assertStateBranchExists, locateRepository, readRef, resolveStateBranch } from '../store/repository.ts'
+import {
+  assertBranchName,
+  assertStateBranchExists,
+  locateRepository,
+  readRef,
+  resolveStateBranch,
+} from '../store/repository.ts'
 import { Snapshot } from '../store/objects/snapshot.ts'
 import type { ProgressSink } from '../store/progress.ts'
 
@@ -78,11 +84,19 @@ function assertRootExists(root: string, source: string, cwd: string): void {
   }
   if (stat?.isDirectory()) return
   const problem = stat ? 'is not a directory' : 'does not exist'
-  throw new KittyError('REPOSITORY_NOT_FOUND', `${source} names ${path}, which ${problem}; give the path of a git checkout (or of a directory inside one).`, { path })
+  throw new KittyError(
+    'REPOSITORY_NOT_FOUND',
+    `${source} names ${path}, which ${problem}; give the path of a git checkout (or of a directory inside one).`,
+    { path },
+  )
 }
 
 /** Open the engine context for one command; the caller must `release()` it (the remote cache is locked). */
-export async function openContext(where: ContextLocation, io: SurfaceEnvironment, correlationId: string): Promise<OpenedContext> {
+export async function openContext(
+  where: ContextLocation,
+  io: SurfaceEnvironment,
+  correlationId: string,
+): Promise<OpenedContext> {
   const base = {
     correlationId,
     now: io.now ?? (() => new Date()),
@@ -93,14 +107,28 @@ export async function openContext(where: ContextLocation, io: SurfaceEnvironment
   }
   if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base)
   const root = where.repo ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
-  assertRootExists(root, where.repo !== undefined ? '--repo' : io.env['SPECIFY_REPO_ROOT'] !== undefined ? '$SPECIFY_REPO_ROOT' : 'the working directory', io.cwd)
+  assertRootExists(
+    root,
+    where.repo !== undefined
+      ? '--repo'
+      : io.env['SPECIFY_REPO_ROOT'] !== undefined
+        ? '$SPECIFY_REPO_ROOT'
+        : 'the working directory',
+    io.cwd,
+  )
   const repo = locateRepository(root)
   const explicit = where.branch ?? io.env['KITTY_STATE_BRANCH']
   const branch = await resolveStateBranch(repo, explicit)
   if (explicit !== undefined) await assertStateBranchExists(repo, branch)
   const config = await loadConfig(await Snapshot.at(repo, await readRef(repo, branch.ref)))
-  const remote = { remoteToken: where.token ?? (io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined), remoteTimeoutMs: remoteTimeout(io.env) }
-  return { ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), ...remote }, release: async () => undefined }
+  const remote = {
+    remoteToken: where.token ?? (io.env['KITTY_TOKEN'] || io.env['GITHUB_TOKEN'] || undefined),
+    remoteTimeoutMs: remoteTimeout(io.env),
+  }
+  return {
+    ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), ...remote },
+    release: async () => undefined,
+  }
 }
 
 async function openRemoteContext(

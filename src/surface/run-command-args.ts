@@ -23,13 +23,20 @@ export function runCommandArgs(
   opened?: EngineContext,
 ): Promise<ExecutedCommand> {
   const spec = findCommand('orchestrator-api', command)
-  if (!spec) return Promise.resolve({ envelope: makeFailure('unknown', 'USAGE_ERROR', `Unknown command '${command}'.`, {}, { correlationId }), commit: null })
+  if (!spec)
+    return Promise.resolve({
+      envelope: makeFailure('unknown', 'USAGE_ERROR', `Unknown command '${command}'.`, {}, { correlationId }),
+      commit: null,
+    })
   let request
   try {
     request = parseCommandArgs(spec, args).request
   } catch (err) {
     const known = isKittyError(err) ? err : internalError(err)
-    return Promise.resolve({ envelope: makeFailure(spec.name, known.code, known.message, known.data, { correlationId }), commit: null })
+    return Promise.resolve({
+      envelope: makeFailure(spec.name, known.code, known.message, known.data, { correlationId }),
+      commit: null,
+    })
   }
   const ran = executeCommandForCommit(spec, request, { io, correlationId, where, opened: opened ?? null })
   return BOARD_AFTER.has(spec.name) ? ran.then((r) => withBoard(r, where, io, correlationId, opened)) : ran
@@ -42,12 +49,23 @@ const BOARD_AFTER = new Set(['list-ready', 'accept-mission', 'merge-mission'])
  * The board of the mission a command just acted on, read with mission-state (so from the state the
  * command left). A board that cannot be read only leaves the summary without it.
  */
-async function withBoard(ran: ExecutedCommand, where: ContextLocation, io: SurfaceEnvironment, correlationId: string, opened?: EngineContext): Promise<ExecutedCommand> {
+async function withBoard(
+  ran: ExecutedCommand,
+  where: ContextLocation,
+  io: SurfaceEnvironment,
+  correlationId: string,
+  opened?: EngineContext,
+): Promise<ExecutedCommand> {
   const slug = ran.envelope.data['mission_slug']
   const spec = findCommand('orchestrator-api', 'mission-state')
   if (!ran.envelope.success || typeof slug !== 'string' || !spec) return ran
   try {
-    const state = await executeCommandForCommit(spec, parseCommandArgs(spec, ['--mission', slug]).request, { io, correlationId, where, opened: opened ?? null })
+    const state = await executeCommandForCommit(spec, parseCommandArgs(spec, ['--mission', slug]).request, {
+      io,
+      correlationId,
+      where,
+      opened: opened ?? null,
+    })
     return state.envelope.success ? { ...ran, board: boardFromMissionState(state.envelope.data) } : ran
   } catch {
     return ran

@@ -32,7 +32,15 @@ beforeEach(async () => {
   git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
   rest = await startRestStandIn()
   bare = git.createBareRepo('octo-org/project', {
-    from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }, { id: 'WP02', lane: 'planned' }] }]),
+    from: makeRepo([
+      {
+        slug: M,
+        wps: [
+          { id: 'WP01', lane: 'for_review' },
+          { id: 'WP02', lane: 'planned' },
+        ],
+      },
+    ]),
   })
   rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: HEAD } })
   rest.permissions.set('maintainer', { permission: 'write', role_name: 'write' })
@@ -65,7 +73,12 @@ function readOutputs(file: string): Record<string, string> {
   return out
 }
 
-async function runStep(eventName: string, fixture: string | null, inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<StepResult> {
+async function runStep(
+  eventName: string,
+  fixture: string | null,
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): Promise<StepResult> {
   const dir = tempDir('kitty-runner-')
   const eventPath = join(dir, 'event.json')
   writeFileSync(eventPath, fixture ? readFileSync(join(PROJECT_ROOT, 'test/fixtures/events', `${fixture}.json`)) : '{}')
@@ -88,7 +101,7 @@ async function runStep(eventName: string, fixture: string | null, inputs: Record
     GITHUB_SHA: SHA,
     GITHUB_ACTOR: 'maintainer',
     KITTY_REMOTE_TIMEOUT_MS: '20000',
-    'INPUT_TOKEN': TOKEN,
+    INPUT_TOKEN: TOKEN,
     ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
     ...extraEnv,
   }
@@ -113,19 +126,41 @@ function expectNoToken(step: StepResult): void {
 describe('the Action, run as the runner runs it', () => {
   it('workflow_dispatch transition: one commit pushed, outputs set, a check run on GITHUB_SHA carrying the envelope', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')
-    const step = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'transition', mission: M, wp: 'WP02', to: 'claimed', note: 'picked up' })
+    const step = await runStep('workflow_dispatch', 'workflow_dispatch', {
+      command: 'transition',
+      mission: M,
+      wp: 'WP02',
+      to: 'claimed',
+      note: 'picked up',
+    })
     expect(step.code, step.stdout).toBe(0)
-    expect(step.outputs).toMatchObject({ success: 'true', 'error-code': '', command: 'transition', 'from-lane': 'planned', 'to-lane': 'claimed', 'wp-id': 'WP02', mission: M })
+    expect(step.outputs).toMatchObject({
+      success: 'true',
+      'error-code': '',
+      command: 'transition',
+      'from-lane': 'planned',
+      'to-lane': 'claimed',
+      'wp-id': 'WP02',
+      mission: M,
+    })
     const after = await gitCli(bare, 'rev-parse', 'main')
     expect(await gitCli(bare, 'rev-parse', 'main^')).toBe(before)
     expect(step.outputs['commit']).toBe(after)
-    expect(await gitCli(bare, 'log', '-1', '--format=%(trailers:key=Kitty-Actor,valueonly)', 'main')).toBe('github:maintainer')
+    expect(await gitCli(bare, 'log', '-1', '--format=%(trailers:key=Kitty-Actor,valueonly)', 'main')).toBe(
+      'github:maintainer',
+    )
     expect(await gitCli(bare, 'log', '-1', '--format=%B', 'main')).toContain('kitty-github/action')
     const envelope = JSON.parse(step.outputs['envelope']!)
     expect(envelope).toMatchObject({ success: true, command: 'orchestrator-api.transition' })
     const [run] = checkRuns()
     expect(run!.authorization).toBe(`token ${TOKEN}`)
-    expect(run!.body).toMatchObject({ name: 'kitty/transition', head_sha: SHA, status: 'completed', conclusion: 'success', output: { title: 'WP02: planned → claimed' } })
+    expect(run!.body).toMatchObject({
+      name: 'kitty/transition',
+      head_sha: SHA,
+      status: 'completed',
+      conclusion: 'success',
+      output: { title: 'WP02: planned → claimed' },
+    })
     const text = (run!.body as { output: { text: string } }).output.text
     expect(JSON.parse(text.slice(8, -4))).toEqual(envelope)
     expect(step.summary).toContain('kitty/transition: WP02: planned → claimed')
@@ -136,7 +171,12 @@ describe('the Action, run as the runner runs it', () => {
 
   it('a refusal fails the step with the right outputs, pushes nothing, and the summary names the fix', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')
-    const step = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'transition', mission: M, wp: 'WP02', to: 'done' })
+    const step = await runStep('workflow_dispatch', 'workflow_dispatch', {
+      command: 'transition',
+      mission: M,
+      wp: 'WP02',
+      to: 'done',
+    })
     expect(step.code).toBe(1)
     expect(step.stdout).toMatch(/::error::kitty\/transition: TRANSITION_REJECTED/)
     expect(step.outputs).toMatchObject({ success: 'false', 'error-code': 'TRANSITION_REJECTED', commit: '' })
@@ -148,7 +188,11 @@ describe('the Action, run as the runner runs it', () => {
   })
 
   it('fail-on-error: false keeps the step green with the failure in the outputs; check-run: false creates none', async () => {
-    const step = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'no-such-command', 'fail-on-error': 'false', 'check-run': 'false' })
+    const step = await runStep('workflow_dispatch', 'workflow_dispatch', {
+      command: 'no-such-command',
+      'fail-on-error': 'false',
+      'check-run': 'false',
+    })
     expect(step.code).toBe(0)
     expect(step.outputs).toMatchObject({ success: 'false', 'error-code': 'USAGE_ERROR' })
     expect(JSON.parse(step.outputs['envelope']!).data.message).toMatch(/Unknown command 'no-such-command'.*transition/)
@@ -156,7 +200,12 @@ describe('the Action, run as the runner runs it', () => {
   })
 
   it('a wrong token: REMOTE_AUTH_FAILED, the step fails, the token appears nowhere', async () => {
-    const step = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'mission-state', mission: M }, { INPUT_TOKEN: `${TOKEN}-wrong` })
+    const step = await runStep(
+      'workflow_dispatch',
+      'workflow_dispatch',
+      { command: 'mission-state', mission: M },
+      { INPUT_TOKEN: `${TOKEN}-wrong` },
+    )
     expect(step.code).toBe(1)
     expect(step.outputs['error-code']).toBe('REMOTE_AUTH_FAILED')
     expect(step.stdout.replaceAll(`::add-mask::${TOKEN}-wrong`, '')).not.toContain(TOKEN)
@@ -164,20 +213,33 @@ describe('the Action, run as the runner runs it', () => {
   })
 
   it('bad input, each one envelope and a failed step: missing input, unroutable event, comment without /kitty, unreachable server', async () => {
-    const missing = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'transition', mission: M, to: 'claimed' })
+    const missing = await runStep('workflow_dispatch', 'workflow_dispatch', {
+      command: 'transition',
+      mission: M,
+      to: 'claimed',
+    })
     expect(missing.outputs).toMatchObject({ success: 'false', 'error-code': 'USAGE_ERROR' })
-    expect(JSON.parse(missing.outputs['envelope']!).data.message).toMatch(/^Missing option '--wp'\. 'transition' needs --mission, --wp, --to, --actor\.$/)
+    expect(JSON.parse(missing.outputs['envelope']!).data.message).toMatch(
+      /^Missing option '--wp'\. 'transition' needs --mission, --wp, --to, --actor\.$/,
+    )
     const push = await runStep('push', null, { command: 'auto' })
     expect(push.code).toBe(1)
     expect(JSON.parse(push.outputs['envelope']!).data.message).toMatch(/cannot route the 'push' event/)
     const plain = join(tempDir('kitty-event-'), 'plain.json')
-    const payload = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events/issue_comment.state.json'), 'utf8'))
+    const payload = JSON.parse(
+      readFileSync(join(PROJECT_ROOT, 'test/fixtures/events/issue_comment.state.json'), 'utf8'),
+    )
     payload.comment.body = 'Thanks!'
     writeFileSync(plain, JSON.stringify(payload))
     const noCommand = await runStep('issue_comment', null, { command: 'auto' }, { GITHUB_EVENT_PATH: plain })
     expect(noCommand.code).toBe(1)
     expect(noCommand.outputs['error-code']).toBe('USAGE_ERROR')
-    const down = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'mission-state', mission: M }, { GITHUB_SERVER_URL: 'http://127.0.0.1:9' })
+    const down = await runStep(
+      'workflow_dispatch',
+      'workflow_dispatch',
+      { command: 'mission-state', mission: M },
+      { GITHUB_SERVER_URL: 'http://127.0.0.1:9' },
+    )
     expect(down.code).toBe(1)
     expect(down.outputs['error-code']).toBe('REMOTE_UNREACHABLE')
     expect(down.summary).toMatch(/\*\*Fix:\*\* Check GITHUB_SERVER_URL/)
@@ -199,22 +261,34 @@ describe('the Action, run as the runner runs it', () => {
       'POST /repos/octo-org/project/check-runs',
     ])
     expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/transition', head_sha: HEAD, conclusion: 'failure' })
-    expect((rest.requests.find((r) => r.path.endsWith('/comments'))!.body as { body: string }).body).toMatch(/'read' access/)
+    expect((rest.requests.find((r) => r.path.endsWith('/comments'))!.body as { body: string }).body).toMatch(
+      /'read' access/,
+    )
     expectNoToken(step)
   })
 
-  it('auto: a maintainer\'s /kitty start-review, then their approving review, each commit and push (check runs on the PR head)', async () => {
+  it("auto: a maintainer's /kitty start-review, then their approving review, each commit and push (check runs on the PR head)", async () => {
     const first = await runStep('issue_comment', 'issue_comment.start-review', { command: 'auto' })
     expect(first.code, first.stdout).toBe(0)
     expect(first.outputs).toMatchObject({ success: 'true', command: 'start-review', 'to-lane': 'in_review' })
-    expect(await gitCli(bare, 'log', '-1', '--format=%(trailers:key=Kitty-Delivery,valueonly)', 'main')).toBe('github-comment:1500000001:3')
+    expect(await gitCli(bare, 'log', '-1', '--format=%(trailers:key=Kitty-Delivery,valueonly)', 'main')).toBe(
+      'github-comment:1500000001:3',
+    )
     const review = await runStep('pull_request_review', 'pull_request_review.approved', { command: 'auto' })
     expect(review.code, review.stdout).toBe(0)
-    expect(review.outputs).toMatchObject({ success: 'true', command: 'transition', 'from-lane': 'in_review', 'to-lane': 'approved' })
+    expect(review.outputs).toMatchObject({
+      success: 'true',
+      command: 'transition',
+      'from-lane': 'in_review',
+      'to-lane': 'approved',
+    })
     expect(review.outputs['commit']).toBe(await gitCli(bare, 'rev-parse', 'main'))
     const wp = await gitCli(bare, 'show', `main:kitty-specs/${M}/tasks/WP01.md`)
     expect(wp).toMatch(/reviewed_by: maintainer/)
-    expect(checkRuns().map((r) => (r.body as { head_sha: string; name: string }).name)).toEqual(['kitty/start-review', 'kitty/transition'])
+    expect(checkRuns().map((r) => (r.body as { head_sha: string; name: string }).name)).toEqual([
+      'kitty/start-review',
+      'kitty/transition',
+    ])
     expect(checkRuns().every((r) => (r.body as { head_sha: string }).head_sha === HEAD)).toBe(true)
     // The same comment delivered again (a re-run of the workflow) changes nothing.
     const again = await runStep('issue_comment', 'issue_comment.start-review', { command: 'auto' })
@@ -223,7 +297,7 @@ describe('the Action, run as the runner runs it', () => {
     expectNoToken(review)
   })
 
-  it('auto, a bot\'s comment: skipped, green, nothing called', async () => {
+  it("auto, a bot's comment: skipped, green, nothing called", async () => {
     const step = await runStep('issue_comment', 'issue_comment.bot', { command: 'auto' })
     expect(step.code).toBe(0)
     expect(step.outputs['skipped']).toMatch(/bot/)
@@ -235,7 +309,11 @@ describe('the Action, run as the runner runs it', () => {
     const step = await runStep('pull_request', 'pull_request.labeled', { command: 'auto', 'fail-on-error': 'false' })
     expect(step.outputs['command']).toBe('merge-mission')
     expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/merge-mission', head_sha: HEAD })
-    expect(rest.requests.some((r) => r.method === 'DELETE' && r.path === '/repos/octo-org/project/issues/7/labels/kitty:merge')).toBe(true)
+    expect(
+      rest.requests.some(
+        (r) => r.method === 'DELETE' && r.path === '/repos/octo-org/project/issues/7/labels/kitty:merge',
+      ),
+    ).toBe(true)
   })
 })
 

@@ -18,7 +18,8 @@ import { startRestStandIn } from '../helpers/rest-stand-in.ts'
  */
 
 const execFileAsync = promisify(execFile)
-const gitCli = async (cwd: string, ...args: string[]) => (await execFileAsync('git', args, { cwd, maxBuffer: 64 << 20 })).stdout.trim()
+const gitCli = async (cwd: string, ...args: string[]) =>
+  (await execFileAsync('git', args, { cwd, maxBuffer: 64 << 20 })).stdout.trim()
 
 const TOKEN = 'ghs_ReplicaInstallationToken0123456789'
 const M = '099-test-mission'
@@ -54,15 +55,30 @@ describe('two App processes on one repository', () => {
     const keyFile = join(tempDir('kitty-key-'), 'app.pem')
     writeFileSync(keyFile, PRIVATE_KEY)
     // The second replica reads its key from a file, as most deployments mount it.
-    apps.push(await startAppProcess(rest.url), await startAppProcess(rest.url, { PRIVATE_KEY: '', PRIVATE_KEY_PATH: keyFile }))
+    apps.push(
+      await startAppProcess(rest.url),
+      await startAppProcess(rest.url, { PRIVATE_KEY: '', PRIVATE_KEY_PATH: keyFile }),
+    )
     const before = await gitCli(bare, 'rev-parse', 'main')
 
     const jobs: Array<{ app: AppProcess; payload: any; key: string; pr: number; command: string }> = []
     for (let i = 1; i <= WPS; i++) {
       const startId = 1_700_000_000 + i
       const noteId = 1_800_000_000 + i
-      jobs.push({ app: apps[i % 2]!, payload: comment(cloneUrl, i, startId, '/kitty start-review'), key: `github-comment:${startId}:1`, pr: i, command: 'start-review' })
-      jobs.push({ app: apps[(i + 1) % 2]!, payload: comment(cloneUrl, i, noteId, `/kitty note pass ${i}`), key: `github-comment:${noteId}:1`, pr: i, command: 'append-history' })
+      jobs.push({
+        app: apps[i % 2]!,
+        payload: comment(cloneUrl, i, startId, '/kitty start-review'),
+        key: `github-comment:${startId}:1`,
+        pr: i,
+        command: 'start-review',
+      })
+      jobs.push({
+        app: apps[(i + 1) % 2]!,
+        payload: comment(cloneUrl, i, noteId, `/kitty note pass ${i}`),
+        key: `github-comment:${noteId}:1`,
+        pr: i,
+        command: 'append-history',
+      })
     }
     const responses = await Promise.all(jobs.map((j) => deliver(j.app.url, 'issue_comment', j.payload)))
     // 202 is Probot's "still processing" after 9 s: the command goes on and still answers.
@@ -72,14 +88,22 @@ describe('two App processes on one repository', () => {
 
     expect(runs()).toHaveLength(jobs.length)
     // Failures first, with their envelopes: a count of commits alone would not say which job or why.
-    const failed = runs().filter((r) => (r.body as any).conclusion !== 'success').map((r) => `${(r.body as any).name}: ${(r.body as any).output?.title}`)
+    const failed = runs()
+      .filter((r) => (r.body as any).conclusion !== 'success')
+      .map((r) => `${(r.body as any).name}: ${(r.body as any).output?.title}`)
     expect(failed).toEqual([])
-    const log = (await gitCli(bare, 'log', '--format=%H %(trailers:key=Kitty-Delivery,valueonly,separator=)', `${before}..main`)).split('\n').map((l) => l.split(' '))
+    const log = (
+      await gitCli(bare, 'log', '--format=%H %(trailers:key=Kitty-Delivery,valueonly,separator=)', `${before}..main`)
+    )
+      .split('\n')
+      .map((l) => l.split(' '))
     expect(log).toHaveLength(jobs.length)
     const byKey = new Map(log.map(([commit, key]) => [key!, commit!]))
     expect(byKey.size).toBe(jobs.length) // no delivery key twice: nothing duplicated
     for (const job of jobs) {
-      const mine = runs().filter((r) => (r.body as any).head_sha === headOf(job.pr) && (r.body as any).name === `kitty/${job.command}`)
+      const mine = runs().filter(
+        (r) => (r.body as any).head_sha === headOf(job.pr) && (r.body as any).name === `kitty/${job.command}`,
+      )
       expect(mine, `${job.key}`).toHaveLength(1)
       const body = mine[0]!.body as { conclusion: string; output: { summary: string; text: string } }
       const envelope = JSON.parse(body.output.text.slice('```json\n'.length, -'\n```'.length))
@@ -87,15 +111,26 @@ describe('two App processes on one repository', () => {
       expect(body.conclusion).toBe('success')
       const commit = /- commit: `([0-9a-f]{40})`/.exec(body.output.summary)?.[1]
       expect(commit).toBe(byKey.get(job.key))
-      if (job.command === 'start-review') expect(envelope.data).toMatchObject({ wp_id: wpId(job.pr), from_lane: 'for_review', to_lane: 'in_review' })
+      if (job.command === 'start-review')
+        expect(envelope.data).toMatchObject({ wp_id: wpId(job.pr), from_lane: 'for_review', to_lane: 'in_review' })
     }
     for (let i = 1; i <= WPS; i++) {
-      const file = (await gitCli(bare, 'ls-tree', '-r', '--name-only', 'main', `kitty-specs/${M}/tasks/`)).split('\n').find((f) => f.includes(wpId(i)))!
+      const file = (await gitCli(bare, 'ls-tree', '-r', '--name-only', 'main', `kitty-specs/${M}/tasks/`))
+        .split('\n')
+        .find((f) => f.includes(wpId(i)))!
       expect(await gitCli(bare, 'show', `main:${file}`)).toMatch(/^lane: "?in_review"?$/m)
     }
     await gitCli(bare, 'fsck', '--strict')
     const metrics = await Promise.all(apps.map(async (a) => (await fetch(`${a.url}/metrics`)).text()))
-    const total = metrics.reduce((n, m) => n + [...m.matchAll(/^kitty_commands_total\{[^}]*outcome="success"\} (\d+)/gm)].reduce((s, x) => s + Number(x[1]), 0), 0)
+    const total = metrics.reduce(
+      (n, m) =>
+        n +
+        [...m.matchAll(/^kitty_commands_total\{[^}]*outcome="success"\} (\d+)/gm)].reduce(
+          (s, x) => s + Number(x[1]),
+          0,
+        ),
+      0,
+    )
     expect(total).toBe(jobs.length)
     for (const a of apps) expect(a.output()).not.toContain(TOKEN)
   }, 240_000)
@@ -103,19 +138,29 @@ describe('two App processes on one repository', () => {
 
 describe('SIGTERM', () => {
   it('while a command runs: the command finishes and is answered, then the process exits 0', async () => {
-    const bare = git.createBareRepo('octo-org/slow', { from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }]) })
+    const bare = git.createBareRepo('octo-org/slow', {
+      from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }]),
+    })
     rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: headOf(7) } })
     const app = await startAppProcess(rest.url)
     apps.push(app)
     const before = await gitCli(bare, 'rev-parse', 'main')
     git.faults.slow(400)
-    const pending = deliver(app.url, 'issue_comment', comment(git.repoUrl('octo-org/slow'), 7, 1_900_000_001, '/kitty start-review'))
-    for (let waited = 0; !git.requests.some((r) => r.path.includes('/slow.git/')) && waited < 20_000; waited += 50) await sleep(50)
+    const pending = deliver(
+      app.url,
+      'issue_comment',
+      comment(git.repoUrl('octo-org/slow'), 7, 1_900_000_001, '/kitty start-review'),
+    )
+    for (let waited = 0; !git.requests.some((r) => r.path.includes('/slow.git/')) && waited < 20_000; waited += 50)
+      await sleep(50)
     app.child.kill('SIGTERM')
     // Not ready while draining: new connections are refused, and a probe that still gets in sees 503.
     let ready: number | string = 'unchecked'
     for (let i = 0; i < 40; i++) {
-      ready = await fetch(`${app.url}/readyz`).then((r) => r.status, (err: Error) => `refused (${err.message})`)
+      ready = await fetch(`${app.url}/readyz`).then(
+        (r) => r.status,
+        (err: Error) => `refused (${err.message})`,
+      )
       if (ready !== 200) break
       await sleep(25)
     }

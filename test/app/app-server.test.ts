@@ -54,7 +54,10 @@ type Lanes = Record<string, string>
 /** A fresh repository on the git server, PR #7 on `headRef`, and the two people of every test. */
 function setupRepo(from: string | Lanes = { WP01: 'for_review', WP02: 'planned' }, headRef = `${M}-WP01`): void {
   name = `project-${++repoCount}`
-  const repo = typeof from === 'string' ? from : makeRepo([{ slug: M, wps: Object.entries(from).map(([id, lane]) => ({ id, lane })) }])
+  const repo =
+    typeof from === 'string'
+      ? from
+      : makeRepo([{ slug: M, wps: Object.entries(from).map(([id, lane]) => ({ id, lane })) }])
   bare = git.createBareRepo(`octo-org/${name}`, { from: repo })
   cloneUrl = git.repoUrl(`octo-org/${name}`)
   rest.reset()
@@ -77,15 +80,22 @@ function comment(body: string, login = 'maintainer'): any {
 const ours = (r: RecordedRequest) => r.path.startsWith(`/repos/octo-org/${name}/`)
 const checkRuns = () => rest.requests.filter((r) => ours(r) && r.method === 'POST' && r.path.endsWith('/check-runs'))
 const checkPatches = () => rest.requests.filter((r) => ours(r) && r.method === 'PATCH')
-const replies = () => rest.requests.filter((r) => ours(r) && r.method === 'POST' && /\/issues\/7\/comments$/.test(r.path)).map((r) => (r.body as { body: string }).body)
-const reactions = () => rest.requests.filter((r) => ours(r) && r.path.endsWith('/reactions')).map((r) => (r.body as { content: string }).content)
+const replies = () =>
+  rest.requests
+    .filter((r) => ours(r) && r.method === 'POST' && /\/issues\/7\/comments$/.test(r.path))
+    .map((r) => (r.body as { body: string }).body)
+const reactions = () =>
+  rest.requests
+    .filter((r) => ours(r) && r.path.endsWith('/reactions'))
+    .map((r) => (r.body as { content: string }).content)
 const permissionLookups = () => rest.requests.filter((r) => ours(r) && r.path.endsWith('/permission'))
 const envelopeIn = (body: unknown) => {
   const text = (body as { output: { text: string } }).output.text
   return JSON.parse(text.slice('```json\n'.length, -'\n```'.length))
 }
 const tip = () => gitCli(bare, 'rev-parse', 'main')
-const trailer = (key: string, rev = 'main') => gitCli(bare, 'log', '-1', `--format=%(trailers:key=${key},valueonly)`, rev)
+const trailer = (key: string, rev = 'main') =>
+  gitCli(bare, 'log', '-1', `--format=%(trailers:key=${key},valueonly)`, rev)
 
 function expectNoTokenInRequests(): void {
   for (const r of rest.requests) expect(JSON.stringify(r.body) ?? '').not.toContain(TOKEN)
@@ -93,11 +103,35 @@ function expectNoTokenInRequests(): void {
 
 describe('comment commands: happy paths', () => {
   const writes: Array<{ body: string; lanes: Lanes; command: string; from?: string; to?: string }> = [
-    { body: 'Looks ready.\n\n/kitty start-review', lanes: { WP01: 'for_review' }, command: 'start-review', from: 'for_review', to: 'in_review' },
+    {
+      body: 'Looks ready.\n\n/kitty start-review',
+      lanes: { WP01: 'for_review' },
+      command: 'start-review',
+      from: 'for_review',
+      to: 'in_review',
+    },
     { body: '/kitty approve', lanes: { WP01: 'in_review' }, command: 'transition', from: 'in_review', to: 'approved' },
-    { body: '/kitty request-changes add a test for the empty case', lanes: { WP01: 'in_review' }, command: 'transition', from: 'in_review', to: 'in_progress' },
-    { body: '/kitty block waiting on the API team', lanes: { WP01: 'in_progress' }, command: 'transition', from: 'in_progress', to: 'blocked' },
-    { body: '/kitty transition in_review --note picking it up', lanes: { WP01: 'for_review' }, command: 'transition', from: 'for_review', to: 'in_review' },
+    {
+      body: '/kitty request-changes add a test for the empty case',
+      lanes: { WP01: 'in_review' },
+      command: 'transition',
+      from: 'in_review',
+      to: 'in_progress',
+    },
+    {
+      body: '/kitty block waiting on the API team',
+      lanes: { WP01: 'in_progress' },
+      command: 'transition',
+      from: 'in_progress',
+      to: 'blocked',
+    },
+    {
+      body: '/kitty transition in_review --note picking it up',
+      lanes: { WP01: 'for_review' },
+      command: 'transition',
+      from: 'for_review',
+      to: 'in_review',
+    },
     { body: '/kitty note looked at the migration', lanes: { WP01: 'in_progress' }, command: 'append-history' },
     { body: '/kitty accept', lanes: { WP01: 'done' }, command: 'accept-mission' },
   ]
@@ -114,10 +148,16 @@ describe('comment commands: happy paths', () => {
       expect(await trailer('Kitty-Actor')).toBe('github:maintainer')
       expect(await trailer('Kitty-Delivery')).toBe(`github-comment:${payload.comment.id}:${c.body.split('\n').length}`)
       // A person has no policy of their own: the App records its human one where the command takes a policy.
-      if (c.command === 'transition' || c.command === 'start-review') expect(await gitCli(bare, 'log', '-1', '--format=%B', 'main')).toContain('kitty-github/app')
+      if (c.command === 'transition' || c.command === 'start-review')
+        expect(await gitCli(bare, 'log', '-1', '--format=%B', 'main')).toContain('kitty-github/app')
       const runs = checkRuns()
       expect(runs).toHaveLength(1)
-      expect(runs[0]!.body).toMatchObject({ name: `kitty/${c.command}`, head_sha: HEAD, status: 'completed', conclusion: 'success' })
+      expect(runs[0]!.body).toMatchObject({
+        name: `kitty/${c.command}`,
+        head_sha: HEAD,
+        status: 'completed',
+        conclusion: 'success',
+      })
       const envelope = envelopeIn(runs[0]!.body)
       expect(envelope).toMatchObject({ success: true, command: `orchestrator-api.${c.command}` })
       if (c.to) expect(envelope.data).toMatchObject({ from_lane: c.from, to_lane: c.to, wp_id: 'WP01' })
@@ -127,7 +167,11 @@ describe('comment commands: happy paths', () => {
       expect(replies()).toEqual([])
       expect(permissionLookups()).toHaveLength(1)
       // The git credential is minted for this repository and contents only.
-      const minted = rest.requests.filter((r) => r.path === '/app/installations/4242/access_tokens' && (r.body as { repositories?: string[] } | null)?.repositories?.includes(name))
+      const minted = rest.requests.filter(
+        (r) =>
+          r.path === '/app/installations/4242/access_tokens' &&
+          (r.body as { repositories?: string[] } | null)?.repositories?.includes(name),
+      )
       expect(minted.length).toBeLessThanOrEqual(1)
       if (minted[0]) expect(minted[0].body).toEqual({ repositories: [name], permissions: { contents: 'write' } })
       expectNoTokenInRequests()
@@ -137,16 +181,23 @@ describe('comment commands: happy paths', () => {
   it('/kitty state and /kitty ready: read-only, answered in a reply and a check run, no permission lookup, no commit', async () => {
     setupRepo({ WP01: 'for_review', WP02: 'planned' })
     const before = await tip()
-    expect((await deliver(app.url, 'issue_comment', comment('/kitty state\n/kitty ready', 'outsider'))).status).toBe(200)
+    expect((await deliver(app.url, 'issue_comment', comment('/kitty state\n/kitty ready', 'outsider'))).status).toBe(
+      200,
+    )
     expect(await tip()).toBe(before)
     expect(permissionLookups()).toEqual([])
-    expect(checkRuns().map((r) => (r.body as { name: string }).name)).toEqual(['kitty/mission-state', 'kitty/list-ready'])
+    expect(checkRuns().map((r) => (r.body as { name: string }).name)).toEqual([
+      'kitty/mission-state',
+      'kitty/list-ready',
+    ])
     const [reply] = replies()
     expect(reply).toContain('| WP01 |')
     expect(reply).toContain('kitty/list-ready')
     // The mission board: lane counts and the dependency graph as Mermaid, in the reply and the check run.
     expect(reply).toMatch(/WP01\["◕ WP01 · .*<br\/>for_review"\]:::for_review/)
-    expect((checkRuns()[0]!.body as { output: { summary: string } }).output.summary).toContain('```mermaid\nflowchart LR')
+    expect((checkRuns()[0]!.body as { output: { summary: string } }).output.summary).toContain(
+      '```mermaid\nflowchart LR',
+    )
     expect(reactions()).toEqual(['+1'])
   })
 
@@ -193,7 +244,8 @@ describe('comment commands: refusals', () => {
     const before = await tip()
     await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
     // Retries can outlast Probot's synchronous answer (202): wait for the reply the App then posts.
-    for (let i = 0; i < 300 && (replies().length === 0 || reactions().length === 0); i++) await new Promise((r) => setTimeout(r, 100))
+    for (let i = 0; i < 300 && (replies().length === 0 || reactions().length === 0); i++)
+      await new Promise((r) => setTimeout(r, 100))
     expect(await tip()).toBe(before)
     expect(replies()[0]).toMatch(/Could not check @maintainer's permission/)
     expect(reactions()).toEqual(['confused'])
@@ -286,7 +338,8 @@ describe('reviews', () => {
 
 describe('merge on the label', () => {
   const labeled = () => eventPayload('pull_request.labeled', cloneUrl)
-  const labelRemovals = () => rest.requests.filter((r) => ours(r) && r.method === 'DELETE' && r.path.endsWith('/labels/kitty:merge'))
+  const labelRemovals = () =>
+    rest.requests.filter((r) => ours(r) && r.method === 'DELETE' && r.path.endsWith('/labels/kitty:merge'))
 
   it('success: merge-mission lands, its in_progress check run completes, the label is removed', async () => {
     setupRepo(diamondRepo(), M)
@@ -325,7 +378,11 @@ describe('merge on the label', () => {
   it('another label: nothing runs', async () => {
     setupRepo(diamondRepo(), M)
     const before = await tip()
-    await deliver(app.url, 'pull_request', eventPayload('pull_request.labeled', cloneUrl, (p) => (p.label.name = 'bug')))
+    await deliver(
+      app.url,
+      'pull_request',
+      eventPayload('pull_request.labeled', cloneUrl, (p) => (p.label.name = 'bug')),
+    )
     expect(await tip()).toBe(before)
     expect(checkRuns()).toEqual([])
   })
@@ -335,7 +392,9 @@ describe('delivery semantics and bad input', () => {
   it('a forged or missing signature: 400, nothing runs', async () => {
     setupRepo()
     const payload = comment('/kitty start-review')
-    const forged = await deliver(app.url, 'issue_comment', payload, { signature: sign(JSON.stringify(payload), 'not-the-secret') })
+    const forged = await deliver(app.url, 'issue_comment', payload, {
+      signature: sign(JSON.stringify(payload), 'not-the-secret'),
+    })
     expect(forged.status).toBe(400)
     expect((await deliver(app.url, 'issue_comment', payload, { signature: null })).status).toBe(400)
     expect(rest.requests).toEqual([])
@@ -351,7 +410,10 @@ describe('delivery semantics and bad input', () => {
     expect(await tip()).toBe(after)
     const runs = checkRuns()
     expect(runs).toHaveLength(2)
-    expect(runs[1]!.body).toMatchObject({ conclusion: 'success', output: { title: 'Nothing to change (already applied)' } })
+    expect(runs[1]!.body).toMatchObject({
+      conclusion: 'success',
+      output: { title: 'Nothing to change (already applied)' },
+    })
   })
 
   it('an invalid .github/kitty.yml on the default branch: one reply naming the bad key, nothing runs', async () => {
@@ -390,7 +452,11 @@ describe('delivery semantics and bad input', () => {
 
   it('a malformed payload is answered, logged, and the process keeps serving', async () => {
     setupRepo()
-    const res = await deliver(app.url, 'issue_comment', { action: 'created', comment: 'not an object', repository: null })
+    const res = await deliver(app.url, 'issue_comment', {
+      action: 'created',
+      comment: 'not an object',
+      repository: null,
+    })
     expect(res.status).toBeLessThan(500)
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200)
   })
@@ -408,7 +474,9 @@ describe('operations', () => {
     expect(metrics).toContain('kitty_state_conflict_retries_total')
     expect(metrics).toMatch(/kitty_queue_depth 0/)
     expect((await fetch(`${app.url}/nope`)).status).toBe(404)
-    const answered = logLines(app.output()).filter((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('kitty/'))
+    const answered = logLines(app.output()).filter(
+      (l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('kitty/'),
+    )
     expect(answered.length).toBeGreaterThan(10)
     for (const line of answered) {
       expect(line['delivery']).toMatch(/^[0-9a-f-]{36}$/)

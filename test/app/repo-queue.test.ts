@@ -12,7 +12,11 @@ describe('RepoQueue', () => {
       events.push(`end ${name}`)
       return name
     }
-    const all = Promise.all([queue.run('a', task('a1', 30)), queue.run('a', task('a2', 1)), queue.run('b', task('b1', 5))])
+    const all = Promise.all([
+      queue.run('a', task('a1', 30)),
+      queue.run('a', task('a2', 1)),
+      queue.run('b', task('b1', 5)),
+    ])
     expect(queue.depth).toBe(3)
     expect(await all).toEqual(['a1', 'a2', 'b1'])
     expect(events.indexOf('end a1')).toBeLessThan(events.indexOf('start a2'))

@@ -42,7 +42,8 @@ async function watchedPage(allowed: (url: string) => boolean): Promise<{ page: P
   page.on('pageerror', (e) => problems.push(`pageerror: ${(e as Error).message}`))
   page.on('requestfailed', (r) => {
     // Closing an EventSource aborts its request: that is the test disconnecting, not a fault.
-    if (!(r.failure()?.errorText === 'net::ERR_ABORTED' && new URL(r.url()).pathname === '/events')) problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`)
+    if (!(r.failure()?.errorText === 'net::ERR_ABORTED' && new URL(r.url()).pathname === '/events'))
+      problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`)
   })
   page.on('request', (r) => {
     if (!allowed(r.url())) problems.push(`network: ${r.url()}`)
@@ -52,12 +53,18 @@ async function watchedPage(allowed: (url: string) => boolean): Promise<{ page: P
 
 /** Where the page shows each WP: the lane of the column holding its card. */
 function cardLanes(page: Page): Promise<Record<string, string>> {
-  return page.$$eval('.lane .card', (cards) => Object.fromEntries(cards.map((c) => [c.getAttribute('data-wp')!, c.closest('.lane')!.getAttribute('data-lane')!])))
+  return page.$$eval('.lane .card', (cards) =>
+    Object.fromEntries(cards.map((c) => [c.getAttribute('data-wp')!, c.closest('.lane')!.getAttribute('data-lane')!])),
+  )
 }
 
 describe('the static page (kitty board --out) in Chromium', () => {
   for (const [name, setup, mission] of [
-    ['a corpus mission (017, lanes done, doing, planned)', () => copyCorpus(), '017-smarter-feature-merge-with-preflight'],
+    [
+      'a corpus mission (017, lanes done, doing, planned)',
+      () => copyCorpus(),
+      '017-smarter-feature-merge-with-preflight',
+    ],
     ['the 40-WP mission', () => makeFortyRepo(), FORTY],
   ] as const) {
     it(`${name}: every WP in its lane's column, no console errors, no network`, async () => {
@@ -66,7 +73,9 @@ describe('the static page (kitty board --out) in Chromium', () => {
       const written = await kitty(repo, ['board', '--mission', mission, '--out', out])
       expect(written.code, JSON.stringify(written.envelope)).toBe(0)
       const state = await api(repo, 'mission-state', { mission })
-      const expected = Object.fromEntries(state.envelope.data.work_packages.map((w: { wp_id: string; lane: string }) => [w.wp_id, w.lane]))
+      const expected = Object.fromEntries(
+        state.envelope.data.work_packages.map((w: { wp_id: string; lane: string }) => [w.wp_id, w.lane]),
+      )
       expect(Object.keys(expected).length).toBeGreaterThan(5)
       const { page, problems } = await watchedPage((url) => url.startsWith('file://'))
       await page.goto(`file://${out}`, { waitUntil: 'load' })
@@ -104,7 +113,11 @@ describe('the static page (kitty board --out) in Chromium', () => {
 
 describe('the live board (kitty board --serve) in Chromium', () => {
   const M = '099-test-mission'
-  const WPS = [{ id: 'WP01', lane: 'planned' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }, { id: 'WP03', lane: 'done' }]
+  const WPS = [
+    { id: 'WP01', lane: 'planned' },
+    { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+    { id: 'WP03', lane: 'done' },
+  ]
 
   async function liveBoard(repo: string) {
     const p = await startBoard(repo, ['--serve', '--port', '0', '--mission', M])
@@ -113,18 +126,27 @@ describe('the live board (kitty board --serve) in Chromium', () => {
     const origin = new URL(p.url).origin
     const { page, problems } = await watchedPage((url) => url.startsWith(origin))
     await page.goto(`${p.url}?mission=${M}`, { waitUntil: 'load' })
-    await page.waitForFunction(() => (window as unknown as { kittyBoard: { boards: number } }).kittyBoard.boards > 0, { timeout: 30_000 })
+    await page.waitForFunction(() => (window as unknown as { kittyBoard: { boards: number } }).kittyBoard.boards > 0, {
+      timeout: 30_000,
+    })
     return { p, page, problems }
   }
 
-  const laneOfCard = (page: Page, wp: string) => page.$eval(`.card[data-wp="${wp}"]`, (c) => c.closest('.lane')!.getAttribute('data-lane'))
+  const laneOfCard = (page: Page, wp: string) =>
+    page.$eval(`.card[data-wp="${wp}"]`, (c) => c.closest('.lane')!.getAttribute('data-lane'))
 
   it('a transition through the CLI moves the card without a reload, within 2 s of the commit', async () => {
     const repo = makeRepo([{ wps: WPS }])
     const { page, problems } = await liveBoard(repo)
     expect(await laneOfCard(page, 'WP01')).toBe('planned')
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true))
-    const moved = await api(repo, 'transition', { mission: M, wp: 'WP01', to: 'claimed', actor: 'claude', policy: POLICY_JSON })
+    const moved = await api(repo, 'transition', {
+      mission: M,
+      wp: 'WP01',
+      to: 'claimed',
+      actor: 'claude',
+      policy: POLICY_JSON,
+    })
     expect(moved.code).toBe(0)
     // Measured from the end of the commit (the CLI has exited): what the person at the board waits.
     const committed = Date.now()
@@ -140,9 +162,13 @@ describe('the live board (kitty board --serve) in Chromium', () => {
   it('a reconnect with the last event id replays what was missed', async () => {
     const repo = makeRepo([{ wps: WPS }])
     const { page, problems } = await liveBoard(repo)
-    const seen = await page.evaluate(() => (window as unknown as { kittyBoard: { lastEventId: string } }).kittyBoard.lastEventId)
+    const seen = await page.evaluate(
+      () => (window as unknown as { kittyBoard: { lastEventId: string } }).kittyBoard.lastEventId,
+    )
     expect(seen).toBe(git(repo, 'rev-parse', 'HEAD'))
-    await page.evaluate(() => (window as unknown as { kittyBoard: { disconnect(): void; changes: unknown[] } }).kittyBoard.disconnect())
+    await page.evaluate(() =>
+      (window as unknown as { kittyBoard: { disconnect(): void; changes: unknown[] } }).kittyBoard.disconnect(),
+    )
     await page.evaluate(() => ((window as unknown as { kittyBoard: { changes: unknown[] } }).kittyBoard.changes = []))
     await api(repo, 'transition', { mission: M, wp: 'WP01', to: 'claimed', actor: 'claude', policy: POLICY_JSON })
     const c1 = git(repo, 'rev-parse', 'HEAD')
@@ -153,7 +179,14 @@ describe('the live board (kitty board --serve) in Chromium', () => {
     expect(await laneOfCard(page, 'WP01')).toBe('planned')
     await page.evaluate(() => (window as unknown as { kittyBoard: { connect(): void } }).kittyBoard.connect())
     await page.waitForSelector('#lane-in_progress .card[data-wp="WP01"]', { timeout: 30_000 })
-    const replayed = await page.evaluate(() => (window as unknown as { kittyBoard: { changes: Array<{ commit: string; to_lane: string; replayed: boolean }> } }).kittyBoard.changes)
+    const replayed = await page.evaluate(
+      () =>
+        (
+          window as unknown as {
+            kittyBoard: { changes: Array<{ commit: string; to_lane: string; replayed: boolean }> }
+          }
+        ).kittyBoard.changes,
+    )
     expect(replayed.map((c) => [c.commit, c.to_lane, c.replayed])).toEqual([
       [c1, 'claimed', false],
       [c2, 'in_progress', false],

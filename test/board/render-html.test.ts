@@ -11,9 +11,29 @@ describe('the static page', () => {
   it('escapes every attacker-written string (titles, actors, ids, mission slug) and loads nothing', () => {
     const wps: BoardWpInput[] = [
       { wp_id: 'WP01', title: HOSTILE, lane: 'planned', dependencies: ['WP02'], actor: HOSTILE, lane_since: HOSTILE },
-      { wp_id: 'WP02', title: null, lane: null, dependencies: [], actor: null, lane_since: null, error: `WP_FILE_INVALID: ${HOSTILE}` },
+      {
+        wp_id: 'WP02',
+        title: null,
+        lane: null,
+        dependencies: [],
+        actor: null,
+        lane_since: null,
+        error: `WP_FILE_INVALID: ${HOSTILE}`,
+      },
     ]
-    const board = buildBoard({ mission: { mission_id: null, mission_slug: HOSTILE, mission_number: null, mission_type: null, friendly_name: HOSTILE }, commit: null, work_packages: wps, history: [], now: NOW })
+    const board = buildBoard({
+      mission: {
+        mission_id: null,
+        mission_slug: HOSTILE,
+        mission_number: null,
+        mission_type: null,
+        friendly_name: HOSTILE,
+      },
+      commit: null,
+      work_packages: wps,
+      history: [],
+      now: NOW,
+    })
     const html = renderBoardPage(board)
     expect(html).not.toContain('<script>alert')
     expect(html).not.toContain('<img')
@@ -33,7 +53,9 @@ describe('time in lane from the frontmatter history', () => {
       { timestamp: '2026-03-02T10:00:00Z', lane: 'doing' },
       { timestamp: '2026-03-03T10:00:00Z', lane: 'in_progress' },
     ]
-    expect(interpretWorkPackage('WP01', 'p', { lane: 'in_progress', history }, null).laneSince).toBe('2026-03-02T10:00:00Z')
+    expect(interpretWorkPackage('WP01', 'p', { lane: 'in_progress', history }, null).laneSince).toBe(
+      '2026-03-02T10:00:00Z',
+    )
     expect(interpretWorkPackage('WP01', 'p', { lane: 'for_review', history }, null).laneSince).toBeNull()
     expect(interpretWorkPackage('WP01', 'p', { lane: 'planned', history: 'junk' }, null).laneSince).toBeNull()
   })

@@ -15,7 +15,16 @@ let board: BoardProcess | null = null
 
 beforeEach(async () => {
   server = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  bare = server.createBareRepo('project', { from: makeRepo([{ wps: [{ id: 'WP01', lane: 'planned' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }] }]) })
+  bare = server.createBareRepo('project', {
+    from: makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'planned' },
+          { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+        ],
+      },
+    ]),
+  })
 })
 afterEach(async () => {
   await board?.stop()
@@ -24,12 +33,20 @@ afterEach(async () => {
   cleanupTempDirs()
 })
 
-const remoteEnv = () => ({ KITTY_TOKEN: TOKEN, KITTY_CACHE_DIR: tempDir('kitty-cache-'), KITTY_REMOTE_TIMEOUT_MS: '20000' })
+const remoteEnv = () => ({
+  KITTY_TOKEN: TOKEN,
+  KITTY_CACHE_DIR: tempDir('kitty-cache-'),
+  KITTY_REMOTE_TIMEOUT_MS: '20000',
+})
 
 describe('kitty board --serve --remote', () => {
   it('serves the remote state and pushes a transition made by another runner, found by ref discovery alone', async () => {
     const env = { ...remoteEnv(), KITTY_BOARD_POLL_MS: '300' }
-    board = await startBoard(tempDir('kitty-cwd-'), ['--serve', '--port', '0', '--remote', server.repoUrl('project')], env)
+    board = await startBoard(
+      tempDir('kitty-cwd-'),
+      ['--serve', '--port', '0', '--remote', server.repoUrl('project')],
+      env,
+    )
     expect(board.envelope['success'], JSON.stringify(board.envelope)).toBe(true)
     const one = await getJson(`${board.url}api/missions/${M}`)
     expect(one.body.data.summary).toMatchObject({ planned: 2 })
@@ -44,7 +61,26 @@ describe('kitty board --serve --remote', () => {
     await new Promise((r) => setTimeout(r, 1_500))
     expect(discoveries()).toBeGreaterThan(discoveriesBefore)
     expect(server.requests.filter((r) => r.service === 'upload-pack' && r.method === 'POST').length).toBe(fetchesBefore)
-    const moved = await kitty(tempDir('kitty-cwd-'), ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP01', '--to', 'claimed', '--actor', 'runner', '--policy', POLICY_JSON, '--remote', server.repoUrl('project')], remoteEnv())
+    const moved = await kitty(
+      tempDir('kitty-cwd-'),
+      [
+        'orchestrator-api',
+        'transition',
+        '--mission',
+        M,
+        '--wp',
+        'WP01',
+        '--to',
+        'claimed',
+        '--actor',
+        'runner',
+        '--policy',
+        POLICY_JSON,
+        '--remote',
+        server.repoUrl('project'),
+      ],
+      remoteEnv(),
+    )
     expect(moved.code, moved.stdout).toBe(0)
     const tip = git(bare, 'rev-parse', 'main')
     const change = await stream.waitFor((e) => e.event === 'change' && e.id === tip, 30_000)

@@ -10,7 +10,11 @@ import { api, cleanupTempDirs, git, kitty, makeRepo, POLICY_JSON, tempDir } from
 afterAll(cleanupTempDirs)
 
 const M = '099-test-mission'
-const WPS = [{ id: 'WP01', lane: 'planned' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }, { id: 'WP03', lane: 'done' }]
+const WPS = [
+  { id: 'WP01', lane: 'planned' },
+  { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+  { id: 'WP03', lane: 'done' },
+]
 const running: BoardProcess[] = []
 afterEach(async () => {
   for (const p of running.splice(0)) await p.stop()
@@ -23,7 +27,8 @@ async function serve(repo: string, args: string[] = [], env: Record<string, stri
   return p
 }
 
-const claim = (repo: string, wp: string) => api(repo, 'transition', { mission: M, wp, to: 'claimed', actor: 'claude', policy: POLICY_JSON })
+const claim = (repo: string, wp: string) =>
+  api(repo, 'transition', { mission: M, wp, to: 'claimed', actor: 'claude', policy: POLICY_JSON })
 const head = (repo: string) => git(repo, 'rev-parse', 'HEAD')
 
 describe('kitty board --serve: JSON endpoints', () => {
@@ -37,7 +42,11 @@ describe('kitty board --serve: JSON endpoints', () => {
     expect(list.body.data.missions.map((m: { dir: string }) => m.dir)).toEqual(['098-other', M])
     const one = await getJson(`${p.url}api/missions/${M}`)
     expect(one.body.data).toMatchObject({ mission_slug: M, summary: { planned: 2, done: 1 } })
-    expect(one.body.data.work_packages.find((w: { wp_id: string }) => w.wp_id === 'WP02')).toMatchObject({ lane: 'planned', dependencies: ['WP01'], blocked_by: ['WP01'] })
+    expect(one.body.data.work_packages.find((w: { wp_id: string }) => w.wp_id === 'WP02')).toMatchObject({
+      lane: 'planned',
+      dependencies: ['WP01'],
+      blocked_by: ['WP01'],
+    })
     expect(one.body.data.board.graph.layers).toEqual([['WP01', 'WP03'], ['WP02']])
     const missing = await getJson(`${p.url}api/missions/nope`)
     expect(missing.status).toBe(404)
@@ -56,7 +65,13 @@ describe('kitty board --serve: JSON endpoints', () => {
     const repo = makeRepo([{ wps: WPS }])
     const p = await serve(repo)
     const status = await new Promise<number>((resolve, reject) => {
-      http.get(`${p.url}api/missions`, { headers: { host: 'evil.example:80' } }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject)
+      http
+        .get(
+          `${p.url}api/missions`,
+          { headers: { host: 'evil.example:80' } },
+          (res) => (res.resume(), resolve(res.statusCode!)),
+        )
+        .on('error', reject)
     })
     expect(status).toBe(403)
     expect((await fetch(`${p.url}api/missions`, { method: 'POST' })).status).toBe(405)
@@ -91,7 +106,13 @@ describe('kitty board --serve: Server-Sent Events', () => {
     expect((await claim(repo, 'WP01')).code).toBe(0)
     const commit = head(repo)
     const change = await stream.waitFor((e) => e.event === 'change' && e.id === commit)
-    expect(change.data).toMatchObject({ wp_id: 'WP01', from_lane: 'planned', to_lane: 'claimed', actor: 'claude', replayed: false })
+    expect(change.data).toMatchObject({
+      wp_id: 'WP01',
+      from_lane: 'planned',
+      to_lane: 'claimed',
+      actor: 'claude',
+      replayed: false,
+    })
     const board = await stream.waitFor((e) => e.event === 'board' && e.id === commit)
     expect(board.data.counts).toMatchObject({ planned: 1, claimed: 1 })
     expect(board.data.html).toMatch(/id="lane-claimed"[^]*?data-wp="WP01"[^]*?id="lane-in_progress"/)
@@ -123,7 +144,10 @@ describe('kitty board --serve: Server-Sent Events', () => {
     // No id (or a nonsense one): the last changes, marked as a replay.
     const d = await sse(`${p.url}events?mission=${M}`, { 'last-event-id': '../../x;rm -rf' })
     await d.waitFor((e) => e.event === 'board')
-    expect(d.events.filter((e) => e.event === 'change').map((e) => [e.id, e.data.replayed])).toEqual([[c1, true], [c2, true]])
+    expect(d.events.filter((e) => e.event === 'change').map((e) => [e.id, e.data.replayed])).toEqual([
+      [c1, true],
+      [c2, true],
+    ])
     d.close()
   })
 
@@ -139,15 +163,19 @@ describe('kitty board --serve: Server-Sent Events', () => {
     // Gone before the answer: the request sent, the socket closed while the board is being read.
     const { port } = new URL(p.url)
     await Promise.all(
-      Array.from({ length: 5 }, () =>
-        new Promise<void>((resolve) => {
-          const socket = net.connect(Number(port), '127.0.0.1', () => {
-            socket.write(`GET /events?mission=${M} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`)
-            setTimeout(() => socket.destroy(), 5)
-          })
-          socket.on('close', () => resolve())
-          socket.on('error', () => resolve())
-        }),
+      Array.from(
+        { length: 5 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect(Number(port), '127.0.0.1', () => {
+              socket.write(
+                `GET /events?mission=${M} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`,
+              )
+              setTimeout(() => socket.destroy(), 5)
+            })
+            socket.on('close', () => resolve())
+            socket.on('error', () => resolve())
+          }),
       ),
     )
     await new Promise((r) => setTimeout(r, 1_000))
@@ -182,7 +210,13 @@ describe('kitty board: bad input', () => {
     expect(missing.code).toBe(1)
     expect(missing.envelope).toMatchObject({ success: false, error_code: 'MISSION_NOT_FOUND' })
     expect(existsSync(out)).toBe(false)
-    for (const args of [['--out', out], ['--serve', '--out', out, '--mission', M], ['--serve', '--port', '70000'], ['--serve', '--bogus'], []]) {
+    for (const args of [
+      ['--out', out],
+      ['--serve', '--out', out, '--mission', M],
+      ['--serve', '--port', '70000'],
+      ['--serve', '--bogus'],
+      [],
+    ]) {
       const r = await kitty(repo, ['board', ...args])
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.envelope.error_code).toBe('USAGE_ERROR')

@@ -11,10 +11,14 @@ const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsS
 describe('bin/kitty.js', () => {
   it.skipIf(!SYSTEM_NODE)('runs under the machine Node too (enableCompileCache is optional, not a link error)', () => {
     const version = execFileSync(SYSTEM_NODE!, ['--version'], { encoding: 'utf8' }).trim()
-    const out = execFileSync(SYSTEM_NODE!, [BIN, 'orchestrator-api', 'mission-state', '--mission', '099-test-mission'], {
-      cwd: makeRepo(),
-      encoding: 'utf8',
-    })
+    const out = execFileSync(
+      SYSTEM_NODE!,
+      [BIN, 'orchestrator-api', 'mission-state', '--mission', '099-test-mission'],
+      {
+        cwd: makeRepo(),
+        encoding: 'utf8',
+      },
+    )
     const envelope = JSON.parse(out)
     expect(envelope.success, `${version}: ${out}`).toBe(true)
     expect(envelope.data.work_packages).toHaveLength(2)

@@ -30,12 +30,21 @@ const Identity = z.object({
 })
 const AbsolutePath = z.string().refine(isAbsolute, 'must be absolute')
 const Payloads = {
-  'contract-version': z.object({ api_version: z.string().regex(/^\d+(\.\d+)*$/), min_supported_provider_version: z.string() }),
+  'contract-version': z.object({
+    api_version: z.string().regex(/^\d+(\.\d+)*$/),
+    min_supported_provider_version: z.string(),
+  }),
   'mission-state': Identity.extend({
     summary: z.record(Lane, z.number().int()),
-    work_packages: z.array(z.object({ wp_id: z.string(), lane: Lane, dependencies: z.array(z.string()), last_actor: z.string().nullable() })),
+    work_packages: z.array(
+      z.object({ wp_id: z.string(), lane: Lane, dependencies: z.array(z.string()), last_actor: z.string().nullable() }),
+    ),
   }),
-  'list-ready': Identity.extend({ ready_work_packages: z.array(z.object({ wp_id: z.string(), lane: z.string(), dependencies_satisfied: z.literal(true) })) }),
+  'list-ready': Identity.extend({
+    ready_work_packages: z.array(
+      z.object({ wp_id: z.string(), lane: z.string(), dependencies_satisfied: z.literal(true) }),
+    ),
+  }),
   'resolve-workspace': Identity.extend({ wp_id: z.string(), workspace_path: AbsolutePath, prompt_path: AbsolutePath }),
   'start-implementation': Identity.extend({
     wp_id: z.string(),
@@ -46,10 +55,26 @@ const Payloads = {
     policy_metadata_recorded: z.boolean(),
     no_op: z.boolean(),
   }),
-  'start-review': Identity.extend({ wp_id: z.string(), from_lane: Lane, to_lane: z.literal('in_review'), prompt_path: AbsolutePath, no_op: z.boolean() }),
-  transition: Identity.extend({ wp_id: z.string(), from_lane: Lane, to_lane: Lane, policy_metadata_recorded: z.boolean() }),
+  'start-review': Identity.extend({
+    wp_id: z.string(),
+    from_lane: Lane,
+    to_lane: z.literal('in_review'),
+    prompt_path: AbsolutePath,
+    no_op: z.boolean(),
+  }),
+  transition: Identity.extend({
+    wp_id: z.string(),
+    from_lane: Lane,
+    to_lane: Lane,
+    policy_metadata_recorded: z.boolean(),
+  }),
   'append-history': Identity.extend({ wp_id: z.string(), history_entry_id: z.string().startsWith('hist-') }),
-  'accept-mission': Identity.extend({ accepted: z.literal(true), mode: z.string(), accepted_at: z.string(), accepted_wps: z.array(z.string()) }),
+  'accept-mission': Identity.extend({
+    accepted: z.literal(true),
+    mode: z.string(),
+    accepted_at: z.string(),
+    accepted_wps: z.array(z.string()),
+  }),
 } as const
 
 function versionAtLeast(v: string, min: number[]): boolean {
@@ -58,10 +83,22 @@ function versionAtLeast(v: string, min: number[]): boolean {
   return true
 }
 
-async function call<K extends keyof typeof Payloads>(repo: string, command: K, flags: Record<string, string | boolean>): Promise<z.infer<(typeof Payloads)[K]>> {
+async function call<K extends keyof typeof Payloads>(
+  repo: string,
+  command: K,
+  flags: Record<string, string | boolean>,
+): Promise<z.infer<(typeof Payloads)[K]>> {
   const run = await api(repo, command, flags)
   const env = Envelope.parse(JSON.parse(run.stdout))
-  expect(Object.keys(env)).toEqual(['contract_version', 'command', 'timestamp', 'correlation_id', 'success', 'error_code', 'data'])
+  expect(Object.keys(env)).toEqual([
+    'contract_version',
+    'command',
+    'timestamp',
+    'correlation_id',
+    'success',
+    'error_code',
+    'data',
+  ])
   expect(env.success, `${command}: ${JSON.stringify(env.data)}`).toBe(true)
   expect(env.data).not.toHaveProperty('feature_slug')
   return Payloads[command].parse(env.data) as z.infer<(typeof Payloads)[K]>
@@ -71,7 +108,14 @@ const M = '099-test-mission'
 
 describe('spec-kitty-orchestrator client contract', () => {
   it('every command of a full lifecycle answers what the client parses', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'planned' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'planned' },
+          { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+        ],
+      },
+    ])
     const version = await call(repo, 'contract-version', {})
     expect(versionAtLeast(version.api_version, [1, 3, 0])).toBe(true)
     await call(repo, 'mission-state', { mission: M })
@@ -83,7 +127,14 @@ describe('spec-kitty-orchestrator client contract', () => {
     const review = await call(repo, 'start-review', { mission: M, wp: 'WP01', actor: 'reviewer', policy: POLICY_JSON })
     expect(review.to_lane).toBe('in_review')
     const result = JSON.stringify({ reviewer: 'reviewer', verdict: 'approved', reference: 'pr#1' })
-    await call(repo, 'transition', { mission: M, wp: 'WP01', to: 'approved', actor: 'reviewer', policy: POLICY_JSON, 'review-result-json': result })
+    await call(repo, 'transition', {
+      mission: M,
+      wp: 'WP01',
+      to: 'approved',
+      actor: 'reviewer',
+      policy: POLICY_JSON,
+      'review-result-json': result,
+    })
     const state = await call(repo, 'mission-state', { mission: M })
     expect(state.work_packages.map((w) => [w.wp_id, w.lane, w.last_actor])).toEqual([
       ['WP01', 'approved', 'reviewer'],

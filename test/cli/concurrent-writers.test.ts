@@ -21,10 +21,13 @@ describe('concurrent local writers, as separate processes', () => {
     if (branch !== 'main') git(repo, 'branch', branch, 'main')
     const base = git(repo, 'rev-parse', branch)
     const runs = await Promise.all(
-      Array.from({ length: WRITERS }, (_, i) => api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'w', note: `writer ${i}`, branch })),
+      Array.from({ length: WRITERS }, (_, i) =>
+        api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'w', note: `writer ${i}`, branch }),
+      ),
     )
     const succeeded = runs.flatMap((run, i) => (run.envelope.success ? [`writer ${i}`] : []))
-    for (const run of runs.filter((r) => !r.envelope.success)) expect(run.envelope.error_code, run.stdout).toBe('STATE_CONFLICT')
+    for (const run of runs.filter((r) => !r.envelope.success))
+      expect(run.envelope.error_code, run.stdout).toBe('STATE_CONFLICT')
     expect(succeeded.length).toBeGreaterThan(0)
     expect(Number(git(repo, 'rev-list', '--count', `${base}..${branch}`))).toBe(succeeded.length)
     // Linear: each commit's parent is the previous one, and each success's note is in the final file once.

@@ -20,7 +20,11 @@ describe('the real kitty-specs corpus (43 mission folders, 224 WP files)', () =>
     expect(missions.length).toBe(43)
     let total = 0
     // 035, 036 and 037 keep their WPs only in status.events.jsonl (upstream lists 6, 8 and 9 there).
-    const logOnly: Record<string, number> = { '035-frontmatter-history-to-canonical-jsonl': 6, '036-kittify-runtime-centralization': 8, '037-mission-dsl-foundation': 9 }
+    const logOnly: Record<string, number> = {
+      '035-frontmatter-history-to-canonical-jsonl': 6,
+      '036-kittify-runtime-centralization': 8,
+      '037-mission-dsl-foundation': 9,
+    }
     for (const mission of missions) {
       const { code, envelope } = await api(repo, 'mission-state', { mission })
       expect(code, `${mission}: ${JSON.stringify(envelope.data)}`).toBe(0)
@@ -39,18 +43,29 @@ describe('the real kitty-specs corpus (43 mission folders, 224 WP files)', () =>
     let checked = 0
     for (const mission of missions) {
       const state = (await api(repo, 'mission-state', { mission })).envelope.data
-      const withFile = new Set(globSync(join(CORPUS, mission, 'tasks', '**', 'WP*.md')).map((f) => /^(WP\d+)/.exec(basename(f))![1]))
+      const withFile = new Set(
+        globSync(join(CORPUS, mission, 'tasks', '**', 'WP*.md')).map((f) => /^(WP\d+)/.exec(basename(f))![1]),
+      )
       const wp = state.work_packages.find((w: { wp_id: string }) => withFile.has(w.wp_id))
       if (!wp) continue
       const head = git(repo, 'rev-parse', 'HEAD')
-      const run = await api(repo, 'transition', { mission, wp: wp.wp_id, to: 'blocked', actor: 'corpus-check', force: true, note: 'corpus check' })
+      const run = await api(repo, 'transition', {
+        mission,
+        wp: wp.wp_id,
+        to: 'blocked',
+        actor: 'corpus-check',
+        force: true,
+        note: 'corpus check',
+      })
       expect(run.code, `${mission}: ${JSON.stringify(run.envelope.data)}`).toBe(0)
       const files = git(repo, 'diff', '--name-only', head, 'HEAD').split('\n')
       // Beside upstream's event log the same commit appends the event and rewrites status.json.
       const logged = existsSync(join(CORPUS, mission, 'status.events.jsonl'))
       const wpFile = files.find((f) => f.includes('/tasks/'))!
       expect(files.sort(), mission).toEqual(
-        logged ? [`kitty-specs/${mission}/status.events.jsonl`, `kitty-specs/${mission}/status.json`, wpFile].sort() : [wpFile],
+        logged
+          ? [`kitty-specs/${mission}/status.events.jsonl`, `kitty-specs/${mission}/status.json`, wpFile].sort()
+          : [wpFile],
       )
       const diff = git(repo, 'diff', '-U0', head, 'HEAD', '--', wpFile)
         .split('\n')
@@ -81,12 +96,18 @@ describe('the corpus beside upstream’s event logs (32 missions keep status.eve
   it('every logged mission reads the lanes upstream materialised in its status.json, with no drift to report', async () => {
     expect(logged).toHaveLength(32)
     for (const mission of logged) {
-      const upstream = JSON.parse(readFileSync(join(CORPUS, mission, 'status.json'), 'utf8')).work_packages as Record<string, { lane: string }>
+      const upstream = JSON.parse(readFileSync(join(CORPUS, mission, 'status.json'), 'utf8')).work_packages as Record<
+        string,
+        { lane: string }
+      >
       const { envelope } = await api(repo, 'mission-state', { mission })
-      const ours = Object.fromEntries(envelope.data.work_packages.map((w: { wp_id: string; lane: string }) => [w.wp_id, w.lane]))
+      const ours = Object.fromEntries(
+        envelope.data.work_packages.map((w: { wp_id: string; lane: string }) => [w.wp_id, w.lane]),
+      )
       for (const [id, { lane }] of Object.entries(upstream)) expect(ours[id], `${mission} ${id}`).toBe(lane)
       // WPs the log never seeded (005 WP01, 023 WP02) read as planned, as upstream reads them.
-      for (const id of Object.keys(ours).filter((id) => !(id in upstream))) expect(ours[id], `${mission} ${id}`).toBe('planned')
+      for (const id of Object.keys(ours).filter((id) => !(id in upstream)))
+        expect(ours[id], `${mission} ${id}`).toBe('planned')
       expect(envelope.data.warnings, mission).toBeUndefined()
       const dry = await kitty(repo, ['reconcile', '--mission', mission, '--dry-run'])
       expect(dry.envelope.data, mission).toMatchObject({ reconciled: [], status_json_rewritten: false, files: [] })
@@ -103,10 +124,15 @@ describe('the corpus beside upstream’s event logs (32 missions keep status.eve
       const head = git(repo, 'rev-parse', 'HEAD')
       const run = await kitty(repo, ['migrate', '--mission', mission, '--to', 'frontmatter'])
       expect(run.code, JSON.stringify(run.envelope)).toBe(0)
-      expect(git(repo, 'diff', '--name-only', head, 'HEAD').split('\n').filter((f) => f.includes('/tasks/WP'))).toHaveLength(count)
+      expect(
+        git(repo, 'diff', '--name-only', head, 'HEAD')
+          .split('\n')
+          .filter((f) => f.includes('/tasks/WP')),
+      ).toHaveLength(count)
       const after = await api(repo, 'mission-state', { mission })
       expect(after.envelope.data.warnings).toBeUndefined()
-      const pick = (wps: Array<Record<string, unknown>>) => wps.map((w) => [w['wp_id'], w['lane'], w['last_actor'], w['dependencies']])
+      const pick = (wps: Array<Record<string, unknown>>) =>
+        wps.map((w) => [w['wp_id'], w['lane'], w['last_actor'], w['dependencies']])
       expect(pick(after.envelope.data.work_packages)).toEqual(pick(before))
     }
     git(repo, 'fsck', '--strict')

@@ -17,12 +17,17 @@ const HOOK = join(PROJECT_ROOT, 'test', 'helpers', 'kill-at-write.mjs')
  */
 function runWithHook(repo: string, args: string[], env: Record<string, string>): Promise<'killed' | 'finished'> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', HOOK, CLI, ...args], { cwd: repo, stdio: 'ignore', env: { ...process.env, HOME: repo, ...env } })
+    const child = spawn(process.execPath, ['--import', HOOK, CLI, ...args], {
+      cwd: repo,
+      stdio: 'ignore',
+      env: { ...process.env, HOME: repo, ...env },
+    })
     child.on('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? 'killed' : 'finished'))
   })
 }
 
-const killAtWrite = (repo: string, args: string[], n: number) => runWithHook(repo, args, { KITTY_KILL_AT_WRITE: String(n) })
+const killAtWrite = (repo: string, args: string[], n: number) =>
+  runWithHook(repo, args, { KITTY_KILL_AT_WRITE: String(n) })
 
 /** How many file-system writes one run of `args` makes here (the range kill points are drawn from). */
 async function countWrites(repo: string, args: string[]): Promise<number> {
@@ -32,9 +37,39 @@ async function countWrites(repo: string, args: string[]): Promise<number> {
 }
 
 const MUTATIONS = [
-  ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP01', '--to', 'blocked', '--actor', 'k', '--force', '--note', 'crash test'],
+  [
+    'orchestrator-api',
+    'transition',
+    '--mission',
+    M,
+    '--wp',
+    'WP01',
+    '--to',
+    'blocked',
+    '--actor',
+    'k',
+    '--force',
+    '--note',
+    'crash test',
+  ],
   ['orchestrator-api', 'append-history', '--mission', M, '--wp', 'WP01', '--actor', 'k', '--note', 'crash test'],
-  ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP02', '--to', 'claimed', '--actor', 'k', '--policy', POLICY_JSON, '--force', '--note', 'crash test'],
+  [
+    'orchestrator-api',
+    'transition',
+    '--mission',
+    M,
+    '--wp',
+    'WP02',
+    '--to',
+    'claimed',
+    '--actor',
+    'k',
+    '--policy',
+    POLICY_JSON,
+    '--force',
+    '--note',
+    'crash test',
+  ],
 ]
 
 // Kill points are write numbers, not times; when other test files load the machine, the number of
@@ -46,7 +81,18 @@ describe('crash safety: SIGKILL before a random write of a mutation (seeded: FC_
   it(`leaves a consistent repository every time, and the next command succeeds (${KILLS} kills)`, LONG, async () => {
     const repo = makeRepo()
     // The writes of a WP02 history append: the same steps every mutation takes (locks, objects, ref, sync).
-    const writes = await countWrites(repo, ['orchestrator-api', 'append-history', '--mission', M, '--wp', 'WP02', '--actor', 'k', '--note', 'count'])
+    const writes = await countWrites(repo, [
+      'orchestrator-api',
+      'append-history',
+      '--mission',
+      M,
+      '--wp',
+      'WP02',
+      '--actor',
+      'k',
+      '--note',
+      'count',
+    ])
     expect(writes).toBeGreaterThan(5)
     const points = randomInts('crash-safety mutations', KILLS, 1, writes)
     let killed = 0
@@ -62,25 +108,57 @@ describe('crash safety: SIGKILL before a random write of a mutation (seeded: FC_
       git(repo, 'cat-file', '-e', `${head}^{tree}`)
       git(repo, 'fsck', '--strict', '--no-dangling')
       // The next command works (stale locks of the dead process are taken over, half-done syncs finished).
-      const next = await api(repo, 'append-history', { mission: M, wp: 'WP02', actor: 'k', note: `after kill ${i} at write ${points[i]}` })
-      const scene = () => `status ${JSON.stringify(git(repo, 'status', '--porcelain'))}, staged ${JSON.stringify(git(repo, 'diff', '--cached', '--stat'))}, HEAD moved ${git(repo, 'rev-parse', 'main') !== before}`
-      expect(next.envelope.error_code, `kill ${i} at write ${points[i]} (${args.join(' ')}): ${JSON.stringify(next.envelope.data)}; ${scene()}`).toBeNull()
-      expect(git(repo, 'status', '--porcelain', '--untracked-files=no'), `after kill ${i} at write ${points[i]}`).toBe('')
+      const next = await api(repo, 'append-history', {
+        mission: M,
+        wp: 'WP02',
+        actor: 'k',
+        note: `after kill ${i} at write ${points[i]}`,
+      })
+      const scene = () =>
+        `status ${JSON.stringify(git(repo, 'status', '--porcelain'))}, staged ${JSON.stringify(git(repo, 'diff', '--cached', '--stat'))}, HEAD moved ${git(repo, 'rev-parse', 'main') !== before}`
+      expect(
+        next.envelope.error_code,
+        `kill ${i} at write ${points[i]} (${args.join(' ')}): ${JSON.stringify(next.envelope.data)}; ${scene()}`,
+      ).toBeNull()
+      expect(git(repo, 'status', '--porcelain', '--untracked-files=no'), `after kill ${i} at write ${points[i]}`).toBe(
+        '',
+      )
       const state = await api(repo, 'mission-state', { mission: M })
       expect(state.envelope.success).toBe(true)
     }
-    if (process.env['KITTY_FUZZ_REPORT']) console.error(`kills: ${killed}/${KILLS}, of which after the ref moved: ${killedAfterRefMoved}; ${writes} writes per mutation`)
+    if (process.env['KITTY_FUZZ_REPORT'])
+      console.error(
+        `kills: ${killed}/${KILLS}, of which after the ref moved: ${killedAfterRefMoved}; ${writes} writes per mutation`,
+      )
     // Points are drawn within the writes of a mutation, so most runs die mid-mutation whatever the
     // machine's speed (a repeated transition to the same lane writes less); some after the ref moved.
     expect(killed).toBeGreaterThanOrEqual(KILLS * 0.75)
     expect(killedAfterRefMoved).toBeGreaterThan(0)
   })
 
-  it('a transition killed before each one of its writes, in turn, never leaves the next command a dirty working tree', { timeout: 600_000 }, async () => {
+  it('a transition killed before each one of its writes, in turn, never leaves the next command a dirty working tree', {
+    timeout: 600_000,
+  }, async () => {
     // Every kill point of one lane change on the checked-out branch, not a sample: the sync's file
     // write sits between two writes, and a kill there once left the file missing (WORKTREE_DIRTY next).
     const repo = makeRepo()
-    const forth = ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP02', '--to', 'claimed', '--actor', 'k', '--policy', POLICY_JSON, '--force', '--note', 'crash test']
+    const forth = [
+      'orchestrator-api',
+      'transition',
+      '--mission',
+      M,
+      '--wp',
+      'WP02',
+      '--to',
+      'claimed',
+      '--actor',
+      'k',
+      '--policy',
+      POLICY_JSON,
+      '--force',
+      '--note',
+      'crash test',
+    ]
     const back = { mission: M, wp: 'WP02', to: 'planned', actor: 'k', force: true, note: 'reset' }
     const writes = await countWrites(repo, forth)
     expect((await api(repo, 'transition', back)).envelope.error_code).toBeNull()
@@ -92,9 +170,17 @@ describe('crash safety: SIGKILL before a random write of a mutation (seeded: FC_
       const moved = git(repo, 'rev-parse', 'main') !== before
       if (moved) killedAfterRefMoved++
       git(repo, 'fsck', '--strict', '--no-dangling')
-      const next = await api(repo, 'append-history', { mission: M, wp: 'WP02', actor: 'k', note: `after a kill at write ${n}` })
+      const next = await api(repo, 'append-history', {
+        mission: M,
+        wp: 'WP02',
+        actor: 'k',
+        note: `after a kill at write ${n}`,
+      })
       const scene = `status ${JSON.stringify(git(repo, 'status', '--porcelain'))}, HEAD moved ${moved}`
-      expect(next.envelope.error_code, `kill at write ${n} of ${writes}: ${JSON.stringify(next.envelope.data)}; ${scene}`).toBeNull()
+      expect(
+        next.envelope.error_code,
+        `kill at write ${n} of ${writes}: ${JSON.stringify(next.envelope.data)}; ${scene}`,
+      ).toBeNull()
       expect(git(repo, 'status', '--porcelain', '--untracked-files=no'), `after a kill at write ${n}`).toBe('')
       if (moved) expect((await api(repo, 'transition', back)).envelope.error_code, `reset after write ${n}`).toBeNull()
     }
@@ -102,39 +188,87 @@ describe('crash safety: SIGKILL before a random write of a mutation (seeded: FC_
     expect(killedAfterRefMoved).toBeGreaterThan(0)
   })
 
-  it(`a start-implementation killed at any point leaves no WP branch or worktree for a claim that did not land (${Math.ceil(KILLS / 2)} kills)`, LONG, async () => {
-    const repo = makeRepo()
-    const branch = `${M}-WP01`
-    const start = ['orchestrator-api', 'start-implementation', '--mission', M, '--wp', 'WP01', '--actor', 'k', '--policy', POLICY_JSON]
-    const writes = await countWrites(repo, ['orchestrator-api', 'start-implementation', '--mission', M, '--wp', 'WP02', '--actor', 'k', '--policy', POLICY_JSON])
-    const points = randomInts('crash-safety start-implementation', Math.ceil(KILLS / 2), 1, writes)
-    let orphansSeen = 0
-    let killed = 0
-    for (let i = 0; i < points.length; i++) {
-      if ((await killAtWrite(repo, start, points[i]!)) === 'killed') killed++
-      // SIGKILL does not reach the `git worktree add` child; the sweep waits for it, and so does the test.
-      for (let w = 0; w < 600 && git(repo, 'worktree', 'list', '--porcelain').includes('locked initializing'); w++) await new Promise((r) => setTimeout(r, 50))
-      const branchAfterKill = git(repo, 'branch', '--list', branch) !== ''
-      // The next command, whatever it is, sweeps what the dead process provably left.
-      const next = await api(repo, 'append-history', { mission: M, wp: 'WP02', actor: 'k', note: `after kill ${i}` })
-      expect(next.envelope.error_code, `kill ${i} at write ${points[i]}: ${JSON.stringify(next.envelope.data)}`).toBeNull()
-      const lane = /^lane:\s*"?([a-z_]+)/m.exec(git(repo, 'show', `main:kitty-specs/${M}/tasks/WP01.md`))?.[1]
-      if (lane === 'planned') {
-        if (branchAfterKill) orphansSeen++
-        expect(git(repo, 'branch', '--list', branch), `kill ${i} at write ${points[i]}`).toBe('')
-        expect(git(repo, 'worktree', 'list').split('\n').filter((l) => l.includes(branch)), `kill ${i} at write ${points[i]}`).toEqual([])
-      } else {
-        // The claim landed: its branch and worktree are the agent's. Put the WP back for the next round.
-        expect(git(repo, 'branch', '--list', branch), `kill ${i} at write ${points[i]}: claim landed (${lane}) without its branch`).toContain(branch)
-        const reset = await api(repo, 'transition', { mission: M, wp: 'WP01', to: 'planned', actor: 'k', force: true, note: 'reset' })
-        expect(reset.envelope.error_code, `reset after kill ${i}: ${JSON.stringify(reset.envelope.data)}`).toBeNull()
-        git(repo, 'worktree', 'remove', '--force', join(repo, '.worktrees', branch))
-        git(repo, 'branch', '-D', branch)
+  it(
+    `a start-implementation killed at any point leaves no WP branch or worktree for a claim that did not land (${Math.ceil(KILLS / 2)} kills)`,
+    LONG,
+    async () => {
+      const repo = makeRepo()
+      const branch = `${M}-WP01`
+      const start = [
+        'orchestrator-api',
+        'start-implementation',
+        '--mission',
+        M,
+        '--wp',
+        'WP01',
+        '--actor',
+        'k',
+        '--policy',
+        POLICY_JSON,
+      ]
+      const writes = await countWrites(repo, [
+        'orchestrator-api',
+        'start-implementation',
+        '--mission',
+        M,
+        '--wp',
+        'WP02',
+        '--actor',
+        'k',
+        '--policy',
+        POLICY_JSON,
+      ])
+      const points = randomInts('crash-safety start-implementation', Math.ceil(KILLS / 2), 1, writes)
+      let orphansSeen = 0
+      let killed = 0
+      for (let i = 0; i < points.length; i++) {
+        if ((await killAtWrite(repo, start, points[i]!)) === 'killed') killed++
+        // SIGKILL does not reach the `git worktree add` child; the sweep waits for it, and so does the test.
+        for (let w = 0; w < 600 && git(repo, 'worktree', 'list', '--porcelain').includes('locked initializing'); w++)
+          await new Promise((r) => setTimeout(r, 50))
+        const branchAfterKill = git(repo, 'branch', '--list', branch) !== ''
+        // The next command, whatever it is, sweeps what the dead process provably left.
+        const next = await api(repo, 'append-history', { mission: M, wp: 'WP02', actor: 'k', note: `after kill ${i}` })
+        expect(
+          next.envelope.error_code,
+          `kill ${i} at write ${points[i]}: ${JSON.stringify(next.envelope.data)}`,
+        ).toBeNull()
+        const lane = /^lane:\s*"?([a-z_]+)/m.exec(git(repo, 'show', `main:kitty-specs/${M}/tasks/WP01.md`))?.[1]
+        if (lane === 'planned') {
+          if (branchAfterKill) orphansSeen++
+          expect(git(repo, 'branch', '--list', branch), `kill ${i} at write ${points[i]}`).toBe('')
+          expect(
+            git(repo, 'worktree', 'list')
+              .split('\n')
+              .filter((l) => l.includes(branch)),
+            `kill ${i} at write ${points[i]}`,
+          ).toEqual([])
+        } else {
+          // The claim landed: its branch and worktree are the agent's. Put the WP back for the next round.
+          expect(
+            git(repo, 'branch', '--list', branch),
+            `kill ${i} at write ${points[i]}: claim landed (${lane}) without its branch`,
+          ).toContain(branch)
+          const reset = await api(repo, 'transition', {
+            mission: M,
+            wp: 'WP01',
+            to: 'planned',
+            actor: 'k',
+            force: true,
+            note: 'reset',
+          })
+          expect(reset.envelope.error_code, `reset after kill ${i}: ${JSON.stringify(reset.envelope.data)}`).toBeNull()
+          git(repo, 'worktree', 'remove', '--force', join(repo, '.worktrees', branch))
+          git(repo, 'branch', '-D', branch)
+        }
+        git(repo, 'fsck', '--strict', '--no-dangling')
       }
-      git(repo, 'fsck', '--strict', '--no-dangling')
-    }
-    if (process.env['KITTY_FUZZ_REPORT']) console.error(`start-implementation: ${killed} killed, an orphan branch swept after ${orphansSeen}; ${writes} writes`)
-    // A claim after a reset writes less than the first one counted (its worktree directory exists).
-    expect(killed).toBeGreaterThanOrEqual(points.length * 0.5)
-  })
+      if (process.env['KITTY_FUZZ_REPORT'])
+        console.error(
+          `start-implementation: ${killed} killed, an orphan branch swept after ${orphansSeen}; ${writes} writes`,
+        )
+      // A claim after a reset writes less than the first one counted (its worktree directory exists).
+      expect(killed).toBeGreaterThanOrEqual(points.length * 0.5)
+    },
+  )
 })

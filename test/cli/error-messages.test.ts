@@ -34,36 +34,68 @@ describe('transition guards name the flag and the real lane', () => {
     )
   })
   it('force without a reason names --note', async () => {
-    expect(await refusal(move('WP01', 'done', { force: true }), 'TRANSITION_REJECTED')).toBe('Force transitions require actor and reason: pass --note "<why>" with --force')
+    expect(await refusal(move('WP01', 'done', { force: true }), 'TRANSITION_REJECTED')).toBe(
+      'Force transitions require actor and reason: pass --note "<why>" with --force',
+    )
   })
 
   describe('out of in_review', () => {
     beforeAll(async () => {
-      expect((await api(repo, 'start-implementation', { mission: MISSION, wp: 'WP01', actor: 'claude', policy: POLICY })).envelope.success).toBe(true)
-      expect((await move('WP01', 'for_review', { policy: POLICY, force: true, note: 'test setup' })).envelope.success).toBe(true)
-      expect((await api(repo, 'start-review', { mission: MISSION, wp: 'WP01', actor: 'rita', policy: POLICY })).envelope.success).toBe(true)
+      expect(
+        (await api(repo, 'start-implementation', { mission: MISSION, wp: 'WP01', actor: 'claude', policy: POLICY }))
+          .envelope.success,
+      ).toBe(true)
+      expect(
+        (await move('WP01', 'for_review', { policy: POLICY, force: true, note: 'test setup' })).envelope.success,
+      ).toBe(true)
+      expect(
+        (await api(repo, 'start-review', { mission: MISSION, wp: 'WP01', actor: 'rita', policy: POLICY })).envelope
+          .success,
+      ).toBe(true)
     })
     it('a complete --evidence-json alone is refused because every in_review exit needs the review outcome: the message says so and names --review-result-json', async () => {
-      const message = await refusal(move('WP01', 'approved', { policy: POLICY, 'evidence-json': JSON.stringify({ review: REVIEW }) }), 'TRANSITION_REJECTED')
-      expect(message).toMatch(/^Transition from in_review requires review_result \(structured review outcome\): --evidence-json alone is not the review outcome; also pass --review-result-json '\{"reviewer":/)
+      const message = await refusal(
+        move('WP01', 'approved', { policy: POLICY, 'evidence-json': JSON.stringify({ review: REVIEW }) }),
+        'TRANSITION_REJECTED',
+      )
+      expect(message).toMatch(
+        /^Transition from in_review requires review_result \(structured review outcome\): --evidence-json alone is not the review outcome; also pass --review-result-json '\{"reviewer":/,
+      )
     })
     it('evidence missing a field names the target lane (not "done") and the field', async () => {
       const evidence = JSON.stringify({ review: { reviewer: 'rita', verdict: 'approved' } })
-      expect(await refusal(move('WP01', 'approved', { policy: POLICY, 'evidence-json': evidence }), 'TRANSITION_REJECTED')).toBe(
+      expect(
+        await refusal(move('WP01', 'approved', { policy: POLICY, 'evidence-json': evidence }), 'TRANSITION_REJECTED'),
+      ).toBe(
         'Moving to approved requires evidence with review.reviewer, review.verdict and review.reference: --evidence-json lacks review.reference',
       )
     })
     it('a review asking for changes cannot approve: the message names approved and the verdict', async () => {
       const review = JSON.stringify({ ...REVIEW, verdict: 'changes_requested' })
-      const message = await refusal(move('WP01', 'approved', { policy: POLICY, 'review-result-json': review }), 'TRANSITION_REJECTED')
-      expect(message).toMatch(/^Transition to approved requires evidence \(reviewer identity and approval reference\): the review's verdict is 'changes_requested'/)
+      const message = await refusal(
+        move('WP01', 'approved', { policy: POLICY, 'review-result-json': review }),
+        'TRANSITION_REJECTED',
+      )
+      expect(message).toMatch(
+        /^Transition to approved requires evidence \(reviewer identity and approval reference\): the review's verdict is 'changes_requested'/,
+      )
     })
     it('mismatching evidence names the field that differs', async () => {
-      const flags = { policy: POLICY, 'review-result-json': JSON.stringify(REVIEW), 'evidence-json': JSON.stringify({ review: { ...REVIEW, reviewer: 'bob' } }) }
-      expect(await refusal(move('WP01', 'approved', flags), 'TRANSITION_REJECTED')).toMatch(/^Review evidence must match review_result: --evidence-json's review differs in review\.reviewer;/)
+      const flags = {
+        policy: POLICY,
+        'review-result-json': JSON.stringify(REVIEW),
+        'evidence-json': JSON.stringify({ review: { ...REVIEW, reviewer: 'bob' } }),
+      }
+      expect(await refusal(move('WP01', 'approved', flags), 'TRANSITION_REJECTED')).toMatch(
+        /^Review evidence must match review_result: --evidence-json's review differs in review\.reviewer;/,
+      )
     })
     it('the same evidence with --review-result-json goes through', async () => {
-      const run = await move('WP01', 'approved', { policy: POLICY, 'review-result-json': JSON.stringify(REVIEW), 'evidence-json': JSON.stringify({ review: REVIEW }) })
+      const run = await move('WP01', 'approved', {
+        policy: POLICY,
+        'review-result-json': JSON.stringify(REVIEW),
+        'evidence-json': JSON.stringify({ review: REVIEW }),
+      })
       expect(run.envelope).toMatchObject({ success: true, data: { from_lane: 'in_review', to_lane: 'approved' } })
     })
     it('approved → in_progress names --review-ref', async () => {
@@ -77,7 +109,9 @@ describe('transition guards name the flag and the real lane', () => {
 describe('selectors: the closest names', () => {
   it('WP_NOT_FOUND lists the WPs and the closest one; wp02 is WP02', async () => {
     const message = await refusal(move('WP02x', 'canceled'), 'WP_NOT_FOUND')
-    expect(message).toBe(`Work package 'WP02x' not found in ${MISSION}; the mission has WP01, WP02. Did you mean one of 'WP02', 'WP01'?`)
+    expect(message).toBe(
+      `Work package 'WP02x' not found in ${MISSION}; the mission has WP01, WP02. Did you mean one of 'WP02', 'WP01'?`,
+    )
     const lower = await api(repo, 'transitions', { mission: MISSION, wp: 'wp02' })
     expect(lower.envelope.success).toBe(true)
     expect(JSON.stringify(lower.envelope.data)).toContain('"WP02"')
@@ -101,7 +135,10 @@ describe('selectors: the closest names', () => {
 
 describe('policy and repository', () => {
   it('every missing or invalid policy field at once, upstream prefix first, with a policy to copy', async () => {
-    const message = await refusal(move('WP02', 'claimed', { policy: JSON.stringify({ orchestrator_id: 'o', agent_family: 3 }) }), 'POLICY_VALIDATION_FAILED')
+    const message = await refusal(
+      move('WP02', 'claimed', { policy: JSON.stringify({ orchestrator_id: 'o', agent_family: 3 }) }),
+      'POLICY_VALIDATION_FAILED',
+    )
     expect(message).toMatch(
       /^--policy missing required field: 'orchestrator_version'; also missing 'approval_mode', 'sandbox_mode', 'network_mode', 'dangerous_flags'; --policy\.agent_family must be a string\. A complete policy: \{/,
     )
@@ -109,11 +146,22 @@ describe('policy and repository', () => {
     expect((await move('WP02', 'blocked', { policy: JSON.stringify(example) })).envelope.success).toBe(true)
   })
   it('a missing policy shows one to pass', async () => {
-    expect(await refusal(move('WP02', 'in_progress'), 'POLICY_METADATA_REQUIRED')).toMatch(/^--policy is required for transitioning to 'in_progress': pass --policy '<JSON>', e\.g\. --policy '\{"orchestrator_id"/)
+    expect(await refusal(move('WP02', 'in_progress'), 'POLICY_METADATA_REQUIRED')).toMatch(
+      /^--policy is required for transitioning to 'in_progress': pass --policy '<JSON>', e\.g\. --policy '\{"orchestrator_id"/,
+    )
   })
   it('--repo naming a path that does not exist says so', async () => {
-    const run = await kitty('/', ['orchestrator-api', 'mission-state', '--mission', MISSION, '--repo', '/nonexistent/checkout'])
+    const run = await kitty('/', [
+      'orchestrator-api',
+      'mission-state',
+      '--mission',
+      MISSION,
+      '--repo',
+      '/nonexistent/checkout',
+    ])
     expect(run.envelope.error_code).toBe('REPOSITORY_NOT_FOUND')
-    expect(run.envelope.data.message).toBe('--repo names /nonexistent/checkout, which does not exist; give the path of a git checkout (or of a directory inside one).')
+    expect(run.envelope.data.message).toBe(
+      '--repo names /nonexistent/checkout, which does not exist; give the path of a git checkout (or of a directory inside one).',
+    )
   })
 })

@@ -5,7 +5,19 @@ import { pythonJsonLine } from '../../src/core/python-json.ts'
 import { materializeStatusJson, reduceStatusEvents } from '../../src/core/reduce-status-events.ts'
 import { parseEventLog } from '../../src/core/status-events.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { api, cleanupTempDirs, defaultMeta, git, kitty, laneOf, makeRepo, POLICY, POLICY_JSON, readWp, tempDir } from '../helpers/git-repo.ts'
+import {
+  api,
+  cleanupTempDirs,
+  defaultMeta,
+  git,
+  kitty,
+  laneOf,
+  makeRepo,
+  POLICY,
+  POLICY_JSON,
+  readWp,
+  tempDir,
+} from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
 
@@ -86,7 +98,9 @@ function upstreamLanes(repo: string): Record<string, string> {
 
 function expectStatusJsonMatchesLog(repo: string): void {
   const reduced = reduceStatusEvents(parseEventLog(readFileSync(logPath(repo), 'utf8'), 'log'))
-  expect(readFileSync(statusPath(repo), 'utf8')).toBe(materializeStatusJson(reduced, { missionNumber: '099', missionType: 'software-dev' }))
+  expect(readFileSync(statusPath(repo), 'utf8')).toBe(
+    materializeStatusJson(reduced, { missionNumber: '099', missionType: 'software-dev' }),
+  )
 }
 
 const head = (repo: string) => git(repo, 'rev-parse', 'HEAD')
@@ -105,7 +119,9 @@ describe('reading upstream’s event log', () => {
     ])
     expect(envelope.data.summary).toMatchObject({ planned: 1, in_progress: 1, done: 1 })
     expect(envelope.data.warnings).toHaveLength(1)
-    expect(envelope.data.warnings[0]).toMatch(/drift: WP01 frontmatter lane is 'planned' but the event log says 'in_progress'/)
+    expect(envelope.data.warnings[0]).toMatch(
+      /drift: WP01 frontmatter lane is 'planned' but the event log says 'in_progress'/,
+    )
     expect(envelope.data.warnings[0]).toContain(`kitty reconcile --mission ${SLUG}`)
     const ready = await api(repo, 'list-ready', { mission: SLUG })
     expect(ready.envelope.data.ready_work_packages.map((w: any) => w.wp_id)).toEqual(['WP02'])
@@ -115,10 +131,20 @@ describe('reading upstream’s event log', () => {
   it('a WP an upstream agent started is claimed here too: another actor gets WP_ALREADY_CLAIMED', async () => {
     const repo = loggedRepo()
     const before = head(repo)
-    const run = await api(repo, 'start-implementation', { mission: SLUG, wp: 'WP01', actor: 'someone-else', policy: POLICY_JSON })
+    const run = await api(repo, 'start-implementation', {
+      mission: SLUG,
+      wp: 'WP01',
+      actor: 'someone-else',
+      policy: POLICY_JSON,
+    })
     expect(run.envelope.error_code).toBe('WP_ALREADY_CLAIMED')
     expect(run.envelope.data).toMatchObject({ claimed_by: 'upstream-agent', requesting_actor: 'someone-else' })
-    const resume = await api(repo, 'start-implementation', { mission: SLUG, wp: 'WP01', actor: 'upstream-agent', policy: POLICY_JSON })
+    const resume = await api(repo, 'start-implementation', {
+      mission: SLUG,
+      wp: 'WP01',
+      actor: 'upstream-agent',
+      policy: POLICY_JSON,
+    })
     expect(resume.envelope.data).toMatchObject({ from_lane: 'in_progress', no_op: true })
     expect(head(repo)).toBe(before)
   })
@@ -152,7 +178,9 @@ describe('reading upstream’s event log', () => {
     expect(warnings).toMatch(/drift: WP02 frontmatter lane is 'planned' but the event log says 'in_progress'/)
     expect(warnings).toMatch(/repeats event id\(s\) 01KH/)
     expect(warnings).toMatch(/events for WP07, which have neither a task file nor a tasks.md section/)
-    expect(warnings).toMatch(/status.json does not match its event log \(event_count 99 there, 3 in the log; WP02 done there, in_progress in the log/)
+    expect(warnings).toMatch(
+      /status.json does not match its event log \(event_count 99 there, 3 in the log; WP02 done there, in_progress in the log/,
+    )
   })
 
   it('an invalid line is one EVENT_LOG_INVALID envelope naming the line, for reads and writes; nothing is written', async () => {
@@ -175,19 +203,60 @@ describe('writing both, in one commit', () => {
   it('start-implementation appends upstream’s two-event batch and status.json beside the frontmatter', async () => {
     const repo = loggedRepo()
     const before = head(repo)
-    const run = await api(repo, 'start-implementation', { mission: SLUG, wp: 'WP02', actor: 'claude', policy: POLICY_JSON })
+    const run = await api(repo, 'start-implementation', {
+      mission: SLUG,
+      wp: 'WP02',
+      actor: 'claude',
+      policy: POLICY_JSON,
+    })
     expect(run.code, JSON.stringify(run.envelope)).toBe(0)
     expect(git(repo, 'rev-list', '--count', `${before}..HEAD`)).toBe('1')
-    expect(changedFiles(repo, before)).toEqual([`kitty-specs/${SLUG}/status.events.jsonl`, `kitty-specs/${SLUG}/status.json`, `kitty-specs/${SLUG}/tasks/WP02.md`])
+    expect(changedFiles(repo, before)).toEqual([
+      `kitty-specs/${SLUG}/status.events.jsonl`,
+      `kitty-specs/${SLUG}/status.json`,
+      `kitty-specs/${SLUG}/tasks/WP02.md`,
+    ])
     const [claim, start] = logLines(repo).slice(-2)
-    const keys = ['actor', 'at', 'event_id', 'evidence', 'execution_mode', 'force', 'from_lane', 'mission_id', 'mission_slug', 'policy_metadata', 'reason', 'review_ref', 'review_result', 'to_lane', 'wp_id']
+    const keys = [
+      'actor',
+      'at',
+      'event_id',
+      'evidence',
+      'execution_mode',
+      'force',
+      'from_lane',
+      'mission_id',
+      'mission_slug',
+      'policy_metadata',
+      'reason',
+      'review_ref',
+      'review_result',
+      'to_lane',
+      'wp_id',
+    ]
     for (const e of [claim, start]) {
       expect(Object.keys(e)).toEqual(keys)
-      expect(e).toMatchObject({ actor: 'claude', evidence: null, execution_mode: 'worktree', force: false, mission_id: MISSION_ID, mission_slug: SLUG, reason: null, review_ref: null, review_result: null, wp_id: 'WP02' })
+      expect(e).toMatchObject({
+        actor: 'claude',
+        evidence: null,
+        execution_mode: 'worktree',
+        force: false,
+        mission_id: MISSION_ID,
+        mission_slug: SLUG,
+        reason: null,
+        review_ref: null,
+        review_result: null,
+        wp_id: 'WP02',
+      })
       expect(e.policy_metadata).toMatchObject(POLICY)
       expect(e.event_id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/)
     }
-    expect([claim.from_lane, claim.to_lane, start.from_lane, start.to_lane]).toEqual(['planned', 'claimed', 'claimed', 'in_progress'])
+    expect([claim.from_lane, claim.to_lane, start.from_lane, start.to_lane]).toEqual([
+      'planned',
+      'claimed',
+      'claimed',
+      'in_progress',
+    ])
     expect(start.event_id > claim.event_id).toBe(true)
     expect(start.at > claim.at).toBe(true)
     // Lines keep upstream's byte format: sorted keys, Python separators.
@@ -200,13 +269,28 @@ describe('writing both, in one commit', () => {
   })
 
   it('transition, start-review and a review verdict: the lines upstream writes for each, and both sides agree after each', async () => {
-    const repo = loggedRepo([event('WP02', 'planned', 'claimed', 'claude'), event('WP02', 'claimed', 'in_progress', 'claude')])
+    const repo = loggedRepo([
+      event('WP02', 'planned', 'claimed', 'claude'),
+      event('WP02', 'claimed', 'in_progress', 'claude'),
+    ])
     // Frontmatter catches up with the log first (the file says planned).
     expect((await kitty(repo, ['reconcile', '--mission', SLUG])).code).toBe(0)
     const steps: Array<[string, Record<string, string | boolean>]> = [
       ['transition', { to: 'for_review', actor: 'claude', policy: POLICY_JSON, note: 'ready' }],
       ['start-review', { actor: 'reviewer', policy: POLICY_JSON, 'review-ref': 'https://example.test/pr/1' }],
-      ['transition', { to: 'approved', actor: 'reviewer', policy: POLICY_JSON, 'review-result-json': JSON.stringify({ reviewer: 'reviewer', verdict: 'approved', reference: 'https://example.test/pr/1#r' }) }],
+      [
+        'transition',
+        {
+          to: 'approved',
+          actor: 'reviewer',
+          policy: POLICY_JSON,
+          'review-result-json': JSON.stringify({
+            reviewer: 'reviewer',
+            verdict: 'approved',
+            reference: 'https://example.test/pr/1#r',
+          }),
+        },
+      ],
     ]
     for (const [command, flags] of steps) {
       const run = await api(repo, command, { mission: SLUG, wp: 'WP02', ...flags })
@@ -218,7 +302,12 @@ describe('writing both, in one commit', () => {
     }
     const [ready, review, verdict] = logLines(repo).slice(-3)
     expect(ready).toMatchObject({ from_lane: 'in_progress', to_lane: 'for_review', reason: 'ready', review_ref: null })
-    expect(review).toMatchObject({ from_lane: 'for_review', to_lane: 'in_review', reason: 'Started review via action command', review_ref: 'https://example.test/pr/1' })
+    expect(review).toMatchObject({
+      from_lane: 'for_review',
+      to_lane: 'in_review',
+      reason: 'Started review via action command',
+      review_ref: 'https://example.test/pr/1',
+    })
     expect(verdict).toMatchObject({
       from_lane: 'in_review',
       to_lane: 'approved',
@@ -246,7 +335,12 @@ describe('writing both, in one commit', () => {
     const before = head(repo)
     const refused = await api(repo, 'transition', { mission: SLUG, wp: 'WP02', to: 'done', actor: 'x' })
     expect(refused.envelope.error_code).toBe('TRANSITION_REJECTED')
-    const logOnly = await api(repo, 'start-implementation', { mission: SLUG, wp: 'WP03', actor: 'x', policy: POLICY_JSON })
+    const logOnly = await api(repo, 'start-implementation', {
+      mission: SLUG,
+      wp: 'WP03',
+      actor: 'x',
+      policy: POLICY_JSON,
+    })
     expect(logOnly.envelope.error_code).toBe('WP_NOT_FOUND')
     expect(logOnly.envelope.data.message).toContain(`kitty migrate --mission ${SLUG} --to frontmatter`)
     expect(logOnly.envelope.data).toMatchObject({ wp_id: 'WP03', event_log_only: true })
@@ -262,8 +356,15 @@ describe('kitty reconcile', () => {
     const dry = await kitty(repo, ['reconcile', '--mission', SLUG, '--dry-run'])
     expect(dry.code).toBe(0)
     expect(dry.envelope.command).toBe('kitty.reconcile')
-    expect(dry.envelope.data).toMatchObject({ dry_run: true, commit: null, from: 'events', unmaterialized_wps: ['WP03'] })
-    expect(dry.envelope.data.reconciled).toEqual([{ wp_id: 'WP01', frontmatter_lane: 'planned', event_log_lane: 'in_progress', lane: 'in_progress' }])
+    expect(dry.envelope.data).toMatchObject({
+      dry_run: true,
+      commit: null,
+      from: 'events',
+      unmaterialized_wps: ['WP03'],
+    })
+    expect(dry.envelope.data.reconciled).toEqual([
+      { wp_id: 'WP01', frontmatter_lane: 'planned', event_log_lane: 'in_progress', lane: 'in_progress' },
+    ])
     expect(head(repo)).toBe(before)
     const run = await kitty(repo, ['reconcile', '--mission', SLUG, '--actor', 'maintainer'])
     expect(run.code).toBe(0)
@@ -271,7 +372,9 @@ describe('kitty reconcile', () => {
     expect(run.envelope.data.commit).toBe(head(repo))
     expect(changedFiles(repo, before)).toEqual([`kitty-specs/${SLUG}/status.json`, `kitty-specs/${SLUG}/tasks/WP01.md`])
     expect(laneOf(readWp(repo, 'WP01'))).toBe('in_progress')
-    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-Command,valueonly)%(trailers:key=Kitty-Actor,valueonly)')).toBe('reconcile\nmaintainer')
+    expect(
+      git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-Command,valueonly)%(trailers:key=Kitty-Actor,valueonly)'),
+    ).toBe('reconcile\nmaintainer')
     expect((await api(repo, 'mission-state', { mission: SLUG })).envelope.data.warnings).toBeUndefined()
     const again = await kitty(repo, ['reconcile', '--mission', SLUG])
     expect(again.envelope.data).toMatchObject({ reconciled: [], commit: null })
@@ -283,8 +386,17 @@ describe('kitty reconcile', () => {
     const before = head(repo)
     const run = await kitty(repo, ['reconcile', '--mission', SLUG, '--from', 'frontmatter'])
     expect(run.code).toBe(0)
-    expect(changedFiles(repo, before)).toEqual([`kitty-specs/${SLUG}/status.events.jsonl`, `kitty-specs/${SLUG}/status.json`])
-    expect(logLines(repo).at(-1)).toMatchObject({ wp_id: 'WP01', from_lane: 'in_progress', to_lane: 'planned', force: true, actor: 'kitty' })
+    expect(changedFiles(repo, before)).toEqual([
+      `kitty-specs/${SLUG}/status.events.jsonl`,
+      `kitty-specs/${SLUG}/status.json`,
+    ])
+    expect(logLines(repo).at(-1)).toMatchObject({
+      wp_id: 'WP01',
+      from_lane: 'in_progress',
+      to_lane: 'planned',
+      force: true,
+      actor: 'kitty',
+    })
     expect(upstreamLanes(repo)['WP01']).toBe('planned')
     expectStatusJsonMatchesLog(repo)
     const state = await api(repo, 'mission-state', { mission: SLUG })
@@ -323,7 +435,12 @@ describe('kitty migrate', () => {
             ]),
           },
           // History short of the current lane: migrate closes it with one event.
-          { id: 'WP02', lane: 'for_review', assignee: 'dave', extra: history([['2026-01-01T10:00:00Z', 'planned', 'system']]) },
+          {
+            id: 'WP02',
+            lane: 'for_review',
+            assignee: 'dave',
+            extra: history([['2026-01-01T10:00:00Z', 'planned', 'system']]),
+          },
           { id: 'WP03', lane: 'planned', dependencies: ['WP01'] },
         ],
       },
@@ -335,7 +452,11 @@ describe('kitty migrate', () => {
     }
     git(repo, 'commit', '-qam', 'history')
     const view = async () =>
-      (await api(repo, 'mission-state', { mission: SLUG })).envelope.data.work_packages.map((w: any) => [w.wp_id, w.lane, w.last_actor])
+      (await api(repo, 'mission-state', { mission: SLUG })).envelope.data.work_packages.map((w: any) => [
+        w.wp_id,
+        w.lane,
+        w.last_actor,
+      ])
     const original = await view()
     expect(original).toEqual([
       ['WP01', 'done', 'carol'],
@@ -349,7 +470,10 @@ describe('kitty migrate', () => {
 
     const toEvents = await kitty(repo, ['migrate', '--mission', SLUG, '--to', 'events'])
     expect(toEvents.code, JSON.stringify(toEvents.envelope)).toBe(0)
-    expect(changedFiles(repo, before)).toEqual([`kitty-specs/${SLUG}/status.events.jsonl`, `kitty-specs/${SLUG}/status.json`])
+    expect(changedFiles(repo, before)).toEqual([
+      `kitty-specs/${SLUG}/status.events.jsonl`,
+      `kitty-specs/${SLUG}/status.json`,
+    ])
     const lines = logLines(repo)
     expect(lines.filter((e) => e.wp_id === 'WP01').map((e) => [e.from_lane, e.to_lane, e.actor])).toEqual([
       ['genesis', 'planned', 'finalize-tasks'],
@@ -391,7 +515,13 @@ describe('kitty migrate', () => {
     expect(state.envelope.data.work_packages[2].dependencies).toEqual(['WP01'])
     git(repo, 'fsck', '--strict')
     // The materialised files are ordinary WP files: the next change goes through them.
-    const run = await api(repo, 'transition', { mission: SLUG, wp: 'WP02', to: 'in_review', actor: 'r', policy: POLICY_JSON })
+    const run = await api(repo, 'transition', {
+      mission: SLUG,
+      wp: 'WP02',
+      to: 'in_review',
+      actor: 'r',
+      policy: POLICY_JSON,
+    })
     expect(run.code, JSON.stringify(run.envelope)).toBe(0)
     expect(upstreamLanes(repo)['WP02']).toBe('in_review')
   })
@@ -406,13 +536,19 @@ describe('kitty migrate', () => {
     expect(text).toMatch(/^---\nwork_package_id: "WP03"\ntitle: "Third, only in the log"\nlane: "done"\n/)
     expect(text).toContain('## Work Package WP03: Third, only in the log')
     const state = await api(repo, 'mission-state', { mission: SLUG })
-    expect(state.envelope.data.work_packages.find((w: any) => w.wp_id === 'WP03')).toMatchObject({ lane: 'done', last_actor: 'builder', dependencies: ['WP01'] })
+    expect(state.envelope.data.work_packages.find((w: any) => w.wp_id === 'WP03')).toMatchObject({
+      lane: 'done',
+      last_actor: 'builder',
+      dependencies: ['WP01'],
+    })
   })
 })
 
 describe('merge-mission beside a log', () => {
   it('marks each merged WP done with the event upstream’s merge writes, in the record commit', async () => {
-    const repo = makeRepo([{ meta: { ...defaultMeta(SLUG), mission_id: MISSION_ID }, wps: [{ id: 'WP01', lane: 'approved' }] }])
+    const repo = makeRepo([
+      { meta: { ...defaultMeta(SLUG), mission_id: MISSION_ID }, wps: [{ id: 'WP01', lane: 'approved' }] },
+    ])
     const log = [
       event('WP01', 'planned', 'claimed', 'claude'),
       event('WP01', 'claimed', 'in_progress', 'claude'),
@@ -451,17 +587,26 @@ describe('merge-mission beside a log', () => {
 
 describe('a hostile log file', () => {
   const cases: Array<[string, (repo: string) => void]> = [
-    ['a symbolic link', (repo) => {
-      rmSync(logPath(repo))
-      symlinkSync('/etc/passwd', logPath(repo))
-    }],
-    ['a directory', (repo) => {
-      rmSync(logPath(repo))
-      mkdirSync(logPath(repo))
-      writeFileSync(join(logPath(repo), 'x'), 'x')
-    }],
+    [
+      'a symbolic link',
+      (repo) => {
+        rmSync(logPath(repo))
+        symlinkSync('/etc/passwd', logPath(repo))
+      },
+    ],
+    [
+      'a directory',
+      (repo) => {
+        rmSync(logPath(repo))
+        mkdirSync(logPath(repo))
+        writeFileSync(join(logPath(repo), 'x'), 'x')
+      },
+    ],
     ['not UTF-8', (repo) => writeFileSync(logPath(repo), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]))],
-    ['a lane event for a path', (repo) => writeFileSync(logPath(repo), `${event('WP01', 'planned', 'claimed').replace('"WP01"', '"../../x"')}\n`)],
+    [
+      'a lane event for a path',
+      (repo) => writeFileSync(logPath(repo), `${event('WP01', 'planned', 'claimed').replace('"WP01"', '"../../x"')}\n`),
+    ],
   ]
   it.each(cases)('%s: EVENT_LOG_INVALID for reads and writes, nothing written', async (_name, spoil) => {
     const repo = loggedRepo()
@@ -490,7 +635,20 @@ describe('through a remote (--remote, no checkout)', () => {
       const before = git(bare, 'rev-parse', 'main')
       const run = await kitty(
         tempDir('kitty-cwd-'),
-        ['orchestrator-api', 'start-implementation', '--mission', SLUG, '--wp', 'WP02', '--actor', 'claude', '--policy', POLICY_JSON, '--remote', server.repoUrl('project')],
+        [
+          'orchestrator-api',
+          'start-implementation',
+          '--mission',
+          SLUG,
+          '--wp',
+          'WP02',
+          '--actor',
+          'claude',
+          '--policy',
+          POLICY_JSON,
+          '--remote',
+          server.repoUrl('project'),
+        ],
         { KITTY_TOKEN: 'tok', KITTY_CACHE_DIR: tempDir('kitty-cache-'), KITTY_REMOTE_TIMEOUT_MS: '20000' },
       )
       expect(run.envelope.success, JSON.stringify(run.envelope)).toBe(true)
@@ -500,7 +658,9 @@ describe('through a remote (--remote, no checkout)', () => {
         `kitty-specs/${SLUG}/status.json`,
         `kitty-specs/${SLUG}/tasks/WP02.md`,
       ])
-      const log = git(bare, 'show', `main:kitty-specs/${SLUG}/status.events.jsonl`).split('\n').map((l) => JSON.parse(l))
+      const log = git(bare, 'show', `main:kitty-specs/${SLUG}/status.events.jsonl`)
+        .split('\n')
+        .map((l) => JSON.parse(l))
       expect(log.slice(-2).map((e) => [e.wp_id, e.from_lane, e.to_lane, e.actor])).toEqual([
         ['WP02', 'planned', 'claimed', 'claude'],
         ['WP02', 'claimed', 'in_progress', 'claude'],

@@ -26,16 +26,52 @@ async function checked(repo: string, argv: string[]) {
 const weird = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary' }),
-  fc.constantFrom('', ' ', '..', '../etc', 'a/b', '-', '--', '--mission', 'WP01', 'WP99', M, '099', 'doing', 'done', '{}', '[]', 'null', '\u0000', 'ü', '\n'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '..',
+    '../etc',
+    'a/b',
+    '-',
+    '--',
+    '--mission',
+    'WP01',
+    'WP99',
+    M,
+    '099',
+    'doing',
+    'done',
+    '{}',
+    '[]',
+    'null',
+    '\u0000',
+    'ü',
+    '\n',
+  ),
 )
-const flagNames = [...new Set(COMMANDS.flatMap((c) => c.params.map((p) => `--${p.name}`)))].filter((f) => f !== '--repo')
+const flagNames = [...new Set(COMMANDS.flatMap((c) => c.params.map((p) => `--${p.name}`)))].filter(
+  (f) => f !== '--repo',
+)
 const argvArb = fc.tuple(
   fc.constantFrom('orchestrator-api', 'agent', 'reconcile', 'migrate', 'bogus', '--help', ''),
   fc.constantFrom(...COMMANDS.map((c) => c.name), 'feature-state', 'nope', '--bogus', 'tasks'),
-  fc.array(fc.oneof(fc.constantFrom(...flagNames, '--no-force', '--feature', '--json', '--policy', '--to'), weird), { maxLength: 10 }),
+  fc.array(fc.oneof(fc.constantFrom(...flagNames, '--no-force', '--feature', '--json', '--policy', '--to'), weird), {
+    maxLength: 10,
+  }),
 )
 
-const LANE_VALUES = ['planned', 'claimed', 'in_progress', 'doing', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled']
+const LANE_VALUES = [
+  'planned',
+  'claimed',
+  'in_progress',
+  'doing',
+  'for_review',
+  'in_review',
+  'approved',
+  'done',
+  'blocked',
+  'canceled',
+]
 /** Mostly-valid values per flag, with a weird one now and then, so runs reach the engine and the store. */
 function valueFor(name: string): fc.Arbitrary<string> {
   const likely: Record<string, string[]> = {
@@ -47,7 +83,10 @@ function valueFor(name: string): fc.Arbitrary<string> {
     from: ['events', 'frontmatter'],
     note: ['why not', 'line one\nline two'],
     'review-ref': ['pr#1'],
-    'review-result-json': [JSON.stringify({ reviewer: 'r', verdict: 'approved', reference: 'pr#1' }), JSON.stringify({ reviewer: 'r', verdict: 'changes_requested', reference: 'pr#1' })],
+    'review-result-json': [
+      JSON.stringify({ reviewer: 'r', verdict: 'approved', reference: 'pr#1' }),
+      JSON.stringify({ reviewer: 'r', verdict: 'changes_requested', reference: 'pr#1' }),
+    ],
     'evidence-json': [JSON.stringify({ review: { reviewer: 'r', verdict: 'approved', reference: 'pr#1' } })],
     status: ['done', 'pending'],
     strategy: ['merge', 'squash', 'rebase', 'octopus'],
@@ -64,14 +103,27 @@ const structuredArgv = fc.constantFrom(...COMMANDS).chain((spec) => {
   const params = spec.params.filter((p) => p.name !== 'repo' && p.name !== 'branch')
   const flagArbs = params.map((p) =>
     fc.oneof(
-      { weight: p.required ? 9 : 1, arbitrary: p.type === 'boolean' ? fc.constant([p.negatable ? `--no-${p.name}` : `--${p.name}`]) : valueFor(p.name).map((v) => [`--${p.name}`, v]) },
+      {
+        weight: p.required ? 9 : 1,
+        arbitrary:
+          p.type === 'boolean'
+            ? fc.constant([p.negatable ? `--no-${p.name}` : `--${p.name}`])
+            : valueFor(p.name).map((v) => [`--${p.name}`, v]),
+      },
       { weight: p.required ? 1 : 2, arbitrary: fc.constant([] as string[]) },
     ),
   )
-  return fc.tuple(fc.tuple(...flagArbs), fc.array(fc.constantFrom('T001', 'T002', 'T9', 'x'), { maxLength: 2 })).map(([flags, positionals]) => {
-    const head = spec.group === 'orchestrator-api' ? ['orchestrator-api', spec.name] : spec.group === 'kitty' ? [spec.name] : ['agent', 'tasks', spec.name]
-    return [...head, ...(spec.positionals ? positionals : []), ...flags.flat()]
-  })
+  return fc
+    .tuple(fc.tuple(...flagArbs), fc.array(fc.constantFrom('T001', 'T002', 'T9', 'x'), { maxLength: 2 }))
+    .map(([flags, positionals]) => {
+      const head =
+        spec.group === 'orchestrator-api'
+          ? ['orchestrator-api', spec.name]
+          : spec.group === 'kitty'
+            ? [spec.name]
+            : ['agent', 'tasks', spec.name]
+      return [...head, ...(spec.positionals ? positionals : []), ...flags.flat()]
+    })
 })
 
 /**
@@ -85,14 +137,23 @@ function branchCounter() {
     hit: (branch: string) => counts.set(branch, (counts.get(branch) ?? 0) + 1),
     expectAtLeast(branch: string, floor: number) {
       if (process.env['KITTY_FUZZ_REPORT']) console.error(`${branch}: ${counts.get(branch) ?? 0}`)
-      expect(counts.get(branch) ?? 0, `branch "${branch}" reached ${counts.get(branch) ?? 0} times, floor ${Math.ceil(floor)}`).toBeGreaterThanOrEqual(Math.ceil(floor))
+      expect(
+        counts.get(branch) ?? 0,
+        `branch "${branch}" reached ${counts.get(branch) ?? 0} times, floor ${Math.ceil(floor)}`,
+      ).toBeGreaterThanOrEqual(Math.ceil(floor))
     },
   }
 }
 
 const outcomes = new Map<string, number>()
 afterAll(() => {
-  if (process.env['KITTY_FUZZ_REPORT']) console.error([...outcomes].sort().map(([k, n]) => `${n}\t${k}`).join('\n'))
+  if (process.env['KITTY_FUZZ_REPORT'])
+    console.error(
+      [...outcomes]
+        .sort()
+        .map(([k, n]) => `${n}\t${k}`)
+        .join('\n'),
+    )
 })
 
 describe('property: any argv vector', () => {
@@ -104,7 +165,13 @@ describe('property: any argv vector', () => {
         const out = await checked(repo, argv)
         const key = `${argv[1]} ${out.envelope.error_code ?? 'ok'}`
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1)
-        branches.hit(out.envelope.success ? 'success' : out.envelope.error_code === 'USAGE_ERROR' ? 'usage error' : 'refused by the engine')
+        branches.hit(
+          out.envelope.success
+            ? 'success'
+            : out.envelope.error_code === 'USAGE_ERROR'
+              ? 'usage error'
+              : 'refused by the engine',
+        )
       }),
       { numRuns: RUNS * 2 },
     )
@@ -145,7 +212,9 @@ const jsonWithSecrets: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 })).value
 const policyArb = fc.oneof(
   // A real policy with one field replaced by anything.
-  fc.tuple(fc.constantFrom(...Object.keys(POLICY), 'tool_restrictions', 'extra'), jsonWithSecrets).map(([k, v]) => JSON.stringify({ ...POLICY, [k]: v })),
+  fc
+    .tuple(fc.constantFrom(...Object.keys(POLICY), 'tool_restrictions', 'extra'), jsonWithSecrets)
+    .map(([k, v]) => JSON.stringify({ ...POLICY, [k]: v })),
   jsonWithSecrets.map((v) => JSON.stringify(v)),
   fc.string(),
 )
@@ -158,24 +227,73 @@ describe('property: any policy JSON', () => {
     const repo = makeRepo()
     const branches = branchCounter()
     await fc.assert(
-      fc.asyncProperty(policyArb, fc.constantFrom('start-implementation', 'transition', 'start-review'), async (policy, command) => {
-        const flags = command === 'transition' ? ['--to', 'blocked'] : []
-        const out = await checked(repo, ['orchestrator-api', command, '--mission', M, '--wp', 'WP02', '--actor', 'fuzz', '--policy', policy, ...flags])
-        for (const secret of secretsIn(policy)) expect(out.line).not.toContain(secret)
-        if (secretsIn(policy).length > 0) {
-          branches.hit('secret-like value')
-          expect(out.envelope.success).toBe(false)
-        }
-      }),
+      fc.asyncProperty(
+        policyArb,
+        fc.constantFrom('start-implementation', 'transition', 'start-review'),
+        async (policy, command) => {
+          const flags = command === 'transition' ? ['--to', 'blocked'] : []
+          const out = await checked(repo, [
+            'orchestrator-api',
+            command,
+            '--mission',
+            M,
+            '--wp',
+            'WP02',
+            '--actor',
+            'fuzz',
+            '--policy',
+            policy,
+            ...flags,
+          ])
+          for (const secret of secretsIn(policy)) expect(out.line).not.toContain(secret)
+          if (secretsIn(policy).length > 0) {
+            branches.hit('secret-like value')
+            expect(out.envelope.success).toBe(false)
+          }
+        },
+      ),
       { numRuns: RUNS },
     )
     branches.expectAtLeast('secret-like value', RUNS * 0.05)
   })
 })
 
-const yamlKey = fc.constantFrom('lane', 'dependencies', 'title', 'assignee', 'history', 'subtasks', 'work_package_id', 'agent', 'x')
+const yamlKey = fc.constantFrom(
+  'lane',
+  'dependencies',
+  'title',
+  'assignee',
+  'history',
+  'subtasks',
+  'work_package_id',
+  'agent',
+  'x',
+)
 const yamlValue = fc.oneof(
-  fc.constantFrom('planned', '"doing"', "'done'", 'reviewing', '[WP01]', '[WP02, WP01]', '"WP01, WP02"', '"[]"', '[]', '{}', '', '~', 'null', '&a [x]', '*a', '*b', '!!binary aGk=', '|\n  block', '>\n  folded', 'yes', '0123', '1.10'),
+  fc.constantFrom(
+    'planned',
+    '"doing"',
+    "'done'",
+    'reviewing',
+    '[WP01]',
+    '[WP02, WP01]',
+    '"WP01, WP02"',
+    '"[]"',
+    '[]',
+    '{}',
+    '',
+    '~',
+    'null',
+    '&a [x]',
+    '*a',
+    '*b',
+    '!!binary aGk=',
+    '|\n  block',
+    '>\n  folded',
+    'yes',
+    '0123',
+    '1.10',
+  ),
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.nat({ max: 1200 }).map((n) => 'x'.repeat(n * 997)),
@@ -185,11 +303,15 @@ const frontmatterArb = fc
     bom: fc.boolean(),
     crlf: fc.boolean(),
     closing: fc.constantFrom('---', '---', '---', '', '...'),
-    lines: fc.array(fc.tuple(yamlKey, yamlValue, fc.constantFrom(': ', ':', ':\t', ' : ', ': # c\n  ')), { maxLength: 8 }),
+    lines: fc.array(fc.tuple(yamlKey, yamlValue, fc.constantFrom(': ', ':', ':\t', ' : ', ': # c\n  ')), {
+      maxLength: 8,
+    }),
     body: fc.string({ maxLength: 200 }),
   })
   .map(({ bom, crlf, closing, lines, body }) => {
-    const text = ['---', ...lines.map(([k, v, sep]) => `${k}${sep}${v}`), closing, body, '## Activity Log', ''].join('\n')
+    const text = ['---', ...lines.map(([k, v, sep]) => `${k}${sep}${v}`), closing, body, '## Activity Log', ''].join(
+      '\n',
+    )
     return (bom ? '\uFEFF' : '') + (crlf ? text.replace(/\n/g, '\r\n') : text)
   })
 
@@ -208,14 +330,33 @@ describe('property: any WP frontmatter', () => {
           branches.hit('refused')
           expect(['WP_FILE_INVALID', 'INPUT_TOO_LARGE']).toContain(state.envelope.error_code)
         }
-        const moved = await checked(repo, ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP01', '--to', 'blocked', '--actor', 'fuzz', '--force', '--note', 'fuzz'])
+        const moved = await checked(repo, [
+          'orchestrator-api',
+          'transition',
+          '--mission',
+          M,
+          '--wp',
+          'WP01',
+          '--to',
+          'blocked',
+          '--actor',
+          'fuzz',
+          '--force',
+          '--note',
+          'fuzz',
+        ])
         if (moved.envelope.success) {
           branches.hit('transition committed')
-          const changed = execFileSync('git', ['diff', '--name-only', 'HEAD~1', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim()
+          const changed = execFileSync('git', ['diff', '--name-only', 'HEAD~1', 'HEAD'], {
+            cwd: repo,
+            encoding: 'utf8',
+          }).trim()
           expect(changed).toBe(`kitty-specs/${M}/tasks/WP01.md`)
           const after = await checked(repo, ['orchestrator-api', 'mission-state', '--mission', M])
           expect(after.envelope.success).toBe(true)
-          const wp01 = (after.envelope.data['work_packages'] as { wp_id: string; lane: string }[]).find((w) => w.wp_id === 'WP01')
+          const wp01 = (after.envelope.data['work_packages'] as { wp_id: string; lane: string }[]).find(
+            (w) => w.wp_id === 'WP01',
+          )
           expect(wp01?.lane).toBe('blocked')
         }
       }),
@@ -233,7 +374,17 @@ describe('property: any meta.json', () => {
     const metaArb = fc.oneof(
       fc.json(),
       fc.string(),
-      fc.record({ mission_number: jsonWithSecrets, mission_id: fc.oneof(fc.string(), fc.constant('01KXWN13GH4QCRMS28N448V7CR')), mission_slug: fc.string(), mission_type: jsonWithSecrets }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+      fc
+        .record(
+          {
+            mission_number: jsonWithSecrets,
+            mission_id: fc.oneof(fc.string(), fc.constant('01KXWN13GH4QCRMS28N448V7CR')),
+            mission_slug: fc.string(),
+            mission_type: jsonWithSecrets,
+          },
+          { requiredKeys: [] },
+        )
+        .map((o) => JSON.stringify(o)),
     )
     const branches = branchCounter()
     await fc.assert(
@@ -247,7 +398,8 @@ describe('property: any meta.json', () => {
         ]) {
           const out = await checked(repo, argv)
           branches.hit(`${argv[1]} ${out.envelope.success ? 'read' : 'refused'}`)
-          if (!out.envelope.success) expect(['MISSION_META_INVALID', 'MISSION_NOT_READY']).toContain(out.envelope.error_code)
+          if (!out.envelope.success)
+            expect(['MISSION_META_INVALID', 'MISSION_NOT_READY']).toContain(out.envelope.error_code)
         }
       }),
       { numRuns: RUNS },
@@ -263,12 +415,20 @@ describe('property: any mission selector', () => {
     const branches = branchCounter()
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('..', '../..', '099', '041', 'test-mission', ' 099', '099\n', '.', '/', '\\', 'a\u0000b')),
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'grapheme' }),
+          fc.constantFrom('..', '../..', '099', '041', 'test-mission', ' 099', '099\n', '.', '/', '\\', 'a\u0000b'),
+        ),
         async (handle) => {
           const out = await checked(repo, ['orchestrator-api', 'mission-state', '--mission', handle])
           branches.hit(out.envelope.success ? 'resolved' : 'refused')
-          if (out.envelope.success) expect(['099-test-mission', '041-a', '041-b']).toContain(out.envelope.data['mission_slug'])
-          else expect(['USAGE_ERROR', 'MISSION_NOT_FOUND', 'MISSION_AMBIGUOUS_SELECTOR']).toContain(out.envelope.error_code)
+          if (out.envelope.success)
+            expect(['099-test-mission', '041-a', '041-b']).toContain(out.envelope.data['mission_slug'])
+          else
+            expect(['USAGE_ERROR', 'MISSION_NOT_FOUND', 'MISSION_AMBIGUOUS_SELECTOR']).toContain(
+              out.envelope.error_code,
+            )
         },
       ),
       { numRuns: RUNS * 2 },
@@ -281,7 +441,18 @@ describe('property: any mission selector', () => {
 describe('known inputs', () => {
   it('a valid policy still works in-process (guards the harness itself)', async () => {
     const repo = makeRepo()
-    const out = await checked(repo, ['orchestrator-api', 'start-implementation', '--mission', M, '--wp', 'WP01', '--actor', 'a', '--policy', POLICY_JSON])
+    const out = await checked(repo, [
+      'orchestrator-api',
+      'start-implementation',
+      '--mission',
+      M,
+      '--wp',
+      'WP01',
+      '--actor',
+      'a',
+      '--policy',
+      POLICY_JSON,
+    ])
     expect(out.envelope.success).toBe(true)
     expect(wpFile({ id: 'WP01' })).toContain('work_package_id')
   })

@@ -18,7 +18,13 @@ function userCommits(repo: string, n: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', script], {
       cwd: repo,
-      env: { ...process.env, GIT_AUTHOR_NAME: 'User', GIT_AUTHOR_EMAIL: 'u@example.com', GIT_COMMITTER_NAME: 'User', GIT_COMMITTER_EMAIL: 'u@example.com' },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'User',
+        GIT_AUTHOR_EMAIL: 'u@example.com',
+        GIT_COMMITTER_NAME: 'User',
+        GIT_COMMITTER_EMAIL: 'u@example.com',
+      },
     })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
@@ -52,7 +58,8 @@ describe("git's index lock (issue 9 §3)", () => {
       else expect(envelope.error_code, JSON.stringify(envelope.data)).toBe('STATE_CONFLICT')
     }
     const userLanded = await users
-    if (process.env['KITTY_FUZZ_REPORT']) console.error(`kitty successes ${succeeded.length}/20, user commits ${userLanded}/100`)
+    if (process.env['KITTY_FUZZ_REPORT'])
+      console.error(`kitty successes ${succeeded.length}/20, user commits ${userLanded}/100`)
     expect(succeeded.length).toBeGreaterThan(0)
     expect(userLanded).toBeGreaterThan(0)
     // Every success is in the final file, and the file is changed only by kitty's own commits.
@@ -93,14 +100,21 @@ describe('success or failure is true (issue 9 §4)', () => {
   it('a failure after the branch moved is a warning on a success, and the next command finishes the sync', async () => {
     const repo = makeRepo()
     const head = git(repo, 'rev-parse', 'HEAD')
-    const broken = await api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'a', note: 'landed' }, { PATH: gitFailingUpdateIndex() })
+    const broken = await api(
+      repo,
+      'append-history',
+      { mission: M, wp: 'WP01', actor: 'a', note: 'landed' },
+      { PATH: gitFailingUpdateIndex() },
+    )
     expect(broken.code).toBe(0)
     expect(broken.envelope.success).toBe(true)
     expect(broken.envelope.data.history_entry_id).toMatch(/^hist-[0-9a-f]{32}$/)
     const warnings = broken.envelope.data.warnings as unknown[]
     expect(warnings.length).toBeGreaterThan(0)
     for (const w of warnings) expect(typeof w).toBe('string')
-    expect(String(warnings[0])).toMatch(/^The commit landed.*injected update-index failure.*git checkout HEAD -- 'kitty-specs/)
+    expect(String(warnings[0])).toMatch(
+      /^The commit landed.*injected update-index failure.*git checkout HEAD -- 'kitty-specs/,
+    )
     // The commit is there: a retry would duplicate it, which is why the answer must be success.
     expect(git(repo, 'rev-list', '--count', `${head}..HEAD`)).toBe('1')
     expect(git(repo, 'show', `HEAD:${WP01}`)).toContain('a: landed')
@@ -114,7 +128,12 @@ describe('success or failure is true (issue 9 §4)', () => {
 
   it('start-implementation whose claim landed answers success even when the index cannot be written', async () => {
     const repo = makeRepo()
-    const { envelope } = await api(repo, 'start-implementation', { mission: M, wp: 'WP01', actor: 'a', policy: POLICY_JSON }, { PATH: gitFailingUpdateIndex() })
+    const { envelope } = await api(
+      repo,
+      'start-implementation',
+      { mission: M, wp: 'WP01', actor: 'a', policy: POLICY_JSON },
+      { PATH: gitFailingUpdateIndex() },
+    )
     expect(envelope.success, JSON.stringify(envelope.data)).toBe(true)
     expect(envelope.data.to_lane).toBe('in_progress')
     expect((envelope.data.warnings as string[]).every((w) => typeof w === 'string' && w.length > 0)).toBe(true)
@@ -179,7 +198,10 @@ describe('a WP branch made for a claim that never landed (issue 9 §8)', () => {
     mkdirSync(dir, { recursive: true })
     const record = join(dir, `kitty-${tag}-${await deadPid()}-${randomUUID()}.json`)
     const start = git(repo, 'rev-parse', 'HEAD')
-    writeFileSync(record, JSON.stringify({ missionDir: M, wpId: 'WP01', branch, start, workspace, branchWasAbsent: true }))
+    writeFileSync(
+      record,
+      JSON.stringify({ missionDir: M, wpId: 'WP01', branch, start, workspace, branchWasAbsent: true }),
+    )
     return { branch, workspace, record }
   }
 
@@ -213,8 +235,24 @@ describe('a WP branch made for a claim that never landed (issue 9 §8)', () => {
     const tag = createHash('sha1').update(hostname()).digest('hex').slice(0, 8)
     const branch = `${M}-WP01`
     const start = git(landed, 'rev-parse', branch)
-    const record = join(landed, '.git', 'kitty', 'provisional-claims', `kitty-${tag}-${await deadPid()}-${randomUUID()}.json`)
-    writeFileSync(record, JSON.stringify({ missionDir: M, wpId: 'WP01', branch, start, workspace: join(landed, '.worktrees', branch), branchWasAbsent: true }))
+    const record = join(
+      landed,
+      '.git',
+      'kitty',
+      'provisional-claims',
+      `kitty-${tag}-${await deadPid()}-${randomUUID()}.json`,
+    )
+    writeFileSync(
+      record,
+      JSON.stringify({
+        missionDir: M,
+        wpId: 'WP01',
+        branch,
+        start,
+        workspace: join(landed, '.worktrees', branch),
+        branchWasAbsent: true,
+      }),
+    )
     await api(landed, 'append-history', { mission: M, wp: 'WP02', actor: 'a', note: 'n' })
     expect(git(landed, 'branch', '--list', branch)).toContain(branch)
     expect(existsSync(join(landed, '.worktrees', branch))).toBe(true)

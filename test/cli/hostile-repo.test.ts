@@ -18,8 +18,18 @@ const start = (repo: string, wp = 'WP01', extra: Record<string, string> = {}) =>
 
 /** Everything a refusal must leave alone: refs, index and working tree as git sees them, and a folder outside. */
 function state(repo: string, outside?: string): string {
-  const files = outside ? readdirSync(outside, { recursive: true }).map(String).sort().map((f) => `${f}:${safeRead(join(outside, f))}`) : []
-  return [git(repo, 'for-each-ref'), git(repo, 'status', '--porcelain', '--untracked-files=all'), git(repo, 'worktree', 'list'), ...files].join('\n')
+  const files = outside
+    ? readdirSync(outside, { recursive: true })
+        .map(String)
+        .sort()
+        .map((f) => `${f}:${safeRead(join(outside, f))}`)
+    : []
+  return [
+    git(repo, 'for-each-ref'),
+    git(repo, 'status', '--porcelain', '--untracked-files=all'),
+    git(repo, 'worktree', 'list'),
+    ...files,
+  ].join('\n')
 }
 
 function safeRead(path: string): string {
@@ -153,7 +163,10 @@ describe("git's own settings and states", () => {
     const repo = makeRepo()
     git(repo, 'branch', 'side')
     const before = state(repo)
-    for (const run of [await api(repo, 'mission-state', { mission: M, branch: 'nope' }), await start(repo, 'WP01', { branch: 'nope' })]) {
+    for (const run of [
+      await api(repo, 'mission-state', { mission: M, branch: 'nope' }),
+      await start(repo, 'WP01', { branch: 'nope' }),
+    ]) {
       expect(run.envelope.success).toBe(false)
       expect(run.envelope.error_code).toBe('USAGE_ERROR')
       expect(run.envelope.data.message).toContain("Branch 'nope' does not exist; existing branches: main, side")
@@ -184,22 +197,25 @@ describe('line endings: the dirty check and the sync agree with git', () => {
     ['core.autocrlf=true', ['core.autocrlf=true'], undefined],
     ['text eol=crlf attributes', [], '*.md text eol=crlf\n'],
     ['core.eol=crlf with text=auto', ['core.eol=crlf'], '* text=auto\n'],
-  ])('%s: a CRLF checkout is clean, mutations succeed, and the files kitty writes keep git status clean', async (_name, config, attributes) => {
-    const repo = cloneWith(config, attributes)
-    expect(wpOnDisk(repo).includes('\r\n')).toBe(true)
+  ])(
+    '%s: a CRLF checkout is clean, mutations succeed, and the files kitty writes keep git status clean',
+    async (_name, config, attributes) => {
+      const repo = cloneWith(config, attributes)
+      expect(wpOnDisk(repo).includes('\r\n')).toBe(true)
 
-    const started = await start(repo)
-    expect(started.envelope.success).toBe(true)
-    expect(git(repo, 'status', '--porcelain')).toBe('')
-    expect(wpOnDisk(repo).toString('utf8')).toMatch(/^lane: in_progress\r$/m)
-    // The blob is LF, as git would have stored it.
-    expect(git(repo, 'show', `HEAD:${TASKS}/WP01.md`)).not.toContain('\r')
+      const started = await start(repo)
+      expect(started.envelope.success).toBe(true)
+      expect(git(repo, 'status', '--porcelain')).toBe('')
+      expect(wpOnDisk(repo).toString('utf8')).toMatch(/^lane: in_progress\r$/m)
+      // The blob is LF, as git would have stored it.
+      expect(git(repo, 'show', `HEAD:${TASKS}/WP01.md`)).not.toContain('\r')
 
-    const noted = await api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'claude', note: 'second write' })
-    expect(noted.envelope.success).toBe(true)
-    expect(git(repo, 'status', '--porcelain')).toBe('')
-    expect(git(repo, 'fsck', '--no-dangling')).toBe('')
-  })
+      const noted = await api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'claude', note: 'second write' })
+      expect(noted.envelope.success).toBe(true)
+      expect(git(repo, 'status', '--porcelain')).toBe('')
+      expect(git(repo, 'fsck', '--no-dangling')).toBe('')
+    },
+  )
 
   it('core.autocrlf=true: a real edit is still WORKTREE_DIRTY, and nothing is written', async () => {
     const repo = cloneWith(['core.autocrlf=true'])

@@ -56,7 +56,9 @@ function commitWp(repo: string, text: string): void {
 describe('limits: bombs and oversized input', () => {
   it('the inflation counters see what a command reads (so the bounds below are not vacuous)', async () => {
     const repo = makeRepo()
-    const { result, inflated } = await countingInflation(() => cliInProcess(repo, ['orchestrator-api', 'mission-state', '--mission', M]))
+    const { result, inflated } = await countingInflation(() =>
+      cliInProcess(repo, ['orchestrator-api', 'mission-state', '--mission', M]),
+    )
     expect(result.envelope.success).toBe(true)
     expect(inflated).toBeGreaterThan(500)
     const run = await measuredKitty(repo, ['orchestrator-api', 'mission-state', '--mission', M])
@@ -67,7 +69,12 @@ describe('limits: bombs and oversized input', () => {
   it('a YAML alias bomb ("billion laughs") is WP_FILE_INVALID', async () => {
     const repo = makeRepo()
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`)
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      )
     commitWp(repo, `---\nlane: planned\n${levels.join('\n')}\n---\n`)
     const out = await refusedWithin(repo, ['orchestrator-api', 'mission-state', '--mission', M], 'WP_FILE_INVALID')
     expect(out.envelope.data['reason']).toMatch(/alias/i)
@@ -77,22 +84,47 @@ describe('limits: bombs and oversized input', () => {
     const repo = makeRepo()
     commitWp(repo, `---\nlane: planned\ntitle: ${'x'.repeat(2 * 1024 * 1024)}\n---\n`)
     await refusedWithin(repo, ['orchestrator-api', 'mission-state', '--mission', M], 'INPUT_TOO_LARGE')
-    await refusedWithin(repo, ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP01', '--to', 'blocked', '--actor', 'a'], 'INPUT_TOO_LARGE')
+    await refusedWithin(
+      repo,
+      ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP01', '--to', 'blocked', '--actor', 'a'],
+      'INPUT_TOO_LARGE',
+    )
   })
 
   it('a policy over 64 KiB, or nested 10,000 deep, is POLICY_VALIDATION_FAILED', async () => {
     const repo = makeRepo()
     const big = JSON.stringify({ ...POLICY, notes: 'n'.repeat(100_000) })
-    await refusedWithin(repo, ['orchestrator-api', 'start-implementation', '--mission', M, '--wp', 'WP01', '--actor', 'a', '--policy', big], 'POLICY_VALIDATION_FAILED')
+    await refusedWithin(
+      repo,
+      ['orchestrator-api', 'start-implementation', '--mission', M, '--wp', 'WP01', '--actor', 'a', '--policy', big],
+      'POLICY_VALIDATION_FAILED',
+    )
     const deep = JSON.stringify(POLICY).slice(0, -1) + `,"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`
-    const out = await refusedWithin(repo, ['orchestrator-api', 'start-implementation', '--mission', M, '--wp', 'WP01', '--actor', 'a', '--policy', deep], 'POLICY_VALIDATION_FAILED')
+    const out = await refusedWithin(
+      repo,
+      ['orchestrator-api', 'start-implementation', '--mission', M, '--wp', 'WP01', '--actor', 'a', '--policy', deep],
+      'POLICY_VALIDATION_FAILED',
+    )
     expect(out.envelope.data['message']).toContain('nested deeper than')
   })
 
   it('deeply nested review JSON and huge selectors are refused cleanly', async () => {
     const repo = makeRepo()
     const deep = `{"review":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`
-    const out = await cliInProcess(repo, ['orchestrator-api', 'transition', '--mission', M, '--wp', 'WP01', '--to', 'canceled', '--actor', 'a', '--evidence-json', deep])
+    const out = await cliInProcess(repo, [
+      'orchestrator-api',
+      'transition',
+      '--mission',
+      M,
+      '--wp',
+      'WP01',
+      '--to',
+      'canceled',
+      '--actor',
+      'a',
+      '--evidence-json',
+      deep,
+    ])
     expect(envelopeProblems(out.envelope, out.exitCode)).toEqual([])
     expect(out.envelope.success).toBe(false)
     await refusedWithin(repo, ['orchestrator-api', 'mission-state', '--mission', 'm'.repeat(100_000)], 'USAGE_ERROR')
@@ -126,7 +158,9 @@ describe('limits: compressed bombs are refused before inflation', () => {
     expect(run.envelope.data).toMatchObject({ path, size_bytes: BOMB })
     // Without the header check these runs inflated 160 MB (then a 160 MB string): > 400 MB peak, seconds.
     expect(run.inflatedBytes, `${run.inflatedBytes} bytes inflated`).toBeLessThan(1024 * 1024)
-    console.info(`bomb refused: ${args[0]} ${path}, ${run.inflatedBytes} bytes inflated, in ${run.ms.toFixed(0)} ms, peak RSS ${run.peakRssMb.toFixed(0)} MB`)
+    console.info(
+      `bomb refused: ${args[0]} ${path}, ${run.inflatedBytes} bytes inflated, in ${run.ms.toFixed(0)} ms, peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+    )
     return run
   }
 
@@ -134,12 +168,30 @@ describe('limits: compressed bombs are refused before inflation', () => {
     await refusedCheaply(repo, ['mission-state', '--mission', M, '--branch', 'wp-bomb'], W)
     await refusedCheaply(repo, ['mission-state', '--mission', M, '--branch', 'meta-bomb'], `kitty-specs/${M}/meta.json`)
     await refusedCheaply(repo, ['mission-state', '--mission', M, '--branch', 'config-bomb'], '.github/kitty.yml')
-    const tasks = await measuredKitty(repo, ['agent', 'tasks', 'mark-status', 'T001', '--status', 'done', '--mission', M, '--branch', 'tasks-bomb'])
+    const tasks = await measuredKitty(repo, [
+      'agent',
+      'tasks',
+      'mark-status',
+      'T001',
+      '--status',
+      'done',
+      '--mission',
+      M,
+      '--branch',
+      'tasks-bomb',
+    ])
     expect(tasks.envelope.error_code, tasks.stdout.slice(0, 300)).toBe('INPUT_TOO_LARGE')
     expect(tasks.envelope.data.path).toBe(`kitty-specs/${M}/tasks.md`)
     expect(tasks.inflatedBytes).toBeLessThan(1024 * 1024)
     // A mission is found by its meta.json's id only when that file is readable: the bomb hides it.
-    const byId = await measuredKitty(repo, ['orchestrator-api', 'mission-state', '--mission', '01ARZ3NDEKTSV4RRFFQ69G5FAV', '--branch', 'meta-bomb'])
+    const byId = await measuredKitty(repo, [
+      'orchestrator-api',
+      'mission-state',
+      '--mission',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      '--branch',
+      'meta-bomb',
+    ])
     expect(byId.envelope.error_code).toBe('MISSION_NOT_FOUND')
     expect(byId.inflatedBytes).toBeLessThan(1024 * 1024)
   })
@@ -157,8 +209,16 @@ describe('limits: compressed bombs are refused before inflation', () => {
     const deltas = makeRepo()
     const oid = deltaBomb(deltas, BOMB)
     expect(git(deltas, 'cat-file', '-s', oid)).toBe(String(BOMB))
-    const stored = git(deltas, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(deltabase) %(objectsize:disk)')
-    const [, base, onDisk] = stored.split('\n').find((l) => l.startsWith(oid))!.split(' ')
+    const stored = git(
+      deltas,
+      'cat-file',
+      '--batch-all-objects',
+      '--batch-check=%(objectname) %(deltabase) %(objectsize:disk)',
+    )
+    const [, base, onDisk] = stored
+      .split('\n')
+      .find((l) => l.startsWith(oid))!
+      .split(' ')
     expect(base).not.toMatch(/^0+$/)
     expect(Number(onDisk)).toBeLessThan(4096)
     commitBlobs(deltas, 'wp-bomb', { [W]: oid })

@@ -28,7 +28,18 @@ async function onTerminal(cwd: string, args: string[], env: Record<string, strin
   return { terminal, code, envelope: JSON.parse(stdout) }
 }
 
-const start = ['orchestrator-api', 'start-implementation', '--mission', MISSION, '--wp', 'WP01', '--actor', 'claude', '--policy', POLICY]
+const start = [
+  'orchestrator-api',
+  'start-implementation',
+  '--mission',
+  MISSION,
+  '--wp',
+  'WP01',
+  '--actor',
+  'claude',
+  '--policy',
+  POLICY,
+]
 
 describe('progress on a terminal stderr, nothing otherwise', () => {
   it('a worktree checkout says what it checks out and how long it took; stdout stays one JSON line', async () => {
@@ -49,13 +60,18 @@ describe('progress on a terminal stderr, nothing otherwise', () => {
   })
 
   // A cold cache is filled by the git binary (clone --progress, parsed) or, without it, by isomorphic-git.
-  it.each([['git clone', '1'], ['isomorphic-git', '0']])('a cold --remote fetch (%s) shows its phases with counts', async (_how, native) => {
+  it.each([
+    ['git clone', '1'],
+    ['isomorphic-git', '0'],
+  ])('a cold --remote fetch (%s) shows its phases with counts', async (_how, native) => {
     server.createBareRepo('demo', { from: makeSampleRepo(tempDir('kitty-demo-')) })
     const env = { KITTY_TOKEN: TOKEN, KITTY_CACHE_DIR: tempDir('kitty-cache-'), KITTY_NATIVE_GIT: native! }
     const args = ['orchestrator-api', 'mission-state', '--mission', MISSION, '--remote', server.repoUrl('demo')]
     const { terminal, envelope } = await onTerminal(tempDir(), args, env)
     expect(envelope.success).toBe(true)
-    expect(terminal).toMatch(/kitty: fetching the default branch: (Receiving|Resolving|Counting|Compressing) (objects|deltas) \d+% \(\d+\/\d+\)/)
+    expect(terminal).toMatch(
+      /kitty: fetching the default branch: (Receiving|Resolving|Counting|Compressing) (objects|deltas) \d+% \(\d+\/\d+\)/,
+    )
     const piped = await kitty(tempDir(), args, { ...env, KITTY_CACHE_DIR: tempDir('kitty-cache-') })
     expect(piped.envelope.success).toBe(true)
     expect(piped.stderr).toBe('')
@@ -64,7 +80,14 @@ describe('progress on a terminal stderr, nothing otherwise', () => {
   it('a merge over --remote shows each step of deepening history', async () => {
     server.createBareRepo('diamond', { from: diamondRepo() })
     const env = { KITTY_TOKEN: TOKEN, KITTY_CACHE_DIR: tempDir('kitty-cache-') }
-    const args = ['orchestrator-api', 'merge-mission', '--mission', '099-test-mission', '--remote', server.repoUrl('diamond')]
+    const args = [
+      'orchestrator-api',
+      'merge-mission',
+      '--mission',
+      '099-test-mission',
+      '--remote',
+      server.repoUrl('diamond'),
+    ]
     const { terminal, envelope } = await onTerminal(tempDir(), args, env)
     expect(envelope.success, JSON.stringify(envelope)).toBe(true)
     expect(terminal).toContain('kitty: merge history: 200 commits deep (step 1 of 3)')
@@ -76,7 +99,10 @@ describe('the progress line', () => {
   it('redraws one line at most every 100 ms per step, every new step at once, and clears it at the end', () => {
     let out = ''
     let clock = 0
-    const line = progressLine((t) => (out += t), () => clock)
+    const line = progressLine(
+      (t) => (out += t),
+      () => clock,
+    )
     line.sink({ task: 'fetching', loaded: 1, total: 10 })
     clock = 50
     line.sink({ task: 'fetching', loaded: 2, total: 10 })
@@ -84,7 +110,9 @@ describe('the progress line', () => {
     clock = 200
     line.sink({ task: 'resolving', loaded: 4, total: 4 })
     line.finish()
-    expect(out).toBe('\r\x1b[2Kkitty: fetching 10% (1/10)\r\x1b[2Kkitty: resolving 25% (1/4)\r\x1b[2Kkitty: resolving 100% (4/4)\r\x1b[2K')
+    expect(out).toBe(
+      '\r\x1b[2Kkitty: fetching 10% (1/10)\r\x1b[2Kkitty: resolving 25% (1/4)\r\x1b[2Kkitty: resolving 100% (4/4)\r\x1b[2K',
+    )
     expect(describeProgress({ task: 'checking out' })).toBe('checking out')
   })
   it('prints nothing at all when nothing was reported', () => {

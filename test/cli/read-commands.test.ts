@@ -10,7 +10,17 @@ const M = '099-test-mission'
 describe('mission-state (reference §8: 24–33)', () => {
   it('26: reflects a claim and echoes the resolved slug', async () => {
     const repo = makeRepo()
-    expect((await api(repo, 'transition', { mission: M, wp: 'WP01', to: 'claimed', actor: 'test-actor', policy: POLICY_JSON })).code).toBe(0)
+    expect(
+      (
+        await api(repo, 'transition', {
+          mission: M,
+          wp: 'WP01',
+          to: 'claimed',
+          actor: 'test-actor',
+          policy: POLICY_JSON,
+        })
+      ).code,
+    ).toBe(0)
     const { code, envelope } = await api(repo, 'mission-state', { mission: M })
     expect(code).toBe(0)
     expect(envelope.success).toBe(true)
@@ -25,7 +35,10 @@ describe('mission-state (reference §8: 24–33)', () => {
     const empty = tempDir()
     git(empty, 'init', '-q', '-b', 'main')
     git(empty, 'commit', '-q', '--allow-empty', '-m', 'empty')
-    for (const [repo, handle] of [[empty, 'nonexistent-mission'], [makeRepo(), '999-does-not-exist']] as const) {
+    for (const [repo, handle] of [
+      [empty, 'nonexistent-mission'],
+      [makeRepo(), '999-does-not-exist'],
+    ] as const) {
       const { code, envelope } = await api(repo, 'mission-state', { mission: handle })
       expect(code).toBe(1)
       expect(envelope.success).toBe(false)
@@ -61,7 +74,12 @@ describe('mission-state (reference §8: 24–33)', () => {
 
   it('32: ids come from file stems; README.md is skipped', async () => {
     const repo = makeRepo([
-      { wps: [{ id: 'WP01', fileName: 'WP01-core-setup.md' }, { id: 'WP07', fileName: 'WP07-adapter-implementations.md' }] },
+      {
+        wps: [
+          { id: 'WP01', fileName: 'WP01-core-setup.md' },
+          { id: 'WP07', fileName: 'WP07-adapter-implementations.md' },
+        ],
+      },
     ])
     const { writeFileSync } = await import('node:fs')
     writeFileSync(join(repo, 'kitty-specs', M, 'tasks', 'README.md'), '# tasks\n')
@@ -73,7 +91,9 @@ describe('mission-state (reference §8: 24–33)', () => {
 
   it('33: mission_number "064" is reported as 64 with type and slug, by mission-state and list-ready', async () => {
     const slug = '064-numbered'
-    const repo = makeRepo([{ slug, meta: { mission_number: '064', slug, mission_slug: slug, mission_type: 'software-dev' } }])
+    const repo = makeRepo([
+      { slug, meta: { mission_number: '064', slug, mission_slug: slug, mission_type: 'software-dev' } },
+    ])
     for (const cmd of ['mission-state', 'list-ready']) {
       const { envelope } = await api(repo, cmd, { mission: slug })
       expect(envelope.data).toMatchObject({ mission_number: 64, mission_type: 'software-dev', mission_slug: slug })
@@ -86,14 +106,25 @@ describe('mission-state (reference §8: 24–33)', () => {
     const tasks = join(repo, 'kitty-specs', '001-legacy', 'tasks')
     mkdirSync(join(tasks, 'doing', 'phase-1'), { recursive: true })
     mkdirSync(join(tasks, 'done'), { recursive: true })
-    writeFileSync(join(tasks, 'doing', 'phase-1', 'WP01-old.md'), '---\nwork_package_id: "WP01"\ntitle: "Old"\n---\nbody\n')
+    writeFileSync(
+      join(tasks, 'doing', 'phase-1', 'WP01-old.md'),
+      '---\nwork_package_id: "WP01"\ntitle: "Old"\n---\nbody\n',
+    )
     writeFileSync(join(tasks, 'done', 'WP02.md'), '---\nwork_package_id: WP02\nlane: "done"  # finished\n---\n')
-    writeFileSync(join(tasks, 'WP03-crlf.md'), '\uFEFF---\r\nwork_package_id: WP03\r\nlane: doing\r\ndependencies: "WP01, WP02"\r\n---\r\nx\r\n')
+    writeFileSync(
+      join(tasks, 'WP03-crlf.md'),
+      '\uFEFF---\r\nwork_package_id: WP03\r\nlane: doing\r\ndependencies: "WP01, WP02"\r\n---\r\nx\r\n',
+    )
     git(repo, 'add', '-A')
     git(repo, 'commit', '-qm', 'legacy')
     const { code, envelope } = await api(repo, 'mission-state', { mission: '001-legacy' })
     expect(code).toBe(0)
-    expect(envelope.data).toMatchObject({ mission_id: null, mission_slug: '001-legacy', mission_number: null, mission_type: '' })
+    expect(envelope.data).toMatchObject({
+      mission_id: null,
+      mission_slug: '001-legacy',
+      mission_number: null,
+      mission_type: '',
+    })
     expect(envelope.data.work_packages).toEqual([
       expect.objectContaining({ wp_id: 'WP01', lane: 'in_progress', dependencies: [] }),
       expect.objectContaining({ wp_id: 'WP02', lane: 'done' }),
@@ -118,7 +149,10 @@ describe('mission-state (reference §8: 24–33)', () => {
       { slug: 'gamma-01KXWN13', meta: { mission_id: id, mission_slug: 'gamma-01KXWN13', mission_type: 'research' } },
     ])
     expect((await api(repo, 'mission-state', { mission: 'alpha' })).envelope.data.mission_slug).toBe('041-alpha')
-    expect((await api(repo, 'mission-state', { mission: '01KXWN13' })).envelope.data).toMatchObject({ mission_slug: 'gamma-01KXWN13', mission_id: id })
+    expect((await api(repo, 'mission-state', { mission: '01KXWN13' })).envelope.data).toMatchObject({
+      mission_slug: 'gamma-01KXWN13',
+      mission_id: id,
+    })
     expect((await api(repo, 'mission-state', { mission: id })).envelope.data.mission_slug).toBe('gamma-01KXWN13')
     expect((await api(repo, 'mission-state', { mission: 'gamma' })).envelope.data.mission_slug).toBe('gamma-01KXWN13')
     const amb = await api(repo, 'mission-state', { mission: '041' })
@@ -130,7 +164,9 @@ describe('mission-state (reference §8: 24–33)', () => {
 
 describe('list-ready (36–39)', () => {
   const ready = async (repo: string) =>
-    (await api(repo, 'list-ready', { mission: M })).envelope.data.ready_work_packages.map((w: { wp_id: string }) => w.wp_id)
+    (await api(repo, 'list-ready', { mission: M })).envelope.data.ready_work_packages.map(
+      (w: { wp_id: string }) => w.wp_id,
+    )
 
   it('36: two planned WPs without dependencies are both ready', async () => {
     const repo = makeRepo()
@@ -147,11 +183,25 @@ describe('list-ready (36–39)', () => {
     expect(await ready(repo)).toEqual(['WP02'])
   })
   it('38: a dependency in progress blocks', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'in_progress', assignee: 'claude' },
+          { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+        ],
+      },
+    ])
     expect(await ready(repo)).toEqual([])
   })
   it('39: an approved dependency satisfies', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'approved' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'approved' },
+          { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+        ],
+      },
+    ])
     expect(await ready(repo)).toEqual(['WP02'])
   })
   it('a dependency on a WP that does not exist is never satisfied', async () => {
@@ -186,7 +236,9 @@ describe('resolve-workspace (99–101)', () => {
     const { envelope } = await api(repo, 'resolve-workspace', { mission: M, wp: 'WP01' })
     expect(envelope.data).toMatchObject({ lane_id: 'WP01', lane_branch: `${M}-WP01`, lane_base_ref: 'main' })
     rmSync(join(repo, '.worktrees'), { recursive: true, force: true })
-    expect((await api(repo, 'resolve-workspace', { mission: M, wp: 'WP01' })).envelope.data).not.toHaveProperty('lane_branch')
+    expect((await api(repo, 'resolve-workspace', { mission: M, wp: 'WP01' })).envelope.data).not.toHaveProperty(
+      'lane_branch',
+    )
   })
 })
 
@@ -225,14 +277,23 @@ describe('WP ids: one file per WP, one spelling per id', () => {
     ])
     const state = (await api(repo, 'mission-state', { mission: M })).envelope
     expect(state.success, JSON.stringify(state.data)).toBe(true)
-    expect(state.data.work_packages.map((w: { wp_id: string; dependencies: string[] }) => [w.wp_id, w.dependencies])).toEqual([
+    expect(
+      state.data.work_packages.map((w: { wp_id: string; dependencies: string[] }) => [w.wp_id, w.dependencies]),
+    ).toEqual([
       ['WP01', []],
       ['WP02', ['WP01']],
       ['WP03', ['WP02', 'WP01']],
     ])
-    expect((await api(repo, 'list-ready', { mission: M })).envelope.data.ready_work_packages.map((w: { wp_id: string }) => w.wp_id)).toEqual(['WP02'])
+    expect(
+      (await api(repo, 'list-ready', { mission: M })).envelope.data.ready_work_packages.map(
+        (w: { wp_id: string }) => w.wp_id,
+      ),
+    ).toEqual(['WP02'])
     const moved = await api(repo, 'transition', { mission: M, wp: 'wp2', to: 'blocked', actor: 'a' })
-    expect(moved.envelope, JSON.stringify(moved.envelope.data)).toMatchObject({ success: true, data: { wp_id: 'WP02' } })
+    expect(moved.envelope, JSON.stringify(moved.envelope.data)).toMatchObject({
+      success: true,
+      data: { wp_id: 'WP02' },
+    })
     expect(git(repo, 'show', '--name-only', '--format=', 'HEAD')).toBe(`kitty-specs/${M}/tasks/wp02.md`)
     expect(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-WP,valueonly)')).toBe('WP02')
     const history = await api(repo, 'history', { mission: M, wp: 'WP2' })

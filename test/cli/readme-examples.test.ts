@@ -41,7 +41,8 @@ function readmeExamples(markdown: string): { commands: Example[]; assignments: s
     if (!inFence || skip) continue
     let logical = text
     const start = i + 1
-    while (logical.endsWith('\\') && i + 1 < lines.length) logical = `${logical.slice(0, -1).trimEnd()} ${lines[++i]!.trim()}`
+    while (logical.endsWith('\\') && i + 1 < lines.length)
+      logical = `${logical.slice(0, -1).trimEnd()} ${lines[++i]!.trim()}`
     const code = logical.replace(/\s{2,}#.*$/, '').trim()
     if (/^([A-Z_]+=\S*\s+)*kitty\s/.test(code)) commands.push({ line: start, command: code })
     else if (/^[A-Z_]+='[^']*'$/.test(code)) assignments.push(code)
@@ -55,7 +56,9 @@ const { commands, assignments } = readmeExamples(README)
 describe("the README's examples run against the demo repository", () => {
   const repo = makeSampleRepo(tempDir('kitty-demo-'))
   // `kitty` is the built CLI; the shell does the quoting exactly as a reader's would.
-  const prelude = [`kitty() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }`, ...assignments].join('\n')
+  const prelude = [`kitty() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }`, ...assignments].join(
+    '\n',
+  )
 
   it('finds the examples (so this test cannot pass by finding none)', () => {
     expect(commands.length).toBeGreaterThanOrEqual(12)
@@ -67,9 +70,15 @@ describe("the README's examples run against the demo repository", () => {
   it.each(commands.map((c) => [c.line, c.command] as const))('README.md:%i %s', (_line, command) => {
     let stdout: string
     try {
-      stdout = execFileSync('bash', ['-c', `${prelude}\n${command}`], { cwd: repo, encoding: 'utf8', env: { ...process.env, KITTY_HELP_FORMAT: '' } })
+      stdout = execFileSync('bash', ['-c', `${prelude}\n${command}`], {
+        cwd: repo,
+        encoding: 'utf8',
+        env: { ...process.env, KITTY_HELP_FORMAT: '' },
+      })
     } catch (err) {
-      throw new Error(`${command}\n→ exit ${(err as { status?: number }).status}: ${(err as { stdout?: string }).stdout}`)
+      throw new Error(
+        `${command}\n→ exit ${(err as { status?: number }).status}: ${(err as { stdout?: string }).stdout}`,
+      )
     }
     expect(stdout.trim().split('\n')).toHaveLength(1)
     const envelope = JSON.parse(stdout)
@@ -94,6 +103,9 @@ describe('the extraction itself', () => {
       'kitty: no',
       '```',
     ].join('\n')
-    expect(readmeExamples(md)).toEqual({ commands: [{ line: 3, command: 'kitty a --b "$X" --c d' }], assignments: ["X='1'"] })
+    expect(readmeExamples(md)).toEqual({
+      commands: [{ line: 3, command: 'kitty a --b "$X" --c d' }],
+      assignments: ["X='1'"],
+    })
   })
 })

@@ -40,7 +40,17 @@ afterAll(async () => {
   cleanupTempDirs()
 })
 
-const SCENARIOS = ['direct', 'same-origin', 'other-origin', 'other-origin-always', 'round-trip', 'loop', 'ping-pong', 'https-direct', 'https-to-http'] as const
+const SCENARIOS = [
+  'direct',
+  'same-origin',
+  'other-origin',
+  'other-origin-always',
+  'round-trip',
+  'loop',
+  'ping-pong',
+  'https-direct',
+  'https-to-http',
+] as const
 type Scenario = (typeof SCENARIOS)[number]
 /** Chains that must fail: nothing is fetched from an endless chain or over a downgrade to http. */
 const REFUSED: Scenario[] = ['loop', 'ping-pong', 'https-to-http']
@@ -60,7 +70,36 @@ interface Case {
 }
 
 // Characters that may stand raw in a URL's userinfo (the last `@` ends it; `/?#\[]` would end the authority).
-const RAW = ['@', '%', '%40', '%3A', '%25', '%zz', '%', 'é', '☃', '𝄞', ' ', '!', '$', '&', "'", '(', '*', '+', ',', ';', '=', '~', 'a', 'Z', '9', '-', '.', '_']
+const RAW = [
+  '@',
+  '%',
+  '%40',
+  '%3A',
+  '%25',
+  '%zz',
+  '%',
+  'é',
+  '☃',
+  '𝄞',
+  ' ',
+  '!',
+  '$',
+  '&',
+  "'",
+  '(',
+  '*',
+  '+',
+  ',',
+  ';',
+  '=',
+  '~',
+  'a',
+  'Z',
+  '9',
+  '-',
+  '.',
+  '_',
+]
 const ENCODED_ONLY = ['/', '?', '#', '\\', '[', ']', '"', '<', '>']
 const piece = (extra: string[]) => fc.array(fc.constantFrom(...RAW, ...extra), { maxLength: 6 }).map((a) => a.join(''))
 const marker = fc.integer({ min: 100_000, max: 999_999 })
@@ -102,7 +141,8 @@ const tryDecode = (s: string) => {
 function remoteUrl(c: Case): string {
   const base = c.scenario.startsWith('https') ? secure.repoUrl('project') : named.repoUrl('project')
   if (c.mode === 'token') return base
-  const userinfo = c.mode === 'raw' ? `${c.user}:${c.password}` : `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}`
+  const userinfo =
+    c.mode === 'raw' ? `${c.user}:${c.password}` : `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}`
   // A function, not a string: the generated password may hold `$'`, which a replacement string expands.
   return base.replace('//', () => `//${userinfo}@`)
 }
@@ -119,7 +159,16 @@ function secretForms(c: Case, url: string): string[] {
   const sent = expectedCredentials(c, url)
   const parsed = new URL(url)
   const basic = (u: string, p: string) => Buffer.from(`${u}:${p}`).toString('base64')
-  const whole = [c.user, c.password, c.token, sent.username, sent.password, parsed.username, parsed.password, encodeURIComponent(c.password)]
+  const whole = [
+    c.user,
+    c.password,
+    c.token,
+    sent.username,
+    sent.password,
+    parsed.username,
+    parsed.password,
+    encodeURIComponent(c.password),
+  ]
   // A part of it is a leak too: what a redaction that stops at the first `@` or `:` leaves.
   const parts = whole.flatMap((w) => w.split(/[@:]|%40|%3A/i)).filter((part) => part.includes(c.marker))
   const headers = [basic(sent.username, sent.password), basic('x-access-token', c.token), basic(c.user, c.password)]
@@ -133,7 +182,8 @@ function arm(c: Case): void {
   secure.setAuth(auth)
   const status = { status: c.status }
   if (c.scenario === 'same-origin') named.faults.redirect(`${named.url}/mirror`, { ...status, times: 1 })
-  if (c.scenario === 'other-origin' || c.scenario === 'round-trip') named.faults.redirect(other.url, { ...status, times: 1 })
+  if (c.scenario === 'other-origin' || c.scenario === 'round-trip')
+    named.faults.redirect(other.url, { ...status, times: 1 })
   if (c.scenario === 'round-trip') other.faults.redirect(named.url, { ...status, times: 1 })
   if (c.scenario === 'other-origin-always' || c.scenario === 'ping-pong') named.faults.redirect(other.url, status)
   if (c.scenario === 'ping-pong') other.faults.redirect(named.url, status)
@@ -174,7 +224,9 @@ async function check(c: Case): Promise<void> {
   const home = tempDir('kitty-home-')
   const cacheDir = tempDir('kitty-cache-')
   const otherSeen = other.received.length
-  const args = c.mutate ? ['append-history', '--mission', M, '--wp', 'WP01', '--actor', 'fuzz', '--note', 'credential run'] : ['mission-state', '--mission', M]
+  const args = c.mutate
+    ? ['append-history', '--mission', M, '--wp', 'WP01', '--actor', 'fuzz', '--note', 'credential run']
+    : ['mission-state', '--mission', M]
   const out = await kitty(tempDir('kitty-cwd-'), ['orchestrator-api', ...args, '--remote', url], {
     HOME: home,
     XDG_CACHE_HOME: join(home, '.cache'),
@@ -201,7 +253,9 @@ async function check(c: Case): Promise<void> {
     { where: 'requests to another origin', text: JSON.stringify(byOthers) },
   ]
   expect(leaks(haystacks, forms), context).toEqual([])
-  const credentialHeaders = byOthers.flatMap((r) => ['authorization', 'proxy-authorization', 'cookie'].filter((h) => r.headers[h] !== undefined))
+  const credentialHeaders = byOthers.flatMap((r) =>
+    ['authorization', 'proxy-authorization', 'cookie'].filter((h) => r.headers[h] !== undefined),
+  )
   expect(credentialHeaders, context).toEqual([])
 
   // The outcome the chain calls for.

@@ -63,7 +63,22 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
 const wpArb = fc.constantFrom('WP01', 'WP02', 'WP03', 'WP04', 'WP05', 'WP06')
 const commandArb = fc.oneof(
   wpArb.map((wp) => ['append-history', '--mission', M, '--wp', wp, '--actor', 'fuzz', '--note', 'fault run']),
-  fc.tuple(wpArb, fc.constantFrom('blocked', 'planned', 'canceled', 'in_progress')).map(([wp, to]) => ['transition', '--mission', M, '--wp', wp, '--to', to, '--actor', 'fuzz', '--force', '--note', 'fault run']),
+  fc
+    .tuple(wpArb, fc.constantFrom('blocked', 'planned', 'canceled', 'in_progress'))
+    .map(([wp, to]) => [
+      'transition',
+      '--mission',
+      M,
+      '--wp',
+      wp,
+      '--to',
+      to,
+      '--actor',
+      'fuzz',
+      '--force',
+      '--note',
+      'fault run',
+    ]),
   wpArb.map((wp) => ['start-implementation', '--mission', M, '--wp', wp, '--actor', 'fuzz', '--policy', POLICY_JSON]),
   fc.constant(['mission-state', '--mission', M] as string[]),
   fc.constant(['list-ready', '--mission', M] as string[]),
@@ -120,11 +135,14 @@ describe('property: remote commands under network faults', () => {
           // Nothing of ours landed (a failure, a read, a no-op): the remote is where it was, or
           // where the other writer put it.
           expect(after, JSON.stringify(envelope)).toBe(base)
-          if (envelope.success && ['append-history', 'transition'].includes(argv[0]!)) expect(envelope.data['no_op'], JSON.stringify(envelope)).toBe(true)
+          if (envelope.success && ['append-history', 'transition'].includes(argv[0]!))
+            expect(envelope.data['no_op'], JSON.stringify(envelope)).toBe(true)
         } else {
           // Exactly one commit of ours, on top of what the remote held when it landed.
           expect(await gitCli(bare, 'rev-parse', 'main^'), JSON.stringify(envelope)).toBe(base)
-          expect(await gitCli(bare, 'log', '-1', '--format=%(trailers:key=Kitty-Command,valueonly)', 'main')).toBe(argv[0])
+          expect(await gitCli(bare, 'log', '-1', '--format=%(trailers:key=Kitty-Command,valueonly)', 'main')).toBe(
+            argv[0],
+          )
         }
         // The same cache answers the next command.
         const next = await kittyRemote(['mission-state', '--mission', M], myCache, 20_000)

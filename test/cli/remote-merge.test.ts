@@ -27,11 +27,15 @@ afterEach(async () => {
 
 /** merge-mission as the Action or the App runs it: no checkout, only the remote and a cache. */
 function remoteMerge(repo: string, cache: string, extra: string[] = []) {
-  return kitty(tempDir('kitty-cwd-'), ['orchestrator-api', 'merge-mission', '--mission', M, '--remote', server.repoUrl(repo), ...extra], {
-    KITTY_TOKEN: TOKEN,
-    KITTY_CACHE_DIR: cache,
-    KITTY_REMOTE_TIMEOUT_MS: '20000',
-  })
+  return kitty(
+    tempDir('kitty-cwd-'),
+    ['orchestrator-api', 'merge-mission', '--mission', M, '--remote', server.repoUrl(repo), ...extra],
+    {
+      KITTY_TOKEN: TOKEN,
+      KITTY_CACHE_DIR: cache,
+      KITTY_REMOTE_TIMEOUT_MS: '20000',
+    },
+  )
 }
 
 const pushes = () => server.requests.filter((r) => r.service === 'receive-pack' && r.method === 'POST')
@@ -50,10 +54,14 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
     const before = await gitCli(bare, 'rev-parse', 'main')
     const cache = tempDir('kitty-cache-')
     // A routine command first, so the cache starts shallow as it would in real use.
-    const state = await kitty(tempDir(), ['orchestrator-api', 'mission-state', '--mission', M, '--remote', server.repoUrl('diamond')], {
-      KITTY_TOKEN: TOKEN,
-      KITTY_CACHE_DIR: cache,
-    })
+    const state = await kitty(
+      tempDir(),
+      ['orchestrator-api', 'mission-state', '--mission', M, '--remote', server.repoUrl('diamond')],
+      {
+        KITTY_TOKEN: TOKEN,
+        KITTY_CACHE_DIR: cache,
+      },
+    )
     expect(state.envelope.success).toBe(true)
 
     const { code, envelope } = await remoteMerge('diamond', cache)
@@ -71,7 +79,9 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(envelope.data.state_commit)
     expect(pushes()).toHaveLength(1)
     await gitCli(bare, 'fsck', '--strict')
-    const subjects = (await gitCli(bare, 'log', '--first-parent', '--format=%s', `${before}..main`)).split('\n').reverse()
+    const subjects = (await gitCli(bare, 'log', '--first-parent', '--format=%s', `${before}..main`))
+      .split('\n')
+      .reverse()
     expect(subjects.slice(0, 4)).toEqual(['WP01', 'WP02', 'WP03', 'WP04'].map((wp) => `merge: ${M}/${wp} into main`))
     for (const wp of ['WP01', 'WP02', 'WP03', 'WP04']) {
       expect(await gitCli(bare, 'merge-base', '--is-ancestor', branchOf(wp), 'main').then(() => true)).toBe(true)
@@ -82,12 +92,19 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
     const localRun = await api(local, 'merge-mission', { mission: M })
     expect(localRun.envelope.data.merged_wps).toEqual(envelope.data.merged_wps)
     await gitCli(local, 'fetch', '-q', bare, 'main:refs/remotes/server/main')
-    expect(await gitCli(local, 'diff', '--stat', 'main', 'server/main', '--', '.', `:(exclude)kitty-specs/${M}`)).toBe('')
+    expect(await gitCli(local, 'diff', '--stat', 'main', 'server/main', '--', '.', `:(exclude)kitty-specs/${M}`)).toBe(
+      '',
+    )
     for (const wp of ['WP01', 'WP02', 'WP03', 'WP04']) {
       expect(laneOf(await gitCli(bare, 'show', `main:kitty-specs/${M}/tasks/${wp}.md`))).toBe('done')
     }
     const meta = JSON.parse(await gitCli(bare, 'show', `main:${META}`))
-    expect(meta).toMatchObject({ mission_number: 42, merge_strategy: 'merge', merged_wps: ['WP01', 'WP02', 'WP03', 'WP04'], merge_commit: envelope.data.merge_commit })
+    expect(meta).toMatchObject({
+      mission_number: 42,
+      merge_strategy: 'merge',
+      merged_wps: ['WP01', 'WP02', 'WP03', 'WP04'],
+      merge_commit: envelope.data.merge_commit,
+    })
 
     // Running it again is a no-op that pushes nothing.
     const again = await remoteMerge('diamond', cache)
@@ -98,10 +115,14 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
   /** The cache as routine commands leave it: the state branch fetched 50 commits deep. */
   async function shallowCache(repo: string): Promise<{ cache: string; shallowFile: string }> {
     const cache = tempDir('kitty-cache-')
-    const state = await kitty(tempDir(), ['orchestrator-api', 'mission-state', '--mission', M, '--remote', server.repoUrl(repo)], {
-      KITTY_TOKEN: TOKEN,
-      KITTY_CACHE_DIR: cache,
-    })
+    const state = await kitty(
+      tempDir(),
+      ['orchestrator-api', 'mission-state', '--mission', M, '--remote', server.repoUrl(repo)],
+      {
+        KITTY_TOKEN: TOKEN,
+        KITTY_CACHE_DIR: cache,
+      },
+    )
     expect(state.envelope.success).toBe(true)
     const shallowFile = join(cache, readdirSync(cache).find((d) => d.endsWith('.git'))!, 'shallow')
     expect(existsSync(shallowFile)).toBe(true)
@@ -136,8 +157,20 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
     const check = tempDir('kitty-check-')
     await gitCli(check, 'clone', '-q', bare, '.')
     await gitCli(check, 'checkout', '-q', '-b', 'by-git', `${envelope.data.merge_commit}~0`)
-    await gitCli(check, 'reset', '-q', '--hard', (await gitCli(bare, 'rev-parse', `main~5`)))
-    for (const wp of ['WP01', 'WP02', 'WP03', 'WP04']) await gitCli(check, '-c', 'user.name=t', '-c', 'user.email=t@e', 'merge', '-q', '--no-ff', '--no-edit', `origin/${branchOf(wp)}`)
+    await gitCli(check, 'reset', '-q', '--hard', await gitCli(bare, 'rev-parse', `main~5`))
+    for (const wp of ['WP01', 'WP02', 'WP03', 'WP04'])
+      await gitCli(
+        check,
+        '-c',
+        'user.name=t',
+        '-c',
+        'user.email=t@e',
+        'merge',
+        '-q',
+        '--no-ff',
+        '--no-edit',
+        `origin/${branchOf(wp)}`,
+      )
     expect(await gitCli(check, 'diff', '--stat', 'HEAD', envelope.data.merge_commit)).toBe('')
   })
 
@@ -148,20 +181,27 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
     diamondOnServer('merge')
     const merged = await remoteMerge('merge', tempDir('kitty-cache-'))
     expect(merged.envelope.error_code).toBeNull()
-    const tree = (name: string, rev: string) => gitCli(join(server.root, 'repos', `${name}.git`), 'rev-parse', `${rev}^{tree}`)
-    expect(await tree('squash', envelope.data.merge_commit)).toBe(await tree('merge', merged.envelope.data.merge_commit))
+    const tree = (name: string, rev: string) =>
+      gitCli(join(server.root, 'repos', `${name}.git`), 'rev-parse', `${rev}^{tree}`)
+    expect(await tree('squash', envelope.data.merge_commit)).toBe(
+      await tree('merge', merged.envelope.data.merge_commit),
+    )
   })
 
   it('a real conflict → PREFLIGHT_FAILED naming the paths; the remote is untouched and nothing is pushed', async () => {
     const source = diamondRepo()
     // main changes the line WP01 changes: the trial merge of WP01 conflicts.
-    commit(source, 'main edits shared line 2', { 'shared.txt': readFileSync(join(source, 'shared.txt'), 'utf8').replace('line 2\n', 'line 2 (main)\n') })
+    commit(source, 'main edits shared line 2', {
+      'shared.txt': readFileSync(join(source, 'shared.txt'), 'utf8').replace('line 2\n', 'line 2 (main)\n'),
+    })
     const bare = server.createBareRepo('conflict', { from: source })
     const before = await gitCli(bare, 'rev-parse', 'main')
     const { code, envelope } = await remoteMerge('conflict', tempDir('kitty-cache-'))
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('PREFLIGHT_FAILED')
-    expect(envelope.data.conflicts).toEqual(expect.arrayContaining([expect.objectContaining({ wp_id: 'WP01', paths: ['shared.txt'] })]))
+    expect(envelope.data.conflicts).toEqual(
+      expect.arrayContaining([expect.objectContaining({ wp_id: 'WP01', paths: ['shared.txt'] })]),
+    )
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(before)
     expect(pushes()).toHaveLength(0)
   })
@@ -218,7 +258,12 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
     const before = await gitCli(bare, 'rev-parse', 'main')
     const { envelope } = await remoteMerge('dry', tempDir('kitty-cache-'), ['--dry-run'])
     expect(envelope.data).toMatchObject({ dry_run: true, merge_order: ['WP01', 'WP02', 'WP03', 'WP04'] })
-    expect(envelope.data.would_merge.map((w: { outcome: string }) => w.outcome)).toEqual(['merged', 'merged', 'merged', 'merged'])
+    expect(envelope.data.would_merge.map((w: { outcome: string }) => w.outcome)).toEqual([
+      'merged',
+      'merged',
+      'merged',
+      'merged',
+    ])
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(before)
     expect(pushes()).toHaveLength(0)
   })

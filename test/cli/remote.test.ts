@@ -17,7 +17,11 @@ let bare: string
 
 beforeEach(async () => {
   server = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  bare = server.createBareRepo('project', { from: makeRepo([{ wps: Array.from({ length: 10 }, (_, i) => ({ id: `WP${String(i + 1).padStart(2, '0')}`, lane: 'planned' })) }]) })
+  bare = server.createBareRepo('project', {
+    from: makeRepo([
+      { wps: Array.from({ length: 10 }, (_, i) => ({ id: `WP${String(i + 1).padStart(2, '0')}`, lane: 'planned' })) },
+    ]),
+  })
 })
 afterEach(async () => {
   await server.close()
@@ -54,52 +58,74 @@ describe('--remote: commands without a working copy', () => {
     await gitCli(bare, 'fsck', '--strict')
   })
 
-  it('20 processes claim one WP at once: exactly one wins, 19 WP_ALREADY_CLAIMED, one claim commit', async () => {
-    const before = await gitCli(bare, 'rev-parse', 'main')
-    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => claim('WP01', `actor-${i}`)))
-    const codes = runs.map((r) => r.envelope.error_code ?? 'ok')
-    expect(codes.filter((c) => c === 'ok')).toHaveLength(1)
-    expect(codes.filter((c) => c === 'WP_ALREADY_CLAIMED')).toHaveLength(19)
-    const claims = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-Command,valueonly)', `${before}..main`)).split('\n').filter(Boolean)
-    expect(claims).toEqual(['start-implementation'])
-    await gitCli(bare, 'fsck', '--strict')
-  }, MANY_PROCESSES_MS)
+  it(
+    '20 processes claim one WP at once: exactly one wins, 19 WP_ALREADY_CLAIMED, one claim commit',
+    async () => {
+      const before = await gitCli(bare, 'rev-parse', 'main')
+      const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => claim('WP01', `actor-${i}`)))
+      const codes = runs.map((r) => r.envelope.error_code ?? 'ok')
+      expect(codes.filter((c) => c === 'ok')).toHaveLength(1)
+      expect(codes.filter((c) => c === 'WP_ALREADY_CLAIMED')).toHaveLength(19)
+      const claims = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-Command,valueonly)', `${before}..main`))
+        .split('\n')
+        .filter(Boolean)
+      expect(claims).toEqual(['start-implementation'])
+      await gitCli(bare, 'fsck', '--strict')
+    },
+    MANY_PROCESSES_MS,
+  )
 
-  it('10 processes claim 10 different WPs at once: all succeed, 10 commits, none lost', async () => {
-    // Every lost race is another writer's commit landing, and each of the other 9 writers lands once,
-    // so a writer loses at most 9 times: max_attempts 10 makes "all succeed" certain rather than likely.
-    // (With the default 5, 10 writers starting in the same instant sometimes exhaust their tries:
-    // STATE_CONFLICT, nothing lost; the README gives the measured rate.)
-    const src = makeRepo([{ wps: Array.from({ length: 10 }, (_, i) => ({ id: `WP${String(i + 1).padStart(2, '0')}`, lane: 'planned' })) }])
-    mkdirSync(join(src, '.github'))
-    writeFileSync(join(src, '.github', 'kitty.yml'), 'max_attempts: 10\n')
-    await gitCli(src, 'add', '-A')
-    await gitCli(src, 'commit', '-q', '-m', 'allow 10 tries')
-    bare = server.createBareRepo('busy', { from: src })
-    const busy = (args: string[]) => remoteKitty(args, {}, 'busy')
-    const before = await gitCli(bare, 'rev-parse', 'main')
-    const ids = Array.from({ length: 10 }, (_, i) => `WP${String(i + 1).padStart(2, '0')}`)
-    const runs = await Promise.all(
-      ids.map((wp, i) => busy(['start-implementation', '--mission', M, '--wp', wp, '--actor', `actor-${i}`, '--policy', POLICY_JSON])),
-    )
-    expect(runs.map((r) => r.envelope.error_code ?? 'ok')).toEqual(ids.map(() => 'ok'))
-    const wps = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-WP,valueonly)', `${before}..main`)).split('\n').filter(Boolean)
-    expect(wps.sort()).toEqual(ids)
-    const state = await busy(['mission-state', '--mission', M])
-    expect(state.envelope.data.summary.in_progress).toBe(10)
-    await gitCli(bare, 'fsck', '--strict')
-  }, MANY_PROCESSES_MS)
+  it(
+    '10 processes claim 10 different WPs at once: all succeed, 10 commits, none lost',
+    async () => {
+      // Every lost race is another writer's commit landing, and each of the other 9 writers lands once,
+      // so a writer loses at most 9 times: max_attempts 10 makes "all succeed" certain rather than likely.
+      // (With the default 5, 10 writers starting in the same instant sometimes exhaust their tries:
+      // STATE_CONFLICT, nothing lost; the README gives the measured rate.)
+      const src = makeRepo([
+        { wps: Array.from({ length: 10 }, (_, i) => ({ id: `WP${String(i + 1).padStart(2, '0')}`, lane: 'planned' })) },
+      ])
+      mkdirSync(join(src, '.github'))
+      writeFileSync(join(src, '.github', 'kitty.yml'), 'max_attempts: 10\n')
+      await gitCli(src, 'add', '-A')
+      await gitCli(src, 'commit', '-q', '-m', 'allow 10 tries')
+      bare = server.createBareRepo('busy', { from: src })
+      const busy = (args: string[]) => remoteKitty(args, {}, 'busy')
+      const before = await gitCli(bare, 'rev-parse', 'main')
+      const ids = Array.from({ length: 10 }, (_, i) => `WP${String(i + 1).padStart(2, '0')}`)
+      const runs = await Promise.all(
+        ids.map((wp, i) =>
+          busy(['start-implementation', '--mission', M, '--wp', wp, '--actor', `actor-${i}`, '--policy', POLICY_JSON]),
+        ),
+      )
+      expect(runs.map((r) => r.envelope.error_code ?? 'ok')).toEqual(ids.map(() => 'ok'))
+      const wps = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-WP,valueonly)', `${before}..main`))
+        .split('\n')
+        .filter(Boolean)
+      expect(wps.sort()).toEqual(ids)
+      const state = await busy(['mission-state', '--mission', M])
+      expect(state.envelope.data.summary.in_progress).toBe(10)
+      await gitCli(bare, 'fsck', '--strict')
+    },
+    MANY_PROCESSES_MS,
+  )
 
-  it('10 simultaneous claims with the default 5 tries: each lands or says STATE_CONFLICT, and every success is a commit', async () => {
-    const before = await gitCli(bare, 'rev-parse', 'main')
-    const ids = Array.from({ length: 10 }, (_, i) => `WP${String(i + 1).padStart(2, '0')}`)
-    const runs = await Promise.all(ids.map((wp, i) => claim(wp, `actor-${i}`)))
-    const landed = ids.filter((_, i) => runs[i]!.envelope.success)
-    for (const r of runs) expect([null, 'STATE_CONFLICT']).toContain(r.envelope.error_code)
-    const committed = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-WP,valueonly)', `${before}..main`)).split('\n').filter(Boolean)
-    expect(committed.sort()).toEqual(landed)
-    await gitCli(bare, 'fsck', '--strict')
-  }, MANY_PROCESSES_MS)
+  it(
+    '10 simultaneous claims with the default 5 tries: each lands or says STATE_CONFLICT, and every success is a commit',
+    async () => {
+      const before = await gitCli(bare, 'rev-parse', 'main')
+      const ids = Array.from({ length: 10 }, (_, i) => `WP${String(i + 1).padStart(2, '0')}`)
+      const runs = await Promise.all(ids.map((wp, i) => claim(wp, `actor-${i}`)))
+      const landed = ids.filter((_, i) => runs[i]!.envelope.success)
+      for (const r of runs) expect([null, 'STATE_CONFLICT']).toContain(r.envelope.error_code)
+      const committed = (await gitCli(bare, 'log', '--format=%(trailers:key=Kitty-WP,valueonly)', `${before}..main`))
+        .split('\n')
+        .filter(Boolean)
+      expect(committed.sort()).toEqual(landed)
+      await gitCli(bare, 'fsck', '--strict')
+    },
+    MANY_PROCESSES_MS,
+  )
 
   it('a refused push → PUSH_FAILED, remote unchanged; the next command succeeds', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')
@@ -132,16 +158,45 @@ describe('--remote: commands without a working copy', () => {
   })
 
   it('a redelivered idempotency key changes nothing and answers the original outcome as a no-op', async () => {
-    const args = ['transition', '--mission', M, '--wp', 'WP02', '--to', 'blocked', '--actor', 'bot', '--idempotency-key', 'delivery-42']
+    const args = [
+      'transition',
+      '--mission',
+      M,
+      '--wp',
+      'WP02',
+      '--to',
+      'blocked',
+      '--actor',
+      'bot',
+      '--idempotency-key',
+      'delivery-42',
+    ]
     const first = await remoteKitty(args)
     expect(first.envelope.data).toMatchObject({ from_lane: 'planned', to_lane: 'blocked' })
     const after = await gitCli(bare, 'rev-parse', 'main')
-    expect(await gitCli(bare, 'log', '-1', '--format=%(trailers:key=Kitty-Delivery,valueonly)', 'main')).toBe('delivery-42')
+    expect(await gitCli(bare, 'log', '-1', '--format=%(trailers:key=Kitty-Delivery,valueonly)', 'main')).toBe(
+      'delivery-42',
+    )
     const again = await remoteKitty(args)
-    expect(again.envelope).toMatchObject({ success: true, data: { no_op: true, duplicate_of: after, wp_id: 'WP02', from_lane: 'planned', to_lane: 'blocked' } })
+    expect(again.envelope).toMatchObject({
+      success: true,
+      data: { no_op: true, duplicate_of: after, wp_id: 'WP02', from_lane: 'planned', to_lane: 'blocked' },
+    })
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(after)
     // Even concurrent redeliveries of a new key commit once.
-    const key = ['append-history', '--mission', M, '--wp', 'WP03', '--actor', 'bot', '--note', 'once', '--idempotency-key', 'delivery-43']
+    const key = [
+      'append-history',
+      '--mission',
+      M,
+      '--wp',
+      'WP03',
+      '--actor',
+      'bot',
+      '--note',
+      'once',
+      '--idempotency-key',
+      'delivery-43',
+    ]
     const runs = await Promise.all(Array.from({ length: 5 }, () => remoteKitty(key)))
     expect(runs.map((r) => r.envelope.error_code)).toEqual(runs.map(() => null))
     expect(await gitCli(bare, 'rev-list', '--count', `${after}..main`)).toBe('1')
@@ -160,17 +215,32 @@ describe('--remote: commands without a working copy', () => {
     ]
     for (const url of usage) {
       const cacheDir = join(tempDir('kitty-cache-'), 'never')
-      const out = await kitty(tempDir('kitty-cwd-'), ['orchestrator-api', 'mission-state', '--mission', M, '--remote', url], { KITTY_CACHE_DIR: cacheDir })
+      const out = await kitty(
+        tempDir('kitty-cwd-'),
+        ['orchestrator-api', 'mission-state', '--mission', M, '--remote', url],
+        { KITTY_CACHE_DIR: cacheDir },
+      )
       expect(out.envelope.error_code, url).toBe('USAGE_ERROR')
       expect(out.code, url).toBe(2)
       expect(out.stdout.trim().split('\n'), url).toHaveLength(1)
       expect(out.stdout + out.stderr, url).not.toContain('SECRET')
       expect(existsSync(cacheDir), url).toBe(false)
     }
-    const tls = await kitty(tempDir('kitty-cwd-'), ['orchestrator-api', 'mission-state', '--mission', M, '--remote', `https://user:SECRET-3@127.0.0.1:${port}/project.git`], {
-      KITTY_CACHE_DIR: tempDir('kitty-cache-'),
-      KITTY_TOKEN: TOKEN,
-    })
+    const tls = await kitty(
+      tempDir('kitty-cwd-'),
+      [
+        'orchestrator-api',
+        'mission-state',
+        '--mission',
+        M,
+        '--remote',
+        `https://user:SECRET-3@127.0.0.1:${port}/project.git`,
+      ],
+      {
+        KITTY_CACHE_DIR: tempDir('kitty-cache-'),
+        KITTY_TOKEN: TOKEN,
+      },
+    )
     expect(tls.envelope.error_code).toBe('REMOTE_UNREACHABLE')
     expect(tls.code).toBe(1)
     expect(tls.envelope.data.message).toContain(`https://***@127.0.0.1:${port}/project.git`)

@@ -22,7 +22,12 @@ describe('start-implementation (reference §8: 41–54)', () => {
   it('42: a secret in the policy is refused by path, before mission resolution, without echoing it', async () => {
     const repo = makeRepo()
     const policy = JSON.stringify({ ...POLICY, dangerous_flags: ['AWS_SECRET_ACCESS_KEY=abc123'] })
-    const run = await api(repo, 'start-implementation', { mission: 'no-such-mission', wp: 'WP01', actor: 'claude', policy })
+    const run = await api(repo, 'start-implementation', {
+      mission: 'no-such-mission',
+      wp: 'WP01',
+      actor: 'claude',
+      policy,
+    })
     expect(run.code).toBe(1)
     expect(run.envelope.success).toBe(false)
     expect(run.envelope.error_code).toBe('POLICY_VALIDATION_FAILED')
@@ -35,9 +40,16 @@ describe('start-implementation (reference §8: 41–54)', () => {
     const repo = makeRepo()
     const { code, envelope } = await start(repo)
     expect(code).toBe(0)
-    expect(envelope.data).toMatchObject({ from_lane: 'planned', to_lane: 'in_progress', policy_metadata_recorded: true, no_op: false })
+    expect(envelope.data).toMatchObject({
+      from_lane: 'planned',
+      to_lane: 'in_progress',
+      policy_metadata_recorded: true,
+      no_op: false,
+    })
     expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('2')
-    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-From,valueonly)%(trailers:key=Kitty-To,valueonly)')).toBe('planned\nin_progress')
+    expect(
+      git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-From,valueonly)%(trailers:key=Kitty-To,valueonly)'),
+    ).toBe('planned\nin_progress')
     const wp = readWp(repo, 'WP01')
     expect(laneOf(wp)).toBe('in_progress')
     expect(wp).toContain('assignee: claude')
@@ -46,7 +58,14 @@ describe('start-implementation (reference §8: 41–54)', () => {
   })
 
   it('45: an unsatisfied dependency is refused and nothing is written', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'x' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'in_progress', assignee: 'x' },
+          { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+        ],
+      },
+    ])
     const head = git(repo, 'rev-parse', 'HEAD')
     const { code, envelope } = await start(repo, 'WP02')
     expect(code).toBe(1)
@@ -58,14 +77,28 @@ describe('start-implementation (reference §8: 41–54)', () => {
   })
 
   it('46: an approved dependency satisfies', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'approved' }, { id: 'WP02', lane: 'planned', dependencies: ['WP01'] }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'approved' },
+          { id: 'WP02', lane: 'planned', dependencies: ['WP01'] },
+        ],
+      },
+    ])
     const { code, envelope } = await start(repo, 'WP02')
     expect(code).toBe(0)
     expect(envelope.data).toMatchObject({ wp_id: 'WP02', to_lane: 'in_progress' })
   })
 
   it('47: resuming an in-progress WP skips the dependency gate and is a no-op', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'planned' }, { id: 'WP02', lane: 'in_progress', assignee: 'claude', dependencies: ['WP01'] }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'planned' },
+          { id: 'WP02', lane: 'in_progress', assignee: 'claude', dependencies: ['WP01'] },
+        ],
+      },
+    ])
     const { code, envelope } = await start(repo, 'WP02')
     expect(code).toBe(0)
     expect(envelope.data.no_op).toBe(true)
@@ -89,7 +122,14 @@ describe('start-implementation (reference §8: 41–54)', () => {
   })
 
   it('50: a claim by someone else is WP_ALREADY_CLAIMED; placeholders may be taken over', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'claimed', assignee: 'other-agent' }, { id: 'WP02', lane: 'claimed', assignee: 'unknown' }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'claimed', assignee: 'other-agent' },
+          { id: 'WP02', lane: 'claimed', assignee: 'unknown' },
+        ],
+      },
+    ])
     const { code, envelope } = await start(repo)
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('WP_ALREADY_CLAIMED')
@@ -183,14 +223,21 @@ describe('start-review (reference §8: 60, 62, 63)', () => {
     const { code, envelope } = await review(makeRepo())
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('TRANSITION_REJECTED')
-    expect(envelope.data.message).toBe("WP WP01 is in 'planned', cannot start review: a review starts from for_review. Run 'kitty orchestrator-api transitions --mission 099-test-mission --wp WP01' to see each move and what it needs.")
+    expect(envelope.data.message).toBe(
+      "WP WP01 is in 'planned', cannot start review: a review starts from for_review. Run 'kitty orchestrator-api transitions --mission 099-test-mission --wp WP01' to see each move and what it needs.",
+    )
   })
 
   it('62: for_review → in_review; again is a no-op', async () => {
     const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'for_review', assignee: 'claude' }] }])
     const { code, envelope } = await review(repo, 'WP01', { 'review-ref': 'review-feedback-001' })
     expect(code).toBe(0)
-    expect(envelope.data).toMatchObject({ from_lane: 'for_review', to_lane: 'in_review', policy_metadata_recorded: true, no_op: false })
+    expect(envelope.data).toMatchObject({
+      from_lane: 'for_review',
+      to_lane: 'in_review',
+      policy_metadata_recorded: true,
+      no_op: false,
+    })
     expect(envelope.data.prompt_path).toBe(join(repo, 'kitty-specs', M, 'tasks', 'WP01.md'))
     const wp = readWp(repo, 'WP01')
     expect(laneOf(wp)).toBe('in_review')
@@ -206,6 +253,8 @@ describe('start-review (reference §8: 60, 62, 63)', () => {
   it('63: an unknown WP is WP_NOT_FOUND; no policy is POLICY_METADATA_REQUIRED', async () => {
     const repo = makeRepo()
     expect((await review(repo, 'WP99', { 'review-ref': 'r' })).envelope.error_code).toBe('WP_NOT_FOUND')
-    expect((await api(repo, 'start-review', { mission: M, wp: 'WP01', actor: 'r' })).envelope.error_code).toBe('POLICY_METADATA_REQUIRED')
+    expect((await api(repo, 'start-review', { mission: M, wp: 'WP01', actor: 'r' })).envelope.error_code).toBe(
+      'POLICY_METADATA_REQUIRED',
+    )
   })
 })

@@ -9,14 +9,17 @@ const M = '099-test-mission'
 const move = (repo: string, to: string, extra: Record<string, string | boolean> = {}, wp = 'WP01') =>
   api(repo, 'transition', { mission: M, wp, to, actor: 'claude', ...extra })
 const REVIEW = { reviewer: 'rev', verdict: 'approved', reference: 'review-001' }
-const TASKS = (mark: string) => `# Tasks\n\n## Work Package WP01: First\n\n- [${mark}] T001 one\n- [${mark}] T002 two\n\n## Work Package WP02\n\n- [ ] T003 three\n`
+const TASKS = (mark: string) =>
+  `# Tasks\n\n## Work Package WP01: First\n\n- [${mark}] T001 one\n- [${mark}] T002 two\n\n## Work Package WP02\n\n- [ ] T003 three\n`
 
 describe('transition (reference §8: 64–76)', () => {
   it('64: planned → done is illegal (no policy needed to say so)', async () => {
     const { code, envelope } = await move(makeRepo(), 'done')
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('TRANSITION_REJECTED')
-    expect(envelope.data.message).toMatch(/^Illegal transition: planned -> done; from planned a WP may move to claimed, blocked, canceled/)
+    expect(envelope.data.message).toMatch(
+      /^Illegal transition: planned -> done; from planned a WP may move to claimed, blocked, canceled/,
+    )
   })
 
   it('65: planned → canceled needs no policy and records none', async () => {
@@ -38,21 +41,49 @@ describe('transition (reference §8: 64–76)', () => {
   it('an unknown lane is TRANSITION_REJECTED (upstream crashed); doing is accepted', async () => {
     const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'claimed', assignee: 'claude' }] }])
     const bad = await move(repo, 'reviewing', { policy: POLICY_JSON })
-    expect(bad.envelope).toMatchObject({ error_code: 'TRANSITION_REJECTED', data: { message: expect.stringMatching(/^Unknown lane: reviewing\. .*Lanes: planned, claimed, in_progress, for_review, in_review, approved, done, blocked, canceled/) } })
+    expect(bad.envelope).toMatchObject({
+      error_code: 'TRANSITION_REJECTED',
+      data: {
+        message: expect.stringMatching(
+          /^Unknown lane: reviewing\. .*Lanes: planned, claimed, in_progress, for_review, in_review, approved, done, blocked, canceled/,
+        ),
+      },
+    })
     const ok = await move(repo, ' Doing ', { policy: POLICY_JSON })
     expect(ok.envelope.data.to_lane).toBe('in_progress')
   })
 
   it('67/74: in_progress → for_review with every subtask ticked in tasks.md', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001', 'T002'] }], tasksMd: TASKS('x') }])
-    const { code, envelope } = await move(repo, 'for_review', { policy: POLICY_JSON, 'subtasks-complete': true, 'implementation-evidence-present': true })
+    const repo = makeRepo([
+      {
+        wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001', 'T002'] }],
+        tasksMd: TASKS('x'),
+      },
+    ])
+    const { code, envelope } = await move(repo, 'for_review', {
+      policy: POLICY_JSON,
+      'subtasks-complete': true,
+      'implementation-evidence-present': true,
+    })
     expect(code).toBe(0)
-    expect(envelope.data).toMatchObject({ from_lane: 'in_progress', to_lane: 'for_review', policy_metadata_recorded: true })
+    expect(envelope.data).toMatchObject({
+      from_lane: 'in_progress',
+      to_lane: 'for_review',
+      policy_metadata_recorded: true,
+    })
   })
 
   it('73/75: unticked subtasks refuse for_review, whatever the caller claims', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001', 'T002'] }], tasksMd: TASKS(' ') }])
-    for (const flags of [{}, { 'subtasks-complete': true, 'implementation-evidence-present': true }] as Record<string, boolean>[]) {
+    const repo = makeRepo([
+      {
+        wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001', 'T002'] }],
+        tasksMd: TASKS(' '),
+      },
+    ])
+    for (const flags of [{}, { 'subtasks-complete': true, 'implementation-evidence-present': true }] as Record<
+      string,
+      boolean
+    >[]) {
       const { code, envelope } = await move(repo, 'for_review', { policy: POLICY_JSON, ...flags })
       expect(code).not.toBe(0)
       expect(envelope.error_code).toBe('TRANSITION_REJECTED')
@@ -61,11 +92,30 @@ describe('transition (reference §8: 64–76)', () => {
   })
 
   it('mark-status ticks subtasks so the guard passes (the orchestrator’s agent loop)', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001', 'T002'] }], tasksMd: TASKS(' ') }])
+    const repo = makeRepo([
+      {
+        wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001', 'T002'] }],
+        tasksMd: TASKS(' '),
+      },
+    ])
     const { kitty } = await import('../helpers/git-repo.ts')
-    const mark = await kitty(repo, ['agent', 'tasks', 'mark-status', 'T001', 'T002', '--status', 'done', '--mission', M])
+    const mark = await kitty(repo, [
+      'agent',
+      'tasks',
+      'mark-status',
+      'T001',
+      'T002',
+      '--status',
+      'done',
+      '--mission',
+      M,
+    ])
     expect(mark.code).toBe(0)
-    expect(mark.envelope).toMatchObject({ command: 'agent.tasks.mark-status', success: true, data: { changed: ['T001', 'T002'] } })
+    expect(mark.envelope).toMatchObject({
+      command: 'agent.tasks.mark-status',
+      success: true,
+      data: { changed: ['T001', 'T002'] },
+    })
     const tasks = readFileSync(join(repo, 'kitty-specs', M, 'tasks.md'), 'utf8')
     expect(tasks).toBe(TASKS(' ').replace('- [ ] T001', '- [x] T001').replace('- [ ] T002', '- [x] T002'))
     expect((await move(repo, 'for_review', { policy: POLICY_JSON })).code).toBe(0)
@@ -74,9 +124,17 @@ describe('transition (reference §8: 64–76)', () => {
   })
 
   it('76: --force with a note overrides the guard and is recorded', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001'] }], tasksMd: TASKS(' ') }])
-    expect((await move(repo, 'for_review', { policy: POLICY_JSON, force: true })).envelope.data.message).toBe('Force transitions require actor and reason: pass --note "<why>" with --force')
-    const { code, envelope } = await move(repo, 'for_review', { policy: POLICY_JSON, force: true, note: 'forced advance' })
+    const repo = makeRepo([
+      { wps: [{ id: 'WP01', lane: 'in_progress', assignee: 'claude', subtasks: ['T001'] }], tasksMd: TASKS(' ') },
+    ])
+    expect((await move(repo, 'for_review', { policy: POLICY_JSON, force: true })).envelope.data.message).toBe(
+      'Force transitions require actor and reason: pass --note "<why>" with --force',
+    )
+    const { code, envelope } = await move(repo, 'for_review', {
+      policy: POLICY_JSON,
+      force: true,
+      note: 'forced advance',
+    })
     expect(code).toBe(0)
     expect(envelope.success).toBe(true)
     expect(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-Force,valueonly)')).toBe('true')
@@ -118,7 +176,10 @@ describe('transition (reference §8: 64–76)', () => {
   it.each([
     ['{"reviewer":', 'Invalid JSON in --review-result-json'],
     ['[]', '--review-result-json must decode to a JSON object'],
-    [JSON.stringify({ reviewer: 'a', verdict: 'approved' }), 'requires non-empty reviewer, verdict, and reference strings'],
+    [
+      JSON.stringify({ reviewer: 'a', verdict: 'approved' }),
+      'requires non-empty reviewer, verdict, and reference strings',
+    ],
     [JSON.stringify({ ...REVIEW, verdict: 'maybe' }), "verdict must be 'approved' or 'changes_requested'"],
   ])('70: bad review result %s', async (json, message) => {
     const { code, envelope } = await move(makeRepo(), 'canceled', { 'review-result-json': json })
@@ -128,14 +189,18 @@ describe('transition (reference §8: 64–76)', () => {
   })
 
   it('incomplete evidence is refused for any target', async () => {
-    const { envelope } = await move(makeRepo(), 'canceled', { 'evidence-json': JSON.stringify({ review: { reviewer: 'a' } }) })
+    const { envelope } = await move(makeRepo(), 'canceled', {
+      'evidence-json': JSON.stringify({ review: { reviewer: 'a' } }),
+    })
     expect(envelope.error_code).toBe('TRANSITION_REJECTED')
     expect(envelope.data.message).toContain('requires evidence with review.reviewer')
   })
 
   it('71/72: unknown WP, and a suffixed WP file', async () => {
     expect((await move(makeRepo(), 'canceled', {}, 'WP99')).envelope.error_code).toBe('WP_NOT_FOUND')
-    const repo = makeRepo([{ wps: [{ id: 'WP07', lane: 'in_progress', assignee: 'x', fileName: 'WP07-adapter-implementations.md' }] }])
+    const repo = makeRepo([
+      { wps: [{ id: 'WP07', lane: 'in_progress', assignee: 'x', fileName: 'WP07-adapter-implementations.md' }] },
+    ])
     const { code, envelope } = await move(repo, 'canceled', {}, 'WP07')
     expect(code).toBe(0)
     expect(envelope.data).toMatchObject({ wp_id: 'WP07', to_lane: 'canceled' })
@@ -145,10 +210,14 @@ describe('transition (reference §8: 64–76)', () => {
     const repo = makeRepo()
     await move(repo, 'claimed', { policy: POLICY_JSON, note: 'taking it' })
     await move(repo, 'in_progress', { policy: POLICY_JSON })
-    const tos = git(repo, 'log', '--format=%(trailers:key=Kitty-To,valueonly)', '--', `kitty-specs/${M}`).split('\n').filter(Boolean)
+    const tos = git(repo, 'log', '--format=%(trailers:key=Kitty-To,valueonly)', '--', `kitty-specs/${M}`)
+      .split('\n')
+      .filter(Boolean)
     expect(tos).toEqual(['in_progress', 'claimed'])
     const msg = git(repo, 'log', '-1', '--skip=1', '--format=%B')
-    expect(msg).toMatch(/^kitty\(099-test-mission\/WP01\): planned -> claimed\n\ntaking it\n\nKitty-Command: transition\n/)
+    expect(msg).toMatch(
+      /^kitty\(099-test-mission\/WP01\): planned -> claimed\n\ntaking it\n\nKitty-Command: transition\n/,
+    )
     expect(msg).toContain('Kitty-Policy: {"orchestrator_id":"test-orch"')
     git(repo, 'fsck', '--strict')
   })
@@ -158,7 +227,12 @@ describe('append-history (79–83)', () => {
   it('79/81: appends one Activity Log line in one commit; nothing else in the file changes', async () => {
     const repo = makeRepo()
     const before = readWp(repo, 'WP01')
-    const { code, envelope } = await api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'claude', note: 'Started implementation' })
+    const { code, envelope } = await api(repo, 'append-history', {
+      mission: M,
+      wp: 'WP01',
+      actor: 'claude',
+      note: 'Started implementation',
+    })
     expect(code).toBe(0)
     expect(envelope.success).toBe(true)
     expect(envelope.data.wp_id).toBe('WP01')
@@ -173,7 +247,12 @@ describe('append-history (79–83)', () => {
   })
 
   it('80: unknown WP', async () => {
-    const { code, envelope } = await api(makeRepo(), 'append-history', { mission: M, wp: 'WP99', actor: 'c', note: 'n' })
+    const { code, envelope } = await api(makeRepo(), 'append-history', {
+      mission: M,
+      wp: 'WP99',
+      actor: 'c',
+      note: 'n',
+    })
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('WP_NOT_FOUND')
   })
@@ -196,7 +275,12 @@ describe('append-history (79–83)', () => {
   it('83 (adapted): works beside unrelated uncommitted work, which it leaves alone', async () => {
     const repo = makeRepo()
     writeFileSync(join(repo, 'README.md'), 'my local notes\n')
-    const { code } = await api(repo, 'append-history', { mission: M, wp: 'WP01', actor: 'claude', note: 'multi\nline note' })
+    const { code } = await api(repo, 'append-history', {
+      mission: M,
+      wp: 'WP01',
+      actor: 'claude',
+      note: 'multi\nline note',
+    })
     expect(code).toBe(0)
     expect(git(repo, 'status', '--porcelain')).toBe(' M README.md')
     expect(readWp(repo, 'WP01')).toMatch(/\] claude: multi line note\n$/)
@@ -208,7 +292,14 @@ describe('accept-mission (87–90)', () => {
   const meta = (repo: string) => JSON.parse(readFileSync(join(repo, 'kitty-specs', M, 'meta.json'), 'utf8'))
 
   it('87: all done → accepted, recorded in meta.json', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'done' }, { id: 'WP02', lane: 'done' }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'done' },
+          { id: 'WP02', lane: 'done' },
+        ],
+      },
+    ])
     const { code, envelope } = await accept(repo)
     expect(code).toBe(0)
     expect(envelope.data).toMatchObject({
@@ -229,18 +320,44 @@ describe('accept-mission (87–90)', () => {
   })
 
   it('88: all approved → merge pending; lanes stay approved', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'approved' }, { id: 'WP02', lane: 'approved' }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'approved' },
+          { id: 'WP02', lane: 'approved' },
+        ],
+      },
+    ])
     const { envelope } = await accept(repo)
-    expect(envelope.data).toMatchObject({ accepted_wps: ['WP01', 'WP02'], approved_wps: ['WP01', 'WP02'], done_wps: [], merge_pending_wps: ['WP01', 'WP02'] })
+    expect(envelope.data).toMatchObject({
+      accepted_wps: ['WP01', 'WP02'],
+      approved_wps: ['WP01', 'WP02'],
+      done_wps: [],
+      merge_pending_wps: ['WP01', 'WP02'],
+    })
     expect(laneOf(readWp(repo, 'WP01'))).toBe('approved')
   })
 
   it('89/90: incomplete WPs → MISSION_NOT_READY with identity', async () => {
-    const repo = makeRepo([{ meta: { mission_number: '064', mission_type: 'software-dev' }, wps: [{ id: 'WP01', lane: 'done' }, { id: 'WP02', lane: 'planned' }] }])
+    const repo = makeRepo([
+      {
+        meta: { mission_number: '064', mission_type: 'software-dev' },
+        wps: [
+          { id: 'WP01', lane: 'done' },
+          { id: 'WP02', lane: 'planned' },
+        ],
+      },
+    ])
     const { code, envelope } = await accept(repo)
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('MISSION_NOT_READY')
-    expect(envelope.data).toMatchObject({ incomplete_wps: ['WP02'], mission_slug: M, mission_number: 64, mission_type: 'software-dev', message: 'Mission has 1 incomplete WP(s)' })
+    expect(envelope.data).toMatchObject({
+      incomplete_wps: ['WP02'],
+      mission_slug: M,
+      mission_number: 64,
+      mission_type: 'software-dev',
+      message: 'Mission has 1 incomplete WP(s)',
+    })
   })
 
   it('keeps only the last 20 acceptances and leaves other meta.json bytes alone', async () => {

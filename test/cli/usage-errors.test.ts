@@ -14,8 +14,13 @@ const usage = async (cwd: string, args: string[], contains: string) => {
   expect(run.stdout.trim().split('\n')).toHaveLength(1)
   // A usage error names the command it belongs to once argv got that far (upstream always says unknown).
   const name = LEGACY_COMMANDS[args[1] ?? ''] ?? args[1]
-  const named = args[0] === 'orchestrator-api' && COMMANDS.some((c) => c.group === 'orchestrator-api' && c.name === name)
-  expect(run.envelope).toMatchObject({ success: false, error_code: 'USAGE_ERROR', command: named ? `orchestrator-api.${name}` : 'orchestrator-api.unknown' })
+  const named =
+    args[0] === 'orchestrator-api' && COMMANDS.some((c) => c.group === 'orchestrator-api' && c.name === name)
+  expect(run.envelope).toMatchObject({
+    success: false,
+    error_code: 'USAGE_ERROR',
+    command: named ? `orchestrator-api.${name}` : 'orchestrator-api.unknown',
+  })
   expect(Object.keys(run.envelope)).toHaveLength(7)
   expect(run.envelope.correlation_id).toMatch(/^corr-[0-9a-f]{32}$/)
   expect(run.envelope.data.message).toContain(contains)
@@ -58,24 +63,38 @@ describe('USAGE_ERROR and the CLI surface (102–113)', () => {
     await usage(repo, ['orchestrator-api', 'list-ready'], '--mission')
     await usage(repo, ['orchestrator-api', 'mission-state', '--mission'], "Option '--mission' requires an argument.")
   })
-  it.each(['transition', 'start-implementation', 'accept-mission', 'append-history', 'start-review', 'resolve-workspace', 'merge-mission'])(
-    '104: %s without arguments',
-    async (cmd) => {
-      await usage(repo, ['orchestrator-api', cmd], 'Missing option')
-    },
-  )
+  it.each([
+    'transition',
+    'start-implementation',
+    'accept-mission',
+    'append-history',
+    'start-review',
+    'resolve-workspace',
+    'merge-mission',
+  ])('104: %s without arguments', async (cmd) => {
+    await usage(repo, ['orchestrator-api', cmd], 'Missing option')
+  })
   it('105/106: unknown option and unknown subcommand', async () => {
     await usage(repo, ['orchestrator-api', 'contract-version', '--bogus'], 'No such option: --bogus')
     await usage(repo, ['orchestrator-api', 'nonexistent-subcommand'], "No such command 'nonexistent-subcommand'")
     await usage(repo, ['orchestrator-api', '--bogus'], '--bogus')
   })
   it('109: --json and --no-json are gone', async () => {
-    for (const cmd of ['contract-version', 'mission-state', 'transition']) await usage(repo, ['orchestrator-api', cmd, '--no-json'], '--no-json')
+    for (const cmd of ['contract-version', 'mission-state', 'transition'])
+      await usage(repo, ['orchestrator-api', cmd, '--no-json'], '--no-json')
     await usage(repo, ['orchestrator-api', 'contract-version', '--json'], '--json')
   })
   it('booleans take no value, and only declared ones take --no-', async () => {
-    await usage(repo, ['orchestrator-api', 'transition', '--force=yes', '--mission', M, '--wp', 'WP01', '--to', 'done', '--actor', 'a'], '--force')
-    await usage(repo, ['orchestrator-api', 'transition', '--no-force', '--mission', M, '--wp', 'WP01', '--to', 'done', '--actor', 'a'], '--no-force')
+    await usage(
+      repo,
+      ['orchestrator-api', 'transition', '--force=yes', '--mission', M, '--wp', 'WP01', '--to', 'done', '--actor', 'a'],
+      '--force',
+    )
+    await usage(
+      repo,
+      ['orchestrator-api', 'transition', '--no-force', '--mission', M, '--wp', 'WP01', '--to', 'done', '--actor', 'a'],
+      '--no-force',
+    )
   })
   it('a flag given twice is a usage error, not last-wins, whatever its spelling', async () => {
     const other = makeRepo([{}, { slug: '098-other' }])
@@ -83,7 +102,19 @@ describe('USAGE_ERROR and the CLI surface (102–113)', () => {
       ['mission-state', '--mission', M, '--mission', '098-other'],
       ['mission-state', '--mission=098-other', '--mission', M],
       ['transition', '--mission', M, '--wp', 'WP01', '--wp', 'WP02', '--to', 'blocked', '--actor', 'a'],
-      ['transition', '--mission', M, '--wp', 'WP01', '--to', 'for_review', '--actor', 'a', '--subtasks-complete', '--no-subtasks-complete'],
+      [
+        'transition',
+        '--mission',
+        M,
+        '--wp',
+        'WP01',
+        '--to',
+        'for_review',
+        '--actor',
+        'a',
+        '--subtasks-complete',
+        '--no-subtasks-complete',
+      ],
       ['history', '--limit', '5', '--limit=6'],
     ]) {
       const before = git(other, 'rev-parse', 'HEAD')
@@ -92,7 +123,17 @@ describe('USAGE_ERROR and the CLI surface (102–113)', () => {
       expect(git(other, 'rev-parse', 'HEAD')).toBe(before)
     }
     // Lists are positionals, and stay repeatable.
-    const ticks = await kitty(other, ['agent', 'tasks', 'mark-status', 'T001', 'T002', '--status', 'done', '--mission', M])
+    const ticks = await kitty(other, [
+      'agent',
+      'tasks',
+      'mark-status',
+      'T001',
+      'T002',
+      '--status',
+      'done',
+      '--mission',
+      M,
+    ])
     expect(ticks.envelope.error_code).not.toBe('USAGE_ERROR')
   })
   it('every USAGE_ERROR exits 2, also those the engine finds after parsing', async () => {
@@ -106,12 +147,19 @@ describe('USAGE_ERROR and the CLI surface (102–113)', () => {
     await engine(['history', '--limit', 'abc'], '--limit')
     await engine(['history', '--offset=1.5'], '--offset')
     await engine(['mission-state', '--mission', '../etc'], 'Unsafe mission selector')
-    await engine(['transition', '--mission', M, '--wp', 'WP01', '--to', 'canceled', '--actor', 'a', '--evidence-json', '{'], '--evidence-json')
+    await engine(
+      ['transition', '--mission', M, '--wp', 'WP01', '--to', 'canceled', '--actor', 'a', '--evidence-json', '{'],
+      '--evidence-json',
+    )
     await engine(['append-history', '--mission', M, '--wp', 'WP01', '--actor', 'a\nb', '--note', 'n'], '--actor')
     await engine(['mission-state', '--mission', M, '--branch', 'a..b'], 'branch')
   })
   it('111: the 1.0 command names are refused, naming the replacement', async () => {
-    for (const [old, replacement] of [['feature-state', 'mission-state'], ['accept-feature', 'accept-mission'], ['merge-feature', 'merge-mission']]) {
+    for (const [old, replacement] of [
+      ['feature-state', 'mission-state'],
+      ['accept-feature', 'accept-mission'],
+      ['merge-feature', 'merge-mission'],
+    ]) {
       const run = await usage(repo, ['orchestrator-api', old!, '--feature', M], replacement!)
       expect(run.envelope.data.replacement).toBe(replacement)
     }
@@ -163,9 +211,24 @@ describe('USAGE_ERROR and the CLI surface (102–113)', () => {
 
 describe('113: command and error-code registry', () => {
   it('registers exactly the contract commands plus ours, and no 1.0 names', () => {
-    const names = COMMANDS.filter((c) => c.group === 'orchestrator-api').map((c) => c.name).sort()
+    const names = COMMANDS.filter((c) => c.group === 'orchestrator-api')
+      .map((c) => c.name)
+      .sort()
     expect(names).toEqual(
-      ['accept-mission', 'append-history', 'contract-version', 'history', 'list-ready', 'merge-mission', 'mission-state', 'resolve-workspace', 'start-implementation', 'start-review', 'transition', 'transitions'].sort(),
+      [
+        'accept-mission',
+        'append-history',
+        'contract-version',
+        'history',
+        'list-ready',
+        'merge-mission',
+        'mission-state',
+        'resolve-workspace',
+        'start-implementation',
+        'start-review',
+        'transition',
+        'transitions',
+      ].sort(),
     )
     expect(names).not.toContain('feature-state')
   })
@@ -184,7 +247,8 @@ describe('113: command and error-code registry', () => {
       const text = readFileSync(f, 'utf8')
       for (const m of text.matchAll(/(?:KittyError|code ===?|'code'|ErrorCode)\(\s*'([A-Z_]+)'/g)) used.add(m[1]!)
       for (const m of text.matchAll(/new KittyError\(\s*'([A-Z_]+)'/g)) used.add(m[1]!)
-      for (const code of FORBIDDEN_ERROR_CODES) expect(text.includes(`'${code}'`) && !f.endsWith('errors.ts'), f).toBe(false)
+      for (const code of FORBIDDEN_ERROR_CODES)
+        expect(text.includes(`'${code}'`) && !f.endsWith('errors.ts'), f).toBe(false)
     }
     expect(used.size).toBeGreaterThan(10)
     for (const code of used) expect(ERROR_CODES, code).toContain(code)

@@ -12,8 +12,32 @@ function gitAccepts(name: string): boolean {
 }
 
 const NAMES = [
-  'main', 'feature/x', 'a.b', 'WP01', 'é-branch', 'x@y', 'x.', 'x.lock', 'a/.b', '.a', 'a..b', 'a//b', '/a', 'a/',
-  'a b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[b', 'a\\b', 'a@{1}', 'a\tb', 'a/b.lock/c', 'x\x7f',
+  'main',
+  'feature/x',
+  'a.b',
+  'WP01',
+  'é-branch',
+  'x@y',
+  'x.',
+  'x.lock',
+  'a/.b',
+  '.a',
+  'a..b',
+  'a//b',
+  '/a',
+  'a/',
+  'a b',
+  'a~1',
+  'a^',
+  'a:b',
+  'a?',
+  'a*',
+  'a[b',
+  'a\\b',
+  'a@{1}',
+  'a\tb',
+  'a/b.lock/c',
+  'x\x7f',
 ]
 
 describe('branchNameProblem', () => {

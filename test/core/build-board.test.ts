@@ -16,11 +16,17 @@ afterAll(cleanupTempDirs)
 const NOW = new Date('2026-03-10T12:00:00Z')
 const mission = { mission_id: null, mission_slug: '099-m', mission_number: 99, mission_type: 'software-dev' }
 
-function wp(id: string, lane: BoardWpInput['lane'], dependencies: string[] = [], extra: Partial<BoardWpInput> = {}): BoardWpInput {
+function wp(
+  id: string,
+  lane: BoardWpInput['lane'],
+  dependencies: string[] = [],
+  extra: Partial<BoardWpInput> = {},
+): BoardWpInput {
   return { wp_id: id, title: `Title ${id}`, lane, dependencies, actor: null, lane_since: null, ...extra }
 }
 
-const board = (wps: BoardWpInput[], history = []) => buildBoard({ mission, commit: 'a'.repeat(40), work_packages: wps, history, now: NOW })
+const board = (wps: BoardWpInput[], history = []) =>
+  buildBoard({ mission, commit: 'a'.repeat(40), work_packages: wps, history, now: NOW })
 
 /** Every known dependency sits in an earlier layer than the WP that needs it (a cycle's back edge aside). */
 function expectLayersRespectDependencies(b: Board): void {
@@ -35,8 +41,23 @@ function expectLayersRespectDependencies(b: Board): void {
 
 describe('buildBoard: the one view model', () => {
   it('lanes in workflow order; each WP in its lane; counts, progress, blocked-by', () => {
-    const b = board([wp('WP01', 'done'), wp('WP02', 'in_progress', ['WP01']), wp('WP03', 'planned', ['WP02', 'WP01']), wp('WP04', 'canceled')])
-    expect(b.columns.map((c) => c.key)).toEqual(['planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'approved', 'done', 'blocked', 'canceled'])
+    const b = board([
+      wp('WP01', 'done'),
+      wp('WP02', 'in_progress', ['WP01']),
+      wp('WP03', 'planned', ['WP02', 'WP01']),
+      wp('WP04', 'canceled'),
+    ])
+    expect(b.columns.map((c) => c.key)).toEqual([
+      'planned',
+      'claimed',
+      'in_progress',
+      'for_review',
+      'in_review',
+      'approved',
+      'done',
+      'blocked',
+      'canceled',
+    ])
     expect(b.columns.find((c) => c.key === 'in_progress')!.cards.map((c) => c.wp_id)).toEqual(['WP02'])
     expect(b.counts).toMatchObject({ done: 1, in_progress: 1, planned: 1, canceled: 1 })
     expect(b.progress).toBeCloseTo(1 / 3)
@@ -46,7 +67,13 @@ describe('buildBoard: the one view model', () => {
   })
 
   it('the graph in layers by topological depth; satisfied edges marked', () => {
-    const b = board([wp('WP01', 'approved'), wp('WP02', 'planned', ['WP01']), wp('WP03', 'planned', ['WP01']), wp('WP04', 'planned', ['WP02', 'WP03']), wp('WP05', 'planned')])
+    const b = board([
+      wp('WP01', 'approved'),
+      wp('WP02', 'planned', ['WP01']),
+      wp('WP03', 'planned', ['WP01']),
+      wp('WP04', 'planned', ['WP02', 'WP03']),
+      wp('WP05', 'planned'),
+    ])
     expect(b.graph.layers).toEqual([['WP01', 'WP05'], ['WP02', 'WP03'], ['WP04']])
     expect(b.graph.edges).toContainEqual({ from: 'WP01', to: 'WP02', satisfied: true })
     expect(b.graph.edges).toContainEqual({ from: 'WP02', to: 'WP04', satisfied: false })
@@ -70,8 +97,24 @@ describe('buildBoard: the one view model', () => {
   })
 
   it('time in lane from the entry time; the history is cut to the limit', () => {
-    const history = Array.from({ length: 30 }, (_, i) => ({ commit: String(i).padStart(40, '0'), timestamp: NOW.toISOString(), wp_id: 'WP01', from_lane: 'planned', to_lane: 'claimed', actor: 'a', command: 'transition', subject: 's' }))
-    const b = buildBoard({ mission, commit: null, work_packages: [wp('WP01', 'claimed', [], { lane_since: '2026-03-08T10:00:00Z' })], history, now: NOW, historyLimit: 5 })
+    const history = Array.from({ length: 30 }, (_, i) => ({
+      commit: String(i).padStart(40, '0'),
+      timestamp: NOW.toISOString(),
+      wp_id: 'WP01',
+      from_lane: 'planned',
+      to_lane: 'claimed',
+      actor: 'a',
+      command: 'transition',
+      subject: 's',
+    }))
+    const b = buildBoard({
+      mission,
+      commit: null,
+      work_packages: [wp('WP01', 'claimed', [], { lane_since: '2026-03-08T10:00:00Z' })],
+      history,
+      now: NOW,
+      historyLimit: 5,
+    })
     expect(b.columns[1]!.cards[0]!.seconds_in_lane).toBe(2 * 86_400 + 2 * 3_600)
     expect(formatDuration(b.columns[1]!.cards[0]!.seconds_in_lane)).toBe('2d 2h')
     expect(b.history).toHaveLength(5)
@@ -99,7 +142,13 @@ describe('buildBoard: cards', () => {
   })
 
   it('an approved, done or canceled WP is blocked by nothing, even with unfinished dependencies', () => {
-    const b = board([wp('WP01', 'planned'), wp('WP02', 'approved', ['WP01']), wp('WP03', 'done', ['WP01']), wp('WP04', 'canceled', ['WP01']), wp('WP05', 'blocked', ['WP01', 'WP09'])])
+    const b = board([
+      wp('WP01', 'planned'),
+      wp('WP02', 'approved', ['WP01']),
+      wp('WP03', 'done', ['WP01']),
+      wp('WP04', 'canceled', ['WP01']),
+      wp('WP05', 'blocked', ['WP01', 'WP09']),
+    ])
     const cards = new Map(b.columns.flatMap((c) => c.cards).map((c) => [c.wp_id, c]))
     expect(cards.get('WP02')!.blocked_by).toEqual([])
     expect(cards.get('WP03')!.blocked_by).toEqual([])
@@ -108,7 +157,11 @@ describe('buildBoard: cards', () => {
   })
 
   it('an unreadable entry time gives no time in lane; a future one counts as zero', () => {
-    const b = board([wp('WP01', 'planned', [], { lane_since: 'yesterday-ish' }), wp('WP02', 'planned', [], { lane_since: '2026-03-11T00:00:00Z' }), wp('WP03', 'planned')])
+    const b = board([
+      wp('WP01', 'planned', [], { lane_since: 'yesterday-ish' }),
+      wp('WP02', 'planned', [], { lane_since: '2026-03-11T00:00:00Z' }),
+      wp('WP03', 'planned'),
+    ])
     expect(b.columns[0]!.cards.map((c) => c.seconds_in_lane)).toEqual([null, 0, null])
   })
 
@@ -128,8 +181,18 @@ describe('layerWps', () => {
   it('a cycle is cut at the edge met last when walking in WP-id order, whatever the map order', () => {
     const depths = (entries: Array<[string, string[]]>) => Object.fromEntries(layerWps(new Map(entries)))
     // WP01 is visited first, so its dependency WP02 is reached before the back edge WP02 → WP01 closes.
-    expect(depths([['WP01', ['WP02']], ['WP02', ['WP01']]])).toEqual({ WP01: 1, WP02: 0 })
-    expect(depths([['WP02', ['WP01']], ['WP01', ['WP02']]])).toEqual({ WP01: 1, WP02: 0 })
+    expect(
+      depths([
+        ['WP01', ['WP02']],
+        ['WP02', ['WP01']],
+      ]),
+    ).toEqual({ WP01: 1, WP02: 0 })
+    expect(
+      depths([
+        ['WP02', ['WP01']],
+        ['WP01', ['WP02']],
+      ]),
+    ).toEqual({ WP01: 1, WP02: 0 })
     const b = board([wp('WP01', 'planned', ['WP02']), wp('WP02', 'planned', ['WP01'])])
     expect(b.graph.layers).toEqual([['WP02'], ['WP01']])
   })
@@ -185,13 +248,16 @@ describe('the corpus: every mission renders, layers respect dependencies', () =>
         b = await readBoard(opened.ctx, dir, { now: NOW })
       } catch (err) {
         // A mission the engine refuses as a whole (e.g. two files for one WP) is refused by the board too.
-        expect((err as { code?: string }).code, dir).toMatch(/^(WP_FILE_INVALID|MISSION_META_INVALID|MISSION_NOT_FOUND)$/)
+        expect((err as { code?: string }).code, dir).toMatch(
+          /^(WP_FILE_INVALID|MISSION_META_INVALID|MISSION_NOT_FOUND)$/,
+        )
         continue
       }
       const cards = b.columns.flatMap((c) => c.cards)
       expect(cards.length, dir).toBe(b.total)
       expect(new Set(cards.map((c) => c.wp_id)).size, dir).toBe(b.total)
-      for (const c of cards) expect(b.columns.find((col) => col.cards.includes(c))!.key, `${dir} ${c.wp_id}`).toBe(c.lane ?? 'unreadable')
+      for (const c of cards)
+        expect(b.columns.find((col) => col.cards.includes(c))!.key, `${dir} ${c.wp_id}`).toBe(c.lane ?? 'unreadable')
       expect(b.graph.layers.flat().length, dir).toBe(b.total)
       expectLayersRespectDependencies(b)
       const html = renderBoardPage(b)

@@ -22,7 +22,10 @@ describe('closest names', () => {
     expect(didYouMean('transitio', COMMANDS)).toBe(" Did you mean one of 'transition', 'transitions'?")
   })
   it('nearestNames lists what exists however far, closest first', () => {
-    expect(nearestNames('034-feature-status', ['001-demo-checkout', '033-feature-state', '120-billing'], 2)).toEqual(['033-feature-state', '001-demo-checkout'])
+    expect(nearestNames('034-feature-status', ['001-demo-checkout', '033-feature-state', '120-billing'], 2)).toEqual([
+      '033-feature-state',
+      '001-demo-checkout',
+    ])
   })
   it('a very long input stays cheap (no quadratic blow-up against short names)', () => {
     const started = Date.now()

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { compareWpIds, cycleError, findCycle, findUnknownDependencies, normalizeWpId, parseDependencies, topologicalOrder, unknownDependencyError } from '../../src/core/dependency-graph.ts'
+import {
+  compareWpIds,
+  cycleError,
+  findCycle,
+  findUnknownDependencies,
+  normalizeWpId,
+  parseDependencies,
+  topologicalOrder,
+  unknownDependencyError,
+} from '../../src/core/dependency-graph.ts'
 
 const graph = (o: Record<string, string[]>) => new Map(Object.entries(o))
 
@@ -27,7 +36,13 @@ describe('dependencies', () => {
     expect(parseDependencies(['WP02'], 'WP02').ok).toBe(false)
   })
   it('orders ids numerically', () => {
-    expect(['WP10', 'WP2', 'WP01', 'WP100', 'WP09'].sort(compareWpIds)).toEqual(['WP01', 'WP2', 'WP09', 'WP10', 'WP100'])
+    expect(['WP10', 'WP2', 'WP01', 'WP100', 'WP09'].sort(compareWpIds)).toEqual([
+      'WP01',
+      'WP2',
+      'WP09',
+      'WP10',
+      'WP100',
+    ])
   })
 })
 
@@ -45,11 +60,16 @@ describe('topological order (Kahn, ties by WP id)', () => {
   it('reports a cycle as a closed path', () => {
     const g = graph({ WP01: ['WP02'], WP02: ['WP03'], WP03: ['WP01'], WP04: [] })
     expect(findCycle(g)).toEqual(['WP01', 'WP02', 'WP03', 'WP01'])
-    expect(() => topologicalOrder(g)).toThrow(expect.objectContaining({ code: 'DEPENDENCY_CYCLE', data: { cycle: ['WP01', 'WP02', 'WP03', 'WP01'] } }))
+    expect(() => topologicalOrder(g)).toThrow(
+      expect.objectContaining({ code: 'DEPENDENCY_CYCLE', data: { cycle: ['WP01', 'WP02', 'WP03', 'WP01'] } }),
+    )
   })
   it('reports unknown dependencies', () => {
     expect(() => topologicalOrder(graph({ WP01: ['WP09'] }))).toThrow(
-      expect.objectContaining({ code: 'DEPENDENCY_CYCLE', data: { unknown_dependencies: [{ wp_id: 'WP01', dependency: 'WP09' }] } }),
+      expect.objectContaining({
+        code: 'DEPENDENCY_CYCLE',
+        data: { unknown_dependencies: [{ wp_id: 'WP01', dependency: 'WP09' }] },
+      }),
     )
   })
 })
@@ -91,8 +111,14 @@ describe('parseDependencies', () => {
     expect(parseDependencies('WP01, WP1')).toEqual({ ok: true, dependencies: ['WP01'] })
   })
   it('brackets and quotes count only around the whole list and around each id', () => {
-    expect(parseDependencies('WP01, [WP02]')).toEqual({ ok: false, reason: 'dependency "[WP02]" is not a WP id like WP01' })
-    expect(parseDependencies('[WP01], WP02')).toEqual({ ok: false, reason: 'dependency "[WP01]" is not a WP id like WP01' })
+    expect(parseDependencies('WP01, [WP02]')).toEqual({
+      ok: false,
+      reason: 'dependency "[WP02]" is not a WP id like WP01',
+    })
+    expect(parseDependencies('[WP01], WP02')).toEqual({
+      ok: false,
+      reason: 'dependency "[WP01]" is not a WP id like WP01',
+    })
     expect(parseDependencies("WP0'2")).toEqual({ ok: false, reason: 'dependency "WP0\'2" is not a WP id like WP01' })
   })
   it('refuses with a reason that says what is wrong', () => {
@@ -128,8 +154,16 @@ describe('findCycle', () => {
     expect(findCycle(graph({ WP01: ['WP02', 'WP03'], WP02: [], WP03: ['WP01'] }))).toEqual(['WP01', 'WP03', 'WP01'])
   })
   it('dependencies and roots are walked in WP-id order, whatever the map order', () => {
-    expect(findCycle(graph({ WP01: ['WP03', 'WP02'], WP02: ['WP01'], WP03: ['WP01'] }))).toEqual(['WP01', 'WP02', 'WP01'])
-    expect(findCycle(graph({ WP03: ['WP04'], WP04: ['WP03'], WP01: ['WP02'], WP02: ['WP01'] }))).toEqual(['WP01', 'WP02', 'WP01'])
+    expect(findCycle(graph({ WP01: ['WP03', 'WP02'], WP02: ['WP01'], WP03: ['WP01'] }))).toEqual([
+      'WP01',
+      'WP02',
+      'WP01',
+    ])
+    expect(findCycle(graph({ WP03: ['WP04'], WP04: ['WP03'], WP01: ['WP02'], WP02: ['WP01'] }))).toEqual([
+      'WP01',
+      'WP02',
+      'WP01',
+    ])
   })
   it('a cycle away from the first root is still found', () => {
     expect(findCycle(graph({ WP01: [], WP02: ['WP03'], WP03: ['WP02'] }))).toEqual(['WP02', 'WP03', 'WP02'])
@@ -150,17 +184,28 @@ describe('dependency errors', () => {
   it('a cycle names its path and the fix', () => {
     const err = cycleError(['WP01', 'WP02', 'WP01'])
     expect(err.code).toBe('DEPENDENCY_CYCLE')
-    expect(err.message).toBe('Circular dependency detected: WP01 → WP02 → WP01. Remove one of these dependencies from the WP frontmatter.')
+    expect(err.message).toBe(
+      'Circular dependency detected: WP01 → WP02 → WP01. Remove one of these dependencies from the WP frontmatter.',
+    )
   })
   it('unknown dependencies are listed as edges, with the fix', () => {
-    const unknown = [{ wp_id: 'WP01', dependency: 'WP08' }, { wp_id: 'WP02', dependency: 'WP09' }]
+    const unknown = [
+      { wp_id: 'WP01', dependency: 'WP08' },
+      { wp_id: 'WP02', dependency: 'WP09' },
+    ]
     const err = unknownDependencyError(unknown)
     expect(err.code).toBe('DEPENDENCY_CYCLE')
-    expect(err.message).toBe('Unknown dependency: WP01 → WP08, WP02 → WP09. Add the missing work package or remove it from the dependencies.')
+    expect(err.message).toBe(
+      'Unknown dependency: WP01 → WP08, WP02 → WP09. Add the missing work package or remove it from the dependencies.',
+    )
     expect(err.data).toEqual({ unknown_dependencies: unknown })
   })
   it('topologicalOrder throws them with the same words', () => {
-    expect(() => topologicalOrder(graph({ WP01: ['WP09'] }))).toThrow('Unknown dependency: WP01 → WP09. Add the missing work package or remove it from the dependencies.')
-    expect(() => topologicalOrder(graph({ WP01: ['WP01'] }))).toThrow('Circular dependency detected: WP01 → WP01. Remove one of these dependencies from the WP frontmatter.')
+    expect(() => topologicalOrder(graph({ WP01: ['WP09'] }))).toThrow(
+      'Unknown dependency: WP01 → WP09. Add the missing work package or remove it from the dependencies.',
+    )
+    expect(() => topologicalOrder(graph({ WP01: ['WP01'] }))).toThrow(
+      'Circular dependency detected: WP01 → WP01. Remove one of these dependencies from the WP frontmatter.',
+    )
   })
 })

@@ -16,13 +16,55 @@ import {
 
 describe('error types: each a stable code, a name, and its data', () => {
   it.each([
-    ['UsageError with data', () => new UsageError('bad flag', { flag: '--x' }), 'USAGE_ERROR', 'UsageError', 'bad flag', { flag: '--x' }],
+    [
+      'UsageError with data',
+      () => new UsageError('bad flag', { flag: '--x' }),
+      'USAGE_ERROR',
+      'UsageError',
+      'bad flag',
+      { flag: '--x' },
+    ],
     ['UsageError without data', () => new UsageError('bad flag'), 'USAGE_ERROR', 'UsageError', 'bad flag', {}],
-    ['PolicyValidationError', () => new PolicyValidationError('no policy'), 'POLICY_VALIDATION_FAILED', 'PolicyValidationError', 'no policy', {}],
-    ['TransitionRejectedError with data', () => new TransitionRejectedError('no', { lane: 'done' }), 'TRANSITION_REJECTED', 'TransitionRejectedError', 'no', { lane: 'done' }],
-    ['TransitionRejectedError without data', () => new TransitionRejectedError('no'), 'TRANSITION_REJECTED', 'TransitionRejectedError', 'no', {}],
-    ['PermissionDeniedError with data', () => new PermissionDeniedError('read only', { login: 'x' }), 'PERMISSION_DENIED', 'PermissionDeniedError', 'read only', { login: 'x' }],
-    ['PermissionDeniedError without data', () => new PermissionDeniedError('read only'), 'PERMISSION_DENIED', 'PermissionDeniedError', 'read only', {}],
+    [
+      'PolicyValidationError',
+      () => new PolicyValidationError('no policy'),
+      'POLICY_VALIDATION_FAILED',
+      'PolicyValidationError',
+      'no policy',
+      {},
+    ],
+    [
+      'TransitionRejectedError with data',
+      () => new TransitionRejectedError('no', { lane: 'done' }),
+      'TRANSITION_REJECTED',
+      'TransitionRejectedError',
+      'no',
+      { lane: 'done' },
+    ],
+    [
+      'TransitionRejectedError without data',
+      () => new TransitionRejectedError('no'),
+      'TRANSITION_REJECTED',
+      'TransitionRejectedError',
+      'no',
+      {},
+    ],
+    [
+      'PermissionDeniedError with data',
+      () => new PermissionDeniedError('read only', { login: 'x' }),
+      'PERMISSION_DENIED',
+      'PermissionDeniedError',
+      'read only',
+      { login: 'x' },
+    ],
+    [
+      'PermissionDeniedError without data',
+      () => new PermissionDeniedError('read only'),
+      'PERMISSION_DENIED',
+      'PermissionDeniedError',
+      'read only',
+      {},
+    ],
     ['KittyError', () => new KittyError('MERGE_FAILED', 'm'), 'MERGE_FAILED', 'KittyError', 'm', {}],
   ])('%s', (_label, make, code, name, message, data) => {
     const err = make()
@@ -36,7 +78,11 @@ describe('error types: each a stable code, a name, and its data', () => {
 
   it('a WP file error names the path, and the line when there is one', () => {
     const withLine = new WpFileInvalidError('tasks/WP01.md', 'bad YAML', 3)
-    expect([withLine.code, withLine.name, withLine.message]).toEqual(['WP_FILE_INVALID', 'WpFileInvalidError', 'Work package file tasks/WP01.md:3 is invalid: bad YAML'])
+    expect([withLine.code, withLine.name, withLine.message]).toEqual([
+      'WP_FILE_INVALID',
+      'WpFileInvalidError',
+      'Work package file tasks/WP01.md:3 is invalid: bad YAML',
+    ])
     expect(withLine.data).toEqual({ path: 'tasks/WP01.md', line: 3, reason: 'bad YAML' })
     const without = new WpFileInvalidError('tasks/WP01.md', 'no frontmatter')
     expect(without.message).toBe('Work package file tasks/WP01.md is invalid: no frontmatter')
@@ -46,13 +92,30 @@ describe('error types: each a stable code, a name, and its data', () => {
 
   it('meta, event log and state conflict errors carry what the client needs', () => {
     const meta = new MetaInvalidError('m/meta.json', 'not JSON')
-    expect([meta.code, meta.name, meta.message, meta.data]).toEqual(['MISSION_META_INVALID', 'MetaInvalidError', 'Mission metadata m/meta.json is invalid: not JSON', { path: 'm/meta.json', reason: 'not JSON' }])
+    expect([meta.code, meta.name, meta.message, meta.data]).toEqual([
+      'MISSION_META_INVALID',
+      'MetaInvalidError',
+      'Mission metadata m/meta.json is invalid: not JSON',
+      { path: 'm/meta.json', reason: 'not JSON' },
+    ])
     const log = new EventLogInvalidError('m/status.events.jsonl', 7, 'not JSON')
-    expect([log.code, log.name, log.data]).toEqual(['EVENT_LOG_INVALID', 'EventLogInvalidError', { path: 'm/status.events.jsonl', line: 7, reason: 'not JSON' }])
-    expect(log.message).toBe('Event log m/status.events.jsonl is invalid on line 7: not JSON. Fix or remove that line (git log -p -- m/status.events.jsonl shows who wrote it); nothing was changed.')
+    expect([log.code, log.name, log.data]).toEqual([
+      'EVENT_LOG_INVALID',
+      'EventLogInvalidError',
+      { path: 'm/status.events.jsonl', line: 7, reason: 'not JSON' },
+    ])
+    expect(log.message).toBe(
+      'Event log m/status.events.jsonl is invalid on line 7: not JSON. Fix or remove that line (git log -p -- m/status.events.jsonl shows who wrote it); nothing was changed.',
+    )
     const conflict = new StateConflictError('refs/heads/main', 5)
-    expect([conflict.code, conflict.name, conflict.data]).toEqual(['STATE_CONFLICT', 'StateConflictError', { ref: 'refs/heads/main', attempts: 5 }])
-    expect(conflict.message).toBe('The state branch refs/heads/main kept moving while this command ran; gave up after 5 attempt(s). Re-run the command.')
+    expect([conflict.code, conflict.name, conflict.data]).toEqual([
+      'STATE_CONFLICT',
+      'StateConflictError',
+      { ref: 'refs/heads/main', attempts: 5 },
+    ])
+    expect(conflict.message).toBe(
+      'The state branch refs/heads/main kept moving while this command ran; gave up after 5 attempt(s). Re-run the command.',
+    )
   })
 
   it('only KittyErrors are kitty errors; the code list has no duplicates and none of the forbidden codes', () => {

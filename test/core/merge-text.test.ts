@@ -25,14 +25,24 @@ const CASES: Array<[string, string, string, string]> = [
   ['changes far apart', BASE, BASE.replace('b\n', 'B\n'), BASE.replace('i\n', 'I\n')],
   ['insertions in different places', BASE, BASE.replace('c\n', 'c\nc2\n'), BASE.replace('h\n', 'h\nh2\n')],
   ['the same change on both sides', BASE, BASE.replace('e\n', 'E\n'), BASE.replace('e\n', 'E\n')],
-  ['the same change on both sides, and one side also changes elsewhere', BASE, BASE.replace('b\n', 'B\n').replace('i\n', 'I\n'), BASE.replace('b\n', 'B\n')],
+  [
+    'the same change on both sides, and one side also changes elsewhere',
+    BASE,
+    BASE.replace('b\n', 'B\n').replace('i\n', 'I\n'),
+    BASE.replace('b\n', 'B\n'),
+  ],
   ['the same line changed differently', BASE, BASE.replace('e\n', 'E1\n'), BASE.replace('e\n', 'E2\n')],
   ['adjacent lines changed', BASE, BASE.replace('d\n', 'D\n'), BASE.replace('e\n', 'E\n')],
   ['a deletion and a far edit', BASE, BASE.replace('b\nc\n', ''), BASE.replace('j\n', 'J\n')],
   ['an append on one side', BASE, `${BASE}k\n`, BASE.replace('a\n', 'A\n')],
   ['both append differently', BASE, `${BASE}k\n`, `${BASE}l\n`],
   ['only one side changed', BASE, BASE, BASE.replace('f\n', 'F\n')],
-  ['CRLF lines', BASE.replaceAll('\n', '\r\n'), BASE.replaceAll('\n', '\r\n').replace('b\r\n', 'B\r\n'), BASE.replaceAll('\n', '\r\n').replace('i\r\n', 'I\r\n')],
+  [
+    'CRLF lines',
+    BASE.replaceAll('\n', '\r\n'),
+    BASE.replaceAll('\n', '\r\n').replace('b\r\n', 'B\r\n'),
+    BASE.replaceAll('\n', '\r\n').replace('i\r\n', 'I\r\n'),
+  ],
   ['no final newline, edited far away', 'x\ny\nz', 'X\ny\nz', 'x\ny\nz!'],
   ['empty base, both add', '', 'one\n', 'two\n'],
 ]
@@ -80,7 +90,11 @@ describe('mergeText (diff3) agrees with git merge-file', () => {
   })
 
   it('counts each conflicting region', () => {
-    const r = mergeText(BASE, BASE.replace('b\n', 'B1\n').replace('i\n', 'I1\n'), BASE.replace('b\n', 'B2\n').replace('i\n', 'I2\n'))
+    const r = mergeText(
+      BASE,
+      BASE.replace('b\n', 'B1\n').replace('i\n', 'I1\n'),
+      BASE.replace('b\n', 'B2\n').replace('i\n', 'I2\n'),
+    )
     expect(r).toEqual({ clean: false, conflicts: 2 })
   })
 })
@@ -122,7 +136,10 @@ describe('mergeText: a diff that runs past its time limit (5 s)', () => {
   })
   it('a pure insertion on both sides still merges', () => {
     slowClock()
-    expect(mergeText(BASE, inserted, BASE.replace('b\n', 'b\nb2\n'))).toEqual({ clean: true, text: BASE.replace('b\n', 'b\nb2\n').replace('h\n', 'h\nh2\n') })
+    expect(mergeText(BASE, inserted, BASE.replace('b\n', 'b\nb2\n'))).toEqual({
+      clean: true,
+      text: BASE.replace('b\n', 'b\nb2\n').replace('h\n', 'h\nh2\n'),
+    })
   })
   it('is never reached when one side is unchanged or both sides agree: no diff is needed', () => {
     slowClock()

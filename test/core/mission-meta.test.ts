@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { parseMissionMeta } from '../../src/core/mission-meta.ts'
 
-const parse = (meta: unknown) => parseMissionMeta(typeof meta === 'string' ? meta : JSON.stringify(meta), '099-dir', 'kitty-specs/099-dir/meta.json')
+const parse = (meta: unknown) =>
+  parseMissionMeta(typeof meta === 'string' ? meta : JSON.stringify(meta), '099-dir', 'kitty-specs/099-dir/meta.json')
 const refusal = (meta: unknown) => {
   try {
     parse(meta)
@@ -13,15 +14,41 @@ const refusal = (meta: unknown) => {
 
 describe('parseMissionMeta', () => {
   it('no meta.json: the directory is the slug, everything else empty', () => {
-    expect(parseMissionMeta(null, '099-dir', 'p')).toEqual({ raw: null, meta: {}, identity: { mission_id: null, mission_slug: '099-dir', mission_number: null, mission_type: '' } })
+    expect(parseMissionMeta(null, '099-dir', 'p')).toEqual({
+      raw: null,
+      meta: {},
+      identity: { mission_id: null, mission_slug: '099-dir', mission_number: null, mission_type: '' },
+    })
   })
 
   it('reads the identity, upper-casing the ULID and taking legacy keys when the new ones are empty', () => {
-    const full = parse({ mission_id: '01kxwn13gh4qcrms28n448v7cr', mission_slug: '099-x', slug: 'old', mission_number: '064', mission_type: 'software-dev', extra: [1] })
-    expect(full.identity).toEqual({ mission_id: '01KXWN13GH4QCRMS28N448V7CR', mission_slug: '099-x', mission_number: 64, mission_type: 'software-dev' })
+    const full = parse({
+      mission_id: '01kxwn13gh4qcrms28n448v7cr',
+      mission_slug: '099-x',
+      slug: 'old',
+      mission_number: '064',
+      mission_type: 'software-dev',
+      extra: [1],
+    })
+    expect(full.identity).toEqual({
+      mission_id: '01KXWN13GH4QCRMS28N448V7CR',
+      mission_slug: '099-x',
+      mission_number: 64,
+      mission_type: 'software-dev',
+    })
     expect(full.raw).toMatchObject({ extra: [1] })
-    expect(parse({ slug: 'legacy', feature_number: 7, mission: 'research' }).identity).toEqual({ mission_id: null, mission_slug: 'legacy', mission_number: 7, mission_type: 'research' })
-    expect(parse({ mission_slug: '', slug: '', mission_number: '', mission_type: ' ' }).identity).toEqual({ mission_id: null, mission_slug: '099-dir', mission_number: null, mission_type: '' })
+    expect(parse({ slug: 'legacy', feature_number: 7, mission: 'research' }).identity).toEqual({
+      mission_id: null,
+      mission_slug: 'legacy',
+      mission_number: 7,
+      mission_type: 'research',
+    })
+    expect(parse({ mission_slug: '', slug: '', mission_number: '', mission_type: ' ' }).identity).toEqual({
+      mission_id: null,
+      mission_slug: '099-dir',
+      mission_number: null,
+      mission_type: '',
+    })
     expect(parse({ mission_number: null, feature_number: 3 }).identity.mission_number).toBeNull()
     expect(parse({ mission_number: 0 }).identity.mission_number).toBe(0)
     expect(parse('\uFEFF{"mission_number": 5}').identity.mission_number).toBe(5)
@@ -31,7 +58,9 @@ describe('parseMissionMeta', () => {
     const inside = parse('{"mission": "\uFEFFresearch"}')
     expect(inside.raw).toEqual({ mission: '\uFEFFresearch' })
     expect(inside.identity.mission_type).toBe('\uFEFFresearch')
-    expect(refusal(' \uFEFF{}').message).toBe('Mission metadata kitty-specs/099-dir/meta.json is invalid: not valid JSON (unparseable input)')
+    expect(refusal(' \uFEFF{}').message).toBe(
+      'Mission metadata kitty-specs/099-dir/meta.json is invalid: not valid JSON (unparseable input)',
+    )
   })
 
   it.each([

@@ -76,7 +76,11 @@ describe('mission selector ladder (reference §5.2)', () => {
   )
 })
 
-const entry = (dir: string, missionId: string | null = null, hasMeta = true): MissionIndexEntry => ({ dir, hasMeta, missionId })
+const entry = (dir: string, missionId: string | null = null, hasMeta = true): MissionIndexEntry => ({
+  dir,
+  hasMeta,
+  missionId,
+})
 const refusal = (handle: string, idx: MissionIndexEntry[]) => {
   try {
     return { resolved: resolveMissionSelector(handle, idx) }
@@ -99,7 +103,11 @@ describe('assertSafeHandle', () => {
     ['a\u0007b', 'it contains non-ASCII or control characters'],
   ])('%j: USAGE_ERROR saying %s and what to pass instead', (handle, reason) => {
     expect(() => assertSafeHandle(handle)).toThrow(
-      expect.objectContaining({ code: 'USAGE_ERROR', message: `Unsafe mission selector: ${reason}. Pass a mission slug, number, mid8 or mission_id.`, data: { reason } }),
+      expect.objectContaining({
+        code: 'USAGE_ERROR',
+        message: `Unsafe mission selector: ${reason}. Pass a mission slug, number, mid8 or mission_id.`,
+        data: { reason },
+      }),
     )
   })
   it('200 characters is still a handle', () => {
@@ -110,25 +118,38 @@ describe('assertSafeHandle', () => {
 
 describe('resolveMissionSelector: refusals', () => {
   it('not found names the handle and where it looked', () => {
-    expect(refusal('nothing-here', index)).toEqual({ code: 'MISSION_NOT_FOUND', message: "Mission 'nothing-here' not found in kitty-specs/", data: { handle: 'nothing-here' } })
+    expect(refusal('nothing-here', index)).toEqual({
+      code: 'MISSION_NOT_FOUND',
+      message: "Mission 'nothing-here' not found in kitty-specs/",
+      data: { handle: 'nothing-here' },
+    })
     expect(missionNotFound('x').message).toBe("Mission 'x' not found in kitty-specs/")
   })
   it('ambiguous names every match in directory order, with the candidates to choose from, whatever the index order', () => {
     const reversed = [...index].reverse()
     expect(refusal('01KXWN13', reversed)).toEqual({
       code: 'MISSION_AMBIGUOUS_SELECTOR',
-      message: "Mission handle '01KXWN13' matches multiple missions: auth-flow-01KXWN13, billing-01KXWN13. Re-run with a more specific handle (full slug or full mission_id).",
+      message:
+        "Mission handle '01KXWN13' matches multiple missions: auth-flow-01KXWN13, billing-01KXWN13. Re-run with a more specific handle (full slug or full mission_id).",
       data: {
         handle: '01KXWN13',
         candidates: [
-          { mission_id: ID_A, mid8: '01KXWN13', slug: 'auth-flow-01KXWN13', feature_dir: 'kitty-specs/auth-flow-01KXWN13' },
+          {
+            mission_id: ID_A,
+            mid8: '01KXWN13',
+            slug: 'auth-flow-01KXWN13',
+            feature_dir: 'kitty-specs/auth-flow-01KXWN13',
+          },
           { mission_id: ID_B, mid8: '01KXWN13', slug: 'billing-01KXWN13', feature_dir: 'kitty-specs/billing-01KXWN13' },
         ],
       },
     })
     expect(refusal('041', reversed)).toMatchObject({
-      message: "Mission handle '041' matches multiple missions: 041-enable-plan, 041-mission-glossary. Re-run with a more specific handle (full slug or full mission_id).",
-      data: { candidates: [{ mission_id: null, mid8: null, slug: '041-enable-plan' }, { slug: '041-mission-glossary' }] },
+      message:
+        "Mission handle '041' matches multiple missions: 041-enable-plan, 041-mission-glossary. Re-run with a more specific handle (full slug or full mission_id).",
+      data: {
+        candidates: [{ mission_id: null, mid8: null, slug: '041-enable-plan' }, { slug: '041-mission-glossary' }],
+      },
     })
   })
 })
@@ -136,7 +157,9 @@ describe('resolveMissionSelector: refusals', () => {
 describe('resolveMissionSelector: index order', () => {
   it('a large kitty-specs/ listed in any order gives the candidates in directory order', () => {
     // 100 missions whose mission_ids share their first eight characters: the mid8 matches them all.
-    const missions = Array.from({ length: 100 }, (_, i) => entry(`m-${String(i).padStart(3, '0')}`, `01KXWN13${String(i).padStart(18, '0')}`))
+    const missions = Array.from({ length: 100 }, (_, i) =>
+      entry(`m-${String(i).padStart(3, '0')}`, `01KXWN13${String(i).padStart(18, '0')}`),
+    )
     const sorted = missions.map((m) => m.dir)
     fc.assert(
       fc.property(fc.shuffledSubarray(missions, { minLength: missions.length }), (shuffled) => {
@@ -155,10 +178,14 @@ describe('resolveMissionSelector: id-shaped handles', () => {
   })
   it('a ULID- or mid8-shaped handle that is no mission_id falls back to a directory of that name without meta.json', () => {
     expect(resolveMissionSelector(ID_A, [entry(ID_A, null, false), entry('billing-01KXWN13', ID_B)])).toBe(ID_A)
-    expect(resolveMissionSelector('ABCDEFGH', [entry('ABCDEFGH', null, false), entry('billing-01KXWN13', ID_B)])).toBe('ABCDEFGH')
+    expect(resolveMissionSelector('ABCDEFGH', [entry('ABCDEFGH', null, false), entry('billing-01KXWN13', ID_B)])).toBe(
+      'ABCDEFGH',
+    )
   })
   it('a mission_id match wins over a directory of that name without meta.json', () => {
-    expect(resolveMissionSelector('01KXWN13', [entry('01KXWN13', null, false), entry('auth-flow-01KXWN13', ID_A)])).toBe('auth-flow-01KXWN13')
+    expect(
+      resolveMissionSelector('01KXWN13', [entry('01KXWN13', null, false), entry('auth-flow-01KXWN13', ID_A)]),
+    ).toBe('auth-flow-01KXWN13')
   })
   it('a mid8 that prefixes no mission_id is not found', () => {
     expect(refusal('ZZZZZZZZ', index)).toMatchObject({ code: 'MISSION_NOT_FOUND', data: { handle: 'ZZZZZZZZ' } })

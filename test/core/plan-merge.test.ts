@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { conflictSentence, isMergeStrategy, laneProblem, mergeCommitSubject, nextMissionNumber, noMergeBaseSentence, planMergeOrder } from '../../src/core/plan-merge.ts'
+import {
+  conflictSentence,
+  isMergeStrategy,
+  laneProblem,
+  mergeCommitSubject,
+  nextMissionNumber,
+  noMergeBaseSentence,
+  planMergeOrder,
+} from '../../src/core/plan-merge.ts'
 
 const graph = (entries: Record<string, string[]>) => new Map(Object.entries(entries))
 
@@ -45,15 +53,34 @@ describe('merge-mission decisions', () => {
   it('only approved and done WPs may be merged; every other lane says how to get there', () => {
     expect(laneProblem('WP01', 'approved', 'main')).toBeNull()
     expect(laneProblem('WP01', 'done', 'main')).toBeNull()
-    for (const lane of ['planned', 'claimed', 'in_progress', 'for_review', 'in_review', 'blocked', 'canceled'] as const) {
+    for (const lane of [
+      'planned',
+      'claimed',
+      'in_progress',
+      'for_review',
+      'in_review',
+      'blocked',
+      'canceled',
+    ] as const) {
       expect(laneProblem('WP01', lane, 'main')).toMatch(new RegExp(`^WP01 is ${lane} on main; .+ before merging\\.$`))
     }
   })
 
   it('a conflict sentence names the WP, what it conflicts with, the paths and the fix', () => {
     expect(
-      conflictSentence({ wpId: 'WP02', branch: 'b2', target: 'main', mergedBefore: ['WP01'], paths: [{ path: 'a.txt', kind: 'content' }, { path: 'b', kind: 'modify/delete' }] }),
-    ).toBe('WP02 (branch b2) conflicts with main (after merging WP01) in a.txt, b (modify/delete); merge main into b2, resolve the conflicts there and commit, then run merge-mission again.')
+      conflictSentence({
+        wpId: 'WP02',
+        branch: 'b2',
+        target: 'main',
+        mergedBefore: ['WP01'],
+        paths: [
+          { path: 'a.txt', kind: 'content' },
+          { path: 'b', kind: 'modify/delete' },
+        ],
+      }),
+    ).toBe(
+      'WP02 (branch b2) conflicts with main (after merging WP01) in a.txt, b (modify/delete); merge main into b2, resolve the conflicts there and commit, then run merge-mission again.',
+    )
   })
 })
 
@@ -65,7 +92,10 @@ describe('laneProblem', () => {
     ['for_review', 'WP01 is for_review on main; review it and move it to approved before merging.'],
     ['in_review', 'WP01 is in_review on main; finish the review and move it to approved before merging.'],
     ['blocked', 'WP01 is blocked on main; unblock and finish it, then move it to approved before merging.'],
-    ['canceled', 'WP01 is canceled on main; remove its task file from the mission, or move it to approved if it is to be merged after all, before merging.'],
+    [
+      'canceled',
+      'WP01 is canceled on main; remove its task file from the mission, or move it to approved if it is to be merged after all, before merging.',
+    ],
   ] as const)('%s: says how to get to approved', (lane, sentence) => {
     expect(laneProblem('WP01', lane, 'main')).toBe(sentence)
   })
@@ -73,13 +103,30 @@ describe('laneProblem', () => {
 
 describe('conflictSentence', () => {
   it('onto the target alone when nothing was merged before', () => {
-    expect(conflictSentence({ wpId: 'WP01', branch: 'b1', target: 'main', mergedBefore: [], paths: [{ path: 'a.txt', kind: 'content' }] })).toBe(
+    expect(
+      conflictSentence({
+        wpId: 'WP01',
+        branch: 'b1',
+        target: 'main',
+        mergedBefore: [],
+        paths: [{ path: 'a.txt', kind: 'content' }],
+      }),
+    ).toBe(
       'WP01 (branch b1) conflicts with main in a.txt; merge main into b1, resolve the conflicts there and commit, then run merge-mission again.',
     )
   })
   it('a rebase names the replayed commit by short oid and subject; earlier merges are listed', () => {
     const commit = { oid: '0123456789abcdef0123456789abcdef01234567', subject: 'Add the parser' }
-    expect(conflictSentence({ wpId: 'WP03', branch: 'b3', target: 'main', mergedBefore: ['WP01', 'WP02'], paths: [{ path: 'p.ts', kind: 'content' }], commit })).toBe(
+    expect(
+      conflictSentence({
+        wpId: 'WP03',
+        branch: 'b3',
+        target: 'main',
+        mergedBefore: ['WP01', 'WP02'],
+        paths: [{ path: 'p.ts', kind: 'content' }],
+        commit,
+      }),
+    ).toBe(
       'WP03\'s commit 0123456 "Add the parser" conflicts with main (after merging WP01, WP02) in p.ts; merge main into b3, resolve the conflicts there and commit, then run merge-mission again.',
     )
   })
@@ -92,6 +139,8 @@ describe('noMergeBaseSentence', () => {
     )
   })
   it('in a full clone: recreate the branch', () => {
-    expect(noMergeBaseSentence('WP01', 'b1', 'main', false)).toBe("WP01's branch b1 shares no history with main; recreate the branch from main and re-apply its changes.")
+    expect(noMergeBaseSentence('WP01', 'b1', 'main', false)).toBe(
+      "WP01's branch b1 shares no history with main; recreate the branch from main and re-apply its changes.",
+    )
   })
 })

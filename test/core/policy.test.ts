@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { BANNED_FLAGS, EXAMPLE_POLICY_JSON, MAX_POLICY_DEPTH, parsePolicy, policyTrailer } from '../../src/core/policy.ts'
+import {
+  BANNED_FLAGS,
+  EXAMPLE_POLICY_JSON,
+  MAX_POLICY_DEPTH,
+  parsePolicy,
+  policyTrailer,
+} from '../../src/core/policy.ts'
 
 const P = {
   orchestrator_id: 'test-orch',
@@ -68,13 +74,17 @@ describe('policy validation (reference §4, behaviours 4–16, HEAD column)', ()
     expect(errorOf(with_({ dangerous_flags: [{ name: '--full-auto' }] }))).toContain('entries must be strings')
   })
   it('14: an allowed flag is kept', () => {
-    expect(parsePolicy(with_({ dangerous_flags: ['--some-allowed-flag'] })).dangerous_flags).toEqual(['--some-allowed-flag'])
+    expect(parsePolicy(with_({ dangerous_flags: ['--some-allowed-flag'] })).dangerous_flags).toEqual([
+      '--some-allowed-flag',
+    ])
   })
   it.each(BANNED_FLAGS)('15: banned flag %s', (flag) => {
     expect(errorOf(with_({ dangerous_flags: [flag] }))).toContain('banned flag')
   })
   it('16: tool_restrictions must be a string or null', () => {
-    expect(errorOf(with_({ tool_restrictions: ['API_KEY=abc123'] }))).toContain('tool_restrictions must be a string or null')
+    expect(errorOf(with_({ tool_restrictions: ['API_KEY=abc123'] }))).toContain(
+      'tool_restrictions must be a string or null',
+    )
   })
   it('the secret scan is recursive into unknown keys and nested objects; keys are not scanned', () => {
     expect(errorOf(with_({ extra: { nested: ['ok', { deep: 'my-password' }] } }))).toContain("'extra.nested[1].deep'")
@@ -102,7 +112,10 @@ const TOKENS: Array<[string, string]> = [
   ['Slack bot token', `xoxb-1234567890-${b62(24)}`],
   ['Slack user token', `xoxp-1234567890-${b62(24)}`],
   ['Slack app token', `xoxa-2-${b62(24)}`],
-  ['PEM private key', `-----BEGIN ${'OPENSSH'} PRIVATE ${'KEY'}-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----`],
+  [
+    'PEM private key',
+    `-----BEGIN ${'OPENSSH'} PRIVATE ${'KEY'}-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----`,
+  ],
   ['JWT', `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvcmNoIn0.${b62(43)}`],
 ]
 
@@ -136,8 +149,17 @@ describe('policy: token-shaped secrets', () => {
     }
   })
   it("upstream's words still count; ordinary values pass", () => {
-    expect(errorOf(with_({ approval_mode: 'my-credential' }))).toContain('matched pattern: token|secret|key|password|credential')
-    for (const value of ['risk-assessment-for-the-whole-team', 'sk-short', 'ghp_short', 'AKIA-not-an-id', 'eyJhbGciOi only one part', 'task-scheduler-v2-supervised']) {
+    expect(errorOf(with_({ approval_mode: 'my-credential' }))).toContain(
+      'matched pattern: token|secret|key|password|credential',
+    )
+    for (const value of [
+      'risk-assessment-for-the-whole-team',
+      'sk-short',
+      'ghp_short',
+      'AKIA-not-an-id',
+      'eyJhbGciOi only one part',
+      'task-scheduler-v2-supervised',
+    ]) {
       expect(parsePolicy(with_({ approval_mode: value })).approval_mode).toBe(value)
     }
   })
@@ -153,19 +175,25 @@ describe('parsePolicy: the exact refusals', () => {
   it('one problem is named alone, with a complete policy to copy', () => {
     const { dangerous_flags: _, ...rest } = P
     expect(errorOf(JSON.stringify(rest))).toBe(`--policy missing required field: 'dangerous_flags'${example}`)
-    expect(EXAMPLE_POLICY_JSON).toBe('{"orchestrator_id":"my-orchestrator","orchestrator_version":"0.1.0","agent_family":"claude","approval_mode":"supervised","sandbox_mode":"sandbox","network_mode":"restricted","dangerous_flags":[]}')
+    expect(EXAMPLE_POLICY_JSON).toBe(
+      '{"orchestrator_id":"my-orchestrator","orchestrator_version":"0.1.0","agent_family":"claude","approval_mode":"supervised","sandbox_mode":"sandbox","network_mode":"restricted","dangerous_flags":[]}',
+    )
   })
   it('every missing field is named: the first in upstream words, the rest after it', () => {
     expect(errorOf('{}')).toBe(
-      "--policy missing required field: 'orchestrator_id'; also missing 'orchestrator_version', 'agent_family', 'approval_mode', 'sandbox_mode', 'network_mode', 'dangerous_flags'" + example,
+      "--policy missing required field: 'orchestrator_id'; also missing 'orchestrator_version', 'agent_family', 'approval_mode', 'sandbox_mode', 'network_mode', 'dangerous_flags'" +
+        example,
     )
     const { sandbox_mode: _s, network_mode: _n, ...rest } = P
-    expect(errorOf(JSON.stringify(rest))).toBe(`--policy missing required field: 'sandbox_mode'; also missing 'network_mode'${example}`)
+    expect(errorOf(JSON.stringify(rest))).toBe(
+      `--policy missing required field: 'sandbox_mode'; also missing 'network_mode'${example}`,
+    )
   })
   it('missing and mistyped fields are reported together, in check order', () => {
     const { agent_family: _, ...rest } = P
     expect(errorOf(JSON.stringify({ ...rest, approval_mode: 1, dangerous_flags: [1] }))).toBe(
-      "--policy missing required field: 'agent_family'; also --policy.approval_mode must be a string; --policy.dangerous_flags entries must be strings" + example,
+      "--policy missing required field: 'agent_family'; also --policy.approval_mode must be a string; --policy.dangerous_flags entries must be strings" +
+        example,
     )
     expect(errorOf(with_({ dangerous_flags: 'x' }))).toBe(`--policy.dangerous_flags must be a JSON array${example}`)
   })
@@ -186,7 +214,9 @@ describe('parsePolicy: the exact refusals', () => {
     expect(errorOf(with_({ notes: [{ [token]: 'x' }] }))).toBe(
       "--policy field 'notes[0].<key>' appears to contain a secret (matched pattern: GitHub token). Do not pass secrets via --policy.",
     )
-    expect(errorOf(with_({ [token]: 'x' }))).toBe('--policy has a key shaped like a credential. Do not pass secrets via --policy.')
+    expect(errorOf(with_({ [token]: 'x' }))).toBe(
+      '--policy has a key shaped like a credential. Do not pass secrets via --policy.',
+    )
   })
 })
 
@@ -194,7 +224,9 @@ describe('parsePolicy: the secret scan over any JSON', () => {
   const nestArrays = (n: number, inner: unknown): unknown => (n === 0 ? inner : [nestArrays(n - 1, inner)])
   const nestObjects = (n: number, inner: unknown): unknown => (n === 0 ? inner : { a: nestObjects(n - 1, inner) })
   it('null, numbers and booleans anywhere are no secret', () => {
-    expect(parsePolicy(with_({ extra: null, more: [null, 1, true, { n: null, x: 2.5, f: false }] })).orchestrator_id).toBe('test-orch')
+    expect(
+      parsePolicy(with_({ extra: null, more: [null, 1, true, { n: null, x: 2.5, f: false }] })).orchestrator_id,
+    ).toBe('test-orch')
   })
   it(`${MAX_POLICY_DEPTH} levels of arrays or objects are scanned; one more is refused, naming where`, () => {
     expect(MAX_POLICY_DEPTH).toBe(32)
@@ -204,8 +236,12 @@ describe('parsePolicy: the secret scan over any JSON', () => {
     expect(errorOf(with_({ extra: nestArrays(32, 'my-password') }))).toBe(
       `--policy field 'extra${'[0]'.repeat(32)}' appears to contain a secret (matched pattern: token|secret|key|password|credential). Do not pass secrets via --policy.`,
     )
-    expect(errorOf(with_({ extra: nestArrays(33, 1) }))).toBe(`--policy field 'extra${'[0]'.repeat(32)}' is nested deeper than 32 levels`)
-    expect(errorOf(with_({ extra: nestObjects(33, 'fine') }))).toBe(`--policy field 'extra${'.a'.repeat(32)}' is nested deeper than 32 levels`)
+    expect(errorOf(with_({ extra: nestArrays(33, 1) }))).toBe(
+      `--policy field 'extra${'[0]'.repeat(32)}' is nested deeper than 32 levels`,
+    )
+    expect(errorOf(with_({ extra: nestObjects(33, 'fine') }))).toBe(
+      `--policy field 'extra${'.a'.repeat(32)}' is nested deeper than 32 levels`,
+    )
   })
   it('hostile nesting is refused, not a stack overflow', () => {
     const raw = `${JSON.stringify(P).slice(0, -1)},"extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`

@@ -41,7 +41,16 @@ function t(from: EventLane, to: EventLane, fields: Partial<TransitionEvent> = {}
 }
 
 function ann(delta: Record<string, unknown>, fields: Partial<AnnotationEvent> = {}): AnnotationEvent {
-  return { kind: 'annotation', line: 1, event_id: nextId(), wp_id: 'WP01', at: '2026-03-02T00:00:00+00:00', actor: 'user', delta, ...fields }
+  return {
+    kind: 'annotation',
+    line: 1,
+    event_id: nextId(),
+    wp_id: 'WP01',
+    at: '2026-03-02T00:00:00+00:00',
+    actor: 'user',
+    delta,
+    ...fields,
+  }
 }
 
 function reduce(transitions: TransitionEvent[], annotations: AnnotationEvent[] = []): ReducedLog {
@@ -59,7 +68,9 @@ describe('reduceStatusEvents: golden upstream HEAD logs', () => {
   it.each(readdirSync(UPSTREAM_HEAD))('%s: the reduced WPs are the ones upstream’s status.json holds', (mission) => {
     const dir = join(UPSTREAM_HEAD, mission)
     const theirs = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8'))
-    const reduced = reduceStatusEvents(parseEventLog(readFileSync(join(dir, 'status.events.jsonl'), 'utf8'), 'status.events.jsonl'))
+    const reduced = reduceStatusEvents(
+      parseEventLog(readFileSync(join(dir, 'status.events.jsonl'), 'utf8'), 'status.events.jsonl'),
+    )
     expect(reduced.work_packages).toStrictEqual(theirs.work_packages)
     expect(reduced.summary).toStrictEqual(theirs.summary)
     expect([reduced.mission_slug, reduced.event_count, reduced.last_event_id, reduced.materialized_at]).toEqual([
@@ -89,7 +100,12 @@ describe('reduceStatusEvents: the log', () => {
     const late = t('claimed', 'in_progress', { at: '2026-03-05T00:00:00+00:00', mission_slug: 'other-slug' })
     const early = t('planned', 'claimed', { at: '2026-03-04T00:00:00+00:00', mission_slug: '099-demo' })
     const reduced = reduce([late, early])
-    expect(reduced).toMatchObject({ mission_slug: '099-demo', materialized_at: late.at, event_count: 2, last_event_id: late.event_id })
+    expect(reduced).toMatchObject({
+      mission_slug: '099-demo',
+      materialized_at: late.at,
+      event_count: 2,
+      last_event_id: late.event_id,
+    })
   })
 
   it('repeated event ids: the first copy counts and every later copy is reported', () => {
@@ -103,7 +119,12 @@ describe('reduceStatusEvents: the log', () => {
 
   it('counts each WP in the summary under its lane; genesis and annotation-only WPs are counted nowhere', () => {
     const reduced = reduce(
-      [t('planned', 'claimed'), t('genesis', 'planned', { wp_id: 'WP02' }), t('planned', 'done', { wp_id: 'WP03' }), t('planned', 'genesis', { wp_id: 'WP04' })],
+      [
+        t('planned', 'claimed'),
+        t('genesis', 'planned', { wp_id: 'WP02' }),
+        t('planned', 'done', { wp_id: 'WP03' }),
+        t('planned', 'genesis', { wp_id: 'WP04' }),
+      ],
       [ann({ note: 'x' }, { wp_id: 'WP05' })],
     )
     expect(reduced.summary).toStrictEqual({ ...ZERO, claimed: 1, planned: 1, done: 1 })
@@ -111,8 +132,14 @@ describe('reduceStatusEvents: the log', () => {
 
   it('does not reorder the stream it is given', () => {
     const stream: EventStream = {
-      transitions: [t('planned', 'claimed', { at: '2026-03-05T00:00:00+00:00' }), t('genesis', 'planned', { at: '2026-03-04T00:00:00+00:00' })],
-      annotations: [ann({ note: 'b' }, { at: '2026-03-07T00:00:00+00:00' }), ann({ note: 'a' }, { at: '2026-03-06T00:00:00+00:00' })],
+      transitions: [
+        t('planned', 'claimed', { at: '2026-03-05T00:00:00+00:00' }),
+        t('genesis', 'planned', { at: '2026-03-04T00:00:00+00:00' }),
+      ],
+      annotations: [
+        ann({ note: 'b' }, { at: '2026-03-07T00:00:00+00:00' }),
+        ann({ note: 'a' }, { at: '2026-03-06T00:00:00+00:00' }),
+      ],
     }
     const before = JSON.stringify(stream)
     reduceStatusEvents(stream)
@@ -146,15 +173,21 @@ describe('reduceStatusEvents: ordering', () => {
   it(`property: many events at a few instants, in any order, fold as sorted by (at, event_id) (${RUNS} runs)`, () => {
     const instants = ['2026-03-01T00:00:00+00:00', '2026-03-01T00:00:00.000001+00:00', '2026-03-02T00:00:00+00:00']
     const events = Array.from({ length: 90 }, (_, i) => ann({ note: `n${i}` }, { at: instants[i % 3]! }))
-    const expected = [...events].sort((x, y) => (x.at === y.at ? (x.event_id < y.event_id ? -1 : 1) : x.at < y.at ? -1 : 1)).map((e) => e.delta['note'])
+    const expected = [...events]
+      .sort((x, y) => (x.at === y.at ? (x.event_id < y.event_id ? -1 : 1) : x.at < y.at ? -1 : 1))
+      .map((e) => e.delta['note'])
     const transitions = events.map((e, i) => t('planned', LANES[i % LANES.length]!, { at: e.at, event_id: e.event_id }))
     fc.assert(
-      fc.property(fc.shuffledSubarray(events, { minLength: events.length }), fc.shuffledSubarray(transitions, { minLength: transitions.length }), (anns, trs) => {
-        const reduced = reduce(trs, anns)
-        expect(reduced.work_packages['WP01']!.notes).toEqual(expected)
-        expect(reduced.last_event_id).toBe(transitions.at(-1)!.event_id)
-        expect(reduced.work_packages['WP01']!.lane).toBe(transitions.at(-1)!.to_lane)
-      }),
+      fc.property(
+        fc.shuffledSubarray(events, { minLength: events.length }),
+        fc.shuffledSubarray(transitions, { minLength: transitions.length }),
+        (anns, trs) => {
+          const reduced = reduce(trs, anns)
+          expect(reduced.work_packages['WP01']!.notes).toEqual(expected)
+          expect(reduced.last_event_id).toBe(transitions.at(-1)!.event_id)
+          expect(reduced.work_packages['WP01']!.lane).toBe(transitions.at(-1)!.to_lane)
+        },
+      ),
       { numRuns: RUNS },
     )
   })
@@ -163,7 +196,13 @@ describe('reduceStatusEvents: ordering', () => {
 describe('reduceStatusEvents: a transition’s state', () => {
   it('is the lane, actor, time and event id of the transition, and nothing else', () => {
     const e = t('planned', 'claimed', { actor: 'codex' })
-    expect(wp([e])).toStrictEqual({ lane: 'claimed', actor: 'codex', last_transition_at: AT, last_event_id: e.event_id, force_count: 0 })
+    expect(wp([e])).toStrictEqual({
+      lane: 'claimed',
+      actor: 'codex',
+      last_transition_at: AT,
+      last_event_id: e.event_id,
+      force_count: 0,
+    })
   })
 
   it('counts forced transitions across the WP’s history', () => {
@@ -178,16 +217,36 @@ describe('reduceStatusEvents: a transition’s state', () => {
 
   it('planned → claimed takes shell_pid, shell_pid_created_at and agent from policy_metadata', () => {
     const meta = { shell_pid: 4242, shell_pid_created_at: '1786902897.901367', agent: 'claude', other: 'x' }
-    expect(wp([t('planned', 'claimed', { policy_metadata: meta })])).toMatchObject({ shell_pid: 4242, shell_pid_created_at: '1786902897.901367', agent: 'claude' })
+    expect(wp([t('planned', 'claimed', { policy_metadata: meta })])).toMatchObject({
+      shell_pid: 4242,
+      shell_pid_created_at: '1786902897.901367',
+      agent: 'claude',
+    })
     expect(wp([t('planned', 'claimed', { policy_metadata: meta })])).not.toHaveProperty('other')
   })
 
   it('a 0 pid is kept; null pids and an empty agent are not written', () => {
-    const state = wp([t('planned', 'claimed', { policy_metadata: { shell_pid: 0, shell_pid_created_at: null, agent: '' } })])
+    const state = wp([
+      t('planned', 'claimed', { policy_metadata: { shell_pid: 0, shell_pid_created_at: null, agent: '' } }),
+    ])
     expect(state['shell_pid']).toBe(0)
-    expect(Object.keys(state).sort()).toEqual(['actor', 'force_count', 'lane', 'last_event_id', 'last_transition_at', 'shell_pid'])
+    expect(Object.keys(state).sort()).toEqual([
+      'actor',
+      'force_count',
+      'lane',
+      'last_event_id',
+      'last_transition_at',
+      'shell_pid',
+    ])
     const created = wp([t('planned', 'claimed', { policy_metadata: { shell_pid: null, shell_pid_created_at: 0 } })])
-    expect(Object.keys(created).sort()).toEqual(['actor', 'force_count', 'lane', 'last_event_id', 'last_transition_at', 'shell_pid_created_at'])
+    expect(Object.keys(created).sort()).toEqual([
+      'actor',
+      'force_count',
+      'lane',
+      'last_event_id',
+      'last_transition_at',
+      'shell_pid_created_at',
+    ])
   })
 
   it('only planned → claimed reads policy_metadata', () => {
@@ -202,7 +261,10 @@ describe('reduceStatusEvents: a transition’s state', () => {
   })
 
   it('carries the runtime slots a WP already has to its next transition, and only those', () => {
-    const claim = t('planned', 'claimed', { at: '2026-03-01T00:00:00+00:00', policy_metadata: { shell_pid: 7, agent: 'claude' } })
+    const claim = t('planned', 'claimed', {
+      at: '2026-03-01T00:00:00+00:00',
+      policy_metadata: { shell_pid: 7, agent: 'claude' },
+    })
     const note = ann({ note: 'started', subtasks: { T001: 'done' } }, { at: '2026-03-01T12:00:00+00:00' })
     const start = t('claimed', 'in_progress', { at: '2026-03-02T00:00:00+00:00' })
     // Annotations fold after every transition, so the note lands on the final state.
@@ -289,11 +351,25 @@ describe('reduceStatusEvents: two transitions at the same instant', () => {
 })
 
 describe('reduceStatusEvents: annotations', () => {
-  const claimed = () => t('planned', 'claimed', { policy_metadata: { shell_pid: 11, shell_pid_created_at: '5.0', agent: 'claude' } })
+  const claimed = () =>
+    t('planned', 'claimed', { policy_metadata: { shell_pid: 11, shell_pid_created_at: '5.0', agent: 'claude' } })
 
   it('a WP known only from annotations is uninitialized, with the first annotation’s actor', () => {
-    const state = wp([], [ann({ note: 'a' }, { actor: 'first', at: '2026-03-01T00:00:00+00:00' }), ann({ note: 'b' }, { actor: 'second' })])
-    expect(state).toStrictEqual({ lane: 'uninitialized', actor: 'first', last_transition_at: null, last_event_id: null, force_count: 0, notes: ['a', 'b'] })
+    const state = wp(
+      [],
+      [
+        ann({ note: 'a' }, { actor: 'first', at: '2026-03-01T00:00:00+00:00' }),
+        ann({ note: 'b' }, { actor: 'second' }),
+      ],
+    )
+    expect(state).toStrictEqual({
+      lane: 'uninitialized',
+      actor: 'first',
+      last_transition_at: null,
+      last_event_id: null,
+      force_count: 0,
+      notes: ['a', 'b'],
+    })
   })
 
   it('never change the lane, actor or last event', () => {
@@ -303,15 +379,26 @@ describe('reduceStatusEvents: annotations', () => {
   })
 
   it('release_runtime_claim: true clears agent and shell pid', () => {
-    expect(wp([claimed()], [ann({ release_runtime_claim: true })])).toMatchObject({ agent: null, shell_pid: null, shell_pid_created_at: null })
+    expect(wp([claimed()], [ann({ release_runtime_claim: true })])).toMatchObject({
+      agent: null,
+      shell_pid: null,
+      shell_pid_created_at: null,
+    })
   })
 
   it('release_runtime_claim other than true clears nothing', () => {
-    expect(wp([claimed()], [ann({ release_runtime_claim: 'true' })])).toMatchObject({ agent: 'claude', shell_pid: 11, shell_pid_created_at: '5.0' })
+    expect(wp([claimed()], [ann({ release_runtime_claim: 'true' })])).toMatchObject({
+      agent: 'claude',
+      shell_pid: 11,
+      shell_pid_created_at: '5.0',
+    })
   })
 
   it('a release and a new claim in one delta: the new values win', () => {
-    expect(wp([claimed()], [ann({ release_runtime_claim: true, agent: 'codex' })])).toMatchObject({ agent: 'codex', shell_pid: null })
+    expect(wp([claimed()], [ann({ release_runtime_claim: true, agent: 'codex' })])).toMatchObject({
+      agent: 'codex',
+      shell_pid: null,
+    })
   })
 
   it('replaces every runtime slot it sets, and skips null, empty and absent ones', () => {
@@ -333,7 +420,13 @@ describe('reduceStatusEvents: annotations', () => {
   })
 
   it('merges subtask states, later values winning', () => {
-    const state = wp([], [ann({ subtasks: { T001: 'doing', T002: 'done' } }, { at: '2026-03-01T00:00:00+00:00' }), ann({ subtasks: { T001: 'done' } })])
+    const state = wp(
+      [],
+      [
+        ann({ subtasks: { T001: 'doing', T002: 'done' } }, { at: '2026-03-01T00:00:00+00:00' }),
+        ann({ subtasks: { T001: 'done' } }),
+      ],
+    )
     expect(state['subtasks']).toStrictEqual({ T001: 'done', T002: 'done' })
   })
 
@@ -342,7 +435,14 @@ describe('reduceStatusEvents: annotations', () => {
   })
 
   it('appends notes; a non-string note is ignored', () => {
-    const state = wp([], [ann({ note: 'a' }, { at: '2026-03-01T00:00:00+00:00' }), ann({ note: 5 }), ann({ note: '' }, { at: '2026-03-03T00:00:00+00:00' })])
+    const state = wp(
+      [],
+      [
+        ann({ note: 'a' }, { at: '2026-03-01T00:00:00+00:00' }),
+        ann({ note: 5 }),
+        ann({ note: '' }, { at: '2026-03-03T00:00:00+00:00' }),
+      ],
+    )
     expect(state['notes']).toEqual(['a', ''])
     expect(wp([], [ann({ note: ['x'] })])).not.toHaveProperty('notes')
   })
@@ -351,16 +451,24 @@ describe('reduceStatusEvents: annotations', () => {
     const add1 = ann({ tracker_refs: ['#1', '#2', '#1'] }, { at: '2026-03-01T00:00:00+00:00' })
     const add2 = ann({ tracker_refs: ['#2', '#3'] }, { at: '2026-03-02T00:00:00+00:00' })
     expect(wp([], [add1, add2])['tracker_refs']).toEqual(['#1', '#2', '#3'])
-    const replace = ann({ tracker_refs_replace: ['#9', '#9', '#8'], tracker_refs: ['#7'] }, { at: '2026-03-03T00:00:00+00:00' })
+    const replace = ann(
+      { tracker_refs_replace: ['#9', '#9', '#8'], tracker_refs: ['#7'] },
+      { at: '2026-03-03T00:00:00+00:00' },
+    )
     expect(wp([], [add1, replace])['tracker_refs']).toEqual(['#9', '#8'])
-    expect(wp([], [ann({ tracker_refs: '#1' }), ann({ tracker_refs_replace: '#2' })])).not.toHaveProperty('tracker_refs')
+    expect(wp([], [ann({ tracker_refs: '#1' }), ann({ tracker_refs_replace: '#2' })])).not.toHaveProperty(
+      'tracker_refs',
+    )
   })
 
   it('a review delta is kept whole, or null when every value in it is empty', () => {
     const review = { reviewer: 'rev', verdict: 'approved', feedback: '' }
     expect(wp([], [ann({ review })])['review']).toStrictEqual(review)
     for (const empty of [{}, { reviewer: null, verdict: '' }, { reviewer: undefined }]) {
-      expect(wp([], [ann({ review: { x: 1 } }, { at: '2026-03-01T00:00:00+00:00' }), ann({ review: empty })]), JSON.stringify(empty)).toHaveProperty('review', null)
+      expect(
+        wp([], [ann({ review: { x: 1 } }, { at: '2026-03-01T00:00:00+00:00' }), ann({ review: empty })]),
+        JSON.stringify(empty),
+      ).toHaveProperty('review', null)
     }
     expect(wp([], [ann({ review: 'lgtm' })])).not.toHaveProperty('review')
     expect(wp([], [ann({ review: null })])).not.toHaveProperty('review')
@@ -369,17 +477,30 @@ describe('reduceStatusEvents: annotations', () => {
 
 describe('displayLane', () => {
   it('a WP with no lane event yet reads as planned', () => {
-    const state = (lane: string) => ({ lane, actor: 'a', last_transition_at: null, last_event_id: null, force_count: 0 })
-    expect([displayLane(undefined), displayLane(state('genesis')), displayLane(state('uninitialized'))]).toEqual(['planned', 'planned', 'planned'])
+    const state = (lane: string) => ({
+      lane,
+      actor: 'a',
+      last_transition_at: null,
+      last_event_id: null,
+      force_count: 0,
+    })
+    expect([displayLane(undefined), displayLane(state('genesis')), displayLane(state('uninitialized'))]).toEqual([
+      'planned',
+      'planned',
+      'planned',
+    ])
     expect(LANES.map((l) => displayLane(state(l)))).toEqual([...LANES])
   })
 })
 
 describe('safe mission slug', () => {
   const slugOf = (mission_slug: string) => reduce([t('planned', 'claimed', { mission_slug })]).mission_slug
-  it.each(['', '   ', '.hidden', 'a..b', 'a/b', 'a\\b', 'two words', 'caf\u00e9', 'tab\there', 'del\u007f'])('%j is not a safe path segment and reads as ""', (slug) => {
-    expect(slugOf(slug)).toBe('')
-  })
+  it.each(['', '   ', '.hidden', 'a..b', 'a/b', 'a\\b', 'two words', 'caf\u00e9', 'tab\there', 'del\u007f'])(
+    '%j is not a safe path segment and reads as ""',
+    (slug) => {
+      expect(slugOf(slug)).toBe('')
+    },
+  )
   it.each(['099-demo', 'mission-type-guard-registry-01KZY2FG', 'v1.2', 'a.', '~x!'])('%j is kept', (slug) => {
     expect(slugOf(slug)).toBe(slug)
   })
@@ -397,12 +518,29 @@ describe('materializeStatusJson', () => {
     const text = materializeStatusJson(reduce([e]), { missionNumber: null, missionType: 'software-dev' })
     expect(text.startsWith('{\n  "event_count": 1,\n  "last_event_id": "')).toBe(true)
     expect(text.endsWith('\n  }\n}\n')).toBe(true)
-    expect(Object.keys(JSON.parse(text))).toEqual(['event_count', 'last_event_id', 'materialized_at', 'mission_number', 'mission_slug', 'mission_type', 'summary', 'work_packages'])
-    expect(JSON.parse(text)).toMatchObject({ mission_slug: 'demo', mission_number: '', materialized_at: AT, last_event_id: e.event_id })
+    expect(Object.keys(JSON.parse(text))).toEqual([
+      'event_count',
+      'last_event_id',
+      'materialized_at',
+      'mission_number',
+      'mission_slug',
+      'mission_type',
+      'summary',
+      'work_packages',
+    ])
+    expect(JSON.parse(text)).toMatchObject({
+      mission_slug: 'demo',
+      mission_number: '',
+      materialized_at: AT,
+      last_event_id: e.event_id,
+    })
   })
 
   it('trims the slug and the mission type', () => {
-    expect(doc(reduced(), null, ' software-dev\n')).toMatchObject({ mission_slug: '012-demo', mission_type: 'software-dev' })
+    expect(doc(reduced(), null, ' software-dev\n')).toMatchObject({
+      mission_slug: '012-demo',
+      mission_type: 'software-dev',
+    })
   })
 
   it('mission_number: meta’s number as text, else its trimmed string, else the slug’s numeric prefix without zeros', () => {
@@ -418,6 +556,12 @@ describe('materializeStatusJson', () => {
     expect(doc(slug('demo-12-x'), null)['mission_number']).toBe('')
     expect(doc(slug('12demo'), null)['mission_number']).toBe('')
     expect(doc(slug('123-x'), null)['mission_number']).toBe('123')
-    expect(doc(reduce([]), null)).toMatchObject({ mission_number: '', mission_slug: '', materialized_at: '', last_event_id: null, work_packages: {} })
+    expect(doc(reduce([]), null)).toMatchObject({
+      mission_number: '',
+      mission_slug: '',
+      materialized_at: '',
+      last_event_id: null,
+      work_packages: {},
+    })
   })
 })

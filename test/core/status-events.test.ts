@@ -6,7 +6,14 @@ import { EventLogInvalidError } from '../../src/core/errors.ts'
 import { LANES } from '../../src/core/lanes.ts'
 import { pythonJsonIndented, pythonJsonLine } from '../../src/core/python-json.ts'
 import { displayLane, materializeStatusJson, reduceStatusEvents } from '../../src/core/reduce-status-events.ts'
-import { formatAnnotation, formatTransition, isEventLane, parseEventLog, parseEventTime, pythonIsoUtc } from '../../src/core/status-events.ts'
+import {
+  formatAnnotation,
+  formatTransition,
+  isEventLane,
+  parseEventLog,
+  parseEventTime,
+  pythonIsoUtc,
+} from '../../src/core/status-events.ts'
 import { CORPUS, PROJECT_ROOT } from '../helpers/git-repo.ts'
 
 /** status.events.jsonl + status.json + meta.json of three missions in upstream spec-kitty HEAD's own repository. */
@@ -36,7 +43,9 @@ function line(fields: Record<string, unknown>): string {
 
 describe('golden: upstream HEAD event lines and status.json', () => {
   it.each(headMissions)('%s: every line re-serialises byte for byte as upstream wrote it', (mission) => {
-    const lines = read(join(UPSTREAM_HEAD, mission), 'status.events.jsonl').split('\n').filter((l) => l.trim() !== '')
+    const lines = read(join(UPSTREAM_HEAD, mission), 'status.events.jsonl')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
     expect(lines.length).toBeGreaterThan(10)
     for (const l of lines) expect(pythonJsonLine(JSON.parse(l))).toBe(l)
   })
@@ -45,7 +54,10 @@ describe('golden: upstream HEAD event lines and status.json', () => {
     const dir = join(UPSTREAM_HEAD, mission)
     const meta = JSON.parse(read(dir, 'meta.json'))
     const reduced = reduceStatusEvents(parseEventLog(read(dir, 'status.events.jsonl'), 'status.events.jsonl'))
-    const ours = materializeStatusJson(reduced, { missionNumber: meta.mission_number ?? null, missionType: meta.mission_type ?? '' })
+    const ours = materializeStatusJson(reduced, {
+      missionNumber: meta.mission_number ?? null,
+      missionType: meta.mission_type ?? '',
+    })
     expect(ours).toBe(read(dir, 'status.json'))
   })
 
@@ -90,8 +102,14 @@ describe('golden: the corpus’s own logs reduce to the status.json upstream mat
 
   it('covers every corpus mission with a log (32), including 035/036/037 with 6/8/9 WPs', () => {
     expect(logged).toHaveLength(32)
-    const count = (m: string) => Object.keys(reduceStatusEvents(parseEventLog(read(join(CORPUS, m), 'status.events.jsonl'), m)).work_packages).length
-    expect([count('035-frontmatter-history-to-canonical-jsonl'), count('036-kittify-runtime-centralization'), count('037-mission-dsl-foundation')]).toEqual([6, 8, 9])
+    const count = (m: string) =>
+      Object.keys(reduceStatusEvents(parseEventLog(read(join(CORPUS, m), 'status.events.jsonl'), m)).work_packages)
+        .length
+    expect([
+      count('035-frontmatter-history-to-canonical-jsonl'),
+      count('036-kittify-runtime-centralization'),
+      count('037-mission-dsl-foundation'),
+    ]).toEqual([6, 8, 9])
   })
 
   it.each(logged)('%s', (mission) => {
@@ -110,7 +128,12 @@ describe('the reducer (reference §3.8)', () => {
   it('keeps the first of a repeated event id and reports the repeat', () => {
     const text = [
       line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAA1', from_lane: 'planned', to_lane: 'claimed' }),
-      line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAA1', from_lane: 'planned', to_lane: 'done', at: '2026-01-02T00:00:00+00:00' }),
+      line({
+        event_id: '01AAAAAAAAAAAAAAAAAAAAAAA1',
+        from_lane: 'planned',
+        to_lane: 'done',
+        at: '2026-01-02T00:00:00+00:00',
+      }),
     ].join('\n')
     const reduced = reduceStatusEvents(parseEventLog(text, 'log'))
     expect(reduced.work_packages['WP01']!.lane).toBe('claimed')
@@ -120,10 +143,32 @@ describe('the reducer (reference §3.8)', () => {
 
   it('orders by at, then event_id, whatever the line order', () => {
     const text = [
-      line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAA3', from_lane: 'claimed', to_lane: 'in_progress', at: '2026-01-03T00:00:00+00:00' }),
-      line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAA2', from_lane: 'planned', to_lane: 'claimed', at: '2026-01-02T00:00:00+00:00' }),
-      line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAB1', from_lane: 'planned', to_lane: 'blocked', at: '2026-01-04T00:00:00+00:00', wp_id: 'WP02' }),
-      line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAB0', from_lane: 'planned', to_lane: 'canceled', at: '2026-01-04T00:00:00+00:00', wp_id: 'WP02' }),
+      line({
+        event_id: '01AAAAAAAAAAAAAAAAAAAAAAA3',
+        from_lane: 'claimed',
+        to_lane: 'in_progress',
+        at: '2026-01-03T00:00:00+00:00',
+      }),
+      line({
+        event_id: '01AAAAAAAAAAAAAAAAAAAAAAA2',
+        from_lane: 'planned',
+        to_lane: 'claimed',
+        at: '2026-01-02T00:00:00+00:00',
+      }),
+      line({
+        event_id: '01AAAAAAAAAAAAAAAAAAAAAAB1',
+        from_lane: 'planned',
+        to_lane: 'blocked',
+        at: '2026-01-04T00:00:00+00:00',
+        wp_id: 'WP02',
+      }),
+      line({
+        event_id: '01AAAAAAAAAAAAAAAAAAAAAAB0',
+        from_lane: 'planned',
+        to_lane: 'canceled',
+        at: '2026-01-04T00:00:00+00:00',
+        wp_id: 'WP02',
+      }),
     ].join('\n')
     const reduced = reduceStatusEvents(parseEventLog(text, 'log'))
     expect(reduced.work_packages['WP01']!.lane).toBe('in_progress')
@@ -143,14 +188,32 @@ describe('the reducer (reference §3.8)', () => {
   it('annotations never change a lane; a WP with no lane event reads as planned', () => {
     const text = [
       line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAA1', from_lane: 'planned', to_lane: 'claimed' }),
-      pythonJsonLine({ actor: 'x', at: '2026-02-01T00:00:00+00:00', delta: { note: 'hello' }, event_id: '01AAAAAAAAAAAAAAAAAAAAAAA2', kind: 'annotation', wp_id: 'WP01' }),
-      pythonJsonLine({ actor: 'x', at: '2026-02-01T00:00:00+00:00', delta: { note: 'hi' }, event_id: '01AAAAAAAAAAAAAAAAAAAAAAA3', kind: 'annotation', wp_id: 'WP02' }),
+      pythonJsonLine({
+        actor: 'x',
+        at: '2026-02-01T00:00:00+00:00',
+        delta: { note: 'hello' },
+        event_id: '01AAAAAAAAAAAAAAAAAAAAAAA2',
+        kind: 'annotation',
+        wp_id: 'WP01',
+      }),
+      pythonJsonLine({
+        actor: 'x',
+        at: '2026-02-01T00:00:00+00:00',
+        delta: { note: 'hi' },
+        event_id: '01AAAAAAAAAAAAAAAAAAAAAAA3',
+        kind: 'annotation',
+        wp_id: 'WP02',
+      }),
       line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAA4', from_lane: 'genesis', to_lane: 'planned', wp_id: 'WP03' }),
     ].join('\n')
     const reduced = reduceStatusEvents(parseEventLog(text, 'log'))
     expect(reduced.work_packages['WP01']).toMatchObject({ lane: 'claimed', notes: ['hello'], force_count: 0 })
     expect(reduced.work_packages['WP02']!.lane).toBe('uninitialized')
-    expect([displayLane(reduced.work_packages['WP02']), displayLane(reduced.work_packages['WP03']), displayLane(undefined)]).toEqual(['planned', 'planned', 'planned'])
+    expect([
+      displayLane(reduced.work_packages['WP02']),
+      displayLane(reduced.work_packages['WP03']),
+      displayLane(undefined),
+    ]).toEqual(['planned', 'planned', 'planned'])
     expect(reduced.summary.planned).toBe(1)
   })
 })
@@ -161,11 +224,23 @@ describe('bad lines', () => {
     ['not JSON', '{"event_id": ', /Invalid JSON/],
     ['not an object', '[1, 2]', /expected JSON object/],
     ['an unknown kind', '{"kind": "bogus", "event_id": "x"}', /Unknown event kind "bogus"/],
-    ['an unknown lane', line({ event_id: 'e', from_lane: 'planned', to_lane: 'shipped' }), /"to_lane" "shipped" is not a lane/],
-    ['a path for a WP id', line({ event_id: 'e', from_lane: 'planned', to_lane: 'done', wp_id: '../../etc' }), /not a work package id/],
+    [
+      'an unknown lane',
+      line({ event_id: 'e', from_lane: 'planned', to_lane: 'shipped' }),
+      /"to_lane" "shipped" is not a lane/,
+    ],
+    [
+      'a path for a WP id',
+      line({ event_id: 'e', from_lane: 'planned', to_lane: 'done', wp_id: '../../etc' }),
+      /not a work package id/,
+    ],
     ['no event id', line({ from_lane: 'planned', to_lane: 'done' }), /"event_id"/],
     ['a string force', line({ event_id: 'e', from_lane: 'planned', to_lane: 'done', force: 'yes' }), /"force"/],
-    ['evidence without a review', line({ event_id: 'e', from_lane: 'planned', to_lane: 'done', evidence: { x: 1 } }), /"evidence"/],
+    [
+      'evidence without a review',
+      line({ event_id: 'e', from_lane: 'planned', to_lane: 'done', evidence: { x: 1 } }),
+      /"evidence"/,
+    ],
   ]
   it.each(cases)('%s names its line number', (_name, bad, reason) => {
     const text = `${good}\n\n${bad}\n`
@@ -190,7 +265,9 @@ describe('bad lines', () => {
 
 describe('formats', () => {
   it('Python json.dumps: sorted keys, ", " / ": ", ASCII escapes on a line, UTF-8 kept when indented', () => {
-    expect(pythonJsonLine({ b: 1, a: ['x', null, true], 'é': 'naïve — ok' })).toBe('{"a": ["x", null, true], "b": 1, "\\u00e9": "na\\u00efve \\u2014 ok"}')
+    expect(pythonJsonLine({ b: 1, a: ['x', null, true], é: 'naïve — ok' })).toBe(
+      '{"a": ["x", null, true], "b": 1, "\\u00e9": "na\\u00efve \\u2014 ok"}',
+    )
     expect(pythonJsonIndented({ b: {}, a: [] })).toBe('{\n  "a": [],\n  "b": {}\n}')
     expect(pythonJsonIndented({ k: 'naïve' })).toBe('{\n  "k": "naïve"\n}')
   })
@@ -216,19 +293,33 @@ function reasonFor(text: string): string | null {
 const ULID_A = '01AAAAAAAAAAAAAAAAAAAAAAA1'
 
 function annotationLine(fields: Record<string, unknown>): string {
-  return pythonJsonLine({ actor: 'x', at: '2026-02-01T00:00:00+00:00', delta: { note: 'n' }, event_id: ULID_A, kind: 'annotation', wp_id: 'WP01', ...fields })
+  return pythonJsonLine({
+    actor: 'x',
+    at: '2026-02-01T00:00:00+00:00',
+    delta: { note: 'n' },
+    event_id: ULID_A,
+    kind: 'annotation',
+    wp_id: 'WP01',
+    ...fields,
+  })
 }
 
 describe('isEventLane', () => {
   it('takes the nine lanes and upstream’s genesis and uninitialized, nothing else', () => {
     for (const l of [...LANES, 'genesis', 'uninitialized']) expect(isEventLane(l), l).toBe(true)
-    for (const v of ['shipped', 'doing', 'Planned', '', null, undefined, 1, ['planned']]) expect(isEventLane(v), String(v)).toBe(false)
+    for (const v of ['shipped', 'doing', 'Planned', '', null, undefined, 1, ['planned']])
+      expect(isEventLane(v), String(v)).toBe(false)
   })
 })
 
 describe('parseEventLog: transitions', () => {
   it('reads every field of a transition line', () => {
-    const review_result = { reviewer: 'rev', verdict: 'changes_requested', reference: 'review-3', feedback_path: 'feedback/WP01.md' }
+    const review_result = {
+      reviewer: 'rev',
+      verdict: 'changes_requested',
+      reference: 'review-3',
+      feedback_path: 'feedback/WP01.md',
+    }
     const text = line({
       event_id: ULID_A,
       from_lane: 'in_review',
@@ -273,12 +364,25 @@ describe('parseEventLog: transitions', () => {
       wp_id: 'WP01',
       review_result: { reviewer: 'r', verdict: 'approved', reference: 'x', feedback_path: null },
     })
-    expect(parseEventLog(text, 'log').transitions[0]).toMatchObject({ mission_slug: '', reason: null, review_ref: null, policy_metadata: null, from_lane: 'genesis', to_lane: 'uninitialized' })
-    expect(parseEventLog(text, 'log').transitions[0]!.review_result).toStrictEqual({ reviewer: 'r', verdict: 'approved', reference: 'x' })
+    expect(parseEventLog(text, 'log').transitions[0]).toMatchObject({
+      mission_slug: '',
+      reason: null,
+      review_ref: null,
+      policy_metadata: null,
+      from_lane: 'genesis',
+      to_lane: 'uninitialized',
+    })
+    expect(parseEventLog(text, 'log').transitions[0]!.review_result).toStrictEqual({
+      reviewer: 'r',
+      verdict: 'approved',
+      reference: 'x',
+    })
   })
 
   it('the slug is mission_slug, else the 0.x feature_slug', () => {
-    const slug = (fields: Record<string, unknown>) => parseEventLog(line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', ...fields }), 'log').transitions[0]!.mission_slug
+    const slug = (fields: Record<string, unknown>) =>
+      parseEventLog(line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', ...fields }), 'log').transitions[0]!
+        .mission_slug
     expect(slug({ mission_slug: undefined, feature_slug: '012-old' })).toBe('012-old')
     expect(slug({ mission_slug: '', feature_slug: '012-old' })).toBe('012-old')
     expect(slug({ mission_slug: '099-new', feature_slug: '012-old' })).toBe('099-new')
@@ -287,7 +391,9 @@ describe('parseEventLog: transitions', () => {
 
   it('evidence may be null or carry a complete review', () => {
     const review = { reviewer: 'r', verdict: 'approved', reference: 'x' }
-    expect(reasonFor(line({ event_id: 'e', from_lane: 'in_review', to_lane: 'approved', evidence: { review } }))).toBeNull()
+    expect(
+      reasonFor(line({ event_id: 'e', from_lane: 'in_review', to_lane: 'approved', evidence: { review } })),
+    ).toBeNull()
     expect(reasonFor(line({ event_id: 'e', from_lane: 'in_review', to_lane: 'approved', evidence: null }))).toBeNull()
   })
 
@@ -302,14 +408,19 @@ describe('parseEventLog: transitions', () => {
 
   it('a leading byte-order mark is dropped; one inside a value is kept', () => {
     // The raw character, not the \ufeff escape the ASCII line writer would put there.
-    const text = line({ event_id: 'e1', from_lane: 'planned', to_lane: 'claimed', reason: 'a\uFEFFb' }).replace('\\ufeff', '\uFEFF')
+    const text = line({ event_id: 'e1', from_lane: 'planned', to_lane: 'claimed', reason: 'a\uFEFFb' }).replace(
+      '\\ufeff',
+      '\uFEFF',
+    )
     expect(text).toContain('"a\uFEFFb"')
     expect(parseEventLog(`\uFEFF${text}`, 'log').transitions[0]!.reason).toBe('a\uFEFFb')
     expect(parseEventLog(text, 'log').transitions[0]!.reason).toBe('a\uFEFFb')
   })
 
   it('kind null is a transition', () => {
-    expect(parseEventLog(line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', kind: null }), 'log').transitions).toHaveLength(1)
+    expect(
+      parseEventLog(line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', kind: null }), 'log').transitions,
+    ).toHaveLength(1)
   })
 })
 
@@ -321,7 +432,10 @@ describe('parseEventLog: rows that share the file', () => {
     ['a RetrospectiveCaptureFailed type', { type: 'RetrospectiveCaptureFailed' }],
     ['a RetrospectiveSkipped type', { type: 'RetrospectiveSkipped' }],
   ])('%s is skipped, however malformed as a transition', (_name, fields) => {
-    expect(parseEventLog(pythonJsonLine({ ...fields, force: 'n/a' }), 'log')).toStrictEqual({ transitions: [], annotations: [] })
+    expect(parseEventLog(pythonJsonLine({ ...fields, force: 'n/a' }), 'log')).toStrictEqual({
+      transitions: [],
+      annotations: [],
+    })
   })
 
   it.each([
@@ -329,13 +443,21 @@ describe('parseEventLog: rows that share the file', () => {
     ['another type', { type: 'Transition' }],
     ['a non-string type', { type: ['RetrospectiveCaptured'] }],
   ])('a lane event with %s is still read', (_name, fields) => {
-    expect(parseEventLog(line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', ...fields }), 'log').transitions).toHaveLength(1)
+    expect(
+      parseEventLog(line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', ...fields }), 'log').transitions,
+    ).toHaveLength(1)
   })
 })
 
 describe('parseEventLog: actor', () => {
-  const actorOf = (actor: unknown) => parseEventLog(line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', actor }), 'log').transitions[0]!.actor
-  const binding = (tool: string | null, role: string | null) => ({ model: null, profile: 'implementer-ivan', role, tool })
+  const actorOf = (actor: unknown) =>
+    parseEventLog(line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', actor }), 'log').transitions[0]!.actor
+  const binding = (tool: string | null, role: string | null) => ({
+    model: null,
+    profile: 'implementer-ivan',
+    role,
+    tool,
+  })
 
   it('a plain string is the actor', () => {
     expect(actorOf('claude')).toBe('claude')
@@ -350,7 +472,10 @@ describe('parseEventLog: actor', () => {
   })
 
   it('a binding written with its keys in another order is the same binding', () => {
-    const text = line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed' }).replace('"actor": "a"', '"actor": {"tool": "codex", "role": "implementer", "profile": null, "model": null}')
+    const text = line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed' }).replace(
+      '"actor": "a"',
+      '"actor": {"tool": "codex", "role": "implementer", "profile": null, "model": null}',
+    )
     expect(parseEventLog(text, 'log').transitions[0]!.actor).toBe('codex')
   })
 
@@ -370,37 +495,130 @@ describe('parseEventLog: actor', () => {
 })
 
 describe('parseEventLog: refusals name the field', () => {
-  const transition = (fields: Record<string, unknown>) => line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', ...fields })
+  const transition = (fields: Record<string, unknown>) =>
+    line({ event_id: 'e', from_lane: 'planned', to_lane: 'claimed', ...fields })
   const cases: Array<[string, string, string]> = [
     ['JSON null', 'null', 'Invalid event structure: expected JSON object'],
     ['a JSON string', '"WP01"', 'Invalid event structure: expected JSON object'],
     ['an unknown kind', '{"kind": "runtime"}', 'Invalid event structure: Unknown event kind "runtime"'],
-    ['a blank event id', transition({ event_id: '  ' }), 'Invalid event structure: "event_id" must be a non-empty string'],
-    ['a numeric event id', transition({ event_id: 7 }), 'Invalid event structure: "event_id" must be a non-empty string'],
+    [
+      'a blank event id',
+      transition({ event_id: '  ' }),
+      'Invalid event structure: "event_id" must be a non-empty string',
+    ],
+    [
+      'a numeric event id',
+      transition({ event_id: 7 }),
+      'Invalid event structure: "event_id" must be a non-empty string',
+    ],
     ['a missing force', transition({ force: undefined }), 'Invalid event structure: "force" must be true or false'],
     ['a numeric reason', transition({ reason: 5 }), 'Invalid event structure: "reason" must be a string or null'],
-    ['an object review_ref', transition({ review_ref: {} }), 'Invalid event structure: "review_ref" must be a string or null'],
-    ['a numeric mission slug', transition({ mission_slug: 99 }), 'Invalid event structure: "mission_slug" must be a string or null'],
-    ['a string review result', transition({ review_result: 'approved' }), 'Invalid event structure: "review_result" must be an object or null'],
-    ['an array review result', transition({ review_result: [] }), 'Invalid event structure: "review_result" must be an object or null'],
-    ['a review result with no verdict', transition({ review_result: { reviewer: 'r', reference: 'x' } }), 'Invalid event structure: "verdict" must be a non-empty string'],
-    ['a numeric feedback path', transition({ review_result: { reviewer: 'r', verdict: 'v', reference: 'x', feedback_path: 1 } }), 'Invalid event structure: "feedback_path" must be a string or null'],
-    ['string evidence', transition({ evidence: 'ok' }), 'Invalid event structure: "evidence" must be null or carry review {reviewer, verdict, reference}'],
-    ['evidence with a null review', transition({ evidence: { review: null } }), 'Invalid event structure: "evidence" must be null or carry review {reviewer, verdict, reference}'],
-    ['evidence with a string review', transition({ evidence: { review: 'ok' } }), 'Invalid event structure: "evidence.review" must be an object or null'],
-    ['array policy metadata', transition({ policy_metadata: [] }), 'Invalid event structure: "policy_metadata" must be an object or null'],
-    ['string policy metadata', transition({ policy_metadata: 'x' }), 'Invalid event structure: "policy_metadata" must be an object or null'],
-    ['an unknown from lane', transition({ from_lane: 'doing' }), 'Invalid event structure: "from_lane" "doing" is not a lane'],
-    ['a missing to lane', transition({ to_lane: undefined }), 'Invalid event structure: "to_lane" undefined is not a lane'],
-    ['a lower-case WP id', transition({ wp_id: 'wp01' }), 'Invalid event structure: "wp_id" "wp01" is not a work package id (WP01…)'],
-    ['a seven-digit WP id', transition({ wp_id: 'WP1234567' }), 'Invalid event structure: "wp_id" "WP1234567" is not a work package id (WP01…)'],
+    [
+      'an object review_ref',
+      transition({ review_ref: {} }),
+      'Invalid event structure: "review_ref" must be a string or null',
+    ],
+    [
+      'a numeric mission slug',
+      transition({ mission_slug: 99 }),
+      'Invalid event structure: "mission_slug" must be a string or null',
+    ],
+    [
+      'a string review result',
+      transition({ review_result: 'approved' }),
+      'Invalid event structure: "review_result" must be an object or null',
+    ],
+    [
+      'an array review result',
+      transition({ review_result: [] }),
+      'Invalid event structure: "review_result" must be an object or null',
+    ],
+    [
+      'a review result with no verdict',
+      transition({ review_result: { reviewer: 'r', reference: 'x' } }),
+      'Invalid event structure: "verdict" must be a non-empty string',
+    ],
+    [
+      'a numeric feedback path',
+      transition({ review_result: { reviewer: 'r', verdict: 'v', reference: 'x', feedback_path: 1 } }),
+      'Invalid event structure: "feedback_path" must be a string or null',
+    ],
+    [
+      'string evidence',
+      transition({ evidence: 'ok' }),
+      'Invalid event structure: "evidence" must be null or carry review {reviewer, verdict, reference}',
+    ],
+    [
+      'evidence with a null review',
+      transition({ evidence: { review: null } }),
+      'Invalid event structure: "evidence" must be null or carry review {reviewer, verdict, reference}',
+    ],
+    [
+      'evidence with a string review',
+      transition({ evidence: { review: 'ok' } }),
+      'Invalid event structure: "evidence.review" must be an object or null',
+    ],
+    [
+      'array policy metadata',
+      transition({ policy_metadata: [] }),
+      'Invalid event structure: "policy_metadata" must be an object or null',
+    ],
+    [
+      'string policy metadata',
+      transition({ policy_metadata: 'x' }),
+      'Invalid event structure: "policy_metadata" must be an object or null',
+    ],
+    [
+      'an unknown from lane',
+      transition({ from_lane: 'doing' }),
+      'Invalid event structure: "from_lane" "doing" is not a lane',
+    ],
+    [
+      'a missing to lane',
+      transition({ to_lane: undefined }),
+      'Invalid event structure: "to_lane" undefined is not a lane',
+    ],
+    [
+      'a lower-case WP id',
+      transition({ wp_id: 'wp01' }),
+      'Invalid event structure: "wp_id" "wp01" is not a work package id (WP01…)',
+    ],
+    [
+      'a seven-digit WP id',
+      transition({ wp_id: 'WP1234567' }),
+      'Invalid event structure: "wp_id" "WP1234567" is not a work package id (WP01…)',
+    ],
     ['a blank at', transition({ at: '' }), 'Invalid event structure: "at" must be a non-empty string'],
-    ['an annotation with a non-ULID id', annotationLine({ event_id: 'e1' }), 'Invalid event structure: annotation "event_id" "e1" is not a ULID'],
-    ['an annotation with a lower-case ULID', annotationLine({ event_id: ULID_A.toLowerCase() }), `Invalid event structure: annotation "event_id" "${ULID_A.toLowerCase()}" is not a ULID`],
-    ['an annotation with a null delta', annotationLine({ delta: null }), 'Invalid event structure: annotation "delta" must be an object'],
-    ['an annotation with an array delta', annotationLine({ delta: [] }), 'Invalid event structure: annotation "delta" must be an object'],
-    ['an annotation without a WP', annotationLine({ wp_id: undefined }), 'Invalid event structure: "wp_id" must be a non-empty string'],
-    ['an annotation with a numeric actor', annotationLine({ actor: 1 }), 'Invalid event structure: "actor" must be a string or a {role, profile, tool, model} object'],
+    [
+      'an annotation with a non-ULID id',
+      annotationLine({ event_id: 'e1' }),
+      'Invalid event structure: annotation "event_id" "e1" is not a ULID',
+    ],
+    [
+      'an annotation with a lower-case ULID',
+      annotationLine({ event_id: ULID_A.toLowerCase() }),
+      `Invalid event structure: annotation "event_id" "${ULID_A.toLowerCase()}" is not a ULID`,
+    ],
+    [
+      'an annotation with a null delta',
+      annotationLine({ delta: null }),
+      'Invalid event structure: annotation "delta" must be an object',
+    ],
+    [
+      'an annotation with an array delta',
+      annotationLine({ delta: [] }),
+      'Invalid event structure: annotation "delta" must be an object',
+    ],
+    [
+      'an annotation without a WP',
+      annotationLine({ wp_id: undefined }),
+      'Invalid event structure: "wp_id" must be a non-empty string',
+    ],
+    [
+      'an annotation with a numeric actor',
+      annotationLine({ actor: 1 }),
+      'Invalid event structure: "actor" must be a string or a {role, profile, tool, model} object',
+    ],
   ]
   it.each(cases)('%s', (_name, text, reason) => {
     expect(reasonFor(text)).toBe(reason)
@@ -419,7 +637,17 @@ describe('parseEventLog: annotations', () => {
     const actor = { model: null, profile: 'implementer-ivan', role: 'implementer', tool: 'claude' }
     expect(parseEventLog(annotationLine({ delta, actor }), 'log')).toStrictEqual({
       transitions: [],
-      annotations: [{ kind: 'annotation', line: 1, event_id: ULID_A, wp_id: 'WP01', at: '2026-02-01T00:00:00+00:00', actor: 'claude', delta }],
+      annotations: [
+        {
+          kind: 'annotation',
+          line: 1,
+          event_id: ULID_A,
+          wp_id: 'WP01',
+          at: '2026-02-01T00:00:00+00:00',
+          actor: 'claude',
+          delta,
+        },
+      ],
     })
   })
 })
@@ -449,12 +677,22 @@ describe('formatTransition / formatAnnotation', () => {
   })
 
   it('a transition with a mission id writes it in key order', () => {
-    expect(formatTransition({ ...base, mission_id: '01KZY2FGYX2B90XXDD1DM3M95B' })).toContain('"mission_id": "01KZY2FGYX2B90XXDD1DM3M95B", "mission_slug": "099-x"')
+    expect(formatTransition({ ...base, mission_id: '01KZY2FGYX2B90XXDD1DM3M95B' })).toContain(
+      '"mission_id": "01KZY2FGYX2B90XXDD1DM3M95B", "mission_slug": "099-x"',
+    )
   })
 
   it('an annotation is one sorted line with kind "annotation", and parses back to itself', () => {
-    const text = formatAnnotation({ event_id: ULID_A, wp_id: 'WP02', at: '2026-02-01T00:00:00+00:00', actor: 'user', delta: { subtasks: { T002: 'done' }, note: 'é' } })
-    expect(text).toBe(`{"actor": "user", "at": "2026-02-01T00:00:00+00:00", "delta": {"note": "\\u00e9", "subtasks": {"T002": "done"}}, "event_id": "${ULID_A}", "kind": "annotation", "wp_id": "WP02"}`)
+    const text = formatAnnotation({
+      event_id: ULID_A,
+      wp_id: 'WP02',
+      at: '2026-02-01T00:00:00+00:00',
+      actor: 'user',
+      delta: { subtasks: { T002: 'done' }, note: 'é' },
+    })
+    expect(text).toBe(
+      `{"actor": "user", "at": "2026-02-01T00:00:00+00:00", "delta": {"note": "\\u00e9", "subtasks": {"T002": "done"}}, "event_id": "${ULID_A}", "kind": "annotation", "wp_id": "WP02"}`,
+    )
     expect(parseEventLog(text, 'log').annotations[0]).toMatchObject({ wp_id: 'WP02', delta: { note: 'é' } })
   })
 })
@@ -473,12 +711,19 @@ describe('parseEventTime / pythonIsoUtc', () => {
     expect(parseEventTime(at)).toBe(micros)
   })
 
-  it.each(['', 'yesterday', '2025-11-02', '2025-11-02 16:58:36Z', 'x2025-11-02T16:58:36Z', '2025-11-02T16:58:36Zjunk', '2025-11-02T16:58:36.Z', '2025-13-02T16:58:36Z', '2025-11-02T16:58:36+0000'])(
-    '%j is not a time',
-    (at) => {
-      expect(parseEventTime(at)).toBeNull()
-    },
-  )
+  it.each([
+    '',
+    'yesterday',
+    '2025-11-02',
+    '2025-11-02 16:58:36Z',
+    'x2025-11-02T16:58:36Z',
+    '2025-11-02T16:58:36Zjunk',
+    '2025-11-02T16:58:36.Z',
+    '2025-13-02T16:58:36Z',
+    '2025-11-02T16:58:36+0000',
+  ])('%j is not a time', (at) => {
+    expect(parseEventTime(at)).toBeNull()
+  })
 
   it('a time without a zone is UTC whatever the machine’s time zone', () => {
     const tz = process.env['TZ']

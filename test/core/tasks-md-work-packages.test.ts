@@ -75,7 +75,16 @@ describe('tasksMdWorkPackages: sections', () => {
   })
 
   it('a section ends at the next heading of its level or above, and keeps its deeper sub-headings', () => {
-    const text = ['# Plan', '## WP01 – One', '### Notes', '- [ ] T001 a', '## WP02 – Two', '- [ ] T002 b', '# Appendix', '- [ ] T003 c'].join('\n')
+    const text = [
+      '# Plan',
+      '## WP01 – One',
+      '### Notes',
+      '- [ ] T001 a',
+      '## WP02 – Two',
+      '- [ ] T002 b',
+      '# Appendix',
+      '- [ ] T003 c',
+    ].join('\n')
     const wps = parse(text)
     expect(wps.get('WP01')!.section).toBe('## WP01 – One\n### Notes\n- [ ] T001 a')
     expect(wps.get('WP01')!.subtasks).toEqual(['T001'])
@@ -84,7 +93,9 @@ describe('tasksMdWorkPackages: sections', () => {
   })
 
   it('a ### WP section ends at the next ### heading too, and a #### heading stays inside it', () => {
-    const text = ['## Phase 1', '### WP01: One', '#### Subtasks', '- [ ] T001 a', '### WP02: Two', '- [ ] T002 b'].join('\n')
+    const text = ['## Phase 1', '### WP01: One', '#### Subtasks', '- [ ] T001 a', '### WP02: Two', '- [ ] T002 b'].join(
+      '\n',
+    )
     const wps = parse(text)
     expect(wps.get('WP01')!.section).toBe('### WP01: One\n#### Subtasks\n- [ ] T001 a')
     expect(wps.get('WP02')!.section).toBe('### WP02: Two\n- [ ] T002 b')
@@ -128,7 +139,11 @@ describe('tasksMdWorkPackages: titles', () => {
     ['an upper-case priority', '## WP01: Models (PRIORITY: P1)', 'Models'],
     ['a priority glued to the title', '## WP01: Models(Priority: P1)', 'Models'],
     ['parentheses that are not a priority', '## WP01: Fix (parser) bugs', 'Fix (parser) bugs'],
-    ['a priority that does not end the heading', '## WP01: Models (Priority: P1) and more', 'Models (Priority: P1) and more'],
+    [
+      'a priority that does not end the heading',
+      '## WP01: Models (Priority: P1) and more',
+      'Models (Priority: P1) and more',
+    ],
     ['nothing after the id', '## WP01', null],
     ['only a separator', '## WP01:   ', null],
     ['only a priority', '## WP01 (Priority: P1)', null],
@@ -140,12 +155,26 @@ describe('tasksMdWorkPackages: titles', () => {
 
 describe('tasksMdWorkPackages: subtasks', () => {
   it('takes checkbox rows in - or * lists, ticked or not, bold ids too, indented too', () => {
-    const wp = only(['## WP01: One', '- [ ] T001 a', '* [x] T002 b', '- [X] **T003** c', '  - [ ] T004 nested', '- [ ] T005'].join('\n'))
+    const wp = only(
+      ['## WP01: One', '- [ ] T001 a', '* [x] T002 b', '- [X] **T003** c', '  - [ ] T004 nested', '- [ ] T005'].join(
+        '\n',
+      ),
+    )
     expect(wp.subtasks).toEqual(['T001', 'T002', 'T003', 'T004', 'T005'])
   })
 
   it('ignores rows that are not subtask checkboxes', () => {
-    const wp = only(['## WP01: One', '- T001 no box', '- [-] T002 odd box', '- [ ] Task T003', '- [ ] T004x glued', 'T005 bare', '1. [ ] T006 numbered'].join('\n'))
+    const wp = only(
+      [
+        '## WP01: One',
+        '- T001 no box',
+        '- [-] T002 odd box',
+        '- [ ] Task T003',
+        '- [ ] T004x glued',
+        'T005 bare',
+        '1. [ ] T006 numbered',
+      ].join('\n'),
+    )
     expect(wp.subtasks).toEqual([])
   })
 })
@@ -166,7 +195,15 @@ describe('tasksMdWorkPackages: dependencies', () => {
   })
 
   it('reads every line of a Dependencies sub-section, up to the next heading', () => {
-    const text = ['## WP05: Five', 'Builds on WP09.', '### Dependencies', '- Depends on WP01 (parser)', '- WP03', '### Risks', '- WP02 may slip'].join('\n')
+    const text = [
+      '## WP05: Five',
+      'Builds on WP09.',
+      '### Dependencies',
+      '- Depends on WP01 (parser)',
+      '- WP03',
+      '### Risks',
+      '- WP02 may slip',
+    ].join('\n')
     expect(only(text).dependencies).toEqual(['WP01', 'WP03'])
   })
 
@@ -179,7 +216,9 @@ describe('tasksMdWorkPackages: dependencies', () => {
   })
 
   it('mentions outside a dependency part do not count, even of **Depends on** mid-line', () => {
-    expect(only('## WP05: Five\nSee WP01 for context; it **depends on** WP02 only loosely.\n### Notes\n- WP03').dependencies).toEqual([])
+    expect(
+      only('## WP05: Five\nSee WP01 for context; it **depends on** WP02 only loosely.\n### Notes\n- WP03').dependencies,
+    ).toEqual([])
   })
 
   it('an id must stand alone: WP01a, XWP02 and WP are not dependencies', () => {
@@ -216,8 +255,12 @@ describe('tasksMdWorkPackages: prompt file', () => {
   })
 
   it('the first **Prompt** line of the section decides', () => {
-    expect(only('## WP01: One\n\n**Prompt**: `tasks/WP01-a.md`\n**Prompt**: `tasks/WP01-b.md`').promptFile).toBe('WP01-a.md')
-    expect(only('## WP01: One\n**Prompt**: `tasks/planned/WP01-a.md`\n**Prompt**: `tasks/WP01-b.md`').promptFile).toBeNull()
+    expect(only('## WP01: One\n\n**Prompt**: `tasks/WP01-a.md`\n**Prompt**: `tasks/WP01-b.md`').promptFile).toBe(
+      'WP01-a.md',
+    )
+    expect(
+      only('## WP01: One\n**Prompt**: `tasks/planned/WP01-a.md`\n**Prompt**: `tasks/WP01-b.md`').promptFile,
+    ).toBeNull()
   })
 
   it('a prompt in the next section is not this one’s', () => {

@@ -57,7 +57,10 @@ describe('uncheckedSubtasks: where the section starts and ends', () => {
     expect(uncheckedSubtasks('## WP01\n- [x] T001 a\n# Appendix\n- [ ] T009 c\n', 'WP01')).toEqual([])
   })
   it('a row without a T-number is reported as its trimmed text', () => {
-    expect(uncheckedSubtasks('## WP01\n  - [ ] write the docs  \n* [ ] T003 x\n', 'WP01')).toEqual(['- [ ] write the docs', 'T003'])
+    expect(uncheckedSubtasks('## WP01\n  - [ ] write the docs  \n* [ ] T003 x\n', 'WP01')).toEqual([
+      '- [ ] write the docs',
+      'T003',
+    ])
   })
 })
 
@@ -72,6 +75,10 @@ describe('markSubtask: edges', () => {
     } catch (err) {
       caught = err
     }
-    expect(caught).toMatchObject({ code: 'SUBTASK_NOT_FOUND', message: 'Subtask T099 has no checkbox row in tasks.md', data: { task_id: 'T099' } })
+    expect(caught).toMatchObject({
+      code: 'SUBTASK_NOT_FOUND',
+      message: 'Subtask T099 has no checkbox row in tasks.md',
+      data: { task_id: 'T099' },
+    })
   })
 })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { holderCompatible, interpretWorkPackage, wpIdFromFileName } from '../../src/core/work-package.ts'
 
-const wp = (data: Record<string, unknown>, folderLane: 'doing' | null = null) => interpretWorkPackage('WP02', 'tasks/WP02.md', data, folderLane as never)
+const wp = (data: Record<string, unknown>, folderLane: 'doing' | null = null) =>
+  interpretWorkPackage('WP02', 'tasks/WP02.md', data, folderLane as never)
 const refused = (data: Record<string, unknown>) => {
   try {
     wp(data)
@@ -59,11 +60,25 @@ describe('interpretWorkPackage', () => {
   })
 
   it('defaults: the folder lane, else planned; no history → assignee as last actor; numbers as text', () => {
-    expect(wp({}, 'doing')).toMatchObject({ lane: 'doing', title: null, assignee: null, lastActor: null, historyLength: 0, subtasks: [], dependencies: [], branch: null, reviewStatus: null })
+    expect(wp({}, 'doing')).toMatchObject({
+      lane: 'doing',
+      title: null,
+      assignee: null,
+      lastActor: null,
+      historyLength: 0,
+      subtasks: [],
+      dependencies: [],
+      branch: null,
+      reviewStatus: null,
+    })
     expect(wp({ lane: '' }).lane).toBe('planned')
     expect(wp({ lane: null }).lane).toBe('planned')
     expect(wp({ lane: 'for_review' }, 'doing').lane).toBe('for_review')
-    expect(wp({ assignee: 'codex', history: 'not a list' })).toMatchObject({ assignee: 'codex', lastActor: 'codex', historyLength: 0 })
+    expect(wp({ assignee: 'codex', history: 'not a list' })).toMatchObject({
+      assignee: 'codex',
+      lastActor: 'codex',
+      historyLength: 0,
+    })
     expect(wp({ title: 42, work_package_title: 'x' }).title).toBe('42')
     expect(wp({ title: ' ', work_package_title: 'legacy' }).title).toBe('legacy')
     expect(wp({ title: true }).title).toBeNull()
@@ -77,7 +92,13 @@ describe('interpretWorkPackage', () => {
   })
 
   it('refuses an unknown lane, bad dependencies and an unsafe branch with WP_FILE_INVALID naming the file', () => {
-    for (const data of [{ lane: 'nowhere' }, { lane: 3 }, { dependencies: 'WP02' }, { branch: '../x' }, { branch: 'a..b' }]) {
+    for (const data of [
+      { lane: 'nowhere' },
+      { lane: 3 },
+      { dependencies: 'WP02' },
+      { branch: '../x' },
+      { branch: 'a..b' },
+    ]) {
       const err = refused(data)
       expect(err.code, JSON.stringify(data)).toBe('WP_FILE_INVALID')
       expect(err.data.path).toBe('tasks/WP02.md')
@@ -106,18 +127,28 @@ describe('interpretWorkPackage: history', () => {
   })
 
   it('laneSince: a one-entry history counts; an entry without a time keeps the later one', () => {
-    expect(wp({ lane: 'planned', history: [{ lane: 'planned', timestamp: ' 2026-01-01T00:00:00Z ' }] }).laneSince).toBe('2026-01-01T00:00:00Z')
-    const history = [{ lane: 'claimed', timestamp: '2026-01-01T00:00:00Z' }, { lane: 'claimed' }, { lane: 'claimed', timestamp: '' }]
+    expect(wp({ lane: 'planned', history: [{ lane: 'planned', timestamp: ' 2026-01-01T00:00:00Z ' }] }).laneSince).toBe(
+      '2026-01-01T00:00:00Z',
+    )
+    const history = [
+      { lane: 'claimed', timestamp: '2026-01-01T00:00:00Z' },
+      { lane: 'claimed' },
+      { lane: 'claimed', timestamp: '' },
+    ]
     expect(wp({ lane: 'claimed', history }).laneSince).toBe('2026-01-01T00:00:00Z')
   })
 
   it('laneSince: the run stops at another lane, an entry without a lane or a non-entry', () => {
     const at = (timestamp: string) => ({ lane: 'for_review', timestamp })
-    expect(wp({ lane: 'for_review', history: [at('t1'), { lane: 'in_progress', timestamp: 't2' }, at('t3')] }).laneSince).toBe('t3')
+    expect(
+      wp({ lane: 'for_review', history: [at('t1'), { lane: 'in_progress', timestamp: 't2' }, at('t3')] }).laneSince,
+    ).toBe('t3')
     expect(wp({ lane: 'for_review', history: [at('t1'), { timestamp: 't2' }, at('t3')] }).laneSince).toBe('t3')
     expect(wp({ lane: 'for_review', history: [at('t1'), { lane: 5, timestamp: 't2' }, at('t3')] }).laneSince).toBe('t3')
     expect(wp({ lane: 'for_review', history: [at('t1'), null, at('t3')] }).laneSince).toBe('t3')
-    expect(wp({ lane: 'for_review', history: [at('t1'), { lane: 'in_progress', timestamp: 't2' }] }).laneSince).toBeNull()
+    expect(
+      wp({ lane: 'for_review', history: [at('t1'), { lane: 'in_progress', timestamp: 't2' }] }).laneSince,
+    ).toBeNull()
     expect(wp({ lane: 'for_review', history: 'not a list' }).laneSince).toBeNull()
   })
 })

@@ -11,7 +11,12 @@ describe('settings schema', () => {
     expect(committed).toEqual(configJsonSchema())
   })
   it('defaults, and unknown keys refused', () => {
-    expect(DEFAULT_CONFIG).toEqual({ legacy_feature_aliases: false, worktrees: true, max_attempts: 5, merge: { strategy: 'merge', branch_pattern: '{mission_slug}-{wp_id}', label: 'kitty:merge' } })
+    expect(DEFAULT_CONFIG).toEqual({
+      legacy_feature_aliases: false,
+      worktrees: true,
+      max_attempts: 5,
+      merge: { strategy: 'merge', branch_pattern: '{mission_slug}-{wp_id}', label: 'kitty:merge' },
+    })
     expect(KittyConfigSchema.safeParse({ typo: true }).success).toBe(false)
     expect(KittyConfigSchema.safeParse({ merge: { branch_pattern: 'no-placeholder' } }).success).toBe(false)
   })

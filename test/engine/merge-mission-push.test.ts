@@ -20,7 +20,14 @@ let work: string
 /** A project on the server with two approved WPs and their branches, and a clone of it to merge in. */
 beforeEach(async () => {
   server = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  const source = makeRepo([{ wps: [{ id: 'WP01', lane: 'approved' }, { id: 'WP02', lane: 'approved', dependencies: ['WP01'] }] }])
+  const source = makeRepo([
+    {
+      wps: [
+        { id: 'WP01', lane: 'approved' },
+        { id: 'WP02', lane: 'approved', dependencies: ['WP01'] },
+      ],
+    },
+  ])
   for (const wp of ['WP01', 'WP02']) {
     git(source, 'checkout', '-q', '-b', `${M}-${wp}`)
     writeFileSync(join(source, `${wp}.txt`), `${wp} work\n`)

@@ -1,8 +1,27 @@
-import { chmodSync, cpSync, existsSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { api, cleanupTempDirs, defaultMeta, git, laneOf, makeRepo, readWp, tempDir } from '../helpers/git-repo.ts'
-import { AGENT, branchOf, commit, diamondRepo, onBranch, replaceLine, setLanes, SHARED, write } from '../helpers/merge-repo.ts'
+import {
+  AGENT,
+  branchOf,
+  commit,
+  diamondRepo,
+  onBranch,
+  replaceLine,
+  setLanes,
+  SHARED,
+  write,
+} from '../helpers/merge-repo.ts'
 
 afterAll(cleanupTempDirs)
 
@@ -13,9 +32,11 @@ function copyRepo(repo: string): string {
   return copy
 }
 
-const merge = (repo: string, flags: Record<string, string | boolean> = {}) => api(repo, 'merge-mission', { mission: M, ...flags })
+const merge = (repo: string, flags: Record<string, string | boolean> = {}) =>
+  api(repo, 'merge-mission', { mission: M, ...flags })
 const parentsOf = (repo: string, rev: string) => git(repo, 'rev-list', '--parents', '-n', '1', rev).split(' ').slice(1)
-const firstParentSubjects = (repo: string, range: string) => git(repo, 'log', '--first-parent', '--format=%s', range).split('\n').reverse()
+const firstParentSubjects = (repo: string, range: string) =>
+  git(repo, 'log', '--first-parent', '--format=%s', range).split('\n').reverse()
 
 /** What git itself makes of merging the branches in order (`git merge --no-ff`, ort strategy). */
 function gitMergeTree(repo: string, base: string, wps: string[]): string {
@@ -58,7 +79,10 @@ describe('merge-mission: the merge strategy on a diamond', () => {
     ])
     for (const [i, wp] of ['WP04', 'WP03', 'WP02', 'WP01'].entries()) {
       const rev = `main~${i + 1}`
-      expect(parentsOf(repo, rev)).toEqual([git(repo, 'rev-parse', `main~${i + 2}`), git(repo, 'rev-parse', branchOf(wp))])
+      expect(parentsOf(repo, rev)).toEqual([
+        git(repo, 'rev-parse', `main~${i + 2}`),
+        git(repo, 'rev-parse', branchOf(wp)),
+      ])
     }
     expect(git(repo, 'log', '--graph', '--oneline', 'main')).toContain(`merge: ${M}/WP04 into main`)
 
@@ -67,7 +91,9 @@ describe('merge-mission: the merge strategy on a diamond', () => {
     expect(git(repo, 'merge-base', '--all', 'main~2', branchOf('WP04')).split('\n')).toHaveLength(2)
     const expected = gitMergeTree(repo, before, ['WP01', 'WP02', 'WP03', 'WP04'])
     expect(git(repo, 'diff', '--stat', expected, d.merge_commit)).toBe('')
-    expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe(replaceLine(replaceLine(SHARED, 2, 'line 2 (WP01)'), 10, 'line 10 (WP04)'))
+    expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe(
+      replaceLine(replaceLine(SHARED, 2, 'line 2 (WP01)'), 10, 'line 10 (WP04)'),
+    )
 
     // The state commit: every WP done, the merge recorded, a mission number assigned (max 41 + 1).
     for (const wp of ['WP01', 'WP02', 'WP03', 'WP04']) expect(laneOf(readWp(repo, wp))).toBe('done')
@@ -84,9 +110,15 @@ describe('merge-mission: the merge strategy on a diamond', () => {
       `kitty-specs/${M}/meta.json`,
       ...['WP01', 'WP02', 'WP03', 'WP04'].map((wp) => `kitty-specs/${M}/tasks/${wp}.md`),
     ])
-    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-Command,valueonly)%(trailers:key=Kitty-Mission,valueonly)', 'main')).toBe(
-      `merge-mission\n${M}`,
-    )
+    expect(
+      git(
+        repo,
+        'log',
+        '-1',
+        '--format=%(trailers:key=Kitty-Command,valueonly)%(trailers:key=Kitty-Mission,valueonly)',
+        'main',
+      ),
+    ).toBe(`merge-mission\n${M}`)
 
     // The checked-out working tree and index follow; the repository is sound.
     expect(git(repo, 'status', '--porcelain')).toBe('')
@@ -105,7 +137,9 @@ describe('merge-mission: squash and rebase give the same tree as merge', () => {
     expect(squashed.code, JSON.stringify(squashed.envelope)).toBe(0)
     expect(squashed.envelope.data).toMatchObject({ strategy: 'squash', merged_wps: ['WP01', 'WP02', 'WP03', 'WP04'] })
     const head = squashed.envelope.data.merge_commit
-    expect(git(b, 'rev-parse', `${head}^{tree}`)).toBe(git(a, 'rev-parse', `${merged.envelope.data.merge_commit}^{tree}`))
+    expect(git(b, 'rev-parse', `${head}^{tree}`)).toBe(
+      git(a, 'rev-parse', `${merged.envelope.data.merge_commit}^{tree}`),
+    )
     expect(firstParentSubjects(b, `${before}..main`)).toEqual([
       `squash merge: ${M}/WP01 into main`,
       `squash merge: ${M}/WP02 into main`,
@@ -132,7 +166,9 @@ describe('merge-mission: squash and rebase give the same tree as merge', () => {
     const rebased = await merge(b, { strategy: 'rebase' })
     expect(rebased.code, JSON.stringify(rebased.envelope)).toBe(0)
     const head = rebased.envelope.data.merge_commit
-    expect(git(b, 'rev-parse', `${head}^{tree}`)).toBe(git(a, 'rev-parse', `${merged.envelope.data.merge_commit}^{tree}`))
+    expect(git(b, 'rev-parse', `${head}^{tree}`)).toBe(
+      git(a, 'rev-parse', `${merged.envelope.data.merge_commit}^{tree}`),
+    )
     expect(firstParentSubjects(b, `${before}..main`)).toEqual([
       'WP01: core module',
       'WP01: tune shared line 2',
@@ -168,9 +204,15 @@ describe('merge-mission: order and clean merges', () => {
     const wps = ['WP10', 'WP02', 'WP01'].map((id) => ({ id, lane: 'approved' }))
     const repo = makeRepo([{ wps }])
     commit(repo, 'shared file', { 'shared.txt': SHARED })
-    onBranch(repo, branchOf('WP10'), 'main', () => commit(repo, 'WP10 edits the top', { 'shared.txt': replaceLine(SHARED, 1, 'top (WP10)') }))
-    onBranch(repo, branchOf('WP02'), 'main', () => commit(repo, 'WP02 edits the bottom', { 'shared.txt': replaceLine(SHARED, 12, 'bottom (WP02)') }))
-    onBranch(repo, branchOf('WP01'), 'main', () => commit(repo, 'WP01 edits the middle', { 'shared.txt': replaceLine(SHARED, 6, 'middle (WP01)') }))
+    onBranch(repo, branchOf('WP10'), 'main', () =>
+      commit(repo, 'WP10 edits the top', { 'shared.txt': replaceLine(SHARED, 1, 'top (WP10)') }),
+    )
+    onBranch(repo, branchOf('WP02'), 'main', () =>
+      commit(repo, 'WP02 edits the bottom', { 'shared.txt': replaceLine(SHARED, 12, 'bottom (WP02)') }),
+    )
+    onBranch(repo, branchOf('WP01'), 'main', () =>
+      commit(repo, 'WP01 edits the middle', { 'shared.txt': replaceLine(SHARED, 6, 'middle (WP01)') }),
+    )
     const before = git(repo, 'rev-parse', 'main')
     const { code, envelope } = await merge(repo)
     expect(code, JSON.stringify(envelope)).toBe(0)
@@ -178,7 +220,9 @@ describe('merge-mission: order and clean merges', () => {
     expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe(
       replaceLine(replaceLine(replaceLine(SHARED, 1, 'top (WP10)'), 6, 'middle (WP01)'), 12, 'bottom (WP02)'),
     )
-    expect(git(repo, 'diff', '--stat', gitMergeTree(repo, before, ['WP01', 'WP02', 'WP10']), envelope.data.merge_commit)).toBe('')
+    expect(
+      git(repo, 'diff', '--stat', gitMergeTree(repo, before, ['WP01', 'WP02', 'WP10']), envelope.data.merge_commit),
+    ).toBe('')
     git(repo, 'fsck', '--strict')
   })
 
@@ -188,7 +232,10 @@ describe('merge-mission: order and clean merges', () => {
       { id: 'WP02', lane: 'approved', extra: 'branch: feature/wp-two' },
     ]
     const repo = makeRepo([{ wps }])
-    commit(repo, 'settings and an old doc', { '.github/kitty.yml': 'merge:\n  branch_pattern: "wp/{mission_slug}/{wp_id}"\n', 'docs/old.md': 'old\n' })
+    commit(repo, 'settings and an old doc', {
+      '.github/kitty.yml': 'merge:\n  branch_pattern: "wp/{mission_slug}/{wp_id}"\n',
+      'docs/old.md': 'old\n',
+    })
     onBranch(repo, `wp/${M}/WP01`, 'main', () => {
       write(repo, 'run.sh', '#!/bin/sh\necho hi\n')
       chmodSync(join(repo, 'run.sh'), 0o755)
@@ -210,7 +257,10 @@ describe('merge-mission: order and clean merges', () => {
     const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'in_progress' }] }])
     onBranch(repo, branchOf('WP01'), 'main', () => {
       const path = `kitty-specs/${M}/tasks/WP01.md`
-      commit(repo, 'WP01: work, and a note in my WP file', { 'w.txt': 'w\n', [path]: readFileSync(join(repo, path), 'utf8').replace('lane: in_progress', 'lane: for_review') })
+      commit(repo, 'WP01: work, and a note in my WP file', {
+        'w.txt': 'w\n',
+        [path]: readFileSync(join(repo, path), 'utf8').replace('lane: in_progress', 'lane: for_review'),
+      })
     })
     setLanes(repo, 'approved', ['WP01'])
     const { code, envelope } = await merge(repo)
@@ -231,7 +281,13 @@ describe('merge-mission: order and clean merges', () => {
     const after = git(repo, 'rev-parse', 'main')
     const again = await merge(repo, { strategy: 'squash' })
     expect(again.code, JSON.stringify(again.envelope)).toBe(0)
-    const noOp = { no_op: true, merged_wps: [], already_merged_wps: ['WP01'], state_commit: null, merge_commit: first.envelope.data.merge_commit }
+    const noOp = {
+      no_op: true,
+      merged_wps: [],
+      already_merged_wps: ['WP01'],
+      state_commit: null,
+      merge_commit: first.envelope.data.merge_commit,
+    }
     expect(again.envelope.data).toMatchObject(noOp)
     // A done WP whose branch was deleted after its merge is not an error either.
     git(repo, 'branch', '-D', branchOf('WP01'))
@@ -252,26 +308,48 @@ describe('merge-mission: preflight collects every failure and writes nothing', (
     ]
     const repo = makeRepo([{ wps }])
     commit(repo, 'shared file', { 'shared.txt': SHARED })
-    onBranch(repo, branchOf('WP01'), 'main', () => commit(repo, 'WP01', { 'shared.txt': replaceLine(SHARED, 5, 'five (WP01)') }))
-    onBranch(repo, branchOf('WP02'), 'main', () => commit(repo, 'WP02', { 'shared.txt': replaceLine(SHARED, 5, 'five (WP02)') }))
+    onBranch(repo, branchOf('WP01'), 'main', () =>
+      commit(repo, 'WP01', { 'shared.txt': replaceLine(SHARED, 5, 'five (WP01)') }),
+    )
+    onBranch(repo, branchOf('WP02'), 'main', () =>
+      commit(repo, 'WP02', { 'shared.txt': replaceLine(SHARED, 5, 'five (WP02)') }),
+    )
     onBranch(repo, branchOf('WP04'), branchOf('WP02'), () => commit(repo, 'WP04', { 'd.txt': 'd\n' }))
     write(repo, 'untracked.txt', 'mine\n')
-    const before = { head: git(repo, 'rev-parse', 'main'), status: git(repo, 'status', '--porcelain'), refs: git(repo, 'for-each-ref') }
+    const before = {
+      head: git(repo, 'rev-parse', 'main'),
+      status: git(repo, 'status', '--porcelain'),
+      refs: git(repo, 'for-each-ref'),
+    }
     const { code, envelope } = await merge(repo)
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('PREFLIGHT_FAILED')
     const { errors, conflicts, not_checked } = envelope.data
     expect(errors).toHaveLength(3)
-    expect(errors[0]).toBe('WP03 is in_progress on main; finish it, get it reviewed and move it to approved before merging.')
-    expect(errors[1]).toMatch(new RegExp(`^Branch ${branchOf('WP03')} for WP03 does not exist; run start-implementation for WP03`))
+    expect(errors[0]).toBe(
+      'WP03 is in_progress on main; finish it, get it reviewed and move it to approved before merging.',
+    )
+    expect(errors[1]).toMatch(
+      new RegExp(`^Branch ${branchOf('WP03')} for WP03 does not exist; run start-implementation for WP03`),
+    )
     expect(errors[2]).toMatch(
-      new RegExp(`^WP02 \\(branch ${branchOf('WP02')}\\) conflicts with main \\(after merging WP01\\) in shared.txt; merge main into ${branchOf('WP02')}`),
+      new RegExp(
+        `^WP02 \\(branch ${branchOf('WP02')}\\) conflicts with main \\(after merging WP01\\) in shared.txt; merge main into ${branchOf('WP02')}`,
+      ),
     )
     expect(conflicts).toEqual([{ wp_id: 'WP02', paths: ['shared.txt'] }])
     expect(not_checked).toEqual(['WP04'])
-    expect(envelope.data).toMatchObject({ mission_slug: M, target_branch: 'main', merge_order: ['WP01', 'WP02', 'WP03', 'WP04'] })
+    expect(envelope.data).toMatchObject({
+      mission_slug: M,
+      target_branch: 'main',
+      merge_order: ['WP01', 'WP02', 'WP03', 'WP04'],
+    })
     expect(envelope.data.message).toContain('nothing was changed')
-    expect({ head: git(repo, 'rev-parse', 'main'), status: git(repo, 'status', '--porcelain'), refs: git(repo, 'for-each-ref') }).toEqual(before)
+    expect({
+      head: git(repo, 'rev-parse', 'main'),
+      status: git(repo, 'status', '--porcelain'),
+      refs: git(repo, 'for-each-ref'),
+    }).toEqual(before)
   })
 
   it('rebase: a conflict while replaying names the commit', async () => {
@@ -289,7 +367,9 @@ describe('merge-mission: preflight collects every failure and writes nothing', (
     expect(envelope.data.errors).toEqual([
       `WP01's commit ${first} "WP01: first try" conflicts with main in shared.txt; merge main into ${branchOf('WP01')}, resolve the conflicts there and commit, then run merge-mission again.`,
     ])
-    expect(envelope.data.conflicts).toEqual([{ wp_id: 'WP01', paths: ['shared.txt'], commit: git(repo, 'rev-parse', `${branchOf('WP01')}~1`) }])
+    expect(envelope.data.conflicts).toEqual([
+      { wp_id: 'WP01', paths: ['shared.txt'], commit: git(repo, 'rev-parse', `${branchOf('WP01')}~1`) },
+    ])
     expect(git(repo, 'rev-parse', 'main')).toBe(head)
   })
 
@@ -300,7 +380,8 @@ describe('merge-mission: preflight collects every failure and writes nothing', (
       { id: 'WP03', lane: 'approved', dependencies: ['WP09'] },
     ]
     const repo = makeRepo([{ wps }])
-    for (const wp of ['WP01', 'WP02', 'WP03']) onBranch(repo, branchOf(wp), 'main', () => commit(repo, wp, { [`${wp}.txt`]: wp }))
+    for (const wp of ['WP01', 'WP02', 'WP03'])
+      onBranch(repo, branchOf(wp), 'main', () => commit(repo, wp, { [`${wp}.txt`]: wp }))
     // origin/main is one commit ahead of main: main is behind its remote.
     const ahead = git(repo, 'commit-tree', '-p', 'main', '-m', 'someone else', git(repo, 'rev-parse', 'main^{tree}'))
     git(repo, 'update-ref', 'refs/remotes/origin/main', ahead)
@@ -339,7 +420,11 @@ describe('merge-mission: preflight collects every failure and writes nothing', (
 describe('merge-mission: nothing changes unless everything succeeds', () => {
   it('--dry-run reports the plan and the commits it would make, and moves nothing', async () => {
     const repo = diamondRepo()
-    const before = { head: git(repo, 'rev-parse', 'main'), status: git(repo, 'status', '--porcelain'), refs: git(repo, 'for-each-ref') }
+    const before = {
+      head: git(repo, 'rev-parse', 'main'),
+      status: git(repo, 'status', '--porcelain'),
+      refs: git(repo, 'for-each-ref'),
+    }
     const { code, envelope } = await merge(repo, { 'dry-run': true, strategy: 'squash' })
     expect(code, JSON.stringify(envelope)).toBe(0)
     expect(envelope.data).toMatchObject({
@@ -355,26 +440,40 @@ describe('merge-mission: nothing changes unless everything succeeds', () => {
         `kitty(${M}): merge-mission`,
       ],
     })
-    expect(envelope.data.would_merge.map((w: { branch: string; commits_ahead: number }) => [w.branch, w.commits_ahead])).toEqual([
+    expect(
+      envelope.data.would_merge.map((w: { branch: string; commits_ahead: number }) => [w.branch, w.commits_ahead]),
+    ).toEqual([
       [branchOf('WP01'), 2],
       [branchOf('WP02'), 4],
       [branchOf('WP03'), 3],
       [branchOf('WP04'), 8],
     ])
-    expect({ head: git(repo, 'rev-parse', 'main'), status: git(repo, 'status', '--porcelain'), refs: git(repo, 'for-each-ref') }).toEqual(before)
+    expect({
+      head: git(repo, 'rev-parse', 'main'),
+      status: git(repo, 'status', '--porcelain'),
+      refs: git(repo, 'for-each-ref'),
+    }).toEqual(before)
     for (const wp of ['WP01', 'WP02', 'WP03', 'WP04']) expect(laneOf(readWp(repo, wp))).toBe('approved')
   })
 
   it('a rejected push (connection refused) leaves main, the working tree and the index exactly as before', async () => {
     const repo = diamondRepo()
     git(repo, 'remote', 'add', 'origin', 'http://127.0.0.1:9/nowhere.git')
-    const before = { head: git(repo, 'rev-parse', 'main'), status: git(repo, 'status', '--porcelain'), shared: readFileSync(join(repo, 'shared.txt'), 'utf8') }
+    const before = {
+      head: git(repo, 'rev-parse', 'main'),
+      status: git(repo, 'status', '--porcelain'),
+      shared: readFileSync(join(repo, 'shared.txt'), 'utf8'),
+    }
     const { code, envelope } = await merge(repo, { push: true })
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('PUSH_FAILED')
     expect(envelope.data).toMatchObject({ mission_slug: M, target_branch: 'main', rolled_back: true })
     expect(envelope.data.reason).toMatch(/ECONNREFUSED|refused|connect/i)
-    expect({ head: git(repo, 'rev-parse', 'main'), status: git(repo, 'status', '--porcelain'), shared: readFileSync(join(repo, 'shared.txt'), 'utf8') }).toEqual(before)
+    expect({
+      head: git(repo, 'rev-parse', 'main'),
+      status: git(repo, 'status', '--porcelain'),
+      shared: readFileSync(join(repo, 'shared.txt'), 'utf8'),
+    }).toEqual(before)
     expect(existsSync(join(repo, 'src', 'd.ts'))).toBe(false)
     expect(git(repo, 'diff', '--cached', '--stat')).toBe('')
     for (const wp of ['WP01', 'WP02', 'WP03', 'WP04']) expect(laneOf(readWp(repo, wp))).toBe('approved')
@@ -393,7 +492,9 @@ describe('merge-mission: nothing changes unless everything succeeds', () => {
   })
 
   it('a target that is not checked out moves alone; the checkout is untouched', async () => {
-    const repo = makeRepo([{ meta: { ...defaultMeta(M), target_branch: 'release' }, wps: [{ id: 'WP01', lane: 'approved' }] }])
+    const repo = makeRepo([
+      { meta: { ...defaultMeta(M), target_branch: 'release' }, wps: [{ id: 'WP01', lane: 'approved' }] },
+    ])
     git(repo, 'branch', 'release')
     onBranch(repo, branchOf('WP01'), 'release', () => commit(repo, 'WP01: work', { 'w.txt': 'w\n' }))
     const main = git(repo, 'rev-parse', 'main')
@@ -413,7 +514,11 @@ describe('merge-mission: concurrency', () => {
     const runs = await Promise.all([merge(repo), merge(repo, { strategy: 'squash' })])
     for (const run of runs) expect(run.code, JSON.stringify(run.envelope)).toBe(0)
     expect(runs.map((r) => r.envelope.data.no_op).sort()).toEqual([false, true])
-    expect(git(repo, 'log', '--format=%s', 'main').split('\n').filter((s) => s === `kitty(${M}): merge-mission`)).toHaveLength(1)
+    expect(
+      git(repo, 'log', '--format=%s', 'main')
+        .split('\n')
+        .filter((s) => s === `kitty(${M}): merge-mission`),
+    ).toHaveLength(1)
     expect(git(repo, 'status', '--porcelain')).toBe('')
     git(repo, 'fsck', '--strict')
   })
@@ -421,7 +526,14 @@ describe('merge-mission: concurrency', () => {
 
 describe('merge-mission: WP worktrees', () => {
   it('removes clean WP worktrees after the merge and keeps (and reports) a dirty one', async () => {
-    const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'approved' }, { id: 'WP02', lane: 'approved' }] }])
+    const repo = makeRepo([
+      {
+        wps: [
+          { id: 'WP01', lane: 'approved' },
+          { id: 'WP02', lane: 'approved' },
+        ],
+      },
+    ])
     writeFileSync(join(repo, '.git', 'info', 'exclude'), '/.worktrees/\n')
     for (const wp of ['WP01', 'WP02']) {
       onBranch(repo, branchOf(wp), 'main', () => commit(repo, `${wp}: work`, { [`${wp}.txt`]: wp }))
@@ -432,7 +544,9 @@ describe('merge-mission: WP worktrees', () => {
     expect(code, JSON.stringify(envelope)).toBe(0)
     expect(envelope.data.worktree_removed).toBe(false)
     expect(envelope.data.worktrees_removed).toEqual([join(repo, '.worktrees', branchOf('WP01'))])
-    expect(envelope.data.worktrees_kept).toEqual([{ path: join(repo, '.worktrees', branchOf('WP02')), reason: expect.any(String) }])
+    expect(envelope.data.worktrees_kept).toEqual([
+      { path: join(repo, '.worktrees', branchOf('WP02')), reason: expect.any(String) },
+    ])
     expect(existsSync(join(repo, '.worktrees', branchOf('WP01')))).toBe(false)
     expect(existsSync(join(repo, '.worktrees', branchOf('WP02'), 'scratch.txt'))).toBe(true)
   })

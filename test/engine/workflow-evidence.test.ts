@@ -16,7 +16,14 @@ const accept = (repo: string) => api(repo, 'accept-mission', { mission: M, actor
 
 /** Two approved WPs; WP01's branch touches `path` (a workflow or not). */
 function repoWithBranchTouching(path: string): string {
-  const repo = makeRepo([{ wps: [{ id: 'WP01', lane: 'approved' }, { id: 'WP02', lane: 'approved' }] }])
+  const repo = makeRepo([
+    {
+      wps: [
+        { id: 'WP01', lane: 'approved' },
+        { id: 'WP02', lane: 'approved' },
+      ],
+    },
+  ])
   git(repo, 'checkout', '-q', '-b', `${M}-WP01`)
   mkdirSync(join(repo, path, '..'), { recursive: true })
   writeFileSync(join(repo, path), 'on: push\njobs: {}\n')
@@ -39,7 +46,11 @@ describe('accept-mission: the workflow evidence gate (upstream HEAD §6.2)', () 
     const { code, envelope } = await accept(repo)
     expect(code).toBe(1)
     expect(envelope.error_code).toBe('WORKFLOW_EVIDENCE_REQUIRED')
-    expect(envelope.data).toMatchObject({ mission_slug: M, required_evidence_path: EVIDENCE, workflow_files: ['.github/workflows/ci.yml'] })
+    expect(envelope.data).toMatchObject({
+      mission_slug: M,
+      required_evidence_path: EVIDENCE,
+      workflow_files: ['.github/workflows/ci.yml'],
+    })
     expect(envelope.data.message).toMatch(/^Workflow run evidence required:/)
     expect(fingerprint(repo)).toBe(before)
   })
@@ -51,7 +62,10 @@ describe('accept-mission: the workflow evidence gate (upstream HEAD §6.2)', () 
     commitEvidence(repo, '# Evidence\n\nhttps://github.com/acme/app/actions/runs/987654321\n')
     const { envelope } = await accept(repo)
     expect(envelope.error_code).toBeNull()
-    expect(JSON.parse(readFileSync(join(repo, 'kitty-specs', M, 'meta.json'), 'utf8'))).toHaveProperty('accepted_by', 'claude')
+    expect(JSON.parse(readFileSync(join(repo, 'kitty-specs', M, 'meta.json'), 'utf8'))).toHaveProperty(
+      'accepted_by',
+      'claude',
+    )
   })
 
   it('branches that change no workflow need no evidence', async () => {
@@ -64,9 +78,22 @@ describe('accept-mission: the workflow evidence gate (upstream HEAD §6.2)', () 
     try {
       const bare = server.createBareRepo('project', { from: repoWithBranchTouching('.github/workflows/ci.yml') })
       const before = (await promisify(execFile)('git', ['rev-parse', 'main'], { cwd: bare })).stdout.trim()
-      const run = await kitty(tempDir(), ['orchestrator-api', 'accept-mission', '--mission', M, '--actor', 'claude', '--remote', server.repoUrl('project')], {
-        KITTY_CACHE_DIR: tempDir('kitty-cache-'),
-      })
+      const run = await kitty(
+        tempDir(),
+        [
+          'orchestrator-api',
+          'accept-mission',
+          '--mission',
+          M,
+          '--actor',
+          'claude',
+          '--remote',
+          server.repoUrl('project'),
+        ],
+        {
+          KITTY_CACHE_DIR: tempDir('kitty-cache-'),
+        },
+      )
       expect(run.envelope.error_code).toBe('WORKFLOW_EVIDENCE_REQUIRED')
       expect((await promisify(execFile)('git', ['rev-parse', 'main'], { cwd: bare })).stdout.trim()).toBe(before)
     } finally {
@@ -76,7 +103,14 @@ describe('accept-mission: the workflow evidence gate (upstream HEAD §6.2)', () 
 
   it('what counts: workflow paths and run evidence', () => {
     expect(['.github/workflows/ci.yml', '.github/workflows/a.yaml'].every((p) => WORKFLOW_FILE.test(p))).toBe(true)
-    expect(['.github/workflows/sub/ci.yml', '.github/dependabot.yml', 'x/.github/workflows/ci.yml', '.github/workflows/README.md'].some((p) => WORKFLOW_FILE.test(p))).toBe(false)
+    expect(
+      [
+        '.github/workflows/sub/ci.yml',
+        '.github/dependabot.yml',
+        'x/.github/workflows/ci.yml',
+        '.github/workflows/README.md',
+      ].some((p) => WORKFLOW_FILE.test(p)),
+    ).toBe(false)
     expect(holdsRunEvidence('see https://github.com/o/r/actions/runs/123')).toBe(true)
     expect(holdsRunEvidence('Run ID: 4567890')).toBe(true)
     expect(holdsRunEvidence('run #12345 passed')).toBe(true)

@@ -6,10 +6,20 @@ import { suggestTransitions } from '../../src/engine/suggest-transitions.ts'
 import { adviseCommenters } from '../../src/github/advise-commenters.ts'
 import { composeReply } from '../../src/github/compose-reply.ts'
 
-const BASE: TransitionContext = { actor: 'github:alice', force: false, subtasksComplete: true, implementationEvidence: true, workspaceContext: 'worktree' }
+const BASE: TransitionContext = {
+  actor: 'github:alice',
+  force: false,
+  subtasksComplete: true,
+  implementationEvidence: true,
+  workspaceContext: 'worktree',
+}
 
 /** The engine's own refusal for a move, so the test follows any change of wording. */
-function refusal(from: Parameters<typeof checkTransition>[0], to: Parameters<typeof checkTransition>[1], ctx: Partial<TransitionContext> = {}): string {
+function refusal(
+  from: Parameters<typeof checkTransition>[0],
+  to: Parameters<typeof checkTransition>[1],
+  ctx: Partial<TransitionContext> = {},
+): string {
   const verdict = checkTransition(from, to, { ...BASE, ...ctx })
   if (verdict.ok) throw new Error(`${from} -> ${to} was allowed`)
   return verdict.message
@@ -57,7 +67,14 @@ describe('composeReply: a refusal on a pull request', () => {
   it('advises in comment commands, and the envelope keeps the engine message unchanged', () => {
     const message = refusal('in_review', 'approved')
     const envelope = makeFailure('transition', 'TRANSITION_REJECTED', message, { wp_id: 'WP01' })
-    const step = { kind: 'run' as const, label: '/kitty transition approved', command: 'transition', args: [], access: 'write' as const, idempotencyKey: undefined }
+    const step = {
+      kind: 'run' as const,
+      label: '/kitty transition approved',
+      command: 'transition',
+      args: [],
+      access: 'write' as const,
+      idempotencyKey: undefined,
+    }
     const reply = composeReply([{ step, envelope, commit: null }])!
     const [human, block] = reply.split('```json')
     expect(human).toContain('comment `/kitty approve` or `/kitty request-changes <what to change>`')

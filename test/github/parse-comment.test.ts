@@ -14,11 +14,17 @@ afterAll(cleanupTempDirs)
 const M = '099-test-mission'
 const RUNS = Number(process.env['KITTY_FUZZ_RUNS'] ?? 100)
 const URL = 'https://github.com/acme/app/pull/7#issuecomment-1'
-const CTX: ParseContext = { author: 'octocat', url: URL, headBranch: `${M}-WP02`, branchPattern: '{mission_slug}-{wp_id}' }
+const CTX: ParseContext = {
+  author: 'octocat',
+  url: URL,
+  headBranch: `${M}-WP02`,
+  branchPattern: '{mission_slug}-{wp_id}',
+}
 
 const argvOf = (body: string, ctx: Partial<ParseContext> = {}) =>
   parseComment(body, { ...CTX, ...ctx }).map((l) => (l.kind === 'command' ? l.argv : `error: ${l.message}`))
-const review = (verdict: string) => `--review-result-json=${JSON.stringify({ reviewer: 'octocat', verdict, reference: URL })}`
+const review = (verdict: string) =>
+  `--review-result-json=${JSON.stringify({ reviewer: 'octocat', verdict, reference: URL })}`
 
 describe('comment commands: the registry', () => {
   it('declares for each command the access its orchestrator-api command has', () => {
@@ -35,7 +41,9 @@ describe('comment commands: the registry', () => {
       expect(help).toContain(`| ${helpRow(c)} |`)
       expect(readme, `README row for ${c.name}`).toContain(`| ${helpRow(c)} |`)
     }
-    expect(helpRow(findCommentCommand('merge')!)).toBe('`/kitty merge [--strategy merge\\|squash\\|rebase]` | Merge every WP branch into the target in dependency order, then mark the WPs done. | write access')
+    expect(helpRow(findCommentCommand('merge')!)).toBe(
+      '`/kitty merge [--strategy merge\\|squash\\|rebase]` | Merge every WP branch into the target in dependency order, then mark the WPs done. | write access',
+    )
   })
 })
 
@@ -53,12 +61,61 @@ describe('parseComment', () => {
       '/kitty ready',
     ].join('\n')
     expect(argvOf(body)).toEqual([
-      ['orchestrator-api', 'start-review', `--mission=${M}`, '--wp=WP02', `--review-ref=${URL}`, '--actor=github:octocat'],
-      ['orchestrator-api', 'transition', `--mission=${M}`, '--wp=WP02', '--to=approved', review('approved'), '--note=ship it', '--actor=github:octocat'],
-      ['orchestrator-api', 'transition', `--mission=${M}`, '--wp=WP02', '--to=in_progress', review('changes_requested'), '--note=please add "tests" for the parser', '--actor=github:octocat'],
-      ['orchestrator-api', 'transition', `--mission=${M}`, '--wp=WP02', '--to=blocked', "--note=waiting on the API team's answer", '--actor=github:octocat'],
-      ['orchestrator-api', 'append-history', `--mission=${M}`, '--wp=WP02', '--note=reran CI, green', '--actor=github:octocat'],
-      ['orchestrator-api', 'transition', `--mission=${M}`, '--wp=WP02', '--to=in_progress', '--force', '--note=back to work', '--actor=github:octocat'],
+      [
+        'orchestrator-api',
+        'start-review',
+        `--mission=${M}`,
+        '--wp=WP02',
+        `--review-ref=${URL}`,
+        '--actor=github:octocat',
+      ],
+      [
+        'orchestrator-api',
+        'transition',
+        `--mission=${M}`,
+        '--wp=WP02',
+        '--to=approved',
+        review('approved'),
+        '--note=ship it',
+        '--actor=github:octocat',
+      ],
+      [
+        'orchestrator-api',
+        'transition',
+        `--mission=${M}`,
+        '--wp=WP02',
+        '--to=in_progress',
+        review('changes_requested'),
+        '--note=please add "tests" for the parser',
+        '--actor=github:octocat',
+      ],
+      [
+        'orchestrator-api',
+        'transition',
+        `--mission=${M}`,
+        '--wp=WP02',
+        '--to=blocked',
+        "--note=waiting on the API team's answer",
+        '--actor=github:octocat',
+      ],
+      [
+        'orchestrator-api',
+        'append-history',
+        `--mission=${M}`,
+        '--wp=WP02',
+        '--note=reran CI, green',
+        '--actor=github:octocat',
+      ],
+      [
+        'orchestrator-api',
+        'transition',
+        `--mission=${M}`,
+        '--wp=WP02',
+        '--to=in_progress',
+        '--force',
+        '--note=back to work',
+        '--actor=github:octocat',
+      ],
       ['orchestrator-api', 'mission-state', `--mission=${M}`],
       ['orchestrator-api', 'list-ready', `--mission=${M}`],
     ])
@@ -70,7 +127,14 @@ describe('parseComment', () => {
       ['orchestrator-api', 'accept-mission', `--mission=${M}`, '--actor=github:octocat'],
     ])
     expect(argvOf('/kitty start-review wp03 --mission 041-older', { headBranch: 'feature/x' })).toEqual([
-      ['orchestrator-api', 'start-review', '--mission=041-older', '--wp=WP03', `--review-ref=${URL}`, '--actor=github:octocat'],
+      [
+        'orchestrator-api',
+        'start-review',
+        '--mission=041-older',
+        '--wp=WP03',
+        `--review-ref=${URL}`,
+        '--actor=github:octocat',
+      ],
     ])
     const help = parseComment('/kitty\n/kitty help', CTX)
     expect(help.map((l) => l.kind === 'command' && l.command.name)).toEqual(['help', 'help'])
@@ -78,45 +142,95 @@ describe('parseComment', () => {
 
   it('a value is only ever a value: "--force" in a note stays in the note', () => {
     expect(argvOf('/kitty approve --note --force --to done')).toEqual([
-      ['orchestrator-api', 'transition', `--mission=${M}`, '--wp=WP02', '--to=approved', review('approved'), '--note=--force --to done', '--actor=github:octocat'],
+      [
+        'orchestrator-api',
+        'transition',
+        `--mission=${M}`,
+        '--wp=WP02',
+        '--to=approved',
+        review('approved'),
+        '--note=--force --to done',
+        '--actor=github:octocat',
+      ],
     ])
     expect(argvOf('/kitty note rm -rf / --force; --mission=x')).toEqual([
-      ['orchestrator-api', 'append-history', `--mission=${M}`, '--wp=WP02', '--note=rm -rf / --force; --mission=x', '--actor=github:octocat'],
+      [
+        'orchestrator-api',
+        'append-history',
+        `--mission=${M}`,
+        '--wp=WP02',
+        '--note=rm -rf / --force; --mission=x',
+        '--actor=github:octocat',
+      ],
     ])
     // Declared options come first; their values are values too (the engine refuses an unsafe selector).
     expect(argvOf('/kitty note --mission=../x; rm -rf /')).toEqual([
-      ['orchestrator-api', 'append-history', '--mission=../x;', '--wp=WP02', '--note=rm -rf /', '--actor=github:octocat'],
+      [
+        'orchestrator-api',
+        'append-history',
+        '--mission=../x;',
+        '--wp=WP02',
+        '--note=rm -rf /',
+        '--actor=github:octocat',
+      ],
     ])
   })
 
   it('ignores commands in code fences, quotes and indented code; reads CRLF comments', () => {
-    const body = ['```', '/kitty approve', '```', '> /kitty approve', '    /kitty approve', '~~~~', '/kitty merge', '~~~', '~~~~', '/kitty state\r', ''].join('\r\n')
+    const body = [
+      '```',
+      '/kitty approve',
+      '```',
+      '> /kitty approve',
+      '    /kitty approve',
+      '~~~~',
+      '/kitty merge',
+      '~~~',
+      '~~~~',
+      '/kitty state\r',
+      '',
+    ].join('\r\n')
     expect(argvOf(body)).toEqual([['orchestrator-api', 'mission-state', `--mission=${M}`]])
     expect(argvOf('/kittyapprove\n/kitty-approve\nplease /kitty approve')).toEqual([])
   })
 
   it('answers mistakes with one sentence and the usage', () => {
-    expect(argvOf('/kitty aprove')).toEqual(["error: Unknown command '/kitty aprove'. Did you mean /kitty approve? Try /kitty help."])
-    expect(argvOf('/kitty transition sideways')[0]).toMatch(/^error: 'sideways' is not a lane; use one of planned, claimed, .* Usage: `\/kitty transition <lane>/)
+    expect(argvOf('/kitty aprove')).toEqual([
+      "error: Unknown command '/kitty aprove'. Did you mean /kitty approve? Try /kitty help.",
+    ])
+    expect(argvOf('/kitty transition sideways')[0]).toMatch(
+      /^error: 'sideways' is not a lane; use one of planned, claimed, .* Usage: `\/kitty transition <lane>/,
+    )
     expect(argvOf('/kitty block')).toEqual(['error: /kitty block needs <text>. Usage: `/kitty block <reason>`'])
-    expect(argvOf('/kitty merge --strategy')[0]).toBe('error: --strategy needs a value. Usage: `/kitty merge [--strategy merge|squash|rebase]`')
+    expect(argvOf('/kitty merge --strategy')[0]).toBe(
+      'error: --strategy needs a value. Usage: `/kitty merge [--strategy merge|squash|rebase]`',
+    )
     expect(argvOf('/kitty state --force')[0]).toBe('error: /kitty state has no option --force. Usage: `/kitty state`')
     expect(argvOf('/kitty approve now')[0]).toBe("error: Unexpected 'now'. Usage: `/kitty approve [--note <text>]`")
     expect(argvOf('/kitty start-review WPX')[0]).toMatch(/^error: 'WPX' is not a work package id/)
     expect(argvOf('/kitty approve', { headBranch: 'main' })[0]).toBe(
       "error: /kitty approve needs a mission: this pull request's branch 'main' does not match {mission_slug}-{wp_id}; add --mission <slug>. Usage: `/kitty approve [--note <text>]`",
     )
-    expect(argvOf('/kitty approve --mission 099', { headBranch: 'main' })[0]).toMatch(/^error: \/kitty approve needs a WP: /)
+    expect(argvOf('/kitty approve --mission 099', { headBranch: 'main' })[0]).toMatch(
+      /^error: \/kitty approve needs a WP: /,
+    )
   })
 
   it(`runs at most ${MAX_COMMANDS} commands of one comment and says so`, () => {
     const lines = parseComment(Array.from({ length: 15 }, () => '/kitty state').join('\n'), CTX)
     expect(lines).toHaveLength(MAX_COMMANDS + 1)
-    expect(lines.at(-1)).toMatchObject({ kind: 'error', line: MAX_COMMANDS + 1, message: expect.stringContaining(`first ${MAX_COMMANDS}`) })
+    expect(lines.at(-1)).toMatchObject({
+      kind: 'error',
+      line: MAX_COMMANDS + 1,
+      message: expect.stringContaining(`first ${MAX_COMMANDS}`),
+    })
   })
 
   it('reads mission and WP from a configured branch pattern', () => {
-    expect(targetFromBranch('kitty/034-auth/WP07', 'kitty/{mission_slug}/{wp_id}')).toEqual({ mission: '034-auth', wp: 'WP07' })
+    expect(targetFromBranch('kitty/034-auth/WP07', 'kitty/{mission_slug}/{wp_id}')).toEqual({
+      mission: '034-auth',
+      wp: 'WP07',
+    })
     expect(targetFromBranch('034-auth-WP07', '{mission_slug}-{wp_id}')).toEqual({ mission: '034-auth', wp: 'WP07' })
     expect(targetFromBranch('034-auth', '{mission_slug}-{wp_id}')).toEqual({})
     expect(targetFromBranch('a.b+c-WP1', '{mission_slug}-{wp_id}')).toEqual({})
@@ -126,23 +240,86 @@ describe('parseComment', () => {
 // ---------------------------------------------------------------------------------------------
 // Properties
 
-const ALLOWED_FLAGS = new Set(['mission', 'wp', 'actor', 'to', 'note', 'force', 'strategy', 'review-ref', 'review-result-json'])
+const ALLOWED_FLAGS = new Set([
+  'mission',
+  'wp',
+  'actor',
+  'to',
+  'note',
+  'force',
+  'strategy',
+  'review-ref',
+  'review-result-json',
+])
 
 const noise = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary' }),
-  fc.constantFrom('', ' ', '--', '--force', '--note', '--to=done', '"', "'", '```', '~~~', '> ', '\u0000', '\u202e', '/kitty', 'WP01', 'doing', '\t'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '--',
+    '--force',
+    '--note',
+    '--to=done',
+    '"',
+    "'",
+    '```',
+    '~~~',
+    '> ',
+    '\u0000',
+    '\u202e',
+    '/kitty',
+    'WP01',
+    'doing',
+    '\t',
+  ),
 )
 const word = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('WP01', 'WP02', 'wp03', 'WP99', 'done', 'approved', 'in_review', 'for_review', 'doing', 'blocked', 'squash', 'octopus', M, '099', 'nope') },
-  { weight: 2, arbitrary: fc.constantFrom('--note', '--force', '--mission', '--wp', '--strategy', '--to', '--note=', '--bogus', '--mission=099') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'WP01',
+      'WP02',
+      'wp03',
+      'WP99',
+      'done',
+      'approved',
+      'in_review',
+      'for_review',
+      'doing',
+      'blocked',
+      'squash',
+      'octopus',
+      M,
+      '099',
+      'nope',
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '--note',
+      '--force',
+      '--mission',
+      '--wp',
+      '--strategy',
+      '--to',
+      '--note=',
+      '--bogus',
+      '--mission=099',
+    ),
+  },
   { weight: 1, arbitrary: noise },
 )
 const commandLine = fc
   .tuple(
     fc.constantFrom(' ', '', '   '),
     fc.constantFrom('/kitty', '/KITTY', '/kitty'),
-    fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...COMMENT_COMMANDS.map((c) => c.name)) }, { weight: 1, arbitrary: noise }),
+    fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom(...COMMENT_COMMANDS.map((c) => c.name)) },
+      { weight: 1, arbitrary: noise },
+    ),
     fc.array(word, { maxLength: 6 }),
   )
   .map(([indent, prefix, name, rest]) => `${indent}${prefix} ${name} ${rest.join(' ')}`)
@@ -160,46 +337,73 @@ const wellFormed = fc
     const pick = (name: string, i: number) => VALUES[name]?.[picks[i]! % VALUES[name]!.length] ?? 'x'
     const parts = [`/kitty ${c.name}`]
     const option = c.options[picks[3]! % Math.max(c.options.length, 1)]
-    if (withOption && option && option.kind !== 'rest') parts.push(option.kind === 'flag' ? `--${option.name}` : `--${option.name} ${pick(option.name, 1)}`)
+    if (withOption && option && option.kind !== 'rest')
+      parts.push(option.kind === 'flag' ? `--${option.name}` : `--${option.name} ${pick(option.name, 1)}`)
     if (c.positional) parts.push(pick(c.positional.name, 0))
     if (withOption && option?.kind === 'rest') parts.push(`--${option.name} ${pick(option.name, 2)}`)
     return parts.join(' ')
   })
 const body = fc
-  .array(fc.oneof({ weight: 6, arbitrary: wellFormed }, { weight: 2, arbitrary: commandLine }, { weight: 1, arbitrary: noise }), { minLength: 1, maxLength: 8 })
+  .array(
+    fc.oneof(
+      { weight: 6, arbitrary: wellFormed },
+      { weight: 2, arbitrary: commandLine },
+      { weight: 1, arbitrary: noise },
+    ),
+    { minLength: 1, maxLength: 8 },
+  )
   .map((lines) => lines.join('\n'))
 const ctxArb = fc.record({
-  author: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('octocat', 'dependabot[bot]', 'a-b') }, { weight: 1, arbitrary: fc.string() }),
+  author: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('octocat', 'dependabot[bot]', 'a-b') },
+    { weight: 1, arbitrary: fc.string() },
+  ),
   url: fc.constantFrom(URL, ''),
-  headBranch: fc.constantFrom(`${M}-WP01`, `${M}-WP02`, `${M}-WP03`, `${M}-WP04`, `${M}-WP07`, 'main', null, '099-WP01'),
-  branchPattern: fc.oneof({ weight: 4, arbitrary: fc.constant('{mission_slug}-{wp_id}') }, { weight: 1, arbitrary: fc.constantFrom('kitty/{mission_slug}/{wp_id}', '{wp_id}') }),
+  headBranch: fc.constantFrom(
+    `${M}-WP01`,
+    `${M}-WP02`,
+    `${M}-WP03`,
+    `${M}-WP04`,
+    `${M}-WP07`,
+    'main',
+    null,
+    '099-WP01',
+  ),
+  branchPattern: fc.oneof(
+    { weight: 4, arbitrary: fc.constant('{mission_slug}-{wp_id}') },
+    { weight: 1, arbitrary: fc.constantFrom('kitty/{mission_slug}/{wp_id}', '{wp_id}') },
+  ),
 })
 
 describe('property: any comment body', () => {
   it(`parses without throwing; user words only ever become values of declared flags (${RUNS * 20} runs)`, () => {
     fc.assert(
-      fc.property(fc.oneof(body, fc.string({ maxLength: 2000 }), fc.string({ unit: 'binary', maxLength: 2000 })), ctxArb, (text, ctx) => {
-        const lines = parseComment(text, ctx)
-        expect(lines.length).toBeLessThanOrEqual(MAX_COMMANDS + 1)
-        for (const l of lines) {
-          if (l.kind === 'error') {
-            expect(l.message.length).toBeGreaterThan(0)
-            continue
+      fc.property(
+        fc.oneof(body, fc.string({ maxLength: 2000 }), fc.string({ unit: 'binary', maxLength: 2000 })),
+        ctxArb,
+        (text, ctx) => {
+          const lines = parseComment(text, ctx)
+          expect(lines.length).toBeLessThanOrEqual(MAX_COMMANDS + 1)
+          for (const l of lines) {
+            if (l.kind === 'error') {
+              expect(l.message.length).toBeGreaterThan(0)
+              continue
+            }
+            if (l.command.engine === null) {
+              expect(l.argv).toEqual([])
+              continue
+            }
+            expect(l.argv.slice(0, 2)).toEqual(['orchestrator-api', l.command.engine])
+            const spec = findCommand('orchestrator-api', l.command.engine)!
+            for (const arg of l.argv.slice(2)) {
+              const flag = /^--([a-z-]+)(=|$)/.exec(arg)?.[1]
+              expect(flag && ALLOWED_FLAGS.has(flag) && spec.params.some((p) => p.name === flag), arg).toBe(true)
+              expect(arg).not.toMatch(/[\r\n]/)
+            }
+            expect(new Set(l.argv.map((a) => a.split('=')[0])).size).toBe(l.argv.length)
           }
-          if (l.command.engine === null) {
-            expect(l.argv).toEqual([])
-            continue
-          }
-          expect(l.argv.slice(0, 2)).toEqual(['orchestrator-api', l.command.engine])
-          const spec = findCommand('orchestrator-api', l.command.engine)!
-          for (const arg of l.argv.slice(2)) {
-            const flag = /^--([a-z-]+)(=|$)/.exec(arg)?.[1]
-            expect(flag && ALLOWED_FLAGS.has(flag) && spec.params.some((p) => p.name === flag), arg).toBe(true)
-            expect(arg).not.toMatch(/[\r\n]/)
-          }
-          expect(new Set(l.argv.map((a) => a.split('=')[0])).size).toBe(l.argv.length)
-        }
-      }),
+        },
+      ),
       { numRuns: RUNS * 20 },
     )
   })

@@ -25,7 +25,9 @@ describe('the board as GitHub Markdown', () => {
     const board = mission_of(3, (i) => (['done', 'in_progress', 'planned'] as const)[i]!)
     const md = renderBoardMarkdown(board, { maxChars: 40_000 })
     expect(md).toContain('**Progress:** 1/3 done (33%)')
-    expect(md).toMatch(/\| ○ Planned \| ◑ In progress \| ◕ For review \| ✓ Done \|\n\| ---: \| ---: \| ---: \| ---: \|\n\| 1 \| 1 \| 0 \| 1 \|/)
+    expect(md).toMatch(
+      /\| ○ Planned \| ◑ In progress \| ◕ For review \| ✓ Done \|\n\| ---: \| ---: \| ---: \| ---: \|\n\| 1 \| 1 \| 0 \| 1 \|/,
+    )
     expect(md).toContain('| WP03 | Work package number 3 with a descriptive title | planned | claude | WP02 | WP02 |')
     expect(md).toContain('```mermaid\nflowchart LR')
     expect(md).toContain('WP02["◑ WP02 · Work package number 2 with a descriptiv…<br/>in_progress"]:::in_progress')
@@ -37,12 +39,23 @@ describe('the board as GitHub Markdown', () => {
 
   it('hostile titles cannot break the table, the collapsed block or the diagram', () => {
     const wps: BoardWpInput[] = [
-      { wp_id: 'WP01', title: 'x"]:::done\n```\n</details><script>|', lane: 'planned', dependencies: [], actor: '<img src=x>', lane_since: null },
+      {
+        wp_id: 'WP01',
+        title: 'x"]:::done\n```\n</details><script>|',
+        lane: 'planned',
+        dependencies: [],
+        actor: '<img src=x>',
+        lane_since: null,
+      },
     ]
-    const md = renderBoardMarkdown(buildBoard({ mission, commit: null, work_packages: wps, history: [], now: NOW }), { maxChars: 40_000 })
+    const md = renderBoardMarkdown(buildBoard({ mission, commit: null, work_packages: wps, history: [], now: NOW }), {
+      maxChars: 40_000,
+    })
     const mermaid = md.slice(md.indexOf('```mermaid'))
     expect(mermaid.split('```').length).toBe(3)
-    expect(mermaid).toContain('WP01["○ WP01 · x#quot; :::done     #lt;/details#gt;#lt;script#gt; <br/>planned"]:::planned')
+    expect(mermaid).toContain(
+      'WP01["○ WP01 · x#quot; :::done     #lt;/details#gt;#lt;script#gt; <br/>planned"]:::planned',
+    )
     expect(md).not.toContain('<script>')
     expect(md).not.toContain('<img')
     expect(md).toContain('&lt;/details&gt;&lt;script&gt;\\|')
@@ -63,12 +76,20 @@ describe('the board as GitHub Markdown', () => {
     const md = renderBoardMarkdown(board, { maxChars: 40_000 })
     expect(md).not.toContain('```mermaid')
     expect(md).toContain('The dependency graph is left out')
-    const r = renderOutcome({ command: 'list-ready', envelope: makeEnvelope('list-ready', true, { mission_slug: '099-m', ready_work_packages: [] }), board })
-    for (const field of [r.checkRun.summary, r.reply, r.jobSummary]) expect(field.length).toBeLessThanOrEqual(MAX_FIELD_CHARS)
+    const r = renderOutcome({
+      command: 'list-ready',
+      envelope: makeEnvelope('list-ready', true, { mission_slug: '099-m', ready_work_packages: [] }),
+      board,
+    })
+    for (const field of [r.checkRun.summary, r.reply, r.jobSummary])
+      expect(field.length).toBeLessThanOrEqual(MAX_FIELD_CHARS)
   })
 
   it('boardFromMissionState reads the mission-state payload, skipping entries without an id', () => {
-    const board = boardFromMissionState({ mission_slug: '099-m', work_packages: [{ wp_id: 'WP01', lane: 'doing', dependencies: ['WP02', 7] }, { title: 'no id' }, null] })!
+    const board = boardFromMissionState({
+      mission_slug: '099-m',
+      work_packages: [{ wp_id: 'WP01', lane: 'doing', dependencies: ['WP02', 7] }, { title: 'no id' }, null],
+    })!
     expect(board.total).toBe(1)
     expect(board.columns.find((c) => c.key === 'in_progress')!.cards[0]!.dependencies).toEqual(['WP02'])
     expect(boardFromMissionState({ mission_slug: 'x' })).toBeNull()

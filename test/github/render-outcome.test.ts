@@ -19,14 +19,27 @@ function bigMission(n: number) {
     assignee: null,
     last_actor: 'github:someone',
   }))
-  return makeEnvelope('mission-state', true, { mission_slug: '099-big', summary: { planned: n, done: 0 }, work_packages })
+  return makeEnvelope('mission-state', true, {
+    mission_slug: '099-big',
+    summary: { planned: n, done: 0 },
+    work_packages,
+  })
 }
 
 describe('one renderer, three outputs', () => {
   it('a transition: title, what changed, the envelope as a fenced JSON block', () => {
-    const envelope = makeEnvelope('transition', true, { mission_slug: '099-m', wp_id: 'WP01', from_lane: 'for_review', to_lane: 'approved' })
+    const envelope = makeEnvelope('transition', true, {
+      mission_slug: '099-m',
+      wp_id: 'WP01',
+      from_lane: 'for_review',
+      to_lane: 'approved',
+    })
     const r = renderOutcome({ command: 'transition', envelope, label: '/kitty approve', commit: 'c'.repeat(40) })
-    expect(r.checkRun).toMatchObject({ name: 'kitty/transition', conclusion: 'success', title: 'WP01: for_review → approved' })
+    expect(r.checkRun).toMatchObject({
+      name: 'kitty/transition',
+      conclusion: 'success',
+      title: 'WP01: for_review → approved',
+    })
     expect(r.checkRun.summary).toContain('`' + 'c'.repeat(40) + '`')
     expect(r.checkRun.text.startsWith('```json\n')).toBe(true)
     expect(JSON.parse(r.checkRun.text.slice(8, -4))).toEqual(envelope)
@@ -60,7 +73,8 @@ describe('one renderer, three outputs', () => {
     const envelope = bigMission(3000)
     expect(JSON.stringify(envelope).length).toBeGreaterThan(MAX_FIELD_CHARS * 4)
     const r = renderOutcome({ command: 'mission-state', envelope })
-    for (const field of [r.checkRun.title, r.checkRun.summary, r.checkRun.text, r.reply, r.jobSummary]) expect(field.length).toBeLessThanOrEqual(MAX_FIELD_CHARS)
+    for (const field of [r.checkRun.title, r.checkRun.summary, r.checkRun.text, r.reply, r.jobSummary])
+      expect(field.length).toBeLessThanOrEqual(MAX_FIELD_CHARS)
     expect(r.checkRun.text).toMatch(/\n```\n\n… envelope truncated: [\d,]+ more characters not shown/)
     expect(r.checkRun.summary).toMatch(/… summary truncated/)
     expect(r.checkRun.text.length).toBeGreaterThan(MAX_FIELD_CHARS - 20)
@@ -76,7 +90,12 @@ describe('one renderer, three outputs', () => {
   })
 
   it('the check-run request carries the rendered output and the envelope (nock sees the body)', async () => {
-    const envelope = makeEnvelope('transition', true, { mission_slug: '099-m', wp_id: 'WP01', from_lane: 'in_review', to_lane: 'approved' })
+    const envelope = makeEnvelope('transition', true, {
+      mission_slug: '099-m',
+      wp_id: 'WP01',
+      from_lane: 'in_review',
+      to_lane: 'approved',
+    })
     const r = renderOutcome({ command: 'transition', envelope })
     let sent: Record<string, unknown> | null = null
     const scope = nock(API)
@@ -85,11 +104,25 @@ describe('one renderer, three outputs', () => {
         return true
       })
       .reply(201, { id: 42, html_url: 'https://github.example/checks/42' })
-    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), { owner: 'octo-org', repo: 'project' })
-    const created = await api.createCheckRun({ name: r.checkRun.name, head_sha: '1'.repeat(40), status: 'completed', conclusion: r.checkRun.conclusion, output: { title: r.checkRun.title, summary: r.checkRun.summary, text: r.checkRun.text } })
+    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), {
+      owner: 'octo-org',
+      repo: 'project',
+    })
+    const created = await api.createCheckRun({
+      name: r.checkRun.name,
+      head_sha: '1'.repeat(40),
+      status: 'completed',
+      conclusion: r.checkRun.conclusion,
+      output: { title: r.checkRun.title, summary: r.checkRun.summary, text: r.checkRun.text },
+    })
     expect(scope.isDone()).toBe(true)
     expect(created).toEqual({ id: 42, url: 'https://github.example/checks/42' })
-    expect(sent).toMatchObject({ name: 'kitty/transition', head_sha: '1'.repeat(40), status: 'completed', conclusion: 'success' })
+    expect(sent).toMatchObject({
+      name: 'kitty/transition',
+      head_sha: '1'.repeat(40),
+      status: 'completed',
+      conclusion: 'success',
+    })
     const text = (sent!['output'] as { text: string }).text
     expect(JSON.parse(text.slice(8, -4))).toEqual(envelope)
   })

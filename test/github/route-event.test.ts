@@ -15,7 +15,8 @@ import { PROJECT_ROOT } from '../helpers/git-repo.ts'
 
 const API = 'https://api.github.example'
 const REPO = '/repos/octo-org/project'
-const event = (name: string) => JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events', `${name}.json`), 'utf8'))
+const event = (name: string) =>
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events', `${name}.json`), 'utf8'))
 
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => {
@@ -41,7 +42,12 @@ function deps(ran: Ran[], outcome: 'ok' | 'fail' = 'ok'): HandleDeps {
       ran.push({ command, args, key })
       const envelope =
         outcome === 'ok'
-          ? makeEnvelope(command, true, { mission_slug: '099-test-mission', wp_id: 'WP01', from_lane: 'for_review', to_lane: 'in_review' })
+          ? makeEnvelope(command, true, {
+              mission_slug: '099-test-mission',
+              wp_id: 'WP01',
+              from_lane: 'for_review',
+              to_lane: 'in_review',
+            })
           : makeFailure(command, 'PREFLIGHT_FAILED', 'WP02 has no branch')
       return { envelope, commit: outcome === 'ok' ? 'a'.repeat(40) : null }
     },
@@ -51,12 +57,15 @@ function deps(ran: Ran[], outcome: 'ok' | 'fail' = 'ok'): HandleDeps {
   }
 }
 
-const pull7 = () => nock(API).get(`${REPO}/pulls/7`).reply(200, { number: 7, head: { ref: '099-test-mission-WP01', sha: '1'.repeat(40) } })
+const pull7 = () =>
+  nock(API)
+    .get(`${REPO}/pulls/7`)
+    .reply(200, { number: 7, head: { ref: '099-test-mission-WP01', sha: '1'.repeat(40) } })
 const permission = (login: string, permission: string, role_name = permission) =>
   nock(API).get(`${REPO}/collaborators/${login}/permission`).reply(200, { permission, role_name, user: { login } })
 
 describe('issue_comment on a pull request', () => {
-  it('a writer\'s /kitty line runs, with mission and WP from the fetched head branch, actor and policy recorded', async () => {
+  it("a writer's /kitty line runs, with mission and WP from the fetched head branch, actor and policy recorded", async () => {
     pull7()
     permission('maintainer', 'write')
     const ran: Ran[] = []
@@ -65,7 +74,12 @@ describe('issue_comment on a pull request', () => {
     expect(ran).toHaveLength(1)
     expect(ran[0]!.command).toBe('start-review')
     expect(ran[0]!.args).toEqual(
-      expect.arrayContaining(['--mission=099-test-mission', '--wp=WP01', '--actor=github:maintainer', `--policy=${humanPolicy('kitty-github/action')}`]),
+      expect.arrayContaining([
+        '--mission=099-test-mission',
+        '--wp=WP01',
+        '--actor=github:maintainer',
+        `--policy=${humanPolicy('kitty-github/action')}`,
+      ]),
     )
     expect(ran[0]!.key).toBe('github-comment:1500000001:3')
     expect(result.outcomes[0]!.envelope.success).toBe(true)
@@ -101,7 +115,9 @@ describe('issue_comment on a pull request', () => {
 
   it('a permission answer without a permission refuses too', async () => {
     pull7()
-    nock(API).get(`${REPO}/collaborators/outsider/permission`).reply(200, { user: { login: 'outsider' } })
+    nock(API)
+      .get(`${REPO}/collaborators/outsider/permission`)
+      .reply(200, { user: { login: 'outsider' } })
     const ran: Ran[] = []
     const result = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps(ran))
     expect(ran).toEqual([])
@@ -127,7 +143,9 @@ describe('issue_comment on a pull request', () => {
     plain.comment.body = 'Nice work!'
     // No REST mock: a comment without /kitty is answered without a network call.
     expect((await handleEvent('issue_comment', plain, deps([]))).outcomes[0]!.envelope.error_code).toBe('USAGE_ERROR')
-    nock(API).get(`${REPO}/pulls/7`).reply(200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40) } })
+    nock(API)
+      .get(`${REPO}/pulls/7`)
+      .reply(200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40) } })
     const noWp = event('issue_comment.start-review')
     const result = await handleEvent('issue_comment', noWp, deps([]))
     expect(result.outcomes[0]!.envelope).toMatchObject({ error_code: 'USAGE_ERROR' })
@@ -141,8 +159,14 @@ describe('pull_request_review.submitted', () => {
     const ran: Ran[] = []
     await handleEvent('pull_request_review', event('pull_request_review.approved'), deps(ran))
     expect(ran[0]!.command).toBe('transition')
-    const result = JSON.parse(ran[0]!.args.find((a) => a.startsWith('--review-result-json='))!.slice('--review-result-json='.length))
-    expect(result).toEqual({ reviewer: 'maintainer', verdict: 'approved', reference: 'https://github.com/octo-org/project/pull/7#pullrequestreview-80' })
+    const result = JSON.parse(
+      ran[0]!.args.find((a) => a.startsWith('--review-result-json='))!.slice('--review-result-json='.length),
+    )
+    expect(result).toEqual({
+      reviewer: 'maintainer',
+      verdict: 'approved',
+      reference: 'https://github.com/octo-org/project/pull/7#pullrequestreview-80',
+    })
     expect(ran[0]!.args).toContain('--to=approved')
     expect(ran[0]!.key).toBe('github-review:80')
   })
@@ -167,7 +191,9 @@ describe('pull_request.labeled', () => {
     const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
     const ran: Ran[] = []
     const result = await handleEvent('pull_request', event('pull_request.labeled'), deps(ran, 'fail'))
-    expect(ran.map((r) => [r.command, r.args])).toEqual([['merge-mission', ['--mission=099-test-mission', '--actor=github:maintainer']]])
+    expect(ran.map((r) => [r.command, r.args])).toEqual([
+      ['merge-mission', ['--mission=099-test-mission', '--actor=github:maintainer']],
+    ])
     expect(result.outcomes[0]!.envelope.error_code).toBe('PREFLIGHT_FAILED')
     expect(removed.isDone()).toBe(true)
   })
@@ -185,7 +211,10 @@ describe('readEvent', () => {
     expect(readEvent('push', {}).kind).toBe('unroutable')
     const onIssue = event('issue_comment.state')
     delete onIssue.issue.pull_request
-    expect(readEvent('issue_comment', onIssue)).toMatchObject({ kind: 'unroutable', message: expect.stringMatching(/not a pull request/) })
+    expect(readEvent('issue_comment', onIssue)).toMatchObject({
+      kind: 'unroutable',
+      message: expect.stringMatching(/not a pull request/),
+    })
   })
 })
 
@@ -196,12 +225,29 @@ describe('octokitApi: the calls the App adds (in_progress check run completed la
     nock(API).post(`${REPO}/check-runs`, record).reply(201, { id: 9, html_url: 'https://github.example/checks/9' })
     nock(API).patch(`${REPO}/check-runs/9`, record).reply(200, { id: 9 })
     nock(API).post(`${REPO}/issues/comments/1500000001/reactions`, record).reply(201, { id: 1, content: '+1' })
-    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), { owner: 'octo-org', repo: 'project' })
-    const created = await api.createCheckRun({ name: 'kitty/merge-mission', head_sha: '1'.repeat(40), status: 'in_progress', output: { title: 'Merging', summary: 'Started' } })
-    await api.updateCheckRun(created.id!, { status: 'completed', conclusion: 'success', output: { title: 't', summary: 's', text: 'x' } })
+    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), {
+      owner: 'octo-org',
+      repo: 'project',
+    })
+    const created = await api.createCheckRun({
+      name: 'kitty/merge-mission',
+      head_sha: '1'.repeat(40),
+      status: 'in_progress',
+      output: { title: 'Merging', summary: 'Started' },
+    })
+    await api.updateCheckRun(created.id!, {
+      status: 'completed',
+      conclusion: 'success',
+      output: { title: 't', summary: 's', text: 'x' },
+    })
     await api.addReaction(1500000001, '+1')
     expect(bodies).toEqual([
-      { name: 'kitty/merge-mission', head_sha: '1'.repeat(40), status: 'in_progress', output: { title: 'Merging', summary: 'Started' } },
+      {
+        name: 'kitty/merge-mission',
+        head_sha: '1'.repeat(40),
+        status: 'in_progress',
+        output: { title: 'Merging', summary: 'Started' },
+      },
       { status: 'completed', conclusion: 'success', output: { title: 't', summary: 's', text: 'x' } },
       { content: '+1' },
     ])
@@ -212,7 +258,11 @@ describe('settings that cannot be read', () => {
   it('CONFIG_INVALID answers the event (nothing runs), and the default merge label is still removed', async () => {
     const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
     const ran: Ran[] = []
-    const broken = { ...deps(ran), readConfig: async () => Promise.reject(new KittyError('CONFIG_INVALID', '.github/kitty.yml: merge.label too long')) }
+    const broken = {
+      ...deps(ran),
+      readConfig: async () =>
+        Promise.reject(new KittyError('CONFIG_INVALID', '.github/kitty.yml: merge.label too long')),
+    }
     const result = await handleEvent('pull_request', event('pull_request.labeled'), broken)
     expect(ran).toEqual([])
     expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'CONFIG_INVALID' })

@@ -17,7 +17,9 @@ export const WEBHOOK_SECRET = 'kitty-test-webhook-secret'
 export const INSTALLATION_ID = 4242
 
 /** A throwaway App private key (PKCS#1, as GitHub hands them out). */
-export const PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
+export const PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs1', format: 'pem' })
+  .toString()
 
 export interface AppProcess {
   url: string
@@ -117,7 +119,10 @@ export async function deliver(
  */
 export function eventPayload(fixture: string, cloneUrl: string, edit: (p: any) => void = () => {}): any {
   const p = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events', `${fixture}.json`), 'utf8'))
-  const [owner, name] = new URL(cloneUrl).pathname.replace(/^\//, '').replace(/\.git$/, '').split('/')
+  const [owner, name] = new URL(cloneUrl).pathname
+    .replace(/^\//, '')
+    .replace(/\.git$/, '')
+    .split('/')
   p.repository.name = name
   p.repository.full_name = `${owner}/${name}`
   p.repository.owner.login = owner

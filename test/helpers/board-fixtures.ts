@@ -14,7 +14,9 @@ function corpusTitles(n: number): string[] {
   for (const mission of readdirSync(CORPUS).sort()) {
     let files: string[]
     try {
-      files = readdirSync(join(CORPUS, mission, 'tasks')).filter((f) => /^WP\d+.*\.md$/.test(f)).sort()
+      files = readdirSync(join(CORPUS, mission, 'tasks'))
+        .filter((f) => /^WP\d+.*\.md$/.test(f))
+        .sort()
     } catch {
       continue
     }
@@ -39,20 +41,29 @@ const LANES: Array<[string, number]> = [
   ['canceled', 1],
 ]
 
-export function fortyWps(): Array<{ id: string; lane: string; dependencies: string[]; title: string; assignee?: string }> {
+export function fortyWps(): Array<{
+  id: string
+  lane: string
+  dependencies: string[]
+  title: string
+  assignee?: string
+}> {
   const titles = corpusTitles(40)
   const lanes = LANES.flatMap(([lane, n]) => Array.from({ length: n }, () => lane))
   return Array.from({ length: 40 }, (_, i) => {
     const n = i + 1
     // Each WP leans on one or two earlier ones: a graph twelve layers deep.
-    const deps = n <= 4 ? [] : [n - 4 - (n % 3), n - 1 - (n % 5)].filter((d, k, a) => d >= 1 && d < n && a.indexOf(d) === k)
+    const deps =
+      n <= 4 ? [] : [n - 4 - (n % 3), n - 1 - (n % 5)].filter((d, k, a) => d >= 1 && d < n && a.indexOf(d) === k)
     const id = `WP${String(n).padStart(2, '0')}`
     return {
       id,
       lane: lanes[i]!,
       dependencies: deps.map((d) => `WP${String(d).padStart(2, '0')}`),
       title: titles[i] ?? `Work package ${n}`,
-      ...(['claimed', 'in_progress', 'for_review', 'in_review'].includes(lanes[i]!) ? { assignee: ['claude', 'codex', 'gemini'][i % 3]! } : {}),
+      ...(['claimed', 'in_progress', 'for_review', 'in_review'].includes(lanes[i]!)
+        ? { assignee: ['claude', 'codex', 'gemini'][i % 3]! }
+        : {}),
     }
   })
 }
@@ -60,8 +71,20 @@ export function fortyWps(): Array<{ id: string; lane: string; dependencies: stri
 /** A repository holding the 40-WP mission, committed on main. */
 export function makeFortyRepo(): string {
   const all = fortyWps()
-  const wps = all.map((w) => ({ id: w.id, lane: w.lane, dependencies: w.dependencies, ...(w.assignee ? { assignee: w.assignee } : {}) }))
-  const meta = { mission_number: 900, slug: FORTY, mission_slug: FORTY, friendly_name: 'Forty work packages', mission_type: 'software-dev', target_branch: 'main' }
+  const wps = all.map((w) => ({
+    id: w.id,
+    lane: w.lane,
+    dependencies: w.dependencies,
+    ...(w.assignee ? { assignee: w.assignee } : {}),
+  }))
+  const meta = {
+    mission_number: 900,
+    slug: FORTY,
+    mission_slug: FORTY,
+    friendly_name: 'Forty work packages',
+    mission_type: 'software-dev',
+    target_branch: 'main',
+  }
   const repo = makeRepo([{ slug: FORTY, wps, meta }])
   // The fixture writer names every WP "Test WPxx": give them their corpus titles.
   for (const w of all) {

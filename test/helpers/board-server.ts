@@ -14,7 +14,11 @@ export interface BoardProcess {
 }
 
 /** Resolves with the first stdout line's envelope: a listening server, or the failure and exit code. */
-export function startBoard(cwd: string, args: string[], env: Record<string, string> = {}): Promise<BoardProcess & { code: number | null }> {
+export function startBoard(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<BoardProcess & { code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'board', ...args], { cwd, env: { ...process.env, ...GIT_ENV, ...env } })
     let stdout = ''
@@ -95,10 +99,11 @@ export function sse(url: string, headers: Record<string, string> = {}): Promise<
           if (data.length === 0) continue
           const e: SseEvent = { id, event, data: JSON.parse(data.join('\n')), at: Date.now() }
           events.push(e)
-          for (const w of [...waiters]) if (w.pred(e)) {
-            waiters.splice(waiters.indexOf(w), 1)
-            w.resolve(e)
-          }
+          for (const w of [...waiters])
+            if (w.pred(e)) {
+              waiters.splice(waiters.indexOf(w), 1)
+              w.resolve(e)
+            }
         }
       })
       resolve({
@@ -109,7 +114,11 @@ export function sse(url: string, headers: Record<string, string> = {}): Promise<
           const seen = events.find(pred)
           if (seen) return Promise.resolve(seen)
           return new Promise((res2, rej2) => {
-            const timer = setTimeout(() => rej2(new Error(`no matching event in ${timeoutMs} ms; got ${events.map((e) => e.event).join(',')}`)), timeoutMs)
+            const timer = setTimeout(
+              () =>
+                rej2(new Error(`no matching event in ${timeoutMs} ms; got ${events.map((e) => e.event).join(',')}`)),
+              timeoutMs,
+            )
             waiters.push({ pred, resolve: (e) => (clearTimeout(timer), res2(e)) })
           })
         },
@@ -120,7 +129,10 @@ export function sse(url: string, headers: Record<string, string> = {}): Promise<
   })
 }
 
-export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { headers })
   return { status: res.status, body: await res.json() }
 }

@@ -13,7 +13,10 @@ import type { KittyRun } from './git-repo.ts'
 
 /** A blob of `bytes` zero bytes, written loose by `git hash-object -w --stdin` fed from a stream. */
 export function zeroBlob(repo: string, bytes: number): string {
-  return execFileSync('sh', ['-c', `head -c ${bytes} /dev/zero | git hash-object -w --stdin`], { cwd: repo, encoding: 'utf8' }).trim()
+  return execFileSync('sh', ['-c', `head -c ${bytes} /dev/zero | git hash-object -w --stdin`], {
+    cwd: repo,
+    encoding: 'utf8',
+  }).trim()
 }
 
 /**

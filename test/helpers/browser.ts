@@ -27,7 +27,10 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
 export function chromiumPath(): string {
   const explicit = process.env['CHROMIUM_PATH']
   if (explicit) {
-    if (!fs.existsSync(explicit)) throw new Error(`CHROMIUM_PATH=${explicit} does not exist. Install Chromium (Debian: apt-get install -y chromium) or fix CHROMIUM_PATH.`)
+    if (!fs.existsSync(explicit))
+      throw new Error(
+        `CHROMIUM_PATH=${explicit} does not exist. Install Chromium (Debian: apt-get install -y chromium) or fix CHROMIUM_PATH.`,
+      )
     return explicit
   }
   const found = CANDIDATES.find((p) => fs.existsSync(p))

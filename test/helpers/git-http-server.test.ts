@@ -9,7 +9,12 @@ import { gzipSync } from 'node:zlib'
 import git from 'isomorphic-git'
 import http from 'isomorphic-git/http/node'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type GitHttpServer, type GitHttpServerOptions, makeTestCertificate, startGitHttpServer } from './git-http-server.ts'
+import {
+  type GitHttpServer,
+  type GitHttpServerOptions,
+  makeTestCertificate,
+  startGitHttpServer,
+} from './git-http-server.ts'
 import { cleanupTempDirs, git as gitSync, makeRepo, tempDir } from './git-repo.ts'
 
 const execFileAsync = promisify(execFile)
@@ -46,7 +51,11 @@ async function gitNet(cwd: string, ...args: string[]): Promise<string> {
 }
 
 /** A served repository seeded with `commits` commits on main. */
-async function servedRepo(server: GitHttpServer, name = 'project', commits = 1): Promise<{ bare: string; url: string; seed: string }> {
+async function servedRepo(
+  server: GitHttpServer,
+  name = 'project',
+  commits = 1,
+): Promise<{ bare: string; url: string; seed: string }> {
   const seed = makeRepo([])
   for (let i = 1; i < commits; i++) cliCommit(seed, `file${i}.txt`, `content ${i}\n`)
   return { bare: server.createBareRepo(name, { from: seed }), url: server.repoUrl(name), seed }
@@ -55,7 +64,17 @@ async function servedRepo(server: GitHttpServer, name = 'project', commits = 1):
 function cliCommit(dir: string, file: string, content: string): string {
   fs.writeFileSync(join(dir, file), content)
   gitSync(dir, 'add', file)
-  gitSync(dir, '-c', `user.name=${AUTHOR.name}`, '-c', `user.email=${AUTHOR.email}`, 'commit', '-q', '-m', `add ${file}`)
+  gitSync(
+    dir,
+    '-c',
+    `user.name=${AUTHOR.name}`,
+    '-c',
+    `user.email=${AUTHOR.email}`,
+    'commit',
+    '-q',
+    '-m',
+    `add ${file}`,
+  )
   return gitSync(dir, 'rev-parse', 'HEAD')
 }
 
@@ -68,7 +87,16 @@ async function isoCommit(dir: string, file: string, content: string): Promise<st
 async function isoClone(url: string, opts: { depth?: number; auth?: typeof CREDS } = {}): Promise<string> {
   const dir = tempDir('kitty-iso-')
   const onAuth = opts.auth ? () => opts.auth : undefined
-  await git.clone({ fs, http, dir, url, ref: 'main', singleBranch: true, ...(opts.depth ? { depth: opts.depth } : {}), ...(onAuth ? { onAuth } : {}) })
+  await git.clone({
+    fs,
+    http,
+    dir,
+    url,
+    ref: 'main',
+    singleBranch: true,
+    ...(opts.depth ? { depth: opts.depth } : {}),
+    ...(onAuth ? { onAuth } : {}),
+  })
   return dir
 }
 
@@ -108,7 +136,12 @@ describe('git CLI against the server', () => {
     expect(gitSync(join(work, 'b'), 'rev-parse', 'origin/main')).toBe(pushed)
     expect(headOf(bare)).toBe(pushed)
     fsckClean(bare)
-    expect(server.requests).toContainEqual({ method: 'POST', path: '/project.git/git-receive-pack', service: 'receive-pack', status: 200 })
+    expect(server.requests).toContainEqual({
+      method: 'POST',
+      path: '/project.git/git-receive-pack',
+      service: 'receive-pack',
+      status: 200,
+    })
   })
 
   it('accepts a large chunked push', async () => {
@@ -141,12 +174,16 @@ describe('git CLI against the server', () => {
 
 function post(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('latin1') }))
-      res.on('error', reject)
-    })
+    const req = request(
+      url,
+      { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('latin1') }))
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -177,12 +214,22 @@ describe('isomorphic-git against the server', () => {
     const { tree } = await git.readCommit({ fs, dir, oid: parent }).then((c) => c.commit)
     const blob = await git.writeBlob({ fs, dir, blob: new TextEncoder().encode('shallow\n') })
     const entries = (await git.readTree({ fs, dir, oid: tree })).tree
-    const newTree = await git.writeTree({ fs, dir, tree: [...entries, { mode: '100644', path: 'shallow.txt', oid: blob, type: 'blob' }] })
+    const newTree = await git.writeTree({
+      fs,
+      dir,
+      tree: [...entries, { mode: '100644', path: 'shallow.txt', oid: blob, type: 'blob' }],
+    })
     const when = { timestamp: 1_767_225_600, timezoneOffset: 0 }
     const commit = await git.writeCommit({
       fs,
       dir,
-      commit: { message: 'from a shallow clone\n', tree: newTree, parent: [parent], author: { ...AUTHOR, ...when }, committer: { ...AUTHOR, ...when } },
+      commit: {
+        message: 'from a shallow clone\n',
+        tree: newTree,
+        parent: [parent],
+        author: { ...AUTHOR, ...when },
+        committer: { ...AUTHOR, ...when },
+      },
     })
     await git.writeRef({ fs, dir, ref: 'refs/heads/main', value: commit, force: true })
     await isoPush(dir)
@@ -308,7 +355,12 @@ describe('fault: dropNextRequest', () => {
     server.faults.dropNextRequest('upload-pack')
     const err = await failure(isoClone(url))
     expect(err).toMatchObject({ code: 'ECONNRESET', message: 'aborted' })
-    expect(server.requests.at(-1)).toMatchObject({ method: 'POST', service: 'upload-pack', status: 200, fault: 'dropped' })
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      service: 'upload-pack',
+      status: 200,
+      fault: 'dropped',
+    })
     const dir = await isoClone(url)
     expect(await git.resolveRef({ fs, dir, ref: 'main' })).toBe(headOf(bare))
   })
@@ -351,7 +403,9 @@ describe('fault: dropNextRequest', () => {
     server.faults.dropNextRequest('any', 'before-headers')
     const err = await failure(git.getRemoteInfo({ http, url }))
     expect(err.code).toBe('ECONNRESET')
-    expect(server.requests).toEqual([{ method: 'GET', path: '/project.git/info/refs', service: 'upload-pack', status: 0, fault: 'dropped' }])
+    expect(server.requests).toEqual([
+      { method: 'GET', path: '/project.git/info/refs', service: 'upload-pack', status: 0, fault: 'dropped' },
+    ])
     const info = await git.getRemoteInfo({ http, url })
     expect(info.refs?.heads?.main).toBeDefined()
   })
@@ -362,7 +416,10 @@ describe('fault: dropNextRequest', () => {
     server.faults.dropNextRequest('any', 'before-headers')
     const err = await failure(git.getRemoteInfo({ http, url, onAuth: () => CREDS }))
     expect(err.code).toBe('ECONNRESET')
-    expect(server.requests.map((r) => [r.status, r.fault])).toEqual([[401, undefined], [0, 'dropped']])
+    expect(server.requests.map((r) => [r.status, r.fault])).toEqual([
+      [401, undefined],
+      [0, 'dropped'],
+    ])
   })
 
   it('makes the git CLI fail a clone and a push', async () => {
@@ -423,11 +480,20 @@ describe('fault: redirect', () => {
     server.faults.reset()
     const info = await git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => CREDS })
     expect(info.refs).toBeDefined()
-    expect(server.received.at(-1)!.headers.authorization).toBe(`Basic ${Buffer.from('kitty:s3cret').toString('base64')}`)
+    expect(server.received.at(-1)!.headers.authorization).toBe(
+      `Basic ${Buffer.from('kitty:s3cret').toString('base64')}`,
+    )
     // setAuth: other credentials from now on.
     server.setAuth({ username: 'other', password: 'p@ss:wörd' })
-    expect((await failure(git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => CREDS }))).data?.statusCode).toBe(401)
-    await git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => ({ username: 'other', password: 'p@ss:wörd' }) })
+    expect(
+      (await failure(git.getRemoteInfo({ http, url: server.repoUrl('project'), onAuth: () => CREDS }))).data
+        ?.statusCode,
+    ).toBe(401)
+    await git.getRemoteInfo({
+      http,
+      url: server.repoUrl('project'),
+      onAuth: () => ({ username: 'other', password: 'p@ss:wörd' }),
+    })
   })
 })
 
@@ -440,7 +506,11 @@ describe('tls', () => {
     // NODE_EXTRA_CA_CERTS is read at start-up: that is how the CLI tests trust it.
     const script = `fetch(process.argv[1]).then(async (r) => console.log(r.status, await r.text()))`
     const env = { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath }
-    const { stdout } = await execFileAsync(process.execPath, ['-e', script, `${url}/info/refs?service=git-upload-pack`], { env })
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['-e', script, `${url}/info/refs?service=git-upload-pack`],
+      { env },
+    )
     expect(stdout).toMatch(/^200 /)
     expect(stdout).toContain(`${headOf(bare)} refs/heads/main`)
   })
@@ -455,7 +525,9 @@ describe('close()', () => {
     expect(fs.existsSync(server.root)).toBe(false)
     const err = await failure(git.getRemoteInfo({ http, url }))
     expect(err.code).toBe('ECONNREFUSED')
-    await expect(gitNet(tmpdir(), 'ls-remote', url)).rejects.toThrow(/Failed to connect|Connection refused|Could not connect/)
+    await expect(gitNet(tmpdir(), 'ls-remote', url)).rejects.toThrow(
+      /Failed to connect|Connection refused|Could not connect/,
+    )
     await server.close() // idempotent
   })
 

@@ -6,7 +6,13 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process'
 import { timingSafeEqual } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer, globalAgent } from 'node:http'
+import {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+  createServer,
+  globalAgent,
+} from 'node:http'
 import { createServer as createTlsServer, globalAgent as tlsGlobalAgent } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -132,7 +138,9 @@ export async function startGitHttpServer(options: GitHttpServerOptions = {}): Pr
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(ctx, req, res).catch((err: unknown) => failRequest(res, err))
   }
-  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : createServer(onRequest)
+  const server = options.tls
+    ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest)
+    : createServer(onRequest)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
@@ -172,7 +180,18 @@ export function makeTestCertificate(): { key: string; cert: string; certPath: st
   const keyPath = join(dir, 'key.pem')
   const certPath = join(dir, 'cert.pem')
   const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']
-  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', ...subject]
+  const args = [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    ...subject,
+  ]
   execFileSync('openssl', [...args, '-keyout', keyPath, '-out', certPath], { stdio: 'pipe' })
   return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath }
 }
@@ -184,7 +203,8 @@ export function makeTestCertificate(): { key: string; cert: string; certPath: st
  */
 async function forgetPooledSockets(port: number, agent: typeof globalAgent): Promise<void> {
   const prefix = `127.0.0.1:${port}:`
-  const pooled = (): boolean => Object.entries(agent.freeSockets).some(([name, sockets]) => name.startsWith(prefix) && (sockets?.length ?? 0) > 0)
+  const pooled = (): boolean =>
+    Object.entries(agent.freeSockets).some(([name, sockets]) => name.startsWith(prefix) && (sockets?.length ?? 0) > 0)
   for (let i = 0; i < 250 && pooled(); i++) await sleep(2)
 }
 
@@ -221,7 +241,14 @@ function makeFaults(state: FaultState): GitHttpFaults {
         left: options.times ?? Number.POSITIVE_INFINITY,
         on: options.on ?? 'any',
       }),
-    reset: () => Object.assign(state, { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0, redirect: undefined }),
+    reset: () =>
+      Object.assign(state, {
+        refusePush: false,
+        beforePush: undefined,
+        drop: undefined,
+        slowMs: 0,
+        redirect: undefined,
+      }),
   }
 }
 
@@ -254,7 +281,12 @@ function seedBareRepo(bare: string, from: string, env: NodeJS.ProcessEnv): void 
   execFileSync('git', ['push', '-q', '--no-verify', bare, ...refspecs], { cwd: from, env, stdio: 'pipe' })
   let head: string
   try {
-    head = execFileSync('git', ['symbolic-ref', '-q', 'HEAD'], { cwd: from, env, encoding: 'utf8', stdio: 'pipe' }).trim()
+    head = execFileSync('git', ['symbolic-ref', '-q', 'HEAD'], {
+      cwd: from,
+      env,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim()
   } catch {
     return // detached HEAD in the source: keep the bare repo's default
   }
@@ -292,7 +324,9 @@ function routeOf(req: IncomingMessage, url: URL): Omit<Routed, 'user'> {
   const rpc = /\/git-(upload-pack|receive-pack)$/.exec(url.pathname)
   const advertised = /^git-(upload-pack|receive-pack)$/.exec(url.searchParams.get('service') ?? '')
   const isRpc = method === 'POST' && rpc !== null
-  const service = (isRpc ? rpc?.[1] : url.pathname.endsWith('/info/refs') ? advertised?.[1] : undefined) as GitService | undefined
+  const service = (isRpc ? rpc?.[1] : url.pathname.endsWith('/info/refs') ? advertised?.[1] : undefined) as
+    | GitService
+    | undefined
   const record: Omit<RequestRecord, 'status'> = { method, path: url.pathname }
   if (service !== undefined) record.service = service
   return { url, record, isRpc }
@@ -314,7 +348,13 @@ function takeRedirect(faults: FaultState, route: Omit<Routed, 'user'>): { base: 
   return redirect
 }
 
-function redirectRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, route: Omit<Routed, 'user'>, to: { base: string; status: number }): void {
+function redirectRequest(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Omit<Routed, 'user'>,
+  to: { base: string; status: number },
+): void {
   // Drain the body so a redirected POST sees the answer rather than a reset.
   req.resume()
   log(ctx, route, to.status)
@@ -365,7 +405,13 @@ function failRequest(res: ServerResponse, err: unknown): void {
 // ---------------------------------------------------------------------------------------------
 // Dropped connections
 
-function dropRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, route: Routed, at: DropPoint): void {
+function dropRequest(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Routed,
+  at: DropPoint,
+): void {
   route.record.fault = 'dropped'
   const isPush = route.isRpc && route.record.service === 'receive-pack'
   // A push never reaches git (that is what "ref unchanged" relies on); anything else is produced by git and then truncated.
@@ -405,7 +451,13 @@ interface BackendFaults {
 /** Resolved once: a test may change PATH (to hide or wrap git for the client) while the server runs. */
 export const GIT_BINARY = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
 
-function runBackend(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, route: Routed, faults: BackendFaults): void {
+function runBackend(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Routed,
+  faults: BackendFaults,
+): void {
   let env: NodeJS.ProcessEnv
   try {
     env = cgiEnv(ctx, req, route, faults.refuse)
@@ -484,7 +536,13 @@ function configVariables(extra: Array<[string, string]>): Record<string, string>
 }
 
 /** Parse the CGI header block, then stream the body; with `drop` set, truncate and cut the connection instead. */
-function relayResponse(ctx: ServerContext, child: ChildProcessWithoutNullStreams, res: ServerResponse, route: Routed, drop: DropPoint | undefined): void {
+function relayResponse(
+  ctx: ServerContext,
+  child: ChildProcessWithoutNullStreams,
+  res: ServerResponse,
+  route: Routed,
+  drop: DropPoint | undefined,
+): void {
   let head: Buffer = Buffer.alloc(0)
   let headersSent = false
   let cut = false

@@ -49,7 +49,19 @@ export function wpFile(wp: WpFixture): string {
   lines.push(`subtasks: [${(wp.subtasks ?? []).join(', ')}]`)
   if (wp.assignee !== undefined) lines.push(`assignee: ${wp.assignee}`)
   if (wp.extra) lines.push(wp.extra)
-  lines.push('history: []', '---', '', `# ${wp.id}`, '', 'Do the work.', '', '## Activity Log', '', '- 2026-01-01T00:00:00Z – system – lane=planned – Prompt created.', '')
+  lines.push(
+    'history: []',
+    '---',
+    '',
+    `# ${wp.id}`,
+    '',
+    'Do the work.',
+    '',
+    '## Activity Log',
+    '',
+    '- 2026-01-01T00:00:00Z – system – lane=planned – Prompt created.',
+    '',
+  )
   return lines.join('\n')
 }
 
@@ -78,8 +90,12 @@ export function writeMission(repo: string, fixture: MissionFixture = {}): string
   const dir = join(repo, 'kitty-specs', slug)
   mkdirSync(join(dir, 'tasks'), { recursive: true })
   const meta = fixture.meta === undefined ? defaultMeta(slug) : fixture.meta
-  if (meta !== null) writeFileSync(join(dir, 'meta.json'), typeof meta === 'string' ? meta : `${JSON.stringify(meta, null, 2)}\n`)
-  for (const wp of fixture.wps ?? [{ id: 'WP01', lane: 'planned' }, { id: 'WP02', lane: 'planned' }]) {
+  if (meta !== null)
+    writeFileSync(join(dir, 'meta.json'), typeof meta === 'string' ? meta : `${JSON.stringify(meta, null, 2)}\n`)
+  for (const wp of fixture.wps ?? [
+    { id: 'WP01', lane: 'planned' },
+    { id: 'WP02', lane: 'planned' },
+  ]) {
     writeFileSync(join(dir, 'tasks', wp.fileName ?? `${wp.id}.md`), wpFile(wp))
   }
   if (fixture.tasksMd !== undefined) writeFileSync(join(dir, 'tasks.md'), fixture.tasksMd)
@@ -137,9 +153,17 @@ export interface KittyRun {
 }
 
 /** Run the built CLI as a real process (`nodeArgs` go to node itself, before the script). */
-export function kitty(cwd: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<KittyRun> {
+export function kitty(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<KittyRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd, env: { ...process.env, ...GIT_ENV, ...env } })
+    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+      cwd,
+      env: { ...process.env, ...GIT_ENV, ...env },
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -158,7 +182,12 @@ export function kitty(cwd: string, args: string[], env: Record<string, string> =
 }
 
 /** `kitty orchestrator-api <cmd> …` */
-export function api(cwd: string, command: string, flags: Record<string, string | boolean> = {}, env: Record<string, string> = {}) {
+export function api(
+  cwd: string,
+  command: string,
+  flags: Record<string, string | boolean> = {},
+  env: Record<string, string> = {},
+) {
   const args = ['orchestrator-api', command]
   for (const [k, v] of Object.entries(flags)) {
     if (v === true) args.push(`--${k}`)

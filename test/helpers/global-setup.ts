@@ -10,7 +10,10 @@ import { PROJECT_ROOT, TEST_BUILD } from './git-repo.ts'
  * the project root so the App bundle's externals (probot, prom-client) resolve from its node_modules.
  */
 export default function setup(): void {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', join(TEST_BUILD, 'dist')], { cwd: PROJECT_ROOT, stdio: 'inherit' })
+  execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', join(TEST_BUILD, 'dist')], {
+    cwd: PROJECT_ROOT,
+    stdio: 'inherit',
+  })
   mkdirSync(join(TEST_BUILD, 'bin'), { recursive: true })
   copyFileSync(join(PROJECT_ROOT, 'bin', 'kitty.js'), join(TEST_BUILD, 'bin', 'kitty.js'))
 }

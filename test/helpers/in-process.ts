@@ -13,7 +13,10 @@ const ENV = {
 }
 
 /** The CLI without a process: same routing, parsing and envelope, fast enough for property tests. */
-export async function cliInProcess(repo: string, argv: string[]): Promise<{ envelope: Envelope; exitCode: number; line: string }> {
+export async function cliInProcess(
+  repo: string,
+  argv: string[],
+): Promise<{ envelope: Envelope; exitCode: number; line: string }> {
   const { envelope, exitCode } = await runCli(argv, { env: ENV, cwd: repo })
   return { envelope, exitCode, line: JSON.stringify(envelope) }
 }
@@ -44,12 +47,21 @@ export function fingerprint(repo: string): string {
   return hash.digest('hex')
 }
 
-export const ENVELOPE_KEYS = ['contract_version', 'command', 'timestamp', 'correlation_id', 'success', 'error_code', 'data']
+export const ENVELOPE_KEYS = [
+  'contract_version',
+  'command',
+  'timestamp',
+  'correlation_id',
+  'success',
+  'error_code',
+  'data',
+]
 
 /** The envelope invariants every outcome must satisfy. */
 export function envelopeProblems(envelope: Envelope, exitCode: number): string[] {
   const problems: string[] = []
-  if (JSON.stringify(Object.keys(envelope)) !== JSON.stringify(ENVELOPE_KEYS)) problems.push(`keys ${Object.keys(envelope)}`)
+  if (JSON.stringify(Object.keys(envelope)) !== JSON.stringify(ENVELOPE_KEYS))
+    problems.push(`keys ${Object.keys(envelope)}`)
   if (typeof envelope.success !== 'boolean') problems.push('success not boolean')
   if (envelope.success !== (exitCode === 0)) problems.push(`exit ${exitCode} with success ${envelope.success}`)
   if (envelope.success && envelope.error_code !== null) problems.push('error_code on success')

@@ -10,9 +10,26 @@ const countTo = process.env['KITTY_COUNT_WRITES_TO']
 const writeFileSync = fs.writeFileSync
 let writes = 0
 
-const WRITES = ['writeFile', 'appendFile', 'rename', 'mkdir', 'rm', 'rmdir', 'unlink', 'link', 'symlink', 'copyFile', 'truncate', 'utimes', 'chmod', 'mkdtemp', 'cp']
+const WRITES = [
+  'writeFile',
+  'appendFile',
+  'rename',
+  'mkdir',
+  'rm',
+  'rmdir',
+  'unlink',
+  'link',
+  'symlink',
+  'copyFile',
+  'truncate',
+  'utimes',
+  'chmod',
+  'mkdtemp',
+  'cp',
+]
 /** An open for writing is a write; opens for reading are not kill points. */
-const opensForWrite = (flags) => (typeof flags === 'string' ? /[wax+]/.test(flags) : typeof flags === 'number' && (flags & 3) !== 0)
+const opensForWrite = (flags) =>
+  typeof flags === 'string' ? /[wax+]/.test(flags) : typeof flags === 'number' && (flags & 3) !== 0
 
 function wrap(target, key, isWrite) {
   const original = target[key]

@@ -73,12 +73,18 @@ export function diamondRepo(options: { history?: number } = {}): string {
     { id: 'WP03', lane: 'in_progress', dependencies: ['WP01'] },
     { id: 'WP04', lane: 'in_progress', dependencies: ['WP02', 'WP03'] },
   ]
-  const repo = makeRepo([{ meta: { ...defaultMeta(M), mission_number: null }, wps }, { slug: '041-older', meta: { ...defaultMeta('041-older'), mission_number: 41 } }])
+  const repo = makeRepo([
+    { meta: { ...defaultMeta(M), mission_number: null }, wps },
+    { slug: '041-older', meta: { ...defaultMeta('041-older'), mission_number: 41 } },
+  ])
   if (options.history) emptyCommits(repo, options.history)
   commit(repo, 'shared file', { 'shared.txt': SHARED })
   onBranch(repo, branchOf('WP01'), 'main', () => {
     commit(repo, 'WP01: core module', { 'src/core.ts': 'export const core = 1\n' })
-    commit(repo, 'WP01: tune shared line 2', { 'shared.txt': replaceLine(SHARED, 2, 'line 2 (WP01)'), 'src/core.ts': 'export const core = 2\n' })
+    commit(repo, 'WP01: tune shared line 2', {
+      'shared.txt': replaceLine(SHARED, 2, 'line 2 (WP01)'),
+      'src/core.ts': 'export const core = 2\n',
+    })
   })
   onBranch(repo, branchOf('WP02'), branchOf('WP01'), () => {
     commit(repo, 'WP02: module a', { 'src/a.ts': 'export const a = 1\n' })
@@ -89,11 +95,12 @@ export function diamondRepo(options: { history?: number } = {}): string {
   })
   onBranch(repo, branchOf('WP04'), branchOf('WP02'), () => {
     git(repo, 'merge', '-q', '--no-ff', '-m', 'WP04: bring in WP03', branchOf('WP03'))
-    commit(repo, 'WP04: tune shared line 10', { 'shared.txt': replaceLine(replaceLine(SHARED, 2, 'line 2 (WP01)'), 10, 'line 10 (WP04)') })
+    commit(repo, 'WP04: tune shared line 10', {
+      'shared.txt': replaceLine(replaceLine(SHARED, 2, 'line 2 (WP01)'), 10, 'line 10 (WP04)'),
+    })
     commit(repo, 'WP04: module d', { 'src/d.ts': 'export const d = 1\n' })
   })
   commit(repo, 'docs: main moves on', { 'README.md': '# test repo\n\nMore words.\n' })
   setLanes(repo, 'approved', ['WP01', 'WP02', 'WP03', 'WP04'])
   return repo
 }
-

@@ -14,10 +14,20 @@ export interface PtyRun {
  * Run the built CLI on a real pseudo-terminal (util-linux `script`), as a person's shell would.
  * `stdoutTo` sends stdout to a file instead, so only stderr is the terminal.
  */
-export function kittyInPty(cwd: string, args: string[], options: { env?: Record<string, string>; stdoutTo?: string } = {}): Promise<PtyRun> {
-  const command = [process.execPath, CLI, ...args].map(shellWord).join(' ') + (options.stdoutTo ? ` > ${shellWord(options.stdoutTo)}` : '')
+export function kittyInPty(
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string>; stdoutTo?: string } = {},
+): Promise<PtyRun> {
+  const command =
+    [process.execPath, CLI, ...args].map(shellWord).join(' ') +
+    (options.stdoutTo ? ` > ${shellWord(options.stdoutTo)}` : '')
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let terminal = ''
     child.stdout.on('data', (d) => (terminal += d))
     child.stderr.on('data', (d) => (terminal += d))

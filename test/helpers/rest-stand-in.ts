@@ -49,7 +49,13 @@ export async function startRestStandIn(): Promise<RestStandIn> {
       }
       // GitHub Enterprise Server serves the REST API under /api/v3 (the App's GHE_HOST points here).
       const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/api\/v3(?=\/)/, '')
-      requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization, body, at: performance.now() })
+      requests.push({
+        method: req.method ?? 'GET',
+        path,
+        authorization: req.headers.authorization,
+        body,
+        at: performance.now(),
+      })
       const answer = (status: number, json: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
         res.end(JSON.stringify(json))
@@ -69,13 +75,21 @@ export async function startRestStandIn(): Promise<RestStandIn> {
         const id = ids++
         return answer(201, { id, html_url: `http://127.0.0.1/checks/${id}` })
       }
-      if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path)) return answer(201, { id: ids++ })
-      if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path))) return answer(200, { id: Number(m[1]) })
-      if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/\d+\/reactions$/.test(path)) return answer(201, { id: ids++ })
+      if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path))
+        return answer(201, { id: ids++ })
+      if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path)))
+        return answer(200, { id: Number(m[1]) })
+      if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/\d+\/reactions$/.test(path))
+        return answer(201, { id: ids++ })
       if (req.method === 'POST' && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
-        return answer(201, { token: state.installationToken, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} })
+        return answer(201, {
+          token: state.installationToken,
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+          permissions: {},
+        })
       }
-      if (req.method === 'DELETE' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels\/[^/]+$/.test(path)) return answer(200, [])
+      if (req.method === 'DELETE' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels\/[^/]+$/.test(path))
+        return answer(200, [])
       return answer(404, { message: 'Not Found' })
     })
   })

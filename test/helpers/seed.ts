@@ -11,7 +11,11 @@ export const SEED = Number(process.env['FC_SEED'] ?? 0)
 fc.configureGlobal({ seed: SEED })
 
 beforeEach(({ onTestFailed, task }) => {
-  onTestFailed(() => console.error(`[${task.name}] random choices came from seed ${SEED}: replay with FC_SEED=${SEED} npm test -- ${task.file.name}`))
+  onTestFailed(() =>
+    console.error(
+      `[${task.name}] random choices came from seed ${SEED}: replay with FC_SEED=${SEED} npm test -- ${task.file.name}`,
+    ),
+  )
 })
 
 /** `n` integers in [min, max], the same for the same seed and label (each use draws its own stream). */

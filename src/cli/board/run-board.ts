@@ -53,7 +53,8 @@ interface BoardFlags {
 
 function wholeNumber(raw: string | undefined, name: string, fallback: number, max: number): number {
   if (raw === undefined) return fallback
-  if (!/^\d+$/.test(raw) || Number(raw) > max) throw new UsageError(`Option '--${name}' must be a whole number up to ${max}.`)
+  if (!/^\d+$/.test(raw) || Number(raw) > max)
+    throw new UsageError(`Option '--${name}' must be a whole number up to ${max}.`)
   return Number(raw)
 }
 
@@ -93,14 +94,19 @@ export function parseBoardArgs(argv: string[]): BoardFlags {
     help: values.help ?? false,
   }
   if (flags.help) return flags
-  if (flags.serve === (flags.out !== undefined)) throw new UsageError(`Pass exactly one of --out and --serve. ${BOARD_USAGE}`)
+  if (flags.serve === (flags.out !== undefined))
+    throw new UsageError(`Pass exactly one of --out and --serve. ${BOARD_USAGE}`)
   if (flags.out !== undefined && !flags.mission) throw new UsageError(`--out needs --mission. ${BOARD_USAGE}`)
   if (flags.out !== undefined && flags.out.trim() === '') throw new UsageError('Option --out must name a file.')
   if (flags.remote !== undefined) parseRemoteUrl(flags.remote)
   return flags
 }
 
-async function writePage(flags: BoardFlags, io: SurfaceEnvironment, correlationId: string): Promise<Record<string, unknown>> {
+async function writePage(
+  flags: BoardFlags,
+  io: SurfaceEnvironment,
+  correlationId: string,
+): Promise<Record<string, unknown>> {
   const opened = await openContext({ repo: flags.repo, branch: flags.branch, remote: flags.remote }, io, correlationId)
   try {
     const board = await readBoard(opened.ctx, flags.mission!, { historyLimit: flags.history })
@@ -110,10 +116,22 @@ async function writePage(flags: BoardFlags, io: SurfaceEnvironment, correlationI
     try {
       writeFileAtomic(path, html)
     } catch (err) {
-      throw new UsageError(`Cannot write --out ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      throw new UsageError(
+        `Cannot write --out ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      )
     }
     const { mission_id, mission_slug, mission_number, mission_type } = board.mission
-    return { mission_id, mission_slug, mission_number, mission_type, commit: board.commit, path, bytes: Buffer.byteLength(html), work_packages: board.total, summary: board.counts }
+    return {
+      mission_id,
+      mission_slug,
+      mission_number,
+      mission_type,
+      commit: board.commit,
+      path,
+      bytes: Buffer.byteLength(html),
+      work_packages: board.total,
+      summary: board.counts,
+    }
   } finally {
     await opened.release()
   }
@@ -121,7 +139,12 @@ async function writePage(flags: BoardFlags, io: SurfaceEnvironment, correlationI
 
 /** Open the page in the desktop's browser; no shell, the URL is one argument. */
 function openBrowser(url: string): void {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['explorer.exe', [url]] : ['xdg-open', [url]]
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['explorer.exe', [url]]
+        : ['xdg-open', [url]]
   try {
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true })
     child.on('error', () => undefined)
@@ -131,9 +154,13 @@ function openBrowser(url: string): void {
   }
 }
 
-async function serve(flags: BoardFlags, io: SurfaceEnvironment): Promise<{ data: Record<string, unknown>; server: BoardServer }> {
+async function serve(
+  flags: BoardFlags,
+  io: SurfaceEnvironment,
+): Promise<{ data: Record<string, unknown>; server: BoardServer }> {
   const where = { repo: flags.repo, branch: flags.branch, remote: flags.remote }
-  const source: BoardSource = flags.remote !== undefined ? await openRemoteSource(where, io) : await openLocalSource(where, io)
+  const source: BoardSource =
+    flags.remote !== undefined ? await openRemoteSource(where, io) : await openLocalSource(where, io)
   const env = io.env
   const server = await startBoardServer({
     source,
@@ -141,22 +168,34 @@ async function serve(flags: BoardFlags, io: SurfaceEnvironment): Promise<{ data:
     mission: flags.mission,
     replay: flags.history,
     heartbeatMs: wholeNumber(env['KITTY_BOARD_HEARTBEAT_MS'], 'heartbeat', 15_000, 3_600_000) || 15_000,
-    pollMs: wholeNumber(env['KITTY_BOARD_POLL_MS'], 'poll', flags.remote !== undefined ? 5_000 : 1_000, 3_600_000) || 1_000,
+    pollMs:
+      wholeNumber(env['KITTY_BOARD_POLL_MS'], 'poll', flags.remote !== undefined ? 5_000 : 1_000, 3_600_000) || 1_000,
   })
   if (flags.open) openBrowser(server.url)
-  return { data: { url: server.url, port: server.port, source: source.describe, mission: flags.mission ?? null }, server }
+  return {
+    data: { url: server.url, port: server.port, source: source.describe, mission: flags.mission ?? null },
+    server,
+  }
 }
 
 export async function runBoardCli(argv: string[], io: SurfaceEnvironment): Promise<BoardCliResult> {
   const correlationId = newCorrelationId()
   try {
     const flags = parseBoardArgs(argv)
-    if (flags.help) return { envelope: makeEnvelope('help', true, { usage: BOARD_USAGE }, null, { correlationId }), exitCode: 0 }
-    if (flags.out !== undefined) return { envelope: makeEnvelope(COMMAND, true, await writePage(flags, io, correlationId), null, { correlationId }), exitCode: 0 }
+    if (flags.help)
+      return { envelope: makeEnvelope('help', true, { usage: BOARD_USAGE }, null, { correlationId }), exitCode: 0 }
+    if (flags.out !== undefined)
+      return {
+        envelope: makeEnvelope(COMMAND, true, await writePage(flags, io, correlationId), null, { correlationId }),
+        exitCode: 0,
+      }
     const { data, server } = await serve(flags, io)
     return { envelope: makeEnvelope(COMMAND, true, data, null, { correlationId }), exitCode: 0, server }
   } catch (err) {
     const known = isKittyError(err) ? err : internalError(err)
-    return { envelope: makeFailure(COMMAND, known.code, known.message, known.data, { correlationId }), exitCode: known.code === 'USAGE_ERROR' ? 2 : 1 }
+    return {
+      envelope: makeFailure(COMMAND, known.code, known.message, known.data, { correlationId }),
+      exitCode: known.code === 'USAGE_ERROR' ? 2 : 1,
+    }
   }
 }

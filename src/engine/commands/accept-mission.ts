@@ -20,7 +20,11 @@ const HISTORY_CAP = 20
 /** With --remote, the WP branches the workflow-evidence gate looks at must be in the cache. */
 async function mirrorWpBranches(ctx: EngineContext, handle: string): Promise<void> {
   const mission = await loadMission(await readTip(ctx), handle)
-  const branches = wpBranchNames(ctx, mission, (await mission.all()).map(({ wp }) => wp))
+  const branches = wpBranchNames(
+    ctx,
+    mission,
+    (await mission.all()).map(({ wp }) => wp),
+  )
   await mirrorMergeHistory(ctx.repo, ctx.remote!.options, ctx.branch.branch, branches)
 }
 

@@ -62,7 +62,8 @@ export const appendHistory: CommandSpec = {
       return { ...identityOf(result.mission), wp_id: wpId, history_entry_id: `hist-${commit!.slice(0, 32)}` }
     } catch (err) {
       if (err instanceof DuplicateDelivery) throw err
-      if (!isKittyError(err)) throw new KittyError('HISTORY_COMMIT_FAILED', `The history commit failed: ${(err as Error).message}`)
+      if (!isKittyError(err))
+        throw new KittyError('HISTORY_COMMIT_FAILED', `The history commit failed: ${(err as Error).message}`)
       if (WRITE_FAILURES.has(err.code)) {
         throw new KittyError('HISTORY_COMMIT_FAILED', err.message, { ...err.data, cause_code: err.code })
       }

@@ -11,7 +11,8 @@ import { identityOf } from '../workspace.ts'
 function count(req: Request, name: string, fallback: number, max: number): number {
   const raw = optionalString(req, name)
   if (raw === undefined) return fallback
-  if (!/^\d+$/.test(raw) || Number(raw) > max) throw new UsageError(`Option '--${name}' must be a whole number up to ${max}.`)
+  if (!/^\d+$/.test(raw) || Number(raw) > max)
+    throw new UsageError(`Option '--${name}' must be a whole number up to ${max}.`)
   return Number(raw)
 }
 

@@ -20,7 +20,13 @@ export const listReady: CommandSpec = {
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
     const wps = (await listedWorkPackages(mission)).map((wp) => ({ wp }))
-    warn(ctx, await eventLogWarnings(mission, wps.map(({ wp }) => wp)))
+    warn(
+      ctx,
+      await eventLogWarnings(
+        mission,
+        wps.map(({ wp }) => wp),
+      ),
+    )
     const lanes = new Map(wps.map(({ wp }) => [wp.id, wp.lane]))
     // A cycle would leave its WPs waiting forever; say so instead of answering "nothing ready".
     const cycle = findCycle(new Map(wps.map(({ wp }) => [wp.id, wp.dependencies])))

@@ -32,7 +32,8 @@ export const markStatus: CommandSpec = {
     const bad = ids.find((id) => !/^T\d+$/.test(id))
     if (bad !== undefined) throw new UsageError(`'${bad}' is not a subtask id like T012.`)
     const status = requiredString(req, 'status')
-    if (status !== 'done' && status !== 'pending') throw new UsageError("Option '--status' must be 'done' or 'pending'.")
+    if (status !== 'done' && status !== 'pending')
+      throw new UsageError("Option '--status' must be 'done' or 'pending'.")
     const handle = requiredString(req, 'mission')
     const actor = optionalString(req, 'actor')?.trim() || ctx.author.name
     const { result } = await mutate<{ mission: MissionView; changed: string[] }>(ctx, async (snapshot) => {
@@ -56,6 +57,12 @@ export const markStatus: CommandSpec = {
         result: { mission, changed },
       }
     })
-    return { ...identityOf(result.mission), task_ids: ids, status, changed: result.changed, no_op: result.changed.length === 0 }
+    return {
+      ...identityOf(result.mission),
+      task_ids: ids,
+      status,
+      changed: result.changed,
+      no_op: result.changed.length === 0,
+    }
   },
 }

@@ -52,10 +52,14 @@ interface BuiltMerge {
 function readStrategy(ctx: EngineContext, req: Request): MergeStrategy {
   const strategy = optionalString(req, 'strategy') ?? ctx.config.merge.strategy
   if (!isMergeStrategy(strategy)) {
-    throw new KittyError('UNSUPPORTED_STRATEGY', `Unsupported merge strategy '${strategy}'; use one of ${MERGE_STRATEGIES.join(', ')}.`, {
-      strategy,
-      supported: [...MERGE_STRATEGIES],
-    })
+    throw new KittyError(
+      'UNSUPPORTED_STRATEGY',
+      `Unsupported merge strategy '${strategy}'; use one of ${MERGE_STRATEGIES.join(', ')}.`,
+      {
+        strategy,
+        supported: [...MERGE_STRATEGIES],
+      },
+    )
   }
   return strategy
 }
@@ -75,41 +79,74 @@ function readRequest(ctx: EngineContext, req: Request): MergeRequest {
 /** `--target`, else the mission's merge target, else its target branch, else the state branch. */
 function targetOf(ctx: EngineContext, mission: MissionView, explicit: string | undefined): string {
   const nonEmpty = (v: string | null | undefined) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined)
-  return explicit ?? nonEmpty(mission.meta.meta.merge_target_branch) ?? nonEmpty(mission.meta.meta.target_branch) ?? ctx.branch.branch
+  return (
+    explicit ??
+    nonEmpty(mission.meta.meta.merge_target_branch) ??
+    nonEmpty(mission.meta.meta.target_branch) ??
+    ctx.branch.branch
+  )
 }
 
-async function buildMerge(ctx: EngineContext, r: MergeRequest, stateMission: MissionView, target: string): Promise<BuiltMerge> {
+async function buildMerge(
+  ctx: EngineContext,
+  r: MergeRequest,
+  stateMission: MissionView,
+  target: string,
+): Promise<BuiltMerge> {
   const preflight = await preflightMerge(ctx, { stateMission, target, push: r.push })
   const { mission, order, wps } = preflight
   const tip = preflight.target.tip
   const chain =
     order && tip
-      ? await buildMergeChain(ctx, { mission, target, tip, wps, order, strategy: r.strategy, shallow: preflight.shallow, countAhead: r.dryRun })
+      ? await buildMergeChain(ctx, {
+          mission,
+          target,
+          tip,
+          wps,
+          order,
+          strategy: r.strategy,
+          shallow: preflight.shallow,
+          countAhead: r.dryRun,
+        })
       : null
   const errors = [...preflight.errors, ...(chain?.errors ?? [])]
   if (errors.length > 0 || !chain || !tip || !order) {
-    throw new KittyError('PREFLIGHT_FAILED', `Merge preflight failed: ${errors.length} problem(s); nothing was changed`, {
-      ...identityOf(mission),
-      target_branch: target,
-      strategy: r.strategy,
-      errors,
-      conflicts: chain?.conflicts ?? [],
-      not_checked: chain?.notTried ?? [],
-      merge_order: order ?? [],
-    })
+    throw new KittyError(
+      'PREFLIGHT_FAILED',
+      `Merge preflight failed: ${errors.length} problem(s); nothing was changed`,
+      {
+        ...identityOf(mission),
+        target_branch: target,
+        strategy: r.strategy,
+        errors,
+        conflicts: chain?.conflicts ?? [],
+        not_checked: chain?.notTried ?? [],
+        merge_order: order ?? [],
+      },
+    )
   }
   const merged = chain.steps.filter((s) => s.outcome === 'merged').map((s) => s.wpId)
   const nothingToDo = merged.length === 0 && wps.every((wp) => wp.lane === 'done')
   const record = nothingToDo
     ? null
-    : await buildMergeRecord(ctx, { dir: mission.dir, head: chain.head, order, merged, strategy: r.strategy, actor: r.actor, target })
+    : await buildMergeRecord(ctx, {
+        dir: mission.dir,
+        head: chain.head,
+        order,
+        merged,
+        strategy: r.strategy,
+        actor: r.actor,
+        target,
+      })
   return { preflight, tip, chain, merged, record }
 }
 
 /** Files of the checked-out target that the merge changes: checked for edits before, synced after. */
 async function touchedPaths(ctx: EngineContext, built: BuiltMerge, next: string): Promise<string[]> {
   if (!built.preflight.target.branch.checkedOut) return []
-  const [from, to] = await Promise.all([built.tip, next].map(async (oid) => (await readCommitInfo(ctx.repo, oid)).commit.tree))
+  const [from, to] = await Promise.all(
+    [built.tip, next].map(async (oid) => (await readCommitInfo(ctx.repo, oid)).commit.tree),
+  )
   return changedPaths(ctx.repo, from!, to!)
 }
 
@@ -117,8 +154,19 @@ async function touchedPaths(ctx: EngineContext, built: BuiltMerge, next: string)
 async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMove, r: MergeRequest): Promise<void> {
   const branch = built.preflight.target.branch
   const url = await remoteUrl(ctx.repo, 'origin')
-  const pushed = await pushRef(ctx.repo, { url: url ?? '', token: ctx.remoteToken, timeoutMs: ctx.remoteTimeoutMs ?? 30_000 }, branch.branch)
-    .then((outcome) => (outcome.ok ? outcome : { ok: false as const, reason: outcome.moved ? 'origin has moved on (not a fast-forward): fetch and merge first' : outcome.reason }))
+  const pushed = await pushRef(
+    ctx.repo,
+    { url: url ?? '', token: ctx.remoteToken, timeoutMs: ctx.remoteTimeoutMs ?? 30_000 },
+    branch.branch,
+  )
+    .then((outcome) =>
+      outcome.ok
+        ? outcome
+        : {
+            ok: false as const,
+            reason: outcome.moved ? 'origin has moved on (not a fast-forward): fetch and merge first' : outcome.reason,
+          },
+    )
     .catch((err: Error) => ({ ok: false as const, reason: err.message }))
   if (pushed.ok) return
   const undo = { ...move, expected: move.next, next: move.expected!, subject: 'merge-mission undone: the push failed' }
@@ -150,7 +198,9 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
 /** An object the (shallow) cache lacks, however the walk that needed it reported it. */
 function missingObject(err: unknown): boolean {
   const e = err as { code?: string; message?: string }
-  return e.code === 'NotFoundError' || /Could not find [0-9a-f]{40}|delta base [0-9a-f]{40} not found/.test(e.message ?? '')
+  return (
+    e.code === 'NotFoundError' || /Could not find [0-9a-f]{40}|delta base [0-9a-f]{40} not found/.test(e.message ?? '')
+  )
 }
 
 /**
@@ -158,9 +208,18 @@ function missingObject(err: unknown): boolean {
  * branch into the cache (each attempt, so a retry merges onto what the remote holds now), deep enough
  * to reach each fork point, deepening further if the merge still walks past the cache's history.
  */
-async function buildMergeHere(ctx: EngineContext, r: MergeRequest, stateMission: MissionView, target: string): Promise<BuiltMerge> {
+async function buildMergeHere(
+  ctx: EngineContext,
+  r: MergeRequest,
+  stateMission: MissionView,
+  target: string,
+): Promise<BuiltMerge> {
   if (!ctx.remote) return buildMerge(ctx, r, stateMission, target)
-  const branches = wpBranchNames(ctx, stateMission, (await stateMission.all()).map(({ wp }) => wp))
+  const branches = wpBranchNames(
+    ctx,
+    stateMission,
+    (await stateMission.all()).map(({ wp }) => wp),
+  )
   for (let level = 0; ; level++) {
     level = await mirrorMergeHistory(ctx.repo, ctx.remote.options, target, branches, level)
     try {
@@ -247,8 +306,16 @@ function dryRunPayload(built: BuiltMerge, r: MergeRequest, target: string) {
     ...planSummary(built, r, target),
     dry_run: true,
     no_op: built.record === null,
-    would_merge: built.chain.steps.map((s) => ({ wp_id: s.wpId, branch: s.branch, commits_ahead: s.commitsAhead ?? 0, outcome: s.outcome })),
-    commits: [...built.chain.steps.flatMap((s) => s.commits.map((c) => c.subject)), ...(built.record ? [built.record.subject] : [])],
+    would_merge: built.chain.steps.map((s) => ({
+      wp_id: s.wpId,
+      branch: s.branch,
+      commits_ahead: s.commitsAhead ?? 0,
+      outcome: s.outcome,
+    })),
+    commits: [
+      ...built.chain.steps.flatMap((s) => s.commits.map((c) => c.subject)),
+      ...(built.record ? [built.record.subject] : []),
+    ],
     state_conflicts_resolved: built.chain.keptOurs,
   }
 }
@@ -261,10 +328,23 @@ export const mergeMission: CommandSpec = {
   needsRepository: true,
   params: [
     MISSION_PARAM,
-    { name: 'target', type: 'string', description: 'Target branch (default: meta merge_target_branch / target_branch, else the state branch).' },
+    {
+      name: 'target',
+      type: 'string',
+      description: 'Target branch (default: meta merge_target_branch / target_branch, else the state branch).',
+    },
     { name: 'strategy', type: 'string', description: 'merge (default), squash or rebase.' },
-    { name: 'push', type: 'boolean', description: 'Push the target to origin once after merging (undone locally if the push fails); implied with --remote.' },
-    { name: 'dry-run', type: 'boolean', description: 'Run the preflight and trial merges and report the plan; move no ref.' },
+    {
+      name: 'push',
+      type: 'boolean',
+      description:
+        'Push the target to origin once after merging (undone locally if the push fails); implied with --remote.',
+    },
+    {
+      name: 'dry-run',
+      type: 'boolean',
+      description: 'Run the preflight and trial merges and report the plan; move no ref.',
+    },
     { name: 'actor', type: 'string', description: 'Who merges (recorded as merged_by; default: the commit identity).' },
     ...REPO_PARAMS,
   ],
@@ -282,7 +362,9 @@ export const mergeMission: CommandSpec = {
         merged: true,
         merged_wps: built.merged,
         // A done WP whose branch is gone was merged (and cleaned up) before.
-        already_merged_wps: built.chain.steps.filter((s) => s.outcome === 'already-merged' || s.outcome === 'no-branch').map((s) => s.wpId),
+        already_merged_wps: built.chain.steps
+          .filter((s) => s.outcome === 'already-merged' || s.outcome === 'no-branch')
+          .map((s) => s.wpId),
         merge_commit: built.record ? built.chain.head : recordedMergeCommit(built),
         state_conflicts_resolved: built.chain.keptOurs,
       }

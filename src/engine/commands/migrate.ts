@@ -68,7 +68,13 @@ function materialisedWp(id: string, log: MissionEvents, plan: TasksMdWorkPackage
   const history = eventsOf(log, id)
     // The finalize-tasks seed (genesis → planned) is bookkeeping, not a change anyone made.
     .filter((e) => e.from_lane !== 'genesis' && e.to_lane !== 'genesis' && e.to_lane !== 'uninitialized')
-    .map((e) => ({ timestamp: e.at, lane: e.to_lane, agent: e.actor, shell_pid: '', action: e.reason ?? `${e.from_lane} -> ${e.to_lane}` }))
+    .map((e) => ({
+      timestamp: e.at,
+      lane: e.to_lane,
+      agent: e.actor,
+      shell_pid: '',
+      action: e.reason ?? `${e.from_lane} -> ${e.to_lane}`,
+    }))
   const holds = lane === 'claimed' || lane === 'in_progress' || lane === 'in_review'
   const data: Record<string, unknown> = {
     work_package_id: id,
@@ -83,7 +89,11 @@ function materialisedWp(id: string, log: MissionEvents, plan: TasksMdWorkPackage
   return `---\n${stringify(data, { lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' })}---\n\n${body}`
 }
 
-async function toFrontmatter(ctx: EngineContext, mission: MissionView, actor: string): Promise<MutationPlan<Migrated> | Migrated> {
+async function toFrontmatter(
+  ctx: EngineContext,
+  mission: MissionView,
+  actor: string,
+): Promise<MutationPlan<Migrated> | Migrated> {
   const log = mission.events
   const result: Migrated = { mission, to: 'frontmatter', wps: [], files: [] }
   if (!log) return result
@@ -92,7 +102,11 @@ async function toFrontmatter(ctx: EngineContext, mission: MissionView, actor: st
   for (const id of mission.eventOnlyIds()) {
     const path = `${mission.path}/tasks/${fileNameFor(id, plans.get(id))}`
     if (changes.has(path) || (await mission.snapshot.entry(path))) {
-      throw new KittyError('WP_FILE_INVALID', `Cannot materialise ${id}: ${path} already exists and is not ${id}'s task file. Rename it, then retry.`, { path, wp_id: id })
+      throw new KittyError(
+        'WP_FILE_INVALID',
+        `Cannot materialise ${id}: ${path} already exists and is not ${id}'s task file. Rename it, then retry.`,
+        { path, wp_id: id },
+      )
     }
     changes.set(path, encoder.encode(materialisedWp(id, log, plans.get(id))))
     result.wps.push({ wp_id: id, lane: displayLane(log.reduced.work_packages[id]), path })
@@ -119,11 +133,31 @@ function historyDrafts(wpId: string, history: unknown): TransitionDraft[] {
     if (!entry || typeof entry !== 'object') continue
     const e = entry as Record<string, unknown>
     const lane = typeof e['lane'] === 'string' ? normalizeLane(e['lane']) : null
-    const at = typeof e['timestamp'] === 'string' ? e['timestamp'].trim() : e['timestamp'] instanceof Date ? e['timestamp'].toISOString() : ''
+    const at =
+      typeof e['timestamp'] === 'string'
+        ? e['timestamp'].trim()
+        : e['timestamp'] instanceof Date
+          ? e['timestamp'].toISOString()
+          : ''
     if (!lane || lane === previous || parseEventTime(at) === null) continue
     const who = [e['agent'], e['actor']].find((v) => typeof v === 'string' && v.trim() !== '') as string | undefined
-    const action = typeof e['action'] === 'string' && e['action'].trim() !== '' ? e['action'].trim() : 'historical_frontmatter_to_jsonl:v1'
-    drafts.push({ kind: 'transition', wpId, from: previous, to: lane, actor: who ?? 'migration', force: true, reason: action, reviewRef: null, policy: null, executionMode: 'direct_repo', at })
+    const action =
+      typeof e['action'] === 'string' && e['action'].trim() !== ''
+        ? e['action'].trim()
+        : 'historical_frontmatter_to_jsonl:v1'
+    drafts.push({
+      kind: 'transition',
+      wpId,
+      from: previous,
+      to: lane,
+      actor: who ?? 'migration',
+      force: true,
+      reason: action,
+      reviewRef: null,
+      policy: null,
+      executionMode: 'direct_repo',
+      at,
+    })
     previous = lane
   }
   return drafts
@@ -151,12 +185,25 @@ function seeded(wpId: string, drafts: TransitionDraft[]): TransitionDraft[] {
 
 function emptyLog(mission: MissionView): MissionEvents {
   const reduced: ReducedLog = reduceStatusEvents({ transitions: [], annotations: [] })
-  return { path: `${mission.path}/${EVENT_LOG_FILE}`, text: '', statusPath: `${mission.path}/${STATUS_JSON_FILE}`, statusText: null, stream: { transitions: [], annotations: [] }, reduced }
+  return {
+    path: `${mission.path}/${EVENT_LOG_FILE}`,
+    text: '',
+    statusPath: `${mission.path}/${STATUS_JSON_FILE}`,
+    statusText: null,
+    stream: { transitions: [], annotations: [] },
+    reduced,
+  }
 }
 
-async function toEvents(ctx: EngineContext, mission: MissionView, actor: string): Promise<MutationPlan<Migrated> | Migrated> {
+async function toEvents(
+  ctx: EngineContext,
+  mission: MissionView,
+  actor: string,
+): Promise<MutationPlan<Migrated> | Migrated> {
   if (mission.events) {
-    throw new UsageError(`${mission.dir} already has an event log (${mission.events.path}); use kitty reconcile --mission ${mission.dir} to bring the two in line.`)
+    throw new UsageError(
+      `${mission.dir} already has an event log (${mission.events.path}); use kitty reconcile --mission ${mission.dir} to bring the two in line.`,
+    )
   }
   const result: Migrated = { mission, to: 'events', wps: [], files: [] }
   const wps = await mission.all()
@@ -168,7 +215,10 @@ async function toEvents(ctx: EngineContext, mission: MissionView, actor: string)
   let written = appendEvents(clock, mission, emptyLog(mission), drafts)
   // History can be out of order or short of the current lane: close each such WP with one forced
   // event, stamped after everything recorded (a history entry may even be dated in the future).
-  const latest = drafts.reduce((max, d) => (d.at && (parseEventTime(d.at) ?? 0n) > max ? parseEventTime(d.at)! : max), 0n)
+  const latest = drafts.reduce(
+    (max, d) => (d.at && (parseEventTime(d.at) ?? 0n) > max ? parseEventTime(d.at)! : max),
+    0n,
+  )
   const afterStamped = BigInt(now.getTime()) * 1000n + BigInt(drafts.length) + 1n
   const closingAt = pythonIsoUtc(afterStamped > latest + 1_000_000n ? afterStamped : latest + 1_000_000n)
   const closing: TransitionDraft[] = wps
@@ -188,7 +238,11 @@ async function toEvents(ctx: EngineContext, mission: MissionView, actor: string)
     }))
   if (closing.length > 0) written = appendEvents(clock, mission, emptyLog(mission), [...drafts, ...closing])
   for (const { wp } of wps) {
-    result.wps.push({ wp_id: wp.id, lane: wp.lane, events: [...drafts, ...closing].filter((d) => d.wpId === wp.id).length })
+    result.wps.push({
+      wp_id: wp.id,
+      lane: wp.lane,
+      events: [...drafts, ...closing].filter((d) => d.wpId === wp.id).length,
+    })
   }
   result.files = [...written.changes.keys()].sort()
   return {
@@ -203,7 +257,13 @@ async function toEvents(ctx: EngineContext, mission: MissionView, actor: string)
   }
 }
 
-async function planMigrate(ctx: EngineContext, snapshot: Snapshot, handle: string, to: 'frontmatter' | 'events', actor: string) {
+async function planMigrate(
+  ctx: EngineContext,
+  snapshot: Snapshot,
+  handle: string,
+  to: 'frontmatter' | 'events',
+  actor: string,
+) {
   const mission = await loadMission(snapshot, handle)
   return to === 'frontmatter' ? toFrontmatter(ctx, mission, actor) : toEvents(ctx, mission, actor)
 }
@@ -211,12 +271,18 @@ async function planMigrate(ctx: EngineContext, snapshot: Snapshot, handle: strin
 export const migrate: CommandSpec = {
   name: 'migrate',
   group: 'kitty',
-  summary: "Move a mission between frontmatter and upstream's event log: --to frontmatter writes WP files for log-only WPs, --to events seeds a log from WP history.",
+  summary:
+    "Move a mission between frontmatter and upstream's event log: --to frontmatter writes WP files for log-only WPs, --to events seeds a log from WP history.",
   access: 'write',
   needsRepository: true,
   params: [
     MISSION_PARAM,
-    { name: 'to', type: 'string', required: true, description: 'frontmatter (materialise WP files) or events (seed status.events.jsonl).' },
+    {
+      name: 'to',
+      type: 'string',
+      required: true,
+      description: 'frontmatter (materialise WP files) or events (seed status.events.jsonl).',
+    },
     KITTY_ACTOR_PARAM,
     DRY_RUN_PARAM,
     ...REPO_PARAMS,
@@ -224,11 +290,15 @@ export const migrate: CommandSpec = {
   async run(ctx, req) {
     const handle = requiredString(req, 'mission')
     const to = requiredString(req, 'to')
-    if (to !== 'frontmatter' && to !== 'events') throw new UsageError(`Option '--to' must be frontmatter or events, not ${JSON.stringify(to)}.`)
+    if (to !== 'frontmatter' && to !== 'events')
+      throw new UsageError(`Option '--to' must be frontmatter or events, not ${JSON.stringify(to)}.`)
     const actor = optionalActor(req)
     const dryRun = optionalBoolean(req, 'dry-run') ?? false
-    const { result, commit } = await mutate<Migrated>(ctx, async (snapshot) => planOrPreview(await planMigrate(ctx, snapshot, handle, to, actor), dryRun))
-    if (to === 'frontmatter' && !result.mission.events) warn(ctx, [`${result.mission.dir} has no event log; every WP already has its file.`])
+    const { result, commit } = await mutate<Migrated>(ctx, async (snapshot) =>
+      planOrPreview(await planMigrate(ctx, snapshot, handle, to, actor), dryRun),
+    )
+    if (to === 'frontmatter' && !result.mission.events)
+      warn(ctx, [`${result.mission.dir} has no event log; every WP already has its file.`])
     return {
       ...identityOf(result.mission),
       to,

@@ -26,19 +26,29 @@ import { identityOf } from '../workspace.ts'
 
 type Side = 'events' | 'frontmatter'
 
-export const DRY_RUN_PARAM = { name: 'dry-run', type: 'boolean', description: 'Say what the commit would change, and commit nothing.' } as const
-export const KITTY_ACTOR_PARAM = { name: 'actor', type: 'string', description: 'Who is acting (recorded in the commit; default kitty).' } as const
+export const DRY_RUN_PARAM = {
+  name: 'dry-run',
+  type: 'boolean',
+  description: 'Say what the commit would change, and commit nothing.',
+} as const
+export const KITTY_ACTOR_PARAM = {
+  name: 'actor',
+  type: 'string',
+  description: 'Who is acting (recorded in the commit; default kitty).',
+} as const
 
 export function optionalActor(req: Request): string {
   const actor = optionalString(req, 'actor')?.trim()
   if (actor === undefined) return 'kitty'
-  if (actor === '' || /[\x00-\x1f\x7f]/.test(actor)) throw new UsageError("Option '--actor' must be a non-empty single-line name.")
+  if (actor === '' || /[\x00-\x1f\x7f]/.test(actor))
+    throw new UsageError("Option '--actor' must be a non-empty single-line name.")
   return actor
 }
 
 function sideOf(req: Request): Side {
   const from = optionalString(req, 'from') ?? 'events'
-  if (from !== 'events' && from !== 'frontmatter') throw new UsageError(`Option '--from' must be events or frontmatter, not ${JSON.stringify(from)}.`)
+  if (from !== 'events' && from !== 'frontmatter')
+    throw new UsageError(`Option '--from' must be events or frontmatter, not ${JSON.stringify(from)}.`)
   return from
 }
 
@@ -51,15 +61,33 @@ interface Reconciled {
 
 const encoder = new TextEncoder()
 
-async function fileSide(ctx: EngineContext, mission: MissionView, drift: DriftEntry[], actor: string, changes: Map<string, Uint8Array>): Promise<void> {
+async function fileSide(
+  ctx: EngineContext,
+  mission: MissionView,
+  drift: DriftEntry[],
+  actor: string,
+  changes: Map<string, Uint8Array>,
+): Promise<void> {
   for (const d of drift) {
     const loaded = await mission.wp(d.wp_id)
-    const edits = laneChangeEdits(ctx, { command: 'reconcile', actor, from: d.frontmatter_lane, to: d.event_log_lane, note: 'the event log wins' })
+    const edits = laneChangeEdits(ctx, {
+      command: 'reconcile',
+      actor,
+      from: d.frontmatter_lane,
+      to: d.event_log_lane,
+      note: 'the event log wins',
+    })
     changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
   }
 }
 
-function logSide(ctx: EngineContext, mission: MissionView, drift: DriftEntry[], actor: string, changes: Map<string, Uint8Array>): void {
+function logSide(
+  ctx: EngineContext,
+  mission: MissionView,
+  drift: DriftEntry[],
+  actor: string,
+  changes: Map<string, Uint8Array>,
+): void {
   const drafts: TransitionDraft[] = drift.map((d) => ({
     kind: 'transition',
     wpId: d.wp_id,
@@ -74,7 +102,13 @@ function logSide(ctx: EngineContext, mission: MissionView, drift: DriftEntry[], 
   for (const [path, bytes] of appendEvents(ctx, mission, mission.events!, drafts).changes) changes.set(path, bytes)
 }
 
-async function planReconcile(ctx: EngineContext, snapshot: Snapshot, handle: string, side: Side, actor: string): Promise<MutationPlan<Reconciled> | Reconciled> {
+async function planReconcile(
+  ctx: EngineContext,
+  snapshot: Snapshot,
+  handle: string,
+  side: Side,
+  actor: string,
+): Promise<MutationPlan<Reconciled> | Reconciled> {
   const mission = await loadMission(snapshot, handle)
   const events = mission.events
   if (!events) return { mission, drift: [], statusRewritten: false, files: [] }
@@ -87,14 +121,22 @@ async function planReconcile(ctx: EngineContext, snapshot: Snapshot, handle: str
   if (!changes.has(events.statusPath) && (events.statusText === null || staleStatusJson(events) !== null)) {
     changes.set(events.statusPath, encoder.encode(materializeStatusJson(events.reduced, snapshotIdentity(mission))))
   }
-  const result: Reconciled = { mission, drift, statusRewritten: changes.has(events.statusPath), files: [...changes.keys()].sort() }
+  const result: Reconciled = {
+    mission,
+    drift,
+    statusRewritten: changes.has(events.statusPath),
+    files: [...changes.keys()].sort(),
+  }
   if (changes.size === 0) return result
   const wins = side === 'events' ? 'the event log wins' : 'the frontmatter wins'
   return {
     kind: 'commit',
     message: {
       subject: `kitty(${mission.identity.mission_slug}): reconcile (${wins})`,
-      body: drift.length > 0 ? drift.map((d) => `${d.wp_id}: frontmatter ${d.frontmatter_lane}, event log ${d.event_log_lane}`).join('\n') : 'status.json rewritten from its event log.',
+      body:
+        drift.length > 0
+          ? drift.map((d) => `${d.wp_id}: frontmatter ${d.frontmatter_lane}, event log ${d.event_log_lane}`).join('\n')
+          : 'status.json rewritten from its event log.',
       trailers: missionTrailers(ctx, mission, 'reconcile', actor),
     },
     changes,
@@ -117,7 +159,11 @@ export const reconcile: CommandSpec = {
   needsRepository: true,
   params: [
     MISSION_PARAM,
-    { name: 'from', type: 'string', description: 'Which side wins: events (default, as upstream reads it) or frontmatter.' },
+    {
+      name: 'from',
+      type: 'string',
+      description: 'Which side wins: events (default, as upstream reads it) or frontmatter.',
+    },
     KITTY_ACTOR_PARAM,
     DRY_RUN_PARAM,
     ...REPO_PARAMS,
@@ -127,8 +173,13 @@ export const reconcile: CommandSpec = {
     const side = sideOf(req)
     const actor = optionalActor(req)
     const dryRun = optionalBoolean(req, 'dry-run') ?? false
-    const { result, commit } = await mutate<Reconciled>(ctx, async (snapshot) => planOrPreview(await planReconcile(ctx, snapshot, handle, side, actor), dryRun))
-    if (!result.mission.events) warn(ctx, [`${result.mission.dir} has no event log (status.events.jsonl); it is frontmatter-only and there is nothing to reconcile.`])
+    const { result, commit } = await mutate<Reconciled>(ctx, async (snapshot) =>
+      planOrPreview(await planReconcile(ctx, snapshot, handle, side, actor), dryRun),
+    )
+    if (!result.mission.events)
+      warn(ctx, [
+        `${result.mission.dir} has no event log (status.events.jsonl); it is frontmatter-only and there is nothing to reconcile.`,
+      ])
     return {
       ...identityOf(result.mission),
       from: side,

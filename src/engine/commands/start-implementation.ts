@@ -36,7 +36,9 @@ interface Started {
 
 /** A dependency known only to the event log still has a lane (upstream gates on the reduced lanes). */
 function eventOnlyLane(mission: MissionView, id: string): Lane | null {
-  return mission.events && mission.eventOnlyIds().includes(id) ? displayLane(mission.events.reduced.work_packages[id]) : null
+  return mission.events && mission.eventOnlyIds().includes(id)
+    ? displayLane(mission.events.reduced.work_packages[id])
+    : null
 }
 
 async function dependencyGate(mission: MissionView, wpId: string, deps: string[]): Promise<void> {
@@ -71,14 +73,26 @@ type OnAllowed = (started: Started, tip: string | null) => Promise<void>
  * Refuse, before anything is committed, a workspace `git worktree add` would put outside the
  * repository (`.worktrees` committed or made as a symbolic link): upstream's allocation failure.
  */
-async function refuseLinkedWorkspace(ctx: EngineContext, mission: MissionView, wpId: string, wpPath: string): Promise<void> {
+async function refuseLinkedWorkspace(
+  ctx: EngineContext,
+  mission: MissionView,
+  wpId: string,
+  wpPath: string,
+): Promise<void> {
   if (ctx.remote || !ctx.config.worktrees || !ctx.repo.workdir) return
   const { workspace_path } = workspacePaths(ctx, mission, wpId, wpPath)
   const reason = await worktreeLinkProblem(ctx.repo, workspace_path)
   if (reason) throw new KittyError('LANE_ALLOCATION_FAILED', reason, { ...identityOf(mission), wp_id: wpId, reason })
 }
 
-async function claim(ctx: EngineContext, handle: string, wpId: string, actor: string, policy: Policy, onAllowed: OnAllowed) {
+async function claim(
+  ctx: EngineContext,
+  handle: string,
+  wpId: string,
+  actor: string,
+  policy: Policy,
+  onAllowed: OnAllowed,
+) {
   return mutate<Started>(ctx, async (snapshot) => {
     const mission = await loadMission(snapshot, handle)
     const loaded = await mission.wp(wpId)
@@ -96,15 +110,27 @@ async function claim(ctx: EngineContext, handle: string, wpId: string, actor: st
       }
     } else if (wp.lane !== 'planned') {
       // Upstream's words, then where the WP can go from here.
-      throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start implementation: only a planned WP can be started. ${suggestTransitions(mission.dir, wpId)}`, {
-        ...identityOf(mission),
-        wp_id: wpId,
-        lane: wp.lane,
-      })
+      throw new TransitionRejectedError(
+        `WP ${wpId} is in '${wp.lane}', cannot start implementation: only a planned WP can be started. ${suggestTransitions(mission.dir, wpId)}`,
+        {
+          ...identityOf(mission),
+          wp_id: wpId,
+          lane: wp.lane,
+        },
+      )
     }
     // planned → claimed → in_progress in one commit (HEAD writes them as one batch).
-    const guards = { actor, force: false, subtasksComplete: true, implementationEvidence: true, workspaceContext: 'worktree' }
-    for (const [from, to] of [['planned', 'claimed'], ['claimed', 'in_progress']] as const) {
+    const guards = {
+      actor,
+      force: false,
+      subtasksComplete: true,
+      implementationEvidence: true,
+      workspaceContext: 'worktree',
+    }
+    for (const [from, to] of [
+      ['planned', 'claimed'],
+      ['claimed', 'in_progress'],
+    ] as const) {
       if (wp.lane === 'claimed' && from === 'planned') continue
       const verdict = checkTransition(from, to, guards)
       if (!verdict.ok) throw new TransitionRejectedError(verdict.message, { ...identityOf(mission), wp_id: wpId })
@@ -144,7 +170,10 @@ export const startImplementation: CommandSpec = {
     // In a checkout the worktree (a git checkout, the slow part) is made while the claim is committed:
     // the claim is already validated, and a claim lost to a race leaves only a reusable worktree.
     // The WP branch itself is made before the claim commits, so a claim never lands without its branch.
-    const early: { work: Promise<Provisioned> | null; branchMade: Promise<void> } = { work: null, branchMade: Promise.resolve() }
+    const early: { work: Promise<Provisioned> | null; branchMade: Promise<void> } = {
+      work: null,
+      branchMade: Promise.resolve(),
+    }
     let claimed: Awaited<ReturnType<typeof claim>>
     try {
       claimed = await claim(ctx, handle, wpId, actor, policy, (started, tip) => {
@@ -152,7 +181,9 @@ export const startImplementation: CommandSpec = {
         const workspace = workspacePaths(ctx, started.mission, wpId, started.wpPath).workspace_path
         let made: () => void = () => undefined
         const branchMade = new Promise<void>((resolve) => (made = resolve))
-        early.work = settle(provisionWorkspace(ctx, started.mission, wpId, started.branch, workspace, tip, () => made()))
+        early.work = settle(
+          provisionWorkspace(ctx, started.mission, wpId, started.branch, workspace, tip, () => made()),
+        )
         // Settled either way: a provisioning that fails early must not hold the claim back.
         early.branchMade = Promise.race([branchMade, early.work.then(() => undefined)])
         return early.branchMade
@@ -165,7 +196,8 @@ export const startImplementation: CommandSpec = {
     const { result, commit } = claimed
     const { mission, from, noOp } = result
     const paths = workspacePaths(ctx, mission, wpId, result.wpPath)
-    const provisioned = await (early.work ?? settle(provisionWorkspace(ctx, mission, wpId, result.branch, paths.workspace_path, commit)))
+    const provisioned = await (early.work ??
+      settle(provisionWorkspace(ctx, mission, wpId, result.branch, paths.workspace_path, commit)))
     await provisioned.settled()
     const lane = provisioned.fields
     return {
@@ -198,7 +230,11 @@ interface Provisioned {
 const nothing = async (): Promise<void> => undefined
 
 function settle(work: Promise<Provisioned>): Promise<Provisioned> {
-  return work.catch((err: Error) => ({ fields: { warnings: [`workspace not provisioned: ${err.message}`] }, undo: nothing, settled: nothing }))
+  return work.catch((err: Error) => ({
+    fields: { warnings: [`workspace not provisioned: ${err.message}`] },
+    undo: nothing,
+    settled: nothing,
+  }))
 }
 
 async function provisionWorkspace(
@@ -217,26 +253,41 @@ async function provisionWorkspace(
   if (ctx.remote) {
     // No checkout to put a worktree in: make sure the branch exists on the remote, never moving it.
     const pushed = await pushCommit(ctx.repo, ctx.remote.options, branch, start, null)
-    const fields = pushed.ok || pushed.moved ? {} : { warnings: [`WP branch ${branch} not created on the remote: ${pushed.reason}`] }
+    const fields =
+      pushed.ok || pushed.moved ? {} : { warnings: [`WP branch ${branch} not created on the remote: ${pushed.reason}`] }
     return { fields, undo: nothing, settled: nothing }
   }
   // Recorded before the branch exists, so a kill at any point leaves proof of what was made.
   const branchWasAbsent = (await readRef(ctx.repo, `refs/heads/${branch}`)) === null
-  const claim: ProvisionalClaim = { missionDir: mission.dir, wpId, branch, start, workspace: workspacePath, branchWasAbsent }
+  const claim: ProvisionalClaim = {
+    missionDir: mission.dir,
+    wpId,
+    branch,
+    start,
+    workspace: workspacePath,
+    branchWasAbsent,
+  }
   const record = await writeProvisional(ctx.repo, claim)
   const settled = async () => settleProvisional(record)
   const newBranch = await ensureBranch(ctx.repo, branch, start, ctx.author)
   branchMade()
   const dropBranch = async () => {
-    if (newBranch) await git.deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref: `refs/heads/${branch}` }).catch(() => undefined)
+    if (newBranch)
+      await git
+        .deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref: `refs/heads/${branch}` })
+        .catch(() => undefined)
     await settled()
   }
-  if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary())) return { fields: {}, undo: dropBranch, settled }
-  const outcome = await withElapsed(ctx.progress, `checking out ${branch} into ${workspacePath}`, () => ensureWorktree(ctx.repo, workspacePath, branch))
+  if (!ctx.config.worktrees || !ctx.repo.workdir || !(await ctx.gitBinary()))
+    return { fields: {}, undo: dropBranch, settled }
+  const outcome = await withElapsed(ctx.progress, `checking out ${branch} into ${workspacePath}`, () =>
+    ensureWorktree(ctx.repo, workspacePath, branch),
+  )
   const undo = async () => {
     if (outcome.created) await removeWorktree(ctx.repo, workspacePath, true)
     await dropBranch()
   }
-  if (!outcome.checkedOut) return { fields: { warnings: [outcome.reason ?? `no worktree on ${branch} at ${workspacePath}`] }, undo, settled }
+  if (!outcome.checkedOut)
+    return { fields: { warnings: [outcome.reason ?? `no worktree on ${branch} at ${workspacePath}`] }, undo, settled }
   return { fields: laneFields(ctx, wpId, branch), undo, settled }
 }

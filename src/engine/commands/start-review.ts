@@ -32,46 +32,52 @@ export const startReview: CommandSpec = {
     const wpId = requiredWpId(req)
     const actor = requiredActor(req)
     const reviewRef = optionalString(req, 'review-ref')?.trim() || undefined
-    const { result } = await mutate<{ mission: MissionView; from: Lane; noOp: boolean; path: string }>(ctx, async (snapshot) => {
-      const mission = await loadMission(snapshot, handle)
-      const loaded = await mission.wp(wpId)
-      const { wp } = loaded
-      const result = { mission, from: wp.lane, noOp: false, path: wp.path }
-      if (wp.lane === 'in_review') return { kind: 'noop', result: { ...result, noOp: true } }
-      if (wp.lane !== 'for_review') {
-        throw new TransitionRejectedError(`WP ${wpId} is in '${wp.lane}', cannot start review: a review starts from for_review. ${suggestTransitions(mission.dir, wpId)}`, {
-          ...identityOf(mission),
-          wp_id: wpId,
-          lane: wp.lane,
-        })
-      }
-      const verdict = checkTransition('for_review', 'in_review', {
-        actor,
-        force: false,
-        subtasksComplete: true,
-        implementationEvidence: true,
-      })
-      if (!verdict.ok) throw new TransitionRejectedError(verdict.message, { ...identityOf(mission), wp_id: wpId })
-      const set: Record<string, string> = { reviewer: actor }
-      if (reviewRef) set['review_ref'] = reviewRef
-      return planLaneChange(
-        ctx,
-        mission,
-        loaded,
-        {
-          command: 'start-review',
+    const { result } = await mutate<{ mission: MissionView; from: Lane; noOp: boolean; path: string }>(
+      ctx,
+      async (snapshot) => {
+        const mission = await loadMission(snapshot, handle)
+        const loaded = await mission.wp(wpId)
+        const { wp } = loaded
+        const result = { mission, from: wp.lane, noOp: false, path: wp.path }
+        if (wp.lane === 'in_review') return { kind: 'noop', result: { ...result, noOp: true } }
+        if (wp.lane !== 'for_review') {
+          throw new TransitionRejectedError(
+            `WP ${wpId} is in '${wp.lane}', cannot start review: a review starts from for_review. ${suggestTransitions(mission.dir, wpId)}`,
+            {
+              ...identityOf(mission),
+              wp_id: wpId,
+              lane: wp.lane,
+            },
+          )
+        }
+        const verdict = checkTransition('for_review', 'in_review', {
           actor,
-          from: 'for_review',
-          to: 'in_review',
-          set,
-          policy,
-          reviewRef,
-          note: 'Started review',
-          event: { reason: 'Started review via action command', reviewRef: reviewRef ?? null },
-        },
-        result,
-      )
-    })
+          force: false,
+          subtasksComplete: true,
+          implementationEvidence: true,
+        })
+        if (!verdict.ok) throw new TransitionRejectedError(verdict.message, { ...identityOf(mission), wp_id: wpId })
+        const set: Record<string, string> = { reviewer: actor }
+        if (reviewRef) set['review_ref'] = reviewRef
+        return planLaneChange(
+          ctx,
+          mission,
+          loaded,
+          {
+            command: 'start-review',
+            actor,
+            from: 'for_review',
+            to: 'in_review',
+            set,
+            policy,
+            reviewRef,
+            note: 'Started review',
+            event: { reason: 'Started review via action command', reviewRef: reviewRef ?? null },
+          },
+          result,
+        )
+      },
+    )
     const { prompt_path } = workspacePaths(ctx, result.mission, wpId, result.path)
     return {
       ...identityOf(result.mission),

@@ -16,7 +16,14 @@ import { loadMission } from '../load-mission.ts'
 import { planLaneChange } from '../plan-wp-change.ts'
 import { optionalPolicy, requirePolicy } from '../policy-input.ts'
 import type { Request } from '../request.ts'
-import { optionalBoolean, optionalNote, optionalString, requiredActor, requiredString, requiredWpId } from '../request.ts'
+import {
+  optionalBoolean,
+  optionalNote,
+  optionalString,
+  requiredActor,
+  requiredString,
+  requiredWpId,
+} from '../request.ts'
 import { mutate } from '../state.ts'
 import { identityOf } from '../workspace.ts'
 
@@ -39,14 +46,19 @@ interface TransitionRequest {
 function unknownLane(raw: string): TransitionRejectedError {
   const typed = raw.trim()
   const hint = didYouMean(typed, [...LANES, ...Object.keys(LANE_ALIASES)])
-  return new TransitionRejectedError(`Unknown lane: ${typed}.${hint} Lanes: ${LANES.join(', ')} (doing = in_progress).`, { to: raw, lanes: [...LANES] })
+  return new TransitionRejectedError(
+    `Unknown lane: ${typed}.${hint} Lanes: ${LANES.join(', ')} (doing = in_progress).`,
+    { to: raw, lanes: [...LANES] },
+  )
 }
 
 /** What --evidence-json lacks, named as the caller wrote it. */
 function evidenceGaps(evidence: Evidence): string[] {
   const review = evidence.review
   const blank = (v: unknown) => typeof v !== 'string' || v.trim() === ''
-  return (['reviewer', 'verdict', 'reference'] as const).filter((k) => !review || blank(review[k])).map((k) => `review.${k}`)
+  return (['reviewer', 'verdict', 'reference'] as const)
+    .filter((k) => !review || blank(review[k]))
+    .map((k) => `review.${k}`)
 }
 
 /** Parse and check the request in upstream's order (reference §2.H.7 steps 1–4). */
@@ -112,9 +124,18 @@ export const transition: CommandSpec = {
     { name: 'note', type: 'string', description: 'Reason; required with --force and for in_progress → planned.' },
     { name: 'force', type: 'boolean', description: 'Override the table and guards (needs --note).' },
     { name: 'review-ref', type: 'string', description: 'Reference of the review feedback.' },
-    { name: 'review-result-json', type: 'string', description: 'Structured review outcome {reviewer, verdict, reference}.' },
+    {
+      name: 'review-result-json',
+      type: 'string',
+      description: 'Structured review outcome {reviewer, verdict, reference}.',
+    },
     { name: 'evidence-json', type: 'string', description: 'Evidence {review: {reviewer, verdict, reference}, …}.' },
-    { name: 'subtasks-complete', type: 'boolean', negatable: true, description: 'Assert subtasks are complete (tasks.md decides).' },
+    {
+      name: 'subtasks-complete',
+      type: 'boolean',
+      negatable: true,
+      description: 'Assert subtasks are complete (tasks.md decides).',
+    },
     {
       name: 'implementation-evidence-present',
       type: 'boolean',
@@ -132,7 +153,9 @@ export const transition: CommandSpec = {
       const fail = (message: string) => new TransitionRejectedError(message, { ...identityOf(mission), wp_id: wp.id })
       // Upstream says "Moving to done" whatever the target; the caller asked for r.to.
       if (r.evidence && !evidenceIsComplete(r.evidence)) {
-        throw fail(`Moving to ${r.to} requires evidence with review.reviewer, review.verdict and review.reference: --evidence-json lacks ${evidenceGaps(r.evidence).join(', ')}`)
+        throw fail(
+          `Moving to ${r.to} requires evidence with review.reviewer, review.verdict and review.reference: --evidence-json lacks ${evidenceGaps(r.evidence).join(', ')}`,
+        )
       }
       const seeTransitions = ` ${suggestTransitions(mission.dir, wp.id)}`
       if (wp.lane === r.to && !r.force) throw fail(`${illegalMove(wp.lane, r.to)}.${seeTransitions}`)
@@ -146,7 +169,10 @@ export const transition: CommandSpec = {
         evidence: r.evidence,
         ...(await guardInputs(mission, wp, r)),
       })
-      if (!verdict.ok) throw fail(verdict.message.startsWith('Illegal transition:') ? `${verdict.message}.${seeTransitions}` : verdict.message)
+      if (!verdict.ok)
+        throw fail(
+          verdict.message.startsWith('Illegal transition:') ? `${verdict.message}.${seeTransitions}` : verdict.message,
+        )
       return planLaneChange(
         ctx,
         mission,
@@ -161,7 +187,12 @@ export const transition: CommandSpec = {
           policy: r.policy,
           force: r.force,
           reviewRef: r.reviewRef ?? r.reviewResult?.reference,
-          event: { reason: r.note ?? null, reviewRef: r.reviewRef ?? null, reviewResult: r.reviewResult, evidence: r.evidence },
+          event: {
+            reason: r.note ?? null,
+            reviewRef: r.reviewRef ?? null,
+            reviewResult: r.reviewResult,
+            evidence: r.evidence,
+          },
         },
         { mission, from: wp.lane },
       )

@@ -65,10 +65,18 @@ export async function commitMutation<R>(
       const planned = await plan(snapshot)
       if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt, warnings: earlier }
       const paths = [...planned.changes.keys()]
-      const commit = await writeCommitOnSnapshot(repo, snapshot, planned.message, planned.changes, options.author, options.now())
+      const commit = await writeCommitOnSnapshot(
+        repo,
+        snapshot,
+        planned.message,
+        planned.changes,
+        options.author,
+        options.now(),
+      )
       const move = { expected: tip, next: commit, paths, who: options.author, subject: planned.message.subject }
       const swapped = await swapBranch(repo, branch, move, snapshot)
-      if (swapped.moved) return { result: planned.result, commit, attempts: attempt, warnings: [...earlier, ...swapped.warnings] }
+      if (swapped.moved)
+        return { result: planned.result, commit, attempts: attempt, warnings: [...earlier, ...swapped.warnings] }
       await sleep(Math.random() * 20 * attempt)
     }
     throw new StateConflictError(branch.ref, maxAttempts)

@@ -61,7 +61,12 @@ async function writeCommit(repo: Repository, commit: CommitObject): Promise<stri
 }
 
 /** Deterministic identity of the throwaway commits that stand for virtual merge bases. */
-const VIRTUAL: Person = { name: 'kitty-github', email: 'kitty-github@users.noreply.github.com', timestamp: 0, timezoneOffset: 0 }
+const VIRTUAL: Person = {
+  name: 'kitty-github',
+  email: 'kitty-github@users.noreply.github.com',
+  timestamp: 0,
+  timezoneOffset: 0,
+}
 const MAX_BASE_DEPTH = 8
 
 /**
@@ -82,7 +87,13 @@ async function baseTree(repo: Repository, bases: string[], depth = 0): Promise<s
       oursWins: () => true,
     })
     // A real commit object, so the next round can find merge bases through it.
-    acc = await writeCommit(repo, { message: 'kitty: virtual merge base\n', tree: merged.tree, parent: [acc, next], author: VIRTUAL, committer: VIRTUAL })
+    acc = await writeCommit(repo, {
+      message: 'kitty: virtual merge base\n',
+      tree: merged.tree,
+      parent: [acc, next],
+      author: VIRTUAL,
+      committer: VIRTUAL,
+    })
     accTree = merged.tree
   }
   return accTree
@@ -110,7 +121,12 @@ async function mergeBranch(repo: Repository, input: IntegrateInput): Promise<Int
     author: input.committer,
     committer: input.committer,
   })
-  return { kind: 'integrated', head: oid, commits: [{ oid, subject: commitSubject(message) }], keptOurs: merged.keptOurs }
+  return {
+    kind: 'integrated',
+    head: oid,
+    commits: [{ oid, subject: commitSubject(message) }],
+    keptOurs: merged.keptOurs,
+  }
 }
 
 /**
@@ -155,5 +171,7 @@ async function replayBranch(repo: Repository, input: IntegrateInput): Promise<In
     headTree = merged.tree
     commits.push({ oid: head, subject })
   }
-  return head === input.onto ? { kind: 'up-to-date' } : { kind: 'integrated', head, commits, keptOurs: [...new Set(keptOurs)] }
+  return head === input.onto
+    ? { kind: 'up-to-date' }
+    : { kind: 'integrated', head, commits, keptOurs: [...new Set(keptOurs)] }
 }

@@ -7,7 +7,15 @@ import type { Repository, StateBranch } from '../repository.ts'
 import { readRef } from '../repository.ts'
 import { Snapshot } from '../objects/snapshot.ts'
 import { lockIndex } from '../worktree/index-lock.ts'
-import { findDirtyPaths, recoverJournals, removeJournal, syncPaths, unsyncedWarning, worktreeDirtyError, writeJournal } from '../worktree/sync-worktree.ts'
+import {
+  findDirtyPaths,
+  recoverJournals,
+  removeJournal,
+  syncPaths,
+  unsyncedWarning,
+  worktreeDirtyError,
+  writeJournal,
+} from '../worktree/sync-worktree.ts'
 import { sweepStaleTemps } from '../safe-fs/temp-files.ts'
 import { compareAndSwapRef } from './update-ref.ts'
 import { symlinksInTheWay, symlinkInWorktreeError } from '../worktree/workdir-path.ts'
@@ -51,7 +59,10 @@ export async function withWorktreeLock<T>(
     await refuseBranchOfOtherWorktree(repo, branch)
     return fn([])
   }
-  const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree'), { timeoutMs: 60_000, what: 'the working tree' })
+  const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree'), {
+    timeoutMs: 60_000,
+    what: 'the working tree',
+  })
   try {
     return await fn(await recoverJournals(repo))
   } finally {
@@ -67,14 +78,23 @@ export async function withWorktreeLock<T>(
 async function refuseBranchOfOtherWorktree(repo: Repository, branch: StateBranch): Promise<void> {
   const worktrees = await worktreesOnBranch(repo, branch.branch)
   if (worktrees.length === 0) return
-  throw new KittyError('USAGE_ERROR', worktrees.map((w) => checkedOutElsewhere(branch.branch, w, `kitty commits to ${branch.branch}`)).join(' '), {
-    branch: branch.branch,
-    worktrees,
-  })
+  throw new KittyError(
+    'USAGE_ERROR',
+    worktrees.map((w) => checkedOutElsewhere(branch.branch, w, `kitty commits to ${branch.branch}`)).join(' '),
+    {
+      branch: branch.branch,
+      worktrees,
+    },
+  )
 }
 
 /** Refuse (WORKTREE_DIRTY, nothing written) when a path about to change has uncommitted edits. */
-export async function refuseDirtyPaths(repo: Repository, branch: StateBranch, before: Snapshot, paths: readonly string[]): Promise<void> {
+export async function refuseDirtyPaths(
+  repo: Repository,
+  branch: StateBranch,
+  before: Snapshot,
+  paths: readonly string[],
+): Promise<void> {
   if (!branch.checkedOut || !repo.workdir) return
   // A linked directory would take the sync's writes outside the checkout: refused before any ref moves.
   const links = await symlinksInTheWay(repo.workdir, paths)
@@ -100,7 +120,12 @@ function casRef(repo: Repository, branch: StateBranch, move: BranchMove): Promis
  * journal is written so the next command can finish the sync if this process dies. Once the ref has
  * moved the command has succeeded: a failing sync is a warning, and its journal stays for the retry.
  */
-export async function swapBranch(repo: Repository, branch: StateBranch, move: BranchMove, before: Snapshot): Promise<SwapOutcome> {
+export async function swapBranch(
+  repo: Repository,
+  branch: StateBranch,
+  move: BranchMove,
+  before: Snapshot,
+): Promise<SwapOutcome> {
   if (!branch.checkedOut) return { moved: await casRef(repo, branch, move), warnings: [] }
   const index = await lockIndex(repo)
   try {

@@ -52,7 +52,12 @@ export async function readHistory(
 }
 
 /** The kitty commit carrying this idempotency key (`Kitty-Delivery`), among the recent history. */
-export async function findDelivery(repo: Repository, tip: string | null, key: string, maxScan = 500): Promise<HistoryCommit | null> {
+export async function findDelivery(
+  repo: Repository,
+  tip: string | null,
+  key: string,
+  maxScan = 500,
+): Promise<HistoryCommit | null> {
   const { matches } = await readHistory(repo, tip, (c) => c.trailers['Kitty-Delivery'] === key, 1, maxScan)
   return matches[0] ?? null
 }

@@ -18,7 +18,13 @@ async function entries(repo: Repository, oid: string | null): Promise<Map<string
   return new Map((await readTreeEntries(repo, oid)).map((e) => [e.path, e]))
 }
 
-async function diffDir(repo: Repository, path: string, from: string | null, to: string | null, out: string[]): Promise<void> {
+async function diffDir(
+  repo: Repository,
+  path: string,
+  from: string | null,
+  to: string | null,
+  out: string[],
+): Promise<void> {
   if (from === to) return
   const [a, b] = await Promise.all([entries(repo, from), entries(repo, to)])
   for (const name of new Set([...a.keys(), ...b.keys()])) {

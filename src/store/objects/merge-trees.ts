@@ -13,7 +13,14 @@ import { treeOrder } from './write-tree.ts'
  * file/directory clashes.
  */
 
-export type ConflictKind = 'content' | 'add/add' | 'modify/delete' | 'file/directory' | 'binary' | 'mode' | 'symlink/submodule'
+export type ConflictKind =
+  | 'content'
+  | 'add/add'
+  | 'modify/delete'
+  | 'file/directory'
+  | 'binary'
+  | 'mode'
+  | 'symlink/submodule'
 
 export interface TreeConflict {
   path: string
@@ -45,7 +52,8 @@ function same(a: TreeEntry | undefined, b: TreeEntry | undefined): boolean {
 }
 
 const isTreeOrAbsent = (e: TreeEntry | undefined): boolean => e === undefined || e.type === 'tree'
-const isFile = (e: TreeEntry | undefined): e is TreeEntry => e !== undefined && e.type === 'blob' && MERGEABLE_MODES.has(e.mode)
+const isFile = (e: TreeEntry | undefined): e is TreeEntry =>
+  e !== undefined && e.type === 'blob' && MERGEABLE_MODES.has(e.mode)
 
 /** Text we may merge line by line: valid UTF-8 without NUL bytes (git's binary test looks for NUL). */
 function asText(bytes: Uint8Array): string | null {
@@ -72,7 +80,12 @@ class TreeMerger {
   }
 
   /** The merged tree's oid, or null when the merged directory is empty. */
-  async mergeDir(path: string, base: string | null, ours: string | null, theirs: string | null): Promise<string | null> {
+  async mergeDir(
+    path: string,
+    base: string | null,
+    ours: string | null,
+    theirs: string | null,
+  ): Promise<string | null> {
     if (ours === theirs || base === theirs) return ours
     if (base === ours) return theirs
     const [b, o, t] = await Promise.all([this.entries(base), this.entries(ours), this.entries(theirs)])
@@ -80,7 +93,13 @@ class TreeMerger {
     const merged: TreeEntry[] = []
     let changed = false
     for (const name of names) {
-      const entry = await this.mergeEntry(path === '' ? name : `${path}/${name}`, name, b.get(name), o.get(name), t.get(name))
+      const entry = await this.mergeEntry(
+        path === '' ? name : `${path}/${name}`,
+        name,
+        b.get(name),
+        o.get(name),
+        t.get(name),
+      )
       if (!same(entry, o.get(name))) changed = true
       if (entry) merged.push(entry)
     }
@@ -104,11 +123,21 @@ class TreeMerger {
     }
     if (isFile(o) && isFile(t) && (b === undefined || isFile(b))) return this.mergeFile(path, name, b, o, t)
     const kind: ConflictKind =
-      o === undefined || t === undefined ? 'modify/delete' : o.type !== t.type || (b && b.type !== o.type) ? 'file/directory' : 'symlink/submodule'
+      o === undefined || t === undefined
+        ? 'modify/delete'
+        : o.type !== t.type || (b && b.type !== o.type)
+          ? 'file/directory'
+          : 'symlink/submodule'
     return this.conflict(path, kind, o)
   }
 
-  async mergeFile(path: string, name: string, b: TreeEntry | undefined, o: TreeEntry, t: TreeEntry): Promise<TreeEntry | undefined> {
+  async mergeFile(
+    path: string,
+    name: string,
+    b: TreeEntry | undefined,
+    o: TreeEntry,
+    t: TreeEntry,
+  ): Promise<TreeEntry | undefined> {
     const mode = o.mode === t.mode ? o.mode : b?.mode === o.mode ? t.mode : b?.mode === t.mode ? o.mode : null
     if (mode === null) return this.conflict(path, 'mode', o)
     if (o.oid === t.oid || b?.oid === t.oid) return { ...o, mode }

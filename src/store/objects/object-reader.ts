@@ -82,7 +82,9 @@ function inflateAtMost(data: Buffer, maxOutput: number): Buffer {
     return inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: Math.max(1, maxOutput) })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`corrupt object: its zlib stream inflates to more than the ${maxOutput} bytes its header declares`)
+      throw new Error(
+        `corrupt object: its zlib stream inflates to more than the ${maxOutput} bytes its header declares`,
+      )
     }
     throw err
   }
@@ -148,7 +150,8 @@ function inflateLoose(fd: number, fileSize: number, oid: string, maxBytes: numbe
   const header = readLooseHeader(fd, fileSize)
   if (header.size > maxBytes) throw new ObjectTooLargeError(oid, header.size, maxBytes)
   const total = header.length + header.size
-  if (fileSize > compressBound(total) + HEADER_MAX) throw new Error(`corrupt loose object ${oid}: ${fileSize} bytes compressed for ${total} inflated`)
+  if (fileSize > compressBound(total) + HEADER_MAX)
+    throw new Error(`corrupt loose object ${oid}: ${fileSize} bytes compressed for ${total} inflated`)
   const file = Buffer.allocUnsafe(fileSize)
   const got = fs.readSync(fd, file, 0, fileSize, 0)
   return inflateAtMost(file.subarray(0, got), total)
@@ -227,7 +230,11 @@ export class ObjectReader {
    * `maxBytes`: the size is read from the object's header, before anything is inflated.
    */
   async read(oid: string, maxBytes = MAX_OBJECT_BYTES): Promise<RawObject> {
-    const found = this.#loose(oid, maxBytes) ?? this.#packed(oid, maxBytes) ?? this.#packedAfterRescan(oid, maxBytes) ?? this.#builtIn(oid)
+    const found =
+      this.#loose(oid, maxBytes) ??
+      this.#packed(oid, maxBytes) ??
+      this.#packedAfterRescan(oid, maxBytes) ??
+      this.#builtIn(oid)
     // A cached read (a delta base) may have been inflated under a larger limit.
     if (found.content.length > maxBytes) throw new ObjectTooLargeError(oid, found.content.length, maxBytes)
     return found
@@ -259,12 +266,16 @@ export class ObjectReader {
     }
     try {
       const fileSize = fs.fstatSync(fd).size
-      const data = (fileSize <= SMALL_LOOSE_FILE ? inflateSmallLoose(fd, fileSize, maxBytes) : null) ?? inflateLoose(fd, fileSize, oid, maxBytes)
+      const data =
+        (fileSize <= SMALL_LOOSE_FILE ? inflateSmallLoose(fd, fileSize, maxBytes) : null) ??
+        inflateLoose(fd, fileSize, oid, maxBytes)
       const header = parseLooseHeader(data)
       if (!header) throw new Error(`corrupt loose object ${oid}: no header`)
       if (header.size > maxBytes) throw new ObjectTooLargeError(oid, header.size, maxBytes)
       if (data.length !== header.length + header.size) {
-        throw new Error(`corrupt loose object ${oid}: ${data.length - header.length} bytes inflated, header says ${header.size}`)
+        throw new Error(
+          `corrupt loose object ${oid}: ${data.length - header.length} bytes inflated, header says ${header.size}`,
+        )
       }
       return { type: header.type, content: data.subarray(header.length) }
     } finally {
@@ -286,7 +297,14 @@ export class ObjectReader {
       const v2 = idx.readUInt32BE(0) === 0xff744f63
       if (v2 && idx.readUInt32BE(4) !== 2) continue
       const fanout = v2 ? 8 : 0
-      this.#packs.push({ idx, version: v2 ? 2 : 1, count: idx.readUInt32BE(fanout + 255 * 4), packPath, fd: null, size })
+      this.#packs.push({
+        idx,
+        version: v2 ? 2 : 1,
+        count: idx.readUInt32BE(fanout + 255 * 4),
+        packPath,
+        fd: null,
+        size,
+      })
     }
     return this.#packs
   }
@@ -340,7 +358,8 @@ export class ObjectReader {
     for (let want = size + (size >> 6) + 64; ; want *= 2) {
       const out = inflateAtMost(this.#bytes(pack, start, want), size)
       if (out.length >= size || start + want >= pack.size) {
-        if (out.length !== size) throw new Error(`packed object at ${start} inflates to ${out.length} bytes, expected ${size}`)
+        if (out.length !== size)
+          throw new Error(`packed object at ${start} inflates to ${out.length} bytes, expected ${size}`)
         return out
       }
     }
@@ -524,5 +543,10 @@ export interface CommitInfo {
 
 export function parseCommit(content: Buffer): CommitInfo {
   const commit = parseCommitObject(content)
-  return { tree: commit.tree, parents: commit.parent, committerTimestamp: commit.committer?.timestamp ?? 0, message: commit.message }
+  return {
+    tree: commit.tree,
+    parents: commit.parent,
+    committerTimestamp: commit.committer?.timestamp ?? 0,
+    message: commit.message,
+  }
 }

@@ -27,7 +27,11 @@ export interface NewObjects {
  * history). Null when that cannot be told cheaply: a missing object (a shallow cache) or more than
  * MAX_NEW_COMMITS new commits; the caller then falls back to isomorphic-git's own push.
  */
-export async function objectsToSend(repo: Repository, tip: string, known: Iterable<string>): Promise<NewObjects | null> {
+export async function objectsToSend(
+  repo: Repository,
+  tip: string,
+  known: Iterable<string>,
+): Promise<NewObjects | null> {
   const reader = objectReader(repo)
   try {
     // Advertised tips the cache never fetched cannot bound the walk; the ones it has do.
@@ -55,17 +59,30 @@ async function readCommit(reader: ObjectReader, oid: string) {
 }
 
 /** Add `tree` and everything under it that none of `parents` (trees at the same path) holds. */
-async function addTreeDifference(reader: ObjectReader, tree: string, parents: string[], out: Set<string>): Promise<void> {
+async function addTreeDifference(
+  reader: ObjectReader,
+  tree: string,
+  parents: string[],
+  out: Set<string>,
+): Promise<void> {
   if (parents.includes(tree) || out.has(tree)) return
   out.add(tree)
   const parentEntries = await Promise.all(parents.map(async (p) => parseTree((await reader.read(p)).content)))
   for (const entry of parseTree((await reader.read(tree)).content)) {
     // A submodule's commit lives in another repository: never sent.
     if (entry.type === 'commit') continue
-    const same = parentEntries.map((entries) => entries.find((e) => e.path === entry.path)).filter((e) => e !== undefined)
+    const same = parentEntries
+      .map((entries) => entries.find((e) => e.path === entry.path))
+      .filter((e) => e !== undefined)
     if (same.some((e) => e.oid === entry.oid)) continue
     if (entry.type === 'blob') out.add(entry.oid)
-    else await addTreeDifference(reader, entry.oid, same.filter((e) => e.type === 'tree').map((e) => e.oid), out)
+    else
+      await addTreeDifference(
+        reader,
+        entry.oid,
+        same.filter((e) => e.type === 'tree').map((e) => e.oid),
+        out,
+      )
   }
 }
 

@@ -24,7 +24,10 @@ class NativeInflate {
     this.pendingBytes += piece.length
     const input = this.pending.length === 1 ? piece : Buffer.concat(this.pending, this.pendingBytes)
     try {
-      const { buffer, engine } = inflateSync(input, { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } }
+      const { buffer, engine } = inflateSync(input, { info: true }) as unknown as {
+        buffer: Buffer
+        engine: { bytesWritten: number }
+      }
       this.result = buffer
       this.strm.avail_in = piece.length - (engine.bytesWritten - before)
       this.pending = []

@@ -89,11 +89,15 @@ export class Snapshot {
 }
 
 export function fileTooLarge(path: string, size: number, limit: number): KittyError {
-  return new KittyError('INPUT_TOO_LARGE', `${path} is ${size} bytes, larger than the ${limit}-byte limit for this file`, {
-    path,
-    size_bytes: size,
-    limit_bytes: limit,
-  })
+  return new KittyError(
+    'INPUT_TOO_LARGE',
+    `${path} is ${size} bytes, larger than the ${limit}-byte limit for this file`,
+    {
+      path,
+      size_bytes: size,
+      limit_bytes: limit,
+    },
+  )
 }
 
 export { EMPTY_TREE }

@@ -88,7 +88,9 @@ function topologicalOldestFirst(oids: Set<string>, seen: Map<string, CommitInfo>
     }
   }
   // Depth-first from the oldest: ancestors always come first, unrelated lines oldest-first.
-  const byAge = [...oids].sort((a, b) => seen.get(a)!.commit.committer.timestamp - seen.get(b)!.commit.committer.timestamp)
+  const byAge = [...oids].sort(
+    (a, b) => seen.get(a)!.commit.committer.timestamp - seen.get(b)!.commit.committer.timestamp,
+  )
   for (const oid of byAge) visit(oid)
   return out
 }

@@ -63,5 +63,8 @@ async function writeDir(snapshot: Snapshot, path: string, node: DirNode): Promis
  * returning the new root tree. Everything else is shared with the snapshot's tree.
  */
 export async function writeChangedTree(snapshot: Snapshot, changes: FileChanges): Promise<string> {
-  return (await writeDir(snapshot, '', buildChangeTree(changes))) ?? (await git.writeTree({ fs: snapshot.repo.fs, gitdir: snapshot.repo.gitdir, tree: [] }))
+  return (
+    (await writeDir(snapshot, '', buildChangeTree(changes))) ??
+    (await git.writeTree({ fs: snapshot.repo.fs, gitdir: snapshot.repo.gitdir, tree: [] }))
+  )
 }

@@ -33,7 +33,18 @@ export interface NativeCloneRequest {
 }
 
 /** The variables git may see: where to find itself and the runner's proxy, nothing that alters git's behaviour. */
-const PASSED = ['PATH', 'HOME', 'TMPDIR', 'http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY', 'SYSTEMROOT']
+const PASSED = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'http_proxy',
+  'https_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'no_proxy',
+  'NO_PROXY',
+  'SYSTEMROOT',
+]
 
 function gitEnvironment(env: NodeJS.ProcessEnv, credentials: Credentials | null): NodeJS.ProcessEnv {
   const config: Array<[string, string]> = [
@@ -48,7 +59,12 @@ function gitEnvironment(env: NodeJS.ProcessEnv, credentials: Credentials | null)
     const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')
     config.push(['http.extraHeader', `Authorization: Basic ${basic}`])
   }
-  const out: NodeJS.ProcessEnv = { LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' }
+  const out: NodeJS.ProcessEnv = {
+    LC_ALL: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  }
   for (const name of PASSED) if (env[name] !== undefined) out[name] = env[name]
   out['GIT_CONFIG_COUNT'] = String(config.length)
   config.forEach(([key, value], i) => {
@@ -75,7 +91,12 @@ function progressReader(sink: ProgressSink, what: string): (chunk: Buffer) => vo
 }
 
 /** Run git; true when it exited 0 within the deadline. Its output is dropped (failures fall back), but for progress. */
-function runGit(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, onStderr?: (chunk: Buffer) => void): Promise<boolean> {
+function runGit(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  onStderr?: (chunk: Buffer) => void,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn('git', args, { env, stdio: ['ignore', 'ignore', onStderr ? 'pipe' : 'ignore'] })
     if (onStderr) child.stderr?.on('data', onStderr)
@@ -107,7 +128,12 @@ async function readHead(gitdir: string): Promise<{ branch: string; tip: string }
 }
 
 /** Move the clone's packs and shallow list into the cache, then point the cache's refs at its tip. */
-async function adopt(cache: Repository, clone: string, fetched: { branch: string; tip: string }, setHead: boolean): Promise<void> {
+async function adopt(
+  cache: Repository,
+  clone: string,
+  fetched: { branch: string; tip: string },
+  setHead: boolean,
+): Promise<void> {
   const from = join(clone, 'objects', 'pack')
   const to = join(cache.gitdir, 'objects', 'pack')
   await fs.mkdir(to, { recursive: true })
@@ -119,20 +145,42 @@ async function adopt(cache: Repository, clone: string, fetched: { branch: string
   for (const ref of [`refs/heads/${fetched.branch}`, `refs/remotes/origin/${fetched.branch}`]) {
     await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref, value: fetched.tip, force: true })
   }
-  if (setHead) await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: 'HEAD', value: `refs/heads/${fetched.branch}`, symbolic: true, force: true })
+  if (setHead)
+    await git.writeRef({
+      fs: cache.fs,
+      gitdir: cache.gitdir,
+      ref: 'HEAD',
+      value: `refs/heads/${fetched.branch}`,
+      symbolic: true,
+      force: true,
+    })
 }
 
 /**
  * Clone `request.branch` (the remote's default when null) at `request.depth` into the empty cache.
  * Returns the branch and its tip, or null when the caller must fetch the usual way.
  */
-export async function cloneNatively(cache: Repository, request: NativeCloneRequest, env: NodeJS.ProcessEnv): Promise<{ branch: string; tip: string } | null> {
+export async function cloneNatively(
+  cache: Repository,
+  request: NativeCloneRequest,
+  env: NodeJS.ProcessEnv,
+): Promise<{ branch: string; tip: string } | null> {
   if (env['KITTY_NATIVE_GIT'] === '0' || !/^https?:\/\//i.test(request.url)) return null
   await sweepStaleTemps([cache.gitdir])
   const clone = join(cache.gitdir, `.${ownerTag()}.clone`)
   try {
-    const progress = request.onProgress ? progressReader(request.onProgress, `fetching ${request.branch ?? 'the default branch'}`) : undefined
-    const args = ['clone', '--bare', progress ? '--progress' : '--quiet', '--no-tags', '--single-branch', `--depth=${request.depth}`, '--template=']
+    const progress = request.onProgress
+      ? progressReader(request.onProgress, `fetching ${request.branch ?? 'the default branch'}`)
+      : undefined
+    const args = [
+      'clone',
+      '--bare',
+      progress ? '--progress' : '--quiet',
+      '--no-tags',
+      '--single-branch',
+      `--depth=${request.depth}`,
+      '--template=',
+    ]
     if (request.branch) args.push(`--branch=${request.branch}`)
     args.push('--', request.url, clone)
     if (!(await runGit(args, gitEnvironment(env, request.credentials), request.timeoutMs, progress))) return null

@@ -56,15 +56,26 @@ export async function commitRemoteMutation<R>(
     const snapshot = await Snapshot.at(cache, tip)
     const planned = await plan(snapshot)
     if (planned.kind === 'noop') return { result: planned.result, commit: null, attempts: attempt, warnings: [] }
-    const commit = await writeCommitOnSnapshot(cache, snapshot, planned.message, planned.changes, options.author, options.now())
+    const commit = await writeCommitOnSnapshot(
+      cache,
+      snapshot,
+      planned.message,
+      planned.changes,
+      options.author,
+      options.now(),
+    )
     const pushed = await pushCommit(cache, remote, options.branch, commit, tip)
     if (pushed.ok) return { result: planned.result, commit, attempts: attempt, warnings: [] }
     if (!pushed.moved) {
-      throw new KittyError('PUSH_FAILED', `${redactUrl(remote.url)} refused the push to ${options.branch}: ${pushed.reason}. Nothing was changed.`, {
-        remote: redactUrl(remote.url),
-        branch: options.branch,
-        reason: pushed.reason,
-      })
+      throw new KittyError(
+        'PUSH_FAILED',
+        `${redactUrl(remote.url)} refused the push to ${options.branch}: ${pushed.reason}. Nothing was changed.`,
+        {
+          remote: redactUrl(remote.url),
+          branch: options.branch,
+          reason: pushed.reason,
+        },
+      )
     }
     if (attempt === maxAttempts) break
     // Full jitter, in units of the attempt we just lost (the window in which racers collide is one

@@ -78,16 +78,27 @@ export const MERGE_DEPTHS = [200, 2_000, FULL_DEPTH] as const
  * the fork point of every WP branch with the target is in the cache (or all history is). Returns the
  * level reached, where a retry should continue.
  */
-export async function mirrorMergeHistory(cache: Repository, remote: RemoteOptions, target: string, wpBranches: string[], level = 0): Promise<number> {
+export async function mirrorMergeHistory(
+  cache: Repository,
+  remote: RemoteOptions,
+  target: string,
+  wpBranches: string[],
+  level = 0,
+): Promise<number> {
   for (let i = level; ; i++) {
     const depth = MERGE_DEPTHS[i]!
-    remote.onProgress?.({ task: `merge history: ${depth === FULL_DEPTH ? 'all commits' : `${depth} commits deep`} (step ${i + 1} of ${MERGE_DEPTHS.length})` })
+    remote.onProgress?.({
+      task: `merge history: ${depth === FULL_DEPTH ? 'all commits' : `${depth} commits deep`} (step ${i + 1} of ${MERGE_DEPTHS.length})`,
+    })
     // The target's history is what routine 50-deep fetches cut short: deepen it on every level (when
     // the cache is shallow at all); WP branches the cache holds only from the second level on.
     const listed = await listRemoteBranches(cache, remote)
     const onTarget = await mirrorBranches(cache, remote, [target], { depth, refetch: await isShallow(cache), listed })
     const have = onTarget.get(target) ?? null
-    const tips = new Map([...onTarget, ...(await mirrorBranches(cache, remote, wpBranches, { depth, refetch: i > 0, have, listed }))])
+    const tips = new Map([
+      ...onTarget,
+      ...(await mirrorBranches(cache, remote, wpBranches, { depth, refetch: i > 0, have, listed })),
+    ])
     if (depth === FULL_DEPTH || !(await isShallow(cache))) return i
     const onto = tips.get(target) ?? null
     const wpTips = wpBranches.map((b) => tips.get(b) ?? null).filter((t): t is string => t !== null)

@@ -60,7 +60,8 @@ function nextHop(from: URL, location: string, hops: number): URL {
   }
   const hop = `${redactUrl(from.href)} redirected to ${redactUrl(to.href)}`
   if (to.protocol !== 'http:' && to.protocol !== 'https:') throw new RemoteRedirectError(`${hop}, which is not http(s)`)
-  if (from.protocol === 'https:' && to.protocol === 'http:') throw new RemoteRedirectError(`${hop}: a redirect from https to http is refused`)
+  if (from.protocol === 'https:' && to.protocol === 'http:')
+    throw new RemoteRedirectError(`${hop}: a redirect from https to http is refused`)
   if (hops >= MAX_REDIRECTS) throw new RemoteRedirectError(`${hop}: too many redirects (more than ${MAX_REDIRECTS})`)
   return to
 }
@@ -72,7 +73,8 @@ function discoveryBase(url: URL): string | null {
 
 /** `url` with its base replaced by the one a ref discovery was redirected to, if any. */
 function rebase(url: URL, bases: Map<string, string>): URL {
-  for (const [from, to] of bases) if (url.href.startsWith(`${from}/`)) return new URL(`${to}${url.href.slice(from.length)}`)
+  for (const [from, to] of bases)
+    if (url.href.startsWith(`${from}/`)) return new URL(`${to}${url.href.slice(from.length)}`)
   return url
 }
 
@@ -88,19 +90,31 @@ function rebase(url: URL, bases: Map<string, string>): URL {
 export function timedHttpClient(options: { idleMs: number; deadline: AbortSignal }): HttpClient {
   const bases = new Map<string, string>()
 
-  const exchange = (url: URL, method: string, headers: Headers, payload: Buffer | undefined): Promise<IncomingMessage> => {
+  const exchange = (
+    url: URL,
+    method: string,
+    headers: Headers,
+    payload: Buffer | undefined,
+  ): Promise<IncomingMessage> => {
     // Loaded on first use: most commands never talk to a remote, and node:http costs ~20 ms to load.
     // getBuiltinModule, not import(): the ES module facade reads every export, and its lazy getters
     // load undici (another ~15 ms) that a request never uses.
-    const client = url.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')
+    const client =
+      url.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')
     const what = redactUrl(url.href)
     return new Promise((resolve, reject) => {
       if (options.deadline.aborted) return reject(options.deadline.reason)
-      const all: Record<string, string | number> = payload ? { ...headers, 'content-length': payload.length } : { ...headers }
-      const request = client.request(withoutUserinfo(url), { method, headers: all, signal: options.deadline }, (res) => {
-        res.setTimeout(options.idleMs, () => res.destroy(new RemoteTimeoutError(what, options.idleMs)))
-        resolve(res)
-      })
+      const all: Record<string, string | number> = payload
+        ? { ...headers, 'content-length': payload.length }
+        : { ...headers }
+      const request = client.request(
+        withoutUserinfo(url),
+        { method, headers: all, signal: options.deadline },
+        (res) => {
+          res.setTimeout(options.idleMs, () => res.destroy(new RemoteTimeoutError(what, options.idleMs)))
+          resolve(res)
+        },
+      )
       request.setTimeout(options.idleMs, () => request.destroy(new RemoteTimeoutError(what, options.idleMs)))
       request.on('error', reject)
       request.end(payload)
@@ -113,7 +127,9 @@ export function timedHttpClient(options: { idleMs: number; deadline: AbortSignal
     const to = discoveryBase(landed)
     if (from === null) return
     if (to === null || landed.search !== asked.search) {
-      throw new RemoteRedirectError(`${redactUrl(asked.href)} redirected to ${redactUrl(landed.href)}, which is not a ref discovery`)
+      throw new RemoteRedirectError(
+        `${redactUrl(asked.href)} redirected to ${redactUrl(landed.href)}, which is not a ref discovery`,
+      )
     }
     bases.set(from, to)
   }
@@ -137,13 +153,17 @@ export function timedHttpClient(options: { idleMs: number; deadline: AbortSignal
             method,
             statusCode: status,
             statusMessage: res.statusMessage ?? '',
-            headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
+            headers: Object.fromEntries(
+              Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+            ),
             body: res[Symbol.asyncIterator]() as AsyncIterableIterator<Uint8Array>,
           }
         }
         res.resume()
         if (method !== 'GET') {
-          throw new RemoteRedirectError(`${redactUrl(url.href)} answered a ${method} with a redirect (HTTP ${status}); only the ref discovery may be redirected`)
+          throw new RemoteRedirectError(
+            `${redactUrl(url.href)} answered a ${method} with a redirect (HTTP ${status}); only the ref discovery may be redirected`,
+          )
         }
         url = nextHop(url, location, hops)
       }

@@ -91,7 +91,10 @@ export function parseRemoteUrl(raw: string): RemoteUrl {
   const u = parse(raw)
   if (!u) throw new UsageError(`Option '--remote' is not a valid URL: ${shown}.`, { remote: shown })
   if (!SCHEMES.has(u.protocol)) {
-    throw new UsageError(`Option '--remote' must be an http(s) URL (isomorphic-git speaks smart HTTP only), not ${shown}.`, { remote: shown })
+    throw new UsageError(
+      `Option '--remote' must be an http(s) URL (isomorphic-git speaks smart HTTP only), not ${shown}.`,
+      { remote: shown },
+    )
   }
   const parts = splitRemoteUrl(raw)
   if (!parts) throw new UsageError(`Option '--remote' has no host: ${shown}.`, { remote: shown })

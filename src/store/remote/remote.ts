@@ -35,7 +35,8 @@ export interface RemoteOptions {
 
 /** One cache per remote, whatever credentials (if any) its URL is given with. */
 export function remoteCacheDir(url: string, env: NodeJS.ProcessEnv): string {
-  const base = env['KITTY_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'kitty-github', 'repos')
+  const base =
+    env['KITTY_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'kitty-github', 'repos')
   const key = createHash('sha256').update(remoteIdentity(url)).digest('hex').slice(0, 24)
   return join(base, `${key}.git`)
 }
@@ -50,7 +51,10 @@ export interface RemoteCache {
 export async function openRemoteCache(remote: RemoteOptions, env: NodeJS.ProcessEnv): Promise<RemoteCache> {
   const gitdir = remoteCacheDir(remote.url, env)
   fs.mkdirSync(gitdir, { recursive: true })
-  const lock = await acquireLock(join(gitdir, 'kitty-cache'), { timeoutMs: Math.max(remote.timeoutMs * 2, 60_000), what: 'the remote cache' })
+  const lock = await acquireLock(join(gitdir, 'kitty-cache'), {
+    timeoutMs: Math.max(remote.timeoutMs * 2, 60_000),
+    what: 'the remote cache',
+  })
   try {
     if (!fs.existsSync(join(gitdir, 'HEAD'))) {
       await git.init({ fs: atomicFs, gitdir, bare: true })
@@ -72,11 +76,17 @@ function credentialsFor(remote: RemoteOptions, fromUrl: Credentials | null): Cre
   return fromUrl ?? (remote.token ? { username: 'x-access-token', password: remote.token } : null)
 }
 
-function authCallbacks(credentials: Credentials | null): { onAuth: AuthCallback; onAuthFailure: AuthCallback; headers: Record<string, string> } {
+function authCallbacks(credentials: Credentials | null): {
+  onAuth: AuthCallback
+  onAuthFailure: AuthCallback
+  headers: Record<string, string>
+} {
   return {
     // Sent up front, saving the 401 round trip of every request; onAuth covers servers that ignore it.
     // The HTTP client drops it on the way to any origin but the named one (store/remote-http.ts).
-    headers: credentials ? { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } : {},
+    headers: credentials
+      ? { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` }
+      : {},
     onAuth: () => credentials ?? { cancel: true },
     onAuthFailure: () => ({ cancel: true }),
   }
@@ -90,7 +100,15 @@ function authCallbacks(credentials: Credentials | null): { onAuth: AuthCallback;
 function remoteArgs(repo: Repository, remote: RemoteOptions, http: HttpClient) {
   const parts = splitRemoteUrl(remote.url)
   const auth = authCallbacks(credentialsFor(remote, parts?.credentials ?? null))
-  return { fs: repo.fs, http, gitdir: repo.gitdir, cache: repo.cache, url: parts?.url ?? remote.url, remote: 'origin', ...auth }
+  return {
+    fs: repo.fs,
+    http,
+    gitdir: repo.gitdir,
+    cache: repo.cache,
+    url: parts?.url ?? remote.url,
+    remote: 'origin',
+    ...auth,
+  }
 }
 
 /** Run one remote operation under its deadline, with network and auth failures mapped to our codes. */
@@ -101,9 +119,14 @@ async function withRemote<T>(
   run: (args: ReturnType<typeof remoteArgs>) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(new Error(`${what} timed out after ${remote.timeoutMs} ms`)), remote.timeoutMs)
+  const timer = setTimeout(
+    () => controller.abort(new Error(`${what} timed out after ${remote.timeoutMs} ms`)),
+    remote.timeoutMs,
+  )
   try {
-    return await run(remoteArgs(repo, remote, timedHttpClient({ idleMs: remote.timeoutMs, deadline: controller.signal })))
+    return await run(
+      remoteArgs(repo, remote, timedHttpClient({ idleMs: remote.timeoutMs, deadline: controller.signal })),
+    )
   } catch (err) {
     throw remoteError(err, remote, what)
   } finally {
@@ -130,10 +153,16 @@ const UNREACHABLE = new Set([
 ])
 
 /** TLS failures (https to a plain http port is EPROTO; certificates have codes of their own): nothing reached git. */
-const TLS_FAILURE = /^(EPROTO$|ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/
+const TLS_FAILURE =
+  /^(EPROTO$|ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/
 
 function unreachable(e: { code?: string; name?: string }): boolean {
-  return UNREACHABLE.has(e.code ?? '') || UNREACHABLE.has(e.name ?? '') || TLS_FAILURE.test(e.code ?? '') || e.name === 'AbortError'
+  return (
+    UNREACHABLE.has(e.code ?? '') ||
+    UNREACHABLE.has(e.name ?? '') ||
+    TLS_FAILURE.test(e.code ?? '') ||
+    e.name === 'AbortError'
+  )
 }
 
 /**
@@ -145,12 +174,20 @@ function hideCredentials(text: string, remote: RemoteOptions): string {
   const parts = splitRemoteUrl(remote.url)
   const secrets = [remote.token, parts?.credentials?.password, parts?.credentials?.username]
   const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^]*)@/i.exec(remote.url)?.[1]
-  const basic = (c: Credentials | null | undefined) => (c ? Buffer.from(`${c.username}:${c.password}`).toString('base64') : undefined)
-  const forms = [userinfo, ...secrets, ...secrets.map((x) => (x === undefined ? x : encodeURIComponent(x))), basic(credentialsFor(remote, parts?.credentials ?? null))]
+  const basic = (c: Credentials | null | undefined) =>
+    c ? Buffer.from(`${c.username}:${c.password}`).toString('base64') : undefined
+  const forms = [
+    userinfo,
+    ...secrets,
+    ...secrets.map((x) => (x === undefined ? x : encodeURIComponent(x))),
+    basic(credentialsFor(remote, parts?.credentials ?? null)),
+  ]
   let out = remote.url === '' ? text : text.split(remote.url).join(redactUrl(remote.url))
   // Longest first, so a shorter form inside a longer one does not leave the rest behind. Under 4
   // characters a "secret" would only mangle the message.
-  for (const form of [...new Set(forms)].filter((f): f is string => f !== undefined && f.length >= 4).sort((a, b) => b.length - a.length)) {
+  for (const form of [...new Set(forms)]
+    .filter((f): f is string => f !== undefined && f.length >= 4)
+    .sort((a, b) => b.length - a.length)) {
     out = out.split(form).join('***')
   }
   return out
@@ -172,14 +209,21 @@ export function remoteError(err: unknown, remote: RemoteOptions, what: string): 
     )
   }
   if (e.code === 'EREDIRECT') {
-    return new KittyError('REMOTE_UNREACHABLE', `${what} failed: ${detail}. Nothing was changed.`, { remote: where, cause: 'redirect' })
+    return new KittyError('REMOTE_UNREACHABLE', `${what} failed: ${detail}. Nothing was changed.`, {
+      remote: where,
+      cause: 'redirect',
+    })
   }
   if (e.code === 'HttpError' || unreachable(e)) {
-    return new KittyError('REMOTE_UNREACHABLE', `${what} failed: ${where} did not answer (${detail}). Nothing was changed.`, {
-      remote: where,
-      cause: e.code ?? e.name ?? 'unknown',
-      ...(status ? { status } : {}),
-    })
+    return new KittyError(
+      'REMOTE_UNREACHABLE',
+      `${what} failed: ${where} did not answer (${detail}). Nothing was changed.`,
+      {
+        remote: where,
+        cause: e.code ?? e.name ?? 'unknown',
+        ...(status ? { status } : {}),
+      },
+    )
   }
   if (err instanceof Error) err.message = hideCredentials(err.message, remote)
   return err
@@ -195,10 +239,22 @@ export interface FetchedBranch {
  * Fetch one branch (the remote's default when none is named) into `refs/remotes/origin/<branch>`.
  * `depth` keeps routine commands shallow; merge-mission asks for full history.
  */
-export async function fetchBranch(cache: Repository, remote: RemoteOptions, branch: string | null, depth?: number): Promise<FetchedBranch> {
+export async function fetchBranch(
+  cache: Repository,
+  remote: RemoteOptions,
+  branch: string | null,
+  depth?: number,
+): Promise<FetchedBranch> {
   const parts = splitRemoteUrl(remote.url)
   if (parts && depth !== undefined && (await cacheIsEmpty(cache))) {
-    const request = { url: parts.url, credentials: credentialsFor(remote, parts.credentials), branch, depth, timeoutMs: remote.timeoutMs, onProgress: remote.onProgress }
+    const request = {
+      url: parts.url,
+      credentials: credentialsFor(remote, parts.credentials),
+      branch,
+      depth,
+      timeoutMs: remote.timeoutMs,
+      onProgress: remote.onProgress,
+    }
     const cloned = await cloneNatively(cache, request, process.env)
     if (cloned) return cloned
   }
@@ -217,8 +273,17 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
       // isomorphic-git offers only the local branch as a "have": without it the remote sends the
       // whole history again on every fetch (2.3 MB and ~250 ms of pack indexing on the corpus).
       // A fetch of the default branch asks for HEAD, so HEAD must lead there too.
-      if (tip) await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: `refs/heads/${name}`, value: tip, force: true })
-      if (tip && !branch) await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: 'HEAD', value: `refs/heads/${name}`, symbolic: true, force: true })
+      if (tip)
+        await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: `refs/heads/${name}`, value: tip, force: true })
+      if (tip && !branch)
+        await git.writeRef({
+          fs: cache.fs,
+          gitdir: cache.gitdir,
+          ref: 'HEAD',
+          value: `refs/heads/${name}`,
+          symbolic: true,
+          force: true,
+        })
       return { branch: name, tip }
     } catch (err) {
       // An empty remote, or a branch that does not exist yet: the state starts from nothing.
@@ -231,14 +296,17 @@ export async function fetchBranch(cache: Repository, remote: RemoteOptions, bran
 /** isomorphic-git's fetch phases ("Receiving objects", "Resolving deltas") as progress events. */
 function fetchProgress(sink: ProgressSink, branch: string | null) {
   const what = `fetching ${branch ?? 'the default branch'}`
-  return (e: { phase: string; loaded: number; total: number }) => sink({ task: `${what}: ${e.phase}`, loaded: e.loaded, total: e.total || undefined })
+  return (e: { phase: string; loaded: number; total: number }) =>
+    sink({ task: `${what}: ${e.phase}`, loaded: e.loaded, total: e.total || undefined })
 }
 
 /** The remote's branches and their tips, in one ref discovery (protocol v1: every smart-HTTP server speaks it). */
 export async function listRemoteBranches(cache: Repository, remote: RemoteOptions): Promise<Map<string, string>> {
   return withRemote(cache, remote, 'list branches', async (args) => {
     const refs = await git.listServerRefs({ ...args, protocolVersion: 1, prefix: 'refs/heads/' })
-    return new Map(refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => [r.ref.slice('refs/heads/'.length), r.oid]))
+    return new Map(
+      refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => [r.ref.slice('refs/heads/'.length), r.oid]),
+    )
   })
 }
 
@@ -247,7 +315,8 @@ export const FULL_DEPTH = 2_147_483_647
 
 export type PushOutcome = { ok: true } | { ok: false; moved: true } | { ok: false; moved: false; reason: string }
 
-const MOVED = /non-fast-forward|fetch first|failed to lock|cannot lock ref|stale info|reference already exists|incorrect old value|failed to update ref/i
+const MOVED =
+  /non-fast-forward|fetch first|failed to lock|cannot lock ref|stale info|reference already exists|incorrect old value|failed to update ref/i
 
 /** A refused update: the branch moved (retry after re-reading), or a final refusal with its reason. */
 function refused(reason: string): PushOutcome {
@@ -256,7 +325,9 @@ function refused(reason: string): PushOutcome {
 
 /** The URL of a configured remote of a repository, or null. */
 export async function remoteUrl(repo: Repository, remote: string): Promise<string | null> {
-  const url = await git.getConfig({ fs: repo.fs, gitdir: repo.gitdir, path: `remote.${remote}.url` }).catch(() => undefined)
+  const url = await git
+    .getConfig({ fs: repo.fs, gitdir: repo.gitdir, path: `remote.${remote}.url` })
+    .catch(() => undefined)
   return typeof url === 'string' && url.trim() !== '' ? url : null
 }
 
@@ -273,12 +344,21 @@ export async function pushRef(repo: Repository, remote: RemoteOptions, branch: s
       const status = result.refs[ref]
       if (result.ok && (!status || status.ok)) {
         const next = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref })
-        await git.writeRef({ fs: repo.fs, gitdir: repo.gitdir, ref: `refs/remotes/origin/${branch}`, value: next, force: true })
+        await git.writeRef({
+          fs: repo.fs,
+          gitdir: repo.gitdir,
+          ref: `refs/remotes/origin/${branch}`,
+          value: next,
+          force: true,
+        })
         return { ok: true }
       }
       return refused(status?.error ?? result.error ?? 'rejected')
     } catch (err) {
-      const e = err as { code?: string; data?: { reason?: string; result?: { refs?: Record<string, { error?: string }> } } }
+      const e = err as {
+        code?: string
+        data?: { reason?: string; result?: { refs?: Record<string, { error?: string }> } }
+      }
       if (e.code === 'PushRejectedError') return { ok: false, moved: true }
       if (e.code === 'NotFoundError') return { ok: false, moved: true }
       if (e.code === 'GitPushError') return refused(e.data?.result?.refs?.[ref]?.error ?? 'rejected')
@@ -304,7 +384,12 @@ function reportLines(body: Buffer): string[] {
       i += 4
       continue
     }
-    lines.push(body.subarray(i + 4, i + size).toString('utf8').replace(/\n$/, ''))
+    lines.push(
+      body
+        .subarray(i + 4, i + size)
+        .toString('utf8')
+        .replace(/\n$/, ''),
+    )
     i += size
   }
   return lines
@@ -323,45 +408,72 @@ async function readBody(body: AsyncIterableIterator<Uint8Array> | undefined): Pr
  * (store/pack-objects.ts), so the cost follows the change, not the repository; isomorphic-git's push
  * walks every tree of the commits it sends.
  */
-export async function pushCommit(cache: Repository, remote: RemoteOptions, branch: string, next: string, expected: string | null): Promise<PushOutcome> {
+export async function pushCommit(
+  cache: Repository,
+  remote: RemoteOptions,
+  branch: string,
+  next: string,
+  expected: string | null,
+): Promise<PushOutcome> {
   const ref = `refs/heads/${branch}`
   const sent = await withRemote(cache, remote, 'push', async (args) => {
     const info = await git.getRemoteInfo2({ ...args, forPush: true, protocolVersion: 1 })
     const advertised = new Map((info.refs ?? []).map((r) => [r.ref, r.oid]))
     const current = advertised.get(ref) ?? null
-    if (current !== expected) return current === next ? { ok: true as const } : { ok: false as const, moved: true as const }
+    if (current !== expected)
+      return current === next ? { ok: true as const } : { ok: false as const, moved: true as const }
     const objects = await objectsToSend(cache, next, advertised.values())
     if (objects === null) return null
     const command = pktLine(`${expected ?? ZERO_OID} ${next} ${ref}\0report-status agent=kitty-github\n`)
-    const body = Buffer.concat([command, Buffer.from('0000', 'latin1'), await packObjects(objectReader(cache), objects.oids)])
+    const body = Buffer.concat([
+      command,
+      Buffer.from('0000', 'latin1'),
+      await packObjects(objectReader(cache), objects.oids),
+    ])
     const res = await args.http.request({
       url: `${args.url.replace(/\/$/, '')}/git-receive-pack`,
       method: 'POST',
-      headers: { ...args.headers, 'content-type': 'application/x-git-receive-pack-request', accept: 'application/x-git-receive-pack-result' },
+      headers: {
+        ...args.headers,
+        'content-type': 'application/x-git-receive-pack-request',
+        accept: 'application/x-git-receive-pack-result',
+      },
       body: (async function* () {
         yield body
       })(),
     })
     const answer = await readBody(res.body)
     if (res.statusCode !== 200) {
-      throw Object.assign(new Error(`HTTP ${res.statusCode} ${res.statusMessage}`), { code: 'HttpError', data: { statusCode: res.statusCode } })
+      throw Object.assign(new Error(`HTTP ${res.statusCode} ${res.statusMessage}`), {
+        code: 'HttpError',
+        data: { statusCode: res.statusCode },
+      })
     }
     const lines = reportLines(answer)
     const unpack = lines.find((l) => l.startsWith('unpack '))
-    if (unpack !== 'unpack ok') return refused(unpack ? `the remote could not store the objects (${unpack.slice(7)})` : 'no report from the remote')
+    if (unpack !== 'unpack ok')
+      return refused(
+        unpack ? `the remote could not store the objects (${unpack.slice(7)})` : 'no report from the remote',
+      )
     const status = lines.find((l) => l.startsWith(`ok ${ref}`) || l.startsWith(`ng ${ref} `))
     if (status === undefined) return refused('no report from the remote')
     return status.startsWith('ok ') ? { ok: true as const } : refused(status.slice(`ng ${ref} `.length))
   })
   if (sent === null) return pushBranch(cache, remote, branch, next)
   if (sent.ok) {
-    for (const name of [ref, `refs/remotes/origin/${branch}`]) await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: name, value: next, force: true })
+    for (const name of [ref, `refs/remotes/origin/${branch}`])
+      await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: name, value: next, force: true })
   }
   return sent
 }
 
 /** In a remote cache: point the local branch at `next`, then push it (see pushRef). */
-export async function pushBranch(cache: Repository, remote: RemoteOptions, branch: string, next: string): Promise<PushOutcome> {
+export async function pushBranch(
+  cache: Repository,
+  remote: RemoteOptions,
+  branch: string,
+  next: string,
+): Promise<PushOutcome> {
   await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: `refs/heads/${branch}`, value: next, force: true })
   return pushRef(cache, remote, branch)
 }

@@ -23,13 +23,20 @@ function appendLines(source: string, lines: string[], eol: string): string {
 }
 
 function renderNode(node: Node): string[] {
-  return new YamlDocument(node).toString({ lineWidth: 0, doubleQuotedAsJSON: true, flowCollectionPadding: false }).replace(/\n$/, '').split('\n')
+  return new YamlDocument(node)
+    .toString({ lineWidth: 0, doubleQuotedAsJSON: true, flowCollectionPadding: false })
+    .replace(/\n$/, '')
+    .split('\n')
 }
 
 /** A new top-level key: one more line at the end, every existing byte left alone. */
 export function addKeyInPlace(key: string, value: Node): SourceEdit {
   return (source, doc, eol) => {
-    if (doc.contents !== null && (!isMap(doc.contents) || (doc.contents as YAMLMap).flow || (doc.contents as YAMLMap).has(key))) return null
+    if (
+      doc.contents !== null &&
+      (!isMap(doc.contents) || (doc.contents as YAMLMap).flow || (doc.contents as YAMLMap).has(key))
+    )
+      return null
     const [first, ...rest] = renderNode(value)
     if (rest.length > 0 || first === undefined) return null
     return appendLines(source, [`${key}: ${first}`], eol)
@@ -68,7 +75,13 @@ export function appendItemInPlace(key: string, item: Node, blockIndent: string):
     if (!ITEM_PREFIX.test(prefix)) return null
     const at = lineEndAfter(source, Math.max(last.range[1] - 1, 0))
     const head = at === source.length && !source.endsWith('\n') ? source + eol : source.slice(0, at)
-    return head + itemLines(prefix).map((l) => l + eol).join('') + source.slice(at)
+    return (
+      head +
+      itemLines(prefix)
+        .map((l) => l + eol)
+        .join('') +
+      source.slice(at)
+    )
   }
 }
 

@@ -30,7 +30,17 @@ function resolvePlain(s: string): Scalar | undefined {
   return s
 }
 
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f' }
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '0': '\0',
+  b: '\b',
+  f: '\f',
+}
 
 /** A one-line scalar token at the start of `text`; returns its value and the rest, or undefined. */
 function scalarToken(text: string, inFlow: boolean): { value: Scalar; rest: string } | undefined {
@@ -106,7 +116,10 @@ function isSkippable(line: string): boolean {
 }
 
 /** Parse a block list starting at `lines[i]`; returns the list and the next line index. */
-function blockList(lines: string[], start: number): { value: Scalar[] | Record<string, Scalar>[]; next: number } | undefined {
+function blockList(
+  lines: string[],
+  start: number,
+): { value: Scalar[] | Record<string, Scalar>[]; next: number } | undefined {
   const first = /^( *)- /.exec(lines[start]!)
   if (!first) return undefined
   const indent = first[1]!

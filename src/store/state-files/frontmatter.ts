@@ -49,7 +49,8 @@ export function splitFrontmatter(text: string, path: string): SplitFile {
   const start = bom.length
   const firstEnd = lineEnd(text, start)
   const opener = text.slice(start, firstEnd)
-  if (!FENCE.test(stripEol(opener))) throw new WpFileInvalidError(path, 'it does not start with a --- frontmatter fence', 1)
+  if (!FENCE.test(stripEol(opener)))
+    throw new WpFileInvalidError(path, 'it does not start with a --- frontmatter fence', 1)
   let pos = firstEnd
   let line = 2
   while (pos < text.length) {
@@ -83,7 +84,8 @@ export function parseFrontmatter(text: string, path: string): FrontmatterFile {
     const line = error.linePos?.[0]?.line
     throw new WpFileInvalidError(path, error.message.split('\n')[0]!, line === undefined ? undefined : line + 1)
   }
-  if (doc.contents !== null && !isMap(doc.contents)) throw new WpFileInvalidError(path, 'the frontmatter is not a YAML mapping', 2)
+  if (doc.contents !== null && !isMap(doc.contents))
+    throw new WpFileInvalidError(path, 'the frontmatter is not a YAML mapping', 2)
   let data: unknown
   try {
     data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {}
@@ -196,7 +198,8 @@ export function editFrontmatterYaml(file: FrontmatterFile, edits: FrontmatterEdi
     if (splice) splices.push(splice)
     else rest.push(edit)
   }
-  for (const s of splices.sort((a, b) => b.start - a.start)) source = source.slice(0, s.start) + s.text + source.slice(s.end)
+  for (const s of splices.sort((a, b) => b.start - a.start))
+    source = source.slice(0, s.start) + s.text + source.slice(s.end)
   if (rest.length === 0) return source
 
   const original = parseDocument(source, { uniqueKeys: true, strict: true })
@@ -207,7 +210,8 @@ export function editFrontmatterYaml(file: FrontmatterFile, edits: FrontmatterEdi
     if (edit.kind === 'set') {
       applySet(doc, edit.key, edit.value)
       inPlace.push(addKeyInPlace(edit.key, makeScalar(edit.value)))
-    } else inPlace.push(appendItemInPlace(edit.key, applyAppend(doc, edit.key, edit.item), options.indentSeq ? '  ' : ''))
+    } else
+      inPlace.push(appendItemInPlace(edit.key, applyAppend(doc, edit.key, edit.item), options.indentSeq ? '  ' : ''))
   }
   // New keys and list items are written as new lines, so every existing byte stays; only shapes the
   // source edits do not cover are re-rendered and carried back line by line.

@@ -9,7 +9,11 @@ export function editMetaJson(text: string | null, changes: Record<string, unknow
   if (text === null) return `${JSON.stringify(changes, null, 2)}\n`
   const indent = /\n([ \t]+)"/.exec(text)?.[1] ?? '  '
   const eol = text.includes('\r\n') ? '\r\n' : '\n'
-  const formattingOptions = { insertSpaces: !indent.includes('\t'), tabSize: indent.includes('\t') ? 1 : indent.length, eol }
+  const formattingOptions = {
+    insertSpaces: !indent.includes('\t'),
+    tabSize: indent.includes('\t') ? 1 : indent.length,
+    eol,
+  }
   let out = text
   for (const [key, value] of Object.entries(changes)) {
     out = applyEdits(out, modify(out, [key], value, { formattingOptions }))

@@ -40,8 +40,7 @@ export function preserveUntouchedLines(original: string[], base: string[], edite
       }
       return
     }
-    const touched =
-      blockBase.some((i) => !kept[i]) || blockBase.slice(0, -1).some((i) => inserts[i + 1]!.length > 0)
+    const touched = blockBase.some((i) => !kept[i]) || blockBase.slice(0, -1).some((i) => inserts[i + 1]!.length > 0)
     if (touched) {
       for (const i of blockBase) {
         if (kept[i]) out.push(base[i]!)

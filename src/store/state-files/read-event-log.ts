@@ -28,11 +28,16 @@ function decode(bytes: Uint8Array, path: string): string {
  * frontmatter-only, exactly as before. A log that is a link, not UTF-8, or has a bad line is refused
  * (EVENT_LOG_INVALID) rather than read in part.
  */
-export async function readMissionEvents(snapshot: Snapshot, missionPath: string, entries: TreeEntry[]): Promise<MissionEvents | null> {
+export async function readMissionEvents(
+  snapshot: Snapshot,
+  missionPath: string,
+  entries: TreeEntry[],
+): Promise<MissionEvents | null> {
   const log = entries.find((e) => e.path === EVENT_LOG_FILE)
   if (!log) return null
   const path = `${missionPath}/${EVENT_LOG_FILE}`
-  if (log.type !== 'blob' || log.mode === '120000') throw new EventLogInvalidError(path, 1, 'it is not a regular file (a link or a directory)')
+  if (log.type !== 'blob' || log.mode === '120000')
+    throw new EventLogInvalidError(path, 1, 'it is not a regular file (a link or a directory)')
   const bytes = await snapshot.readBytes(path, MAX_EVENT_LOG_BYTES)
   const text = bytes === null ? '' : decode(bytes, path)
   const stream = parseEventLog(text, path)

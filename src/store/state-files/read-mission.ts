@@ -60,7 +60,8 @@ async function refuseLinkedMissionParts(snapshot: Snapshot, path: string, entrie
   for (const e of entries.filter(isLink)) {
     const full = `${path}/${e.path}`
     if (e.path === 'meta.json') throw new MetaInvalidError(full, await linkReason(snapshot, full, e.oid, 'a file'))
-    if (e.path === 'tasks') throw new WpFileInvalidError(full, await linkReason(snapshot, full, e.oid, 'the directory of WP files'))
+    if (e.path === 'tasks')
+      throw new WpFileInvalidError(full, await linkReason(snapshot, full, e.oid, 'the directory of WP files'))
     if (e.path === 'tasks.md') throw new WpFileInvalidError(full, await linkReason(snapshot, full, e.oid, 'a file'))
   }
 }
@@ -103,7 +104,13 @@ function withEventLane(loaded: LoadedWp, state: WpState | undefined): LoadedWp {
   const lane = displayLane(state)
   if (lane === loaded.wp.lane) return loaded
   const holder = HOLDING_LANES.has(lane) && state?.actor ? state.actor : loaded.wp.assignee
-  const wp = { ...loaded.wp, lane, assignee: holder, lastActor: state?.actor || loaded.wp.lastActor, laneSince: state?.last_transition_at ?? null }
+  const wp = {
+    ...loaded.wp,
+    lane,
+    assignee: holder,
+    lastActor: state?.actor || loaded.wp.lastActor,
+    laneSince: state?.last_transition_at ?? null,
+  }
   return {
     wp,
     get file() {
@@ -127,7 +134,13 @@ export class MissionView {
   readonly #locations: Map<string, WpLocation>
   readonly #loaded = new Map<string, Promise<LoadedWp>>()
 
-  constructor(snapshot: Snapshot, dir: string, metaText: string | null, locations: Map<string, WpLocation>, events: MissionEvents | null = null) {
+  constructor(
+    snapshot: Snapshot,
+    dir: string,
+    metaText: string | null,
+    locations: Map<string, WpLocation>,
+    events: MissionEvents | null = null,
+  ) {
     this.snapshot = snapshot
     this.events = events
     this.dir = dir
@@ -188,8 +201,14 @@ export class MissionView {
       )
     }
     const ids = this.wpIds()
-    const listed = ids.length > 0 ? `; the mission has ${ids.length > 20 ? `${ids.slice(0, 20).join(', ')}, …` : ids.join(', ')}.${didYouMean(id, ids)}` : `; ${this.path}/tasks/ holds no WP files.`
-    return new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}${listed}`, { wp_id: id, wp_ids: ids })
+    const listed =
+      ids.length > 0
+        ? `; the mission has ${ids.length > 20 ? `${ids.slice(0, 20).join(', ')}, …` : ids.join(', ')}.${didYouMean(id, ids)}`
+        : `; ${this.path}/tasks/ holds no WP files.`
+    return new KittyError('WP_NOT_FOUND', `Work package '${id}' not found in ${this.dir}${listed}`, {
+      wp_id: id,
+      wp_ids: ids,
+    })
   }
 
   async all(): Promise<LoadedWp[]> {
@@ -199,7 +218,11 @@ export class MissionView {
   }
 
   async #load(location: WpLocation): Promise<LoadedWp> {
-    if (location.linkOid) throw new WpFileInvalidError(location.path, await linkReason(this.snapshot, location.path, location.linkOid, 'a WP file'))
+    if (location.linkOid)
+      throw new WpFileInvalidError(
+        location.path,
+        await linkReason(this.snapshot, location.path, location.linkOid, 'a WP file'),
+      )
     const bytes = await this.snapshot.readBytes(location.path, MAX_WP_FILE_BYTES)
     if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
     const loaded = loadWp(decodeUtf8(bytes, location.path), location)
@@ -236,8 +259,11 @@ async function locateWps(snapshot: Snapshot, tasksPath: string): Promise<Map<str
     if (id) candidates.push({ id, path: `${tasksPath}/${e.path}`, folderLane: null, ...linkOf(e) })
   }
   await refuseLinkedLaneDirs(snapshot, tasksPath, entries)
-  const laneDirs = entries.filter((e) => e.type === 'tree' && normalizeLane(e.path)).sort((a, b) => (a.path < b.path ? -1 : 1))
-  for (const dir of laneDirs) await walkLaneDir(snapshot, `${tasksPath}/${dir.path}`, normalizeLane(dir.path)!, candidates, 1)
+  const laneDirs = entries
+    .filter((e) => e.type === 'tree' && normalizeLane(e.path))
+    .sort((a, b) => (a.path < b.path ? -1 : 1))
+  for (const dir of laneDirs)
+    await walkLaneDir(snapshot, `${tasksPath}/${dir.path}`, normalizeLane(dir.path)!, candidates, 1)
   const found = new Map<string, WpLocation>()
   for (const location of candidates) {
     const other = found.get(location.id)
@@ -269,7 +295,13 @@ function duplicateWpFiles(id: string, paths: string[]): KittyError {
   )
 }
 
-async function walkLaneDir(snapshot: Snapshot, path: string, lane: Lane, found: WpLocation[], depth: number): Promise<void> {
+async function walkLaneDir(
+  snapshot: Snapshot,
+  path: string,
+  lane: Lane,
+  found: WpLocation[],
+  depth: number,
+): Promise<void> {
   const entries = [...((await snapshot.tree(path)) ?? [])].sort((a, b) => (a.path < b.path ? -1 : 1))
   for (const e of entries) {
     if (e.type === 'blob') {

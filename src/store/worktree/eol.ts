@@ -64,7 +64,9 @@ function readCoreSettings(gitdir: string): CoreSettings {
   const xdg = env['XDG_CONFIG_HOME'] || join(home, '.config')
   const files = [
     ...(env['GIT_CONFIG_NOSYSTEM'] ? [] : [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig']),
-    ...(env['GIT_CONFIG_GLOBAL'] !== undefined ? [env['GIT_CONFIG_GLOBAL']] : [join(xdg, 'git', 'config'), join(home, '.gitconfig')]),
+    ...(env['GIT_CONFIG_GLOBAL'] !== undefined
+      ? [env['GIT_CONFIG_GLOBAL']]
+      : [join(xdg, 'git', 'config'), join(home, '.gitconfig')]),
     join(gitdir, 'config'),
   ]
   const keys = new Map<string, string>()
@@ -133,7 +135,8 @@ function actionFor(attrs: Attrs, core: CoreSettings): Action {
     else if (attrs.eol === 'crlf') action = 'text-crlf'
   }
   if (action === 'text') action = textEolIsCrlf(core) ? 'text-crlf' : 'text-input'
-  if (action === 'undefined') action = core.autocrlf === 'true' ? 'auto-crlf' : core.autocrlf === 'input' ? 'auto-input' : 'binary'
+  if (action === 'undefined')
+    action = core.autocrlf === 'true' ? 'auto-crlf' : core.autocrlf === 'input' ? 'auto-input' : 'binary'
   return action
 }
 
@@ -192,7 +195,12 @@ function attributeFilesExist(workdir: string, gitdir: string, core: CoreSettings
 
 /** `text`, `eol` and `crlf` of each path, from git itself (attribute files, macros like `binary`, precedence). */
 async function readAttributes(workdir: string, paths: readonly string[]): Promise<Map<string, Attrs>> {
-  const { stdout } = await runGit(workdir, ['check-attr', '-z', '--stdin', 'text', 'eol', 'crlf'], 30_000, `${paths.join('\0')}\0`)
+  const { stdout } = await runGit(
+    workdir,
+    ['check-attr', '-z', '--stdin', 'text', 'eol', 'crlf'],
+    30_000,
+    `${paths.join('\0')}\0`,
+  )
   const fields = stdout.split('\0')
   const out = new Map<string, Attrs>()
   for (let i = 0; i + 2 < fields.length; i += 3) {
@@ -210,7 +218,10 @@ async function readAttributes(workdir: string, paths: readonly string[]): Promis
  */
 export async function eolConversion(gitdir: string, workdir: string, paths: readonly string[]): Promise<EolConversion> {
   const core = readCoreSettings(gitdir)
-  const attributes = attributeFilesExist(workdir, gitdir, core, paths) && (await hasGitBinary()) ? await readAttributes(workdir, paths) : null
+  const attributes =
+    attributeFilesExist(workdir, gitdir, core, paths) && (await hasGitBinary())
+      ? await readAttributes(workdir, paths)
+      : null
   if (core.autocrlf === 'false' && core.eol !== 'crlf' && attributes === null) return IDENTITY
   const actionOf = (path: string): Action => actionFor(attributes?.get(path) ?? UNSPECIFIED, core)
   return {
@@ -242,7 +253,11 @@ export async function eolConversion(gitdir: string, workdir: string, paths: read
 }
 
 /** eolConversion for `paths`, worked out on first use only: most dirty checks settle by stat data alone. */
-export function lazyEolConversion(gitdir: string, workdir: string, paths: readonly string[]): () => Promise<EolConversion> {
+export function lazyEolConversion(
+  gitdir: string,
+  workdir: string,
+  paths: readonly string[],
+): () => Promise<EolConversion> {
   let conversion: Promise<EolConversion> | null = null
   return () => (conversion ??= eolConversion(gitdir, workdir, paths))
 }

@@ -25,7 +25,12 @@ export function runGit(
     const child = execFile(
       'git',
       args,
-      { cwd, timeout: timeoutMs, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...env }, maxBuffer: 16 * 1024 * 1024 },
+      {
+        cwd,
+        timeout: timeoutMs,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...env },
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolvePromise({ stdout, stderr })),
     )
     // git may exit without reading its input (e.g. --version); a broken pipe then is not an error.
@@ -87,12 +92,23 @@ export async function worktreeLinkProblem(repo: Repository, path: string): Promi
 }
 
 /** Make sure the WP branch exists (created at `startCommit` when missing). */
-export async function ensureBranch(repo: Repository, branch: string, startCommit: string, who: Identity): Promise<boolean> {
+export async function ensureBranch(
+  repo: Repository,
+  branch: string,
+  startCommit: string,
+  who: Identity,
+): Promise<boolean> {
   const ref = `refs/heads/${branch}`
   if ((await readRef(repo, ref)) !== null) return false
   // Made by compare-and-swap (a lock, a temporary file renamed into place), never written in place:
   // a process killed mid-write must not leave an empty ref that git ignores and the claim then lacks.
-  return compareAndSwapRef(repo, { ref, expected: null, next: startCommit, who: `${who.name} <${who.email}>`, message: `branch: Created from ${startCommit}` })
+  return compareAndSwapRef(repo, {
+    ref,
+    expected: null,
+    next: startCommit,
+    who: `${who.name} <${who.email}>`,
+    message: `branch: Created from ${startCommit}`,
+  })
 }
 
 export interface WorktreeResult {
@@ -119,7 +135,10 @@ export async function ensureWorktree(repo: Repository, path: string, branch: str
       : { path, branch, checkedOut: false, reason: `${path} already has branch ${existing} checked out` }
   }
   if (!repo.workdir) return { path, branch, checkedOut: false, reason: 'the repository has no working tree' }
-  const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree-add'), { timeoutMs: 60_000, what: 'worktree creation' })
+  const lock = await acquireLock(join(repo.gitdir, 'kitty', 'worktree-add'), {
+    timeoutMs: 60_000,
+    what: 'worktree creation',
+  })
   try {
     if ((await worktreeBranch(path)) === branch) return { path, branch, checkedOut: true }
     const stray = await fs.stat(path).catch(() => null)
@@ -134,9 +153,18 @@ export async function ensureWorktree(repo: Repository, path: string, branch: str
     })
     const onBranch = await worktreeBranch(path)
     if (onBranch === branch) return { path, branch, checkedOut: true, created: true }
-    return { path, branch, checkedOut: false, created: true, reason: `git worktree add made ${path}, but it has ${onBranch ?? 'no branch'} checked out, not ${branch}` }
+    return {
+      path,
+      branch,
+      checkedOut: false,
+      created: true,
+      reason: `git worktree add made ${path}, but it has ${onBranch ?? 'no branch'} checked out, not ${branch}`,
+    }
   } catch (err) {
-    const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1)
+    const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message)
+      .trim()
+      .split('\n')
+      .at(-1)
     return { path, branch, checkedOut: false, reason: `git worktree add failed: ${detail}` }
   } finally {
     await lock.release()
@@ -181,7 +209,10 @@ export async function removeWorktree(repo: Repository, path: string, force = fal
     await runGit(repo.workdir, ['worktree', 'remove', ...(force ? ['--force'] : []), path])
     return { path, removed: true }
   } catch (err) {
-    const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1)
+    const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message)
+      .trim()
+      .split('\n')
+      .at(-1)
     return { path, removed: false, reason: detail ?? 'git worktree remove failed' }
   }
 }

@@ -36,7 +36,12 @@ function blobOidOf(content: Uint8Array): string {
  * after the checkout's line-ending conversion (`reference` is the blob the index holds there, which
  * that conversion consults). Null when there is no file or link there.
  */
-async function workdirOid(repo: Repository, path: string, eol: () => Promise<EolConversion>, reference: string | null): Promise<string | null> {
+async function workdirOid(
+  repo: Repository,
+  path: string,
+  eol: () => Promise<EolConversion>,
+  reference: string | null,
+): Promise<string | null> {
   const full = join(repo.workdir!, path)
   const stat = await lstatOrNull(full)
   if (stat?.isSymbolicLink()) return blobOidOf(await fs.readlink(full, { encoding: 'buffer' }))
@@ -164,7 +169,14 @@ export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: str
     await fs.rm(join(workdir, path), { force: true })
   }
   for (const path of absent) await pruneEmptyParents(workdir, path)
-  const eol = present.length > 0 ? await eolConversion(repo.gitdir, workdir, present.map((p) => p.path)) : null
+  const eol =
+    present.length > 0
+      ? await eolConversion(
+          repo.gitdir,
+          workdir,
+          present.map((p) => p.path),
+        )
+      : null
   for (const { path, mode, oid } of present) {
     const blob = (await objectReader(repo).read(oid)).content
     // What git's checkout would write (CRLF under core.autocrlf=true), so `git status` stays clean.
@@ -181,7 +193,9 @@ export async function syncPaths(repo: Repository, snapshot: Snapshot, paths: str
 async function refreshIndex(repo: Repository, workdir: string, paths: string[]): Promise<void> {
   if (await hasGitBinary()) {
     await rewriteIndex(repo, async (indexFile) => {
-      await runGit(workdir, ['update-index', '--add', '--remove', '-z', '--stdin'], 30_000, `${paths.join('\0')}\0`, { GIT_INDEX_FILE: indexFile })
+      await runGit(workdir, ['update-index', '--add', '--remove', '-z', '--stdin'], 30_000, `${paths.join('\0')}\0`, {
+        GIT_INDEX_FILE: indexFile,
+      })
     })
     return
   }
@@ -279,7 +293,10 @@ async function finishJournal(repo: Repository, journal: SyncJournal): Promise<vo
 /** The warning for files a landed commit changed but the working tree does not show yet. */
 export function unsyncedWarning(paths: readonly string[], err: unknown, who = 'The commit'): string {
   // git's own words are its last stderr line; a warning is one line.
-  const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').at(-1)
+  const stderr = String((err as { stderr?: string }).stderr ?? '')
+    .trim()
+    .split('\n')
+    .at(-1)
   const reason = (stderr || (err instanceof Error ? err.message : String(err))).replace(/\s+/g, ' ').trim()
   return (
     `${who} landed, but the working tree and index were not updated (${reason}). ` +

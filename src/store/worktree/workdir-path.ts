@@ -56,7 +56,11 @@ export async function linkTarget(workdir: string, link: string): Promise<string>
  * WORKTREE_DIRTY, because that is what git sees too: the directory it checked out is gone and an
  * untracked link stands in its place. Nothing was written.
  */
-export async function symlinkInWorktreeError(workdir: string, links: string[], paths: readonly string[]): Promise<KittyError> {
+export async function symlinkInWorktreeError(
+  workdir: string,
+  links: string[],
+  paths: readonly string[],
+): Promise<KittyError> {
   const described = await Promise.all(links.map(async (l) => `${l} -> ${await linkTarget(workdir, l)}`))
   return new KittyError(
     'WORKTREE_DIRTY',

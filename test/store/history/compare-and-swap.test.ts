@@ -26,8 +26,12 @@ describe('compareAndSwapRef', () => {
     expect(await compareAndSwapRef(repo, { ...update, expected: first, next: first })).toBe(false)
     expect(git(dir, 'rev-parse', 'state')).toBe(second)
     // A ref that must not exist yet is created only while it does not.
-    expect(await compareAndSwapRef(repo, { ...update, ref: 'refs/heads/fresh', expected: null, next: first })).toBe(true)
-    expect(await compareAndSwapRef(repo, { ...update, ref: 'refs/heads/fresh', expected: null, next: second })).toBe(false)
+    expect(await compareAndSwapRef(repo, { ...update, ref: 'refs/heads/fresh', expected: null, next: first })).toBe(
+      true,
+    )
+    expect(await compareAndSwapRef(repo, { ...update, ref: 'refs/heads/fresh', expected: null, next: second })).toBe(
+      false,
+    )
     expect(git(dir, 'rev-parse', 'fresh')).toBe(first)
     expect(git(dir, 'reflog', 'show', '--format=%H %gs', 'state').split('\n')[0]).toBe(`${second} test`)
   })
@@ -41,11 +45,25 @@ describe('compareAndSwapRef', () => {
     const base = git(repo, 'rev-parse', branch)
     const runs = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        cliInProcess(repo, ['orchestrator-api', 'append-history', '--mission', M, '--wp', 'WP01', '--actor', 'w', '--note', `writer ${i}`, '--branch', branch]),
+        cliInProcess(repo, [
+          'orchestrator-api',
+          'append-history',
+          '--mission',
+          M,
+          '--wp',
+          'WP01',
+          '--actor',
+          'w',
+          '--note',
+          `writer ${i}`,
+          '--branch',
+          branch,
+        ]),
       ),
     )
     const succeeded = runs.flatMap((run, i) => (run.envelope.success ? [`writer ${i}`] : []))
-    for (const run of runs.filter((r) => !r.envelope.success)) expect(run.envelope.error_code, run.line).toBe('STATE_CONFLICT')
+    for (const run of runs.filter((r) => !r.envelope.success))
+      expect(run.envelope.error_code, run.line).toBe('STATE_CONFLICT')
     expect(succeeded.length).toBeGreaterThan(0)
     expect(Number(git(repo, 'rev-list', '--count', `${base}..${branch}`))).toBe(succeeded.length)
     const final = git(repo, 'show', `${branch}:${WP01}`)

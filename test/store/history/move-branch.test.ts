@@ -21,7 +21,12 @@ const WHEN = new Date('2026-11-29T10:00:00Z')
 const bytes = (s: string) => new TextEncoder().encode(s)
 
 /** A commit on `ref`'s tip with `changes`, not yet on any branch. */
-async function commitOn(repo: Repository, ref: string, changes: Record<string, string | null>, subject = 'kitty: test'): Promise<{ tip: string; next: string }> {
+async function commitOn(
+  repo: Repository,
+  ref: string,
+  changes: Record<string, string | null>,
+  subject = 'kitty: test',
+): Promise<{ tip: string; next: string }> {
   const tip = git(repo.workdir ?? repo.gitdir, 'rev-parse', ref)
   const next = await writeCommitOnSnapshot(
     repo,
@@ -36,29 +41,36 @@ async function commitOn(repo: Repository, ref: string, changes: Record<string, s
 
 /** Warnings with the temporary file names (a fresh one per attempt) blanked out. */
 const normal = (warnings: string[]) => warnings.map((w) => w.replace(/\.kitty-[0-9a-f-]+\.tmp/g, '.TMP'))
-const pendingSyncs = (repo: Repository) => (existsSync(join(repo.gitdir, 'kitty/pending-sync')) ? readdirSync(join(repo.gitdir, 'kitty/pending-sync')) : [])
+const pendingSyncs = (repo: Repository) =>
+  existsSync(join(repo.gitdir, 'kitty/pending-sync')) ? readdirSync(join(repo.gitdir, 'kitty/pending-sync')) : []
 
 describe('withWorktreeLock (through moveBranch)', () => {
   /** A temporary name a dead process of this host left behind. */
   const staleName = () => `.${ownerTag().replace(/-\d+-/, '-4194000-')}.tmp`
 
-  it.each([true, false])('sweeps dead processes\' temporary files from the git dir, its kitty folder and the ref\'s folder first (checked out: %s)', async (checkedOut) => {
-    const dir = makeRepo()
-    if (!checkedOut) git(dir, 'branch', 'kitty/state')
-    const repo = locateRepository(dir)
-    const branch = await resolveStateBranch(repo, checkedOut ? undefined : 'kitty/state')
-    const refDir = join(repo.gitdir, checkedOut ? 'refs/heads' : 'refs/heads/kitty')
-    mkdirSync(join(repo.gitdir, 'kitty'), { recursive: true })
-    const stale = [join(repo.gitdir, staleName()), join(repo.gitdir, 'kitty', staleName()), join(refDir, staleName())]
-    for (const path of stale) writeFileSync(path, 'left behind')
-    // A live process's temporary file (ours) is not touched.
-    const live = join(repo.gitdir, `.${ownerTag()}.tmp`)
-    writeFileSync(live, 'in use')
-    const { tip, next } = await commitOn(repo, branch.ref, { [WP01]: 'moved\n' })
-    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({ moved: true, warnings: [] })
-    expect(stale.filter((p) => existsSync(p))).toEqual([])
-    expect(existsSync(live)).toBe(true)
-  })
+  it.each([true, false])(
+    "sweeps dead processes' temporary files from the git dir, its kitty folder and the ref's folder first (checked out: %s)",
+    async (checkedOut) => {
+      const dir = makeRepo()
+      if (!checkedOut) git(dir, 'branch', 'kitty/state')
+      const repo = locateRepository(dir)
+      const branch = await resolveStateBranch(repo, checkedOut ? undefined : 'kitty/state')
+      const refDir = join(repo.gitdir, checkedOut ? 'refs/heads' : 'refs/heads/kitty')
+      mkdirSync(join(repo.gitdir, 'kitty'), { recursive: true })
+      const stale = [join(repo.gitdir, staleName()), join(repo.gitdir, 'kitty', staleName()), join(refDir, staleName())]
+      for (const path of stale) writeFileSync(path, 'left behind')
+      // A live process's temporary file (ours) is not touched.
+      const live = join(repo.gitdir, `.${ownerTag()}.tmp`)
+      writeFileSync(live, 'in use')
+      const { tip, next } = await commitOn(repo, branch.ref, { [WP01]: 'moved\n' })
+      expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({
+        moved: true,
+        warnings: [],
+      })
+      expect(stale.filter((p) => existsSync(p))).toEqual([])
+      expect(existsSync(live)).toBe(true)
+    },
+  )
 
   /** A repository whose working-tree lock another process holds, and a commit waiting to land on its state branch. */
   async function withWorktreeLockHeld(content: string) {
@@ -80,7 +92,10 @@ describe('withWorktreeLock (through moveBranch)', () => {
       if (++calls === 2) rmSync(lockPath)
       return calls === 1 ? real() : real() + 30_000
     })
-    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({ moved: true, warnings: [] })
+    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({
+      moved: true,
+      warnings: [],
+    })
     vi.restoreAllMocks()
     expect(readFileSync(join(dir, WP01), 'utf8')).toBe('after the wait\n')
     expect(existsSync(lockPath)).toBe(false)
@@ -91,7 +106,9 @@ describe('withWorktreeLock (through moveBranch)', () => {
     const real = Date.now.bind(Date)
     let calls = 0
     vi.spyOn(Date, 'now').mockImplementation(() => (++calls === 1 ? real() : real() + 61_000))
-    await expect(moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).rejects.toMatchObject({
+    await expect(
+      moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' }),
+    ).rejects.toMatchObject({
       code: 'STATE_CONFLICT',
       message: `the working tree is locked by another process (${lockPath}). If no git process is running, delete the lock file and retry.`,
     })
@@ -111,8 +128,11 @@ describe('moveBranch: a branch checked out in linked worktrees', () => {
     const repo = locateRepository(dir)
     const branch = await resolveStateBranch(repo, 'side')
     const { tip, next } = await commitOn(repo, 'side', { [WP01]: 'x\n' })
-    const refusal = (wt: string) => `side is checked out in the worktree ${wt}; check out another branch there (or remove it) before kitty commits to side.`
-    await expect(moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).rejects.toMatchObject({
+    const refusal = (wt: string) =>
+      `side is checked out in the worktree ${wt}; check out another branch there (or remove it) before kitty commits to side.`
+    await expect(
+      moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' }),
+    ).rejects.toMatchObject({
       code: 'USAGE_ERROR',
       message: `${refusal(first)} ${refusal(second)}`,
       data: { branch: 'side', worktrees: [first, second] },
@@ -121,7 +141,15 @@ describe('moveBranch: a branch checked out in linked worktrees', () => {
     // A branch no worktree has is moved.
     const other = await commitOn(repo, 'main', { [WP01]: 'y\n' })
     git(dir, 'branch', 'free', other.tip)
-    expect(await moveBranch(repo, await resolveStateBranch(repo, 'free'), { expected: other.tip, next: other.next, paths: [WP01], who, subject: 's' })).toEqual({
+    expect(
+      await moveBranch(repo, await resolveStateBranch(repo, 'free'), {
+        expected: other.tip,
+        next: other.next,
+        paths: [WP01],
+        who,
+        subject: 's',
+      }),
+    ).toEqual({
       moved: true,
       warnings: [],
     })
@@ -138,7 +166,10 @@ describe('refuseDirtyPaths', () => {
     const branch = await resolveStateBranch(repo, 'state')
     const { tip, next } = await commitOn(repo, 'state', { [WP01]: 'kitty\n' })
     await expect(refuseDirtyPaths(repo, branch, await Snapshot.at(repo, tip), [WP01])).resolves.toBeUndefined()
-    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({ moved: true, warnings: [] })
+    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({
+      moved: true,
+      warnings: [],
+    })
     expect(readFileSync(join(dir, WP01), 'utf8')).toBe('my edit\n')
   })
 
@@ -151,7 +182,9 @@ describe('refuseDirtyPaths', () => {
     mkdirSync(outside)
     rmSync(join(dir, 'kitty-specs'), { recursive: true })
     symlinkSync(outside, join(dir, 'kitty-specs'))
-    await expect(moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).rejects.toMatchObject({
+    await expect(
+      moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' }),
+    ).rejects.toMatchObject({
       code: 'WORKTREE_DIRTY',
       data: { paths: [WP01], symlinks: ['kitty-specs'] },
     })
@@ -173,7 +206,9 @@ describe('swapBranch (through moveBranch and commitMutation)', () => {
     const out = await moveBranch(repo, branch, { expected: tip, next, paths: ['newdir/file.md'], who, subject: 's' })
     expect(out.moved).toBe(true)
     expect(out.warnings).toHaveLength(1)
-    expect(out.warnings[0]).toMatch(/^The commit landed, but the working tree and index were not updated \(.*ENOTDIR.*\)\. The next kitty command retries; or run: git checkout HEAD -- 'newdir\/file\.md'$/)
+    expect(out.warnings[0]).toMatch(
+      /^The commit landed, but the working tree and index were not updated \(.*ENOTDIR.*\)\. The next kitty command retries; or run: git checkout HEAD -- 'newdir\/file\.md'$/,
+    )
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(next)
     expect(pendingSyncs(repo)).toEqual([`${next}.json`])
 
@@ -181,9 +216,19 @@ describe('swapBranch (through moveBranch and commitMutation)', () => {
     const stale = await moveBranch(repo, branch, { expected: tip, next: tip, paths: [], who, subject: 'stale' })
     expect(stale.moved).toBe(false)
     expect(stale.warnings).toHaveLength(1)
-    expect(stale.warnings[0]).toMatch(/^An earlier command landed, but the working tree and index were not updated \(.*\)\. The next kitty command retries; or run: git checkout HEAD -- 'newdir\/file\.md'$/)
-    const noop = await commitMutation(repo, { branch, author: who, now: () => WHEN }, async () => ({ kind: 'noop', result: 1 }))
-    expect({ ...noop, warnings: normal(noop.warnings) }).toEqual({ result: 1, commit: null, attempts: 1, warnings: normal(stale.warnings) })
+    expect(stale.warnings[0]).toMatch(
+      /^An earlier command landed, but the working tree and index were not updated \(.*\)\. The next kitty command retries; or run: git checkout HEAD -- 'newdir\/file\.md'$/,
+    )
+    const noop = await commitMutation(repo, { branch, author: who, now: () => WHEN }, async () => ({
+      kind: 'noop',
+      result: 1,
+    }))
+    expect({ ...noop, warnings: normal(noop.warnings) }).toEqual({
+      result: 1,
+      commit: null,
+      attempts: 1,
+      warnings: normal(stale.warnings),
+    })
     const wp = await commitMutation(repo, { branch, author: who, now: () => WHEN }, async () => ({
       kind: 'commit',
       message: { subject: 'kitty: wp', trailers: {} },
@@ -195,7 +240,10 @@ describe('swapBranch (through moveBranch and commitMutation)', () => {
 
     // Once it is out of the way the next command finishes the sync and says nothing.
     rmSync(join(dir, 'newdir'))
-    const again = await commitMutation(repo, { branch, author: who, now: () => WHEN }, async () => ({ kind: 'noop', result: 3 }))
+    const again = await commitMutation(repo, { branch, author: who, now: () => WHEN }, async () => ({
+      kind: 'noop',
+      result: 3,
+    }))
     expect(again.warnings).toEqual([])
     expect(readFileSync(join(dir, 'newdir/file.md'), 'utf8')).toBe('new\n')
     expect(pendingSyncs(repo)).toEqual([])
@@ -212,14 +260,18 @@ describe('swapBranch (through moveBranch and commitMutation)', () => {
         git(dir, 'update-ref', 'refs/heads/main', git(dir, 'commit-tree', '-p', 'main', '-m', 'other', 'main^{tree}'))
         // The other writer's commit changed no file: the working tree stays clean for the retry.
       }
-      return { kind: 'commit', message: { subject: `kitty: ${plans}`, trailers: {} }, changes: new Map([[WP01, bytes(`${plans}\n`)]]), result: plans }
+      return {
+        kind: 'commit',
+        message: { subject: `kitty: ${plans}`, trailers: {} },
+        changes: new Map([[WP01, bytes(`${plans}\n`)]]),
+        result: plans,
+      }
     })
     expect(out).toMatchObject({ result: 2, attempts: 2, warnings: [] })
     expect(pendingSyncs(repo)).toEqual([])
     expect(readFileSync(join(dir, WP01), 'utf8')).toBe('2\n')
   })
 })
-
 
 describe('moveBranch and swapBranch: a branch that moved meanwhile', () => {
   it('the checked-out branch moved by another writer that changed the same file: not moved, no refusal, nothing touched', async () => {
@@ -231,7 +283,10 @@ describe('moveBranch and swapBranch: a branch that moved meanwhile', () => {
     writeFileSync(join(dir, WP01), 'theirs\n')
     git(dir, 'commit', '-q', '-am', 'theirs')
     const theirs = git(dir, 'rev-parse', 'HEAD')
-    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({ moved: false, warnings: [] })
+    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' })).toEqual({
+      moved: false,
+      warnings: [],
+    })
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(theirs)
     expect(readFileSync(join(dir, WP01), 'utf8')).toBe('theirs\n')
     expect(pendingSyncs(repo)).toEqual([])
@@ -245,7 +300,10 @@ describe('moveBranch and swapBranch: a branch that moved meanwhile', () => {
     const before = await Snapshot.at(repo, tip)
     git(dir, 'commit', '-q', '--allow-empty', '-m', 'theirs')
     const theirs = git(dir, 'rev-parse', 'HEAD')
-    expect(await swapBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' }, before)).toEqual({ moved: false, warnings: [] })
+    expect(await swapBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 's' }, before)).toEqual({
+      moved: false,
+      warnings: [],
+    })
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(theirs)
     expect(pendingSyncs(repo)).toEqual([])
     expect(git(dir, 'status', '--porcelain')).toBe('')
@@ -253,13 +311,20 @@ describe('moveBranch and swapBranch: a branch that moved meanwhile', () => {
 })
 
 describe('moveBranch: the reflog line', () => {
-  it.each([true, false])('names the identity and the subject, prefixed kitty: (checked out: %s)', async (checkedOut) => {
-    const dir = makeRepo()
-    if (!checkedOut) git(dir, 'branch', 'state')
-    const repo = locateRepository(dir)
-    const branch = await resolveStateBranch(repo, checkedOut ? undefined : 'state')
-    const { tip, next } = await commitOn(repo, branch.ref, { [WP01]: 'moved\n' })
-    expect(await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 'claim WP01' })).toEqual({ moved: true, warnings: [] })
-    expect(git(dir, 'reflog', 'show', '-1', '--format=%H|%gn <%ge>|%gs', branch.branch)).toBe(`${next}|Kitty Test <kitty@example.com>|kitty: claim WP01`)
-  })
+  it.each([true, false])(
+    'names the identity and the subject, prefixed kitty: (checked out: %s)',
+    async (checkedOut) => {
+      const dir = makeRepo()
+      if (!checkedOut) git(dir, 'branch', 'state')
+      const repo = locateRepository(dir)
+      const branch = await resolveStateBranch(repo, checkedOut ? undefined : 'state')
+      const { tip, next } = await commitOn(repo, branch.ref, { [WP01]: 'moved\n' })
+      expect(
+        await moveBranch(repo, branch, { expected: tip, next, paths: [WP01], who, subject: 'claim WP01' }),
+      ).toEqual({ moved: true, warnings: [] })
+      expect(git(dir, 'reflog', 'show', '-1', '--format=%H|%gn <%ge>|%gs', branch.branch)).toBe(
+        `${next}|Kitty Test <kitty@example.com>|kitty: claim WP01`,
+      )
+    },
+  )
 })

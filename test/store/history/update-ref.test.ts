@@ -39,15 +39,34 @@ describe('compareAndSwapRef: the reflog', () => {
     const [first, second] = twoCommits(dir)
     const repo = locateRepository(dir)
     const from = nowSeconds()
-    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/kitty/new', expected: null, next: first, who: WHO, message: 'kitty: create\n\nbody line' })).toBe(true)
-    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/kitty/new', expected: first, next: second, who: WHO, message: 'kitty: move' })).toBe(true)
+    expect(
+      await compareAndSwapRef(repo, {
+        ref: 'refs/heads/kitty/new',
+        expected: null,
+        next: first,
+        who: WHO,
+        message: 'kitty: create\n\nbody line',
+      }),
+    ).toBe(true)
+    expect(
+      await compareAndSwapRef(repo, {
+        ref: 'refs/heads/kitty/new',
+        expected: first,
+        next: second,
+        who: WHO,
+        message: 'kitty: move',
+      }),
+    ).toBe(true)
     const to = nowSeconds()
     expect(reflog(repo.gitdir, 'refs/heads/kitty/new', from, to)).toEqual([
       `${ZERO} ${first} ${WHO} T +0000\tkitty: create`,
       `${first} ${second} ${WHO} T +0000\tkitty: move`,
     ])
     // git reads it back as its own.
-    expect(git(dir, 'reflog', 'show', '--format=%H %gs', 'kitty/new').split('\n')).toEqual([`${second} kitty: move`, `${first} kitty: create`])
+    expect(git(dir, 'reflog', 'show', '--format=%H %gs', 'kitty/new').split('\n')).toEqual([
+      `${second} kitty: move`,
+      `${first} kitty: create`,
+    ])
     expect(readFileSync(join(repo.gitdir, 'refs/heads/kitty/new'), 'utf8')).toBe(`${second}\n`)
   })
 
@@ -58,19 +77,37 @@ describe('compareAndSwapRef: the reflog', () => {
     const repo = locateRepository(dir)
     const before = readFileSync(join(repo.gitdir, 'logs/refs/heads/state'), 'utf8')
     const from = nowSeconds()
-    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/state', expected: first, next: second, who: WHO, message: 'kitty: claim' })).toBe(true)
+    expect(
+      await compareAndSwapRef(repo, {
+        ref: 'refs/heads/state',
+        expected: first,
+        next: second,
+        who: WHO,
+        message: 'kitty: claim',
+      }),
+    ).toBe(true)
     const lines = reflog(repo.gitdir, 'refs/heads/state', 0, nowSeconds())
     expect(readFileSync(join(repo.gitdir, 'logs/refs/heads/state'), 'utf8').startsWith(before)).toBe(true)
     expect(lines.at(-1)).toBe(`${first} ${second} ${WHO} T +0000\tkitty: claim`)
     expect(lines.length).toBe(before.split('\n').length)
-    expect(Number(/ (\d+) \+0000\t[^\n]*\n$/.exec(readFileSync(join(repo.gitdir, 'logs/refs/heads/state'), 'utf8'))![1])).toBeGreaterThanOrEqual(from)
+    expect(
+      Number(/ (\d+) \+0000\t[^\n]*\n$/.exec(readFileSync(join(repo.gitdir, 'logs/refs/heads/state'), 'utf8'))![1]),
+    ).toBeGreaterThanOrEqual(from)
   })
 
   it('a refused swap writes no reflog line and leaves no temporary file', async () => {
     const dir = makeRepo()
     const [first, second] = twoCommits(dir)
     const repo = locateRepository(dir)
-    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/kitty/none', expected: second, next: first, who: WHO, message: 'm' })).toBe(false)
+    expect(
+      await compareAndSwapRef(repo, {
+        ref: 'refs/heads/kitty/none',
+        expected: second,
+        next: first,
+        who: WHO,
+        message: 'm',
+      }),
+    ).toBe(false)
     expect(existsSync(join(repo.gitdir, 'logs/refs/heads/kitty/none'))).toBe(false)
     expect(existsSync(join(repo.gitdir, 'refs/heads/kitty/none'))).toBe(false)
     expect(readdirSync(repo.gitdir).filter((n) => n.includes('kitty'))).toEqual([])
@@ -84,15 +121,33 @@ describe('compareAndSwapRef: the reflog', () => {
     git(bare, 'fetch', '-q', source, `${second}:refs/heads/other`)
     const repo = locateRepository(bare)
     expect(repo.workdir).toBeNull()
-    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/fresh', expected: null, next: first, who: WHO, message: 'kitty: fresh' })).toBe(true)
+    expect(
+      await compareAndSwapRef(repo, {
+        ref: 'refs/heads/fresh',
+        expected: null,
+        next: first,
+        who: WHO,
+        message: 'kitty: fresh',
+      }),
+    ).toBe(true)
     expect(await readRef(repo, 'refs/heads/fresh')).toBe(first)
     expect(existsSync(join(bare, 'logs/refs/heads/fresh'))).toBe(false)
     // A reflog someone set up (core.logAllRefUpdates=always, or by hand) is kept up to date.
     await fs.mkdir(join(bare, 'logs/refs/heads'), { recursive: true })
     writeFileSync(join(bare, 'logs/refs/heads/fresh'), '')
     const from = nowSeconds()
-    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/fresh', expected: first, next: second, who: WHO, message: 'kitty: on' })).toBe(true)
-    expect(reflog(bare, 'refs/heads/fresh', from, nowSeconds())).toEqual([`${first} ${second} ${WHO} T +0000\tkitty: on`])
+    expect(
+      await compareAndSwapRef(repo, {
+        ref: 'refs/heads/fresh',
+        expected: first,
+        next: second,
+        who: WHO,
+        message: 'kitty: on',
+      }),
+    ).toBe(true)
+    expect(reflog(bare, 'refs/heads/fresh', from, nowSeconds())).toEqual([
+      `${first} ${second} ${WHO} T +0000\tkitty: on`,
+    ])
   })
 })
 
@@ -106,7 +161,9 @@ describe('compareAndSwapRef: the lock', () => {
     writeFileSync(lockPath, `${second}\n`)
     // The lock's deadline is taken from the first clock reading; the next one is past it.
     vi.spyOn(Date, 'now').mockReturnValueOnce(0)
-    await expect(compareAndSwapRef(repo, { ref: 'refs/heads/state', expected: first, next: second, who: WHO, message: 'm' })).rejects.toMatchObject({
+    await expect(
+      compareAndSwapRef(repo, { ref: 'refs/heads/state', expected: first, next: second, who: WHO, message: 'm' }),
+    ).rejects.toMatchObject({
       code: 'STATE_CONFLICT',
       message: `refs/heads/state is locked by another process (${lockPath}). If no git process is running, delete the lock file and retry.`,
     })
@@ -123,10 +180,13 @@ describe('compareAndSwapRef: the lock', () => {
     const mkdir = fs.mkdir.bind(fs)
     // Just before the rename another writer replaces our lock file with its own.
     vi.spyOn(fs, 'mkdir').mockImplementation(async (path, options) => {
-      if (String(path) === join(repo.gitdir, 'refs/heads') && existsSync(lockPath)) writeFileSync(lockPath, 'kitty-lock pid=1 host=elsewhere token=theirs\n')
+      if (String(path) === join(repo.gitdir, 'refs/heads') && existsSync(lockPath))
+        writeFileSync(lockPath, 'kitty-lock pid=1 host=elsewhere token=theirs\n')
       return mkdir(path, options)
     })
-    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/state', expected: first, next: second, who: WHO, message: 'm' })).toBe(false)
+    expect(
+      await compareAndSwapRef(repo, { ref: 'refs/heads/state', expected: first, next: second, who: WHO, message: 'm' }),
+    ).toBe(false)
     vi.restoreAllMocks()
     expect(git(dir, 'rev-parse', 'state')).toBe(first)
     expect(readdirSync(repo.gitdir).filter((n) => n.startsWith('kitty-ref'))).toEqual([])
@@ -146,7 +206,9 @@ describe('compareAndSwapRef: the lock', () => {
       renames.push([String(from), String(to), readFileSync(from, 'utf8')])
       return rename(from, to)
     })
-    expect(await compareAndSwapRef(repo, { ref: 'refs/heads/state', expected: first, next: second, who: WHO, message: 'm' })).toBe(true)
+    expect(
+      await compareAndSwapRef(repo, { ref: 'refs/heads/state', expected: first, next: second, who: WHO, message: 'm' }),
+    ).toBe(true)
     vi.restoreAllMocks()
     expect(renames).toHaveLength(1)
     const [from, to, content] = renames[0]!

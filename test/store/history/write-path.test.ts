@@ -18,7 +18,12 @@ const bytes = (s: string) => new TextEncoder().encode(s)
 const WHEN = new Date('2026-11-29T10:00:00Z')
 
 /** The tree git itself makes from `base` with the same changes, through a scratch index. */
-function gitTree(repo: string, base: string, changes: Record<string, string | null>, modes: Record<string, string> = {}): string {
+function gitTree(
+  repo: string,
+  base: string,
+  changes: Record<string, string | null>,
+  modes: Record<string, string> = {},
+): string {
   const run = (...args: string[]) => git(repo, ...args)
   // The git helper passes process.env on: a scratch index leaves the repository's own alone.
   process.env['GIT_INDEX_FILE'] = join(repo, '.git', 'scratch-index')
@@ -56,19 +61,35 @@ describe('writeChangedTree', () => {
       [`kitty-specs/${M}/tasks/WP02.md`]: null,
       'README.md': null,
     }
-    const tree = await writeChangedTree(await Snapshot.at(repo, head), new Map(Object.entries(changes).map(([p, c]) => [p, c === null ? null : bytes(c)])))
+    const tree = await writeChangedTree(
+      await Snapshot.at(repo, head),
+      new Map(Object.entries(changes).map(([p, c]) => [p, c === null ? null : bytes(c)])),
+    )
     expect(tree).toBe(gitTree(dir, head, changes, { 'run.sh': '100755' }))
     // Deleting every file of a directory removes the directory; deleting everything gives the empty tree.
-    const gone = await writeChangedTree(await Snapshot.at(repo, head), new Map([[`kitty-specs/${M}/tasks/WP01.md`, null], [`kitty-specs/${M}/tasks/WP02.md`, null]]))
+    const gone = await writeChangedTree(
+      await Snapshot.at(repo, head),
+      new Map([
+        [`kitty-specs/${M}/tasks/WP01.md`, null],
+        [`kitty-specs/${M}/tasks/WP02.md`, null],
+      ]),
+    )
     expect(git(dir, 'ls-tree', '-r', '--name-only', gone, `kitty-specs/${M}`)).toBe(`kitty-specs/${M}/meta.json`)
     const all = git(dir, 'ls-tree', '-r', '--name-only', head).split('\n')
-    expect(await writeChangedTree(await Snapshot.at(repo, head), new Map(all.map((p) => [p, null])))).toBe('4b825dc642cb6eb9a060e54bf8d69288fbee4904')
+    expect(await writeChangedTree(await Snapshot.at(repo, head), new Map(all.map((p) => [p, null])))).toBe(
+      '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+    )
     git(dir, 'fsck', '--strict', '--no-dangling')
   })
 
   it('orders entries as git does (a directory sorts as if its name ended in /)', () => {
-    const e = (path: string, type: 'tree' | 'blob') => ({ path, type, mode: type === 'tree' ? '040000' : '100644', oid: '' }) as const
-    expect([e('a-b', 'blob'), e('a', 'tree'), e('a.c', 'blob'), e('a', 'blob')].sort(treeOrder).map((x) => `${x.path}${x.type === 'tree' ? '/' : ''}`)).toEqual(['a', 'a-b', 'a.c', 'a/'])
+    const e = (path: string, type: 'tree' | 'blob') =>
+      ({ path, type, mode: type === 'tree' ? '040000' : '100644', oid: '' }) as const
+    expect(
+      [e('a-b', 'blob'), e('a', 'tree'), e('a.c', 'blob'), e('a', 'blob')]
+        .sort(treeOrder)
+        .map((x) => `${x.path}${x.type === 'tree' ? '/' : ''}`),
+    ).toEqual(['a', 'a-b', 'a.c', 'a/'])
     expect(treeOrder(e('x', 'blob'), e('x', 'blob'))).toBe(0)
     expect(treeOrder(e('b', 'blob'), e('a', 'blob'))).toBe(1)
     expect(treeOrder(e('a', 'blob'), e('b', 'blob'))).toBe(-1)
@@ -82,11 +103,24 @@ describe('writeCommitOnSnapshot and moveBranch', () => {
     git(dir, 'branch', 'state')
     const repo = locateRepository(dir)
     const tip = git(dir, 'rev-parse', 'state')
-    const commit = await writeCommitOnSnapshot(repo, await Snapshot.at(repo, tip), { subject: 'kitty: test', trailers: { 'Kitty-Command': 'test' } }, new Map([[WP01, bytes('x\n')]]), who, WHEN)
-    expect(git(dir, 'log', '-1', '--format=%P|%an <%ae>|%cn|%at|%s|%(trailers:key=Kitty-Command,valueonly)', commit)).toBe(`${tip}|Kitty Test <kitty@example.com>|Kitty Test|${WHEN.getTime() / 1000}|kitty: test|test`)
+    const commit = await writeCommitOnSnapshot(
+      repo,
+      await Snapshot.at(repo, tip),
+      { subject: 'kitty: test', trailers: { 'Kitty-Command': 'test' } },
+      new Map([[WP01, bytes('x\n')]]),
+      who,
+      WHEN,
+    )
+    expect(
+      git(dir, 'log', '-1', '--format=%P|%an <%ae>|%cn|%at|%s|%(trailers:key=Kitty-Command,valueonly)', commit),
+    ).toBe(`${tip}|Kitty Test <kitty@example.com>|Kitty Test|${WHEN.getTime() / 1000}|kitty: test|test`)
     const branch = await resolveStateBranch(repo, 'state')
-    expect(await moveBranch(repo, branch, { expected: commit, next: tip, paths: [WP01], who, subject: 'stale' })).toEqual({ moved: false, warnings: [] })
-    expect(await moveBranch(repo, branch, { expected: tip, next: commit, paths: [WP01], who, subject: 'kitty: test' })).toEqual({ moved: true, warnings: [] })
+    expect(
+      await moveBranch(repo, branch, { expected: commit, next: tip, paths: [WP01], who, subject: 'stale' }),
+    ).toEqual({ moved: false, warnings: [] })
+    expect(
+      await moveBranch(repo, branch, { expected: tip, next: commit, paths: [WP01], who, subject: 'kitty: test' }),
+    ).toEqual({ moved: true, warnings: [] })
     expect(git(dir, 'rev-parse', 'state')).toBe(commit)
     expect(git(dir, 'rev-parse', 'main')).toBe(tip)
     expect(git(dir, 'status', '--porcelain')).toBe('')
@@ -98,12 +132,19 @@ describe('writeCommitOnSnapshot and moveBranch', () => {
     const repo = locateRepository(dir)
     const tip = git(dir, 'rev-parse', 'side')
     const branch = await resolveStateBranch(repo, 'side')
-    await expect(moveBranch(repo, branch, { expected: tip, next: tip, paths: [], who, subject: 's' })).rejects.toMatchObject({ code: 'USAGE_ERROR' })
+    await expect(
+      moveBranch(repo, branch, { expected: tip, next: tip, paths: [], who, subject: 's' }),
+    ).rejects.toMatchObject({ code: 'USAGE_ERROR' })
   })
 })
 
 describe('commitMutation', () => {
-  const edit = (text: string): Planned<string> => ({ kind: 'commit', message: { subject: `kitty: ${text}`, trailers: {} }, changes: new Map([[WP01, bytes(text)]]), result: text })
+  const edit = (text: string): Planned<string> => ({
+    kind: 'commit',
+    message: { subject: `kitty: ${text}`, trailers: {} },
+    changes: new Map([[WP01, bytes(text)]]),
+    result: text,
+  })
 
   it('on the checked-out branch: one commit, and the working tree and index follow it', async () => {
     const dir = makeRepo()
@@ -123,7 +164,11 @@ describe('commitMutation', () => {
     const dir = makeRepo()
     const repo = locateRepository(dir)
     const before = git(dir, 'rev-parse', 'HEAD')
-    const out = await commitMutation(repo, { branch: await resolveStateBranch(repo), author: who, now: () => WHEN }, async () => ({ kind: 'noop', result: 'same' }))
+    const out = await commitMutation(
+      repo,
+      { branch: await resolveStateBranch(repo), author: who, now: () => WHEN },
+      async () => ({ kind: 'noop', result: 'same' }),
+    )
     expect(out).toEqual({ result: 'same', commit: null, attempts: 1, warnings: [] })
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(before)
   })
@@ -133,37 +178,60 @@ describe('commitMutation', () => {
     writeFileSync(join(dir, WP01), 'my edit\n')
     const repo = locateRepository(dir)
     const before = git(dir, 'rev-parse', 'HEAD')
-    await expect(commitMutation(repo, { branch: await resolveStateBranch(repo), author: who, now: () => WHEN }, async () => edit('kitty\n'))).rejects.toMatchObject({ code: 'WORKTREE_DIRTY' })
+    await expect(
+      commitMutation(repo, { branch: await resolveStateBranch(repo), author: who, now: () => WHEN }, async () =>
+        edit('kitty\n'),
+      ),
+    ).rejects.toMatchObject({ code: 'WORKTREE_DIRTY' })
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(before)
     expect(readFileSync(join(dir, WP01), 'utf8')).toBe('my edit\n')
   })
 
-  it.each([false, true])('when the branch moves under it, re-plans on the new tip (checked out: %s); gives up with STATE_CONFLICT', async (checkedOut) => {
-    const dir = makeRepo()
-    if (!checkedOut) git(dir, 'branch', 'state')
-    const repo = locateRepository(dir)
-    const branch = await resolveStateBranch(repo, checkedOut ? undefined : 'state')
-    const name = checkedOut ? 'main' : 'state'
-    let plans = 0
-    const seen: (string | null)[] = []
-    const out = await commitMutation(repo, { branch, author: who, now: () => WHEN }, async (snapshot) => {
-      seen.push(snapshot.commit)
-      // Another writer lands between this plan and its swap, twice.
-      if (plans++ < 2) git(dir, 'update-ref', `refs/heads/${name}`, git(dir, 'commit-tree', '-p', name, '-m', `other ${plans}`, `${name}^{tree}`))
-      return edit(`attempt ${plans}\n`)
-    })
-    expect(out.attempts).toBe(3)
-    expect(new Set(seen).size).toBe(3)
-    expect(git(dir, 'log', '--format=%s', '-4', name).split('\n')).toEqual(['kitty: attempt 3\n'.trim(), 'other 2', 'other 1', 'initial'])
-    if (checkedOut) expect(readFileSync(join(dir, WP01), 'utf8')).toBe('attempt 3\n')
-    let more = 0
-    await expect(
-      commitMutation(repo, { branch, author: who, now: () => WHEN, maxAttempts: 2 }, async () => {
-        git(dir, 'update-ref', `refs/heads/${name}`, git(dir, 'commit-tree', '-p', name, '-m', `again ${++more}`, `${name}^{tree}`))
-        return edit('never\n')
-      }),
-    ).rejects.toMatchObject({ code: 'STATE_CONFLICT', data: { attempts: 2 } })
-    expect(git(dir, 'log', '-1', '--format=%s', name)).toBe('again 2')
-    git(dir, 'fsck', '--strict', '--no-dangling')
-  })
+  it.each([false, true])(
+    'when the branch moves under it, re-plans on the new tip (checked out: %s); gives up with STATE_CONFLICT',
+    async (checkedOut) => {
+      const dir = makeRepo()
+      if (!checkedOut) git(dir, 'branch', 'state')
+      const repo = locateRepository(dir)
+      const branch = await resolveStateBranch(repo, checkedOut ? undefined : 'state')
+      const name = checkedOut ? 'main' : 'state'
+      let plans = 0
+      const seen: (string | null)[] = []
+      const out = await commitMutation(repo, { branch, author: who, now: () => WHEN }, async (snapshot) => {
+        seen.push(snapshot.commit)
+        // Another writer lands between this plan and its swap, twice.
+        if (plans++ < 2)
+          git(
+            dir,
+            'update-ref',
+            `refs/heads/${name}`,
+            git(dir, 'commit-tree', '-p', name, '-m', `other ${plans}`, `${name}^{tree}`),
+          )
+        return edit(`attempt ${plans}\n`)
+      })
+      expect(out.attempts).toBe(3)
+      expect(new Set(seen).size).toBe(3)
+      expect(git(dir, 'log', '--format=%s', '-4', name).split('\n')).toEqual([
+        'kitty: attempt 3\n'.trim(),
+        'other 2',
+        'other 1',
+        'initial',
+      ])
+      if (checkedOut) expect(readFileSync(join(dir, WP01), 'utf8')).toBe('attempt 3\n')
+      let more = 0
+      await expect(
+        commitMutation(repo, { branch, author: who, now: () => WHEN, maxAttempts: 2 }, async () => {
+          git(
+            dir,
+            'update-ref',
+            `refs/heads/${name}`,
+            git(dir, 'commit-tree', '-p', name, '-m', `again ${++more}`, `${name}^{tree}`),
+          )
+          return edit('never\n')
+        }),
+      ).rejects.toMatchObject({ code: 'STATE_CONFLICT', data: { attempts: 2 } })
+      expect(git(dir, 'log', '-1', '--format=%s', name)).toBe('again 2')
+      git(dir, 'fsck', '--strict', '--no-dangling')
+    },
+  )
 })

@@ -28,7 +28,10 @@ function threeWay(base: Files, ours: Files, theirs: Files, tweak?: (repo: string
   apply(repo, base)
   git(repo, 'add', '-A')
   git(repo, 'commit', '-q', '-m', 'base')
-  for (const [side, files] of [['ours', ours], ['theirs', theirs]] as const) {
+  for (const [side, files] of [
+    ['ours', ours],
+    ['theirs', theirs],
+  ] as const) {
     git(repo, 'checkout', '-q', '-b', side, 'main')
     apply(repo, files)
     tweak?.(repo, side)
@@ -41,13 +44,21 @@ function threeWay(base: Files, ours: Files, theirs: Files, tweak?: (repo: string
 
 /** git's own answer: `git merge-tree --write-tree` (tree oid, and the conflicted paths). */
 function gitMergeTree(repo: string): { tree: string; conflicted: string[] } {
-  const run = spawnSync('git', ['merge-tree', '--write-tree', '--name-only', '--no-messages', 'ours', 'theirs'], { cwd: repo, encoding: 'utf8' })
+  const run = spawnSync('git', ['merge-tree', '--write-tree', '--name-only', '--no-messages', 'ours', 'theirs'], {
+    cwd: repo,
+    encoding: 'utf8',
+  })
   const [tree, ...rest] = run.stdout.trim().split('\n')
   return { tree: tree!, conflicted: [...new Set(rest.filter(Boolean))].sort() }
 }
 
 async function ourMerge(repo: string, tree: (rev: string) => string, oursWins?: (p: string) => boolean) {
-  return mergeTrees(locateRepository(repo), { base: tree('main'), ours: tree('ours'), theirs: tree('theirs'), ...(oursWins ? { oursWins } : {}) })
+  return mergeTrees(locateRepository(repo), {
+    base: tree('main'),
+    ours: tree('ours'),
+    theirs: tree('theirs'),
+    ...(oursWins ? { oursWins } : {}),
+  })
 }
 
 const TEXT = Array.from({ length: 10 }, (_, i) => `row ${i}`).join('\n') + '\n'
@@ -72,8 +83,21 @@ describe('mergeTrees', () => {
     const bin = (n: number) => Buffer.from([0, 1, 2, n, 0, 9])
     const { repo, tree } = threeWay(
       { 'text.txt': TEXT, 'md.txt': 'keep\n', 'bin.dat': bin(1), 'clean.txt': 'c\n' },
-      { 'text.txt': TEXT.replace('row 4', 'ours 4'), 'md.txt': 'changed\n', 'bin.dat': bin(2), 'added.txt': 'ours\n', 'fd': 'a file\n' },
-      { 'text.txt': TEXT.replace('row 4', 'theirs 4'), 'md.txt': null, 'bin.dat': bin(3), 'added.txt': 'theirs\n', 'fd/x.txt': 'a dir\n', 'clean.txt': 'C\n' },
+      {
+        'text.txt': TEXT.replace('row 4', 'ours 4'),
+        'md.txt': 'changed\n',
+        'bin.dat': bin(2),
+        'added.txt': 'ours\n',
+        fd: 'a file\n',
+      },
+      {
+        'text.txt': TEXT.replace('row 4', 'theirs 4'),
+        'md.txt': null,
+        'bin.dat': bin(3),
+        'added.txt': 'theirs\n',
+        'fd/x.txt': 'a dir\n',
+        'clean.txt': 'C\n',
+      },
     )
     const result = await ourMerge(repo, tree)
     expect(result.conflicts).toEqual(
@@ -87,7 +111,9 @@ describe('mergeTrees', () => {
     )
     const ourPaths = result.conflicts.map((c) => c.path).sort()
     // git parks the file of a file/directory clash as fd~ours beside fd/x.txt; we name the clash once, as fd.
-    const gitPaths = gitMergeTree(repo).conflicted.filter((p) => p !== 'fd/x.txt').map((p) => p.replace(/~ours$/, ''))
+    const gitPaths = gitMergeTree(repo)
+      .conflicted.filter((p) => p !== 'fd/x.txt')
+      .map((p) => p.replace(/~ours$/, ''))
     expect(gitPaths.sort()).toEqual(ourPaths)
   })
 
@@ -107,7 +133,9 @@ describe('mergeTrees', () => {
   it('mergeBases agrees with git merge-base --all, criss-cross included', async () => {
     const { repo } = threeWay({ 'f.txt': 'f\n' }, { 'o.txt': 'o\n' }, { 't.txt': 't\n' })
     const r = locateRepository(repo)
-    expect(await mergeBases(r, git(repo, 'rev-parse', 'ours'), git(repo, 'rev-parse', 'theirs'))).toEqual([git(repo, 'rev-parse', 'main')])
+    expect(await mergeBases(r, git(repo, 'rev-parse', 'ours'), git(repo, 'rev-parse', 'theirs'))).toEqual([
+      git(repo, 'rev-parse', 'main'),
+    ])
     // Criss-cross: each side merges the other's tip.
     git(repo, 'checkout', '-q', '-b', 'x', 'ours')
     git(repo, 'merge', '-q', '--no-edit', 'theirs')

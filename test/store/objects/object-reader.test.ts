@@ -17,7 +17,10 @@ function historyRepo(): string {
   for (let i = 0; i < 60; i++) {
     text = text.replace(`line ${i * 5}`, `line ${i * 5} edited in commit ${i}`)
     writeFileSync(join(repo, 'big.txt'), text)
-    writeFileSync(join(repo, `bin-${i % 3}.dat`), Buffer.from(Array.from({ length: 3000 }, (_, j) => (j * 7 + i) % 256)))
+    writeFileSync(
+      join(repo, `bin-${i % 3}.dat`),
+      Buffer.from(Array.from({ length: 3000 }, (_, j) => (j * 7 + i) % 256)),
+    )
     git(repo, 'add', '-A')
     git(repo, 'commit', '-qm', `edit ${i}`)
   }
@@ -86,8 +89,14 @@ describe('object reader: bounded reads', () => {
     const zeros = zeroBlob(repo, 4 * MiB)
     const delta = deltaBomb(repo, 4 * MiB)
     const reader = new ObjectReader(locateRepository(repo))
-    await expect(reader.read(zeros, MiB)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE', data: { size_bytes: 4 * MiB, limit_bytes: MiB } })
-    await expect(reader.read(delta, MiB)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE', data: { size_bytes: 4 * MiB } })
+    await expect(reader.read(zeros, MiB)).rejects.toMatchObject({
+      code: 'INPUT_TOO_LARGE',
+      data: { size_bytes: 4 * MiB, limit_bytes: MiB },
+    })
+    await expect(reader.read(delta, MiB)).rejects.toMatchObject({
+      code: 'INPUT_TOO_LARGE',
+      data: { size_bytes: 4 * MiB },
+    })
     expect((await reader.read(zeros, 4 * MiB)).content.length).toBe(4 * MiB)
     // Once inflated (cached), a smaller limit still refuses it.
     expect((await reader.read(delta)).content.length).toBe(4 * MiB)
@@ -113,8 +122,13 @@ describe('object reader: bounded reads', () => {
       expect(got.type).toBe(expected.type)
       expect(got.content.equals(expected.content), oid).toBe(true)
     }
-    expect(await reader.read('4b825dc642cb6eb9a060e54bf8d69288fbee4904')).toEqual({ type: 'tree', content: Buffer.alloc(0) })
-    await expect(reader.read('0123456789012345678901234567890123456789')).rejects.toMatchObject({ code: 'NotFoundError' })
+    expect(await reader.read('4b825dc642cb6eb9a060e54bf8d69288fbee4904')).toEqual({
+      type: 'tree',
+      content: Buffer.alloc(0),
+    })
+    await expect(reader.read('0123456789012345678901234567890123456789')).rejects.toMatchObject({
+      code: 'NotFoundError',
+    })
     reader.close()
   })
 })

@@ -40,14 +40,21 @@ function spyOnGit(): { calls: () => Array<{ argv: string[]; env: Record<string, 
   chmodSync(join(dir, 'git'), 0o755)
   process.env['PATH'] = `${dir}:${savedPath}`
   // Only the client's calls: the test server in this process runs `git http-backend` by its full path.
-  const all = (): Array<{ argv: string[]; env: Record<string, string> }> => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [])
+  const all = (): Array<{ argv: string[]; env: Record<string, string> }> =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+      : []
   return { calls: () => all().filter((c) => c.argv[0] === 'clone' || c.argv[0] === 'fetch') }
 }
 
-const gitIn = (gitdir: string, ...args: string[]) => execFileSync(REAL_GIT, ['--git-dir', gitdir, ...args], { encoding: 'utf8' }).trim()
+const gitIn = (gitdir: string, ...args: string[]) =>
+  execFileSync(REAL_GIT, ['--git-dir', gitdir, ...args], { encoding: 'utf8' }).trim()
 
 describe('a cold cache filled by the git binary', () => {
-  it('gets the branch, its shallow history and the refs kitty keeps, with the token only in git\'s environment', async () => {
+  it("gets the branch, its shallow history and the refs kitty keeps, with the token only in git's environment", async () => {
     const seed = makeRepo()
     for (let i = 0; i < 5; i++) git(seed, 'commit', '-q', '--allow-empty', '-m', `c${i}`)
     const server = await start()
@@ -65,14 +72,18 @@ describe('a cold cache filled by the git binary', () => {
     expect(call!.argv).toContain('--depth=3')
     expect(JSON.stringify(call!.argv)).not.toMatch(new RegExp(`${TOKEN}|${BASIC}`))
     // The header is the one place the credential is; nothing from the caller's environment leaks in.
-    const values = Object.entries(call!.env).filter(([, v]) => v.includes(BASIC) || v.includes(TOKEN)).map(([k]) => k)
+    const values = Object.entries(call!.env)
+      .filter(([, v]) => v.includes(BASIC) || v.includes(TOKEN))
+      .map(([k]) => k)
     expect(values).toHaveLength(1)
     expect(values[0]).toMatch(/^GIT_CONFIG_VALUE_\d+$/)
     expect(call!.env['GIT_CONFIG_GLOBAL']).toBe('/dev/null')
     expect(Object.values(call!.env)).toContain('http.followRedirects')
 
     // What kitty's own fetch would have left: branch, remote-tracking ref, HEAD, a shallow boundary.
-    expect(gitIn(c.repo.gitdir, 'rev-parse', 'refs/heads/main', 'refs/remotes/origin/main')).toBe(`${fetched.tip}\n${fetched.tip}`)
+    expect(gitIn(c.repo.gitdir, 'rev-parse', 'refs/heads/main', 'refs/remotes/origin/main')).toBe(
+      `${fetched.tip}\n${fetched.tip}`,
+    )
     expect(gitIn(c.repo.gitdir, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main')
     expect(gitIn(c.repo.gitdir, 'rev-list', '--count', 'main')).toBe('3')
     expect(readFileSync(join(c.repo.gitdir, 'shallow'), 'utf8').trim().split('\n')).toHaveLength(1)
@@ -82,7 +93,7 @@ describe('a cold cache filled by the git binary', () => {
     expect(filesMentioning(c.repo.gitdir, [TOKEN, BASIC])).toEqual([])
   })
 
-  it('a later fetch into that cache is kitty\'s own, incremental, and the cache stays sound', async () => {
+  it("a later fetch into that cache is kitty's own, incremental, and the cache stays sound", async () => {
     const seed = makeRepo()
     const server = await start()
     const bare = server.createBareRepo('project', { from: seed })
@@ -98,7 +109,7 @@ describe('a cold cache filled by the git binary', () => {
     gitIn(c.repo.gitdir, 'fsck', '--no-progress')
   })
 
-  it('a redirect is not followed by git: kitty\'s fetch takes over, and the other origin gets no credential', async () => {
+  it("a redirect is not followed by git: kitty's fetch takes over, and the other origin gets no credential", async () => {
     const seed = makeRepo()
     const named = await start()
     const other = await start(false) // a public mirror of the same repository
@@ -115,7 +126,7 @@ describe('a cold cache filled by the git binary', () => {
     expect(readdirSync(c.repo.gitdir).filter((n) => n.includes('clone'))).toEqual([])
   })
 
-  it('a branch the remote lacks, an empty remote, no git on PATH: the same answers as kitty\'s own fetch', async () => {
+  it("a branch the remote lacks, an empty remote, no git on PATH: the same answers as kitty's own fetch", async () => {
     const seed = makeRepo()
     const server = await start()
     server.createBareRepo('project', { from: seed })
@@ -126,7 +137,9 @@ describe('a cold cache filled by the git binary', () => {
         process.env['KITTY_NATIVE_GIT'] = native
         const opts = { url, token: TOKEN, timeoutMs: 20_000 }
         const c = await cache(opts)
-        answers.push(await fetchBranch(c.repo, opts, branch, 5).catch((err: { code?: string }) => ({ error: err.code })))
+        answers.push(
+          await fetchBranch(c.repo, opts, branch, 5).catch((err: { code?: string }) => ({ error: err.code })),
+        )
         expect(readdirSync(c.repo.gitdir).filter((n) => n.includes('clone'))).toEqual([])
       }
       delete process.env['KITTY_NATIVE_GIT']

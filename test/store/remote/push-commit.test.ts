@@ -40,7 +40,12 @@ function historyRepo(): string {
   return repo
 }
 
-const sorted = (text: string) => text.split('\n').filter(Boolean).map((l) => l.split(' ')[0]!).sort()
+const sorted = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[0]!)
+    .sort()
 
 describe('objectsToSend / packObjects', () => {
   it('finds everything git rev-list --objects finds; anything more is already on the remote', async () => {
@@ -58,10 +63,16 @@ describe('objectsToSend / packObjects', () => {
       const ours = await objectsToSend(locateRepository(repo), git(repo, 'rev-parse', tip), knownOids)
       const expected = sorted(git(repo, 'rev-list', '--objects', tip, ...knownOids.map((k) => `^${k}`)))
       const extra = ours!.oids.filter((o) => !expected.includes(o))
-      expect(expected.filter((o) => !ours!.oids.includes(o)), `${tip} not ${known}: missing`).toEqual([])
+      expect(
+        expected.filter((o) => !ours!.oids.includes(o)),
+        `${tip} not ${known}: missing`,
+      ).toEqual([])
       // Redundant only: a blob or tree the change re-introduces at another path (git dedupes by oid).
       const onRemote = new Set(sorted(git(repo, 'rev-list', '--objects', ...knownOids)))
-      expect(extra.filter((o) => !onRemote.has(o)), `${tip} not ${known}: junk`).toEqual([])
+      expect(
+        extra.filter((o) => !onRemote.has(o)),
+        `${tip} not ${known}: junk`,
+      ).toEqual([])
       if (tip !== 'main') expect(extra, `${tip} not ${known}`).toEqual([])
     }
   })
@@ -75,7 +86,9 @@ describe('objectsToSend / packObjects', () => {
     execFileSync('git', ['unpack-objects', '-q'], { cwd: empty, input: pack })
     git(empty, 'update-ref', 'refs/heads/main', git(repo, 'rev-parse', 'main'))
     git(empty, 'fsck', '--strict', '--no-dangling')
-    expect(sorted(git(empty, 'rev-list', '--objects', 'main'))).toEqual(sorted(git(repo, 'rev-list', '--objects', 'main')))
+    expect(sorted(git(empty, 'rev-list', '--objects', 'main'))).toEqual(
+      sorted(git(repo, 'rev-list', '--objects', 'main')),
+    )
     const verifyDir = tempDir('kitty-verify-')
     writeFileSync(join(verifyDir, 'p.pack'), pack)
     execFileSync('git', ['index-pack', join(verifyDir, 'p.pack')], { cwd: empty })
@@ -111,7 +124,9 @@ describe('pushCommit: one discovery, one receive-pack, only the new objects', ()
     expect(await pushCommit(cache.repo, remote(), 'main', main, stale)).toEqual({ ok: false, moved: true })
     expect(posts()).toBe(0)
 
-    expect(await pushCommit(cache.repo, remote(), 'main', main, git(source, 'rev-parse', 'main~2'))).toEqual({ ok: true })
+    expect(await pushCommit(cache.repo, remote(), 'main', main, git(source, 'rev-parse', 'main~2'))).toEqual({
+      ok: true,
+    })
     expect(posts()).toBe(1)
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(main)
     await gitCli(bare, 'fsck', '--strict')
@@ -128,7 +143,17 @@ describe('pushCommit: one discovery, one receive-pack, only the new objects', ()
     await fetchBranch(cache.repo, remote(), 'main', 1)
     // A commit on the shallow tip, written into the cache by git itself.
     const tree = await gitCli(cache.repo.gitdir, '--git-dir', cache.repo.gitdir, 'rev-parse', `${before}^{tree}`)
-    const next = (await run('git', ['--git-dir', cache.repo.gitdir, 'commit-tree', '-p', before, '-m', 'on shallow', tree], { env: { ...process.env, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@b', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@b' } })).stdout.trim()
+    const next = (
+      await run('git', ['--git-dir', cache.repo.gitdir, 'commit-tree', '-p', before, '-m', 'on shallow', tree], {
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'a',
+          GIT_AUTHOR_EMAIL: 'a@b',
+          GIT_COMMITTER_NAME: 'a',
+          GIT_COMMITTER_EMAIL: 'a@b',
+        },
+      })
+    ).stdout.trim()
     expect(await objectsToSend(cache.repo, next, [])).toBeNull()
     expect(await pushCommit(cache.repo, remote(), 'main', next, before)).toEqual({ ok: true })
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(next)

@@ -37,13 +37,21 @@ async function start(auth?: { username: string; password: string }): Promise<Git
 const cache = remotes.cache
 
 async function commitOn(c: RemoteCache, parent: string, name: string): Promise<string> {
-  const tree = await writeChangedTree(await Snapshot.at(c.repo, parent), new Map([[name, new TextEncoder().encode(`${name}\n`)]]))
+  const tree = await writeChangedTree(
+    await Snapshot.at(c.repo, parent),
+    new Map([[name, new TextEncoder().encode(`${name}\n`)]]),
+  )
   const who = { name: 't', email: 't@e', timestamp: 1_700_000_000, timezoneOffset: 0 }
-  return git.writeCommit({ fs: c.repo.fs, gitdir: c.repo.gitdir, commit: { message: name, tree, parent: [parent], author: who, committer: who } })
+  return git.writeCommit({
+    fs: c.repo.fs,
+    gitdir: c.repo.gitdir,
+    commit: { message: name, tree, parent: [parent], author: who, committer: who },
+  })
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie']
-const credentialHeaders = (received: ReceivedRequest[]) => received.flatMap((r) => CREDENTIAL_HEADERS.filter((h) => r.headers[h] !== undefined))
+const credentialHeaders = (received: ReceivedRequest[]) =>
+  received.flatMap((r) => CREDENTIAL_HEADERS.filter((h) => r.headers[h] !== undefined))
 
 async function failure(p: Promise<unknown>): Promise<KittyError> {
   try {
@@ -64,7 +72,12 @@ describe('redirects', () => {
     other.createBareRepo('project', { from: seed })
     named.faults.redirect(other.url)
     const c = await cache({ url: named.repoUrl('project'), token: TOKEN, timeoutMs: 10_000 })
-    const fetched = await fetchBranch(c.repo, { url: named.repoUrl('project'), token: TOKEN, timeoutMs: 10_000 }, 'main', 1)
+    const fetched = await fetchBranch(
+      c.repo,
+      { url: named.repoUrl('project'), token: TOKEN, timeoutMs: 10_000 },
+      'main',
+      1,
+    )
     expect(fetched.tip).toBe(await gitCli(seed, 'rev-parse', 'main'))
     const withUserinfo = named.repoUrl('project').replace('//', '//user:PASS-SECRET@')
     await fetchBranch(c.repo, { url: withUserinfo, timeoutMs: 10_000 }, 'main', 1)
@@ -79,7 +92,9 @@ describe('redirects', () => {
     server.createBareRepo('moved/project', { from: seed })
     server.faults.redirect(`${server.url}/moved`, { times: 1 })
     const opts = { url: server.repoUrl('project'), token: TOKEN, timeoutMs: 10_000 }
-    expect((await fetchBranch((await cache(opts)).repo, opts, 'main', 1)).tip).toBe(await gitCli(seed, 'rev-parse', 'main'))
+    expect((await fetchBranch((await cache(opts)).repo, opts, 'main', 1)).tip).toBe(
+      await gitCli(seed, 'rev-parse', 'main'),
+    )
   })
 
   /** A remote the user names, another that holds the same repository, and a commit ready to push. */
@@ -102,7 +117,9 @@ describe('redirects', () => {
     expect(await pushCommit(c.repo, opts, 'main', next, tip)).toEqual({ ok: true })
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(next)
     // The named server saw the discovery (redirected) and nothing else: the POST went to the new base.
-    expect(named.requests.slice(-1)).toEqual([{ method: 'GET', path: '/project.git/info/refs', service: 'receive-pack', status: 302 }])
+    expect(named.requests.slice(-1)).toEqual([
+      { method: 'GET', path: '/project.git/info/refs', service: 'receive-pack', status: 302 },
+    ])
   })
 
   it('a redirected POST is refused, not followed', async () => {

@@ -29,7 +29,12 @@ afterEach(async () => {
   cleanupTempDirs()
 })
 
-const remote = (patch: Partial<RemoteOptions> = {}): RemoteOptions => ({ url: server.repoUrl('project'), token: 'good-token', timeoutMs: 10_000, ...patch })
+const remote = (patch: Partial<RemoteOptions> = {}): RemoteOptions => ({
+  url: server.repoUrl('project'),
+  token: 'good-token',
+  timeoutMs: 10_000,
+  ...patch,
+})
 const cache = remotes.cache
 
 /** A commit on top of `parent` that adds one file, written into the cache's object database. */
@@ -37,11 +42,17 @@ async function commitOn(c: RemoteCache, parent: string, name: string): Promise<s
   const snapshot = await Snapshot.at(c.repo, parent)
   const tree = await writeChangedTree(snapshot, new Map([[name, new TextEncoder().encode(`${name}\n`)]]))
   const who = { name: 't', email: 't@e', timestamp: 1_700_000_000, timezoneOffset: 0 }
-  return git.writeCommit({ fs: c.repo.fs, gitdir: c.repo.gitdir, commit: { message: name, tree, parent: [parent], author: who, committer: who } })
+  return git.writeCommit({
+    fs: c.repo.fs,
+    gitdir: c.repo.gitdir,
+    commit: { message: name, tree, parent: [parent], author: who, committer: who },
+  })
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
 }
 
 const codeOf = async (p: Promise<unknown>) => {
@@ -113,7 +124,9 @@ describe('remote state: fetch and push through isomorphic-git', () => {
     const c = await cache(remote())
     const tip = (await fetchBranch(c.repo, remote(), 'main', 1)).tip!
     server.faults.dropNextRequest('receive-pack', 'mid-body')
-    expect(await codeOf(pushBranch(c.repo, remote(), 'main', await commitOn(c, tip, 'a.txt')))).toBe('REMOTE_UNREACHABLE')
+    expect(await codeOf(pushBranch(c.repo, remote(), 'main', await commitOn(c, tip, 'a.txt')))).toBe(
+      'REMOTE_UNREACHABLE',
+    )
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(tip)
     server.faults.dropNextRequest('upload-pack', 'before-headers')
     expect(await codeOf(fetchBranch(c.repo, remote(), 'main', 1))).toBe('REMOTE_UNREACHABLE')
@@ -153,7 +166,8 @@ describe('remote state: fetch and push through isomorphic-git', () => {
     expect(await gitCli(bare, 'rev-parse', 'main')).not.toBe(tip)
     const config = readFileSync(join(c.repo.gitdir, 'config'), 'utf8')
     expect(config).toMatch(new RegExp(`\\burl = ${server.repoUrl('project').replace(/[.]/g, '\\.')}$`, 'm'))
-    for (const file of filesUnder(c.repo.gitdir)) expect(readFileSync(file, 'latin1'), file).not.toMatch(/LEAKME|user:|\*\*\*@/)
+    for (const file of filesUnder(c.repo.gitdir))
+      expect(readFileSync(file, 'latin1'), file).not.toMatch(/LEAKME|user:|\*\*\*@/)
   })
 
   it('URLs differing only in credentials share one cache, under a key that does not change', () => {
@@ -162,7 +176,11 @@ describe('remote state: fetch and push through isomorphic-git', () => {
     const dir = remoteCacheDir(plain, env)
     // The key of a credential-free URL is what it always was, so existing caches are found again.
     expect(dir).toBe(join('/caches', `${createHash('sha256').update(plain).digest('hex').slice(0, 24)}.git`))
-    for (const url of ['https://x-access-token:t1@github.com/acme/shop.git', 'https://u:p@ss@github.com/acme/shop.git', 'https://other@github.com/acme/shop.git']) {
+    for (const url of [
+      'https://x-access-token:t1@github.com/acme/shop.git',
+      'https://u:p@ss@github.com/acme/shop.git',
+      'https://other@github.com/acme/shop.git',
+    ]) {
       expect(remoteCacheDir(url, env), url).toBe(dir)
     }
   })

@@ -33,18 +33,85 @@ describe('fast frontmatter scan', () => {
   })
 
   const token = fc.oneof(
-    fc.constantFrom('planned', 'WP01', 'x y', 'a#b', 'a #c', "it's", '"q"', 'true', 'False', 'null', '~', '12', '-3', '+4', '007', '1.5', '0x1f', '0o7', '.inf', 'yes', 'a: b', 'a:b', '- x', '[x]', '{x}', '&a', '*a', '!t', '|', '>', '%', '@', '`', ' ', '', '\\', '\\n', '\\u00e9', '\\x41', 'é', '\u2028', '\t'),
+    fc.constantFrom(
+      'planned',
+      'WP01',
+      'x y',
+      'a#b',
+      'a #c',
+      "it's",
+      '"q"',
+      'true',
+      'False',
+      'null',
+      '~',
+      '12',
+      '-3',
+      '+4',
+      '007',
+      '1.5',
+      '0x1f',
+      '0o7',
+      '.inf',
+      'yes',
+      'a: b',
+      'a:b',
+      '- x',
+      '[x]',
+      '{x}',
+      '&a',
+      '*a',
+      '!t',
+      '|',
+      '>',
+      '%',
+      '@',
+      '`',
+      ' ',
+      '',
+      '\\',
+      '\\n',
+      '\\u00e9',
+      '\\x41',
+      'é',
+      '\u2028',
+      '\t',
+    ),
     fc.string({ maxLength: 6 }),
   )
-  const quoted = fc.oneof(token, token.map((t) => `'${t.replace(/'/g, "''")}'`), token.map((t) => `"${t}"`))
+  const quoted = fc.oneof(
+    token,
+    token.map((t) => `'${t.replace(/'/g, "''")}'`),
+    token.map((t) => `"${t}"`),
+  )
   const value = fc.oneof(
     quoted,
     fc.array(quoted, { maxLength: 3 }).map((xs) => `[${xs.join(', ')}]`),
     fc.tuple(quoted, fc.constantFrom('', '  # c', ' #c', '#c')).map(([v, c]) => v + c),
   )
   const line = fc.oneof(
-    fc.tuple(fc.constantFrom('lane', 'title', 'a', 'b', 'dependencies', 'x-y', 'k.v', '_u'), fc.constantFrom(': ', ':', ' : ', ':  '), value).map(([k, s, v]) => `${k}${s}${v}`),
-    fc.constantFrom('history:', 'subtasks:', '- a', '  - a', '- t: x', '  l: y', '  - t: x', '    l: y', '# comment', '', '  indented', '? x', '---'),
+    fc
+      .tuple(
+        fc.constantFrom('lane', 'title', 'a', 'b', 'dependencies', 'x-y', 'k.v', '_u'),
+        fc.constantFrom(': ', ':', ' : ', ':  '),
+        value,
+      )
+      .map(([k, s, v]) => `${k}${s}${v}`),
+    fc.constantFrom(
+      'history:',
+      'subtasks:',
+      '- a',
+      '  - a',
+      '- t: x',
+      '  l: y',
+      '  - t: x',
+      '    l: y',
+      '# comment',
+      '',
+      '  indented',
+      '? x',
+      '---',
+    ),
   )
 
   it(`agrees with the YAML parser whenever it accepts an input (${RUNS} generated inputs)`, () => {

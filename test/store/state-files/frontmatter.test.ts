@@ -2,7 +2,13 @@ import { globSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { appendActivityLog } from '../../../src/store/state-files/activity-log.ts'
-import { joinFile, MAX_WP_FILE_BYTES, parseFrontmatter, renderWpFile, splitFrontmatter } from '../../../src/store/state-files/frontmatter.ts'
+import {
+  joinFile,
+  MAX_WP_FILE_BYTES,
+  parseFrontmatter,
+  renderWpFile,
+  splitFrontmatter,
+} from '../../../src/store/state-files/frontmatter.ts'
 import { editMetaJson } from '../../../src/store/state-files/meta-json.ts'
 import { CORPUS } from '../../helpers/git-repo.ts'
 
@@ -52,7 +58,9 @@ describe('frontmatter over the real corpus', () => {
 })
 
 describe('every file of the corpus round-trips', () => {
-  const all = globSync(join(CORPUS, '**/*'), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name))
+  const all = globSync(join(CORPUS, '**/*'), { withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name))
 
   it('every Markdown file with frontmatter parses and serializes back byte for byte', () => {
     let checked = 0
@@ -89,9 +97,12 @@ describe('every file of the corpus round-trips', () => {
 
 describe('frontmatter edge cases (SPEC §3.1 legacy layouts)', () => {
   it('keeps a BOM, CRLF line endings, comments and odd spacing', () => {
-    const text = '\uFEFF---\r\nwork_package_id: "WP01"\r\nlane: "doing"  # legacy lane\r\ntitle:   spaced   \r\n---\r\nbody\r\n'
+    const text =
+      '\uFEFF---\r\nwork_package_id: "WP01"\r\nlane: "doing"  # legacy lane\r\ntitle:   spaced   \r\n---\r\nbody\r\n'
     const out = renderWpFile(parseFrontmatter(text, 'x.md'), [lane('for_review')])
-    expect(out).toBe('\uFEFF---\r\nwork_package_id: "WP01"\r\nlane: "for_review"  # legacy lane\r\ntitle:   spaced   \r\n---\r\nbody\r\n')
+    expect(out).toBe(
+      '\uFEFF---\r\nwork_package_id: "WP01"\r\nlane: "for_review"  # legacy lane\r\ntitle:   spaced   \r\n---\r\nbody\r\n',
+    )
   })
   it('adds a missing key at the end of the frontmatter and quotes YAML 1.1 look-alikes', () => {
     const out = renderWpFile(parseFrontmatter('---\ntitle: x\n---\nbody', 'x.md'), [
@@ -101,12 +112,19 @@ describe('frontmatter edge cases (SPEC §3.1 legacy layouts)', () => {
     expect(out).toBe("---\ntitle: x\nassignee: 'yes'\nshell_pid: '123'\n---\nbody")
   })
   it('turns an empty flow history into a block list and follows flow-map style of earlier entries', () => {
-    expect(renderWpFile(parseFrontmatter('---\nhistory: []\n---\n', 'x.md'), [{ kind: 'append', key: 'history', item: entry }])).toBe(
+    expect(
+      renderWpFile(parseFrontmatter('---\nhistory: []\n---\n', 'x.md'), [
+        { kind: 'append', key: 'history', item: entry },
+      ]),
+    ).toBe(
       "---\nhistory:\n- timestamp: '2026-11-22T10:00:00Z'\n  lane: for_review\n  agent: claude\n  shell_pid: ''\n  action: moved\n---\n",
     )
-    const flow = '---\nhistory:\n  - {timestamp: "2025-01-16T00:00:00Z", lane: "planned", agent: "system", shell_pid: "", action: "Prompt"}\n---\n'
+    const flow =
+      '---\nhistory:\n  - {timestamp: "2025-01-16T00:00:00Z", lane: "planned", agent: "system", shell_pid: "", action: "Prompt"}\n---\n'
     const out = renderWpFile(parseFrontmatter(flow, 'x.md'), [{ kind: 'append', key: 'history', item: entry }])
-    expect(out.split('\n')[3]).toBe('  - {timestamp: "2026-11-22T10:00:00Z", lane: "for_review", agent: "claude", shell_pid: "", action: "moved"}')
+    expect(out.split('\n')[3]).toBe(
+      '  - {timestamp: "2026-11-22T10:00:00Z", lane: "for_review", agent: "claude", shell_pid: "", action: "moved"}',
+    )
   })
   it.each([
     ['no frontmatter', '# just a body\n', 1],
@@ -126,7 +144,13 @@ describe('frontmatter edge cases (SPEC §3.1 legacy layouts)', () => {
     }
   })
   it('refuses an alias bomb', () => {
-    const bomb = ['---', 'a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`), '---', ''].join('\n')
+    const bomb = [
+      '---',
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`),
+      '---',
+      '',
+    ].join('\n')
     expect(() => parseFrontmatter(bomb, 'x.md')).toThrow(expect.objectContaining({ code: 'WP_FILE_INVALID' }))
   })
 })
@@ -134,7 +158,9 @@ describe('frontmatter edge cases (SPEC §3.1 legacy layouts)', () => {
 describe('activity log', () => {
   it('appends after the last entry of the section, before the next heading', () => {
     const body = '\n# WP01\n\n## Activity Log\n\n- one\n- two\n\n## Notes\nx\n'
-    expect(appendActivityLog(body, '- three', '\n')).toBe('\n# WP01\n\n## Activity Log\n\n- one\n- two\n- three\n\n## Notes\nx\n')
+    expect(appendActivityLog(body, '- three', '\n')).toBe(
+      '\n# WP01\n\n## Activity Log\n\n- one\n- two\n- three\n\n## Notes\nx\n',
+    )
   })
   it('creates the section at the end when missing, and handles a heading-only section and CRLF', () => {
     expect(appendActivityLog('\nbody\n', '- e', '\n')).toBe('\nbody\n\n## Activity Log\n\n- e\n')
@@ -146,7 +172,9 @@ describe('activity log', () => {
 describe('meta.json edits', () => {
   it('changes only the given keys and keeps formatting', () => {
     const text = '{\n    "slug": "x",\n    "nested": {"a": [1,2]},\n    "accepted_at": "old"\n}'
-    expect(editMetaJson(text, { accepted_at: 'new' })).toBe('{\n    "slug": "x",\n    "nested": {"a": [1,2]},\n    "accepted_at": "new"\n}')
+    expect(editMetaJson(text, { accepted_at: 'new' })).toBe(
+      '{\n    "slug": "x",\n    "nested": {"a": [1,2]},\n    "accepted_at": "new"\n}',
+    )
     expect(editMetaJson(text, { accepted_by: 'me' })).toContain('"accepted_at": "old",\n    "accepted_by": "me"\n}')
   })
 })
@@ -167,7 +195,11 @@ describe('parseFrontmatter: what it refuses, in the words users see', () => {
     const fits = `---\ntitle: x\n---\n${'a'.repeat(limit - 17)}`
     expect(Buffer.byteLength(fits)).toBe(limit)
     expect(parseFrontmatter(fits, 'tasks/WP01.md').data).toEqual({ title: 'x' })
-    const over = { code: 'INPUT_TOO_LARGE', message: `Work package file tasks/WP01.md is larger than ${limit} bytes`, data: { path: 'tasks/WP01.md', limit_bytes: limit } }
+    const over = {
+      code: 'INPUT_TOO_LARGE',
+      message: `Work package file tasks/WP01.md is larger than ${limit} bytes`,
+      data: { path: 'tasks/WP01.md', limit_bytes: limit },
+    }
     expect(refusal(`${fits}a`)).toEqual(over)
     // One character more, two bytes more: the limit is in bytes, not characters; and no fence is needed to be refused.
     const wide = `${'é'.repeat(limit / 2)}`
@@ -176,16 +208,36 @@ describe('parseFrontmatter: what it refuses, in the words users see', () => {
   })
 
   it.each([
-    ['a YAML syntax error', '---\ntitle: x\nlane: [planned\n---\n', 4, 'Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1:'],
-    ['an unclosed quote after a blank line', '---\ntitle: x\n\nk: "unterminated\n---\n', 5, 'Missing closing "quote at line 4, column 1:'],
+    [
+      'a YAML syntax error',
+      '---\ntitle: x\nlane: [planned\n---\n',
+      4,
+      'Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1:',
+    ],
+    [
+      'an unclosed quote after a blank line',
+      '---\ntitle: x\n\nk: "unterminated\n---\n',
+      5,
+      'Missing closing "quote at line 4, column 1:',
+    ],
     ['a tab as indentation', '---\na: 1\n\tb: 2\n---\n', 3, 'Tabs are not allowed as indentation at line 2, column 1:'],
     ['a duplicate key', '---\nlane: planned\nlane: done\n---\n', 3, 'Map keys must be unique at line 2, column 1:'],
     ['a list instead of a mapping', '---\n- a\n---\n', 2, 'the frontmatter is not a YAML mapping'],
     ['a bare scalar', '---\njust text\n---\n', 2, 'the frontmatter is not a YAML mapping'],
     ['a null document', '---\n~\n---\n', 2, 'the frontmatter is not a YAML mapping'],
     // Refused only under YAML's strict rules (PyYAML, which spec-kitty uses, refuses them too).
-    ['a key longer than 1024 characters', `---\nok: 1\n${'k'.repeat(1100)}: 1\n---\n`, 3, 'The : indicator must be at most 1024 chars after the start of an implicit block mapping key at line 2, column 1:'],
-    ['a flow pair whose key spans two lines', '---\na: [b\n  : c]\n---\n', 2, 'Implicit keys of flow sequence pairs need to be on a single line at line 1, column 6:'],
+    [
+      'a key longer than 1024 characters',
+      `---\nok: 1\n${'k'.repeat(1100)}: 1\n---\n`,
+      3,
+      'The : indicator must be at most 1024 chars after the start of an implicit block mapping key at line 2, column 1:',
+    ],
+    [
+      'a flow pair whose key spans two lines',
+      '---\na: [b\n  : c]\n---\n',
+      2,
+      'Implicit keys of flow sequence pairs need to be on a single line at line 1, column 6:',
+    ],
     // The fences themselves.
     ['no opening fence', '# just a body\n', 1, 'it does not start with a --- frontmatter fence'],
     ['an opening fence after a blank line', '\n---\na: 1\n---\n', 1, 'it does not start with a --- frontmatter fence'],
@@ -193,20 +245,41 @@ describe('parseFrontmatter: what it refuses, in the words users see', () => {
     ['no closing fence, three lines', '---\na: 1\nb: 2\nc: 3', 4, 'the frontmatter has no closing --- fence'],
     ['only an opening fence', '---\n', 1, 'the frontmatter has no closing --- fence'],
     ['a fence with text after it', '---\na: 1\n--- no\n', 3, 'the frontmatter has no closing --- fence'],
-  ])('%s: WP_FILE_INVALID with the line in the file (the opening fence is line 1) and the first line of the reason', (_name, text, line, reason) => {
-    expect(refusal(text)).toEqual({
-      code: 'WP_FILE_INVALID',
-      message: `Work package file tasks/WP01.md:${line} is invalid: ${reason}`,
-      data: { path: 'tasks/WP01.md', line, reason },
-    })
-  })
+  ])(
+    '%s: WP_FILE_INVALID with the line in the file (the opening fence is line 1) and the first line of the reason',
+    (_name, text, line, reason) => {
+      expect(refusal(text)).toEqual({
+        code: 'WP_FILE_INVALID',
+        message: `Work package file tasks/WP01.md:${line} is invalid: ${reason}`,
+        data: { path: 'tasks/WP01.md', line, reason },
+      })
+    },
+  )
 
   it.each([
-    ['an alias bomb', ['---', 'a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`), '---', ''].join('\n'), 'Excessive alias count indicates a resource exhaustion attack'],
-    ['an alias without its anchor', '---\na: *nope\n---\n', 'Unresolved alias (the anchor must be set before the alias): nope'],
+    [
+      'an alias bomb',
+      [
+        '---',
+        'a: &a [x, x, x, x, x, x, x, x, x, x]',
+        ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`),
+        '---',
+        '',
+      ].join('\n'),
+      'Excessive alias count indicates a resource exhaustion attack',
+    ],
+    [
+      'an alias without its anchor',
+      '---\na: *nope\n---\n',
+      'Unresolved alias (the anchor must be set before the alias): nope',
+    ],
   ])('%s: WP_FILE_INVALID saying it cannot be read, without a line', (_name, text, why) => {
     const reason = `the frontmatter cannot be read (${why})`
-    expect(refusal(text)).toEqual({ code: 'WP_FILE_INVALID', message: `Work package file tasks/WP01.md is invalid: ${reason}`, data: { path: 'tasks/WP01.md', reason } })
+    expect(refusal(text)).toEqual({
+      code: 'WP_FILE_INVALID',
+      message: `Work package file tasks/WP01.md is invalid: ${reason}`,
+      data: { path: 'tasks/WP01.md', reason },
+    })
   })
 
   it('empty or comment-only frontmatter is an empty mapping', () => {
@@ -217,11 +290,31 @@ describe('parseFrontmatter: what it refuses, in the words users see', () => {
 
 describe('splitFrontmatter', () => {
   it.each([
-    ['LF', '---\na: 1\n---\nbody\n', { bom: '', opener: '---\n', yaml: 'a: 1\n', closer: '---\n', body: 'body\n', eol: '\n' }],
-    ['CRLF, a BOM, fences with trailing blanks', '\uFEFF--- \r\na: 1\r\n---\t\r\nbody', { bom: '\uFEFF', opener: '--- \r\n', yaml: 'a: 1\r\n', closer: '---\t\r\n', body: 'body', eol: '\r\n' }],
-    ['a closing fence at the very end', '---\na: 1\n---', { bom: '', opener: '---\n', yaml: 'a: 1\n', closer: '---', body: '', eol: '\n' }],
-    ['CRLF inside, LF opener: the opener decides', '---\na: 1\r\n---\r\n', { bom: '', opener: '---\n', yaml: 'a: 1\r\n', closer: '---\r\n', body: '', eol: '\n' }],
-    ['a second fence in the body stays in the body', '---\n---\n---\n', { bom: '', opener: '---\n', yaml: '', closer: '---\n', body: '---\n', eol: '\n' }],
+    [
+      'LF',
+      '---\na: 1\n---\nbody\n',
+      { bom: '', opener: '---\n', yaml: 'a: 1\n', closer: '---\n', body: 'body\n', eol: '\n' },
+    ],
+    [
+      'CRLF, a BOM, fences with trailing blanks',
+      '\uFEFF--- \r\na: 1\r\n---\t\r\nbody',
+      { bom: '\uFEFF', opener: '--- \r\n', yaml: 'a: 1\r\n', closer: '---\t\r\n', body: 'body', eol: '\r\n' },
+    ],
+    [
+      'a closing fence at the very end',
+      '---\na: 1\n---',
+      { bom: '', opener: '---\n', yaml: 'a: 1\n', closer: '---', body: '', eol: '\n' },
+    ],
+    [
+      'CRLF inside, LF opener: the opener decides',
+      '---\na: 1\r\n---\r\n',
+      { bom: '', opener: '---\n', yaml: 'a: 1\r\n', closer: '---\r\n', body: '', eol: '\n' },
+    ],
+    [
+      'a second fence in the body stays in the body',
+      '---\n---\n---\n',
+      { bom: '', opener: '---\n', yaml: '', closer: '---\n', body: '---\n', eol: '\n' },
+    ],
   ])('%s', (_name, text, parts) => {
     const split = splitFrontmatter(text, 'x.md')
     expect(split).toEqual(parts)
@@ -233,30 +326,140 @@ describe('editFrontmatterYaml: shapes the in-place writer hands to the re-render
   const set = (key: string, value: string | number | boolean | null) => ({ kind: 'set' as const, key, value })
   const append = (key: string, item: Record<string, string | number | null>) => ({ kind: 'append' as const, key, item })
   it.each<[string, string, Parameters<typeof renderWpFile>[1], string]>([
-    ['a key present with no value', '---\nassignee:\nlane: planned\n---\n', [set('assignee', 'me')], '---\nassignee: me\nlane: planned\n---\n'],
-    ['a key with no value but a comment, set to a YAML 1.1 boolean', '---\nassignee:   # who\nlane: planned\n---\n', [set('assignee', 'yes')], "---\nassignee: 'yes' # who\nlane: planned\n---\n"],
+    [
+      'a key present with no value',
+      '---\nassignee:\nlane: planned\n---\n',
+      [set('assignee', 'me')],
+      '---\nassignee: me\nlane: planned\n---\n',
+    ],
+    [
+      'a key with no value but a comment, set to a YAML 1.1 boolean',
+      '---\nassignee:   # who\nlane: planned\n---\n',
+      [set('assignee', 'yes')],
+      "---\nassignee: 'yes' # who\nlane: planned\n---\n",
+    ],
     ['a key with no value set to null', '---\nassignee:\n---\n', [set('assignee', null)], '---\nassignee:\n---\n'],
-    ['a flow list replaced by a scalar', '---\ndeps: [a, b]\nlane: x\n---\n', [set('deps', 'none')], '---\ndeps: none\nlane: x\n---\n'],
-    ['a block mapping replaced by a look-alike of null', '---\nm:\n  x: 1\n---\n', [set('m', 'null')], "---\nm: 'null'\n---\n"],
-    ['a block mapping replaced by a plain string', "---\nk: 'q'\nm:\n  x: 1\n---\n", [set('m', 'v')], "---\nk: 'q'\nm: v\n---\n"],
-    ['a flow list with items becomes a block list', '---\nhistory: [{lane: a}]\nz: 1\n---\n', [append('history', { lane: 'b', n: 1 })], '---\nhistory:\n- {lane: a}\n- {lane: b, n: 1}\nz: 1\n---\n'],
-    ['a flow mapping as the whole frontmatter: a set', '---\n{a: 1, lane: x}\n---\n', [set('lane', 'done')], '---\n{a: 1, lane: done}\n---\n'],
-    ['a flow mapping as the whole frontmatter: a new key quoted as YAML 1.1 would misread it', '---\n{a: 1}\n---\n', [set('k', 'yes'), set('n', '1.5')], "---\n{a: 1, k: 'yes', n: '1.5'}\n---\n"],
-    ['a flow mapping as the whole frontmatter: an appended list', '---\n{a: 1}\n---\n', [append('history', { lane: 'b' })], '---\n{a: 1, history: [{lane: b}]}\n---\n'],
-    ['a mapping where the list should be, in a file indenting its lists', '---\nlist:\n  - a\nhistory: {}\n---\n', [append('history', { lane: 'c' })], '---\nlist:\n  - a\nhistory:\n  - lane: c\n---\n'],
-    ['a scalar where the list should be, empty strings quoted', '---\nlist:\n  - a\nhistory: x\n---\n', [append('history', { lane: 'c', s: '' })], "---\nlist:\n  - a\nhistory:\n  - lane: c\n    s: ''\n---\n"],
-    ['a block scalar set: its style stays', '---\nlane: "x"\nk: |\n  block\n---\n', [set('k', 'v')], '---\nlane: "x"\nk: |-\n  v\n---\n'],
-    ['numbers and booleans replace a string', '---\na: x\nb: y\n---\n', [set('a', 5), set('b', true)], '---\na: 5\nb: true\n---\n'],
-    ['a flow item style followed, then a block scalar set', "---\nhistory:\n- {lane: \"a\", n: '1'}\nk: |\n  x\n---\n", [append('history', { lane: 'c', n: '2' }), set('k', 'z')], "---\nhistory:\n- {lane: \"a\", n: '1'}\n- {lane: \"c\", n: '2'}\nk: |-\n  z\n---\n"],
-    ['a multi-line double-quoted value set: its quotes stay', '---\nk: "multi\n  line"\nz: 1\n---\n', [set('k', 'x')], '---\nk: "x"\nz: 1\n---\n'],
-    ['a multi-line double-quoted value set to a YAML 1.1 boolean: still double-quoted', '---\nk: "multi\n  line"\nz: 1\n---\n', [set('k', 'yes')], '---\nk: "yes"\nz: 1\n---\n'],
-    ['a multi-line plain value set to a YAML 1.1 boolean: quoted', '---\nk: multi\n  line\nz: 1\n---\n', [set('k', 'yes')], "---\nk: 'yes'\nz: 1\n---\n"],
-    ['a multi-line plain value set to a plain string', '---\nk: multi\n  line\nz: 1\n---\n', [set('k', 'no way')], '---\nk: no way\nz: 1\n---\n'],
-    ['a block mapping replaced by a string with control characters: JSON escapes', '---\nm:\n  x: 1\n---\n', [set('m', 'bell\x07')], '---\nm: "bell\\u0007"\n---\n'],
+    [
+      'a flow list replaced by a scalar',
+      '---\ndeps: [a, b]\nlane: x\n---\n',
+      [set('deps', 'none')],
+      '---\ndeps: none\nlane: x\n---\n',
+    ],
+    [
+      'a block mapping replaced by a look-alike of null',
+      '---\nm:\n  x: 1\n---\n',
+      [set('m', 'null')],
+      "---\nm: 'null'\n---\n",
+    ],
+    [
+      'a block mapping replaced by a plain string',
+      "---\nk: 'q'\nm:\n  x: 1\n---\n",
+      [set('m', 'v')],
+      "---\nk: 'q'\nm: v\n---\n",
+    ],
+    [
+      'a flow list with items becomes a block list',
+      '---\nhistory: [{lane: a}]\nz: 1\n---\n',
+      [append('history', { lane: 'b', n: 1 })],
+      '---\nhistory:\n- {lane: a}\n- {lane: b, n: 1}\nz: 1\n---\n',
+    ],
+    [
+      'a flow mapping as the whole frontmatter: a set',
+      '---\n{a: 1, lane: x}\n---\n',
+      [set('lane', 'done')],
+      '---\n{a: 1, lane: done}\n---\n',
+    ],
+    [
+      'a flow mapping as the whole frontmatter: a new key quoted as YAML 1.1 would misread it',
+      '---\n{a: 1}\n---\n',
+      [set('k', 'yes'), set('n', '1.5')],
+      "---\n{a: 1, k: 'yes', n: '1.5'}\n---\n",
+    ],
+    [
+      'a flow mapping as the whole frontmatter: an appended list',
+      '---\n{a: 1}\n---\n',
+      [append('history', { lane: 'b' })],
+      '---\n{a: 1, history: [{lane: b}]}\n---\n',
+    ],
+    [
+      'a mapping where the list should be, in a file indenting its lists',
+      '---\nlist:\n  - a\nhistory: {}\n---\n',
+      [append('history', { lane: 'c' })],
+      '---\nlist:\n  - a\nhistory:\n  - lane: c\n---\n',
+    ],
+    [
+      'a scalar where the list should be, empty strings quoted',
+      '---\nlist:\n  - a\nhistory: x\n---\n',
+      [append('history', { lane: 'c', s: '' })],
+      "---\nlist:\n  - a\nhistory:\n  - lane: c\n    s: ''\n---\n",
+    ],
+    [
+      'a block scalar set: its style stays',
+      '---\nlane: "x"\nk: |\n  block\n---\n',
+      [set('k', 'v')],
+      '---\nlane: "x"\nk: |-\n  v\n---\n',
+    ],
+    [
+      'numbers and booleans replace a string',
+      '---\na: x\nb: y\n---\n',
+      [set('a', 5), set('b', true)],
+      '---\na: 5\nb: true\n---\n',
+    ],
+    [
+      'a flow item style followed, then a block scalar set',
+      '---\nhistory:\n- {lane: "a", n: \'1\'}\nk: |\n  x\n---\n',
+      [append('history', { lane: 'c', n: '2' }), set('k', 'z')],
+      '---\nhistory:\n- {lane: "a", n: \'1\'}\n- {lane: "c", n: \'2\'}\nk: |-\n  z\n---\n',
+    ],
+    [
+      'a multi-line double-quoted value set: its quotes stay',
+      '---\nk: "multi\n  line"\nz: 1\n---\n',
+      [set('k', 'x')],
+      '---\nk: "x"\nz: 1\n---\n',
+    ],
+    [
+      'a multi-line double-quoted value set to a YAML 1.1 boolean: still double-quoted',
+      '---\nk: "multi\n  line"\nz: 1\n---\n',
+      [set('k', 'yes')],
+      '---\nk: "yes"\nz: 1\n---\n',
+    ],
+    [
+      'a multi-line plain value set to a YAML 1.1 boolean: quoted',
+      '---\nk: multi\n  line\nz: 1\n---\n',
+      [set('k', 'yes')],
+      "---\nk: 'yes'\nz: 1\n---\n",
+    ],
+    [
+      'a multi-line plain value set to a plain string',
+      '---\nk: multi\n  line\nz: 1\n---\n',
+      [set('k', 'no way')],
+      '---\nk: no way\nz: 1\n---\n',
+    ],
+    [
+      'a block mapping replaced by a string with control characters: JSON escapes',
+      '---\nm:\n  x: 1\n---\n',
+      [set('m', 'bell\x07')],
+      '---\nm: "bell\\u0007"\n---\n',
+    ],
     ['a two-line value into empty frontmatter', '---\n---\n', [set('n', 'a\nb')], '---\nn: |-\n  a\n  b\n---\n'],
-    ['a two-line value over a one-line plain value with a comment', '---\nn: x  # c\nz: 1\n---\n', [set('n', 'a\nb')], '---\nn: a\n\n  b # c\nz: 1\n---\n'],
-    ['a new list in a file that indents its lists only below nested keys', '---\nm:\n  sub:\n    - x\nlist:\n- a\n---\n', [append('history', { lane: 'done' })], '---\nm:\n  sub:\n    - x\nlist:\n- a\nhistory:\n- lane: done\n---\n'],
-    ['a new list in a file that indents its lists, blanks after the key', '---\nlist:   \n  - a\n---\n', [append('history', { lane: 'done' })], '---\nlist:   \n  - a\nhistory:\n  - lane: done\n---\n'],
+    [
+      'a two-line value over a one-line plain value with a comment',
+      '---\nn: x  # c\nz: 1\n---\n',
+      [set('n', 'a\nb')],
+      '---\nn: a\n\n  b # c\nz: 1\n---\n',
+    ],
+    [
+      'a new list in a file that indents its lists only below nested keys',
+      '---\nm:\n  sub:\n    - x\nlist:\n- a\n---\n',
+      [append('history', { lane: 'done' })],
+      '---\nm:\n  sub:\n    - x\nlist:\n- a\nhistory:\n- lane: done\n---\n',
+    ],
+    [
+      'a new list in a file that indents its lists, blanks after the key',
+      '---\nlist:   \n  - a\n---\n',
+      [append('history', { lane: 'done' })],
+      '---\nlist:   \n  - a\nhistory:\n  - lane: done\n---\n',
+    ],
   ])('%s', (_name, text, edits, expected) => {
     const out = renderWpFile(parseFrontmatter(text, 'x.md'), edits)
     expect(out).toBe(expected)
@@ -269,17 +472,72 @@ describe('editFrontmatterYaml: shapes the in-place writer hands to the re-render
 describe('editFrontmatterYaml: sets done on the source text', () => {
   const set = (key: string, value: string | number | boolean | null) => ({ kind: 'set' as const, key, value })
   it.each<[string, string, Parameters<typeof renderWpFile>[1], string]>([
-    ['two values changing length, in file order', '---\na: x\nb: y\n---\n', [set('a', 'longer'), set('b', 'z')], '---\na: longer\nb: z\n---\n'],
-    ['two values changing length, in reverse order', '---\na: x\nb: y\n---\n', [set('b', 'zz'), set('a', '')], "---\na: ''\nb: zz\n---\n"],
-    ['a single-quoted value stays single-quoted', "---\nlane: 'doing'\n---\n", [set('lane', 'done')], "---\nlane: 'done'\n---\n"],
-    ['a double-quoted value stays double-quoted', '---\nlane: "doing"\n---\n', [set('lane', 'done')], '---\nlane: "done"\n---\n'],
-    ['a number and a boolean over quoted strings are a number and a boolean', "---\na: \"x\"\nb: 'y'\n---\n", [set('a', 5), set('b', false)], '---\na: 5\nb: false\n---\n'],
-    ['a long value keeps the spacing before its comment (never folded)', '---\ntitle: x  # c\n---\n', [set('title', 'y'.repeat(90))], `---\ntitle: ${'y'.repeat(90)}  # c\n---\n`],
-    ['a value ending in --- keeps the spacing before its comment', '---\ntitle: x  # c\n---\n', [set('title', 'a---')], '---\ntitle: a---  # c\n---\n'],
-    ['a plain value set to a look-alike of a number is quoted', '---\nshell_pid: x  # pid\n---\n', [set('shell_pid', '0x1F')], "---\nshell_pid: '0x1F'  # pid\n---\n"],
-    ['a double-quoted value set to a look-alike of a boolean stays double-quoted', '---\nlane: "doing"\n---\n', [set('lane', 'yes')], '---\nlane: "yes"\n---\n'],
-    ['a long value with spaces is never folded', '---\ntitle: x  # c\n---\n', [set('title', 'word '.repeat(30).trim())], `---\ntitle: ${'word '.repeat(30).trim()}  # c\n---\n`],
-    ['control characters in a double-quoted value: JSON escapes', '---\nlane: "x"  # c\n---\n', [set('lane', 'bell\x07')], '---\nlane: "bell\\u0007"  # c\n---\n'],
+    [
+      'two values changing length, in file order',
+      '---\na: x\nb: y\n---\n',
+      [set('a', 'longer'), set('b', 'z')],
+      '---\na: longer\nb: z\n---\n',
+    ],
+    [
+      'two values changing length, in reverse order',
+      '---\na: x\nb: y\n---\n',
+      [set('b', 'zz'), set('a', '')],
+      "---\na: ''\nb: zz\n---\n",
+    ],
+    [
+      'a single-quoted value stays single-quoted',
+      "---\nlane: 'doing'\n---\n",
+      [set('lane', 'done')],
+      "---\nlane: 'done'\n---\n",
+    ],
+    [
+      'a double-quoted value stays double-quoted',
+      '---\nlane: "doing"\n---\n',
+      [set('lane', 'done')],
+      '---\nlane: "done"\n---\n',
+    ],
+    [
+      'a number and a boolean over quoted strings are a number and a boolean',
+      '---\na: "x"\nb: \'y\'\n---\n',
+      [set('a', 5), set('b', false)],
+      '---\na: 5\nb: false\n---\n',
+    ],
+    [
+      'a long value keeps the spacing before its comment (never folded)',
+      '---\ntitle: x  # c\n---\n',
+      [set('title', 'y'.repeat(90))],
+      `---\ntitle: ${'y'.repeat(90)}  # c\n---\n`,
+    ],
+    [
+      'a value ending in --- keeps the spacing before its comment',
+      '---\ntitle: x  # c\n---\n',
+      [set('title', 'a---')],
+      '---\ntitle: a---  # c\n---\n',
+    ],
+    [
+      'a plain value set to a look-alike of a number is quoted',
+      '---\nshell_pid: x  # pid\n---\n',
+      [set('shell_pid', '0x1F')],
+      "---\nshell_pid: '0x1F'  # pid\n---\n",
+    ],
+    [
+      'a double-quoted value set to a look-alike of a boolean stays double-quoted',
+      '---\nlane: "doing"\n---\n',
+      [set('lane', 'yes')],
+      '---\nlane: "yes"\n---\n',
+    ],
+    [
+      'a long value with spaces is never folded',
+      '---\ntitle: x  # c\n---\n',
+      [set('title', 'word '.repeat(30).trim())],
+      `---\ntitle: ${'word '.repeat(30).trim()}  # c\n---\n`,
+    ],
+    [
+      'control characters in a double-quoted value: JSON escapes',
+      '---\nlane: "x"  # c\n---\n',
+      [set('lane', 'bell\x07')],
+      '---\nlane: "bell\\u0007"  # c\n---\n',
+    ],
   ])('%s', (_name, text, edits, expected) => {
     const out = renderWpFile(parseFrontmatter(text, 'x.md'), edits)
     expect(out).toBe(expected)

@@ -12,8 +12,26 @@ const append: FrontmatterEdit = { kind: 'append', key: 'history', item: entry }
 const WRITES: [string, FrontmatterEdit[], string[]][] = [
   ['append-history (body only)', [], []],
   ['a lane change', [{ kind: 'set', key: 'lane', value: 'for_review' }, append], ['lane', 'history']],
-  ['start-implementation', [{ kind: 'set', key: 'lane', value: 'in_progress' }, { kind: 'set', key: 'assignee', value: 'claude' }, { kind: 'set', key: 'agent', value: 'claude' }, append], ['lane', 'history', 'assignee', 'agent']],
-  ['start-review', [{ kind: 'set', key: 'lane', value: 'in_review' }, { kind: 'set', key: 'reviewer', value: 'r' }, { kind: 'set', key: 'review_ref', value: 'pr#1' }, append], ['lane', 'history', 'reviewer', 'review_ref']],
+  [
+    'start-implementation',
+    [
+      { kind: 'set', key: 'lane', value: 'in_progress' },
+      { kind: 'set', key: 'assignee', value: 'claude' },
+      { kind: 'set', key: 'agent', value: 'claude' },
+      append,
+    ],
+    ['lane', 'history', 'assignee', 'agent'],
+  ],
+  [
+    'start-review',
+    [
+      { kind: 'set', key: 'lane', value: 'in_review' },
+      { kind: 'set', key: 'reviewer', value: 'r' },
+      { kind: 'set', key: 'review_ref', value: 'pr#1' },
+      append,
+    ],
+    ['lane', 'history', 'reviewer', 'review_ref'],
+  ],
   ['a history append alone', [append], ['history']],
 ]
 

@@ -11,12 +11,29 @@ describe('preserveUntouchedLines', () => {
     const original = ['title:   spaced   # note', '# full-line comment', "lane: 'planned'", 'x:  1']
     const base = ['title: spaced # note', '# full-line comment', 'lane: planned', 'x: 1']
     const edited = ['title: spaced # note', '# full-line comment', 'lane: done', 'x: 1', 'y: 2']
-    expect(preserveUntouchedLines(original, base, edited)).toEqual(['title:   spaced   # note', '# full-line comment', 'lane: done', 'x:  1', 'y: 2'])
+    expect(preserveUntouchedLines(original, base, edited)).toEqual([
+      'title:   spaced   # note',
+      '# full-line comment',
+      'lane: done',
+      'x:  1',
+      'y: 2',
+    ])
   })
   it('inserts lines at the start, between and after equal lines, and drops removed ones', () => {
-    expect(preserveUntouchedLines(['a:  1', 'b: 2'], ['a: 1', 'b: 2'], ['z: 0', 'a: 1', 'b: 2'])).toEqual(['z: 0', 'a:  1', 'b: 2'])
-    expect(preserveUntouchedLines(['a: 1', 'b:  2', 'c: 3'], ['a: 1', 'b: 2', 'c: 3'], ['a: 1', 'c: 3'])).toEqual(['a: 1', 'c: 3'])
-    expect(preserveUntouchedLines(['a: 1', 'b: 2'], ['a: 1', 'b: 2'], ['a: 1', 'n: 9', 'b: 2'])).toEqual(['a: 1', 'n: 9', 'b: 2'])
+    expect(preserveUntouchedLines(['a:  1', 'b: 2'], ['a: 1', 'b: 2'], ['z: 0', 'a: 1', 'b: 2'])).toEqual([
+      'z: 0',
+      'a:  1',
+      'b: 2',
+    ])
+    expect(preserveUntouchedLines(['a: 1', 'b:  2', 'c: 3'], ['a: 1', 'b: 2', 'c: 3'], ['a: 1', 'c: 3'])).toEqual([
+      'a: 1',
+      'c: 3',
+    ])
+    expect(preserveUntouchedLines(['a: 1', 'b: 2'], ['a: 1', 'b: 2'], ['a: 1', 'n: 9', 'b: 2'])).toEqual([
+      'a: 1',
+      'n: 9',
+      'b: 2',
+    ])
     expect(preserveUntouchedLines([], [], ['n: 1'])).toEqual(['n: 1'])
   })
   it('a block the serializer rewrote as a unit stays original when the edit is outside it', () => {
@@ -36,7 +53,11 @@ describe('preserveUntouchedLines', () => {
   it('a rewritten block (unequal sizes) that the edit reaches is taken from the rendering: a line inserted inside it', () => {
     const original = ['k:   one', 'm:   two', '  # note']
     const base = ['k: one', 'm: two']
-    expect(preserveUntouchedLines(original, base, ['k: one', 'n: new', 'm: two'])).toEqual(['k: one', 'n: new', 'm: two'])
+    expect(preserveUntouchedLines(original, base, ['k: one', 'n: new', 'm: two'])).toEqual([
+      'k: one',
+      'n: new',
+      'm: two',
+    ])
     // After its last line, the block stays as it was.
     expect(preserveUntouchedLines(original, base, ['k: one', 'm: two', 'n: new'])).toEqual([...original, 'n: new'])
   })
@@ -44,9 +65,12 @@ describe('preserveUntouchedLines', () => {
 
 describe('frontmatter edits through the re-rendering path keep untouched lines', () => {
   it('a key present with no value is set; comments, spacing and quoting elsewhere survive', () => {
-    const text = "---\n# a full-line comment\ntitle:   spaced   # note\nassignee:\nlane: 'planned'  # why\n  # indented comment\nsubtasks: [T001,  T002]\n---\nbody\n"
+    const text =
+      "---\n# a full-line comment\ntitle:   spaced   # note\nassignee:\nlane: 'planned'  # why\n  # indented comment\nsubtasks: [T001,  T002]\n---\nbody\n"
     const out = renderWpFile(parseFrontmatter(text, 'x.md'), [{ kind: 'set', key: 'assignee', value: 'claude' }])
-    expect(out).toBe("---\n# a full-line comment\ntitle:   spaced   # note\nassignee: claude\nlane: 'planned'  # why\n  # indented comment\nsubtasks: [T001,  T002]\n---\nbody\n")
+    expect(out).toBe(
+      "---\n# a full-line comment\ntitle:   spaced   # note\nassignee: claude\nlane: 'planned'  # why\n  # indented comment\nsubtasks: [T001,  T002]\n---\nbody\n",
+    )
   })
   it('a history append to a flow list with items', () => {
     const text = '---\n# a full-line comment\ntitle:   spaced   # note\nhistory: [{lane: planned}]\nz:  "q"\n---\n'

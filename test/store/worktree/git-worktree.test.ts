@@ -17,7 +17,9 @@ describe('ensureBranch: the WP branch start-implementation makes', () => {
     expect(git(dir, 'rev-parse', 'refs/heads/wp-branch')).toBe(start)
     expect(readFileSync(join(dir, '.git', 'refs', 'heads', 'wp-branch'), 'utf8')).toBe(`${start}\n`)
     const reflog = readFileSync(join(dir, '.git', 'logs', 'refs', 'heads', 'wp-branch'), 'utf8')
-    expect(reflog).toMatch(new RegExp(`^0{40} ${start} Kitty Test <kitty@example.com> \\d+ \\+0000\\tbranch: Created from ${start}\\n$`))
+    expect(reflog).toMatch(
+      new RegExp(`^0{40} ${start} Kitty Test <kitty@example.com> \\d+ \\+0000\\tbranch: Created from ${start}\\n$`),
+    )
     git(dir, 'fsck', '--strict', '--no-dangling')
   })
 
@@ -34,7 +36,9 @@ describe('ensureBranch: the WP branch start-implementation makes', () => {
   it('of several racing makers, exactly one made the branch', async () => {
     const dir = makeRepo()
     const start = git(dir, 'rev-parse', 'main')
-    const made = await Promise.all(Array.from({ length: 6 }, () => ensureBranch(locateRepository(dir), 'raced', start, who)))
+    const made = await Promise.all(
+      Array.from({ length: 6 }, () => ensureBranch(locateRepository(dir), 'raced', start, who)),
+    )
     expect(made.filter(Boolean)).toHaveLength(1)
     expect(git(dir, 'rev-parse', 'refs/heads/raced')).toBe(start)
   })

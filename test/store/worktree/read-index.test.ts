@@ -14,7 +14,13 @@ afterAll(cleanupTempDirs)
 /** A checkout with long, nested and non-ASCII paths, an intent-to-add entry and a merge conflict. */
 function messyRepo(): string {
   const repo = makeRepo()
-  const paths = ['a.txt', `deep/${'d'.repeat(40)}/x.md`, 'ünïcode/naïve.md', `long/${'n'.repeat(4200)}`.slice(0, 250), 'z/last.txt']
+  const paths = [
+    'a.txt',
+    `deep/${'d'.repeat(40)}/x.md`,
+    'ünïcode/naïve.md',
+    `long/${'n'.repeat(4200)}`.slice(0, 250),
+    'z/last.txt',
+  ]
   for (const p of paths) {
     mkdirSync(join(repo, p, '..'), { recursive: true })
     writeFileSync(join(repo, p), `${p}\n`)

@@ -14,7 +14,12 @@ const WP01 = 'kitty-specs/099-test-mission/tasks/WP01.md'
 
 /** git with standard input or extra environment (a scratch index), which the shared helper does not pass. */
 function gitWith(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string> }): string {
-  return execFileSync('git', args, { cwd, input: opts.input, env: { ...process.env, ...GIT_ENV, ...opts.env }, encoding: 'utf8' }).trimEnd()
+  return execFileSync('git', args, {
+    cwd,
+    input: opts.input,
+    env: { ...process.env, ...GIT_ENV, ...opts.env },
+    encoding: 'utf8',
+  }).trimEnd()
 }
 
 /** A pid that belonged to a process that has exited: what a SIGKILLed command leaves in its names. */
@@ -31,7 +36,9 @@ function deadPid(): number {
 function killedMidSync(opts: { fileGone: boolean; tempLeft: boolean }) {
   const dir = makeRepo()
   const from = git(dir, 'rev-parse', 'main')
-  const blob = gitWith(dir, ['hash-object', '-w', '--stdin'], { input: `${readFileSync(join(dir, WP01), 'utf8')}changed by the dead command\n` })
+  const blob = gitWith(dir, ['hash-object', '-w', '--stdin'], {
+    input: `${readFileSync(join(dir, WP01), 'utf8')}changed by the dead command\n`,
+  })
   const scratchIndex = join(dir, '.git', 'scratch-index')
   const env = { GIT_INDEX_FILE: scratchIndex }
   gitWith(dir, ['read-tree', from], { env })
@@ -43,7 +50,10 @@ function killedMidSync(opts: { fileGone: boolean; tempLeft: boolean }) {
   const pid = deadPid()
   const journalDir = join(dir, '.git', 'kitty', 'pending-sync')
   mkdirSync(journalDir, { recursive: true })
-  writeFileSync(join(journalDir, `${to}.json`), JSON.stringify({ ref: 'refs/heads/main', from, to, paths: [WP01], pid, host: hostname() }))
+  writeFileSync(
+    join(journalDir, `${to}.json`),
+    JSON.stringify({ ref: 'refs/heads/main', from, to, paths: [WP01], pid, host: hostname() }),
+  )
   const temp = `${join(dir, WP01)}.${ownerTag().replace(`-${process.pid}-`, `-${pid}-`)}.tmp`
   if (opts.tempLeft) writeFileSync(temp, 'half of the new content')
   if (opts.fileGone) rmSync(join(dir, WP01))
