@@ -12,7 +12,7 @@ const REVIEW = { reviewer: 'rev', verdict: 'approved', reference: 'review-001' }
 const TASKS = (mark: string) =>
   `# Tasks\n\n## Work Package WP01: First\n\n- [${mark}] T001 one\n- [${mark}] T002 two\n\n## Work Package WP02\n\n- [ ] T003 three\n`
 
-describe('transition (reference §8: 64–76)', () => {
+describe('transition (upstream behaviours 64–76)', () => {
   it('64: planned → done is illegal (no policy needed to say so)', async () => {
     const { code, envelope } = await move(makeRepo(), 'done')
     expect(code).toBe(1)
