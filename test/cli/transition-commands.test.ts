@@ -165,7 +165,7 @@ describe('transition (upstream behaviours 64–76)', () => {
     expect((await move(repo, 'approved', { policy: POLICY_JSON })).envelope.data.message).toContain('requires evidence')
   })
 
-  // Upstream exits 1 here (its engine raises it); ours exits 2 like every USAGE_ERROR (README, exit codes).
+  // Upstream exits 1 here (its engine raises it); ours exits 2 like every USAGE_ERROR (docs/cli.md, exit codes).
   it('69: malformed --evidence-json is USAGE_ERROR with exit 2', async () => {
     const { code, envelope } = await move(makeRepo(), 'canceled', { 'evidence-json': '{"review":' })
     expect(code).toBe(2)
