@@ -36,7 +36,8 @@ export function inputsToArgs(inputs: ActionInputs, defaults: { actor: string; po
   const args: string[] = []
   const unused: FlagInput[] = []
   const given: Partial<Record<FlagInput, string>> = { ...inputs.flags }
-  // A person running a workflow acts as themselves, under the recorded human policy (SPEC §7).
+  // A person running a workflow acts as themselves, under the recorded human policy
+  // (docs/design.md#a-person-on-github-has-no-policy).
   if (takes.has('actor') && given.actor === undefined) given.actor = defaults.actor
   if (takes.has('policy') && given.policy === undefined) given.policy = defaults.policyJson
   for (const input of FLAG_INPUTS) {

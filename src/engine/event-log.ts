@@ -20,10 +20,10 @@ import type { MissionView } from '../store/state-files/read-mission.ts'
 import type { EngineContext } from './context.ts'
 
 /**
- * Living beside upstream spec-kitty (SPEC §7b): where a mission keeps `status.events.jsonl`, its
- * reduced lanes are what we read, every lane change we commit also appends the event line(s)
- * upstream would have written and rewrites `status.json` as upstream materialises it, in the same
- * commit, and a WP whose file says otherwise is reported as drift.
+ * Living beside upstream spec-kitty (docs/design.md#living-beside-upstreams-event-log): where a mission keeps
+ * `status.events.jsonl`, its reduced lanes are what we read, every lane change we commit also appends the event line(s)
+ * upstream would have written and rewrites `status.json` as upstream materialises it, in the same commit, and a WP
+ * whose file says otherwise is reported as drift.
  */
 
 /** One lane change to record in the log. */

@@ -14,7 +14,10 @@ function checkedPolicy(raw: string): Policy {
   return parsePolicy(raw)
 }
 
-/** A policy the command cannot run without; an empty string counts as missing (reference §4). */
+/**
+ * A policy the command cannot run without; an empty string counts as missing
+ * (docs/upstream-contract.md#policy-validation).
+ */
 export function requirePolicy(req: Request, what: string): Policy {
   const raw = optionalString(req, 'policy')
   if (raw === undefined || raw.trim() === '') {

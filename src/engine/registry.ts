@@ -38,7 +38,7 @@ export function findCommand(group: CommandSpec['group'], name: string): CommandS
   return COMMANDS.find((c) => c.group === group && c.name === name)
 }
 
-/** Contract 1.0 names and their replacements (SPEC §4 "Legacy 1.0 surface"). */
+/** Contract 1.0 names and their replacements (docs/design.md#legacy-10-names). */
 export const LEGACY_COMMANDS: Readonly<Record<string, string>> = {
   'feature-state': 'mission-state',
   'accept-feature': 'accept-mission',

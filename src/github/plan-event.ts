@@ -30,7 +30,7 @@ export type PlannedStep =
 
 export interface PlanOptions {
   config: KittyConfig
-  /** The recorded policy of a person (SPEC §7), as JSON. */
+  /** The recorded policy of a person (docs/design.md#a-person-on-github-has-no-policy), as JSON. */
   policyJson: string
 }
 

@@ -39,7 +39,7 @@ function commitEvidence(repo: string, text: string): void {
   git(repo, 'commit', '-qm', 'evidence')
 }
 
-describe('accept-mission: the workflow evidence gate (upstream HEAD §6.2)', () => {
+describe('accept-mission: the workflow evidence gate (as upstream HEAD gates it)', () => {
   it('a WP branch changing .github/workflows without evidence → WORKFLOW_EVIDENCE_REQUIRED, nothing written', async () => {
     const repo = repoWithBranchTouching('.github/workflows/ci.yml')
     const before = fingerprint(repo)

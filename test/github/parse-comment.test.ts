@@ -34,12 +34,12 @@ describe('comment commands: the registry', () => {
     }
   })
 
-  it('/kitty help lists every command, its usage and who may use it; the README shows the same table', () => {
+  it('/kitty help lists every command, its usage and who may use it; docs/comment-commands.md shows the same table', () => {
     const help = commentHelp()
-    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8')
+    const readme = readFileSync(join(PROJECT_ROOT, 'docs', 'comment-commands.md'), 'utf8')
     for (const c of COMMENT_COMMANDS) {
       expect(help).toContain(`| ${helpRow(c)} |`)
-      expect(readme, `README row for ${c.name}`).toContain(`| ${helpRow(c)} |`)
+      expect(readme, `docs/comment-commands.md row for ${c.name}`).toContain(`| ${helpRow(c)} |`)
     }
     expect(helpRow(findCommentCommand('merge')!)).toBe(
       '`/kitty merge [--strategy merge\\|squash\\|rebase]` | Merge every WP branch into the target in dependency order, then mark the WPs done. | write access',

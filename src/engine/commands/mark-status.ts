@@ -11,7 +11,7 @@ import { identityOf } from '../workspace.ts'
 
 /**
  * `spec-kitty agent tasks mark-status T012 --status done --mission M`: the one agent helper the public
- * orchestrator tells its agents to run, so the subtasks guard can pass (SPEC §4 "Subtask marks").
+ * orchestrator tells its agents to run, so the subtasks guard can pass (docs/design.md#subtask-marks).
  */
 export const markStatus: CommandSpec = {
   name: 'mark-status',

@@ -7,7 +7,10 @@ import { requiredString, requiredWpId } from '../request.ts'
 import { readTip } from '../state.ts'
 import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
 
-/** Lane fields, reported only for a worktree that really has the WP branch checked out (SPEC §4). */
+/**
+ * Lane fields, reported only for a worktree that really has the WP branch checked out
+ * (docs/design.md#workspaces-and-lane-fields).
+ */
 export function laneFields(ctx: EngineContext, wpId: string, branch: string) {
   return { lane_id: wpId, lane_branch: branch, lane_base_ref: ctx.branch.branch }
 }

@@ -61,7 +61,9 @@ function evidenceGaps(evidence: Evidence): string[] {
     .map((k) => `review.${k}`)
 }
 
-/** Parse and check the request in upstream's order (reference §2.H.7 steps 1–4). */
+/**
+ * Parse and check the request in upstream's order (docs/upstream-contract.md#transition-order-of-checks, steps 1–4).
+ */
 function readRequest(req: Request): TransitionRequest {
   const rawTo = requiredString(req, 'to')
   const to = normalizeLane(rawTo)

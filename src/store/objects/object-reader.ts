@@ -31,7 +31,7 @@ const EMPTY_TREE_OID = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
 
 /**
  * The largest object any read inflates: commits, trees, and blobs read for merges, worktree syncs and
- * pushes. State files get much smaller limits (store/limits.ts); this one only keeps a hostile object
+ * pushes. State files get much smaller limits (store/state-files/limits.ts); this one only keeps a hostile object
  * from taking the process's memory.
  */
 export const MAX_OBJECT_BYTES = 256 * 1024 * 1024

@@ -68,7 +68,7 @@ export class Snapshot {
   }
 
   /**
-   * The file at `path`, or null. Every caller states the most it will take (store/limits.ts): the
+   * The file at `path`, or null. Every caller states the most it will take (store/state-files/limits.ts): the
    * blob's size is checked from its header, so an oversized file is refused before it is inflated.
    */
   async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {

@@ -70,7 +70,7 @@ export async function openRemoteCache(remote: RemoteOptions, env: NodeJS.Process
 
 /**
  * The URL's own userinfo if it has any (as git uses it before asking a helper), else the token.
- * GitHub App and Actions tokens authenticate as x-access-token (isomorphic-git docs/onAuth.md).
+ * GitHub App and Actions tokens authenticate as x-access-token (isomorphic-git's onAuth documentation).
  */
 function credentialsFor(remote: RemoteOptions, fromUrl: Credentials | null): Credentials | null {
   return fromUrl ?? (remote.token ? { username: 'x-access-token', password: remote.token } : null)
@@ -83,7 +83,7 @@ function authCallbacks(credentials: Credentials | null): {
 } {
   return {
     // Sent up front, saving the 401 round trip of every request; onAuth covers servers that ignore it.
-    // The HTTP client drops it on the way to any origin but the named one (store/remote-http.ts).
+    // The HTTP client drops it on the way to any origin but the named one (store/remote/remote-http.ts).
     headers: credentials
       ? { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` }
       : {},
@@ -405,7 +405,7 @@ async function readBody(body: AsyncIterableIterator<Uint8Array> | undefined): Pr
  * The cache's push: a true compare-and-swap of `branch` from `expected` (null: the branch must not
  * exist yet) to `next`. One ref discovery; if the remote is not at `expected`, "moved" without sending
  * anything. Otherwise one receive-pack request carrying only the objects the change introduces
- * (store/pack-objects.ts), so the cost follows the change, not the repository; isomorphic-git's push
+ * (store/objects/pack-objects.ts), so the cost follows the change, not the repository; isomorphic-git's push
  * walks every tree of the commits it sends.
  */
 export async function pushCommit(
