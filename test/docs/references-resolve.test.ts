@@ -31,14 +31,6 @@ const ROOT_FILE = new RegExp(`(?<![\\w./@-])((?:${ROOT_NAMES}))(?![\\w/-])(#[\\w
  * repository it manages.
  */
 const NOT_OURS = new Set(['.github/kitty.yml'])
-/**
- * Dangling references in files this branch may not edit, each waiting for the file's owner: BENCHMARKS.md is
- * rewritten with the benchmark figures. An entry that no longer dangles fails the test, so the list only shrinks.
- */
-const KNOWN_DANGLING = new Set([
-  'BENCHMARKS.md: src/store/clone-natively.ts',
-  'BENCHMARKS.md: src/store/pako-native.ts',
-])
 
 interface Dangling {
   where: string
@@ -255,11 +247,7 @@ describe('every reference resolves', () => {
         .split('\n')
         .flatMap((text, i) => danglingPaths(ctx, text, `${page}:${i + 1}`)),
     )
-    const known = (d: Dangling) => KNOWN_DANGLING.has(`${d.where.replace(/:\d+$/, '')}: ${d.reference}`)
-    expect(format(dangling.filter((d) => !known(d)))).toEqual([])
-    const stillDangling = new Set(dangling.filter(known).map((d) => `${d.where.replace(/:\d+$/, '')}: ${d.reference}`))
-    const fixed = [...KNOWN_DANGLING].filter((k) => !stillDangling.has(k))
-    expect(fixed, 'fixed: remove these from KNOWN_DANGLING').toEqual([])
+    expect(format(dangling)).toEqual([])
   })
 
   it('every relative Markdown link resolves, to the heading when it names one', () => {
