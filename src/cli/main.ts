@@ -1,11 +1,11 @@
-import { makeEnvelope, makeFailure, newCorrelationId } from '../core/envelope.ts'
+import { CONTRACT_VERSION, makeEnvelope, makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import type { ErrorCode } from '../core/errors.ts'
-import { isKittyError, UsageError } from '../core/errors.ts'
+import { toKittyError, UsageError } from '../core/errors.ts'
 import type { CommandSpec } from '../engine/command-spec.ts'
 import type { EngineContext } from '../engine/context.ts'
 import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/registry.ts'
-import { executeCommand, internalError, qualifiedName } from '../surface/execute-command.ts'
+import { executeCommand, qualifiedName } from '../surface/execute-command.ts'
 import type { OpenedContext, SurfaceEnvironment } from '../surface/open-context.ts'
 import { openContext } from '../surface/open-context.ts'
 import { parseRemoteUrl } from '../store/remote/remote-url.ts'
@@ -15,7 +15,6 @@ import type { ProgressLine } from './progress-line.ts'
 import { describeCommand, describeGroup } from './describe-commands.ts'
 import { renderCommandHelp, renderGroupHelp } from './help-text.ts'
 import { didYouMean } from '../core/closest-names.ts'
-import { CONTRACT_VERSION } from '../core/envelope.ts'
 import packageJson from '../../package.json' with { type: 'json' }
 
 const PACKAGE_VERSION: string = packageJson.version
@@ -254,7 +253,7 @@ export async function runCli(rawArgv: string[], io: CliEnvironment): Promise<Cli
       exitCode: envelope.success || envelope.error_code === null ? 0 : exitCodeFor(envelope.error_code),
     }
   } catch (err) {
-    const known = isKittyError(err) ? err : internalError(err)
+    const known = toKittyError(err)
     return {
       envelope: makeFailure(command, known.code, known.message, known.data, { correlationId, now: io.now?.() }),
       exitCode: exitCodeFor(known.code),

@@ -9,11 +9,10 @@ import type { EngineContext } from '../context.ts'
 import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
 import { loadMission } from '../load-mission.ts'
 import { requiredActor, requiredString } from '../request.ts'
-import { mutate } from '../state.ts'
+import { mutate, readTip } from '../state.ts'
 import { identityOf, wpBranchNames } from '../workspace.ts'
 import { workflowEvidenceProblem } from '../check-workflow-evidence.ts'
 import { mirrorMergeHistory } from '../../store/remote/mirror-branches.ts'
-import { readTip } from '../state.ts'
 
 const HISTORY_CAP = 20
 
