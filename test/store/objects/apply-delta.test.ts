@@ -20,6 +20,13 @@ describe('apply delta', () => {
     expect(applyDelta(big, whole).equals(big)).toBe(true)
   })
 
+  it('reads a copy with no size bytes as 64 KiB, as git does', () => {
+    const big = Buffer.from(Array.from({ length: 0x10000 }, (_, i) => i % 251))
+    // 65536 as a varint is 0x80 0x80 0x04; opcode 0x80 alone: offset 0, size 0 → 0x10000.
+    const whole = Buffer.from([0x80, 0x80, 0x04, 0x80, 0x80, 0x04, 0x80])
+    expect(applyDelta(big, whole).equals(big)).toBe(true)
+  })
+
   it.each([
     ['a base of another size', Buffer.from('short'), delta, /base size mismatch/],
     ['opcode 0', base, Buffer.from([18, 1, 0x00]), /opcode 0/],
