@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.ts'
-import type { CommandSpec } from '../engine/command-spec.ts'
-import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/registry.ts'
+import type { CommandSpec } from '../engine/framework/command-spec.ts'
+import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/framework/registry.ts'
 import type { ActionInputs, FlagInput } from './read-inputs.ts'
 import { FLAG_INPUTS } from './read-inputs.ts'
 

@@ -3,13 +3,12 @@ import type { AddressInfo } from 'node:net'
 import type { Board, BoardEvent } from '../core/build-board.ts'
 import { makeEnvelope, makeFailure } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
-import { isKittyError, KittyError } from '../core/errors.ts'
-import type { EngineContext } from '../engine/context.ts'
-import { boardOfSnapshot, listMissions, toBoardEvent } from '../engine/read-board.ts'
-import type { MissionListing } from '../engine/read-board.ts'
+import { isKittyError, KittyError, toKittyError } from '../core/errors.ts'
+import type { EngineContext } from '../engine/framework/context.ts'
+import { boardOfSnapshot, listMissions, toBoardEvent } from '../engine/mission/read-board.ts'
+import type { MissionListing } from '../engine/mission/read-board.ts'
 import { readChangesSince } from '../store/history/read-changes-since.ts'
 import type { Snapshot } from '../store/objects/snapshot.ts'
-import { internalError } from '../surface/execute-command.ts'
 import type { BoardSource } from './open-board-source.ts'
 import { esc, renderBoardPage, renderBoardSection } from './render-board-html.ts'
 import { BOARD_CSS } from './board-css.ts'
@@ -70,7 +69,7 @@ function statusFor(err: KittyError): number {
 }
 
 function failure(err: unknown): HttpError {
-  const known = isKittyError(err) ? err : internalError(err)
+  const known = toKittyError(err)
   return new HttpError(
     isKittyError(err) ? statusFor(known) : 500,
     makeFailure(COMMAND, known.code, known.message, known.data),

@@ -142,3 +142,14 @@ export class PermissionDeniedError extends KittyError {
 export function isKittyError(err: unknown): err is KittyError {
   return err instanceof KittyError
 }
+
+/**
+ * Any thrown value as a KittyError: a KittyError keeps its code and data; anything else becomes
+ * INTERNAL_ERROR with only the first line of its message, so a stack or a multi-line dump never
+ * reaches an envelope.
+ */
+export function toKittyError(err: unknown): KittyError {
+  if (isKittyError(err)) return err
+  const message = err instanceof Error ? err.message : String(err)
+  return new KittyError('INTERNAL_ERROR', `Internal error: ${message.split('\n')[0]}`)
+}

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../core/errors.ts'
-import type { KittyConfig } from '../engine/config.ts'
-import { findCommand } from '../engine/registry.ts'
+import type { KittyConfig } from '../engine/config/config.ts'
+import { findCommand } from '../engine/framework/registry.ts'
 import { commentHelp } from './comment-commands.ts'
 import type { PermissionLookup } from './check-permission.ts'
 import { hasWriteAccess, refusalMessage } from './check-permission.ts'

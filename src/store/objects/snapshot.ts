@@ -1,6 +1,8 @@
 import type { TreeEntry } from 'isomorphic-git'
 import { KittyError } from '../../core/errors.ts'
-import { objectReader, ObjectTooLargeError, parseCommit, parseTree } from './object-reader.ts'
+import { objectReader } from './object-reader.ts'
+import { parseCommit, parseTree } from './parse-objects.ts'
+import { ObjectTooLargeError } from './raw-object.ts'
 import type { Repository } from '../repository.ts'
 
 export type { TreeEntry }

@@ -12,6 +12,7 @@ import type { FileLock } from '../safe-fs/file-lock.ts'
 import { objectReader } from '../objects/object-reader.ts'
 import { objectsToSend, packObjects } from '../objects/pack-objects.ts'
 import { timedHttpClient } from './remote-http.ts'
+import { parseReportStatus, receivePackRequest } from './receive-pack-wire.ts'
 import { redactUrl, remoteIdentity, splitRemoteUrl } from './remote-url.ts'
 import type { Credentials } from './remote-url.ts'
 import type { Repository } from '../repository.ts'
@@ -367,34 +368,6 @@ export async function pushRef(repo: Repository, remote: RemoteOptions, branch: s
   })
 }
 
-const ZERO_OID = '0'.repeat(40)
-
-function pktLine(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8')
-  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0'), 'latin1'), body])
-}
-
-/** The report-status lines of a receive-pack answer (requested without side-band). */
-function reportLines(body: Buffer): string[] {
-  const lines: string[] = []
-  for (let i = 0; i + 4 <= body.length; ) {
-    const size = Number.parseInt(body.subarray(i, i + 4).toString('latin1'), 16)
-    if (!Number.isFinite(size)) break
-    if (size < 4) {
-      i += 4
-      continue
-    }
-    lines.push(
-      body
-        .subarray(i + 4, i + size)
-        .toString('utf8')
-        .replace(/\n$/, ''),
-    )
-    i += size
-  }
-  return lines
-}
-
 async function readBody(body: AsyncIterableIterator<Uint8Array> | undefined): Promise<Buffer> {
   const chunks: Uint8Array[] = []
   if (body) for await (const chunk of body) chunks.push(chunk)
@@ -424,12 +397,7 @@ export async function pushCommit(
       return current === next ? { ok: true as const } : { ok: false as const, moved: true as const }
     const objects = await objectsToSend(cache, next, advertised.values())
     if (objects === null) return null
-    const command = pktLine(`${expected ?? ZERO_OID} ${next} ${ref}\0report-status agent=kitty-github\n`)
-    const body = Buffer.concat([
-      command,
-      Buffer.from('0000', 'latin1'),
-      await packObjects(objectReader(cache), objects.oids),
-    ])
+    const body = receivePackRequest(ref, expected, next, await packObjects(objectReader(cache), objects.oids))
     const res = await args.http.request({
       url: `${args.url.replace(/\/$/, '')}/git-receive-pack`,
       method: 'POST',
@@ -449,15 +417,8 @@ export async function pushCommit(
         data: { statusCode: res.statusCode },
       })
     }
-    const lines = reportLines(answer)
-    const unpack = lines.find((l) => l.startsWith('unpack '))
-    if (unpack !== 'unpack ok')
-      return refused(
-        unpack ? `the remote could not store the objects (${unpack.slice(7)})` : 'no report from the remote',
-      )
-    const status = lines.find((l) => l.startsWith(`ok ${ref}`) || l.startsWith(`ng ${ref} `))
-    if (status === undefined) return refused('no report from the remote')
-    return status.startsWith('ok ') ? { ok: true as const } : refused(status.slice(`ng ${ref} `.length))
+    const report = parseReportStatus(answer, ref)
+    return report.ok ? { ok: true as const } : refused(report.reason)
   })
   if (sent === null) return pushBranch(cache, remote, branch, next)
   if (sent.ok) {

@@ -1,13 +1,13 @@
-import { isKittyError, KittyError } from '../core/errors.ts'
-import type { MergeStrategy } from '../core/plan-merge.ts'
-import { conflictSentence, mergeCommitSubject, noMergeBaseSentence } from '../core/plan-merge.ts'
-import type { AddedCommit, Integration, Person } from '../store/history/integrate-branch.ts'
-import { integrateBranch } from '../store/history/integrate-branch.ts'
-import type { MissionView } from '../store/state-files/read-mission.ts'
-import { commitsOnlyIn } from '../store/objects/walk-commits.ts'
-import type { EngineContext } from './context.ts'
+import { isKittyError, KittyError } from '../../core/errors.ts'
+import type { MergeStrategy } from '../../core/plan-merge.ts'
+import { conflictSentence, mergeCommitSubject, noMergeBaseSentence } from '../../core/plan-merge.ts'
+import type { AddedCommit, Integration, Person } from '../../store/history/integrate-branch.ts'
+import { integrateBranch } from '../../store/history/integrate-branch.ts'
+import type { MissionView } from '../../store/state-files/read-mission.ts'
+import { commitsOnlyIn } from '../../store/objects/walk-commits.ts'
+import type { EngineContext } from '../framework/context.ts'
 import type { WpToMerge } from './preflight-merge.ts'
-import { identityOf } from './workspace.ts'
+import { identityOf } from '../mission/workspace.ts'
 
 /**
  * The trial merge, which is also the real one: each WP branch in order is merged onto the target so

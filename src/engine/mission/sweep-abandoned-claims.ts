@@ -1,12 +1,12 @@
-import { isKittyError } from '../core/errors.ts'
-import { removeWorktree, worktreeBeingAdded, worktreesOnBranch } from '../store/worktree/git-worktree.ts'
+import { isKittyError } from '../../core/errors.ts'
+import { removeWorktree, worktreeBeingAdded, worktreesOnBranch } from '../../store/worktree/git-worktree.ts'
 import git from 'isomorphic-git'
-import type { ProvisionalClaim } from '../store/worktree/provisional-claims.ts'
-import { readProvisionals, settleProvisional } from '../store/worktree/provisional-claims.ts'
-import { readMission } from '../store/state-files/read-mission.ts'
-import { readRef } from '../store/repository.ts'
-import { Snapshot } from '../store/objects/snapshot.ts'
-import type { EngineContext } from './context.ts'
+import type { ProvisionalClaim } from '../../store/worktree/provisional-claims.ts'
+import { readProvisionals, settleProvisional } from '../../store/worktree/provisional-claims.ts'
+import { readMission } from '../../store/state-files/read-mission.ts'
+import { readRef } from '../../store/repository.ts'
+import { Snapshot } from '../../store/objects/snapshot.ts'
+import type { EngineContext } from '../framework/context.ts'
 
 /**
  * Remove the WP branches and worktrees that a killed start-implementation made for a claim that never

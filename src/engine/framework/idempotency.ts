@@ -1,7 +1,7 @@
-import type { Planned } from '../store/history/commit-mutation.ts'
-import type { HistoryCommit } from '../store/history/read-history.ts'
-import { findDelivery } from '../store/history/read-history.ts'
-import type { Snapshot } from '../store/objects/snapshot.ts'
+import type { Planned } from '../../store/history/commit-mutation.ts'
+import type { HistoryCommit } from '../../store/history/read-history.ts'
+import { findDelivery } from '../../store/history/read-history.ts'
+import type { Snapshot } from '../../store/objects/snapshot.ts'
 import type { EngineContext } from './context.ts'
 
 /** Thrown out of a mutation plan when its idempotency key is already on the branch. */

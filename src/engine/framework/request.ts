@@ -1,5 +1,5 @@
-import { normalizeWpId } from '../core/dependency-graph.ts'
-import { UsageError } from '../core/errors.ts'
+import { normalizeWpId } from '../../core/dependency-graph.ts'
+import { UsageError } from '../../core/errors.ts'
 
 /** A parsed command request: flag values by flag name (`review-ref`), plus positionals. */
 export interface Request {

@@ -10,7 +10,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { api, cleanupTempDirs, defaultMeta, git, laneOf, makeRepo, readWp, tempDir } from '../helpers/git-repo.ts'
+import { api, cleanupTempDirs, defaultMeta, git, laneOf, makeRepo, readWp, tempDir } from '../../helpers/git-repo.ts'
 import {
   AGENT,
   branchOf,
@@ -21,7 +21,7 @@ import {
   setLanes,
   SHARED,
   write,
-} from '../helpers/merge-repo.ts'
+} from '../../helpers/merge-repo.ts'
 
 afterAll(cleanupTempDirs)
 

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { GitHttpServer } from '../helpers/git-http-server.ts'
-import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { api, cleanupTempDirs, git, laneOf, makeRepo, readWp, tempDir } from '../helpers/git-repo.ts'
+import type { GitHttpServer } from '../../helpers/git-http-server.ts'
+import { startGitHttpServer } from '../../helpers/git-http-server.ts'
+import { api, cleanupTempDirs, git, laneOf, makeRepo, readWp, tempDir } from '../../helpers/git-repo.ts'
 
 const run = promisify(execFile)
 // The server lives in this process: drive git asynchronously so it can answer.

@@ -3,10 +3,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { holdsRunEvidence, WORKFLOW_FILE } from '../../src/core/workflow-evidence.ts'
-import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { api, cleanupTempDirs, git, kitty, makeRepo, tempDir } from '../helpers/git-repo.ts'
-import { fingerprint } from '../helpers/in-process.ts'
+import { holdsRunEvidence, WORKFLOW_FILE } from '../../../src/core/workflow-evidence.ts'
+import { startGitHttpServer } from '../../helpers/git-http-server.ts'
+import { api, cleanupTempDirs, git, kitty, makeRepo, tempDir } from '../../helpers/git-repo.ts'
+import { fingerprint } from '../../helpers/in-process.ts'
 
 afterAll(cleanupTempDirs)
 

@@ -1,15 +1,15 @@
-import { assertSafeHandle, missionNotFound, resolveMissionSelector } from '../core/mission-selector.ts'
-import { KittyError } from '../core/errors.ts'
+import { assertSafeHandle, missionNotFound, resolveMissionSelector } from '../../core/mission-selector.ts'
+import { KittyError } from '../../core/errors.ts'
 import {
   hasMissionMeta,
   listMissionDirs,
   readMission,
   readMissionIndex,
   SPECS_DIR,
-} from '../store/state-files/read-mission.ts'
-import { nearestNames } from '../core/closest-names.ts'
-import type { MissionView } from '../store/state-files/read-mission.ts'
-import type { Snapshot } from '../store/objects/snapshot.ts'
+} from '../../store/state-files/read-mission.ts'
+import { nearestNames } from '../../core/closest-names.ts'
+import type { MissionView } from '../../store/state-files/read-mission.ts'
+import type { Snapshot } from '../../store/objects/snapshot.ts'
 
 /**
  * Resolve `--mission` on a snapshot. The common case, a directory name with meta.json, costs two tree

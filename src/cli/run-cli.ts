@@ -1,11 +1,11 @@
-import { makeEnvelope, makeFailure, newCorrelationId } from '../core/envelope.ts'
+import { CONTRACT_VERSION, makeEnvelope, makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import type { ErrorCode } from '../core/errors.ts'
-import { isKittyError, UsageError } from '../core/errors.ts'
-import type { CommandSpec } from '../engine/command-spec.ts'
-import type { EngineContext } from '../engine/context.ts'
-import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/registry.ts'
-import { executeCommand, internalError, qualifiedName } from '../surface/execute-command.ts'
+import { toKittyError, UsageError } from '../core/errors.ts'
+import type { CommandSpec } from '../engine/framework/command-spec.ts'
+import type { EngineContext } from '../engine/framework/context.ts'
+import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/framework/registry.ts'
+import { executeCommand, qualifiedName } from '../surface/execute-command.ts'
 import type { OpenedContext, SurfaceEnvironment } from '../surface/open-context.ts'
 import { openContext } from '../surface/open-context.ts'
 import { parseRemoteUrl } from '../store/remote/remote-url.ts'
@@ -15,7 +15,6 @@ import type { ProgressLine } from './progress-line.ts'
 import { describeCommand, describeGroup } from './describe-commands.ts'
 import { renderCommandHelp, renderGroupHelp } from './help-text.ts'
 import { didYouMean } from '../core/closest-names.ts'
-import { CONTRACT_VERSION } from '../core/envelope.ts'
 import packageJson from '../../package.json' with { type: 'json' }
 
 const PACKAGE_VERSION: string = packageJson.version
@@ -59,12 +58,14 @@ function usageFailure(err: UsageError, correlationId: string, spec: CommandSpec 
 }
 
 interface Routed {
+  kind: 'command'
   spec: CommandSpec
   args: string[]
   legacy: string | null
 }
 
-type Route = Routed | { help: 'group' } | { version: true } | { missing: true }
+/** Where argv leads: a command, or one of the answers the CLI gives without running one. */
+type Route = Routed | { kind: 'help' } | { kind: 'version' } | { kind: 'missing' }
 
 const HELP_WORDS = new Set(['help', '--help', '-h'])
 
@@ -83,9 +84,9 @@ function noSuchCommand(name: string, names: readonly string[]): UsageError {
 /** argv → command spec. Group-level mistakes are usage errors with Click's wording. */
 function route(argv: string[]): Route {
   const [group, ...rest] = argv
-  if (group === undefined) return { missing: true }
-  if (HELP_WORDS.has(group)) return { help: 'group' }
-  if (group === '--version') return { version: true }
+  if (group === undefined) return { kind: 'missing' }
+  if (HELP_WORDS.has(group)) return { kind: 'help' }
+  if (group === '--version') return { kind: 'version' }
   if (group === 'agent') {
     const [sub, name, ...args] = rest
     if (sub !== 'tasks')
@@ -99,24 +100,24 @@ function route(argv: string[]): Route {
         name,
         COMMANDS.filter((c) => c.group === 'agent tasks').map((c) => c.name),
       )
-    return { spec, args, legacy: null }
+    return { kind: 'command', spec, args, legacy: null }
   }
   const own = findCommand('kitty', group)
-  if (own) return { spec: own, args: rest, legacy: null }
+  if (own) return { kind: 'command', spec: own, args: rest, legacy: null }
   if (group !== GROUP) {
     if (group.startsWith('-'))
       throw new UsageError(`No such option: ${group}.${didYouMean(group, ['--help', '--version'])}`)
     throw noSuchCommand(group, [GROUP, 'agent', 'help'])
   }
   const [name, ...args] = rest
-  if (name === undefined) return { missing: true }
-  if (HELP_WORDS.has(name)) return { help: 'group' }
+  if (name === undefined) return { kind: 'missing' }
+  if (HELP_WORDS.has(name)) return { kind: 'help' }
   if (name.startsWith('-'))
     throw new UsageError(`No such option: ${name.split('=')[0]}.${didYouMean(name.split('=')[0]!, ['--help'])}`)
   const canonical = LEGACY_COMMANDS[name]
   const spec = findCommand(GROUP, canonical ?? name)
   if (!spec) throw noSuchCommand(name, groupCommandNames())
-  return { spec, args, legacy: canonical ? name : null }
+  return { kind: 'command', spec, args, legacy: canonical ? name : null }
 }
 
 /**
@@ -209,9 +210,9 @@ export async function runCli(rawArgv: string[], io: CliEnvironment): Promise<Cli
     if (err instanceof UsageError) return usageFailure(err, correlationId)
     throw err
   }
-  if ('missing' in routed) return missingCommand(format, correlationId)
-  if ('version' in routed) return versionResult(format, correlationId)
-  if ('help' in routed) return helpResult(format, correlationId, null)
+  if (routed.kind === 'missing') return missingCommand(format, correlationId)
+  if (routed.kind === 'version') return versionResult(format, correlationId)
+  if (routed.kind === 'help') return helpResult(format, correlationId, null)
   const { spec, legacy } = routed
   let args = routed.args
   const usesFeatureFlag = args.some((a) => a === '--feature' || a.startsWith('--feature='))
@@ -254,7 +255,7 @@ export async function runCli(rawArgv: string[], io: CliEnvironment): Promise<Cli
       exitCode: envelope.success || envelope.error_code === null ? 0 : exitCodeFor(envelope.error_code),
     }
   } catch (err) {
-    const known = isKittyError(err) ? err : internalError(err)
+    const known = toKittyError(err)
     return {
       envelope: makeFailure(command, known.code, known.message, known.data, { correlationId, now: io.now?.() }),
       exitCode: exitCodeFor(known.code),

@@ -1,8 +1,8 @@
-import type { ProgressSink } from '../store/progress.ts'
-import type { KittyConfig } from './config.ts'
-import type { Identity } from '../store/history/commit-mutation.ts'
-import type { RemoteOptions } from '../store/remote/remote.ts'
-import type { Repository, StateBranch } from '../store/repository.ts'
+import type { ProgressSink } from '../../store/progress.ts'
+import type { KittyConfig } from '../config/config.ts'
+import type { Identity } from '../../store/history/commit-mutation.ts'
+import type { RemoteOptions } from '../../store/remote/remote.ts'
+import type { Repository, StateBranch } from '../../store/repository.ts'
 
 /** Where the state lives when there is no checkout: a remote, mirrored into a local bare cache. */
 export interface RemoteState {

@@ -1,8 +1,8 @@
 import { parse as parseYaml } from 'yaml'
 import * as z from 'zod/mini'
-import { KittyError } from '../core/errors.ts'
-import { MAX_CONFIG_BYTES } from '../store/state-files/limits.ts'
-import type { Snapshot } from '../store/objects/snapshot.ts'
+import { KittyError } from '../../core/errors.ts'
+import { MAX_CONFIG_BYTES } from '../../store/state-files/limits.ts'
+import type { Snapshot } from '../../store/objects/snapshot.ts'
 
 export const CONFIG_PATH = '.github/kitty.yml'
 

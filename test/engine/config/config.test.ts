@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG, KittyConfigSchema } from '../../src/engine/config.ts'
-import { configJsonSchema } from '../../src/engine/config-json-schema.ts'
-import { PROJECT_ROOT } from '../helpers/git-repo.ts'
+import { DEFAULT_CONFIG, KittyConfigSchema } from '../../../src/engine/config/config.ts'
+import { configJsonSchema } from '../../../src/engine/config/config-json-schema.ts'
+import { PROJECT_ROOT } from '../../helpers/git-repo.ts'
 
 describe('settings schema', () => {
   it('the committed JSON Schema is the one the zod schema generates (npm run schema)', () => {

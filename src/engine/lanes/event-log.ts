@@ -1,23 +1,23 @@
 import { monotonicFactory } from 'ulid'
-import { compareWpIds } from '../core/dependency-graph.ts'
-import type { Lane } from '../core/lanes.ts'
-import type { Policy } from '../core/policy.ts'
-import type { ReducedLog, WpState } from '../core/reduce-status-events.ts'
-import { displayLane, materializeStatusJson, reduceStatusEvents } from '../core/reduce-status-events.ts'
-import type { Evidence, ReviewResult } from '../core/review.ts'
-import type { EventLane, NewTransition } from '../core/status-events.ts'
+import { compareWpIds } from '../../core/dependency-graph.ts'
+import type { Lane } from '../../core/lanes.ts'
+import type { Policy } from '../../core/policy.ts'
+import type { ReducedLog, WpState } from '../../core/reduce-status-events.ts'
+import { displayLane, materializeStatusJson, reduceStatusEvents } from '../../core/reduce-status-events.ts'
+import type { Evidence, ReviewResult } from '../../core/review.ts'
+import type { EventLane, NewTransition } from '../../core/status-events.ts'
 import {
   formatAnnotation,
   formatTransition,
   parseEventLog,
   parseEventTime,
   pythonIsoUtc,
-} from '../core/status-events.ts'
-import { tasksMdWorkPackages } from '../core/tasks-md-work-packages.ts'
-import type { WorkPackage } from '../core/work-package.ts'
-import type { MissionEvents } from '../store/state-files/read-event-log.ts'
-import type { MissionView } from '../store/state-files/read-mission.ts'
-import type { EngineContext } from './context.ts'
+} from '../../core/status-events.ts'
+import { tasksMdWorkPackages } from '../../core/tasks-md-work-packages.ts'
+import type { WorkPackage } from '../../core/work-package.ts'
+import type { MissionEvents } from '../../store/state-files/read-event-log.ts'
+import type { MissionView } from '../../store/state-files/read-mission.ts'
+import type { EngineContext } from '../framework/context.ts'
 
 /**
  * Living beside upstream spec-kitty (docs/design.md#living-beside-upstreams-event-log): where a mission keeps

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
-import { WpFileInvalidError } from '../core/errors.ts'
-import type { EngineContext } from './context.ts'
-import type { MissionView } from '../store/state-files/read-mission.ts'
-import { assertBranchName } from '../store/repository.ts'
+import { WpFileInvalidError } from '../../core/errors.ts'
+import type { EngineContext } from '../framework/context.ts'
+import type { MissionView } from '../../store/state-files/read-mission.ts'
+import { assertBranchName } from '../../store/repository.ts'
 
 /** The WP branch merge-mission merges: the WP's own `branch:` key, else the configured pattern. */
 export function wpBranchName(ctx: EngineContext, mission: MissionView, wpId: string, own: string | null): string {

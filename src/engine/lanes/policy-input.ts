@@ -1,8 +1,8 @@
-import { KittyError } from '../core/errors.ts'
-import type { Policy } from '../core/policy.ts'
-import { EXAMPLE_POLICY_JSON, parsePolicy } from '../core/policy.ts'
-import type { Request } from './request.ts'
-import { optionalString } from './request.ts'
+import { KittyError } from '../../core/errors.ts'
+import type { Policy } from '../../core/policy.ts'
+import { EXAMPLE_POLICY_JSON, parsePolicy } from '../../core/policy.ts'
+import type { Request } from '../framework/request.ts'
+import { optionalString } from '../framework/request.ts'
 
 /** Policies are small; a megabyte of "policy" is a mistake or an attack. */
 const MAX_POLICY_BYTES = 64 * 1024
