@@ -12,17 +12,22 @@ import { octokitApi } from '../../src/github/github-api.ts'
 import { humanPolicy } from '../../src/github/human-policy.ts'
 import { readEvent } from '../../src/github/read-event.ts'
 import { PROJECT_ROOT } from '../helpers/git-repo.ts'
+import { basicError, contractFetch, exampleArray, exampleResponse } from '../helpers/github-openapi.ts'
 
 const API = 'https://api.github.example'
 const REPO = '/repos/octo-org/project'
 const event = (name: string) =>
   JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events', `${name}.json`), 'utf8'))
 
+// Every request and every nock answer is checked against GitHub's REST description (github-openapi.ts).
+const contract = contractFetch()
+
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => {
   const pending = nock.pendingMocks()
   nock.cleanAll()
   expect(pending, 'every mocked REST call was made').toEqual([])
+  expect(contract.violations.splice(0), "requests and answers as GitHub's description has them").toEqual([])
 })
 
 interface Ran {
@@ -34,7 +39,7 @@ interface Ran {
 /** handleEvent over a real Octokit (global fetch, so nock sees it) and an engine stub that records calls. */
 function deps(ran: Ran[], outcome: 'ok' | 'fail' = 'ok'): HandleDeps {
   // @actions/github sends through the undici package's own fetch, which nock cannot see (nock#2183).
-  const octokit = getOctokit('test-token', { baseUrl: API, request: { fetch: globalThis.fetch, retries: 0 } })
+  const octokit = getOctokit('test-token', { baseUrl: API, request: { fetch: contract.fetch, retries: 0 } })
   return {
     api: octokitApi(octokit, { owner: 'octo-org', repo: 'project' }),
     readConfig: async () => DEFAULT_CONFIG,
@@ -60,9 +65,21 @@ function deps(ran: Ran[], outcome: 'ok' | 'fail' = 'ok'): HandleDeps {
 const pull7 = () =>
   nock(API)
     .get(`${REPO}/pulls/7`)
-    .reply(200, { number: 7, head: { ref: '099-test-mission-WP01', sha: '1'.repeat(40) } })
+    .reply(
+      200,
+      exampleResponse('pulls/get', 200, { number: 7, head: { ref: '099-test-mission-WP01', sha: '1'.repeat(40) } }),
+    )
 const permission = (login: string, permission: string, role_name = permission) =>
-  nock(API).get(`${REPO}/collaborators/${login}/permission`).reply(200, { permission, role_name, user: { login } })
+  nock(API)
+    .get(`${REPO}/collaborators/${login}/permission`)
+    .reply(
+      200,
+      exampleResponse('repos/get-collaborator-permission-level', 200, {
+        permission,
+        role_name,
+        user: { login, role_name },
+      }),
+    )
 
 describe('issue_comment on a pull request', () => {
   it("a writer's /kitty line runs, with mission and WP from the fetched head branch, actor and policy recorded", async () => {
@@ -105,7 +122,7 @@ describe('issue_comment on a pull request', () => {
 
   it('a permission API error refuses (fail closed): nothing runs', async () => {
     pull7()
-    nock(API).get(`${REPO}/collaborators/outsider/permission`).reply(502, { message: 'Bad Gateway' })
+    nock(API).get(`${REPO}/collaborators/outsider/permission`).reply(502, basicError('Bad Gateway', 502))
     const ran: Ran[] = []
     const result = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps(ran))
     expect(ran).toEqual([])
@@ -122,6 +139,8 @@ describe('issue_comment on a pull request', () => {
     const result = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps(ran))
     expect(ran).toEqual([])
     expect(result.outcomes[0]!.envelope.error_code).toBe('PERMISSION_DENIED')
+    // An answer GitHub's description does not allow, on purpose: the contract check notices it.
+    expect(contract.violations.splice(0).join('\n')).toMatch(/required property 'permission'/)
   })
 
   it('reads are open: no permission lookup for /kitty state', async () => {
@@ -145,7 +164,7 @@ describe('issue_comment on a pull request', () => {
     expect((await handleEvent('issue_comment', plain, deps([]))).outcomes[0]!.envelope.error_code).toBe('USAGE_ERROR')
     nock(API)
       .get(`${REPO}/pulls/7`)
-      .reply(200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40) } })
+      .reply(200, exampleResponse('pulls/get', 200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40) } }))
     const noWp = event('issue_comment.start-review')
     const result = await handleEvent('issue_comment', noWp, deps([]))
     expect(result.outcomes[0]!.envelope).toMatchObject({ error_code: 'USAGE_ERROR' })
@@ -188,7 +207,9 @@ describe('pull_request_review.submitted', () => {
 describe('pull_request.labeled', () => {
   it('the merge label runs merge-mission and is removed even when the merge fails', async () => {
     permission('maintainer', 'write')
-    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const removed = nock(API)
+      .delete(`${REPO}/issues/7/labels/kitty%3Amerge`)
+      .reply(200, exampleArray('issues/remove-label', 200))
     const ran: Ran[] = []
     const result = await handleEvent('pull_request', event('pull_request.labeled'), deps(ran, 'fail'))
     expect(ran.map((r) => [r.command, r.args])).toEqual([
@@ -222,10 +243,16 @@ describe('octokitApi: the calls the App adds (in_progress check run completed la
   it('creates in_progress, completes with PATCH, reacts on the comment', async () => {
     const bodies: unknown[] = []
     const record = (body: unknown) => (bodies.push(body), true)
-    nock(API).post(`${REPO}/check-runs`, record).reply(201, { id: 9, html_url: 'https://github.example/checks/9' })
-    nock(API).patch(`${REPO}/check-runs/9`, record).reply(200, { id: 9 })
-    nock(API).post(`${REPO}/issues/comments/1500000001/reactions`, record).reply(201, { id: 1, content: '+1' })
-    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), {
+    nock(API)
+      .post(`${REPO}/check-runs`, record)
+      .reply(201, exampleResponse('checks/create', 201, { id: 9, html_url: 'https://github.example/checks/9' }))
+    nock(API)
+      .patch(`${REPO}/check-runs/9`, record)
+      .reply(200, exampleResponse('checks/update', 200, { id: 9 }))
+    nock(API)
+      .post(`${REPO}/issues/comments/1500000001/reactions`, record)
+      .reply(201, exampleResponse('reactions/create-for-issue-comment', 201, { id: 1, content: '+1' }))
+    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: contract.fetch } }), {
       owner: 'octo-org',
       repo: 'project',
     })
@@ -256,7 +283,9 @@ describe('octokitApi: the calls the App adds (in_progress check run completed la
 
 describe('settings that cannot be read', () => {
   it('CONFIG_INVALID answers the event (nothing runs), and the default merge label is still removed', async () => {
-    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const removed = nock(API)
+      .delete(`${REPO}/issues/7/labels/kitty%3Amerge`)
+      .reply(200, exampleArray('issues/remove-label', 200))
     const ran: Ran[] = []
     const broken = {
       ...deps(ran),
