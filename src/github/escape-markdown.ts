@@ -48,8 +48,17 @@ function breakReferences(text: string): string {
     .replace(/[@#]/g, `$&${JOINER}`)
 }
 
+const WORD = /[\p{L}\p{N}]/u
+
+/** `-` and `_` inside a word (`list-ready`, `USAGE_ERROR`) open nothing in CommonMark: left plain to read. */
+function inWord(text: string, at: number): boolean {
+  return WORD.test(text[at - 1] ?? '') && WORD.test(text[at + 1] ?? '')
+}
+
 function escapePlain(text: string): string {
-  return breakReferences(text).replace(MARKUP, '\\$&')
+  return breakReferences(text).replace(MARKUP, (mark, at: number, all: string) =>
+    (mark === '-' || mark === '_') && inWord(all, at) ? mark : `\\${mark}`,
+  )
 }
 
 /**

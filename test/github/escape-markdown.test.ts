@@ -174,6 +174,8 @@ describe('escapeMarkdown', () => {
 
   it('plain words stay plain; the length is bounded; a cut keeps surrogate pairs whole', () => {
     expect(escapeMarkdown('not a lane')).toBe('not a lane')
+    expect(escapeMarkdown('USAGE_ERROR: list-ready')).toBe('USAGE_ERROR\\: list-ready')
+    expect(escapeMarkdown('_em_ - li')).toBe('\\_em\\_ \\- li')
     expect(escapeMarkdown("'<img/src=x>' is not a lane")).toBe("'\\<img\\/src\\=x\\>' is not a lane")
     expect(escapeMarkdown('@acme/everyone')).toBe(`\\@${JOINER}acme\\/everyone`)
     expect(escapeMarkdown('x'.repeat(5_000))).toHaveLength(2_000)
