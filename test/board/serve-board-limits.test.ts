@@ -133,5 +133,6 @@ describe('kitty board --serve: live clients are capped', () => {
     running.push(bad)
     await eventually(() => expect(bad.child.exitCode).toBe(2))
     expect(bad.envelope).toMatchObject({ success: false, error_code: 'USAGE_ERROR' })
+    expect(bad.envelope['data'].message).toMatch(/--max-clients' must be a whole number/)
   })
 })
