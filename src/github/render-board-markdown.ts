@@ -51,15 +51,19 @@ export const LANE_MARK: Record<Lane | 'unreadable', string> = {
  */
 const cell = (v: unknown): string => escapeTableCell(v)
 
-/** Text inside a Mermaid `["…"]` label: quotes and angle brackets as Mermaid entities, no newlines. */
+/** Text inside a Mermaid `["…"]` label: `#`, quotes and angle brackets as Mermaid entities, no newlines. */
 function mermaidText(s: string, max = 40): string {
   const short = s.length > max ? `${s.slice(0, max - 1)}…` : s
-  return short
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/"/g, '#quot;')
-    .replace(/</g, '#lt;')
-    .replace(/>/g, '#gt;')
-    .replace(/[[\]{}()|`]/g, ' ')
+  return (
+    short
+      .replace(/[\r\n]+/g, ' ')
+      // Mermaid decodes `#lt;`-style entity codes in labels: a title's own `#` must not start one.
+      .replace(/#/g, '#35;')
+      .replace(/"/g, '#quot;')
+      .replace(/</g, '#lt;')
+      .replace(/>/g, '#gt;')
+      .replace(/[[\]{}()|`]/g, ' ')
+  )
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)

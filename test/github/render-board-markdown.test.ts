@@ -74,6 +74,7 @@ describe('the board as GitHub Markdown', () => {
         actor: '@octocat',
         lane_since: null,
       },
+      { wp_id: 'WP02', title: '#lt;b#gt;', lane: 'planned', dependencies: [], actor: null, lane_since: null },
     ]
     const md = renderBoardMarkdown(buildBoard({ mission, commit: null, work_packages: wps, history: [], now: NOW }), {
       maxChars: 40_000,
@@ -86,6 +87,8 @@ describe('the board as GitHub Markdown', () => {
     expect(html.replaceAll('\u2060', '')).toContain(
       'Ship it @acme/everyone ![x](https://evil.example/t.png) [y](javascript:alert(1)) #12',
     )
+    // In the Mermaid label, the title's own `#lt;` is text, not an entity Mermaid would decode to `<`.
+    expect(md.slice(md.indexOf('```mermaid'))).toContain('WP02 · #35;lt;b#35;gt;')
   })
 
   it('a large mission folds its done WPs (table and graph) and stays inside the field', () => {
