@@ -1,7 +1,7 @@
 // merge-mission on a 20-WP mission whose WPs form a dependency chain (WP02 → WP01 … WP20 → WP19), each WP
 // branch cut from the previous one with two commits of its own. Every run gets a fresh copy of the same
 // repository; prints the median wall time of the CLI call per strategy, and git's own `merge --no-ff` of
-// the same branches for scale (SPEC §8: merge-mission of a 20-WP mission ≤ 2 s).
+// the same branches for scale (docs/design.md#quality-bars: merge-mission of a 20-WP mission ≤ 2 s).
 //   npm run bench:merge [-- <runs>]
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

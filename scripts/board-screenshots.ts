@@ -1,4 +1,4 @@
-// The README's pictures of the mission board: the static page (`kitty board --out`) and the live
+// The pictures of the mission board in docs/board.md: the static page (`kitty board --out`) and the live
 // board (`kitty board --serve`) for a small corpus mission and the 40-WP mission, in headless Chromium.
 //   npm run docs:board   → docs/board-*.png
 import { execFileSync } from 'node:child_process'

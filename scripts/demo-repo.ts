@@ -1,5 +1,5 @@
 // The demo repository: one mission, two WPs, committed on main. `npm run demo` walks it; the README
-// examples test (test/readme-examples.test.ts) runs every README command against it.
+// examples test (test/cli/readme-examples.test.ts) runs every command of README.md and docs/*.md against it.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

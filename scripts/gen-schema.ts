@@ -1,8 +1,10 @@
-// Regenerate schema/kitty-config.schema.json from the zod schema (the source of truth).
-import { writeFileSync } from 'node:fs'
-import { configJsonSchema } from '../src/engine/config-json-schema.ts'
+// `npm run schema`: regenerate schema/kitty-config.schema.json and the settings table in docs/configuration.md from
+// the zod schema in src/engine/config/config.ts (the source of truth). test/docs/generated-docs.test.ts fails when either
+// committed file differs from what this writes.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { renderSchemaJson, SCHEMA_PATH, SETTINGS_PAGE_PATH, spliceSettingsTable } from './render-settings-docs.ts'
 
-writeFileSync(
-  new URL('../schema/kitty-config.schema.json', import.meta.url),
-  `${JSON.stringify(configJsonSchema(), null, 2)}\n`,
-)
+const root = new URL('../', import.meta.url)
+writeFileSync(new URL(SCHEMA_PATH, root), renderSchemaJson())
+const page = new URL(SETTINGS_PAGE_PATH, root)
+writeFileSync(page, spliceSettingsTable(readFileSync(page, 'utf8')))

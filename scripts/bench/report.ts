@@ -49,7 +49,7 @@ export interface ScaleRatio {
   withinBar: boolean | null
 }
 
-/** SPEC §8: cost must not grow with other missions and history; large / small ≤ 1.5. */
+/** docs/design.md#quality-bars: cost must not grow with other missions and history; large / small ≤ 1.5. */
 export function scaleRatios(rows: Row[], commands: string[]): ScaleRatio[] {
   return commands.map((command) => {
     const small = rows.find((r) => r.scenario === 'small' && r.command === command)?.medianMs ?? null
@@ -64,7 +64,7 @@ export function formatScale(ratios: ScaleRatio[]): string {
     .map((r) =>
       r.ratio === null
         ? `${r.command}: large/small n/a (run both scenarios)`
-        : `${r.command}: large ${r.large} ms / small ${r.small} ms = ${r.ratio}× (SPEC §8 bar ≤ 1.5×: ${r.withinBar ? 'met' : 'NOT met'})`,
+        : `${r.command}: large ${r.large} ms / small ${r.small} ms = ${r.ratio}× (quality bar ≤ 1.5×: ${r.withinBar ? 'met' : 'NOT met'})`,
     )
     .join('\n')
 }
@@ -77,7 +77,7 @@ export interface SpecCheck {
 }
 
 /**
- * The absolute bars of SPEC §8 that this bench measures directly: the per-call bars on the corpus;
+ * The absolute bars of docs/design.md#quality-bars that this bench measures directly: the per-call bars on the corpus;
  * merge-mission of a 20-WP mission ≤ 2 s on the corpus and on each synthetic scenario that was run.
  */
 export function specChecks(rows: Row[]): SpecCheck[] {

@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.ts'
-import type { CommandSpec } from '../engine/command-spec.ts'
-import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/registry.ts'
+import type { CommandSpec } from '../engine/framework/command-spec.ts'
+import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/framework/registry.ts'
 import type { ActionInputs, FlagInput } from './read-inputs.ts'
 import { FLAG_INPUTS } from './read-inputs.ts'
 
@@ -36,7 +36,8 @@ export function inputsToArgs(inputs: ActionInputs, defaults: { actor: string; po
   const args: string[] = []
   const unused: FlagInput[] = []
   const given: Partial<Record<FlagInput, string>> = { ...inputs.flags }
-  // A person running a workflow acts as themselves, under the recorded human policy (SPEC §7).
+  // A person running a workflow acts as themselves, under the recorded human policy
+  // (docs/design.md#a-person-on-github-has-no-policy).
   if (takes.has('actor') && given.actor === undefined) given.actor = defaults.actor
   if (takes.has('policy') && given.policy === undefined) given.policy = defaults.policyJson
   for (const input of FLAG_INPUTS) {

@@ -1,14 +1,13 @@
 import type { Board } from '../core/build-board.ts'
 import { makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
-import { isKittyError, UsageError } from '../core/errors.ts'
+import { toKittyError, UsageError } from '../core/errors.ts'
 import type { CheckRunRequest, GithubApi, OctokitLike } from '../github/github-api.ts'
 import { describeApiError, octokitApi } from '../github/github-api.ts'
 import type { StepOutcome } from '../github/handle-event.ts'
 import { handleEvent } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
 import { renderOutcome } from '../github/render-outcome.ts'
-import { internalError } from '../surface/execute-command.ts'
 import { runCommandArgs } from '../surface/run-command-args.ts'
 import { composeReply } from '../github/compose-reply.ts'
 import type { ExecutedCommand } from '../surface/execute-command.ts'
@@ -135,7 +134,7 @@ export async function runAction(io: ActionIo): Promise<void> {
       published.push({ command: explicit.spec.name, outcome: ran, headSha: io.event.sha || null })
     }
   } catch (err) {
-    const known = isKittyError(err) ? err : internalError(err)
+    const known = toKittyError(err)
     const command = inputs && inputs.command !== 'auto' ? inputs.command : 'unknown'
     published.push({
       command,

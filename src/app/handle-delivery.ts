@@ -1,6 +1,6 @@
 import { newCorrelationId } from '../core/envelope.ts'
 import { KittyError } from '../core/errors.ts'
-import { DEFAULT_CONFIG } from '../engine/config.ts'
+import { DEFAULT_CONFIG } from '../engine/config/config.ts'
 import { composeReply } from '../github/compose-reply.ts'
 import { formatInlineCode } from '../github/escape-markdown.ts'
 import type { GithubApi, OctokitLike } from '../github/github-api.ts'

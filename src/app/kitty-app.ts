@@ -5,8 +5,8 @@ import { handleDelivery } from './handle-delivery.ts'
 import { InstallationTokens } from './installation-token.ts'
 
 /**
- * The Probot application function: the three events SPEC §7 routes, each delivery handed to the
- * shared routing through handleDelivery. Probot has verified the signature before any of this runs.
+ * The Probot application function: the three events the App routes (docs/design.md#the-github-app), each delivery
+ * handed to the shared routing through handleDelivery. Probot has verified the signature before any of this runs.
  */
 export function kittyApp(services: DeliveryServices): ApplicationFunction {
   return (app) => {

@@ -55,7 +55,7 @@ export function checkAppEnvironment(env: NodeJS.ProcessEnv): void {
   if (!env['PRIVATE_KEY'] && !env['PRIVATE_KEY_PATH']) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH')
   if (!env['WEBHOOK_SECRET']) missing.push('WEBHOOK_SECRET')
   if (missing.length > 0)
-    throw new UsageError(`The App needs ${missing.join(', ')} in its environment (see README, "Running the App").`)
+    throw new UsageError(`The App needs ${missing.join(', ')} in its environment (see docs/app.md, "Running the App").`)
   const port = Number(env['PORT'] ?? 3000)
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`PORT must be a port number, not '${String(env['PORT']).slice(0, 20)}'.`)

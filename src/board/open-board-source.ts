@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { EngineContext } from '../engine/context.ts'
+import type { EngineContext } from '../engine/framework/context.ts'
 import { listRemoteBranches } from '../store/remote/remote.ts'
 import type { RemoteOptions } from '../store/remote/remote.ts'
 import { redactUrl } from '../store/remote/remote-url.ts'

@@ -1,7 +1,7 @@
 import type { Board, BoardCard, BoardColumn, BoardEvent } from '../core/build-board.ts'
 import { formatDuration } from '../core/build-board.ts'
 import { LANE_MARK } from '../github/render-board-markdown.ts'
-import type { MissionListing } from '../engine/read-board.ts'
+import type { MissionListing } from '../engine/mission/read-board.ts'
 import { BOARD_CSS } from './board-css.ts'
 import { LIVE_SCRIPT, KEYBOARD_SCRIPT } from './board-script.ts'
 

@@ -2,10 +2,9 @@ import type http from 'node:http'
 import type { Board } from '../core/build-board.ts'
 import { makeEnvelope, makeFailure } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
-import { isKittyError } from '../core/errors.ts'
+import { isKittyError, toKittyError } from '../core/errors.ts'
 import type { KittyError } from '../core/errors.ts'
-import { listMissions } from '../engine/read-board.ts'
-import { internalError } from '../surface/execute-command.ts'
+import { listMissions } from '../engine/mission/read-board.ts'
 import type { BoardSource } from './open-board-source.ts'
 import type { BoardOf, BoardPoller } from './poll-board-state.ts'
 import type { ClientRegistry } from './register-board-clients.ts'
@@ -48,7 +47,7 @@ function statusFor(err: KittyError): number {
 }
 
 function failure(err: unknown): HttpError {
-  const known = isKittyError(err) ? err : internalError(err)
+  const known = toKittyError(err)
   return new HttpError(
     isKittyError(err) ? statusFor(known) : 500,
     makeFailure(COMMAND, known.code, known.message, known.data),

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { KittyError } from '../core/errors.ts'
-import { boardOfSnapshot } from '../engine/read-board.ts'
+import { boardOfSnapshot } from '../engine/mission/read-board.ts'
 import type { BoardSource } from './open-board-source.ts'
 import type { BoardOf } from './poll-board-state.ts'
 import { pollBoardState } from './poll-board-state.ts'

@@ -1,6 +1,6 @@
-import type { CommandSpec } from '../engine/command-spec.ts'
-import { paramsOf } from '../engine/command-spec.ts'
-import { COMMANDS } from '../engine/registry.ts'
+import type { CommandSpec } from '../engine/framework/command-spec.ts'
+import { paramsOf } from '../engine/framework/command-spec.ts'
+import { COMMANDS } from '../engine/framework/registry.ts'
 
 /**
  * Usage as data, built from the command specs: `--help` answers it as JSON, and help-text.ts renders

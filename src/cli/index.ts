@@ -1,5 +1,5 @@
 import { makeFailure } from '../core/envelope.ts'
-import { runCli } from './main.ts'
+import { runCli } from './run-cli.ts'
 import { runBoardCli } from './board/run-board.ts'
 
 // stdout carries exactly one JSON line; anything a dependency prints goes to stderr instead.

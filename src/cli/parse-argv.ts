@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 import { UsageError } from '../core/errors.ts'
-import type { CommandSpec } from '../engine/command-spec.ts'
-import { paramsOf } from '../engine/command-spec.ts'
+import type { CommandSpec } from '../engine/framework/command-spec.ts'
+import { paramsOf } from '../engine/framework/command-spec.ts'
 import { didYouMean } from '../core/closest-names.ts'
-import type { Request } from '../engine/request.ts'
+import type { Request } from '../engine/framework/request.ts'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 

@@ -25,7 +25,7 @@ export type DependencyParse = { ok: true; dependencies: string[] } | { ok: false
 
 /**
  * Frontmatter `dependencies` in every form the corpus uses: a YAML list, null/absent, the string
- * `"[]"` or `"WP01, WP02"` (reference §7.1 Era C coercions).
+ * `"[]"` or `"WP01, WP02"` (HEAD's coercions, docs/upstream-contract.md#wp-frontmatter-eras).
  */
 export function parseDependencies(value: unknown, self?: string): DependencyParse {
   let items: unknown[]
@@ -111,8 +111,8 @@ export function unknownDependencyError(unknown: UnknownDependency[]): KittyError
 }
 
 /**
- * Kahn's algorithm with the ready set kept sorted by WP id (reference §6.3): deterministic, and the
- * order merge-mission uses. Throws DEPENDENCY_CYCLE for unknown dependencies or a cycle.
+ * Kahn's algorithm with the ready set kept sorted by WP id (docs/upstream-contract.md#merge-order): deterministic, and
+ * the order merge-mission uses. Throws DEPENDENCY_CYCLE for unknown dependencies or a cycle.
  */
 export function topologicalOrder(graph: DependencyGraph): string[] {
   const unknown = findUnknownDependencies(graph)

@@ -5,7 +5,7 @@ export const CONTRACT_VERSION = '1.3.0'
 export const MIN_PROVIDER_VERSION = '0.1.0'
 export const UNKNOWN_COMMAND = 'unknown'
 
-/** The seven keys, in contract order (reference §1.1). */
+/** The seven keys, in contract order (docs/upstream-contract.md#envelope-shape). */
 export interface Envelope {
   contract_version: string
   command: string
@@ -59,7 +59,10 @@ export function makeEnvelope(
   }
 }
 
-/** HEAD failure rule: structured data plus `message`, the explicit message winning (reference §1.3). */
+/**
+ * HEAD failure rule: structured data plus `message`, the explicit message winning
+ * (docs/upstream-contract.md#failure-data).
+ */
 export function failureData(message: string, data: ErrorData = {}): Record<string, unknown> {
   return { ...data, message }
 }

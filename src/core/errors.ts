@@ -19,7 +19,7 @@ export const ERROR_CODES = [
   'WORKFLOW_EVIDENCE_REQUIRED',
   'UNSUPPORTED_STRATEGY',
   'PREFLIGHT_FAILED',
-  // ours (SPEC §4 and the reference's §9 recommendations)
+  // ours: docs/design.md#envelope and docs/upstream-contract.md#where-upstream-contradicts-itself
   'MISSION_AMBIGUOUS_SELECTOR',
   'MISSION_META_INVALID',
   'WP_FILE_INVALID',
@@ -43,14 +43,14 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
-/** Codes the contract forbids us from ever emitting (reference §2.X). */
+/** Codes the contract forbids us from ever emitting (docs/upstream-contract.md#error-codes). */
 export const FORBIDDEN_ERROR_CODES = ['FEATURE_NOT_FOUND', 'FEATURE_NOT_READY'] as const
 
 export type ErrorData = Record<string, unknown>
 
 /**
  * The one error type the engine throws for a handled failure. `data` holds the structured payload;
- * the envelope adds `message` to it (reference §1.3, HEAD rule).
+ * the envelope adds `message` to it (docs/upstream-contract.md#failure-data, HEAD rule).
  */
 export class KittyError extends Error {
   readonly code: ErrorCode
@@ -141,4 +141,15 @@ export class PermissionDeniedError extends KittyError {
 
 export function isKittyError(err: unknown): err is KittyError {
   return err instanceof KittyError
+}
+
+/**
+ * Any thrown value as a KittyError: a KittyError keeps its code and data; anything else becomes
+ * INTERNAL_ERROR with only the first line of its message, so a stack or a multi-line dump never
+ * reaches an envelope.
+ */
+export function toKittyError(err: unknown): KittyError {
+  if (isKittyError(err)) return err
+  const message = err instanceof Error ? err.message : String(err)
+  return new KittyError('INTERNAL_ERROR', `Internal error: ${message.split('\n')[0]}`)
 }

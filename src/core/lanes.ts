@@ -1,4 +1,4 @@
-/** The nine public lanes of contract 1.3.0, in display order (reference §3.1). */
+/** The nine public lanes of contract 1.3.0, in display order (docs/upstream-contract.md#the-lanes). */
 export const LANES = [
   'planned',
   'claimed',
@@ -16,7 +16,7 @@ export type Lane = (typeof LANES)[number]
 /** Input-only aliases. `doing` is the 0.x name of in_progress; output is always canonical. */
 export const LANE_ALIASES: Readonly<Record<string, Lane>> = { doing: 'in_progress' }
 
-/** Targets that need a `--policy` on `transition` (reference §3.5, HEAD set). */
+/** Targets that need a `--policy` on `transition` (docs/upstream-contract.md#lanes-that-need-a-policy, HEAD set). */
 export const POLICY_REQUIRED_LANES: ReadonlySet<Lane> = new Set<Lane>([
   'claimed',
   'in_progress',

@@ -2,7 +2,7 @@ import * as z from 'zod/mini'
 import { MetaInvalidError } from './errors.ts'
 import { describeJsonError } from './json-error.ts'
 
-/** The identity every mission-scoped payload starts with (SPEC §4 "Identity"). */
+/** The identity every mission-scoped payload starts with (docs/design.md#identity). */
 export interface MissionIdentity {
   mission_id: string | null
   mission_slug: string

@@ -22,7 +22,7 @@ const NUMBER_PREFIX = /^(\d{3})-(.+)$/
 
 /**
  * Refuse handles that could escape `kitty-specs/` or confuse a shell or a path before touching anything
- * (reference §5.2 step 0; upstream crashes here, we answer USAGE_ERROR).
+ * (docs/upstream-contract.md#mission-selector-ladder step 0; upstream crashes here, we answer USAGE_ERROR).
  */
 export function assertSafeHandle(handle: string): void {
   const why =
@@ -77,8 +77,8 @@ function pick(handle: string, matches: MissionIndexEntry[]): string | null {
 }
 
 /**
- * The resolution ladder of reference §5.2 over a complete index, sorted by directory name.
- * Returns the directory name or throws MISSION_NOT_FOUND / MISSION_AMBIGUOUS_SELECTOR.
+ * The resolution ladder of docs/upstream-contract.md#mission-selector-ladder over a complete index, sorted by directory
+ * name. Returns the directory name or throws MISSION_NOT_FOUND / MISSION_AMBIGUOUS_SELECTOR.
  */
 export function resolveMissionSelector(handle: string, index: MissionIndexEntry[]): string {
   assertSafeHandle(handle)

@@ -46,7 +46,10 @@ export interface MergeOrder {
   errors: string[]
 }
 
-/** Topological over the dependencies, ties by WP id (reference §6.3); unknown and circular ones are errors. */
+/**
+ * Topological over the dependencies, ties by WP id (docs/upstream-contract.md#merge-order); unknown and circular ones
+ * are errors.
+ */
 export function planMergeOrder(graph: DependencyGraph): MergeOrder {
   const errors: string[] = []
   for (const u of findUnknownDependencies(graph)) {

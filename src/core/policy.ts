@@ -1,7 +1,7 @@
 import { PolicyValidationError } from './errors.ts'
 import { describeJsonError } from './json-error.ts'
 
-/** The policy as recorded on every mutation: exactly these eight keys (reference §4). */
+/** The policy as recorded on every mutation: exactly these eight keys (docs/upstream-contract.md#policy-validation). */
 export interface Policy {
   orchestrator_id: string
   orchestrator_version: string
@@ -31,7 +31,7 @@ export const BANNED_FLAGS: readonly string[] = [
   '--dangerously-skip-permissions',
 ]
 
-/** Upstream's deliberately blunt substring scan over values (reference §4 and §9.12). */
+/** Upstream's deliberately blunt substring scan over values (docs/upstream-contract.md#secret-scan). */
 const SECRET_PATTERN = /token|secret|key|password|credential/i
 const SECRET_WORDS = 'token|secret|key|password|credential'
 

@@ -4,8 +4,8 @@ import { pythonJsonIndented } from './python-json.ts'
 import type { AnnotationEvent, EventStream, TransitionEvent } from './status-events.ts'
 
 /**
- * Upstream's reducer (reference §3.8; `status/reducer.py` at HEAD), so that both tools agree on the
- * current lane of every WP: drop repeated event ids (first wins), sort by (`at`, `event_id`), apply
+ * Upstream's reducer (docs/upstream-contract.md#event-log-and-reducer; `status/reducer.py` at HEAD), so that both tools
+ * agree on the current lane of every WP: drop repeated event ids (first wins), sort by (`at`, `event_id`), apply
  * transitions with the rollback tie-break, then fold annotations, which never change a lane.
  */
 

@@ -39,12 +39,12 @@ function parseJsonObject(raw: string, flag: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
-/** `--evidence-json`: any JSON object (reference §1.4 messages). */
+/** `--evidence-json`: any JSON object (messages: docs/upstream-contract.md#usage-errors). */
 export function parseEvidenceJson(raw: string): Evidence {
   return EvidenceSchema.parse(parseJsonObject(raw, '--evidence-json'))
 }
 
-/** `--review-result-json` with HEAD's exact messages (reference §2.H.7 step 4). */
+/** `--review-result-json` with HEAD's exact messages (docs/upstream-contract.md#transition-order-of-checks, step 4). */
 export function parseReviewResultJson(raw: string): ReviewResult {
   const obj = parseJsonObject(raw, '--review-result-json')
   const required = z.object({ reviewer: nonEmpty, verdict: nonEmpty, reference: nonEmpty })
@@ -72,7 +72,10 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value.trim() : ''
 }
 
-/** Evidence that names a reviewer, a verdict and a reference (checked for every target, §2.H.7 step 7). */
+/**
+ * Evidence that names a reviewer, a verdict and a reference (checked for every target,
+ * docs/upstream-contract.md#transition-order-of-checks step 7).
+ */
 export function evidenceIsComplete(evidence: Evidence): boolean {
   const review = evidence.review
   return !!review && str(review.reviewer) !== '' && str(review.verdict) !== '' && str(review.reference) !== ''

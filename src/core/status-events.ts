@@ -4,9 +4,10 @@ import { isLane } from './lanes.ts'
 import { pythonJsonLine } from './python-json.ts'
 
 /**
- * Upstream spec-kitty's event log, `kitty-specs/<m>/status.events.jsonl` (reference §3.8): one JSON
- * object per line, keys sorted. Lane transitions, `kind: "annotation"` runtime notes, and other
- * records (mission lifecycle `event_type` rows, retrospectives) that share the file and are skipped.
+ * Upstream spec-kitty's event log, `kitty-specs/<m>/status.events.jsonl`
+ * (docs/upstream-contract.md#event-log-and-reducer): one JSON object per line, keys sorted. Lane transitions,
+ * `kind: "annotation"` runtime notes, and other records (mission lifecycle `event_type` rows, retrospectives) that
+ * share the file and are skipped.
  */
 
 export const EVENT_LOG_FILE = 'status.events.jsonl'
@@ -207,7 +208,10 @@ export function parseEventLog(text: string, path: string): EventStream {
   return stream
 }
 
-/** What a new transition records; the writer adds nothing else (reference §3.8, HEAD keys). */
+/**
+ * What a new transition records; the writer adds nothing else (docs/upstream-contract.md#event-log-and-reducer, HEAD
+ * keys).
+ */
 export interface NewTransition {
   event_id: string
   mission_slug: string

@@ -4,8 +4,8 @@ const SECTION_END = /^#{1,2}\s/
 const UNCHECKED = /^\s*[-*]\s\[ \]/
 
 /**
- * The `subtasks complete` guard (reference §3.2, v1 rule): inside the first `##` heading that names the
- * WP as a word, any unchecked `- [ ]` row before the next `##` means incomplete. No tasks.md, or no such
+ * The `subtasks complete` guard (docs/upstream-contract.md#the-v1-subtasks-rule): inside the first `##` heading that
+ * names the WP as a word, any unchecked `- [ ]` row before the next `##` means incomplete. No tasks.md, or no such
  * section, counts as complete.
  */
 export function subtasksComplete(tasksMd: string | null, wpId: string): boolean {

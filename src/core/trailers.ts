@@ -1,6 +1,6 @@
 /**
- * Commit messages are the event log (SPEC §3.3): a subject, the note as the body, then one trailer
- * block that `git log --format='%(trailers:key=Kitty-To)'` and `git interpret-trailers` can read.
+ * Commit messages are the event log (docs/design.md#one-commit-per-change): a subject, the note as the body, then one
+ * trailer block that `git log --format='%(trailers:key=Kitty-To)'` and `git interpret-trailers` can read.
  */
 export const TRAILER_KEYS = [
   'Kitty-Command',

@@ -30,7 +30,10 @@ export const GUARD_DESCRIPTIONS: Readonly<Record<GuardId, string>> = {
 const REVIEW_EXIT: GuardId[] = ['review_result']
 const REVIEW_APPROVE: GuardId[] = ['review_result', 'review_approval']
 
-/** HEAD's transition table (reference §3.3). A lane missing from a row is an illegal edge. */
+/**
+ * HEAD's transition table (docs/upstream-contract.md#head-transition-table). A lane missing from a row is an illegal
+ * edge.
+ */
 export const TRANSITIONS: Readonly<Record<Lane, Partial<Record<Lane, GuardId[]>>>> = {
   planned: { claimed: ['actor'], blocked: [], canceled: [] },
   claimed: { in_progress: ['workspace_context'], blocked: [], canceled: [] },

@@ -4,7 +4,7 @@ import { WpFileInvalidError } from './errors.ts'
 import type { Lane } from './lanes.ts'
 import { normalizeLane } from './lanes.ts'
 
-/** What the engine knows about one WP, interpreted from its frontmatter (SPEC §3.1). */
+/** What the engine knows about one WP, interpreted from its frontmatter (docs/design.md#mission-and-wp-files). */
 export interface WorkPackage {
   id: string
   /** Repository-relative path of the WP file. */
@@ -13,7 +13,7 @@ export interface WorkPackage {
   lane: Lane
   /**
    * The lane the WP file records. Equal to `lane` unless the mission keeps upstream's event log,
-   * whose reduced lane then wins (reference §3.8) and a difference is drift.
+   * whose reduced lane then wins (docs/upstream-contract.md#event-log-and-reducer) and a difference is drift.
    */
   frontmatterLane: Lane
   dependencies: string[]
@@ -31,7 +31,7 @@ export interface WorkPackage {
 
 /**
  * `WP07-adapter-implementations.md` → `WP07`, `wp7.md` → `WP07` (normalised); README.md and friends →
- * null (reference §2.H.2).
+ * null (docs/upstream-contract.md#mission-state).
  */
 export function wpIdFromFileName(name: string): string | null {
   const m = /^(wp\d+)(?:[-_.].*)?\.md$/i.exec(name)
@@ -130,7 +130,7 @@ export function interpretWorkPackage(
   }
 }
 
-/** Generic holders that any actor may take over (reference §2.H.5 step 7). */
+/** Generic holders that any actor may take over (docs/upstream-contract.md#start-implementation). */
 const PLACEHOLDER_HOLDERS = new Set(['implement-command', 'unknown'])
 
 export function holderCompatible(holder: string | null, requester: string): boolean {

@@ -1,6 +1,7 @@
 /**
  * A person acting on GitHub (a comment, a review, a label, a workflow input) has no orchestrator
- * policy of their own; the contract still wants one recorded, so the surface records this (SPEC §7).
+ * policy of their own; the contract still wants one recorded, so the surface records this
+ * (docs/design.md#a-person-on-github-has-no-policy).
  */
 
 /** Kept in step with package.json by the release; it lands in the Kitty-Policy trailer only. */

@@ -1,5 +1,5 @@
 import { LANES, normalizeLane } from '../core/lanes.ts'
-import { findCommand } from '../engine/registry.ts'
+import { findCommand } from '../engine/framework/registry.ts'
 import type { CommentCommand, CommentContext } from './comment-commands.ts'
 import { COMMENT_COMMANDS, findCommentCommand } from './comment-commands.ts'
 

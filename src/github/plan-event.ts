@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../core/errors.ts'
-import type { KittyConfig } from '../engine/config.ts'
-import { findCommand } from '../engine/registry.ts'
+import type { KittyConfig } from '../engine/config/config.ts'
+import { findCommand } from '../engine/framework/registry.ts'
 import { commentHelp } from './comment-commands.ts'
 import type { PermissionLookup } from './check-permission.ts'
 import { hasWriteAccess, refusalMessage } from './check-permission.ts'
@@ -30,7 +30,7 @@ export type PlannedStep =
 
 export interface PlanOptions {
   config: KittyConfig
-  /** The recorded policy of a person (SPEC §7), as JSON. */
+  /** The recorded policy of a person (docs/design.md#a-person-on-github-has-no-policy), as JSON. */
   policyJson: string
 }
 

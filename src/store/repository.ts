@@ -36,7 +36,7 @@ function readGitFile(path: string): string | null {
 /**
  * Where `<dir>/.git` leads. A linked worktree's `.git` file is followed back to the main repository:
  * agents run inside `.worktrees/<slug>-<WP>`, yet the mission state belongs to the main checkout
- * (reference §2.V1).
+ * (docs/upstream-contract.md#repository-root).
  */
 function gitdirAt(dir: string): { gitdir: string; workdir: string } | null {
   const dotGit = join(dir, '.git')

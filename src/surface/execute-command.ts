@@ -1,11 +1,11 @@
 import type { Board } from '../core/build-board.ts'
 import { makeEnvelope, makeFailure } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
-import { isKittyError, KittyError } from '../core/errors.ts'
-import type { CommandSpec } from '../engine/command-spec.ts'
-import type { EngineContext } from '../engine/context.ts'
-import type { Request } from '../engine/request.ts'
-import { runCommand } from '../engine/run-command.ts'
+import { toKittyError } from '../core/errors.ts'
+import type { CommandSpec } from '../engine/framework/command-spec.ts'
+import type { EngineContext } from '../engine/framework/context.ts'
+import type { Request } from '../engine/framework/request.ts'
+import { runCommand } from '../engine/framework/run-command.ts'
 import type { ContextLocation, OpenedContext, SurfaceEnvironment } from './open-context.ts'
 import { detachedContext, locationFromFlags, openContext } from './open-context.ts'
 import { readRef } from '../store/repository.ts'
@@ -17,11 +17,6 @@ export function qualifiedName(spec: CommandSpec | null): string {
   if (!spec) return `${GROUP}.unknown`
   if (spec.group === 'kitty') return `kitty.${spec.name}`
   return spec.group === GROUP ? `${GROUP}.${spec.name}` : `agent.tasks.${spec.name}`
-}
-
-export function internalError(err: unknown): KittyError {
-  const message = err instanceof Error ? err.message : String(err)
-  return new KittyError('INTERNAL_ERROR', `Internal error: ${message.split('\n')[0]}`)
 }
 
 export interface ExecuteOptions {
@@ -71,7 +66,7 @@ function openFor(request: Request, options: ExecuteOptions): Promise<OpenedConte
 
 /** Any failure as the command's envelope: a KittyError keeps its code, anything else is INTERNAL_ERROR. */
 function failureEnvelope(spec: CommandSpec, err: unknown, options: ExecuteOptions): Envelope {
-  const known = isKittyError(err) ? err : internalError(err)
+  const known = toKittyError(err)
   return makeFailure(qualifiedName(spec), known.code, known.message, known.data, {
     correlationId: options.correlationId,
     now: options.io.now?.(),

@@ -1,11 +1,11 @@
 import { makeFailure } from '../core/envelope.ts'
-import { isKittyError } from '../core/errors.ts'
+import { toKittyError } from '../core/errors.ts'
 import { parseCommandArgs } from '../cli/parse-argv.ts'
-import type { EngineContext } from '../engine/context.ts'
-import { findCommand } from '../engine/registry.ts'
+import type { EngineContext } from '../engine/framework/context.ts'
+import { findCommand } from '../engine/framework/registry.ts'
 import { boardFromMissionState } from '../github/render-board-markdown.ts'
 import type { ExecutedCommand } from './execute-command.ts'
-import { executeCommandForCommit, internalError } from './execute-command.ts'
+import { executeCommandForCommit } from './execute-command.ts'
 import type { ContextLocation, SurfaceEnvironment } from './open-context.ts'
 
 /**
@@ -32,7 +32,7 @@ export function runCommandArgs(
   try {
     request = parseCommandArgs(spec, args).request
   } catch (err) {
-    const known = isKittyError(err) ? err : internalError(err)
+    const known = toKittyError(err)
     return Promise.resolve({
       envelope: makeFailure(spec.name, known.code, known.message, known.data, { correlationId }),
       commit: null,

@@ -7,7 +7,7 @@ import { api, cleanupTempDirs, kitty, makeRepo, POLICY_JSON } from '../helpers/g
 afterAll(cleanupTempDirs)
 
 /**
- * What the public spec-kitty-orchestrator client requires of the host (SPEC §4, last paragraph):
+ * What the public spec-kitty-orchestrator client requires of the host (docs/design.md#clients-we-stay-compatible-with):
  * one JSON document on stdout, all seven keys (error_code present even when null), a dotted-digit
  * api_version ≥ 1.3.0, mission-state WPs with wp_id/lane/dependencies/last_actor, string lanes in
  * list-ready, to_lane "in_review" from start-review, absolute workspace_path and prompt_path.

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { COMMANDS } from '../../src/engine/registry.ts'
+import { COMMANDS } from '../../src/engine/framework/registry.ts'
 import { cleanupTempDirs, makeRepo, POLICY, POLICY_JSON, wpFile } from '../helpers/git-repo.ts'
 import { cliInProcess, envelopeProblems, fingerprint } from '../helpers/in-process.ts'
 

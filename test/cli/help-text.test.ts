@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { describeCommand } from '../../src/cli/describe-commands.ts'
-import { COMMANDS } from '../../src/engine/registry.ts'
+import { COMMANDS } from '../../src/engine/framework/registry.ts'
 import { cleanupTempDirs, kitty, makeRepo, PROJECT_ROOT } from '../helpers/git-repo.ts'
 import { kittyInPty } from '../helpers/pty.ts'
 

@@ -7,7 +7,7 @@ afterAll(cleanupTempDirs)
 
 const M = '099-test-mission'
 
-describe('mission-state (reference §8: 24–33)', () => {
+describe('mission-state (upstream behaviours 24–33)', () => {
   it('26: reflects a claim and echoes the resolved slug', async () => {
     const repo = makeRepo()
     expect(

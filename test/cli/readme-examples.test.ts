@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeSampleRepo } from '../../scripts/demo-repo.ts'
@@ -11,15 +11,16 @@ afterAll(cleanupTempDirs)
 const SKIP = /^<!-- readme-examples: skip\b/
 
 interface Example {
+  file: string
   line: number
   command: string
 }
 
 /**
- * Every `kitty …` command in the README's bash fences, in order, continuation lines joined; plus the
+ * Every `kitty …` command in a page's bash fences, in order, continuation lines joined; plus the
  * shell variables those fences set (`POLICY='…'`), which later commands use.
  */
-function readmeExamples(markdown: string): { commands: Example[]; assignments: string[] } {
+function readmeExamples(markdown: string, file = 'README.md'): { commands: Example[]; assignments: string[] } {
   const lines = markdown.split('\n')
   const commands: Example[] = []
   const assignments: string[] = []
@@ -44,16 +45,29 @@ function readmeExamples(markdown: string): { commands: Example[]; assignments: s
     while (logical.endsWith('\\') && i + 1 < lines.length)
       logical = `${logical.slice(0, -1).trimEnd()} ${lines[++i]!.trim()}`
     const code = logical.replace(/\s{2,}#.*$/, '').trim()
-    if (/^([A-Z_]+=\S*\s+)*kitty\s/.test(code)) commands.push({ line: start, command: code })
+    if (/^([A-Z_]+=\S*\s+)*kitty\s/.test(code)) commands.push({ file, line: start, command: code })
     else if (/^[A-Z_]+='[^']*'$/.test(code)) assignments.push(code)
   }
   return { commands, assignments }
 }
 
-const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8')
-const { commands, assignments } = readmeExamples(README)
+/**
+ * The README, then every page of docs/ in name order: one walk through the demo mission. Only docs/cli.md
+ * changes state, and the pages after it (upstream.md's dry runs) read what it left.
+ */
+const PAGES = [
+  'README.md',
+  ...readdirSync(join(PROJECT_ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+]
+const TEXTS = PAGES.map((page) => readFileSync(join(PROJECT_ROOT, page), 'utf8'))
+const extracted = PAGES.map((page, i) => readmeExamples(TEXTS[i]!, page))
+const commands = extracted.flatMap((e) => e.commands)
+const assignments = extracted.flatMap((e) => e.assignments)
 
-describe("the README's examples run against the demo repository", () => {
+describe('the examples of the README and docs/ run against the demo repository', () => {
   const repo = makeSampleRepo(tempDir('kitty-demo-'))
   // `kitty` is the built CLI; the shell does the quoting exactly as a reader's would.
   const prelude = [`kitty() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }`, ...assignments].join(
@@ -63,11 +77,16 @@ describe("the README's examples run against the demo repository", () => {
   it('finds the examples (so this test cannot pass by finding none)', () => {
     expect(commands.length).toBeGreaterThanOrEqual(12)
     expect(assignments.some((a) => a.startsWith('POLICY='))).toBe(true)
-    expect(README).not.toMatch(/--mission 034\b/)
+    for (const file of ['README.md', 'docs/cli.md', 'docs/upstream.md'])
+      expect(
+        commands.some((c) => c.file === file),
+        `no example found in ${file}`,
+      ).toBe(true)
+    for (const text of TEXTS) expect(text).not.toMatch(/--mission 034\b/)
   })
 
   // In order: each builds on the state the ones before left.
-  it.each(commands.map((c) => [c.line, c.command] as const))('README.md:%i %s', (_line, command) => {
+  it.each(commands.map((c) => [`${c.file}:${c.line}`, c.command] as const))('%s %s', (_where, command) => {
     let stdout: string
     try {
       stdout = execFileSync('bash', ['-c', `${prelude}\n${command}`], {
@@ -104,7 +123,7 @@ describe('the extraction itself', () => {
       '```',
     ].join('\n')
     expect(readmeExamples(md)).toEqual({
-      commands: [{ line: 3, command: 'kitty a --b "$X" --c d' }],
+      commands: [{ file: 'README.md', line: 3, command: 'kitty a --b "$X" --c d' }],
       assignments: ["X='1'"],
     })
   })

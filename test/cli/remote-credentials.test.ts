@@ -235,7 +235,7 @@ async function check(c: Case): Promise<void> {
     KITTY_REMOTE_TIMEOUT_MS: '20000',
     NODE_EXTRA_CA_CERTS: certPath,
     // kitty's HTTP client, which follows a discovery redirect; the git binary that fills a cold cache
-    // follows none and consumes the one-shot redirects armed above (test/store/clone-natively.test.ts).
+    // follows none and consumes the one-shot redirects armed above (test/store/remote/clone-natively.test.ts).
     KITTY_NATIVE_GIT: '0',
   })
   for (const s of [named, other, secure]) s.faults.reset()

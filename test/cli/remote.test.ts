@@ -81,7 +81,7 @@ describe('--remote: commands without a working copy', () => {
       // Every lost race is another writer's commit landing, and each of the other 9 writers lands once,
       // so a writer loses at most 9 times: max_attempts 10 makes "all succeed" certain rather than likely.
       // (With the default 5, 10 writers starting in the same instant sometimes exhaust their tries:
-      // STATE_CONFLICT, nothing lost; the README gives the measured rate.)
+      // STATE_CONFLICT, nothing lost; docs/cli.md gives the measured rate.)
       const src = makeRepo([
         { wps: Array.from({ length: 10 }, (_, i) => ({ id: `WP${String(i + 1).padStart(2, '0')}`, lane: 'planned' })) },
       ])

@@ -9,7 +9,7 @@ const M = '099-test-mission'
 const start = (repo: string, wp = 'WP01', actor = 'claude', policy: string | null = POLICY_JSON) =>
   api(repo, 'start-implementation', { mission: M, wp, actor, ...(policy === null ? {} : { policy }) })
 
-describe('start-implementation (reference §8: 41–54)', () => {
+describe('start-implementation (upstream behaviours 41–54)', () => {
   it('41: no policy is POLICY_METADATA_REQUIRED; an empty one too', async () => {
     const repo = makeRepo()
     for (const policy of [null, '']) {
@@ -165,7 +165,7 @@ describe('start-implementation (reference §8: 41–54)', () => {
     expect(envelope.data).toMatchObject({ mission_slug: M, mission_number: 99, mission_type: 'software-dev' })
   })
 
-  it('55/SPEC §4: creates the WP branch and a worktree on it, and only then reports lane fields', async () => {
+  it('55: creates the WP branch and a worktree on it, and only then reports lane fields', async () => {
     const repo = makeRepo()
     const { envelope } = await start(repo)
     const workspace = join(repo, '.worktrees', `${M}-WP01`)
@@ -215,7 +215,7 @@ describe('start-implementation (reference §8: 41–54)', () => {
   })
 })
 
-describe('start-review (reference §8: 60, 62, 63)', () => {
+describe('start-review (upstream behaviours 60, 62, 63)', () => {
   const review = (repo: string, wp = 'WP01', extra: Record<string, string> = {}) =>
     api(repo, 'start-review', { mission: M, wp, actor: 'reviewer', policy: POLICY_JSON, ...extra })
 

@@ -12,7 +12,7 @@ const REVIEW = { reviewer: 'rev', verdict: 'approved', reference: 'review-001' }
 const TASKS = (mark: string) =>
   `# Tasks\n\n## Work Package WP01: First\n\n- [${mark}] T001 one\n- [${mark}] T002 two\n\n## Work Package WP02\n\n- [ ] T003 three\n`
 
-describe('transition (reference §8: 64–76)', () => {
+describe('transition (upstream behaviours 64–76)', () => {
   it('64: planned → done is illegal (no policy needed to say so)', async () => {
     const { code, envelope } = await move(makeRepo(), 'done')
     expect(code).toBe(1)
@@ -165,7 +165,7 @@ describe('transition (reference §8: 64–76)', () => {
     expect((await move(repo, 'approved', { policy: POLICY_JSON })).envelope.data.message).toContain('requires evidence')
   })
 
-  // Upstream exits 1 here (its engine raises it); ours exits 2 like every USAGE_ERROR (README, exit codes).
+  // Upstream exits 1 here (its engine raises it); ours exits 2 like every USAGE_ERROR (docs/cli.md, exit codes).
   it('69: malformed --evidence-json is USAGE_ERROR with exit 2', async () => {
     const { code, envelope } = await move(makeRepo(), 'canceled', { 'evidence-json': '{"review":' })
     expect(code).toBe(2)

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ERROR_CODES, FORBIDDEN_ERROR_CODES } from '../../src/core/errors.ts'
-import { COMMANDS, LEGACY_COMMANDS } from '../../src/engine/registry.ts'
+import { COMMANDS, LEGACY_COMMANDS } from '../../src/engine/framework/registry.ts'
 import { api, cleanupTempDirs, git, kitty, makeRepo, PROJECT_ROOT } from '../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Board, BoardWpInput } from '../../src/core/build-board.ts'
 import { buildBoard, formatDuration, layerWps } from '../../src/core/build-board.ts'
-import { readBoard } from '../../src/engine/read-board.ts'
+import { readBoard } from '../../src/engine/mission/read-board.ts'
 import { listMissionDirs } from '../../src/store/state-files/read-mission.ts'
 import { Snapshot } from '../../src/store/objects/snapshot.ts'
 import { readRef } from '../../src/store/repository.ts'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CONTRACT_VERSION, isoTimestamp, makeEnvelope, makeFailure, zuluSeconds } from '../../src/core/envelope.ts'
 import type { ErrorCode } from '../../src/core/errors.ts'
 
-describe('envelope (reference §8 behaviours 1–3, 17–19)', () => {
+describe('envelope (upstream behaviours 1–3, 17–19)', () => {
   it('1: a success envelope has exactly the seven keys in order', () => {
     const env = makeEnvelope('test-cmd', true, { foo: 'bar' })
     expect(Object.keys(env)).toEqual([

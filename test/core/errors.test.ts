@@ -10,6 +10,7 @@ import {
   PolicyValidationError,
   StateConflictError,
   TransitionRejectedError,
+  toKittyError,
   UsageError,
   WpFileInvalidError,
 } from '../../src/core/errors.ts'
@@ -126,5 +127,30 @@ describe('error types: each a stable code, a name, and its data', () => {
     for (const code of FORBIDDEN_ERROR_CODES) expect(ERROR_CODES as readonly string[]).not.toContain(code)
     expect(FORBIDDEN_ERROR_CODES).toEqual(['FEATURE_NOT_FOUND', 'FEATURE_NOT_READY'])
     expect(ERROR_CODES).toContain('INTERNAL_ERROR')
+  })
+})
+
+describe('toKittyError: any thrown value as one KittyError', () => {
+  it('returns a KittyError unchanged, keeping its code, data and identity', () => {
+    const err = new StateConflictError('refs/heads/kitty/state', 3)
+    expect(toKittyError(err)).toBe(err)
+  })
+
+  it('turns a plain Error into INTERNAL_ERROR naming only the first line of its message', () => {
+    const known = toKittyError(new Error('disk full\n    at secret/path.ts:12'))
+    expect(known).toBeInstanceOf(KittyError)
+    expect(known.code).toBe('INTERNAL_ERROR')
+    expect(known.message).toBe('Internal error: disk full')
+    expect(known.data).toEqual({})
+  })
+
+  it.each([
+    ['a string', 'boom', 'Internal error: boom'],
+    ['undefined', undefined, 'Internal error: undefined'],
+    ['an object', { code: 'USAGE_ERROR' }, 'Internal error: [object Object]'],
+  ])('turns %s into INTERNAL_ERROR, never trusting a look-alike code', (_, thrown, message) => {
+    const known = toKittyError(thrown)
+    expect(known.code).toBe('INTERNAL_ERROR')
+    expect(known.message).toBe(message)
   })
 })

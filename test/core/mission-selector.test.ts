@@ -26,7 +26,7 @@ const codeOf = (h: string) => {
   return 'resolved'
 }
 
-describe('mission selector ladder (reference §5.2)', () => {
+describe("upstream's mission selector ladder", () => {
   it('a literal directory with meta.json wins', () => {
     expect(resolve('064-frontmatter')).toBe('064-frontmatter')
   })

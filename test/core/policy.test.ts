@@ -26,7 +26,7 @@ const errorOf = (raw: string): string => {
   throw new Error('policy was accepted')
 }
 
-describe('policy validation (reference §4, behaviours 4–16, HEAD column)', () => {
+describe('policy validation (upstream behaviours 4–16, as at HEAD)', () => {
   it('4: a valid policy with tool_restrictions parses all eight fields', () => {
     expect(parsePolicy(with_({ tool_restrictions: 'read_only' }))).toEqual({ ...P, tool_restrictions: 'read_only' })
   })

@@ -124,7 +124,7 @@ describe('golden: the corpus’s own logs reduce to the status.json upstream mat
   })
 })
 
-describe('the reducer (reference §3.8)', () => {
+describe("upstream's reducer", () => {
   it('keeps the first of a repeated event id and reports the repeat', () => {
     const text = [
       line({ event_id: '01AAAAAAAAAAAAAAAAAAAAAAA1', from_lane: 'planned', to_lane: 'claimed' }),

@@ -23,7 +23,7 @@ describe('lanes', () => {
   })
 })
 
-describe('HEAD transition table (reference §3.3)', () => {
+describe("upstream HEAD's transition table", () => {
   it('has the HEAD edges and no others', () => {
     const edges = Object.entries(TRANSITIONS).flatMap(([from, row]) => Object.keys(row).map((to) => `${from}>${to}`))
     expect(edges.sort()).toEqual(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { makeFailure } from '../../src/core/envelope.ts'
 import type { TransitionContext } from '../../src/core/transitions.ts'
 import { checkTransition, illegalMove } from '../../src/core/transitions.ts'
-import { suggestTransitions } from '../../src/engine/suggest-transitions.ts'
+import { suggestTransitions } from '../../src/engine/lanes/suggest-transitions.ts'
 import { adviseCommenters } from '../../src/github/advise-commenters.ts'
 import { composeReply } from '../../src/github/compose-reply.ts'
 

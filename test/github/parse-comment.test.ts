@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { findCommand } from '../../src/engine/registry.ts'
+import { findCommand } from '../../src/engine/framework/registry.ts'
 import { COMMENT_COMMANDS, commentHelp, findCommentCommand, helpRow } from '../../src/github/comment-commands.ts'
 import type { ParseContext } from '../../src/github/parse-comment.ts'
 import { MAX_COMMANDS, parseComment, targetFromBranch } from '../../src/github/parse-comment.ts'
@@ -34,12 +34,12 @@ describe('comment commands: the registry', () => {
     }
   })
 
-  it('/kitty help lists every command, its usage and who may use it; the README shows the same table', () => {
+  it('/kitty help lists every command, its usage and who may use it; docs/comment-commands.md shows the same table', () => {
     const help = commentHelp()
-    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8')
+    const readme = readFileSync(join(PROJECT_ROOT, 'docs', 'comment-commands.md'), 'utf8')
     for (const c of COMMENT_COMMANDS) {
       expect(help).toContain(`| ${helpRow(c)} |`)
-      expect(readme, `README row for ${c.name}`).toContain(`| ${helpRow(c)} |`)
+      expect(readme, `docs/comment-commands.md row for ${c.name}`).toContain(`| ${helpRow(c)} |`)
     }
     expect(helpRow(findCommentCommand('merge')!)).toBe(
       '`/kitty merge [--strategy merge\\|squash\\|rebase]` | Merge every WP branch into the target in dependency order, then mark the WPs done. | write access',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { runCli } from '../../src/cli/main.ts'
+import { runCli } from '../../src/cli/run-cli.ts'
 import type { Envelope } from '../../src/core/envelope.ts'
 
 const ENV = {

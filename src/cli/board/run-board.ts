@@ -4,17 +4,16 @@ import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { makeEnvelope, makeFailure, newCorrelationId } from '../../core/envelope.ts'
 import type { Envelope } from '../../core/envelope.ts'
-import { isKittyError, UsageError } from '../../core/errors.ts'
+import { toKittyError, UsageError } from '../../core/errors.ts'
 import { openLocalSource, openRemoteSource } from '../../board/open-board-source.ts'
 import type { BoardSource } from '../../board/open-board-source.ts'
 import { renderBoardPage } from '../../board/render-board-html.ts'
 import { DEFAULT_MAX_CLIENTS, startBoardServer } from '../../board/serve-board.ts'
 import type { BoardServer } from '../../board/serve-board.ts'
-import { readBoard } from '../../engine/read-board.ts'
+import { readBoard } from '../../engine/mission/read-board.ts'
 import { parseRemoteUrl } from '../../store/remote/remote-url.ts'
 import type { SurfaceEnvironment } from '../../surface/open-context.ts'
 import { openContext } from '../../surface/open-context.ts'
-import { internalError } from '../../surface/execute-command.ts'
 import { writeFileAtomic } from './write-file-atomic.ts'
 
 /**
@@ -207,7 +206,7 @@ export async function runBoardCli(argv: string[], io: SurfaceEnvironment): Promi
     const { data, server } = await serve(flags, io)
     return { envelope: makeEnvelope(COMMAND, true, data, null, { correlationId }), exitCode: 0, server }
   } catch (err) {
-    const known = isKittyError(err) ? err : internalError(err)
+    const known = toKittyError(err)
     return {
       envelope: makeFailure(COMMAND, known.code, known.message, known.data, { correlationId }),
       exitCode: known.code === 'USAGE_ERROR' ? 2 : 1,

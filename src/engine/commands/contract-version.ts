@@ -1,8 +1,8 @@
 import { gte, valid } from '@renovatebot/pep440'
 import { CONTRACT_VERSION, MIN_PROVIDER_VERSION } from '../../core/envelope.ts'
 import { KittyError } from '../../core/errors.ts'
-import type { CommandSpec } from '../command-spec.ts'
-import { optionalString } from '../request.ts'
+import type { CommandSpec } from '../framework/command-spec.ts'
+import { optionalString } from '../framework/request.ts'
 
 export const contractVersion: CommandSpec = {
   name: 'contract-version',

@@ -1,12 +1,12 @@
 import { UsageError } from '../../core/errors.ts'
 import { readHistory } from '../../store/history/read-history.ts'
-import type { CommandSpec } from '../command-spec.ts'
-import { REPO_PARAMS } from '../command-spec.ts'
-import { loadMission } from '../load-mission.ts'
-import type { Request } from '../request.ts'
-import { optionalString, optionalWpId } from '../request.ts'
-import { readTip } from '../state.ts'
-import { identityOf } from '../workspace.ts'
+import type { CommandSpec } from '../framework/command-spec.ts'
+import { REPO_PARAMS } from '../framework/command-spec.ts'
+import { loadMission } from '../mission/load-mission.ts'
+import type { Request } from '../framework/request.ts'
+import { optionalString, optionalWpId } from '../framework/request.ts'
+import { readTip } from '../mission/state-branch.ts'
+import { identityOf } from '../mission/workspace.ts'
 
 function count(req: Request, name: string, fallback: number, max: number): number {
   const raw = optionalString(req, name)

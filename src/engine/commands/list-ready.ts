@@ -1,14 +1,14 @@
 import { cycleError, findCycle } from '../../core/dependency-graph.ts'
 import { KittyError } from '../../core/errors.ts'
 import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
-import type { CommandSpec } from '../command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
-import { loadMission } from '../load-mission.ts'
-import { requiredString } from '../request.ts'
-import { readTip } from '../state.ts'
-import { identityOf } from '../workspace.ts'
-import { eventLogWarnings, listedWorkPackages } from '../event-log.ts'
-import { warn } from '../warnings.ts'
+import type { CommandSpec } from '../framework/command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { loadMission } from '../mission/load-mission.ts'
+import { requiredString } from '../framework/request.ts'
+import { readTip } from '../mission/state-branch.ts'
+import { identityOf } from '../mission/workspace.ts'
+import { eventLogWarnings, listedWorkPackages } from '../lanes/event-log.ts'
+import { warn } from '../framework/warnings.ts'
 
 export const listReady: CommandSpec = {
   name: 'list-ready',

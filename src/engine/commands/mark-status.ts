@@ -1,17 +1,17 @@
-import { missionTrailers } from '../plan-wp-change.ts'
+import { missionTrailers } from '../lanes/plan-lane-change.ts'
 import { KittyError, UsageError } from '../../core/errors.ts'
 import { markSubtask } from '../../core/tasks-md.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
-import type { CommandSpec } from '../command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
-import { loadMission } from '../load-mission.ts'
-import { optionalString, requiredString } from '../request.ts'
-import { mutate } from '../state.ts'
-import { identityOf } from '../workspace.ts'
+import type { CommandSpec } from '../framework/command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { loadMission } from '../mission/load-mission.ts'
+import { optionalString, requiredString } from '../framework/request.ts'
+import { mutate } from '../mission/state-branch.ts'
+import { identityOf } from '../mission/workspace.ts'
 
 /**
  * `spec-kitty agent tasks mark-status T012 --status done --mission M`: the one agent helper the public
- * orchestrator tells its agents to run, so the subtasks guard can pass (SPEC §4 "Subtask marks").
+ * orchestrator tells its agents to run, so the subtasks guard can pass (docs/design.md#subtask-marks).
  */
 export const markStatus: CommandSpec = {
   name: 'mark-status',

@@ -1,13 +1,16 @@
 import { worktreeBranch } from '../../store/worktree/git-worktree.ts'
-import type { CommandSpec } from '../command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
-import type { EngineContext } from '../context.ts'
-import { loadMission } from '../load-mission.ts'
-import { requiredString, requiredWpId } from '../request.ts'
-import { readTip } from '../state.ts'
-import { identityOf, wpBranchName, workspacePaths } from '../workspace.ts'
+import type { CommandSpec } from '../framework/command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
+import type { EngineContext } from '../framework/context.ts'
+import { loadMission } from '../mission/load-mission.ts'
+import { requiredString, requiredWpId } from '../framework/request.ts'
+import { readTip } from '../mission/state-branch.ts'
+import { identityOf, wpBranchName, workspacePaths } from '../mission/workspace.ts'
 
-/** Lane fields, reported only for a worktree that really has the WP branch checked out (SPEC §4). */
+/**
+ * Lane fields, reported only for a worktree that really has the WP branch checked out
+ * (docs/design.md#workspaces-and-lane-fields).
+ */
 export function laneFields(ctx: EngineContext, wpId: string, branch: string) {
   return { lane_id: wpId, lane_branch: branch, lane_base_ref: ctx.branch.branch }
 }

@@ -1,4 +1,4 @@
-import { suggestTransitions } from '../suggest-transitions.ts'
+import { suggestTransitions } from '../lanes/suggest-transitions.ts'
 import { TransitionRejectedError } from '../../core/errors.ts'
 import type { Lane } from '../../core/lanes.ts'
 import { LANE_ALIASES, LANES, normalizeLane, POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
@@ -10,12 +10,12 @@ import { checkTransition, illegalMove } from '../../core/transitions.ts'
 import { didYouMean } from '../../core/closest-names.ts'
 import type { WorkPackage } from '../../core/work-package.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
-import type { CommandSpec } from '../command-spec.ts'
-import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
-import { loadMission } from '../load-mission.ts'
-import { planLaneChange } from '../plan-wp-change.ts'
-import { optionalPolicy, requirePolicy } from '../policy-input.ts'
-import type { Request } from '../request.ts'
+import type { CommandSpec } from '../framework/command-spec.ts'
+import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
+import { loadMission } from '../mission/load-mission.ts'
+import { planLaneChange } from '../lanes/plan-lane-change.ts'
+import { optionalPolicy, requirePolicy } from '../lanes/policy-input.ts'
+import type { Request } from '../framework/request.ts'
 import {
   optionalBoolean,
   optionalNote,
@@ -23,9 +23,9 @@ import {
   requiredActor,
   requiredString,
   requiredWpId,
-} from '../request.ts'
-import { mutate } from '../state.ts'
-import { identityOf } from '../workspace.ts'
+} from '../framework/request.ts'
+import { mutate } from '../mission/state-branch.ts'
+import { identityOf } from '../mission/workspace.ts'
 
 interface TransitionRequest {
   handle: string
@@ -61,7 +61,9 @@ function evidenceGaps(evidence: Evidence): string[] {
     .map((k) => `review.${k}`)
 }
 
-/** Parse and check the request in upstream's order (reference §2.H.7 steps 1–4). */
+/**
+ * Parse and check the request in upstream's order (docs/upstream-contract.md#transition-order-of-checks, steps 1–4).
+ */
 function readRequest(req: Request): TransitionRequest {
   const rawTo = requiredString(req, 'to')
   const to = normalizeLane(rawTo)

@@ -1,11 +1,11 @@
 import { POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
 import { allowedTransitions } from '../../core/transitions.ts'
-import type { CommandSpec } from '../command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
-import { loadMission } from '../load-mission.ts'
-import { optionalWpId, requiredString } from '../request.ts'
-import { readTip } from '../state.ts'
-import { identityOf } from '../workspace.ts'
+import type { CommandSpec } from '../framework/command-spec.ts'
+import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { loadMission } from '../mission/load-mission.ts'
+import { optionalWpId, requiredString } from '../framework/request.ts'
+import { readTip } from '../mission/state-branch.ts'
+import { identityOf } from '../mission/workspace.ts'
 
 export const transitions: CommandSpec = {
   name: 'transitions',

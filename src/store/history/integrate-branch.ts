@@ -1,5 +1,5 @@
 import git from 'isomorphic-git'
-import type { CommitObject } from '../objects/object-reader.ts'
+import type { CommitObject } from '../objects/parse-objects.ts'
 import type { MergeStrategy } from '../../core/plan-merge.ts'
 import { commitSubject } from '../../core/trailers.ts'
 import type { TreeConflict } from '../objects/merge-trees.ts'

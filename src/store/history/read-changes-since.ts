@@ -1,6 +1,7 @@
 import { commitSubject, parseTrailers } from '../../core/trailers.ts'
 import type { HistoryCommit } from './read-history.ts'
-import { objectReader, parseCommit } from '../objects/object-reader.ts'
+import { objectReader } from '../objects/object-reader.ts'
+import { parseCommit } from '../objects/parse-objects.ts'
 import type { Repository } from '../repository.ts'
 
 export interface ChangesSince {

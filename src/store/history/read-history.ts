@@ -1,5 +1,6 @@
-import type { CommitInfo } from '../objects/object-reader.ts'
-import { objectReader, parseCommit } from '../objects/object-reader.ts'
+import { objectReader } from '../objects/object-reader.ts'
+import type { CommitInfo } from '../objects/parse-objects.ts'
+import { parseCommit } from '../objects/parse-objects.ts'
 import type { Trailers } from '../../core/trailers.ts'
 import { commitSubject, parseTrailers } from '../../core/trailers.ts'
 import type { Repository } from '../repository.ts'

@@ -1,6 +1,7 @@
 import type { TreeEntry } from 'isomorphic-git'
-import type { CommitObject } from './object-reader.ts'
-import { objectReader, parseCommitObject, parseTree } from './object-reader.ts'
+import { objectReader } from './object-reader.ts'
+import type { CommitObject } from './parse-objects.ts'
+import { parseCommitObject, parseTree } from './parse-objects.ts'
 import type { Repository } from '../repository.ts'
 
 /**

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import type { ObjectReader, ObjectType } from './object-reader.ts'
-import { hasCommit, objectReader, parseCommit, parseTree } from './object-reader.ts'
+import type { ObjectReader } from './object-reader.ts'
+import { hasCommit, objectReader } from './object-reader.ts'
+import { parseCommit, parseTree } from './parse-objects.ts'
+import type { ObjectType } from './raw-object.ts'
 import type { Repository } from '../repository.ts'
 import { commitsOnlyIn } from './walk-commits.ts'
 

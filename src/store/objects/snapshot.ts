@@ -1,6 +1,8 @@
 import type { TreeEntry } from 'isomorphic-git'
 import { KittyError } from '../../core/errors.ts'
-import { objectReader, ObjectTooLargeError, parseCommit, parseTree } from './object-reader.ts'
+import { objectReader } from './object-reader.ts'
+import { parseCommit, parseTree } from './parse-objects.ts'
+import { ObjectTooLargeError } from './raw-object.ts'
 import type { Repository } from '../repository.ts'
 
 export type { TreeEntry }
@@ -68,7 +70,7 @@ export class Snapshot {
   }
 
   /**
-   * The file at `path`, or null. Every caller states the most it will take (store/limits.ts): the
+   * The file at `path`, or null. Every caller states the most it will take (store/state-files/limits.ts): the
    * blob's size is checked from its header, so an oversized file is refused before it is inflated.
    */
   async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {

@@ -1,4 +1,4 @@
-import type { CommitObject } from './object-reader.ts'
+import type { CommitObject } from './parse-objects.ts'
 import { readCommitObject } from './object-cache.ts'
 import type { Repository } from '../repository.ts'
 

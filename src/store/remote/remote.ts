@@ -12,6 +12,7 @@ import type { FileLock } from '../safe-fs/file-lock.ts'
 import { objectReader } from '../objects/object-reader.ts'
 import { objectsToSend, packObjects } from '../objects/pack-objects.ts'
 import { timedHttpClient } from './remote-http.ts'
+import { parseReportStatus, receivePackRequest } from './receive-pack-wire.ts'
 import { redactUrl, remoteIdentity, splitRemoteUrl } from './remote-url.ts'
 import type { Credentials } from './remote-url.ts'
 import type { Repository } from '../repository.ts'
@@ -70,7 +71,7 @@ export async function openRemoteCache(remote: RemoteOptions, env: NodeJS.Process
 
 /**
  * The URL's own userinfo if it has any (as git uses it before asking a helper), else the token.
- * GitHub App and Actions tokens authenticate as x-access-token (isomorphic-git docs/onAuth.md).
+ * GitHub App and Actions tokens authenticate as x-access-token (isomorphic-git's onAuth documentation).
  */
 function credentialsFor(remote: RemoteOptions, fromUrl: Credentials | null): Credentials | null {
   return fromUrl ?? (remote.token ? { username: 'x-access-token', password: remote.token } : null)
@@ -83,7 +84,7 @@ function authCallbacks(credentials: Credentials | null): {
 } {
   return {
     // Sent up front, saving the 401 round trip of every request; onAuth covers servers that ignore it.
-    // The HTTP client drops it on the way to any origin but the named one (store/remote-http.ts).
+    // The HTTP client drops it on the way to any origin but the named one (store/remote/remote-http.ts).
     headers: credentials
       ? { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` }
       : {},
@@ -367,34 +368,6 @@ export async function pushRef(repo: Repository, remote: RemoteOptions, branch: s
   })
 }
 
-const ZERO_OID = '0'.repeat(40)
-
-function pktLine(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8')
-  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0'), 'latin1'), body])
-}
-
-/** The report-status lines of a receive-pack answer (requested without side-band). */
-function reportLines(body: Buffer): string[] {
-  const lines: string[] = []
-  for (let i = 0; i + 4 <= body.length; ) {
-    const size = Number.parseInt(body.subarray(i, i + 4).toString('latin1'), 16)
-    if (!Number.isFinite(size)) break
-    if (size < 4) {
-      i += 4
-      continue
-    }
-    lines.push(
-      body
-        .subarray(i + 4, i + size)
-        .toString('utf8')
-        .replace(/\n$/, ''),
-    )
-    i += size
-  }
-  return lines
-}
-
 async function readBody(body: AsyncIterableIterator<Uint8Array> | undefined): Promise<Buffer> {
   const chunks: Uint8Array[] = []
   if (body) for await (const chunk of body) chunks.push(chunk)
@@ -405,7 +378,7 @@ async function readBody(body: AsyncIterableIterator<Uint8Array> | undefined): Pr
  * The cache's push: a true compare-and-swap of `branch` from `expected` (null: the branch must not
  * exist yet) to `next`. One ref discovery; if the remote is not at `expected`, "moved" without sending
  * anything. Otherwise one receive-pack request carrying only the objects the change introduces
- * (store/pack-objects.ts), so the cost follows the change, not the repository; isomorphic-git's push
+ * (store/objects/pack-objects.ts), so the cost follows the change, not the repository; isomorphic-git's push
  * walks every tree of the commits it sends.
  */
 export async function pushCommit(
@@ -424,12 +397,7 @@ export async function pushCommit(
       return current === next ? { ok: true as const } : { ok: false as const, moved: true as const }
     const objects = await objectsToSend(cache, next, advertised.values())
     if (objects === null) return null
-    const command = pktLine(`${expected ?? ZERO_OID} ${next} ${ref}\0report-status agent=kitty-github\n`)
-    const body = Buffer.concat([
-      command,
-      Buffer.from('0000', 'latin1'),
-      await packObjects(objectReader(cache), objects.oids),
-    ])
+    const body = receivePackRequest(ref, expected, next, await packObjects(objectReader(cache), objects.oids))
     const res = await args.http.request({
       url: `${args.url.replace(/\/$/, '')}/git-receive-pack`,
       method: 'POST',
@@ -449,15 +417,8 @@ export async function pushCommit(
         data: { statusCode: res.statusCode },
       })
     }
-    const lines = reportLines(answer)
-    const unpack = lines.find((l) => l.startsWith('unpack '))
-    if (unpack !== 'unpack ok')
-      return refused(
-        unpack ? `the remote could not store the objects (${unpack.slice(7)})` : 'no report from the remote',
-      )
-    const status = lines.find((l) => l.startsWith(`ok ${ref}`) || l.startsWith(`ng ${ref} `))
-    if (status === undefined) return refused('no report from the remote')
-    return status.startsWith('ok ') ? { ok: true as const } : refused(status.slice(`ng ${ref} `.length))
+    const report = parseReportStatus(answer, ref)
+    return report.ok ? { ok: true as const } : refused(report.reason)
   })
   if (sent === null) return pushBranch(cache, remote, branch, next)
   if (sent.ok) {

@@ -1,7 +1,7 @@
 /**
  * Append a line to a WP body's `## Activity Log` section, touching nothing else: the line goes after
  * the section's last non-blank line, in the file's own line ending. Without a section, one is added at
- * the end (reference §7.4, minus v1's whitespace normalisation).
+ * the end (docs/upstream-contract.md#activity-log-lines, minus v1's whitespace normalisation).
  */
 export function appendActivityLog(body: string, entry: string, eol: '\n' | '\r\n'): string {
   const lines = body.split(/(?<=\n)/)

@@ -7,7 +7,7 @@ import { preserveUntouchedLines } from './preserve-lines.ts'
 
 import { MAX_WP_FILE_BYTES } from './limits.ts'
 
-/** Bounds that keep a hostile file from costing unbounded time or memory (documented in README). */
+/** Bounds that keep a hostile file from costing unbounded time or memory (documented in docs/limits.md). */
 export { MAX_WP_FILE_BYTES }
 export const MAX_YAML_ALIASES = 100
 

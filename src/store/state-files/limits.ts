@@ -1,5 +1,5 @@
 /**
- * The most kitty reads of each state file (README, "Limits on input"). Checked from the blob's header
+ * The most kitty reads of each state file (docs/limits.md). Checked from the blob's header
  * before it is inflated, so a small compressed bomb costs nothing; real files are far below them (the
  * largest in the spec-kitty corpus: a 52 KB WP file, a 36 KB tasks.md, a 4 KB meta.json).
  */

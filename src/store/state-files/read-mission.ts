@@ -96,9 +96,9 @@ function loadWp(text: string, location: WpLocation): LoadedWp {
 const HOLDING_LANES = new Set<Lane>(['claimed', 'in_progress', 'in_review'])
 
 /**
- * A WP file read beside upstream's event log: the reduced lane wins (reference §3.8; a WP with no
- * event reads as planned). Where the two disagree the log is the newer word, so its actor is also
- * the last actor and, in a lane that holds a claim, the holder.
+ * A WP file read beside upstream's event log: the reduced lane wins (docs/upstream-contract.md#event-log-and-reducer; a
+ * WP with no event reads as planned). Where the two disagree the log is the newer word, so its actor is also the last
+ * actor and, in a lane that holds a claim, the holder.
  */
 function withEventLane(loaded: LoadedWp, state: WpState | undefined): LoadedWp {
   const lane = displayLane(state)

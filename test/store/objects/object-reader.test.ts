@@ -2,11 +2,10 @@ import { execFileSync } from 'node:child_process'
 import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ObjectReader, parseCommit, parseTree } from '../../../src/store/objects/object-reader.ts'
+import { ObjectReader } from '../../../src/store/objects/object-reader.ts'
 import { locateRepository } from '../../../src/store/repository.ts'
 import { deltaBomb, zeroBlob } from '../../helpers/bombs.ts'
 import { cleanupTempDirs, git, makeRepo } from '../../helpers/git-repo.ts'
-import git2 from 'isomorphic-git'
 
 afterAll(cleanupTempDirs)
 
@@ -60,23 +59,6 @@ describe('object reader', () => {
       expect(got.type, oid).toBe(expected.type)
       expect(got.content.equals(expected.content), `${oid} (${expected.type})`).toBe(true)
     }
-    reader.close()
-  })
-
-  it('parses trees and commits as isomorphic-git does', async () => {
-    const repo = historyRepo()
-    git(repo, 'repack', '-a', '-d')
-    const handle = locateRepository(repo)
-    const reader = new ObjectReader(handle)
-    const head = git(repo, 'rev-parse', 'HEAD')
-    const commit = parseCommit((await reader.read(head)).content)
-    const theirs = (await git2.readCommit({ fs: handle.fs, gitdir: handle.gitdir, oid: head })).commit
-    expect(commit.tree).toBe(theirs.tree)
-    expect(commit.parents).toEqual(theirs.parent)
-    expect(commit.committerTimestamp).toBe(theirs.committer.timestamp)
-    expect(commit.message).toBe(theirs.message)
-    const tree = parseTree((await reader.read(commit.tree)).content)
-    expect(tree).toEqual((await git2.readTree({ fs: handle.fs, gitdir: handle.gitdir, oid: commit.tree })).tree)
     reader.close()
   })
 })

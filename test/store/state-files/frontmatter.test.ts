@@ -95,7 +95,7 @@ describe('every file of the corpus round-trips', () => {
   })
 })
 
-describe('frontmatter edge cases (SPEC §3.1 legacy layouts)', () => {
+describe('frontmatter edge cases (older layouts)', () => {
   it('keeps a BOM, CRLF line endings, comments and odd spacing', () => {
     const text =
       '\uFEFF---\r\nwork_package_id: "WP01"\r\nlane: "doing"  # legacy lane\r\ntitle:   spaced   \r\n---\r\nbody\r\n'

@@ -8,7 +8,10 @@ const RUNS = Number(process.env['KITTY_FUZZ_RUNS'] ?? 100) * 3
 const entry = { timestamp: '2026-11-22T10:00:00Z', lane: 'for_review', agent: 'claude', shell_pid: '', action: 'moved' }
 const append: FrontmatterEdit = { kind: 'append', key: 'history', item: entry }
 
-/** The frontmatter edits of each write path (plan-wp-change.ts, record-merge.ts, append-history.ts). */
+/**
+ * The frontmatter edits of each write path (engine/lanes/plan-lane-change.ts, engine/merge/record-merge.ts,
+ * engine/commands/append-history.ts).
+ */
 const WRITES: [string, FrontmatterEdit[], string[]][] = [
   ['append-history (body only)', [], []],
   ['a lane change', [{ kind: 'set', key: 'lane', value: 'for_review' }, append], ['lane', 'history']],

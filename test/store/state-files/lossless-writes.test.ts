@@ -10,7 +10,7 @@ afterAll(cleanupTempDirs)
 
 const M = '099-test-mission'
 // Ten commands on a fresh repository per run (seconds each run); the fast, many-run property over the
-// same inputs is test/store/lossless-frontmatter.test.ts.
+// same inputs is test/store/state-files/lossless-frontmatter.test.ts.
 const RUNS = Math.max(2, Math.ceil(Number(process.env['KITTY_FUZZ_RUNS'] ?? 100) / 20))
 
 /**

@@ -1,0 +1,94 @@
+import { parse as parseYaml } from 'yaml'
+import * as z from 'zod/mini'
+import { KittyError } from '../../core/errors.ts'
+import { MAX_CONFIG_BYTES } from '../../store/state-files/limits.ts'
+import type { Snapshot } from '../../store/objects/snapshot.ts'
+
+export const CONFIG_PATH = '.github/kitty.yml'
+
+/**
+ * `.github/kitty.yml`, schema first: this zod schema is the source of the published JSON Schema
+ * (`schema/kitty-config.schema.json`) and of docs/configuration.md (`npm run schema`).
+ */
+export const KittyConfigSchema = z
+  .strictObject({
+    legacy_feature_aliases: z
+      ._default(z.boolean(), false)
+      .check(
+        z.describe(
+          'Accept the contract 1.0 names (--feature, feature-state, accept-feature, merge-feature) as aliases. ' +
+            'Off by default: they are refused with the canonical replacement named.',
+        ),
+      ),
+    worktrees: z
+      ._default(z.boolean(), true)
+      .check(
+        z.describe(
+          'Let start-implementation create the WP branch and a git worktree under .worktrees/ (needs a git binary).',
+        ),
+      ),
+    max_attempts: z
+      ._default(z.int().check(z.minimum(1), z.maximum(50)), 5)
+      .check(
+        z.describe(
+          'How many times a mutation re-reads, re-validates and retries when the state branch moved under it ' +
+            '(a lost compare-and-swap or a rejected push) before answering STATE_CONFLICT.',
+        ),
+      ),
+    merge: z
+      .prefault(
+        z.strictObject({
+          strategy: z
+            ._default(z.enum(['merge', 'squash', 'rebase']), 'merge')
+            .check(z.describe('Default merge-mission strategy.')),
+          branch_pattern: z
+            ._default(z.string().check(z.regex(/\{wp_id\}/, 'must contain {wp_id}')), '{mission_slug}-{wp_id}')
+            .check(
+              z.describe(
+                "Name of a WP branch; placeholders {mission_slug} and {wp_id}. A WP's own `branch:` key wins.",
+              ),
+            ),
+          label: z
+            ._default(z.string().check(z.minLength(1), z.maxLength(50)), 'kitty:merge')
+            .check(
+              z.describe(
+                'Pull request label that makes the Action (command: auto) and the App run merge-mission; removed afterwards.',
+              ),
+            ),
+        }),
+        {},
+      )
+      .check(z.describe('merge-mission settings.')),
+  })
+  .check(z.describe('kitty-github repository settings, read from .github/kitty.yml on the state branch.'))
+
+export type KittyConfig = z.infer<typeof KittyConfigSchema>
+
+export const DEFAULT_CONFIG: KittyConfig = KittyConfigSchema.parse({})
+
+/** Read and validate the settings file of a snapshot; absent means defaults. */
+export async function loadConfig(snapshot: Snapshot): Promise<KittyConfig> {
+  const text = await snapshot.readText(CONFIG_PATH, MAX_CONFIG_BYTES)
+  if (text === null) return DEFAULT_CONFIG
+  let raw: unknown
+  try {
+    raw = parseYaml(text, { maxAliasCount: 50 }) ?? {}
+  } catch (err) {
+    throw new KittyError(
+      'CONFIG_INVALID',
+      `${CONFIG_PATH} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      {
+        path: CONFIG_PATH,
+      },
+    )
+  }
+  const parsed = KittyConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new KittyError('CONFIG_INVALID', `${CONFIG_PATH}: ${issue.path.join('.') || 'settings'} ${issue.message}`, {
+      path: CONFIG_PATH,
+      issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    })
+  }
+  return parsed.data
+}

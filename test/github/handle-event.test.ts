@@ -1,0 +1,271 @@
+import { getOctokit } from '@actions/github'
+import nock from 'nock'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { makeEnvelope, makeFailure } from '../../src/core/envelope.ts'
+import { KittyError } from '../../src/core/errors.ts'
+import { DEFAULT_CONFIG } from '../../src/engine/config/config.ts'
+import type { HandleDeps } from '../../src/github/handle-event.ts'
+import { handleEvent } from '../../src/github/handle-event.ts'
+import { octokitApi } from '../../src/github/github-api.ts'
+import { humanPolicy } from '../../src/github/human-policy.ts'
+import { readEvent } from '../../src/github/read-event.ts'
+import { PROJECT_ROOT } from '../helpers/git-repo.ts'
+
+const API = 'https://api.github.example'
+const REPO = '/repos/octo-org/project'
+const event = (name: string) =>
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events', `${name}.json`), 'utf8'))
+
+beforeAll(() => nock.disableNetConnect())
+afterEach(() => {
+  const pending = nock.pendingMocks()
+  nock.cleanAll()
+  expect(pending, 'every mocked REST call was made').toEqual([])
+})
+
+interface Ran {
+  command: string
+  args: string[]
+  key: string | undefined
+}
+
+/** handleEvent over a real Octokit (global fetch, so nock sees it) and an engine stub that records calls. */
+function deps(ran: Ran[], outcome: 'ok' | 'fail' = 'ok'): HandleDeps {
+  // @actions/github sends through the undici package's own fetch, which nock cannot see (nock#2183).
+  const octokit = getOctokit('test-token', { baseUrl: API, request: { fetch: globalThis.fetch, retries: 0 } })
+  return {
+    api: octokitApi(octokit, { owner: 'octo-org', repo: 'project' }),
+    readConfig: async () => DEFAULT_CONFIG,
+    run: async (command, args, key) => {
+      ran.push({ command, args, key })
+      const envelope =
+        outcome === 'ok'
+          ? makeEnvelope(command, true, {
+              mission_slug: '099-test-mission',
+              wp_id: 'WP01',
+              from_lane: 'for_review',
+              to_lane: 'in_review',
+            })
+          : makeFailure(command, 'PREFLIGHT_FAILED', 'WP02 has no branch')
+      return { envelope, commit: outcome === 'ok' ? 'a'.repeat(40) : null }
+    },
+    policyJson: humanPolicy('kitty-github/action'),
+    correlationId: () => 'corr-test',
+    warn: () => undefined,
+  }
+}
+
+const pull7 = () =>
+  nock(API)
+    .get(`${REPO}/pulls/7`)
+    .reply(200, { number: 7, head: { ref: '099-test-mission-WP01', sha: '1'.repeat(40) } })
+const permission = (login: string, permission: string, role_name = permission) =>
+  nock(API).get(`${REPO}/collaborators/${login}/permission`).reply(200, { permission, role_name, user: { login } })
+
+describe('issue_comment on a pull request', () => {
+  it("a writer's /kitty line runs, with mission and WP from the fetched head branch, actor and policy recorded", async () => {
+    pull7()
+    permission('maintainer', 'write')
+    const ran: Ran[] = []
+    const result = await handleEvent('issue_comment', event('issue_comment.start-review'), deps(ran))
+    expect(result.pull).toMatchObject({ number: 7, headRef: '099-test-mission-WP01', headSha: '1'.repeat(40) })
+    expect(ran).toHaveLength(1)
+    expect(ran[0]!.command).toBe('start-review')
+    expect(ran[0]!.args).toEqual(
+      expect.arrayContaining([
+        '--mission=099-test-mission',
+        '--wp=WP01',
+        '--actor=github:maintainer',
+        `--policy=${humanPolicy('kitty-github/action')}`,
+      ]),
+    )
+    expect(ran[0]!.key).toBe('github-comment:1500000001:3')
+    expect(result.outcomes[0]!.envelope.success).toBe(true)
+  })
+
+  it('maintain (role_name) counts as write', async () => {
+    pull7()
+    permission('maintainer', 'write', 'maintain')
+    const ran: Ran[] = []
+    await handleEvent('issue_comment', event('issue_comment.start-review'), deps(ran))
+    expect(ran).toHaveLength(1)
+  })
+
+  it('a read-only commenter is refused (PERMISSION_DENIED) and nothing runs', async () => {
+    pull7()
+    permission('outsider', 'read')
+    const ran: Ran[] = []
+    const result = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps(ran))
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' })
+    expect(result.outcomes[0]!.envelope.data['message']).toContain("'read' access")
+  })
+
+  it('a permission API error refuses (fail closed): nothing runs', async () => {
+    pull7()
+    nock(API).get(`${REPO}/collaborators/outsider/permission`).reply(502, { message: 'Bad Gateway' })
+    const ran: Ran[] = []
+    const result = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps(ran))
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' })
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/Could not check @outsider's permission.*\(HTTP 502/)
+  })
+
+  it('a permission answer without a permission refuses too', async () => {
+    pull7()
+    nock(API)
+      .get(`${REPO}/collaborators/outsider/permission`)
+      .reply(200, { user: { login: 'outsider' } })
+    const ran: Ran[] = []
+    const result = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps(ran))
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope.error_code).toBe('PERMISSION_DENIED')
+  })
+
+  it('reads are open: no permission lookup for /kitty state', async () => {
+    pull7()
+    const ran: Ran[] = []
+    await handleEvent('issue_comment', event('issue_comment.state'), deps(ran))
+    expect(ran.map((r) => r.command)).toEqual(['mission-state'])
+  })
+
+  it("a bot's comment is ignored without a single API call", async () => {
+    const ran: Ran[] = []
+    const result = await handleEvent('issue_comment', event('issue_comment.bot'), deps(ran))
+    expect(result.skipped).toMatch(/bot/)
+    expect(ran).toEqual([])
+  })
+
+  it('a comment without /kitty, and a branch that names no WP, are usage errors', async () => {
+    const plain = event('issue_comment.state')
+    plain.comment.body = 'Nice work!'
+    // No REST mock: a comment without /kitty is answered without a network call.
+    expect((await handleEvent('issue_comment', plain, deps([]))).outcomes[0]!.envelope.error_code).toBe('USAGE_ERROR')
+    nock(API)
+      .get(`${REPO}/pulls/7`)
+      .reply(200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40) } })
+    const noWp = event('issue_comment.start-review')
+    const result = await handleEvent('issue_comment', noWp, deps([]))
+    expect(result.outcomes[0]!.envelope).toMatchObject({ error_code: 'USAGE_ERROR' })
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/feature\/x.*--mission/)
+  })
+})
+
+describe('pull_request_review.submitted', () => {
+  it('approved → transition to approved with the structured review result', async () => {
+    permission('maintainer', 'admin')
+    const ran: Ran[] = []
+    await handleEvent('pull_request_review', event('pull_request_review.approved'), deps(ran))
+    expect(ran[0]!.command).toBe('transition')
+    const result = JSON.parse(
+      ran[0]!.args.find((a) => a.startsWith('--review-result-json='))!.slice('--review-result-json='.length),
+    )
+    expect(result).toEqual({
+      reviewer: 'maintainer',
+      verdict: 'approved',
+      reference: 'https://github.com/octo-org/project/pull/7#pullrequestreview-80',
+    })
+    expect(ran[0]!.args).toContain('--to=approved')
+    expect(ran[0]!.key).toBe('github-review:80')
+  })
+
+  it('changes_requested → in_progress; commented → nothing', async () => {
+    permission('maintainer', 'write')
+    const ran: Ran[] = []
+    const changes = event('pull_request_review.approved')
+    changes.review.state = 'changes_requested'
+    await handleEvent('pull_request_review', changes, deps(ran))
+    expect(ran[0]!.args).toContain('--to=in_progress')
+    const commented = event('pull_request_review.approved')
+    commented.review.state = 'commented'
+    expect((await handleEvent('pull_request_review', commented, deps(ran))).skipped).toMatch(/commented/)
+    expect(ran).toHaveLength(1)
+  })
+})
+
+describe('pull_request.labeled', () => {
+  it('the merge label runs merge-mission and is removed even when the merge fails', async () => {
+    permission('maintainer', 'write')
+    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const ran: Ran[] = []
+    const result = await handleEvent('pull_request', event('pull_request.labeled'), deps(ran, 'fail'))
+    expect(ran.map((r) => [r.command, r.args])).toEqual([
+      ['merge-mission', ['--mission=099-test-mission', '--actor=github:maintainer']],
+    ])
+    expect(result.outcomes[0]!.envelope.error_code).toBe('PREFLIGHT_FAILED')
+    expect(removed.isDone()).toBe(true)
+  })
+
+  it('another label is ignored', async () => {
+    const other = event('pull_request.labeled')
+    other.label.name = 'bug'
+    const result = await handleEvent('pull_request', other, deps([]))
+    expect(result.skipped).toMatch(/not the merge label/)
+  })
+})
+
+describe('readEvent', () => {
+  it('an event it cannot route, and /kitty on a plain issue, are unroutable', () => {
+    expect(readEvent('push', {}).kind).toBe('unroutable')
+    const onIssue = event('issue_comment.state')
+    delete onIssue.issue.pull_request
+    expect(readEvent('issue_comment', onIssue)).toMatchObject({
+      kind: 'unroutable',
+      message: expect.stringMatching(/not a pull request/),
+    })
+  })
+})
+
+describe('octokitApi: the calls the App adds (in_progress check run completed later, reactions)', () => {
+  it('creates in_progress, completes with PATCH, reacts on the comment', async () => {
+    const bodies: unknown[] = []
+    const record = (body: unknown) => (bodies.push(body), true)
+    nock(API).post(`${REPO}/check-runs`, record).reply(201, { id: 9, html_url: 'https://github.example/checks/9' })
+    nock(API).patch(`${REPO}/check-runs/9`, record).reply(200, { id: 9 })
+    nock(API).post(`${REPO}/issues/comments/1500000001/reactions`, record).reply(201, { id: 1, content: '+1' })
+    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), {
+      owner: 'octo-org',
+      repo: 'project',
+    })
+    const created = await api.createCheckRun({
+      name: 'kitty/merge-mission',
+      head_sha: '1'.repeat(40),
+      status: 'in_progress',
+      output: { title: 'Merging', summary: 'Started' },
+    })
+    await api.updateCheckRun(created.id!, {
+      status: 'completed',
+      conclusion: 'success',
+      output: { title: 't', summary: 's', text: 'x' },
+    })
+    await api.addReaction(1500000001, '+1')
+    expect(bodies).toEqual([
+      {
+        name: 'kitty/merge-mission',
+        head_sha: '1'.repeat(40),
+        status: 'in_progress',
+        output: { title: 'Merging', summary: 'Started' },
+      },
+      { status: 'completed', conclusion: 'success', output: { title: 't', summary: 's', text: 'x' } },
+      { content: '+1' },
+    ])
+  })
+})
+
+describe('settings that cannot be read', () => {
+  it('CONFIG_INVALID answers the event (nothing runs), and the default merge label is still removed', async () => {
+    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const ran: Ran[] = []
+    const broken = {
+      ...deps(ran),
+      readConfig: async () =>
+        Promise.reject(new KittyError('CONFIG_INVALID', '.github/kitty.yml: merge.label too long')),
+    }
+    const result = await handleEvent('pull_request', event('pull_request.labeled'), broken)
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'CONFIG_INVALID' })
+    expect(removed.isDone()).toBe(true)
+  })
+})
