@@ -1,0 +1,302 @@
+import { DelayedError, Queue, Worker } from 'bullmq'
+import type { Job } from 'bullmq'
+import { Redis } from 'ioredis'
+import type {
+  Delivery,
+  DeliveryHandler,
+  DeliveryQueue,
+  EnqueueOutcome,
+  JobRecord,
+  JobState,
+  QueueStats,
+  RetryPolicy,
+  StartOptions,
+} from './delivery-queue.ts'
+import {
+  backoffMs,
+  checkDelivery,
+  checkStep,
+  DEFAULT_KEEP_FINISHED_MS,
+  DEFAULT_RETRY,
+  DeliveryQueueError,
+  failureReason,
+} from './delivery-queue.ts'
+
+/**
+ * The queue for several replicas: BullMQ on Redis (REDIS_URL). The delivery id is the BullMQ job id,
+ * so a redelivery to any replica is the same job. A replica that dies leaves its jobs' locks to expire;
+ * any other replica's stalled check moves them back to wait (lockDurationMs bounds the takeover).
+ *
+ * Per-repository order across replicas: each repository has a Redis list of its pending job ids in
+ * arrival order; a job runs only while it is the list's head, so one job per repository runs in the
+ * whole fleet, in order. A job that is not the head is moved to delayed (DelayedError, no attempt
+ * spent) and promoted when the head finishes. Attempts and saved steps live in a hash per job, counted
+ * by this adapter (not BullMQ's attemptsMade) so a run cut short by a crash counts like a failure.
+ *
+ * Durability is Redis's: acknowledge-after-enqueue is only as safe as its persistence (appendonly yes).
+ */
+
+export interface RedisQueueOptions {
+  /** redis://[user:password@]host:port[/db] */
+  url: string
+  /** Key prefix (BullMQ's): replicas of one App share it; tests use one per test. */
+  prefix?: string
+  retry?: Partial<RetryPolicy>
+  keepFinishedMs?: number
+  /** A dead replica's job is taken over after about this long (BullMQ's lock, renewed at half). */
+  lockDurationMs?: number
+  /** How often each replica looks for stalled jobs. */
+  stalledIntervalMs?: number
+  /** First re-check of a job waiting for its repository's turn (scaled by its place in line, capped at 30 s). */
+  busyPollMs?: number
+  /** Redis and BullMQ errors that reach no caller (connection drops, a failed promotion). */
+  onError?: (err: Error) => void
+}
+
+const QUEUE_NAME = 'kitty-deliveries'
+
+/** Append `id` to its repository's line unless it is already in it (a redelivery, a re-registration). */
+const REGISTER = `if redis.call('LPOS', KEYS[1], ARGV[1]) == false then redis.call('RPUSH', KEYS[1], ARGV[1]) end return 1`
+
+export function openRedisQueue(options: RedisQueueOptions): DeliveryQueue {
+  return new RedisDeliveryQueue(options)
+}
+
+function stateOf(bull: string): JobState | null {
+  if (bull === 'active') return 'active'
+  if (bull === 'completed') return 'done'
+  if (bull === 'failed') return 'failed'
+  if (bull === 'unknown') return null
+  return 'waiting'
+}
+
+class RedisDeliveryQueue implements DeliveryQueue {
+  readonly #options: RedisQueueOptions
+  readonly #prefix: string
+  readonly #retry: RetryPolicy
+  readonly #keepMs: number
+  readonly #redis: Redis
+  readonly #queue: Queue<Delivery>
+  #worker: Worker<Delivery> | null = null
+  #closed = false
+
+  constructor(options: RedisQueueOptions) {
+    this.#options = options
+    this.#prefix = options.prefix ?? 'kitty'
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry }
+    this.#keepMs = options.keepFinishedMs ?? DEFAULT_KEEP_FINISHED_MS
+    this.#redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: false })
+    this.#redis.on('error', (err: Error) => this.#error(err))
+    this.#queue = new Queue<Delivery>(QUEUE_NAME, { connection: this.#connection(), prefix: this.#prefix })
+    this.#queue.on('error', (err: Error) => this.#error(err))
+  }
+
+  #connection() {
+    return { url: this.#options.url, maxRetriesPerRequest: null }
+  }
+
+  #error(err: Error): void {
+    if (!this.#closed) this.#options.onError?.(err)
+  }
+
+  #key(...parts: string[]): string {
+    return [this.#prefix, 'kitty', ...parts].join(':')
+  }
+
+  #open(): void {
+    if (this.#closed) throw new DeliveryQueueError('The delivery queue is closed.')
+  }
+
+  async #register(d: Delivery): Promise<void> {
+    await this.#redis.zadd(this.#key('pending'), 'NX', d.receivedAt, d.id)
+    if (d.repository) await this.#redis.eval(REGISTER, 1, this.#key('repo', d.repository), d.id)
+  }
+
+  async enqueue(delivery: Delivery): Promise<EnqueueOutcome> {
+    checkDelivery(delivery)
+    this.#open()
+    const existing = await this.#queue.getJob(delivery.id)
+    if (existing) {
+      if ((await existing.getState()) !== 'failed') return 'duplicate'
+      await this.#register(existing.data)
+      await this.#redis.hdel(this.#key('job', delivery.id), 'attempts', 'reason')
+      await this.#redis.persist(this.#key('job', delivery.id))
+      await existing.retry('failed')
+      return 'queued'
+    }
+    // Registered first: a job BullMQ could hand out must already be in its repository's line.
+    await this.#register(delivery)
+    const keep = { age: Math.ceil(this.#keepMs / 1000) }
+    await this.#queue.add(delivery.event, delivery, {
+      jobId: delivery.id,
+      attempts: 1,
+      removeOnComplete: keep,
+      removeOnFail: keep,
+    })
+    return 'queued'
+  }
+
+  start(handler: DeliveryHandler, options: StartOptions): void {
+    this.#open()
+    if (this.#worker) throw new DeliveryQueueError('This delivery queue is already started.')
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+      throw new DeliveryQueueError(`concurrency must be a positive integer, not ${options.concurrency}.`)
+    this.#worker = new Worker<Delivery>(QUEUE_NAME, (job, token) => this.#process(job, token ?? '', handler), {
+      connection: this.#connection(),
+      prefix: this.#prefix,
+      concurrency: options.concurrency,
+      lockDuration: this.#options.lockDurationMs ?? 30_000,
+      stalledInterval: this.#options.stalledIntervalMs ?? 15_000,
+      // This adapter counts attempts itself (a crash counts); BullMQ must not fail a job for stalling first.
+      maxStalledCount: this.#retry.maxAttempts + 1,
+    })
+    this.#worker.on('error', (err: Error) => this.#error(err))
+  }
+
+  async #process(job: Job<Delivery>, token: string, handler: DeliveryHandler): Promise<void> {
+    const delivery = job.data
+    if (delivery.repository) await this.#awaitTurn(job, token, delivery.repository)
+    const hash = this.#key('job', delivery.id)
+    const attempt = await this.#redis.hincrby(hash, 'attempts', 1)
+    if (attempt > this.#retry.maxAttempts) {
+      const last = (await this.#redis.hget(hash, 'reason')) ?? 'the worker running it stopped before it finished'
+      await this.#finish(delivery)
+      throw new Error(last)
+    }
+    const steps = await this.#steps(hash)
+    try {
+      await handler({
+        delivery,
+        attempt,
+        steps,
+        saveStep: async (name, value) => {
+          const json = checkStep(name, value)
+          await this.#redis.hset(hash, `step:${name}`, json)
+          steps[name] = JSON.parse(json)
+        },
+      })
+    } catch (err) {
+      const reason = failureReason(err)
+      await this.#redis.hset(hash, 'reason', reason)
+      if (attempt < this.#retry.maxAttempts) {
+        await job.moveToDelayed(Date.now() + backoffMs(this.#retry, attempt), token)
+        throw new DelayedError()
+      }
+      await this.#finish(delivery)
+      throw new Error(reason)
+    }
+    await this.#finish(delivery)
+  }
+
+  /** Return when `job` heads its repository's line; otherwise park it in delayed and end this run. */
+  async #awaitTurn(job: Job<Delivery>, token: string, repository: string): Promise<void> {
+    const line = this.#key('repo', repository)
+    // Re-register: an enqueue cut short between add and registration, or a run after cleanup, is still in line.
+    await this.#redis.eval(REGISTER, 1, line, job.data.id)
+    for (let i = 0; i < 10; i++) {
+      const head = await this.#redis.lindex(line, 0)
+      if (head === null || head === job.data.id) return
+      // A head that finished (its process died before cleaning up) or was forgotten blocks nobody.
+      const state = await this.#queue.getJobState(head)
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') break
+      await this.#redis.lrem(line, 1, head)
+    }
+    const place = (await this.#redis.lpos(line, job.data.id)) ?? 1
+    const wait = Math.min((this.#options.busyPollMs ?? 1_000) * Math.max(place, 1), 30_000)
+    await job.moveToDelayed(Date.now() + wait, token)
+    throw new DelayedError()
+  }
+
+  async #steps(hash: string): Promise<Record<string, unknown>> {
+    const steps: Record<string, unknown> = {}
+    for (const [field, value] of Object.entries(await this.#redis.hgetall(hash)))
+      if (field.startsWith('step:')) steps[field.slice(5)] = JSON.parse(value)
+    return steps
+  }
+
+  /** Out of its repository's line and the pending set; wake the next in line at once. */
+  async #finish(delivery: Delivery): Promise<void> {
+    await this.#redis.zrem(this.#key('pending'), delivery.id)
+    await this.#redis.pexpire(this.#key('job', delivery.id), this.#keepMs)
+    if (!delivery.repository) return
+    const line = this.#key('repo', delivery.repository)
+    await this.#redis.lrem(line, 1, delivery.id)
+    const next = await this.#redis.lindex(line, 0)
+    if (next === null) return
+    const job = await this.#queue.getJob(next)
+    if (job && (await job.getState()) === 'delayed') await job.promote().catch(() => undefined)
+  }
+
+  async remember(key: string, ttlMs: number): Promise<void> {
+    this.#open()
+    await this.#redis.set(this.#key('applied', key), '1', 'PX', Math.max(Math.round(ttlMs), 1))
+  }
+
+  async seen(key: string): Promise<boolean> {
+    this.#open()
+    return (await this.#redis.exists(this.#key('applied', key))) === 1
+  }
+
+  async stats(): Promise<QueueStats> {
+    this.#open()
+    const c = await this.#queue.getJobCounts('wait', 'delayed', 'prioritized', 'active', 'failed')
+    const oldest = await this.#oldestPending()
+    return {
+      waiting: (c['wait'] ?? 0) + (c['delayed'] ?? 0) + (c['prioritized'] ?? 0),
+      active: c['active'] ?? 0,
+      failed: c['failed'] ?? 0,
+      oldestPendingMs: oldest === null ? 0 : Math.max(Date.now() - oldest, 0),
+    }
+  }
+
+  /** The pending set's oldest entry, skipping (and dropping) entries a crash left after their job finished. */
+  async #oldestPending(): Promise<number | null> {
+    const pending = this.#key('pending')
+    for (let i = 0; i < 10; i++) {
+      const [id, score] = await this.#redis.zrange(pending, 0, 0, 'WITHSCORES')
+      if (id === undefined || score === undefined) return null
+      const state = await this.#queue.getJobState(id)
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return Number(score)
+      await this.#redis.zrem(pending, id)
+    }
+    return null
+  }
+
+  async inspect(id: string): Promise<JobRecord | null> {
+    this.#open()
+    const job = await this.#queue.getJob(id)
+    const state = job ? stateOf(await job.getState()) : null
+    if (!job || !state) return null
+    const hash = this.#key('job', id)
+    const record: JobRecord = {
+      id,
+      state,
+      attempts: Number((await this.#redis.hget(hash, 'attempts')) ?? 0),
+      steps: await this.#steps(hash),
+    }
+    const reason = (await this.#redis.hget(hash, 'reason')) ?? (job.failedReason || null)
+    if (reason) record.reason = reason
+    return record
+  }
+
+  async drain(timeoutMs: number): Promise<boolean> {
+    const worker = this.#worker
+    if (!worker) return true
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+    // pause() stops fetching and waits for the running jobs; unfetched jobs stay in Redis. Not close(): a
+    // close still waiting for a job that outlasts the bound could not be forced afterwards.
+    const drained = await Promise.race([worker.pause().then(() => true as const), late])
+    clearTimeout(timer)
+    return drained
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    // force: a job still running is abandoned like a crash; its lock expires and a replica takes it over.
+    await this.#worker?.close(true).catch(() => undefined)
+    await this.#queue.close().catch(() => undefined)
+    this.#redis.disconnect()
+  }
+}
