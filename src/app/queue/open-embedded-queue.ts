@@ -68,6 +68,8 @@ class EmbeddedQueue implements DeliveryQueue {
   readonly #nonce = randomUUID()
   readonly #owner: string
   readonly #running = new Map<string, Promise<void>>()
+  readonly #batch: Array<{ delivery: Delivery; resolve: (o: EnqueueOutcome) => void; reject: (e: unknown) => void }> =
+    []
   #handler: DeliveryHandler | null = null
   #concurrency = 1
   #taking = false
@@ -90,9 +92,23 @@ class EmbeddedQueue implements DeliveryQueue {
 
   async enqueue(delivery: Delivery): Promise<EnqueueOutcome> {
     checkDelivery(delivery)
-    const outcome = this.#open().enqueue(delivery)
-    if (outcome === 'queued') setImmediate(() => this.#take())
-    return outcome
+    this.#open()
+    return new Promise((resolve, reject) => {
+      // Enqueues arriving while a commit's fsync blocks join the next commit: a burst costs a few fsyncs, not one each.
+      if (this.#batch.push({ delivery, resolve, reject }) === 1) setImmediate(() => this.#commit())
+    })
+  }
+
+  #commit(): void {
+    const batch = this.#batch.splice(0)
+    if (batch.length === 0) return
+    try {
+      const outcomes = this.#open().enqueueMany(batch.map((b) => b.delivery))
+      batch.forEach((b, i) => b.resolve(outcomes[i]!))
+    } catch (err) {
+      for (const b of batch) b.reject(err)
+    }
+    this.#take()
   }
 
   start(handler: DeliveryHandler, options: StartOptions): void {
@@ -185,6 +201,8 @@ class EmbeddedQueue implements DeliveryQueue {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#taking = false
+    // Enqueues still waiting for their commit are committed, not refused: their callers are about to answer 2xx.
+    if (this.#batch.length > 0) this.#commit()
     clearTimeout(this.#timer)
     this.#closed = true
     // Jobs still running are this instance's no more: the next instance takes them back.

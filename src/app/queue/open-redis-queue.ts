@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { DelayedError, Queue, Worker } from 'bullmq'
 import type { Job } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -78,6 +79,8 @@ class RedisDeliveryQueue implements DeliveryQueue {
   readonly #redis: Redis
   readonly #queue: Queue<Delivery>
   #worker: Worker<Delivery> | null = null
+  /** Enqueues under way: close() lets them finish, their callers are about to answer GitHub 2xx. */
+  readonly #enqueuing = new Set<Promise<void>>()
   #closed = false
 
   constructor(options: RedisQueueOptions) {
@@ -115,15 +118,23 @@ class RedisDeliveryQueue implements DeliveryQueue {
   async enqueue(delivery: Delivery): Promise<EnqueueOutcome> {
     checkDelivery(delivery)
     this.#open()
+    const pending = this.#enqueue(delivery)
+    const settled = pending.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#enqueuing.add(settled)
+    void settled.then(() => this.#enqueuing.delete(settled))
+    return pending
+  }
+
+  async #enqueue(delivery: Delivery): Promise<EnqueueOutcome> {
     const existing = await this.#queue.getJob(delivery.id)
-    if (existing) {
-      if ((await existing.getState()) !== 'failed') return 'duplicate'
-      await this.#register(existing.data)
-      await this.#redis.hdel(this.#key('job', delivery.id), 'attempts', 'reason')
-      await this.#redis.persist(this.#key('job', delivery.id))
-      await existing.retry('failed')
-      return 'queued'
-    }
+    if (existing) return this.#requeueIfFailed(existing)
+    // Two replicas receiving one id at once: the first to claim it adds the job, the other answers duplicate.
+    const claimed = await this.#redis.set(this.#key('enqueuing', delivery.id), '1', 'PX', 60_000, 'NX')
+    if (claimed === null && (await this.#appears(delivery.id))) return 'duplicate'
+    // Claimed, or the claimant died before adding the job (a crash between its claim and add): add it now.
     // Registered first: a job BullMQ could hand out must already be in its repository's line.
     await this.#register(delivery)
     const keep = { age: Math.ceil(this.#keepMs / 1000) }
@@ -134,6 +145,31 @@ class RedisDeliveryQueue implements DeliveryQueue {
       removeOnFail: keep,
     })
     return 'queued'
+  }
+
+  /** Wait (bounded) for another enqueue of the same id to add its job. */
+  async #appears(id: string): Promise<boolean> {
+    for (let i = 0; i < 40; i++) {
+      if (await this.#queue.getJob(id)) return true
+      await sleep(50)
+    }
+    return false
+  }
+
+  async #requeueIfFailed(job: Job<Delivery>): Promise<EnqueueOutcome> {
+    if ((await job.getState()) !== 'failed') return 'duplicate'
+    const hash = this.#key('job', job.data.id)
+    await this.#register(job.data)
+    await this.#redis.hdel(hash, 'attempts', 'reason')
+    await this.#redis.persist(hash)
+    try {
+      await job.retry('failed')
+      return 'queued'
+    } catch (err) {
+      // Another redelivery of the same id retried it first.
+      if ((await job.getState()) !== 'failed') return 'duplicate'
+      throw err
+    }
   }
 
   start(handler: DeliveryHandler, options: StartOptions): void {
@@ -294,6 +330,7 @@ class RedisDeliveryQueue implements DeliveryQueue {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await Promise.all([...this.#enqueuing])
     // force: a job still running is abandoned like a crash; its lock expires and a replica takes it over.
     await this.#worker?.close(true).catch(() => undefined)
     await this.#queue.close().catch(() => undefined)

@@ -80,6 +80,22 @@ export function describeDeliveryQueueContract(name: string, backend: QueueBacken
       for (const d of sent) expect((await second.inspect(d.id))?.state).toBe('done')
     })
 
+    it('records a burst of concurrent enqueues, redeliveries inside it included, each exactly once', async () => {
+      const storage = await backend.storage()
+      const q = open(storage)
+      const sent = Array.from({ length: 150 }, (_, i) => delivery({ repository: `o/r${i % 7}`, id: `burst-${i}` }))
+      const again = sent.filter((_, i) => i % 10 === 0)
+      const outcomes = await Promise.all([...sent, ...again].map((d) => q.enqueue(d)))
+      expect(outcomes.filter((o) => o === 'queued')).toHaveLength(sent.length)
+      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(again.length)
+      const late = q.enqueue(delivery({ id: 'enqueued-just-before-close' }))
+      await q.close()
+      expect(await late).toBe('queued')
+      const next = open(storage)
+      expect((await next.stats()).waiting).toBe(sent.length + 1)
+      for (const d of sent) expect((await next.inspect(d.id))?.state).toBe('waiting')
+    })
+
     it('treats a redelivery (same id) as the same job: duplicate while waiting and after it is done', async () => {
       const storage = await backend.storage()
       const q = open(storage)
