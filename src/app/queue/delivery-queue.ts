@@ -51,7 +51,7 @@ export interface JobRecord {
   /** Attempts started so far. */
   attempts: number
   steps: SavedSteps
-  /** Why the last attempt failed (set once `failed`, and while a retry waits). */
+  /** Why the last failed attempt failed, if one did (kept after a later attempt succeeds). */
   reason?: string
 }
 

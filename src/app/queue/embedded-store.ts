@@ -170,7 +170,8 @@ export class EmbeddedStore {
 
   complete(id: string, owner: string, now: number): void {
     this.#run(
-      `UPDATE jobs SET state = 'done', owner = NULL, finished_at = ? WHERE id = ? AND owner = ? AND state = 'active'`,
+      // The body goes once done: the row stays only to answer a redelivery `duplicate` (a failed job keeps it to run again).
+      `UPDATE jobs SET state = 'done', owner = NULL, finished_at = ?, body = '' WHERE id = ? AND owner = ? AND state = 'active'`,
       now,
       id,
       owner,

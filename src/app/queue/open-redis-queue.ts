@@ -129,6 +129,7 @@ class RedisDeliveryQueue implements DeliveryQueue {
   }
 
   async #enqueue(delivery: Delivery): Promise<EnqueueOutcome> {
+    if ((await this.#redis.exists(this.#key('done', delivery.id))) === 1) return 'duplicate'
     const existing = await this.#queue.getJob(delivery.id)
     if (existing) return this.#requeueIfFailed(existing)
     // Two replicas receiving one id at once: the first to claim it adds the job, the other answers duplicate.
@@ -137,12 +138,12 @@ class RedisDeliveryQueue implements DeliveryQueue {
     // Claimed, or the claimant died before adding the job (a crash between its claim and add): add it now.
     // Registered first: a job BullMQ could hand out must already be in its repository's line.
     await this.#register(delivery)
-    const keep = { age: Math.ceil(this.#keepMs / 1000) }
+    // A done job leaves only a `done` marker (set before BullMQ removes it): no body kept in Redis's memory for days.
     await this.#queue.add(delivery.event, delivery, {
       jobId: delivery.id,
       attempts: 1,
-      removeOnComplete: keep,
-      removeOnFail: keep,
+      removeOnComplete: true,
+      removeOnFail: { age: Math.ceil(this.#keepMs / 1000) },
     })
     return 'queued'
   }
@@ -221,6 +222,7 @@ class RedisDeliveryQueue implements DeliveryQueue {
       await this.#finish(delivery)
       throw new Error(reason)
     }
+    await this.#redis.set(this.#key('done', delivery.id), '1', 'PX', this.#keepMs)
     await this.#finish(delivery)
   }
 
@@ -301,8 +303,9 @@ class RedisDeliveryQueue implements DeliveryQueue {
   async inspect(id: string): Promise<JobRecord | null> {
     this.#open()
     const job = await this.#queue.getJob(id)
-    const state = job ? stateOf(await job.getState()) : null
-    if (!job || !state) return null
+    const bull = job ? stateOf(await job.getState()) : null
+    const state = bull ?? ((await this.#redis.exists(this.#key('done', id))) === 1 ? 'done' : null)
+    if (!state) return null
     const hash = this.#key('job', id)
     const record: JobRecord = {
       id,
@@ -310,7 +313,7 @@ class RedisDeliveryQueue implements DeliveryQueue {
       attempts: Number((await this.#redis.hget(hash, 'attempts')) ?? 0),
       steps: await this.#steps(hash),
     }
-    const reason = (await this.#redis.hget(hash, 'reason')) ?? (job.failedReason || null)
+    const reason = (await this.#redis.hget(hash, 'reason')) ?? (job?.failedReason || null)
     if (reason) record.reason = reason
     return record
   }
