@@ -9,6 +9,7 @@ import { openRedisQueue } from '../../../src/app/queue/open-redis-queue.ts'
  * QUEUE_KIND (embedded | redis), QUEUE_FILE or REDIS_URL + QUEUE_PREFIX, MODE, CONCURRENCY, LOG_FILE.
  * MODE=hang: save a step, say `started <id> <attempt>` on stdout, then never finish (the test kills us).
  * MODE=work: append `start|end <id> <pid> <ms>` lines to LOG_FILE around a short pause.
+ * MODE=enqueue: enqueue without end, `ack <id>` on stdout once each enqueue resolved (the test kills us).
  */
 
 const env = process.env
@@ -38,8 +39,22 @@ const work: DeliveryHandler = async (job) => {
   log('end')
 }
 
+/** MODE=enqueue: enqueue bursts of deliveries, saying `ack <id>` as each resolves, as the webhook would answer 2xx. */
+async function enqueueForever(queue: DeliveryQueue): Promise<void> {
+  for (let burst = 0; burst < 200; burst++)
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const id = `${process.pid}-${burst}-${i}`
+        const body = JSON.stringify({ n: i, pad: 'x'.repeat(2_000) })
+        await queue.enqueue({ id, event: 'issue_comment', body, receivedAt: Date.now(), repository: `o/r${i % 3}` })
+        process.stdout.write(`ack ${id}\n`)
+      }),
+    )
+}
+
 const queue = open()
-queue.start(env['MODE'] === 'hang' ? hang : work, { concurrency: Number(env['CONCURRENCY'] ?? 2) })
+if (env['MODE'] === 'enqueue') void enqueueForever(queue)
+else queue.start(env['MODE'] === 'hang' ? hang : work, { concurrency: Number(env['CONCURRENCY'] ?? 2) })
 // Keep the process alive while a handler awaits forever.
 const alive = setInterval(() => {}, 60_000)
 process.stdout.write('ready\n')
