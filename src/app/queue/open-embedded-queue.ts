@@ -48,6 +48,7 @@ export function embeddedQueueFile(cacheDir: string): string {
 /** Instances open in this process, by nonce: a same-process owner is alive only while its instance is open. */
 const OPEN_INSTANCES = new Set<string>()
 const SELF = formatIdentity(currentIdentity())
+const PURGE_EVERY_MS = 60_000
 
 function ownerAlive(owner: string): boolean {
   const [identity, nonce] = owner.split('#')
@@ -75,6 +76,7 @@ class EmbeddedQueue implements DeliveryQueue {
   #taking = false
   #closed = false
   #timer: NodeJS.Timeout | undefined
+  #purgedAt = 0
 
   constructor(options: EmbeddedQueueOptions) {
     this.#store = new EmbeddedStore(options.file)
@@ -129,7 +131,10 @@ class EmbeddedQueue implements DeliveryQueue {
     const now = Date.now()
     for (const owner of this.#store.activeOwners())
       if (!ownerAlive(owner)) this.#store.reclaim(owner, this.#retry.maxAttempts, now)
-    this.#store.purge(now - this.#keepMs, now)
+    if (now - this.#purgedAt >= PURGE_EVERY_MS) {
+      this.#store.purge(now - this.#keepMs, now)
+      this.#purgedAt = now
+    }
     this.#take()
     const next = this.#store.nextRunAt()
     const wait = next === null ? this.#pollMs : Math.min(Math.max(next - now, 0), this.#pollMs)

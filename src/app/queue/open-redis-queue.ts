@@ -56,6 +56,11 @@ export interface RedisQueueOptions {
 
 const QUEUE_NAME = 'kitty-deliveries'
 
+interface Side {
+  redis: Redis
+  queue: Queue<Delivery>
+}
+
 /** Append `id` to its repository's line unless it is already in it (a redelivery, a re-registration). */
 const REGISTER = `if redis.call('LPOS', KEYS[1], ARGV[1]) == false then redis.call('RPUSH', KEYS[1], ARGV[1]) end return 1`
 
@@ -76,8 +81,10 @@ class RedisDeliveryQueue implements DeliveryQueue {
   readonly #prefix: string
   readonly #retry: RetryPolicy
   readonly #keepMs: number
-  readonly #redis: Redis
-  readonly #queue: Queue<Delivery>
+  /** Receiving (enqueue, stats, inspect): fails within about a second when Redis is away, so the webhook answers 5xx. */
+  readonly #front: Side
+  /** Working: waits for Redis to come back rather than fail a job over a blip. Opened by start(). */
+  #back: Side | null = null
   #worker: Worker<Delivery> | null = null
   /** Enqueues under way: close() lets them finish, their callers are about to answer GitHub 2xx. */
   readonly #enqueuing = new Set<Promise<void>>()
@@ -88,14 +95,22 @@ class RedisDeliveryQueue implements DeliveryQueue {
     this.#prefix = options.prefix ?? 'kitty'
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#keepMs = options.keepFinishedMs ?? DEFAULT_KEEP_FINISHED_MS
-    this.#redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: false })
-    this.#redis.on('error', (err: Error) => this.#error(err))
-    this.#queue = new Queue<Delivery>(QUEUE_NAME, { connection: this.#connection(), prefix: this.#prefix })
-    this.#queue.on('error', (err: Error) => this.#error(err))
+    this.#front = this.#side(2)
   }
 
-  #connection() {
-    return { url: this.#options.url, maxRetriesPerRequest: null }
+  #side(maxRetriesPerRequest: number | null): Side {
+    const redis = new Redis(this.#options.url, { maxRetriesPerRequest })
+    redis.on('error', (err: Error) => this.#error(err))
+    const queue = new Queue<Delivery>(QUEUE_NAME, {
+      connection: this.#connection(maxRetriesPerRequest),
+      prefix: this.#prefix,
+    })
+    queue.on('error', (err: Error) => this.#error(err))
+    return { redis, queue }
+  }
+
+  #connection(maxRetriesPerRequest: number | null) {
+    return { url: this.#options.url, maxRetriesPerRequest }
   }
 
   #error(err: Error): void {
@@ -111,14 +126,16 @@ class RedisDeliveryQueue implements DeliveryQueue {
   }
 
   async #register(d: Delivery): Promise<void> {
-    await this.#redis.zadd(this.#key('pending'), 'NX', d.receivedAt, d.id)
-    if (d.repository) await this.#redis.eval(REGISTER, 1, this.#key('repo', d.repository), d.id)
+    await this.#front.redis.zadd(this.#key('pending'), 'NX', d.receivedAt, d.id)
+    if (d.repository) await this.#front.redis.eval(REGISTER, 1, this.#key('repo', d.repository), d.id)
   }
 
   async enqueue(delivery: Delivery): Promise<EnqueueOutcome> {
     checkDelivery(delivery)
     this.#open()
-    const pending = this.#enqueue(delivery)
+    const pending = this.#enqueue(delivery).catch((err: unknown) => {
+      throw new DeliveryQueueError(`Could not record delivery ${delivery.id} in Redis: ${(err as Error).message}`)
+    })
     const settled = pending.then(
       () => undefined,
       () => undefined,
@@ -129,17 +146,17 @@ class RedisDeliveryQueue implements DeliveryQueue {
   }
 
   async #enqueue(delivery: Delivery): Promise<EnqueueOutcome> {
-    if ((await this.#redis.exists(this.#key('done', delivery.id))) === 1) return 'duplicate'
-    const existing = await this.#queue.getJob(delivery.id)
+    if ((await this.#front.redis.exists(this.#key('done', delivery.id))) === 1) return 'duplicate'
+    const existing = await this.#front.queue.getJob(delivery.id)
     if (existing) return this.#requeueIfFailed(existing)
     // Two replicas receiving one id at once: the first to claim it adds the job, the other answers duplicate.
-    const claimed = await this.#redis.set(this.#key('enqueuing', delivery.id), '1', 'PX', 60_000, 'NX')
+    const claimed = await this.#front.redis.set(this.#key('enqueuing', delivery.id), '1', 'PX', 60_000, 'NX')
     if (claimed === null && (await this.#appears(delivery.id))) return 'duplicate'
     // Claimed, or the claimant died before adding the job (a crash between its claim and add): add it now.
     // Registered first: a job BullMQ could hand out must already be in its repository's line.
     await this.#register(delivery)
     // A done job leaves only a `done` marker (set before BullMQ removes it): no body kept in Redis's memory for days.
-    await this.#queue.add(delivery.event, delivery, {
+    await this.#front.queue.add(delivery.event, delivery, {
       jobId: delivery.id,
       attempts: 1,
       removeOnComplete: true,
@@ -151,7 +168,7 @@ class RedisDeliveryQueue implements DeliveryQueue {
   /** Wait (bounded) for another enqueue of the same id to add its job. */
   async #appears(id: string): Promise<boolean> {
     for (let i = 0; i < 40; i++) {
-      if (await this.#queue.getJob(id)) return true
+      if (await this.#front.queue.getJob(id)) return true
       await sleep(50)
     }
     return false
@@ -161,8 +178,8 @@ class RedisDeliveryQueue implements DeliveryQueue {
     if ((await job.getState()) !== 'failed') return 'duplicate'
     const hash = this.#key('job', job.data.id)
     await this.#register(job.data)
-    await this.#redis.hdel(hash, 'attempts', 'reason')
-    await this.#redis.persist(hash)
+    await this.#front.redis.hdel(hash, 'attempts', 'reason')
+    await this.#front.redis.persist(hash)
     try {
       await job.retry('failed')
       return 'queued'
@@ -178,8 +195,10 @@ class RedisDeliveryQueue implements DeliveryQueue {
     if (this.#worker) throw new DeliveryQueueError('This delivery queue is already started.')
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
       throw new DeliveryQueueError(`concurrency must be a positive integer, not ${options.concurrency}.`)
-    this.#worker = new Worker<Delivery>(QUEUE_NAME, (job, token) => this.#process(job, token ?? '', handler), {
-      connection: this.#connection(),
+    const back = this.#side(null)
+    this.#back = back
+    this.#worker = new Worker<Delivery>(QUEUE_NAME, (job, token) => this.#process(back, job, token ?? '', handler), {
+      connection: this.#connection(null),
       prefix: this.#prefix,
       concurrency: options.concurrency,
       lockDuration: this.#options.lockDurationMs ?? 30_000,
@@ -190,17 +209,17 @@ class RedisDeliveryQueue implements DeliveryQueue {
     this.#worker.on('error', (err: Error) => this.#error(err))
   }
 
-  async #process(job: Job<Delivery>, token: string, handler: DeliveryHandler): Promise<void> {
+  async #process(back: Side, job: Job<Delivery>, token: string, handler: DeliveryHandler): Promise<void> {
     const delivery = job.data
-    if (delivery.repository) await this.#awaitTurn(job, token, delivery.repository)
+    if (delivery.repository) await this.#awaitTurn(back, job, token, delivery.repository)
     const hash = this.#key('job', delivery.id)
-    const attempt = await this.#redis.hincrby(hash, 'attempts', 1)
+    const attempt = await back.redis.hincrby(hash, 'attempts', 1)
     if (attempt > this.#retry.maxAttempts) {
-      const last = (await this.#redis.hget(hash, 'reason')) ?? 'the worker running it stopped before it finished'
-      await this.#finish(delivery)
+      const last = (await back.redis.hget(hash, 'reason')) ?? 'the worker running it stopped before it finished'
+      await this.#finish(back, delivery)
       throw new Error(last)
     }
-    const steps = await this.#steps(hash)
+    const steps = await this.#steps(back.redis, hash)
     try {
       await handler({
         delivery,
@@ -208,76 +227,76 @@ class RedisDeliveryQueue implements DeliveryQueue {
         steps,
         saveStep: async (name, value) => {
           const json = checkStep(name, value)
-          await this.#redis.hset(hash, `step:${name}`, json)
+          await back.redis.hset(hash, `step:${name}`, json)
           steps[name] = JSON.parse(json)
         },
       })
     } catch (err) {
       const reason = failureReason(err)
-      await this.#redis.hset(hash, 'reason', reason)
+      await back.redis.hset(hash, 'reason', reason)
       if (attempt < this.#retry.maxAttempts) {
         await job.moveToDelayed(Date.now() + backoffMs(this.#retry, attempt), token)
         throw new DelayedError()
       }
-      await this.#finish(delivery)
+      await this.#finish(back, delivery)
       throw new Error(reason)
     }
-    await this.#redis.set(this.#key('done', delivery.id), '1', 'PX', this.#keepMs)
-    await this.#finish(delivery)
+    await back.redis.set(this.#key('done', delivery.id), '1', 'PX', this.#keepMs)
+    await this.#finish(back, delivery)
   }
 
   /** Return when `job` heads its repository's line; otherwise park it in delayed and end this run. */
-  async #awaitTurn(job: Job<Delivery>, token: string, repository: string): Promise<void> {
+  async #awaitTurn(back: Side, job: Job<Delivery>, token: string, repository: string): Promise<void> {
     const line = this.#key('repo', repository)
     // Re-register: an enqueue cut short between add and registration, or a run after cleanup, is still in line.
-    await this.#redis.eval(REGISTER, 1, line, job.data.id)
+    await back.redis.eval(REGISTER, 1, line, job.data.id)
     for (let i = 0; i < 10; i++) {
-      const head = await this.#redis.lindex(line, 0)
+      const head = await back.redis.lindex(line, 0)
       if (head === null || head === job.data.id) return
       // A head that finished (its process died before cleaning up) or was forgotten blocks nobody.
-      const state = await this.#queue.getJobState(head)
+      const state = await back.queue.getJobState(head)
       if (state !== 'completed' && state !== 'failed' && state !== 'unknown') break
-      await this.#redis.lrem(line, 1, head)
+      await back.redis.lrem(line, 1, head)
     }
-    const place = (await this.#redis.lpos(line, job.data.id)) ?? 1
+    const place = (await back.redis.lpos(line, job.data.id)) ?? 1
     const wait = Math.min((this.#options.busyPollMs ?? 1_000) * Math.max(place, 1), 30_000)
     await job.moveToDelayed(Date.now() + wait, token)
     throw new DelayedError()
   }
 
-  async #steps(hash: string): Promise<Record<string, unknown>> {
+  async #steps(redis: Redis, hash: string): Promise<Record<string, unknown>> {
     const steps: Record<string, unknown> = {}
-    for (const [field, value] of Object.entries(await this.#redis.hgetall(hash)))
+    for (const [field, value] of Object.entries(await redis.hgetall(hash)))
       if (field.startsWith('step:')) steps[field.slice(5)] = JSON.parse(value)
     return steps
   }
 
   /** Out of its repository's line and the pending set; wake the next in line at once. */
-  async #finish(delivery: Delivery): Promise<void> {
-    await this.#redis.zrem(this.#key('pending'), delivery.id)
-    await this.#redis.pexpire(this.#key('job', delivery.id), this.#keepMs)
+  async #finish(back: Side, delivery: Delivery): Promise<void> {
+    await back.redis.zrem(this.#key('pending'), delivery.id)
+    await back.redis.pexpire(this.#key('job', delivery.id), this.#keepMs)
     if (!delivery.repository) return
     const line = this.#key('repo', delivery.repository)
-    await this.#redis.lrem(line, 1, delivery.id)
-    const next = await this.#redis.lindex(line, 0)
+    await back.redis.lrem(line, 1, delivery.id)
+    const next = await back.redis.lindex(line, 0)
     if (next === null) return
-    const job = await this.#queue.getJob(next)
+    const job = await back.queue.getJob(next)
     if (job && (await job.getState()) === 'delayed') await job.promote().catch(() => undefined)
   }
 
   async remember(key: string, ttlMs: number): Promise<void> {
     this.#open()
-    await this.#redis.set(this.#key('applied', key), '1', 'PX', Math.max(Math.round(ttlMs), 1))
+    await this.#front.redis.set(this.#key('applied', key), '1', 'PX', Math.max(Math.round(ttlMs), 1))
   }
 
   async seen(key: string): Promise<boolean> {
     this.#open()
-    return (await this.#redis.exists(this.#key('applied', key))) === 1
+    return (await this.#front.redis.exists(this.#key('applied', key))) === 1
   }
 
   async stats(): Promise<QueueStats> {
     this.#open()
-    const c = await this.#queue.getJobCounts('wait', 'delayed', 'prioritized', 'active', 'failed')
+    const c = await this.#front.queue.getJobCounts('wait', 'delayed', 'prioritized', 'active', 'failed')
     const oldest = await this.#oldestPending()
     return {
       waiting: (c['wait'] ?? 0) + (c['delayed'] ?? 0) + (c['prioritized'] ?? 0),
@@ -291,29 +310,29 @@ class RedisDeliveryQueue implements DeliveryQueue {
   async #oldestPending(): Promise<number | null> {
     const pending = this.#key('pending')
     for (let i = 0; i < 10; i++) {
-      const [id, score] = await this.#redis.zrange(pending, 0, 0, 'WITHSCORES')
+      const [id, score] = await this.#front.redis.zrange(pending, 0, 0, 'WITHSCORES')
       if (id === undefined || score === undefined) return null
-      const state = await this.#queue.getJobState(id)
+      const state = await this.#front.queue.getJobState(id)
       if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return Number(score)
-      await this.#redis.zrem(pending, id)
+      await this.#front.redis.zrem(pending, id)
     }
     return null
   }
 
   async inspect(id: string): Promise<JobRecord | null> {
     this.#open()
-    const job = await this.#queue.getJob(id)
+    const job = await this.#front.queue.getJob(id)
     const bull = job ? stateOf(await job.getState()) : null
-    const state = bull ?? ((await this.#redis.exists(this.#key('done', id))) === 1 ? 'done' : null)
+    const state = bull ?? ((await this.#front.redis.exists(this.#key('done', id))) === 1 ? 'done' : null)
     if (!state) return null
     const hash = this.#key('job', id)
     const record: JobRecord = {
       id,
       state,
-      attempts: Number((await this.#redis.hget(hash, 'attempts')) ?? 0),
-      steps: await this.#steps(hash),
+      attempts: Number((await this.#front.redis.hget(hash, 'attempts')) ?? 0),
+      steps: await this.#steps(this.#front.redis, hash),
     }
-    const reason = (await this.#redis.hget(hash, 'reason')) ?? (job?.failedReason || null)
+    const reason = (await this.#front.redis.hget(hash, 'reason')) ?? (job?.failedReason || null)
     if (reason) record.reason = reason
     return record
   }
@@ -336,7 +355,9 @@ class RedisDeliveryQueue implements DeliveryQueue {
     await Promise.all([...this.#enqueuing])
     // force: a job still running is abandoned like a crash; its lock expires and a replica takes it over.
     await this.#worker?.close(true).catch(() => undefined)
-    await this.#queue.close().catch(() => undefined)
-    this.#redis.disconnect()
+    for (const side of [this.#front, this.#back]) {
+      await side?.queue.close().catch(() => undefined)
+      side?.redis.disconnect()
+    }
   }
 }

@@ -96,3 +96,16 @@ describe('redis (BullMQ): two consumer processes on one queue', () => {
     await producer.close()
   })
 })
+
+describe('redis (BullMQ): Redis unreachable', () => {
+  it("refuses an enqueue within seconds, so the webhook can answer 5xx instead of hanging to GitHub's 10 s", async () => {
+    const gone = await startRedisServer()
+    const url = gone.url
+    await gone.stop()
+    const q = openRedisQueue({ url, prefix: `t-${randomUUID()}` })
+    const t0 = Date.now()
+    await expect(q.enqueue(delivery())).rejects.toMatchObject({ name: 'DeliveryQueueError', code: 'INTERNAL_ERROR' })
+    expect(Date.now() - t0).toBeLessThan(5_000)
+    await q.close()
+  })
+})
