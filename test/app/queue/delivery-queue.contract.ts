@@ -10,7 +10,12 @@ import type { Delivery, DeliveryJob, DeliveryQueue, RetryPolicy } from '../../..
 
 export interface QueueStorage {
   /** A queue instance on this storage; several instances share what it holds. */
-  open(options?: { retry?: Partial<RetryPolicy> }): DeliveryQueue
+  open(options?: QueueOptions): DeliveryQueue
+}
+
+export interface QueueOptions {
+  retry?: Partial<RetryPolicy>
+  keepFinishedMs?: number
 }
 
 export interface QueueBackend {
@@ -45,7 +50,7 @@ const FAST_RETRY = { maxAttempts: 3, backoffBaseMs: 20, backoffMaxMs: 100 }
 export function describeDeliveryQueueContract(name: string, backend: QueueBackend): void {
   describe(`${name}: the DeliveryQueue contract`, () => {
     const opened: DeliveryQueue[] = []
-    const open = (storage: QueueStorage, options?: { retry?: Partial<RetryPolicy> }) => {
+    const open = (storage: QueueStorage, options?: QueueOptions) => {
       const q = storage.open(options)
       opened.push(q)
       return q
@@ -334,6 +339,35 @@ export function describeDeliveryQueueContract(name: string, backend: QueueBacken
       release()
       await until('old one failed', async () => (await q.stats()).failed === 1)
       expect(await q.stats()).toEqual({ waiting: 0, active: 0, failed: 1, oldestPendingMs: 0 })
+    })
+
+    it('forgets a finished job after keepFinishedMs: a later redelivery is a new job', async () => {
+      const storage = await backend.storage()
+      const q = open(storage, { keepFinishedMs: 150 })
+      const d = delivery({ repository: 'o/forget' })
+      const runs: number[] = []
+      q.start(
+        async (job) => {
+          runs.push(job.attempt)
+        },
+        { concurrency: 1 },
+      )
+      await q.enqueue(d)
+      await until('done', async () => (await q.inspect(d.id))?.state === 'done')
+      expect(await q.enqueue(d)).toBe('duplicate')
+      await q.close()
+      await sleep(300)
+      const next = open(storage, { keepFinishedMs: 150 })
+      next.start(
+        async (job) => {
+          runs.push(job.attempt)
+        },
+        { concurrency: 1 },
+      )
+      await until('forgotten', async () => (await next.inspect(d.id)) === null)
+      expect(await next.enqueue(d)).toBe('queued')
+      await until('run again', () => runs.length === 2)
+      expect(runs).toEqual([1, 1])
     })
 
     it('remembers applied keys for their time to live, across instances', async () => {
