@@ -31,7 +31,8 @@ import {
  * Per-repository order across replicas: each repository has a Redis list of its pending job ids in
  * arrival order; a job runs only while it is the list's head, so one job per repository runs in the
  * whole fleet, in order. A job that is not the head is moved to delayed (DelayedError, no attempt
- * spent) and promoted when the head finishes. Attempts and saved steps live in a hash per job, counted
+ * spent) and promoted when the head finishes. The line's order is the order enqueues registered, so two
+ * deliveries of one repository arriving within one enqueue's round trips may run in either order. Attempts and saved steps live in a hash per job, counted
  * by this adapter (not BullMQ's attemptsMade) so a run cut short by a crash counts like a failure.
  *
  * Durability is Redis's: acknowledge-after-enqueue is only as safe as its persistence (appendonly yes).
