@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import type { OctokitLike } from '../github/github-api.ts'
 import { doWhileWaiting } from '../store/remote/idle-work.ts'
+import { escapeLogLine } from './escape-log-line.ts'
 import { readWorkflowEvent } from './read-workflow-event.ts'
 import { runAction } from './run-action.ts'
 
@@ -27,7 +28,7 @@ try {
     setOutput: (name, value) => core.setOutput(name, value),
     setSecret: (value) => core.setSecret(value),
     setFailed: (message) => core.setFailed(message),
-    info: (message) => core.info(message),
+    info: (message) => core.info(escapeLogLine(message)),
     warning: (message) => core.warning(message),
     writeSummary: async (markdown) => {
       await core.summary.addRaw(markdown, true).write()

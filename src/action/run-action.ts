@@ -17,6 +17,8 @@ import { inputsToArgs } from './inputs-to-args.ts'
 import type { GetInput } from './read-inputs.ts'
 import { readInputs } from './read-inputs.ts'
 import { outputsOf } from './action-outputs.ts'
+import { adviseActionUsers } from './advise-action-users.ts'
+import { escapeMarkdown } from '../github/escape-markdown.ts'
 
 /**
  * The Action: inputs (or, with `command: auto`, the triggering event) → engine requests on
@@ -144,7 +146,7 @@ export async function runAction(io: ActionIo): Promise<void> {
   const failed = published.find((p) => !p.outcome.envelope.success)
   if (failed && (inputs?.failOnError ?? true)) {
     const e = failed.outcome.envelope
-    io.setFailed(`kitty/${failed.command}: ${e.error_code}: ${String(e.data['message'] ?? '')}`)
+    io.setFailed(`kitty/${failed.command}: ${e.error_code}: ${adviseActionUsers(String(e.data['message'] ?? ''))}`)
   }
 }
 
@@ -172,6 +174,7 @@ async function publish(
       label: p.outcome.step?.label,
       commit: p.outcome.commit,
       board: p.outcome.board,
+      advise: adviseActionUsers,
     }),
   }))
   const primary = published.find((p) => !p.outcome.envelope.success) ?? published.at(-1)
@@ -206,7 +209,7 @@ async function publish(
     }
   }
   const summary = skipped
-    ? `### kitty: nothing to do\n\n${skipped}.`
+    ? `### kitty: nothing to do\n\n${escapeMarkdown(skipped)}.`
     : rendered.map(({ r }) => r.jobSummary).join('\n\n---\n\n')
   await io
     .writeSummary(summary)

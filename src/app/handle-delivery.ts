@@ -2,6 +2,7 @@ import { newCorrelationId } from '../core/envelope.ts'
 import { KittyError } from '../core/errors.ts'
 import { DEFAULT_CONFIG } from '../engine/config/config.ts'
 import { composeReply } from '../github/compose-reply.ts'
+import { formatInlineCode } from '../github/escape-markdown.ts'
 import type { GithubApi, OctokitLike } from '../github/github-api.ts'
 import { describeApiError, octokitApi } from '../github/github-api.ts'
 import type { EventResult, StepOutcome } from '../github/handle-event.ts'
@@ -185,7 +186,8 @@ async function runDelivery(
             status: 'in_progress',
             output: {
               title: 'Running',
-              summary: `${step.label}: running on the state branch; this check run completes with the envelope.`,
+              // The label is the commenter's line: shown as code, where nothing in it is live.
+              summary: `${formatInlineCode(step.label)}: running on the state branch; this check run completes with the envelope.`,
             },
           })
           if (created.id !== null) inProgress.set(step, created.id)

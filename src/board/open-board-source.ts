@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import type { EngineContext } from '../engine/framework/context.ts'
 import { listRemoteBranches } from '../store/remote/remote.ts'
 import type { RemoteOptions } from '../store/remote/remote.ts'
+import { redactUrl } from '../store/remote/remote-url.ts'
 import { readRef } from '../store/repository.ts'
 import { Snapshot } from '../store/objects/snapshot.ts'
 import type { ContextLocation, SurfaceEnvironment } from '../surface/open-context.ts'
@@ -71,7 +72,8 @@ export async function openRemoteSource(where: ContextLocation, io: SurfaceEnviro
   await first.release()
   const pinned = { ...where, branch }
   return {
-    describe: `${where.remote} (${branch})`,
+    // Printed in the startup envelope: the URL's userinfo (a password, a token) must never be.
+    describe: `${redactUrl(where.remote ?? '')} (${branch})`,
     async tip() {
       const branches = await listRemoteBranches({ ...cacheRepo, cache: {} }, options)
       return branches.get(branch) ?? null

@@ -193,3 +193,11 @@ export function renderBoardPage(board: Board, options: PageOptions = {}): string
     '',
   ].join('\n')
 }
+
+/** The page for a board that cannot be drawn (no missions, an unknown or unreadable one), with the missions to pick. */
+export function renderErrorPage(message: string, missions: readonly MissionListing[]): string {
+  const links = missions
+    .map((m) => `<li><a href="/?mission=${encodeURIComponent(m.dir)}">${esc(m.dir)}</a></li>`)
+    .join('')
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark"><title>Mission board</title><style>${BOARD_CSS}</style></head><body><main><h1>Mission board</h1><p class="warning" role="alert">${esc(message)}</p>${links ? `<h2>Missions</h2><ul>${links}</ul>` : ''}</main></body></html>`
+}

@@ -3,6 +3,7 @@ import { buildBoard, formatDuration, LANE_LABELS } from '../core/build-board.ts'
 import { compareWpIds } from '../core/dependency-graph.ts'
 import type { Lane } from '../core/lanes.ts'
 import { normalizeLane } from '../core/lanes.ts'
+import { escapeMarkdown, escapeTableCell } from './escape-markdown.ts'
 
 /**
  * The board as GitHub Markdown: lane counts, a WP table and the dependency graph as a Mermaid
@@ -44,24 +45,25 @@ export const LANE_MARK: Record<Lane | 'unreadable', string> = {
   unreadable: '⚠',
 }
 
-/** A table cell: pipes escaped, tags neutralised (a title like `</details>` must not unbalance the page). */
-const cell = (v: unknown): string =>
-  String(v ?? '')
-    .replace(/[\r\n]+/g, ' ')
-    .slice(0, 200)
-    .replace(/\|/g, '\\|')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;') || ' '
+/**
+ * A table cell: titles, actors and dependencies come from WP files, so a `</details>`, an `@team` or an
+ * image in one must stay text (escape-markdown.ts).
+ */
+const cell = (v: unknown): string => escapeTableCell(v)
 
-/** Text inside a Mermaid `["…"]` label: quotes and angle brackets as Mermaid entities, no newlines. */
+/** Text inside a Mermaid `["…"]` label: `#`, quotes and angle brackets as Mermaid entities, no newlines. */
 function mermaidText(s: string, max = 40): string {
   const short = s.length > max ? `${s.slice(0, max - 1)}…` : s
-  return short
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/"/g, '#quot;')
-    .replace(/</g, '#lt;')
-    .replace(/>/g, '#gt;')
-    .replace(/[[\]{}()|`]/g, ' ')
+  return (
+    short
+      .replace(/[\r\n]+/g, ' ')
+      // Mermaid decodes `#lt;`-style entity codes in labels: a title's own `#` must not start one.
+      .replace(/#/g, '#35;')
+      .replace(/"/g, '#quot;')
+      .replace(/</g, '#lt;')
+      .replace(/>/g, '#gt;')
+      .replace(/[[\]{}()|`]/g, ' ')
+  )
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
@@ -182,14 +184,14 @@ export function renderBoardMarkdown(board: Board, options: BoardMarkdownOptions)
   const cards = board.columns.flatMap((c) => c.cards).sort((a, b) => compareWpIds(a.wp_id, b.wp_id))
   const withTime = cards.some((c) => c.seconds_in_lane !== null)
   const head = [progressLine(board), '', ...countsTable(board)]
-  if (board.graph.cycle) head.push('', `⚠ Dependency cycle: ${board.graph.cycle.join(' → ')}`)
+  if (board.graph.cycle) head.push('', `⚠ Dependency cycle: ${escapeMarkdown(board.graph.cycle.join(' → '))}`)
   if (board.graph.unknown_dependencies.length > 0) {
     head.push(
       '',
-      `⚠ Unknown dependencies: ${board.graph.unknown_dependencies.map((u) => `${u.wp_id} → ${u.dependency}`).join(', ')}`.slice(
-        0,
-        1000,
-      ),
+      `⚠ Unknown dependencies: ${escapeMarkdown(
+        board.graph.unknown_dependencies.map((u) => `${u.wp_id} → ${u.dependency}`).join(', '),
+        { max: 1000 },
+      )}`,
     )
   }
   const done = cards.filter((c) => c.lane === 'done')

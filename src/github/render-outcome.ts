@@ -1,11 +1,14 @@
 import type { Board } from '../core/build-board.ts'
 import type { Envelope } from '../core/envelope.ts'
+import { escapeMarkdown, escapeTableCell, fenceCodeBlock, formatInlineCode } from './escape-markdown.ts'
 import { boardFromMissionState, renderBoardMarkdown } from './render-board-markdown.ts'
 
 /**
  * One renderer, three outputs: a check run's output, a pull request reply and a job summary, all from
  * the envelope. GitHub rejects a check-run field over 65,535 characters (and a comment over 65,536),
  * so every field is cut to fit with a note saying so: a large mission must never fail the publication.
+ * Every word from the envelope goes through escape-markdown.ts: error messages quote commenters, and
+ * titles, notes and actors come from WP files; the title field alone is plain text (GitHub shows it as is).
  */
 
 export const MAX_FIELD_CHARS = 65_535
@@ -75,22 +78,21 @@ export function fitField(text: string, max = MAX_FIELD_CHARS, what = 'output'): 
   return text.slice(0, keep) + NOTE(what, text.length - keep)
 }
 
-/** The envelope as a fenced JSON block that stays a valid block when cut. */
+/**
+ * The envelope as a fenced JSON block that stays a valid block when cut. JSON keeps backticks as they
+ * are, so the fence is longer than any backtick run in it: a title cannot close it.
+ */
 export function envelopeBlock(envelope: Envelope, max = MAX_FIELD_CHARS): string {
   const json = JSON.stringify(envelope, null, 2)
-  const open = '```json\n'
-  const close = '\n```'
-  if (open.length + json.length + close.length <= max) return `${open}${json}${close}`
+  const whole = fenceCodeBlock(json, 'json')
+  if (whole.length <= max) return whole
+  const frame = whole.length - json.length
   const note = NOTE('envelope', json.length)
-  const keep = max - open.length - close.length - note.length
-  return `${open}${json.slice(0, keep)}${close}${NOTE('envelope', json.length - keep)}`
+  const keep = max - frame - note.length
+  return `${fenceCodeBlock(json.slice(0, keep), 'json')}${NOTE('envelope', json.length - keep)}`
 }
 
-const cell = (v: unknown): string =>
-  String(v ?? '')
-    .replace(/\|/g, '\\|')
-    .replace(/[\r\n]+/g, ' ')
-    .slice(0, 200) || ' '
+const cell = escapeTableCell
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 function missionName(data: Record<string, unknown>): string | null {
@@ -124,21 +126,29 @@ function body(input: RenderInput): string[] {
   const d = e.data
   const out: string[] = []
   const mark = e.success ? '✅' : '❌'
-  out.push(`### ${mark} kitty/${input.command}: ${titleOf(input)}`)
-  if (input.label) out.push('', `Asked by: \`${input.label.replace(/`/g, "'")}\``)
+  out.push(`### ${mark} kitty/${escapeMarkdown(input.command)}: ${escapeMarkdown(titleOf(input), { codeSpans: true })}`)
+  if (input.label) out.push('', `Asked by: ${formatInlineCode(input.label)}`)
   if (input.command === 'help' && typeof d['help'] === 'string') out.push('', d['help'])
   const mission = missionName(d)
-  if (mission) out.push('', `**Mission:** \`${mission}\`${str(d['wp_id']) ? ` · **WP:** \`${d['wp_id']}\`` : ''}`)
+  const wp = str(d['wp_id'])
+  if (mission)
+    out.push('', `**Mission:** ${formatInlineCode(mission)}${wp ? ` · **WP:** ${formatInlineCode(wp)}` : ''}`)
   if (e.success) {
     const changed: string[] = []
-    if (str(d['from_lane'])) changed.push(`- lane: \`${d['from_lane']}\` → \`${d['to_lane']}\``)
-    if (input.commit) changed.push(`- commit: \`${input.commit}\``)
-    if (str(d['merge_commit'])) changed.push(`- merge commit: \`${d['merge_commit']}\``)
+    const from = str(d['from_lane'])
+    if (from) changed.push(`- lane: ${formatInlineCode(from)} → ${formatInlineCode(String(d['to_lane'] ?? ''))}`)
+    if (input.commit) changed.push(`- commit: ${formatInlineCode(input.commit)}`)
+    const merge = str(d['merge_commit'])
+    if (merge) changed.push(`- merge commit: ${formatInlineCode(merge)}`)
     if (Array.isArray(d['merged_wps']) && d['merged_wps'].length > 0)
-      changed.push(`- merged: ${d['merged_wps'].join(', ')}`)
+      changed.push(`- merged: ${escapeMarkdown(d['merged_wps'].join(', '))}`)
     if (changed.length > 0) out.push('', '**What changed**', '', ...changed)
   } else {
-    out.push('', `**Error** \`${e.error_code}\`: ${errorMessage(input)}`)
+    // The message's own code spans (usage, advice) stay code; everything else in it is inert text.
+    out.push(
+      '',
+      `**Error** ${formatInlineCode(String(e.error_code))}: ${escapeMarkdown(errorMessage(input), { codeSpans: true })}`,
+    )
     const fix = FIXES[e.error_code ?? '']
     if (fix) out.push('', `**Fix:** ${fix}`)
   }
@@ -151,7 +161,7 @@ function body(input: RenderInput): string[] {
   const summary = d['summary']
   if (summary && typeof summary === 'object') {
     const counts = Object.entries(summary as Record<string, number>).filter(([, n]) => n > 0)
-    if (counts.length > 0) out.push('', counts.map(([lane, n]) => `${lane}: ${n}`).join(' · '))
+    if (counts.length > 0) out.push('', counts.map(([lane, n]) => `${escapeMarkdown(lane)}: ${Number(n)}`).join(' · '))
   }
   const wps = Array.isArray(d['work_packages'])
     ? d['work_packages']
@@ -178,9 +188,7 @@ export function renderOutcome(input: RenderInput): Rendered {
     '',
     '<details><summary>Envelope (JSON)</summary>',
     '',
-    '```json',
-    json,
-    '```',
+    fenceCodeBlock(json, 'json'),
     '',
     '</details>',
   ].join('\n')

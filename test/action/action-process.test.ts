@@ -163,7 +163,7 @@ describe('the Action, run as the runner runs it', () => {
     })
     const text = (run!.body as { output: { text: string } }).output.text
     expect(JSON.parse(text.slice(8, -4))).toEqual(envelope)
-    expect(step.summary).toContain('kitty/transition: WP02: planned → claimed')
+    expect(step.summary).toContain('kitty/transition: WP02\\: planned → claimed')
     expect(step.outputs['check-run-url']).toMatch(/checks\/1$/)
     expectNoToken(step)
     await gitCli(bare, 'fsck', '--strict')

@@ -1,3 +1,4 @@
+import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 import type { BoardWpInput } from '../../src/core/build-board.ts'
 import { buildBoard } from '../../src/core/build-board.ts'
@@ -56,9 +57,38 @@ describe('the board as GitHub Markdown', () => {
     expect(mermaid).toContain(
       'WP01["○ WP01 · x#quot; :::done     #lt;/details#gt;#lt;script#gt; <br/>planned"]:::planned',
     )
-    expect(md).not.toContain('<script>')
-    expect(md).not.toContain('<img')
-    expect(md).toContain('&lt;/details&gt;&lt;script&gt;\\|')
+    expect(md).toContain('\\<\\/details\\>\\<script\\>\\|')
+    // Rendered by a real CommonMark/GFM renderer: the table's text, no tag from a WP file.
+    const html = new MarkdownIt({ html: true, linkify: true }).render(md)
+    expect(html).not.toMatch(/<(script|img|\/details)/)
+    expect(html).toContain('&lt;img src=x&gt;')
+  })
+
+  it('titles with mentions, images and links render inert (no ping, no image, no link)', () => {
+    const wps: BoardWpInput[] = [
+      {
+        wp_id: 'WP01',
+        title: 'Ship it @acme/everyone ![x](https://evil.example/t.png) [y](javascript:alert(1)) #12',
+        lane: 'planned',
+        dependencies: [],
+        actor: '@octocat',
+        lane_since: null,
+      },
+      { wp_id: 'WP02', title: '#lt;b#gt;', lane: 'planned', dependencies: [], actor: null, lane_since: null },
+    ]
+    const md = renderBoardMarkdown(buildBoard({ mission, commit: null, work_packages: wps, history: [], now: NOW }), {
+      maxChars: 40_000,
+    })
+    const table = md.slice(0, md.indexOf('```mermaid'))
+    const html = new MarkdownIt({ html: true, linkify: true }).render(table)
+    expect(html).not.toMatch(/<(a|img)\b/)
+    expect(html).not.toMatch(/@[a-z]/)
+    expect(html).not.toMatch(/#\d/)
+    expect(html.replaceAll('\u2060', '')).toContain(
+      'Ship it @acme/everyone ![x](https://evil.example/t.png) [y](javascript:alert(1)) #12',
+    )
+    // In the Mermaid label, the title's own `#lt;` is text, not an entity Mermaid would decode to `<`.
+    expect(md.slice(md.indexOf('```mermaid'))).toContain('WP02 · #35;lt;b#35;gt;')
   })
 
   it('a large mission folds its done WPs (table and graph) and stays inside the field', () => {

@@ -8,7 +8,7 @@ import { toKittyError, UsageError } from '../../core/errors.ts'
 import { openLocalSource, openRemoteSource } from '../../board/open-board-source.ts'
 import type { BoardSource } from '../../board/open-board-source.ts'
 import { renderBoardPage } from '../../board/render-board-html.ts'
-import { startBoardServer } from '../../board/serve-board.ts'
+import { DEFAULT_MAX_CLIENTS, startBoardServer } from '../../board/serve-board.ts'
 import type { BoardServer } from '../../board/serve-board.ts'
 import { readBoard } from '../../engine/mission/read-board.ts'
 import { parseRemoteUrl } from '../../store/remote/remote-url.ts'
@@ -28,7 +28,7 @@ const COMMAND = 'kitty.board'
 
 export const BOARD_USAGE =
   'Usage: kitty board --mission <mission> --out <file.html> | kitty board --serve [--port <port>] [--open] [--mission <mission>] ' +
-  '[--repo <dir>] [--branch <branch>] [--remote <url>] [--history <n>]'
+  '[--repo <dir>] [--branch <branch>] [--remote <url>] [--history <n>] [--max-clients <n>]'
 
 export interface BoardCliResult {
   envelope: Envelope
@@ -44,6 +44,8 @@ interface BoardFlags {
   port: number
   open: boolean
   history: number
+  /** Live event-stream clients at once; unset: KITTY_BOARD_MAX_CLIENTS, else the default. */
+  maxClients?: string | undefined
   repo?: string | undefined
   branch?: string | undefined
   remote?: string | undefined
@@ -71,6 +73,7 @@ export function parseBoardArgs(argv: string[]): BoardFlags {
         port: { type: 'string' },
         open: { type: 'boolean' },
         history: { type: 'string' },
+        'max-clients': { type: 'string' },
         repo: { type: 'string' },
         branch: { type: 'string' },
         remote: { type: 'string' },
@@ -87,6 +90,7 @@ export function parseBoardArgs(argv: string[]): BoardFlags {
     port: wholeNumber(values.port, 'port', 7461, 65_535),
     open: values.open ?? false,
     history: wholeNumber(values.history, 'history', 20, 1_000),
+    maxClients: values['max-clients'],
     repo: values.repo,
     branch: values.branch,
     remote: values.remote,
@@ -98,6 +102,7 @@ export function parseBoardArgs(argv: string[]): BoardFlags {
   if (flags.out !== undefined && !flags.mission) throw new UsageError(`--out needs --mission. ${BOARD_USAGE}`)
   if (flags.out !== undefined && flags.out.trim() === '') throw new UsageError('Option --out must name a file.')
   if (flags.remote !== undefined) parseRemoteUrl(flags.remote)
+  if (flags.maxClients !== undefined) maxClientsOf(flags, {})
   return flags
 }
 
@@ -136,6 +141,15 @@ async function writePage(
   }
 }
 
+/** `--max-clients`, else KITTY_BOARD_MAX_CLIENTS, else the default; at least one client. */
+function maxClientsOf(flags: BoardFlags, env: NodeJS.ProcessEnv): number {
+  const [raw, name] =
+    flags.maxClients !== undefined
+      ? [flags.maxClients, 'max-clients']
+      : [env['KITTY_BOARD_MAX_CLIENTS'], 'max-clients (KITTY_BOARD_MAX_CLIENTS)']
+  return Math.max(1, wholeNumber(raw, name, DEFAULT_MAX_CLIENTS, 100_000))
+}
+
 /** Open the page in the desktop's browser; no shell, the URL is one argument. */
 function openBrowser(url: string): void {
   const [cmd, args] =
@@ -166,6 +180,7 @@ async function serve(
     port: flags.port,
     mission: flags.mission,
     replay: flags.history,
+    maxClients: maxClientsOf(flags, env),
     heartbeatMs: wholeNumber(env['KITTY_BOARD_HEARTBEAT_MS'], 'heartbeat', 15_000, 3_600_000) || 15_000,
     pollMs:
       wholeNumber(env['KITTY_BOARD_POLL_MS'], 'poll', flags.remote !== undefined ? 5_000 : 1_000, 3_600_000) || 1_000,

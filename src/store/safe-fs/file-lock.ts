@@ -4,12 +4,15 @@ import fs from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname } from 'node:path'
 import { KittyError } from '../../core/errors.ts'
+import { currentIdentity, formatIdentity, identityAlive, parseIdentity } from './process-identity.ts'
 import { processAlive, tempPathFor } from './temp-files.ts'
 
 /**
  * Git-compatible lock files (`<file>.lock`, created with O_EXCL), usable across processes. Git CLI
  * processes honour them too. A lock left behind by a killed kitty process is recognised by its dead
- * pid and taken over, so a SIGKILL never wedges the repository.
+ * pid and taken over, so a SIGKILL never wedges the repository. The second line names the holder's
+ * boot id and process start time too: a process restarted with the dead holder's pid (PID 1 in a
+ * container restarted on the same cache) sees a different start time and takes the lock over at once.
  */
 export interface FileLock {
   readonly path: string
@@ -35,7 +38,11 @@ async function isStale(path: string, content: string): Promise<boolean> {
   if (!m) return false
   const stat = await fs.stat(path).catch(() => null)
   if (stat && Date.now() - stat.mtimeMs > MAX_KITTY_LOCK_AGE_MS) return true
-  return m[2] === HOST && !processAlive(Number(m[1]))
+  if (m[2] !== HOST) return false
+  const holder = parseIdentity(/^kitty-process (\S+)$/m.exec(content)?.[1] ?? '')
+  // A lock from before the identity line: the pid alone (and the age bound above) decide.
+  if (holder?.pid === Number(m[1])) return !identityAlive(holder)
+  return !processAlive(Number(m[1]))
 }
 
 /** Move a dead holder's lock aside, making sure we moved the one we judged dead. */
@@ -81,7 +88,9 @@ export interface LockOptions {
 
 export async function acquireLock(target: string, options: LockOptions = {}): Promise<FileLock> {
   const path = `${target}.lock`
-  const content = `kitty-lock pid=${process.pid} host=${HOST} token=${randomUUID()}\n`
+  const content =
+    `kitty-lock pid=${process.pid} host=${HOST} token=${randomUUID()}\n` +
+    `kitty-process ${formatIdentity(currentIdentity())}\n`
   const deadline = Date.now() + (options.timeoutMs ?? 10_000)
   await fs.mkdir(dirname(path), { recursive: true })
   for (let attempt = 0; ; attempt++) {
