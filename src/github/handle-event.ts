@@ -6,6 +6,7 @@ import type { KittyConfig } from '../engine/config/config.ts'
 import { DEFAULT_CONFIG } from '../engine/config/config.ts'
 import type { PermissionLookup } from './check-permission.ts'
 import type { GithubApi } from './github-api.ts'
+import { CHAT_REASON, isChat } from './is-chat.ts'
 import { describeApiError } from './github-api.ts'
 import type { PlannedStep } from './plan-event.ts'
 import { actorOf, authorize, needsPermission, planEvent } from './plan-event.ts'
@@ -61,18 +62,8 @@ function failureOf(step: PlannedStep & { kind: 'refuse' }, correlationId: string
 export async function handleEvent(eventName: string, payload: unknown, deps: HandleDeps): Promise<EventResult> {
   const intent = readEvent(eventName, payload)
   if (intent.kind === 'ignore') return { intent, pull: null, outcomes: [], skipped: intent.reason }
-  if (intent.kind === 'comment') {
-    // No /kitty line at all: answered without a single network call (the common case of a chat comment).
-    const [first, ...rest] = planEvent(intent, null, { config: DEFAULT_CONFIG, policyJson: deps.policyJson })
-    if (first?.kind === 'refuse' && first.label === 'comment' && rest.length === 0) {
-      return {
-        intent,
-        pull: intent.pull,
-        outcomes: [{ step: first, envelope: failureOf(first, deps.correlationId()), commit: null }],
-        skipped: null,
-      }
-    }
-  }
+  // Conversation on an issue or a pull request: skipped without a single network call, as the App does.
+  if (isChat(eventName, payload)) return { intent, pull: null, outcomes: [], skipped: CHAT_REASON }
   let pull: PullRef | null = intent.kind === 'unroutable' ? null : intent.pull
   let config: KittyConfig | null = null
   try {

@@ -157,11 +157,19 @@ describe('issue_comment on a pull request', () => {
     expect(ran).toEqual([])
   })
 
-  it('a comment without /kitty, and a branch that names no WP, are usage errors', async () => {
+  it('a comment without /kitty is skipped, on a pull request or an issue, without a network call', async () => {
     const plain = event('issue_comment.state')
-    plain.comment.body = 'Nice work!'
-    // No REST mock: a comment without /kitty is answered without a network call.
-    expect((await handleEvent('issue_comment', plain, deps([]))).outcomes[0]!.envelope.error_code).toBe('USAGE_ERROR')
+    plain.comment.body = 'Nice work! (kitty /kitty-less)'
+    // No REST mock: afterEach fails on any request.
+    expect(await handleEvent('issue_comment', plain, deps([]))).toMatchObject({
+      outcomes: [],
+      skipped: 'a comment without a /kitty line',
+    })
+    delete plain.issue.pull_request
+    expect((await handleEvent('issue_comment', plain, deps([]))).skipped).toBe('a comment without a /kitty line')
+  })
+
+  it('a branch that names no WP is a usage error', async () => {
     nock(API)
       .get(`${REPO}/pulls/7`)
       .reply(200, exampleResponse('pulls/get', 200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40) } }))

@@ -16,7 +16,10 @@ import { basicError, checkRequest, checkResponse, exampleArray, exampleResponse,
 
 export interface RecordedRequest {
   method: string
+  /** The path as GitHub sees it: percent-decoded, without the `/api/v3` of GitHub Enterprise Server. */
   path: string
+  /** The path as sent, prefix and encoding kept (which API URL style the client used). */
+  raw: string
   authorization: string | undefined
   body: unknown
   /** performance.now() when the request had been read (benches time deliveries against it). */
@@ -75,6 +78,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       requests.push({
         method: req.method ?? 'GET',
         path,
+        raw: (req.url ?? '/').split('?')[0]!,
         authorization: req.headers.authorization,
         body,
         at: performance.now(),
