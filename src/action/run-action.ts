@@ -3,7 +3,7 @@ import { makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import { toKittyError, UsageError } from '../core/errors.ts'
 import type { CheckRunRequest, GithubApi, OctokitLike } from '../github/github-api.ts'
-import { describeApiError, octokitApi } from '../github/github-api.ts'
+import { describeApiError, octokitApi, rateLimitOf } from '../github/github-api.ts'
 import type { StepOutcome } from '../github/handle-event.ts'
 import { handleEvent } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
@@ -203,9 +203,9 @@ async function publish(
       const created = await api.createCheckRun(body)
       if (created.url) io.setOutput('check-run-url', created.url)
     } catch (err) {
-      io.warning(
-        `Could not create the check run ${body.name} (the workflow needs 'checks: write'): ${describeApiError(err)}`,
-      )
+      // A rate limit is not a missing permission: the hint would send the user to the wrong fix.
+      const hint = rateLimitOf(err) ? '' : " (the workflow needs 'checks: write')"
+      io.warning(`Could not create the check run ${body.name}${hint}: ${describeApiError(err)}`)
     }
   }
   const summary = skipped

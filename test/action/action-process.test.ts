@@ -7,6 +7,7 @@ import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo, PROJECT_ROOT, TEST_BUILD, tempDir } from '../helpers/git-repo.ts'
 import type { RestStandIn } from '../helpers/rest-stand-in.ts'
+import { basicError } from '../helpers/github-openapi.ts'
 import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
 /**
@@ -325,6 +326,23 @@ describe('the Action, run as the runner runs it', () => {
       'POST /api/v3/repos/octo-org/project/issues/7/comments',
       'POST /api/v3/repos/octo-org/project/check-runs',
     ])
+  })
+
+  it('a rate-limited check run (429, retry-after): the step keeps its result and warns with the wait, once', async () => {
+    rest.fail(/^POST .*\/check-runs$/, {
+      status: 429,
+      headers: { 'retry-after': '30' },
+      body: basicError('API rate limit exceeded for installation ID 4242.', 429),
+    })
+    const step = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'mission-state', mission: M })
+    expect(step.code).toBe(0)
+    expect(step.outputs['success']).toBe('true')
+    // The Action does not wait inside the job (a reset can be an hour of runner time): it says so, once.
+    expect(checkRuns()).toHaveLength(1)
+    expect(step.stdout).toMatch(
+      /::warning::Could not create the check run kitty\/mission-state: HTTP 429: API rate limit exceeded.*GitHub's rate limit: try again in 30 s/,
+    )
+    expect(step.stdout).not.toMatch(/checks: write/)
   })
 
   it("auto, a bot's comment: skipped, green, nothing called", async () => {

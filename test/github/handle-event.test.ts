@@ -306,3 +306,79 @@ describe('settings that cannot be read', () => {
     expect(removed.isDone()).toBe(true)
   })
 })
+
+describe("rate limits and API errors as GitHub's REST docs shape them (the Action's Octokit: no retry)", () => {
+  const reset = 1_900_000_000
+  const primary = {
+    'x-ratelimit-limit': '5000',
+    'x-ratelimit-remaining': '0',
+    'x-ratelimit-used': '5000',
+    'x-ratelimit-reset': String(reset),
+    'x-ratelimit-resource': 'core',
+  }
+  const commentOn7 = () => handleEvent('issue_comment', event('issue_comment.start-review'), deps(ran))
+  let ran: Ran[] = []
+
+  it('primary limit on the pull request (403, remaining 0): refused at once, nothing runs, the reset time said', async () => {
+    ran = []
+    nock(API)
+      .get(`${REPO}/pulls/7`)
+      .reply(403, basicError('API rate limit exceeded for installation ID 4242.', 403), primary)
+    const result = await commentOn7()
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'REMOTE_UNREACHABLE' })
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(
+      /^Could not read pull request #7: HTTP 403: API rate limit exceeded for installation ID 4242\..*\(GitHub's rate limit: try again at 2030-03-17T17:46:40\.000Z\)$/,
+    )
+  })
+
+  it('429 with retry-after on the permission lookup: refused (fail closed), the wait said', async () => {
+    ran = []
+    pull7()
+    nock(API)
+      .get(`${REPO}/collaborators/maintainer/permission`)
+      .reply(429, basicError('API rate limit exceeded', 429), { 'retry-after': '60' })
+    const result = await commentOn7()
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope.error_code).toBe('PERMISSION_DENIED')
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/HTTP 429.*GitHub's rate limit: try again in 60 s/)
+  })
+
+  it('a secondary limit (403, retry-after, no remaining 0): refused, the wait said', async () => {
+    ran = []
+    pull7()
+    nock(API)
+      .get(`${REPO}/collaborators/maintainer/permission`)
+      .reply(
+        403,
+        basicError(
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ABCD:1234.',
+          403,
+        ),
+        { 'retry-after': '30', 'x-ratelimit-remaining': '4990' },
+      )
+    const result = await commentOn7()
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/secondary rate limit.*try again in 30 s/)
+  })
+
+  it('a 403 that is a missing permission is not called a rate limit', async () => {
+    ran = []
+    pull7()
+    nock(API)
+      .get(`${REPO}/collaborators/maintainer/permission`)
+      .reply(403, basicError('Resource not accessible by integration', 403), { 'x-ratelimit-remaining': '4999' })
+    const result = await commentOn7()
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/Resource not accessible by integration/)
+    expect(result.outcomes[0]!.envelope.data['message']).not.toMatch(/rate limit/)
+  })
+
+  it('5xx on the pull request: refused with the status, one request (a re-run of the workflow retries)', async () => {
+    ran = []
+    nock(API).get(`${REPO}/pulls/7`).reply(503, basicError('Service Unavailable', 503))
+    const result = await commentOn7()
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ error_code: 'REMOTE_UNREACHABLE' })
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/HTTP 503: Service Unavailable/)
+  })
+})
