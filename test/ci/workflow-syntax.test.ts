@@ -3,6 +3,10 @@ import { convertActionTemplate, parseAction } from '@actions/workflow-parser/act
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { outputsOf } from '../../src/action/action-outputs.ts'
+import { readInputs } from '../../src/action/read-inputs.ts'
+import { makeEnvelope } from '../../src/core/envelope.ts'
 import { PROJECT_ROOT } from '../helpers/git-repo.ts'
 
 /**
@@ -51,6 +55,18 @@ describe('action.yml', () => {
   const content = readFileSync(join(PROJECT_ROOT, 'action.yml'), 'utf8')
   it("passes GitHub's action metadata schema", () => {
     expect(actionErrors('action.yml', content)).toEqual([])
+  })
+  it('declares exactly the inputs the Action reads and the outputs it sets', () => {
+    const declared = parse(content) as { inputs: Record<string, unknown>; outputs: Record<string, unknown> }
+    const read: string[] = []
+    readInputs((name) => (read.push(name), ''))
+    expect(Object.keys(declared.inputs).sort()).toEqual([...new Set(read)].sort())
+    const set = new Set(Object.keys(outputsOf('x', makeEnvelope('x', true, {}), null)))
+    for (const m of readFileSync(join(PROJECT_ROOT, 'src/action/run-action.ts'), 'utf8').matchAll(
+      /setOutput\('([a-z-]+)'/g,
+    ))
+      set.add(m[1]!)
+    expect(Object.keys(declared.outputs).sort()).toEqual([...set].sort())
   })
   it('runs node24 on a main file that exists', () => {
     expect(content).toMatch(/^ {2}using: node24$/m)
