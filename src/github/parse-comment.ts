@@ -1,3 +1,4 @@
+import { matchBranchPattern } from '../core/branch-pattern.ts'
 import { LANES, normalizeLane } from '../core/lanes.ts'
 import { findCommand } from '../engine/registry.ts'
 import type { CommentCommand, CommentContext } from './comment-commands.ts'
@@ -150,23 +151,7 @@ function validate(args: Map<string, string | true>): Map<string, string | true> 
 
 /** Mission and WP from the head branch, by the configured branch pattern. */
 export function targetFromBranch(branch: string | null, pattern: string): { mission?: string; wp?: string } {
-  if (!branch) return {}
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const source = pattern
-    .split(/(\{mission_slug\}|\{wp_id\})/)
-    .map((part) =>
-      part === '{mission_slug}'
-        ? '(?<mission>[A-Za-z0-9][A-Za-z0-9._-]*?)'
-        : part === '{wp_id}'
-          ? '(?<wp>WP\\d{1,4})'
-          : escape(part),
-    )
-    .join('')
-  const groups = new RegExp(`^${source}$`).exec(branch)?.groups
-  return {
-    ...(groups?.['mission'] ? { mission: groups['mission'] } : {}),
-    ...(groups?.['wp'] ? { wp: groups['wp'] } : {}),
-  }
+  return branch ? matchBranchPattern(branch, pattern) : {}
 }
 
 function toArgv(command: CommentCommand, args: ReadonlyMap<string, string | true>, ctx: ParseContext): string[] {
