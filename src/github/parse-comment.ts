@@ -32,21 +32,62 @@ const WP_ID = /^wp\d{1,4}$/i
 
 class CommentUsageError extends Error {}
 
-/** Every `/kitty` line of a comment, in order: a command to run or an error to answer with. */
-export function parseComment(body: string, ctx: ParseContext): ParsedLine[] {
-  const out: ParsedLine[] = []
+/**
+ * The comment's lines as a reader sees them: fenced code is kept apart (commands there are examples)
+ * and HTML comments (`<!-- … -->`, across lines, unterminated = to the end) are removed, so no hidden
+ * text can be, or add words to, a command. A line that begins inside an HTML comment is never a command.
+ */
+export function visibleLines(body: string): Array<{ text: string; command: boolean }> {
+  const out: Array<{ text: string; command: boolean }> = []
   let fence: string | null = null
-  let commands = 0
-  const lines = body.slice(0, MAX_BODY_CHARS).split(/\r\n|\r|\n/)
-  for (const [index, source] of lines.entries()) {
-    const opener = FENCE.exec(source)?.[1]
+  let hidden = false
+  for (const source of body.slice(0, MAX_BODY_CHARS).split(/\r\n|\r|\n/)) {
+    const startsHidden = hidden
+    const opener = hidden ? undefined : FENCE.exec(source)?.[1]
     if (opener !== undefined) {
       // A fence closes with at least as many of the same character; commands inside are examples.
       if (fence === null) fence = opener
       else if (opener[0] === fence[0] && opener.length >= fence.length) fence = null
+      out.push({ text: source, command: false })
       continue
     }
-    if (fence !== null || !COMMAND_LINE.test(source)) continue
+    if (fence !== null) {
+      out.push({ text: source, command: false })
+      continue
+    }
+    let text = ''
+    let at = 0
+    while (at < source.length) {
+      if (hidden) {
+        // `<!-->` and `<!--->` close at once, as GitHub renders them: the search starts inside the opener.
+        const close = source.indexOf('-->', at)
+        if (close < 0) break
+        hidden = false
+        at = close + 3
+      } else {
+        const open = source.indexOf('<!--', at)
+        text += source.slice(at, open < 0 ? undefined : open)
+        if (open < 0) break
+        hidden = true
+        at = open + 2
+      }
+    }
+    out.push({ text, command: !startsHidden && COMMAND_LINE.test(text) })
+  }
+  return out
+}
+
+/** Whether a comment holds any `/kitty` line at all: without one it is conversation, not a command. */
+export function hasCommandLine(body: string): boolean {
+  return visibleLines(body).some((l) => l.command)
+}
+
+/** Every `/kitty` line of a comment, in order: a command to run or an error to answer with. */
+export function parseComment(body: string, ctx: ParseContext): ParsedLine[] {
+  const out: ParsedLine[] = []
+  let commands = 0
+  for (const [index, { text: source, command }] of visibleLines(body).entries()) {
+    if (!command) continue
     const line = index + 1
     if (++commands > MAX_COMMANDS) {
       out.push({
