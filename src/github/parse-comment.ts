@@ -20,6 +20,8 @@ export interface ParseContext extends CommentContext {
   headBranch: string | null
   /** `merge.branch_pattern` of .github/kitty.yml, e.g. `{mission_slug}-{wp_id}`. */
   branchPattern: string
+  /** Why no target is taken from the branch (a fork's pull request), when that is the reason. */
+  noBranch?: string
 }
 
 export type ParsedLine =
@@ -222,6 +224,7 @@ function toArgv(command: CommentCommand, args: ReadonlyMap<string, string | true
 
 function missingTarget(command: CommentCommand, what: 'mission' | 'WP', ctx: ParseContext): CommentUsageError {
   const flag = what === 'mission' ? '--mission <slug>' : '--wp <WP>'
+  if (ctx.noBranch) return new CommentUsageError(`/kitty ${command.name} needs ${flag} here. ${ctx.noBranch}`)
   const branch = ctx.headBranch
     ? `this pull request's branch '${ctx.headBranch}' does not match ${ctx.branchPattern}`
     : 'there is no pull request branch'
