@@ -7,6 +7,7 @@ import type { EventResult, StepOutcome } from '../github/handle-event.ts'
 import { handleReadEvent, isRedelivery, publishesCheckRun } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
 import type { PlannedStep } from '../github/plan-event.ts'
+import { actorOf } from '../github/plan-event.ts'
 import type { ReadEvent, RepositoryRef } from '../github/read-event.ts'
 import { isChat, readDelivery } from '../github/read-event.ts'
 import { completedCheckRun, renderOutcome } from '../github/render-outcome.ts'
@@ -14,6 +15,7 @@ import type { ContextLocation, OpenedContext, SurfaceEnvironment } from '../surf
 import { openContext } from '../surface/open-context.ts'
 import { runCommandArgs } from '../surface/run-command-args.ts'
 import type { AppMetrics } from './app-metrics.ts'
+import type { ReplyBudget } from './reply-budget.ts'
 import type { RepoQueue } from './repo-queue.ts'
 
 /**
@@ -49,6 +51,8 @@ export interface DeliveryServices {
   /** The engine's environment (KITTY_CACHE_DIR, commit identity); never a token. */
   engineEnv: NodeJS.ProcessEnv
   cwd: string
+  /** Limits the answers one non-writer causes per pull request; absent, nothing is limited. */
+  replies?: ReplyBudget | undefined
 }
 
 const APP_POLICY = humanPolicy('kitty-github/app')
@@ -79,9 +83,7 @@ export async function handleDelivery(delivery: Delivery, services: DeliveryServi
     runDelivery(delivery, event, runnable, correlationId, log, services),
   )
   if (handled)
-    await services.queue.track(
-      publish(handled.api, handled.result, handled.inProgress, log, services, event.source.issueNumber),
-    )
+    await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services, event))
 }
 
 interface Handled {
@@ -194,7 +196,7 @@ async function publish(
   inProgress: Map<PlannedStep, number>,
   log: LogLike,
   services: DeliveryServices,
-  issue: number | null,
+  event: ReadEvent,
 ): Promise<void> {
   const headSha = result.pull?.headSha ?? null
   const answered: StepOutcome[] = []
@@ -228,8 +230,12 @@ async function publish(
     }
   }
   // A /kitty line on an issue (not a pull request) has no pull, but its author still gets the answer.
-  const number = result.pull?.number ?? (result.intent.kind === 'unroutable' ? issue : null)
+  const number = result.pull?.number ?? (result.intent.kind === 'unroutable' ? event.source.issueNumber : null)
   if (number === null) return
+  if (!withinBudget(result, event, number, services)) {
+    log.info({ event: event.name }, `not answered: reply limit reached for this person on #${number}`)
+    return
+  }
   const reply = composeReply(answered)
   if (reply !== null)
     await api
@@ -242,4 +248,12 @@ async function publish(
       .addReaction(result.intent.commentId, ok ? '+1' : 'confused')
       .catch((err: unknown) => log.warn({}, `could not react to the comment: ${describeApiError(err)}`))
   }
+}
+
+/** Whether an answer caused by someone who ran no write (a non-writer, or anyone reading) still fits. */
+function withinBudget(result: EventResult, event: ReadEvent, number: number, services: DeliveryServices): boolean {
+  const actor = actorOf(result.intent)
+  if (!services.replies || actor === null) return true
+  if (result.outcomes.some(publishesCheckRun)) return true
+  return services.replies.take(`${event.source.repository?.fullName ?? '?'}#${number}:${actor.toLowerCase()}`)
 }

@@ -4,6 +4,7 @@ import { readAction } from '../github/read-event.ts'
 import type { DeliveryServices, LogLike } from './handle-delivery.ts'
 import { handleDelivery } from './handle-delivery.ts'
 import { InstallationTokens } from './installation-token.ts'
+import { ReplyBudget } from './reply-budget.ts'
 
 /**
  * The Probot application function: the three events SPEC §7 routes, each delivery handed to the
@@ -12,6 +13,7 @@ import { InstallationTokens } from './installation-token.ts'
 export function kittyApp(services: DeliveryServices): ApplicationFunction {
   return (app) => {
     const tokens = new InstallationTokens(async () => (await app.auth()) as unknown as OctokitLike)
+    const replies = services.replies ?? new ReplyBudget()
     app.onAny(async (context) => {
       services.metrics.deliveries.inc({ event: context.name, action: readAction(context.payload) })
     })
@@ -25,7 +27,7 @@ export function kittyApp(services: DeliveryServices): ApplicationFunction {
           gitToken: (installation, repository) => tokens.get(installation, repository),
           log: context.log as unknown as LogLike,
         },
-        services,
+        { ...services, replies },
       )
     }
     app.on('issue_comment.created', route)

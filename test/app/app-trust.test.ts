@@ -133,6 +133,17 @@ describe("who may publish a check run (D3): only a writer's write", () => {
     expect(replies()[0]).toMatch(/PERMISSION_DENIED/)
   })
 
+  it('one non-writer floods a pull request: at most 5 answers a minute; a writer is never limited', async () => {
+    setupRepo()
+    for (let i = 0; i < 7; i++) await deliver(app.url, 'issue_comment', comment('/kitty state', 'visitor'))
+    expect(replies()).toHaveLength(5)
+    expect(reactions()).toHaveLength(5)
+    expect(checkRuns()).toEqual([])
+    await deliver(app.url, 'issue_comment', comment('/kitty approve'))
+    expect(reactions()).toHaveLength(6)
+    expect(checkRuns()).toHaveLength(1)
+  })
+
   it('a redelivery that changes nothing: no new check run, no new reaction (same delivery id, or a new one)', async () => {
     setupRepo()
     const payload = comment('/kitty approve')
