@@ -2,12 +2,12 @@ import type { Board } from '../core/build-board.ts'
 import { makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import { toKittyError, UsageError } from '../core/errors.ts'
-import type { CheckRunRequest, GithubApi, OctokitLike } from '../github/github-api.ts'
+import type { GithubApi, OctokitLike } from '../github/github-api.ts'
 import { describeApiError, octokitApi } from '../github/github-api.ts'
 import type { StepOutcome } from '../github/handle-event.ts'
-import { handleEvent } from '../github/handle-event.ts'
+import { handleEvent, publishesCheckRun } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
-import { renderOutcome } from '../github/render-outcome.ts'
+import { completedCheckRun, renderOutcome } from '../github/render-outcome.ts'
 import { runCommandArgs } from '../surface/run-command-args.ts'
 import { composeReply } from '../github/compose-reply.ts'
 import type { ExecutedCommand } from '../surface/execute-command.ts'
@@ -192,13 +192,9 @@ async function publish(
   for (const { p, r } of rendered) {
     io.info(`kitty/${p.command}: ${r.checkRun.title}`)
     if (!checkRun || !api || !p.headSha || p.command === 'help') continue
-    const body: CheckRunRequest = {
-      name: r.checkRun.name,
-      head_sha: p.headSha,
-      status: 'completed',
-      conclusion: r.checkRun.conclusion,
-      output: { title: r.checkRun.title, summary: r.checkRun.summary, text: r.checkRun.text },
-    }
+    // An event's outcome (command: auto) gets a check run only for a writer's write, as in the App.
+    if (p.outcome.step && !publishesCheckRun({ ...p.outcome, step: p.outcome.step })) continue
+    const body = completedCheckRun(r, p.headSha)
     try {
       const created = await api.createCheckRun(body)
       if (created.url) io.setOutput('check-run-url', created.url)

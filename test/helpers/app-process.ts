@@ -128,6 +128,9 @@ export function eventPayload(fixture: string, cloneUrl: string, edit: (p: any) =
   p.repository.owner.login = owner
   p.repository.clone_url = cloneUrl
   p.installation = { id: INSTALLATION_ID, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==' }
+  // A pull request of the repository itself (not a fork): its head and base live there.
+  for (const side of ['head', 'base'])
+    if (p.pull_request?.[side]?.repo) p.pull_request[side].repo.full_name = `${owner}/${name}`
   edit(p)
   return p
 }

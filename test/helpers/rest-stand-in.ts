@@ -19,8 +19,11 @@ export interface RecordedRequest {
 export interface RestStandIn {
   url: string
   requests: RecordedRequest[]
-  /** Pull requests by number: what GET /pulls/{n} answers. */
-  pulls: Map<number, { head: { ref: string; sha: string } }>
+  /**
+   * Pull requests by number: what GET /pulls/{n} answers. The head lives in the repository asked
+   * about unless `repo` says otherwise (a fork's `{ full_name }`, or null for a deleted one).
+   */
+  pulls: Map<number, { head: { ref: string; sha: string; repo?: { full_name: string } | null } }>
   /** Collaborator permission by login; 'error' answers 500, 'forbidden' 403, a missing login 404. */
   permissions: Map<string, { permission: string; role_name: string } | 'error' | 'forbidden'>
   /** What POST /app/installations/{id}/access_tokens hands out (the App's installation token). */
@@ -61,9 +64,15 @@ export async function startRestStandIn(): Promise<RestStandIn> {
         res.end(JSON.stringify(json))
       }
       let m: RegExpExecArray | null
-      if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)$/.exec(path))) {
-        const pull = pulls.get(Number(m[1]))
-        return pull ? answer(200, { number: Number(m[1]), ...pull }) : answer(404, { message: 'Not Found' })
+      if (req.method === 'GET' && (m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(path))) {
+        const pull = pulls.get(Number(m[2]))
+        if (!pull) return answer(404, { message: 'Not Found' })
+        const repo = { full_name: m[1] }
+        return answer(200, {
+          number: Number(m[2]),
+          head: { ...pull.head, repo: pull.head.repo === undefined ? repo : pull.head.repo },
+          base: { ref: 'main', repo },
+        })
       }
       if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/collaborators\/([^/]+)\/permission$/.exec(path))) {
         const p = permissions.get(m[1]!)
