@@ -6,7 +6,8 @@ import { InstallationTokens } from './installation-token.ts'
 
 /**
  * The Probot application function: the three events SPEC §7 routes, each delivery handed to the
- * shared routing through handleDelivery. Probot has verified the signature before any of this runs.
+ * shared routing through handleDelivery. receive-webhook.ts has verified the signature (HMAC over the
+ * raw body) and that the payload is a JSON object before any of this runs.
  */
 export function kittyApp(services: DeliveryServices): ApplicationFunction {
   return (app) => {
