@@ -36,13 +36,15 @@ interface Headers {
   signature: Buffer
 }
 
-type Refusal = { status: number; reason: string }
+/** `reason` is a fixed phrase (a log field and a metric label); `detail` adds the numbers to the message. */
+type Refusal = { status: number; reason: string; detail?: string }
 
 const JSON_TYPE = /^\s*application\/json\s*(?:;|$)/i
 const EVENT_NAME = /^[a-z_]{1,64}$/
 // GitHub sends a GUID; anything printable and short is accepted, since it becomes an idempotency key.
 const DELIVERY_ID = /^[A-Za-z0-9._:-]{1,128}$/
 const SIGNATURE = /^sha256=([0-9a-f]{64})$/i
+const TOO_LARGE = 'body over WEBHOOK_MAX_BYTES'
 
 /** What a header may show in a log line: printable ASCII, cut short (it is the sender's text). */
 const shown = (value: string | string[] | undefined) =>
@@ -68,7 +70,7 @@ function checkHeaders(req: IncomingMessage, maxBytes: number): Headers | Refusal
   const hex = SIGNATURE.exec(signature)?.[1]
   if (hex === undefined) return { status: 400, reason: 'malformed x-hub-signature-256' }
   const length = Number(header(req, 'content-length') ?? 0)
-  if (length > maxBytes) return { status: 413, reason: `body of ${length} bytes over the ${maxBytes}-byte limit` }
+  if (length > maxBytes) return { status: 413, reason: TOO_LARGE, detail: `Content-Length ${length} > ${maxBytes}` }
   return { id, name, signature: Buffer.from(hex, 'hex') }
 }
 
@@ -135,14 +137,20 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   const path = probot.webhookPath.replace(/\/+$/, '')
   const log = probot.log as unknown as LogLike
   const refuse = (req: IncomingMessage, res: ServerResponse, refusal: Refusal) => {
-    const reason = refusal.reason.replace(/ of \d+ bytes/, '')
+    const { status, reason, detail } = refusal
     metrics.refusals.inc({ reason })
+    const said = detail === undefined ? reason : `${reason} (${detail})`
     log.warn(
-      { delivery: shown(req.headers['x-github-delivery']), event: shown(req.headers['x-github-event']), reason },
-      `webhook delivery refused (${refusal.status}): ${refusal.reason}`,
+      {
+        delivery: shown(req.headers['x-github-delivery']),
+        event: shown(req.headers['x-github-event']),
+        reason,
+        status,
+      },
+      `webhook delivery refused: ${said}`,
     )
     lingerThenClose(req, res)
-    answer(res, refusal.status, `${refusal.reason}\n`)
+    answer(res, status, `${said}\n`)
   }
   const receive = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const checked = checkHeaders(req, maxBytes)
@@ -151,7 +159,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
     const body = await readWebhookBody(req, maxBytes)
     if (body.kind === 'aborted') return void req.socket.destroy()
     if (body.kind === 'too-large')
-      return refuse(req, res, { status: 413, reason: `body over the ${maxBytes}-byte limit` })
+      return refuse(req, res, { status: 413, reason: TOO_LARGE, detail: `more than ${maxBytes} bytes, chunked` })
     if (!signatureMatches(secret, body.chunks, checked.signature))
       return refuse(req, res, { status: 400, reason: 'signature mismatch' })
     const parsed = parsePayload(body.chunks)

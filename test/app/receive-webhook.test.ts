@@ -150,8 +150,8 @@ describe('body size', () => {
     expect(res.closed).toBe(true)
     const lines = await linesFor(headers['x-github-delivery'])
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatchObject({ event: 'ping', level: 40 })
-    expect(lines[0]!['reason']).toMatch(/over the 1000000-byte limit/)
+    expect(lines[0]).toMatchObject({ event: 'ping', level: 40, status: 413, reason: 'body over WEBHOOK_MAX_BYTES' })
+    expect(lines[0]!['msg']).toContain(`Content-Length ${LIMIT + 1} > ${LIMIT}`)
   })
 
   it('Expect: 100-continue over the limit: 413 instead of 100, the body is never asked for', async () => {
@@ -169,7 +169,9 @@ describe('body size', () => {
     expect(res.status).toBe(413)
     expect(res.written).toBeLessThan(32 * LIMIT)
     expect(res.closed).toBe(true)
-    expect(await linesFor(headers['x-github-delivery'])).toHaveLength(1)
+    const lines = await linesFor(headers['x-github-delivery'])
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatchObject({ status: 413, reason: 'body over WEBHOOK_MAX_BYTES' })
   })
 
   it('the App keeps serving after refusing bodies', async () => {
@@ -250,5 +252,6 @@ describe('signed deliveries GitHub never sends', () => {
     const text = await metrics()
     expect(text).toMatch(/kitty_webhook_refusals_total\{reason="signature mismatch"\} [1-9]/)
     expect(text).toMatch(/kitty_webhook_refusals_total\{reason="body is not a JSON object"\} [1-9]/)
+    expect(text).toMatch(/kitty_webhook_refusals_total\{reason="body over WEBHOOK_MAX_BYTES"\} [1-9]/)
   })
 })
