@@ -8,7 +8,8 @@ import { ReplyBudget } from './reply-budget.ts'
 
 /**
  * The Probot application function: the three events the App routes (docs/design.md#the-github-app), each delivery
- * handed to the shared routing through handleDelivery. Probot has verified the signature before any of this runs.
+ * handed to the shared routing through handleDelivery. receive-webhook.ts has verified the signature (HMAC over the
+ * raw body) and that the payload is a JSON object before any of this runs.
  */
 export function kittyApp(services: DeliveryServices): ApplicationFunction {
   return (app) => {
