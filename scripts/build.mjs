@@ -104,8 +104,8 @@ const packageJsonVersionOnly = {
   setup(b) {
     b.onLoad({ filter: /[\\/]package\.json$/ }, (args) => {
       if (args.path !== local('package.json')) return undefined
-      const { name, version } = JSON.parse(readFileSync(args.path, 'utf8'))
-      return { contents: JSON.stringify({ name, version }), loader: 'json' }
+      const { version } = JSON.parse(readFileSync(args.path, 'utf8'))
+      return { contents: JSON.stringify({ version }), loader: 'json' }
     })
   },
 }
