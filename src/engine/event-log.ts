@@ -18,6 +18,7 @@ import type { WorkPackage } from '../core/work-package.ts'
 import type { MissionEvents } from '../store/state-files/read-event-log.ts'
 import type { MissionView } from '../store/state-files/read-mission.ts'
 import type { EngineContext } from './context.ts'
+import { retiredKeyWarnings } from './retired-keys.ts'
 
 /**
  * Living beside upstream spec-kitty (SPEC §7b): where a mission keeps `status.events.jsonl`, its
@@ -266,7 +267,8 @@ export function staleStatusJson(events: MissionEvents): string | null {
  */
 export async function eventLogWarnings(mission: MissionView, wps: WorkPackage[]): Promise<string[]> {
   const events = mission.events
-  if (!events) return []
+  const retired = retiredKeyWarnings(mission, wps)
+  if (!events) return retired
   const fix = `kitty reconcile --mission ${mission.dir}`
   const out = driftOf(wps).map(
     (d) =>
@@ -287,5 +289,5 @@ export async function eventLogWarnings(mission: MissionView, wps: WorkPackage[])
   }
   const stale = staleStatusJson(events)
   if (stale) out.push(`${stale}; the next kitty mutation rewrites it, or run ${fix}.`)
-  return out
+  return [...out, ...retired]
 }

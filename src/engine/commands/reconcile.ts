@@ -1,5 +1,6 @@
 import { UsageError } from '../../core/errors.ts'
 import { materializeStatusJson } from '../../core/reduce-status-events.ts'
+import type { FrontmatterEdit } from '../../store/state-files/frontmatter.ts'
 import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import type { MutationPlan, Planned } from '../../store/history/commit-mutation.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
@@ -8,7 +9,10 @@ import type { CommandSpec } from '../command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
 import type { EngineContext } from '../context.ts'
 import type { DriftEntry, TransitionDraft } from '../event-log.ts'
+import type { EventDraft } from '../event-log.ts'
 import { appendEvents, driftOf, snapshotIdentity, staleStatusJson } from '../event-log.ts'
+import type { ReviewRefMove } from '../retired-keys.ts'
+import { planRetiredKeyMoves } from '../retired-keys.ts'
 import { loadMission } from '../load-mission.ts'
 import { laneChangeEdits, missionTrailers } from '../plan-wp-change.ts'
 import type { Request } from '../request.ts'
@@ -57,19 +61,18 @@ interface Reconciled {
   drift: DriftEntry[]
   statusRewritten: boolean
   files: string[]
+  reviewRefs: ReviewRefMove[]
 }
 
 const encoder = new TextEncoder()
 
-async function fileSide(
-  ctx: EngineContext,
-  mission: MissionView,
-  drift: DriftEntry[],
-  actor: string,
-  changes: Map<string, Uint8Array>,
-): Promise<void> {
+function addEdits(all: Map<string, FrontmatterEdit[]>, id: string, edits: FrontmatterEdit[]): void {
+  all.set(id, [...(all.get(id) ?? []), ...edits])
+}
+
+/** Each drifting file takes the log's lane. */
+function fileSideEdits(ctx: EngineContext, drift: DriftEntry[], actor: string, all: Map<string, FrontmatterEdit[]>) {
   for (const d of drift) {
-    const loaded = await mission.wp(d.wp_id)
     const edits = laneChangeEdits(ctx, {
       command: 'reconcile',
       actor,
@@ -77,18 +80,13 @@ async function fileSide(
       to: d.event_log_lane,
       note: 'the event log wins',
     })
-    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+    addEdits(all, d.wp_id, edits)
   }
 }
 
-function logSide(
-  ctx: EngineContext,
-  mission: MissionView,
-  drift: DriftEntry[],
-  actor: string,
-  changes: Map<string, Uint8Array>,
-): void {
-  const drafts: TransitionDraft[] = drift.map((d) => ({
+/** The log gets one forced event per drifting WP, to the file's lane. */
+function logSideDrafts(drift: DriftEntry[], actor: string): TransitionDraft[] {
+  return drift.map((d) => ({
     kind: 'transition',
     wpId: d.wp_id,
     from: d.event_log_lane,
@@ -99,7 +97,6 @@ function logSide(
     reviewRef: null,
     policy: null,
   }))
-  for (const [path, bytes] of appendEvents(ctx, mission, mission.events!, drafts).changes) changes.set(path, bytes)
 }
 
 async function planReconcile(
@@ -111,37 +108,55 @@ async function planReconcile(
 ): Promise<MutationPlan<Reconciled> | Reconciled> {
   const mission = await loadMission(snapshot, handle)
   const events = mission.events
-  if (!events) return { mission, drift: [], statusRewritten: false, files: [] }
-  const drift = driftOf((await mission.all()).map(({ wp }) => wp))
+  const wps = (await mission.all()).map(({ wp }) => wp)
+  const retired = planRetiredKeyMoves(mission, wps, actor)
+  const drift = events ? driftOf(wps) : []
+  const fileEdits = new Map<string, FrontmatterEdit[]>()
+  if (side === 'events') fileSideEdits(ctx, drift, actor, fileEdits)
+  for (const [id, edits] of retired.edits) addEdits(fileEdits, id, edits)
   const changes = new Map<string, Uint8Array>()
-  if (side === 'events') await fileSide(ctx, mission, drift, actor, changes)
-  else if (drift.length > 0) logSide(ctx, mission, drift, actor, changes)
+  for (const [id, edits] of fileEdits) {
+    const loaded = await mission.wp(id)
+    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+  }
+  const drafts: EventDraft[] = [...(side === 'frontmatter' ? logSideDrafts(drift, actor) : []), ...retired.annotations]
+  if (events && drafts.length > 0)
+    for (const [path, bytes] of appendEvents(ctx, mission, events, drafts).changes) changes.set(path, bytes)
   // A status.json whose lanes and count its log gives is left as it is (an older upstream's format
   // included); one that is missing or says otherwise is rewritten as upstream HEAD materialises it.
-  if (!changes.has(events.statusPath) && (events.statusText === null || staleStatusJson(events) !== null)) {
+  if (events && !changes.has(events.statusPath) && (events.statusText === null || staleStatusJson(events) !== null)) {
     changes.set(events.statusPath, encoder.encode(materializeStatusJson(events.reduced, snapshotIdentity(mission))))
   }
   const result: Reconciled = {
     mission,
     drift,
-    statusRewritten: changes.has(events.statusPath),
+    statusRewritten: events !== null && changes.has(events.statusPath),
     files: [...changes.keys()].sort(),
+    reviewRefs: retired.moves,
   }
   if (changes.size === 0) return result
   const wins = side === 'events' ? 'the event log wins' : 'the frontmatter wins'
   return {
     kind: 'commit',
     message: {
-      subject: `kitty(${mission.identity.mission_slug}): reconcile (${wins})`,
-      body:
-        drift.length > 0
-          ? drift.map((d) => `${d.wp_id}: frontmatter ${d.frontmatter_lane}, event log ${d.event_log_lane}`).join('\n')
-          : 'status.json rewritten from its event log.',
+      subject: `kitty(${mission.identity.mission_slug}): reconcile (${events ? wins : 'retired frontmatter keys'})`,
+      body: reconcileBody(result, fileEdits),
       trailers: missionTrailers(ctx, mission, 'reconcile', actor),
     },
     changes,
     result,
   }
+}
+
+function reconcileBody(r: Reconciled, fileEdits: Map<string, FrontmatterEdit[]>): string {
+  const lines = r.drift.map((d) => `${d.wp_id}: frontmatter ${d.frontmatter_lane}, event log ${d.event_log_lane}`)
+  for (const [id, edits] of fileEdits) {
+    if (!edits.some((e) => e.kind === 'delete')) continue
+    const move = r.reviewRefs.find((m) => m.wp_id === id)
+    const kept = move ? ` (review_ref ${move.review_ref}, kept in the ${move.now_in.replace('_', ' ')})` : ''
+    lines.push(`${id}: review_ref: removed from the frontmatter, which upstream's WPMetadata rejects${kept}`)
+  }
+  return lines.length > 0 ? lines.join('\n') : 'status.json rewritten from its event log.'
 }
 
 /** A plan, or (dry run, nothing to do) the answer without a commit. */
@@ -176,7 +191,7 @@ export const reconcile: CommandSpec = {
     const { result, commit } = await mutate<Reconciled>(ctx, async (snapshot) =>
       planOrPreview(await planReconcile(ctx, snapshot, handle, side, actor), dryRun),
     )
-    if (!result.mission.events)
+    if (!result.mission.events && result.files.length === 0)
       warn(ctx, [
         `${result.mission.dir} has no event log (status.events.jsonl); it is frontmatter-only and there is nothing to reconcile.`,
       ])
@@ -189,6 +204,7 @@ export const reconcile: CommandSpec = {
       status_json_rewritten: result.statusRewritten,
       files: result.files,
       unmaterialized_wps: result.mission.eventOnlyIds(),
+      review_refs_moved: result.reviewRefs,
       commit: dryRun ? null : commit,
     }
   },

@@ -9,6 +9,7 @@ import { subtasksComplete } from '../../core/tasks-md.ts'
 import { checkTransition, illegalMove } from '../../core/transitions.ts'
 import { didYouMean } from '../../core/closest-names.ts'
 import type { WorkPackage } from '../../core/work-package.ts'
+import type { WrittenWpKey } from '../../core/wp-frontmatter-keys.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../command-spec.ts'
 import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../command-spec.ts'
@@ -85,9 +86,12 @@ function readRequest(req: Request): TransitionRequest {
   }
 }
 
-/** Frontmatter keys a transition updates besides the lane, so the file reads true afterwards. */
-function frontmatterEffects(wp: WorkPackage, r: TransitionRequest): Record<string, string | null> {
-  const set: Record<string, string | null> = {}
+/**
+ * Frontmatter keys a transition updates besides the lane, so the file reads true afterwards. The review
+ * reference is not one of them: it goes on the event line and in the commit's trailer (issue 21, D10).
+ */
+function frontmatterEffects(wp: WorkPackage, r: TransitionRequest): Partial<Record<WrittenWpKey, string | null>> {
+  const set: Partial<Record<WrittenWpKey, string | null>> = {}
   if (r.to === 'claimed' || (r.to === 'in_progress' && wp.assignee === null)) set['assignee'] = r.actor
   if (r.to === 'planned') set['assignee'] = null
   if (r.policy && (r.to === 'claimed' || r.to === 'in_progress')) set['agent'] = r.policy.agent_family
@@ -95,7 +99,6 @@ function frontmatterEffects(wp: WorkPackage, r: TransitionRequest): Record<strin
     set['review_status'] = r.reviewResult.verdict === 'approved' ? 'approved' : 'has_feedback'
     set['reviewed_by'] = r.reviewResult.reviewer
   }
-  if (r.reviewRef) set['review_ref'] = r.reviewRef
   return set
 }
 
