@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { pythonJsonLine } from '../../src/core/python-json.ts'
 import { WRITTEN_WP_KEYS } from '../../src/core/wp-frontmatter-keys.ts'
 import { parseFrontmatter } from '../../src/store/state-files/frontmatter.ts'
 import { api, cleanupTempDirs, git, kitty, makeRepo, POLICY_JSON, readWp } from '../helpers/git-repo.ts'
@@ -161,5 +162,197 @@ describe('D10: review_ref: keys an older kitty wrote are read, reported, and mov
     expect(status.work_packages.WP02.notes).toEqual([
       'review_ref PR-2 (moved from the WP frontmatter by kitty reconcile)',
     ])
+  })
+})
+
+/** `json.dumps(obj)` with Python's default separators and insertion order (how upstream's tests write lines). */
+function pyDumps(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value))
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pyDumps(v)}`)
+      .join(', ')}}`
+  return JSON.stringify(value)
+}
+
+/**
+ * Upstream's own gate fixture, tests/specify_cli/orchestrator_api/test_transition_subtask_gate.py at
+ * e6e3b73: a flat mission whose WP01 (roster T001, T002) sits in in_progress by two events, with an
+ * optional subtasks annotation as `append_annotations_atomic_verified` writes it.
+ */
+const GATE_SLUG = 'subtask-gate-repro'
+const GATE_MISSION_ID = '01KV8NPCQ9ZX3R7W2M5T8H4FBD'
+const UNCHECKED_TASKS_MD = '# Tasks\n\n## WP01 — Repro\n- [ ] T001 First (WP01)\n- [ ] T002 Second (WP01)\n'
+const CHECKED_TASKS_MD = '# Tasks\n\n## WP01 — Repro\n- [x] T001 First (WP01)\n- [x] T002 Second (WP01)\n'
+
+function gateEvent(fromLane: string, toLane: string, eventId: string) {
+  return {
+    event_id: eventId,
+    mission_slug: GATE_SLUG,
+    wp_id: 'WP01',
+    from_lane: fromLane,
+    to_lane: toLane,
+    at: '2026-06-01T12:00:00+00:00',
+    actor: 'test-orch',
+    force: false,
+    execution_mode: 'worktree',
+    evidence: null,
+    reason: null,
+    review_ref: null,
+  }
+}
+
+function gateRepo(tasksMd: string, snapshotSubtasks?: Record<string, string>): string {
+  const repo = makeRepo([])
+  const dir = join(repo, 'kitty-specs', GATE_SLUG)
+  mkdirSync(join(dir, 'tasks'), { recursive: true })
+  const meta = {
+    mission_id: GATE_MISSION_ID,
+    mission_slug: GATE_SLUG,
+    slug: GATE_SLUG,
+    mission_number: null,
+    mission_type: 'software-dev',
+    status_phase: 2,
+  }
+  writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`)
+  writeFileSync(join(dir, 'tasks.md'), tasksMd)
+  writeFileSync(
+    join(dir, 'tasks', 'WP01.md'),
+    '---\nwork_package_id: WP01\ntitle: Example\ndependencies: []\nsubtasks:\n- T001\n- T002\n---\n\nbody\n',
+  )
+  const lines = [
+    pyDumps(gateEvent('planned', 'claimed', '01HXYZ0123456789ABCDEFGH40')),
+    pyDumps(gateEvent('claimed', 'in_progress', '01HXYZ0123456789ABCDEFGH41')),
+  ]
+  if (snapshotSubtasks) {
+    lines.push(
+      pythonJsonLine({
+        actor: 'test-orch',
+        at: '2026-06-01T12:00:30+00:00',
+        delta: { subtasks: snapshotSubtasks },
+        event_id: '01KX0RCH000000000000000000',
+        kind: 'annotation',
+        wp_id: 'WP01',
+      }),
+    )
+  }
+  writeFileSync(join(dir, 'status.events.jsonl'), `${lines.join('\n')}\n`)
+  git(repo, 'add', '-A')
+  git(repo, 'commit', '-qm', 'seed mission')
+  return repo
+}
+
+const toReview = (repo: string, flags: Record<string, string | boolean> = {}) =>
+  api(repo, 'transition', {
+    mission: GATE_SLUG,
+    wp: 'WP01',
+    to: 'for_review',
+    actor: 'test-orch',
+    policy: POLICY_JSON,
+    ...flags,
+  })
+
+describe('D1: with an event log, the subtasks gate is upstream’s (golden: test_transition_subtask_gate.py)', () => {
+  it('test_unasserted_flag_blocks_on_silent_snapshot: checked tasks.md rows do not satisfy the gate', async () => {
+    const repo = gateRepo(CHECKED_TASKS_MD)
+    const head = git(repo, 'rev-parse', 'HEAD')
+    const { code, envelope } = await toReview(repo)
+    expect(code).not.toBe(0)
+    expect(envelope.error_code).toBe('TRANSITION_REJECTED')
+    expect(envelope.data.message).toMatch(
+      /^Transition in_progress -> for_review requires completed subtasks or force with reason: T001, T002 of WP01 are not done in the event log.*kitty agent tasks mark-status T001 T002 --status done --mission subtask-gate-repro/,
+    )
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
+  })
+
+  it('test_unasserted_flag_allows_when_snapshot_marks_all_done: the slot wins over unchecked rows', async () => {
+    const repo = gateRepo(UNCHECKED_TASKS_MD, { T001: 'done', T002: 'done' })
+    const { code, envelope } = await toReview(repo, { 'implementation-evidence-present': true })
+    expect(code, JSON.stringify(envelope)).toBe(0)
+    expect(envelope.data).toMatchObject({ from_lane: 'in_progress', to_lane: 'for_review' })
+  })
+
+  it('test_explicit_caller_assertion_cannot_bypass_snapshot_gate', async () => {
+    const repo = gateRepo(UNCHECKED_TASKS_MD)
+    const { envelope } = await toReview(repo, { 'subtasks-complete': true, 'implementation-evidence-present': true })
+    expect(envelope.error_code).toBe('TRANSITION_REJECTED')
+  })
+
+  it('test_force_bypasses_the_subtask_guard_entirely', async () => {
+    const repo = gateRepo(UNCHECKED_TASKS_MD)
+    const { code, envelope } = await toReview(repo, { force: true, note: 'forced advance' })
+    expect(code, JSON.stringify(envelope)).toBe(0)
+  })
+
+  it('a half-done slot names only what is open; planned (a pending mark) is not done', async () => {
+    const repo = gateRepo(CHECKED_TASKS_MD, { T001: 'done', T002: 'planned' })
+    const { envelope } = await toReview(repo)
+    expect(envelope.data.message).toContain('T002 of WP01 is not done in the event log')
+  })
+})
+
+describe('D1: mark-status records the mark in the log (upstream’s annotation) and ticks tasks.md, in one commit', () => {
+  const markStatus = (repo: string, ids: string[], status: string) =>
+    kitty(repo, [
+      'agent',
+      'tasks',
+      'mark-status',
+      ...ids,
+      '--status',
+      status,
+      '--mission',
+      GATE_SLUG,
+      '--actor',
+      'impl',
+    ])
+  const logLines = (repo: string) =>
+    readFileSync(join(repo, 'kitty-specs', GATE_SLUG, 'status.events.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+
+  it('writes one annotation per WP and the checkbox; the gate then passes; a repeat is a no-op', async () => {
+    const repo = gateRepo(UNCHECKED_TASKS_MD)
+    const before = logLines(repo).length
+    const run = await markStatus(repo, ['T001', 'T002'], 'done')
+    expect(run.code, JSON.stringify(run.envelope)).toBe(0)
+    expect(run.envelope.data).toMatchObject({ changed: ['T001', 'T002'], no_op: false })
+    const added = logLines(repo).slice(before)
+    expect(added).toHaveLength(1)
+    const line = JSON.parse(added[0]!)
+    expect(Object.keys(line)).toEqual(['actor', 'at', 'delta', 'event_id', 'kind', 'wp_id'])
+    expect(line).toMatchObject({ actor: 'impl', kind: 'annotation', wp_id: 'WP01' })
+    expect(line.delta).toEqual({ subtasks: { T001: 'done', T002: 'done' } })
+    expect(readFileSync(join(repo, 'kitty-specs', GATE_SLUG, 'tasks.md'), 'utf8')).toBe(CHECKED_TASKS_MD)
+    expect(git(repo, 'show', '--name-only', '--format=', 'HEAD').split('\n').sort()).toEqual([
+      `kitty-specs/${GATE_SLUG}/status.events.jsonl`,
+      `kitty-specs/${GATE_SLUG}/status.json`,
+      `kitty-specs/${GATE_SLUG}/tasks.md`,
+    ])
+    const status = JSON.parse(readFileSync(join(repo, 'kitty-specs', GATE_SLUG, 'status.json'), 'utf8'))
+    expect(status.work_packages.WP01.subtasks).toEqual({ T001: 'done', T002: 'done' })
+    const head = git(repo, 'rev-parse', 'HEAD')
+    expect((await markStatus(repo, ['T001'], 'done')).envelope.data.no_op).toBe(true)
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
+    expect((await toReview(repo)).code).toBe(0)
+  })
+
+  it('reads both: a ticked box with no log mark still gets its annotation; pending records planned', async () => {
+    const repo = gateRepo(CHECKED_TASKS_MD)
+    const run = await markStatus(repo, ['T001'], 'done')
+    expect(run.envelope.data.changed).toEqual(['T001'])
+    expect(JSON.parse(logLines(repo).at(-1)!).delta).toEqual({ subtasks: { T001: 'done' } })
+    await markStatus(repo, ['T001'], 'pending')
+    expect(JSON.parse(logLines(repo).at(-1)!).delta).toEqual({ subtasks: { T001: 'planned' } })
+    expect(readFileSync(join(repo, 'kitty-specs', GATE_SLUG, 'tasks.md'), 'utf8')).toContain('- [ ] T001')
+  })
+
+  it('an id only a WP roster names is marked in the log; an id nobody owns is SUBTASK_NOT_FOUND, nothing written', async () => {
+    const repo = gateRepo('# Tasks\n')
+    expect((await markStatus(repo, ['T002'], 'done')).code).toBe(0)
+    expect(JSON.parse(logLines(repo).at(-1)!).delta).toEqual({ subtasks: { T002: 'done' } })
+    const head = git(repo, 'rev-parse', 'HEAD')
+    const bad = await markStatus(repo, ['T001', 'T009'], 'done')
+    expect(bad.envelope.error_code).toBe('SUBTASK_NOT_FOUND')
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
   })
 })
