@@ -215,10 +215,49 @@ function eventOnlyWp(
   }
 }
 
+/** A lane event has set the WP's lane (not only the log's annotations, nor nothing at all). */
+function hasLaneEvent(state: WpState | undefined): boolean {
+  return state !== undefined && state.lane !== 'genesis' && state.lane !== 'uninitialized'
+}
+
+/**
+ * WPs with a task file that the mission's event log has no lane event for: upstream's "not
+ * finalized" (its start-implementation refuses them until finalize-tasks seeds genesis → planned).
+ * Empty for a mission without a log, which has no such step.
+ */
+export function unfinalizedIds(mission: MissionView): string[] {
+  const events = mission.events
+  if (!events) return []
+  return mission.wpIds().filter((id) => !hasLaneEvent(events.reduced.work_packages[id]))
+}
+
+/** Upstream's finalize-tasks seed for a WP (status/bootstrap.py): genesis → planned, unforced. */
+export function finalizeSeed(wpId: string, at?: string): TransitionDraft {
+  return {
+    kind: 'transition',
+    wpId,
+    from: 'genesis',
+    to: 'planned',
+    actor: 'finalize-tasks',
+    force: false,
+    reason: 'canonical bootstrap',
+    reviewRef: null,
+    policy: null,
+    ...(at ? { at } : {}),
+  }
+}
+
+/** Log-only WPs that only annotations name: upstream's reducer leaves them uninitialized and lists none. */
+function annotationOnlyIds(mission: MissionView): string[] {
+  const wps = mission.events?.reduced.work_packages ?? {}
+  return mission.eventOnlyIds().filter((id) => wps[id]?.lane === 'uninitialized')
+}
+
 /** Every WP a read lists: the task files (lanes from the log where there is one), then the log-only WPs. */
 export async function listedWorkPackages(mission: MissionView): Promise<WorkPackage[]> {
   const files = (await mission.all()).map(({ wp }) => wp)
-  const extra = mission.eventOnlyIds()
+  const hidden = new Set(annotationOnlyIds(mission))
+  const extra = mission.eventOnlyIds().filter((id) => !hidden.has(id))
   if (extra.length === 0 || !mission.events) return files
   const planned = tasksMdWorkPackages(await mission.tasksMd())
   const wps = [
@@ -281,10 +320,16 @@ export async function eventLogWarnings(mission: MissionView, wps: WorkPackage[])
     )
   }
   const planned = tasksMdWorkPackages(await mission.tasksMd().catch(() => null))
-  const unknown = mission.eventOnlyIds().filter((id) => !planned.has(id))
+  const hidden = annotationOnlyIds(mission)
+  const unknown = mission.eventOnlyIds().filter((id) => !planned.has(id) && !hidden.includes(id))
   if (unknown.length > 0) {
     out.push(
       `${events.path} has events for ${unknown.join(', ')}, which have neither a task file nor a tasks.md section; they are listed with the log's lanes.`,
+    )
+  }
+  if (hidden.length > 0) {
+    out.push(
+      `${events.path} has only annotations for ${hidden.join(', ')} (no lane event, no task file); not listed, as upstream reads it.`,
     )
   }
   const stale = staleStatusJson(events)

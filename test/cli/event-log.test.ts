@@ -71,7 +71,10 @@ const TASKS_MD = [
  */
 function loggedRepo(lines?: string[]): string {
   const repo = makeRepo([{ meta: { ...defaultMeta(SLUG), mission_id: MISSION_ID }, tasksMd: TASKS_MD }])
+  // finalize-tasks seeds every WP first (genesis → planned); upstream refuses to start one it has not.
   const log = lines ?? [
+    event('WP01', 'genesis', 'planned', 'finalize-tasks'),
+    event('WP02', 'genesis', 'planned', 'finalize-tasks'),
     event('WP01', 'planned', 'claimed'),
     event('WP01', 'claimed', 'in_progress'),
     event('WP03', 'planned', 'in_progress', 'builder'),

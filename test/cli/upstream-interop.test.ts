@@ -356,3 +356,141 @@ describe('D1: mark-status records the mark in the log (upstream’s annotation) 
     expect(git(repo, 'status', '--porcelain')).toBe('')
   })
 })
+
+/** An upstream transition line as its store writes it (sorted keys, Python separators). */
+let upSeq = 0
+function upTransition(wp: string, from: string, to: string, actor = 'finalize-tasks', extra: object = {}): string {
+  upSeq++
+  return pythonJsonLine({
+    actor,
+    at: `2026-12-06T10:00:${String(upSeq % 60).padStart(2, '0')}.000000+00:00`,
+    event_id: `01M95C0000000000000000${String(upSeq).padStart(4, '0')}`,
+    evidence: null,
+    execution_mode: 'worktree',
+    force: false,
+    from_lane: from,
+    mission_slug: M,
+    policy_metadata: null,
+    reason: from === 'genesis' ? 'canonical bootstrap' : null,
+    review_ref: null,
+    to_lane: to,
+    wp_id: wp,
+    ...extra,
+  })
+}
+
+const READY_TASKS_MD = [
+  '# Work Packages',
+  '',
+  '## Work Package WP01: First',
+  '- [x] T001 one',
+  '',
+  '## Work Package WP02: Second',
+  '- [x] T002 two',
+  '### Dependencies',
+  '- Depends on WP01',
+  '',
+  '## Work Package WP03: Third',
+  '- [x] T003 three',
+  '### Dependencies',
+  '- Depends on WP02',
+  '',
+].join('\n')
+
+function loggedMission(wps: Array<{ id: string; lane: string }>, lines: string[]): string {
+  const repo = makeRepo([{ wps, tasksMd: READY_TASKS_MD }])
+  writeFileSync(join(missionDir(repo), 'status.events.jsonl'), `${lines.join('\n')}\n`)
+  git(repo, 'add', '-A')
+  git(repo, 'commit', '-qm', 'upstream wrote its log')
+  return repo
+}
+
+const readyIds = async (repo: string) => {
+  const env = await ok(api(repo, 'list-ready', { mission: M }))
+  return { ids: env.data.ready_work_packages.map((w: { wp_id: string }) => w.wp_id), warnings: env.data.warnings ?? [] }
+}
+
+describe('D6/D7/D9: list-ready never promises a WP start-implementation would refuse', () => {
+  it('D6: WPs only the log knows are not ready (no file to claim in); the warning names the fix', async () => {
+    const repo = loggedMission(
+      [],
+      ['WP01', 'WP02', 'WP03'].map((id) => upTransition(id, 'genesis', 'planned')),
+    )
+    const { ids, warnings } = await readyIds(repo)
+    expect(ids).toEqual([])
+    expect(warnings.join('\n')).toMatch(
+      /WP01 is planned with dependencies satisfied but not listed as ready: only the event log knows it/,
+    )
+    expect(warnings.join('\n')).toContain(`kitty migrate --mission ${M} --to frontmatter`)
+    const start = await api(repo, 'start-implementation', { mission: M, wp: 'WP01', actor: 'a', policy: POLICY_JSON })
+    expect(start.envelope.error_code).toBe('WP_NOT_FOUND')
+    await ok(kitty(repo, ['migrate', '--mission', M, '--to', 'frontmatter']))
+    expect((await readyIds(repo)).ids).toEqual(['WP01'])
+  })
+
+  it('D7: a WP with a file but no event is "not finalized": not ready, start refused as upstream words it; reconcile seeds it', async () => {
+    const repo = loggedMission(
+      [
+        { id: 'WP01', lane: 'done' },
+        { id: 'WP02', lane: 'planned' },
+      ],
+      [
+        upTransition('WP01', 'genesis', 'planned'),
+        upTransition('WP01', 'planned', 'in_progress', 'up', { force: true, reason: 'x' }),
+        upTransition('WP01', 'in_progress', 'done', 'up', { force: true, reason: 'x' }),
+      ],
+    )
+    const before = await readyIds(repo)
+    expect(before.ids).toEqual([])
+    expect(before.warnings.join('\n')).toMatch(
+      /WP02 is planned with dependencies satisfied but not listed as ready: the event log has no event for it \(not finalized\)/,
+    )
+    const head = git(repo, 'rev-parse', 'HEAD')
+    const start = await api(repo, 'start-implementation', { mission: M, wp: 'WP02', actor: 'a', policy: POLICY_JSON })
+    expect(start.envelope.error_code).toBe('TRANSITION_REJECTED')
+    expect(start.envelope.data.message).toMatch(
+      /^WP WP02 is not finalized; run `spec-kitty agent mission finalize-tasks`/,
+    )
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
+    const seed = await ok(kitty(repo, ['reconcile', '--mission', M]))
+    expect(seed.data.finalized_wps).toEqual(['WP02'])
+    const last = JSON.parse(
+      readFileSync(join(missionDir(repo), 'status.events.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .at(-1)!,
+    )
+    expect(last).toMatchObject({
+      wp_id: 'WP02',
+      from_lane: 'genesis',
+      to_lane: 'planned',
+      actor: 'finalize-tasks',
+      reason: 'canonical bootstrap',
+      force: false,
+    })
+    expect((await readyIds(repo)).ids).toEqual(['WP02'])
+    await ok(api(repo, 'start-implementation', { mission: M, wp: 'WP02', actor: 'a', policy: POLICY_JSON }))
+  })
+
+  it('D9: a WP only annotations name is neither listed nor ready (upstream: uninitialized); the warning says so', async () => {
+    const repo = loggedMission(
+      [{ id: 'WP01', lane: 'planned' }],
+      [
+        upTransition('WP01', 'genesis', 'planned'),
+        pythonJsonLine({
+          actor: 'edge',
+          at: '2026-12-06T10:00:03.000000+00:00',
+          delta: { note: 'ghost' },
+          event_id: '01M95C000000000000000000C1',
+          kind: 'annotation',
+          wp_id: 'WP09',
+        }),
+      ],
+    )
+    const state = await ok(api(repo, 'mission-state', { mission: M }))
+    expect(state.data.work_packages.map((w: { wp_id: string }) => w.wp_id)).toEqual(['WP01'])
+    expect(state.data.summary.planned).toBe(1)
+    expect(state.data.warnings.join('\n')).toContain('has only annotations for WP09')
+    expect((await readyIds(repo)).ids).toEqual(['WP01'])
+  })
+})

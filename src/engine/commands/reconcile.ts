@@ -10,7 +10,7 @@ import { MISSION_PARAM, REPO_PARAMS } from '../command-spec.ts'
 import type { EngineContext } from '../context.ts'
 import type { DriftEntry, TransitionDraft } from '../event-log.ts'
 import type { EventDraft } from '../event-log.ts'
-import { appendEvents, driftOf, snapshotIdentity, staleStatusJson } from '../event-log.ts'
+import { appendEvents, driftOf, finalizeSeed, snapshotIdentity, staleStatusJson, unfinalizedIds } from '../event-log.ts'
 import type { ReviewRefMove } from '../retired-keys.ts'
 import { planRetiredKeyMoves } from '../retired-keys.ts'
 import { loadMission } from '../load-mission.ts'
@@ -62,6 +62,8 @@ interface Reconciled {
   statusRewritten: boolean
   files: string[]
   reviewRefs: ReviewRefMove[]
+  /** WPs given upstream's finalize-tasks seed (they had no event: "not finalized"). */
+  seeded: string[]
 }
 
 const encoder = new TextEncoder()
@@ -119,7 +121,13 @@ async function planReconcile(
     const loaded = await mission.wp(id)
     changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
   }
-  const drafts: EventDraft[] = [...(side === 'frontmatter' ? logSideDrafts(drift, actor) : []), ...retired.annotations]
+  // Seeds first: a WP the log has never seen gets upstream's finalize-tasks event before anything else.
+  const seeds = unfinalizedIds(mission)
+  const drafts: EventDraft[] = [
+    ...seeds.map((id) => finalizeSeed(id)),
+    ...(side === 'frontmatter' ? logSideDrafts(drift, actor) : []),
+    ...retired.annotations,
+  ]
   if (events && drafts.length > 0)
     for (const [path, bytes] of appendEvents(ctx, mission, events, drafts).changes) changes.set(path, bytes)
   // A status.json whose lanes and count its log gives is left as it is (an older upstream's format
@@ -133,6 +141,7 @@ async function planReconcile(
     statusRewritten: events !== null && changes.has(events.statusPath),
     files: [...changes.keys()].sort(),
     reviewRefs: retired.moves,
+    seeded: seeds,
   }
   if (changes.size === 0) return result
   const wins = side === 'events' ? 'the event log wins' : 'the frontmatter wins'
@@ -150,6 +159,7 @@ async function planReconcile(
 
 function reconcileBody(r: Reconciled, fileEdits: Map<string, FrontmatterEdit[]>): string {
   const lines = r.drift.map((d) => `${d.wp_id}: frontmatter ${d.frontmatter_lane}, event log ${d.event_log_lane}`)
+  for (const id of r.seeded) lines.push(`${id}: seeded in the event log (genesis -> planned), as finalize-tasks does`)
   for (const [id, edits] of fileEdits) {
     if (!edits.some((e) => e.kind === 'delete')) continue
     const move = r.reviewRefs.find((m) => m.wp_id === id)
@@ -205,6 +215,7 @@ export const reconcile: CommandSpec = {
       files: result.files,
       unmaterialized_wps: result.mission.eventOnlyIds(),
       review_refs_moved: result.reviewRefs,
+      finalized_wps: result.seeded,
       commit: dryRun ? null : commit,
     }
   },
