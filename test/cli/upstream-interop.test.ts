@@ -2,6 +2,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { pythonJsonLine } from '../../src/core/python-json.ts'
+import { materializeStatusJson, reduceStatusEvents } from '../../src/core/reduce-status-events.ts'
+import { parseEventLog } from '../../src/core/status-events.ts'
 import { WRITTEN_WP_KEYS } from '../../src/core/wp-frontmatter-keys.ts'
 import { parseFrontmatter } from '../../src/store/state-files/frontmatter.ts'
 import { api, cleanupTempDirs, git, kitty, makeRepo, POLICY_JSON, readWp } from '../helpers/git-repo.ts'
@@ -492,5 +494,75 @@ describe('D6/D7/D9: list-ready never promises a WP start-implementation would re
     expect(state.data.summary.planned).toBe(1)
     expect(state.data.warnings.join('\n')).toContain('has only annotations for WP09')
     expect((await readyIds(repo)).ids).toEqual(['WP01'])
+  })
+})
+
+describe('D2: upstream’s uncommitted writes are reported on reads and adopted by kitty reconcile --adopt', () => {
+  const logFile = (repo: string) => join(missionDir(repo), 'status.events.jsonl')
+  const statusFile = (repo: string) => join(missionDir(repo), 'status.json')
+
+  /** What upstream's start-implementation leaves behind: two lines appended and status.json rewritten, nothing committed. */
+  function upstreamStartsWp01(repo: string): void {
+    const text = `${readFileSync(logFile(repo), 'utf8')}${upTransition('WP01', 'planned', 'claimed', 'up-impl')}\n${upTransition('WP01', 'claimed', 'in_progress', 'up-impl')}\n`
+    writeFileSync(logFile(repo), text)
+    const reduced = reduceStatusEvents(parseEventLog(text, 'log'))
+    writeFileSync(
+      statusFile(repo),
+      materializeStatusJson(reduced, { missionNumber: '099', missionType: 'software-dev' }),
+    )
+  }
+
+  function seededRepo(): string {
+    const repo = loggedMission([{ id: 'WP01', lane: 'planned' }], [upTransition('WP01', 'genesis', 'planned')])
+    return repo
+  }
+
+  it('reads name the pending files and the command; the commit is what they answer', async () => {
+    const repo = seededRepo()
+    upstreamStartsWp01(repo)
+    const state = await ok(api(repo, 'mission-state', { mission: M }))
+    expect(state.data.work_packages[0].lane).toBe('planned')
+    const warning = state.data.warnings.find((w: string) => w.startsWith('uncommitted:'))
+    expect(warning).toContain(`kitty-specs/${M}/status.events.jsonl, kitty-specs/${M}/status.json differ`)
+    expect(warning).toContain(`kitty reconcile --mission ${M} --adopt`)
+    const ready = await ok(api(repo, 'list-ready', { mission: M }))
+    expect(ready.data.warnings.some((w: string) => w.startsWith('uncommitted:'))).toBe(true)
+    // A kitty write in that state still refuses safely.
+    const start = await api(repo, 'start-implementation', { mission: M, wp: 'WP01', actor: 'k', policy: POLICY_JSON })
+    expect(start.envelope.error_code).toBe('WORKTREE_DIRTY')
+  })
+
+  it('--adopt commits exactly the checkout’s files in one commit naming upstream; reads then agree', async () => {
+    const repo = seededRepo()
+    upstreamStartsWp01(repo)
+    const written = [readFileSync(logFile(repo), 'utf8'), readFileSync(statusFile(repo), 'utf8')]
+    const head = git(repo, 'rev-parse', 'HEAD')
+    const dry = await ok(kitty(repo, ['reconcile', '--mission', M, '--adopt', '--dry-run']))
+    expect(dry.data).toMatchObject({ adopt: true, dry_run: true, events_added: 2, commit: null })
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
+    const run = await ok(kitty(repo, ['reconcile', '--mission', M, '--adopt']))
+    expect(run.data.files).toEqual([`kitty-specs/${M}/status.events.jsonl`, `kitty-specs/${M}/status.json`])
+    expect(git(repo, 'rev-list', '--count', `${head}..HEAD`)).toBe('1')
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-Writer,valueonly)')).toBe('spec-kitty (upstream)')
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Kitty-Command,valueonly)')).toBe('reconcile')
+    expect(git(repo, 'show', `HEAD:kitty-specs/${M}/status.events.jsonl`) + '\n').toBe(written[0])
+    expect([readFileSync(logFile(repo), 'utf8'), readFileSync(statusFile(repo), 'utf8')]).toEqual(written)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
+    expect(git(repo, 'fsck', '--no-progress')).toBe('')
+    const state = await ok(api(repo, 'mission-state', { mission: M }))
+    expect(state.data.work_packages[0]).toMatchObject({ lane: 'in_progress', last_actor: 'up-impl' })
+    expect((state.data.warnings ?? []).some((w: string) => w.startsWith('uncommitted:'))).toBe(false)
+    const again = await ok(kitty(repo, ['reconcile', '--mission', M, '--adopt']))
+    expect(again.data).toMatchObject({ files: [], commit: null })
+  })
+
+  it('a checkout log that rewrites committed lines is refused, nothing committed', async () => {
+    const repo = seededRepo()
+    writeFileSync(logFile(repo), `${upTransition('WP01', 'genesis', 'planned', 'someone-else')}\n`)
+    const head = git(repo, 'rev-parse', 'HEAD')
+    const run = await kitty(repo, ['reconcile', '--mission', M, '--adopt'])
+    expect(run.envelope.error_code).toBe('EVENT_LOG_INVALID')
+    expect(run.envelope.data.message).toContain('does not extend the committed log')
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
   })
 })

@@ -10,6 +10,7 @@ import { identityOf } from '../workspace.ts'
 import { eventLogWarnings, listedWorkPackages, unfinalizedIds } from '../event-log.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import { warn } from '../warnings.ts'
+import { pendingWriteWarnings } from '../pending-upstream-writes.ts'
 
 type Held = 'no_task_file' | 'not_finalized'
 
@@ -50,6 +51,7 @@ export const listReady: CommandSpec = {
   params: [MISSION_PARAM, ...REPO_PARAMS],
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
+    warn(ctx, await pendingWriteWarnings(ctx, mission))
     const wps = (await listedWorkPackages(mission)).map((wp) => ({ wp }))
     warn(
       ctx,

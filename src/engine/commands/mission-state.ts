@@ -7,6 +7,7 @@ import { readTip } from '../state.ts'
 import { identityOf } from '../workspace.ts'
 import { eventLogWarnings, listedWorkPackages } from '../event-log.ts'
 import { warn } from '../warnings.ts'
+import { pendingWriteWarnings } from '../pending-upstream-writes.ts'
 
 export const missionState: CommandSpec = {
   name: 'mission-state',
@@ -17,6 +18,7 @@ export const missionState: CommandSpec = {
   params: [MISSION_PARAM, ...REPO_PARAMS],
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
+    warn(ctx, await pendingWriteWarnings(ctx, mission))
     const summary = emptySummary()
     const work_packages = []
     const wps = await listedWorkPackages(mission)

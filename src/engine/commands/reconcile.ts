@@ -14,6 +14,8 @@ import { appendEvents, driftOf, finalizeSeed, snapshotIdentity, staleStatusJson,
 import type { ReviewRefMove } from '../retired-keys.ts'
 import { planRetiredKeyMoves } from '../retired-keys.ts'
 import { loadMission } from '../load-mission.ts'
+import type { Adopted } from '../pending-upstream-writes.ts'
+import { planAdopt } from '../pending-upstream-writes.ts'
 import { laneChangeEdits, missionTrailers } from '../plan-wp-change.ts'
 import type { Request } from '../request.ts'
 import { optionalBoolean, optionalString, requiredString } from '../request.ts'
@@ -176,6 +178,20 @@ export function planOrPreview<R>(planned: MutationPlan<R> | R, dryRun: boolean):
   return { kind: 'noop', result: isPlan ? (planned as MutationPlan<R>).result : (planned as R) }
 }
 
+async function adopt(ctx: EngineContext, handle: string, actor: string, dryRun: boolean) {
+  const { result, commit } = await mutate<Adopted>(ctx, async (snapshot) =>
+    planOrPreview(await planAdopt(ctx, await loadMission(snapshot, handle), actor), dryRun),
+  )
+  return {
+    ...identityOf(result.mission),
+    adopt: true,
+    dry_run: dryRun,
+    files: result.files,
+    events_added: result.events_added,
+    commit: dryRun ? null : commit,
+  }
+}
+
 export const reconcile: CommandSpec = {
   name: 'reconcile',
   group: 'kitty',
@@ -189,6 +205,12 @@ export const reconcile: CommandSpec = {
       type: 'string',
       description: 'Which side wins: events (default, as upstream reads it) or frontmatter.',
     },
+    {
+      name: 'adopt',
+      type: 'boolean',
+      description:
+        "Commit upstream spec-kitty's uncommitted event log and status.json as they are (one commit; nothing else).",
+    },
     KITTY_ACTOR_PARAM,
     DRY_RUN_PARAM,
     ...REPO_PARAMS,
@@ -198,6 +220,7 @@ export const reconcile: CommandSpec = {
     const side = sideOf(req)
     const actor = optionalActor(req)
     const dryRun = optionalBoolean(req, 'dry-run') ?? false
+    if (optionalBoolean(req, 'adopt')) return adopt(ctx, handle, actor, dryRun)
     const { result, commit } = await mutate<Reconciled>(ctx, async (snapshot) =>
       planOrPreview(await planReconcile(ctx, snapshot, handle, side, actor), dryRun),
     )
