@@ -300,7 +300,21 @@ export function staleStatusJson(events: MissionEvents): string | null {
 }
 
 /**
- * What a read reports about the log beside the lanes: drift per WP (both lanes named), repeated event
+ * Drift of a log mission is expected, not a fault (issue 21, D3): upstream never rewrites a WP file's
+ * `lane:`, so after each of its steps the file lags the log, which decides. A read says so as a note;
+ * kitty's next write to that WP (or kitty reconcile) refreshes the file.
+ */
+export function driftNotes(mission: MissionView, wps: WorkPackage[]): string[] {
+  if (!mission.events) return []
+  return driftOf(wps).map(
+    (d) =>
+      `${d.wp_id}: the file's lane: says '${d.frontmatter_lane}', the event log '${d.event_log_lane}' (as upstream reads it, the log decides); ` +
+      `kitty's next write to ${d.wp_id} refreshes the file, or kitty reconcile --mission ${mission.dir} now.`,
+  )
+}
+
+/**
+ * What a read reports about the log beside the lanes (drift is a note, see driftNotes) (both lanes named), repeated event
  * ids, events for WPs nothing else knows, a status.json that its log does not give. Each says how to
  * settle it; none stops the read.
  */
@@ -309,11 +323,7 @@ export async function eventLogWarnings(mission: MissionView, wps: WorkPackage[])
   const retired = retiredKeyWarnings(mission, wps)
   if (!events) return retired
   const fix = `kitty reconcile --mission ${mission.dir}`
-  const out = driftOf(wps).map(
-    (d) =>
-      `drift: ${d.wp_id} frontmatter lane is '${d.frontmatter_lane}' but the event log says '${d.event_log_lane}'; ` +
-      `the event log wins (as upstream reads it). Settle it with ${fix} (or --from frontmatter to keep the file's lane).`,
-  )
+  const out: string[] = []
   if (events.reduced.duplicates.length > 0) {
     out.push(
       `${events.path} repeats event id(s) ${[...new Set(events.reduced.duplicates)].join(', ')}; the first of each counts, as upstream reads it.`,

@@ -7,7 +7,7 @@ import { loadMission } from '../load-mission.ts'
 import { requiredString } from '../request.ts'
 import { readTip } from '../state.ts'
 import { identityOf } from '../workspace.ts'
-import { eventLogWarnings, listedWorkPackages, unfinalizedIds } from '../event-log.ts'
+import { driftNotes, eventLogWarnings, listedWorkPackages, unfinalizedIds } from '../event-log.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import { warn } from '../warnings.ts'
 import { pendingWriteWarnings } from '../pending-upstream-writes.ts'
@@ -82,6 +82,10 @@ export const listReady: CommandSpec = {
     const ready = candidates
       .filter(({ wp }) => !held.has(wp.id))
       .map(({ wp }) => ({ wp_id: wp.id, lane: wp.lane, dependencies: wp.dependencies, dependencies_satisfied: true }))
-    return { ...identityOf(mission), ready_work_packages: ready }
+    const notes = driftNotes(
+      mission,
+      wps.map(({ wp }) => wp),
+    )
+    return { ...identityOf(mission), ready_work_packages: ready, ...(notes.length > 0 ? { notes } : {}) }
   },
 }

@@ -5,7 +5,7 @@ import { loadMission } from '../load-mission.ts'
 import { requiredString } from '../request.ts'
 import { readTip } from '../state.ts'
 import { identityOf } from '../workspace.ts'
-import { eventLogWarnings, listedWorkPackages } from '../event-log.ts'
+import { driftNotes, eventLogWarnings, listedWorkPackages } from '../event-log.ts'
 import { warn } from '../warnings.ts'
 import { pendingWriteWarnings } from '../pending-upstream-writes.ts'
 
@@ -34,6 +34,7 @@ export const missionState: CommandSpec = {
         last_actor: wp.lastActor,
       })
     }
-    return { ...identityOf(mission), summary, work_packages }
+    const notes = driftNotes(mission, wps)
+    return { ...identityOf(mission), summary, work_packages, ...(notes.length > 0 ? { notes } : {}) }
   },
 }
