@@ -566,3 +566,121 @@ describe('D2: upstream’s uncommitted writes are reported on reads and adopted 
     expect(git(repo, 'rev-parse', 'HEAD')).toBe(head)
   })
 })
+
+describe('one WP, both writers alternating through a whole lifecycle', () => {
+  const logFile = (repo: string) => join(missionDir(repo), 'status.events.jsonl')
+  const statusFile = (repo: string) => join(missionDir(repo), 'status.json')
+  const POLICY = JSON.parse(POLICY_JSON)
+  /** Upstream stamps its lines with the time it runs (microseconds, +00:00), after kitty's earlier steps. */
+  const nowAt = () => new Date().toISOString().replace('Z', '000+00:00')
+
+  /** Upstream's write: lines appended and status.json re-materialised, left uncommitted as upstream does. */
+  function upstreamWrites(repo: string, lines: string[]): void {
+    const text = `${readFileSync(logFile(repo), 'utf8')}${lines.join('\n')}\n`
+    writeFileSync(logFile(repo), text)
+    const reduced = reduceStatusEvents(parseEventLog(text, 'log'))
+    writeFileSync(
+      statusFile(repo),
+      materializeStatusJson(reduced, { missionNumber: '099', missionType: 'software-dev' }),
+    )
+  }
+
+  const commitAll = (repo: string, message: string) => {
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', message)
+  }
+
+  /** After every step: kitty's lane is the log's, status.json is the log's, the files upstream can read, nothing lost. */
+  async function agree(repo: string, lane: string, seen: string[]): Promise<string[]> {
+    const text = readFileSync(logFile(repo), 'utf8')
+    const reduced = reduceStatusEvents(parseEventLog(text, 'log'))
+    expect(reduced.work_packages['WP01']?.lane).toBe(lane)
+    const state = await ok(api(repo, 'mission-state', { mission: M }))
+    expect(state.data.work_packages[0]).toMatchObject({ wp_id: 'WP01', lane })
+    expect(state.data.warnings ?? []).toEqual([])
+    expect(readFileSync(statusFile(repo), 'utf8')).toBe(
+      materializeStatusJson(reduced, { missionNumber: '099', missionType: 'software-dev' }),
+    )
+    expect(unknownToUpstream(frontmatterKeys(repo))).toEqual([])
+    const ids = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l).event_id as string)
+    expect(ids.slice(0, seen.length)).toEqual(seen)
+    expect(git(repo, 'status', '--porcelain')).toBe('')
+    return ids
+  }
+
+  it('upstream starts, kitty marks, upstream submits, kitty reviews, upstream approves (adopted), kitty finishes', async () => {
+    const repo = loggedMission(
+      [
+        { id: 'WP01', lane: 'planned' },
+        { id: 'WP02', lane: 'planned' },
+      ],
+      [upTransition('WP01', 'genesis', 'planned'), upTransition('WP02', 'genesis', 'planned')],
+    )
+    git(repo, 'rm', '-q', '-r', `kitty-specs/${M}/tasks/WP02.md`)
+    writeFileSync(
+      join(missionDir(repo), 'tasks', 'WP01.md'),
+      readFileSync(join(missionDir(repo), 'tasks', 'WP01.md'), 'utf8').replace('subtasks: []', 'subtasks: [T001]'),
+    )
+    await ok(kitty(repo, ['reconcile', '--mission', M]))
+    commitAll(repo, 'roster')
+    let seen = await agree(repo, 'planned', [])
+
+    upstreamWrites(repo, [
+      upTransition('WP01', 'planned', 'claimed', 'up-impl', { policy_metadata: POLICY, at: nowAt() }),
+      upTransition('WP01', 'claimed', 'in_progress', 'up-impl', { policy_metadata: POLICY, at: nowAt() }),
+    ])
+    commitAll(repo, 'upstream: start-implementation')
+    seen = await agree(repo, 'in_progress', seen)
+
+    // Upstream's gate would refuse for_review until the log marks T001; kitty's mark-status writes that mark.
+    await ok(kitty(repo, ['agent', 'tasks', 'mark-status', 'T001', '--status', 'done', '--mission', M]))
+    seen = await agree(repo, 'in_progress', seen)
+    expect(
+      reduceStatusEvents(parseEventLog(readFileSync(logFile(repo), 'utf8'), 'log')).work_packages['WP01'],
+    ).toMatchObject({
+      subtasks: { T001: 'done' },
+    })
+
+    upstreamWrites(repo, [
+      upTransition('WP01', 'in_progress', 'for_review', 'up-impl', { policy_metadata: POLICY, at: nowAt() }),
+    ])
+    commitAll(repo, 'upstream: for_review')
+    seen = await agree(repo, 'for_review', seen)
+
+    await step(repo, 'start-review', { actor: 'k-rev', 'review-ref': 'PR-9' })
+    seen = await agree(repo, 'in_review', seen)
+    expect(JSON.parse(readFileSync(logFile(repo), 'utf8').trimEnd().split('\n').at(-1)!)).toMatchObject({
+      to_lane: 'in_review',
+      review_ref: 'PR-9',
+    })
+
+    upstreamWrites(repo, [
+      upTransition('WP01', 'in_review', 'approved', 'up-rev', {
+        policy_metadata: POLICY,
+        at: nowAt(),
+        review_result: { reference: 'review-1', reviewer: 'up-rev', verdict: 'approved' },
+        evidence: { review: { reference: 'review-1', reviewer: 'up-rev', verdict: 'approved' } },
+      }),
+    ])
+    const pending = await ok(api(repo, 'mission-state', { mission: M }))
+    expect(pending.data.work_packages[0].lane).toBe('in_review')
+    expect(pending.data.warnings.join('\n')).toContain('--adopt')
+    await ok(kitty(repo, ['reconcile', '--mission', M, '--adopt']))
+    seen = await agree(repo, 'approved', seen)
+
+    await step(repo, 'transition', {
+      to: 'done',
+      actor: 'k-rev',
+      'evidence-json': JSON.stringify({ review: { reviewer: 'up-rev', verdict: 'approved', reference: 'review-1' } }),
+    })
+    seen = await agree(repo, 'done', seen)
+    // 2 seeds, 2 starts, the mark, for_review, in_review, approved, done: every line of both writers kept.
+    expect(seen).toHaveLength(9)
+    const readiness = await readyIds(repo)
+    expect(readiness.ids).toEqual([])
+    expect(git(repo, 'fsck', '--no-progress')).toBe('')
+  })
+})
