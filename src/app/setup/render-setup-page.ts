@@ -30,6 +30,8 @@ function page(title: string, body: string): string {
 export interface SetupPageInput {
   appName: string
   webhookUrl: string
+  /** Set by --url or WEBHOOK_URL: shown, not editable. */
+  fixed: boolean
   org: string
   problem: string | null
   /** Set once a webhook URL is known: where the form goes, and the manifest it carries. */
@@ -40,7 +42,7 @@ export function renderSetupPage(input: SetupPageInput): string {
   const where = input.org ? `the organisation <code>${escapeHtml(input.org)}</code>` : 'your personal account'
   const settings = `<form method="get" action="/">
 <label for="webhook_url">Webhook URL (where GitHub will deliver events: <code>https://&lt;host&gt;/api/github/webhooks</code>)</label>
-<input id="webhook_url" name="webhook_url" value="${escapeHtml(input.webhookUrl)}" required>
+<input id="webhook_url" name="webhook_url" value="${escapeHtml(input.webhookUrl)}"${input.fixed ? ' readonly' : ''} required>
 <label for="org">Organisation (leave empty to register it on your personal account)</label>
 <input id="org" name="org" value="${escapeHtml(input.org)}">
 <button type="submit">Use these settings</button>

@@ -165,7 +165,9 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
     if (url.pathname === '/') {
       if (registered)
         return send(res, 200, renderProblemPage('The App is registered: restart this process (npm start).'), webBase)
-      const webhookUrl = url.searchParams.get('webhook_url') ?? options.webhookUrl ?? env['WEBHOOK_URL'] ?? ''
+      // A link from elsewhere must not swap in its own webhook URL (GitHub would deliver there): a configured one is fixed.
+      const configured = options.webhookUrl ?? env['WEBHOOK_URL']
+      const webhookUrl = configured ?? url.searchParams.get('webhook_url') ?? ''
       const org = (url.searchParams.get('org') ?? env['GH_ORG'] ?? '').trim()
       let problem: string | null = null
       let register = null
@@ -179,7 +181,12 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
         if (!(err instanceof AppSetupError)) throw err
         problem = err.message
       }
-      return send(res, problem ? 400 : 200, renderSetupPage({ appName, webhookUrl, org, problem, register }), webBase)
+      return send(
+        res,
+        problem ? 400 : 200,
+        renderSetupPage({ appName, webhookUrl, fixed: configured !== undefined, org, problem, register }),
+        webBase,
+      )
     }
     if (url.pathname === CALLBACK_PATH) {
       if (registered) return send(res, 409, renderProblemPage('The App is already registered.'), webBase)

@@ -142,17 +142,14 @@ describe('the setup page', () => {
     expect(org.state).not.toBe(state)
   })
 
-  it('on GHE_HOST, with --url: the form goes to the server; hostile values are escaped, a bad org is refused', async () => {
+  it('on GHE_HOST, with --url: the form goes to the server; a link cannot swap the webhook URL, a bad org is refused', async () => {
     const app = await start(deployment(), ghe(), ['--url', WEBHOOK_URL])
     const { action, manifest, state } = await setupForm(`${app.url}/`)
     expect(action).toBe(`http://${ghe().GHE_HOST}/settings/apps/new?state=${state}`)
     expect(manifest.hook_attributes.url).toBe(WEBHOOK_URL)
-    const hostile = `${WEBHOOK_URL}?x="><script>alert(1)</script>'`
-    const page = await (await fetch(`${app.url}/?webhook_url=${encodeURIComponent(hostile)}`)).text()
-    expect(page).not.toContain('<script>')
-    expect(JSON.parse(unescapeHtml(/name="manifest" value="([^"]*)"/.exec(page)![1]!)).hook_attributes.url).toBe(
-      new URL(hostile).href,
-    )
+    // A link cannot swap the configured webhook URL for its own.
+    const swapped = await setupForm(`${app.url}/?webhook_url=${encodeURIComponent('https://attacker.example/hook')}`)
+    expect(swapped.manifest.hook_attributes.url).toBe(WEBHOOK_URL)
     const bad = await fetch(`${app.url}/?org=${encodeURIComponent('../../evil"><b>')}`)
     expect(bad.status).toBe(400)
     const badText = await bad.text()
@@ -160,11 +157,20 @@ describe('the setup page', () => {
     expect(badText).not.toContain('method="post"')
   })
 
-  it('without a webhook URL it asks for one and offers no Register button', async () => {
+  it('without a webhook URL it asks for one and offers no Register button; what it is given is escaped', async () => {
     const app = await start(deployment(), {})
     const html = await (await fetch(`${app.url}/`)).text()
     expect(html).toContain('name="webhook_url"')
     expect(html).not.toContain('name="manifest"')
+    const hostile = `${WEBHOOK_URL}?x="><script>alert(1)</script>'`
+    const page = await (await fetch(`${app.url}/?webhook_url=${encodeURIComponent(hostile)}`)).text()
+    expect(page).not.toContain('<script>')
+    expect(JSON.parse(unescapeHtml(/name="manifest" value="([^"]*)"/.exec(page)![1]!)).hook_attributes.url).toBe(
+      new URL(hostile).href,
+    )
+    const notUrl = await fetch(`${app.url}/?webhook_url=${encodeURIComponent('javascript:alert(1)')}`)
+    expect(notUrl.status).toBe(400)
+    expect(await notUrl.text()).not.toContain('name="manifest"')
   })
 
   it('answers only under its own host name (a rebinding page cannot read a state) and says loudly when not on loopback', async () => {
