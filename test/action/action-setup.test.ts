@@ -21,10 +21,11 @@ const M = '099-test-mission'
 
 let git: GitHttpServer
 let runner: string
+let bare: string
 
 beforeEach(async () => {
   git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  git.createBareRepo('octo-org/project', {
+  bare = git.createBareRepo('octo-org/project', {
     from: makeRepo([
       {
         slug: M,
@@ -136,6 +137,28 @@ describe('command: setup', () => {
     expect(state.envelope.data.work_packages.map((w: { wp_id: string }) => w.wp_id)).toEqual(['WP01', 'WP02'])
     // It went to the workflow's repository on the server (the workspace holds no checkout).
     expect(git.requests.slice(before).some((q) => q.service === 'upload-pack')).toBe(true)
+
+    // A state change through the launcher: one commit pushed, as the Actions bot, with the step's token.
+    const tip = async () => (await execFileAsync('git', ['--git-dir', bare, 'rev-parse', 'main'])).stdout.trim()
+    const beforeTip = await tip()
+    const note = await laterStep(
+      r,
+      ['orchestrator-api', 'append-history', '--mission', M, '--wp', 'WP01', '--actor', 'orchestrator', '--note', 'hi'],
+      { KITTY_TOKEN: TOKEN },
+    )
+    expect(note.envelope, note.stderr).toMatchObject({ success: true })
+    const log = await execFileAsync('git', ['--git-dir', bare, 'log', '-1', '--format=%P %cn', 'main'])
+    expect(log.stdout.trim()).toBe(`${beforeTip} github-actions[bot]`)
+    // An explicit --remote is the caller's: the launcher adds none of its own.
+    const elsewhere = await laterStep(r, [
+      'orchestrator-api',
+      'mission-state',
+      '--mission',
+      M,
+      '--remote',
+      'http://127.0.0.1:9/x.git',
+    ])
+    expect(elsewhere.envelope).toMatchObject({ success: false, error_code: 'REMOTE_UNREACHABLE' })
 
     // The token was never handed over: a later step without it is refused by the server.
     const without = await laterStep(r, ['orchestrator-api', 'mission-state', '--mission', M])
