@@ -3,7 +3,6 @@ import { appendFileSync, existsSync, mkdtempSync, realpathSync, writeFileSync } 
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { promisify } from 'node:util'
 import { UsageError } from '../core/errors.ts'
 import { COMMANDS } from '../engine/framework/registry.ts'
 
@@ -30,7 +29,17 @@ export interface SetupCliResult {
   remote: string | null
 }
 
-const execFileAsync = promisify(execFile)
+/**
+ * execFile with a callback, not util.promisify: a bundle may wrap execFile to load child_process on its
+ * first call (scripts/build.mjs on main), and a wrapper has no promisify.custom, so `stdout` would be lost.
+ */
+function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ok: boolean; stdout: string }> {
+  return new Promise((resolve) =>
+    execFile(file, args, { env, encoding: 'utf8' }, (err, stdout) =>
+      resolve({ ok: !err, stdout: String(stdout ?? '') }),
+    ),
+  )
+}
 
 /** Command words that accept --remote: the launcher adds the workflow's remote to these only. */
 function remoteCommands(): string[] {
@@ -59,15 +68,14 @@ async function checkoutOf(workspace: string | undefined, remote: string): Promis
   if (!workspace || !existsSync(join(workspace, '.git'))) return null
   // Only the repository's own config: a runner's global or system config must not change the answer.
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' }
+  const top = await run('git', ['-C', workspace, 'rev-parse', '--show-toplevel'], env)
   try {
-    const top = (await execFileAsync('git', ['-C', workspace, 'rev-parse', '--show-toplevel'], { env })).stdout.trim()
-    if (realpathSync(top) !== realpathSync(workspace)) return null
-    const origin = (await execFileAsync('git', ['-C', workspace, 'config', '--get', 'remote.origin.url'], { env }))
-      .stdout
-    return sameRepository(origin.trim(), remote) ? workspace : null
+    if (!top.ok || realpathSync(top.stdout.trim()) !== realpathSync(workspace)) return null
   } catch {
     return null
   }
+  const origin = await run('git', ['-C', workspace, 'config', '--get', 'remote.origin.url'], env)
+  return origin.ok && sameRepository(origin.stdout.trim(), remote) ? workspace : null
 }
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
@@ -127,10 +135,8 @@ export async function setupCli(io: SetupCliIo, repository: { url: string }): Pro
       writeFileSync(join(dir, `${name}.cmd`), `@"${node}" "${launcher}" %*\r\n`, { flag: 'wx', mode: 0o755 })
   }
   // A broken bundle layout fails here, in the setup step, not in the orchestrator's.
-  const probe = await execFileAsync(node, [launcher, 'orchestrator-api', 'contract-version'], {
-    env: { PATH: process.env['PATH'] ?? '' },
-  }).catch((err: { stdout?: string; message: string }) => ({ stdout: err.stdout ?? err.message }))
-  if (!probe.stdout.includes('"success":true'))
+  const probe = await run(node, [launcher, 'orchestrator-api', 'contract-version'], { PATH: process.env['PATH'] ?? '' })
+  if (!probe.ok || !probe.stdout.includes('"success":true'))
     throw new UsageError(`The CLI launcher does not run: ${probe.stdout.slice(0, 300)}`)
   appendFileSync(githubPath, `${dir}\n`)
   io.setOutput('cli-path', dir)
