@@ -14,7 +14,13 @@ export async function startSetup(argv: string[], env: NodeJS.ProcessEnv, cwd: st
   const { values } = parseArgs({ args: argv, options: { url: { type: 'string' } }, strict: false })
   const inCwd = join(cwd, 'app.yml')
   const appYmlPath = existsSync(inCwd) ? inCwd : fileURLToPath(new URL('../app.yml', import.meta.url))
-  const log = (message: string) => process.stdout.write(`${message}\n`)
+  // LOG_FORMAT=json: the same one-object-per-line shape as the App's pino lines, for the same log shipper.
+  const log = (message: string) =>
+    process.stdout.write(
+      env['LOG_FORMAT'] === 'json'
+        ? `${JSON.stringify({ level: 30, time: Date.now(), name: 'kitty-github-setup', msg: message })}\n`
+        : `${message}\n`,
+    )
   const setup = await startSetupServer({
     env,
     cwd,

@@ -214,6 +214,8 @@ describe('the callback', () => {
     expect(saved['WEBHOOK_SECRET']).toBe(WEBHOOK_SECRET)
     expect(JSON.stringify(saved)).not.toContain(CLIENT_SECRET)
     expect(setup.output()).toContain('App 987654 registered')
+    // LOG_FORMAT=json: every line the setup server wrote is one JSON object.
+    for (const l of setup.output().trim().split('\n')) expect(JSON.parse(l)).toHaveProperty('msg')
     for (const secret of [WEBHOOK_SECRET, CLIENT_SECRET, PEM_BODY, saved['PRIVATE_KEY']!.slice(0, 40), code]) {
       expect(setup.output()).not.toContain(secret)
       expect(body).not.toContain(secret)
