@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, realpathSync, writeFileSync } 
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { UsageError } from '../core/errors.ts'
+import { KittyError, UsageError } from '../core/errors.ts'
 import { COMMANDS } from '../engine/framework/registry.ts'
 
 /**
@@ -100,7 +100,8 @@ export async function setupCli(io: SetupCliIo, repository: { url: string }): Pro
   if (!githubPath || !existsSync(githubPath))
     throw new UsageError('command: setup adds to the PATH of later steps through GITHUB_PATH: run it in a workflow.')
   const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.js')
-  if (!existsSync(cli)) throw new UsageError(`The Action's CLI bundle is missing (${cli}); the Action is incomplete.`)
+  if (!existsSync(cli))
+    throw new KittyError('INTERNAL_ERROR', `The Action's CLI bundle is missing (${cli}); the Action is incomplete.`)
   const workspace = io.env['GITHUB_WORKSPACE']
   const checkout = await checkoutOf(workspace, repository.url)
   const runnerTemp = io.env['RUNNER_TEMP'] || tmpdir()
@@ -137,7 +138,7 @@ export async function setupCli(io: SetupCliIo, repository: { url: string }): Pro
   // A broken bundle layout fails here, in the setup step, not in the orchestrator's.
   const probe = await run(node, [launcher, 'orchestrator-api', 'contract-version'], { PATH: process.env['PATH'] ?? '' })
   if (!probe.ok || !probe.stdout.includes('"success":true'))
-    throw new UsageError(`The CLI launcher does not run: ${probe.stdout.slice(0, 300)}`)
+    throw new KittyError('INTERNAL_ERROR', `The CLI launcher does not run: ${probe.stdout.slice(0, 300)}`)
   appendFileSync(githubPath, `${dir}\n`)
   io.setOutput('cli-path', dir)
   io.setOutput('remote', checkout ? '' : repository.url)
