@@ -19,6 +19,7 @@ import { readInputs } from './read-inputs.ts'
 import { outputsOf } from './action-outputs.ts'
 import { adviseActionUsers } from './advise-action-users.ts'
 import { escapeMarkdown } from '../github/escape-markdown.ts'
+import { setupCli } from './setup-cli.ts'
 
 /**
  * The Action: inputs (or, with `command: auto`, the triggering event) → engine requests on
@@ -92,6 +93,7 @@ export async function runAction(io: ActionIo): Promise<void> {
   const token = io.getInput('token')
   // First, before anything can print it: the runner masks this value in every log line from here on.
   if (token) io.setSecret(token)
+  if (io.getInput('command').trim() === 'setup') return runSetup(io)
   const engineIo = engineEnvironment(io)
   const published: Published[] = []
   let skipped: string | null = null
@@ -147,6 +149,20 @@ export async function runAction(io: ActionIo): Promise<void> {
   if (failed && (inputs?.failOnError ?? true)) {
     const e = failed.outcome.envelope
     io.setFailed(`kitty/${failed.command}: ${e.error_code}: ${adviseActionUsers(String(e.data['message'] ?? ''))}`)
+  }
+}
+
+/** `command: setup` runs no orchestrator-api command: it installs the CLI for later steps (setup-cli.ts). */
+async function runSetup(io: ActionIo): Promise<void> {
+  io.setOutput('command', 'setup')
+  try {
+    await setupCli(io, repositoryOf(io.env))
+    io.setOutput('success', 'true')
+  } catch (err) {
+    const known = toKittyError(err)
+    io.setOutput('success', 'false')
+    io.setOutput('error-code', known.code)
+    io.setFailed(`kitty/setup: ${known.code}: ${known.message}`)
   }
 }
 

@@ -26,6 +26,11 @@ export interface RestStandIn {
   pulls: Map<number, { head: { ref: string; sha: string; repo?: { full_name: string } | null } }>
   /** Collaborator permission by login; 'error' answers 500, 'forbidden' 403, a missing login 404. */
   permissions: Map<string, { permission: string; role_name: string } | 'error' | 'forbidden'>
+  /**
+   * The manifest flow's one-time codes: POST /app-manifests/{code}/conversions answers the App (201,
+   * shaped as GitHub documents it) and forgets the code; an unknown or spent code answers 404.
+   */
+  manifestCodes: Map<string, ManifestConversion>
   /** What POST /app/installations/{id}/access_tokens hands out (the App's installation token). */
   installationToken: string
   /** Clear the tables and the recorded requests (one stand-in serving several tests). */
@@ -33,7 +38,16 @@ export interface RestStandIn {
   close(): Promise<void>
 }
 
+/** The fields of GitHub's "Create a GitHub App from a manifest" answer a test chooses. */
+export interface ManifestConversion {
+  id: number
+  pem: string
+  webhook_secret: string
+  client_secret: string
+}
+
 export async function startRestStandIn(): Promise<RestStandIn> {
+  const manifestCodes: RestStandIn['manifestCodes'] = new Map()
   const requests: RecordedRequest[] = []
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
@@ -97,6 +111,30 @@ export async function startRestStandIn(): Promise<RestStandIn> {
           permissions: {},
         })
       }
+      if (req.method === 'POST' && (m = /^\/app-manifests\/([^/]+)\/conversions$/.exec(path))) {
+        const app = manifestCodes.get(m[1]!)
+        if (!app) return answer(404, { message: 'Not Found' })
+        manifestCodes.delete(m[1]!)
+        const now = new Date().toISOString()
+        return answer(201, {
+          id: app.id,
+          slug: 'kitty-github',
+          node_id: 'MDM6QXBwNTk=',
+          owner: { login: 'octo-org', id: 1, type: 'Organization' },
+          name: 'kitty-github',
+          description: '',
+          external_url: 'https://github.com/kitty-github/kitty-github',
+          html_url: `https://github.com/apps/kitty-github`,
+          created_at: now,
+          updated_at: now,
+          permissions: { contents: 'write', metadata: 'read' },
+          events: ['issue_comment', 'pull_request', 'pull_request_review'],
+          client_id: 'Iv1.8a61f9b3a7aba766',
+          client_secret: app.client_secret,
+          webhook_secret: app.webhook_secret,
+          pem: app.pem,
+        })
+      }
       if (req.method === 'DELETE' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels\/[^/]+$/.test(path))
         return answer(200, [])
       return answer(404, { message: 'Not Found' })
@@ -109,6 +147,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
     requests,
     pulls,
     permissions,
+    manifestCodes,
     get installationToken() {
       return state.installationToken
     },
@@ -119,6 +158,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
       requests.length = 0
       pulls.clear()
       permissions.clear()
+      manifestCodes.clear()
     },
     close: () =>
       new Promise<void>((resolve) => {
