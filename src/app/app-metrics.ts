@@ -10,6 +10,7 @@ export interface AppMetrics {
   duration: Histogram<'command'>
   stateRetries: Counter
   deliveries: Counter<'event' | 'action'>
+  refusals: Counter<'reason'>
 }
 
 export function createAppMetrics(queueDepth: () => number): AppMetrics {
@@ -40,6 +41,12 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     labelNames: ['event', 'action'] as const,
     registers: [registry],
   })
+  const refusals = new Counter({
+    name: 'kitty_webhook_refusals_total',
+    help: 'Webhook requests refused before any handler ran (size, headers, signature, JSON), by reason.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
   new Gauge({
     name: 'kitty_queue_depth',
     help: 'Deliveries waiting or running in the per-repository queues of this process.',
@@ -48,5 +55,5 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
       this.set(queueDepth())
     },
   })
-  return { registry, commands, duration, stateRetries, deliveries }
+  return { registry, commands, duration, stateRetries, deliveries, refusals }
 }

@@ -1,27 +1,29 @@
 import { newCorrelationId } from '../core/envelope.ts'
 import { KittyError } from '../core/errors.ts'
-import { DEFAULT_CONFIG } from '../engine/config/config.ts'
 import { composeReply } from '../github/compose-reply.ts'
 import { formatInlineCode } from '../github/escape-markdown.ts'
 import type { GithubApi, OctokitLike } from '../github/github-api.ts'
 import { describeApiError, octokitApi } from '../github/github-api.ts'
 import type { EventResult, StepOutcome } from '../github/handle-event.ts'
-import { handleEvent } from '../github/handle-event.ts'
+import { handleReadEvent, isRedelivery, publishesCheckRun } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
-import { parseComment } from '../github/parse-comment.ts'
 import type { PlannedStep } from '../github/plan-event.ts'
-import { readEvent } from '../github/read-event.ts'
-import { renderOutcome } from '../github/render-outcome.ts'
+import { actorOf } from '../github/plan-event.ts'
+import type { ReadEvent, RepositoryRef } from '../github/read-event.ts'
+import { isChat, readDelivery } from '../github/read-event.ts'
+import { completedCheckRun, renderOutcome } from '../github/render-outcome.ts'
 import type { ContextLocation, OpenedContext, SurfaceEnvironment } from '../surface/open-context.ts'
 import { openContext } from '../surface/open-context.ts'
 import { runCommandArgs } from '../surface/run-command-args.ts'
 import type { AppMetrics } from './app-metrics.ts'
+import type { ReplyBudget } from './reply-budget.ts'
 import type { RepoQueue } from './repo-queue.ts'
 
 /**
  * One verified webhook delivery → the shared routing (src/github) on the repository's remote → every
  * outcome answered on GitHub: a check run `kitty/<command>` on the pull request head carrying the
- * envelope, a reaction on the comment, and a reply for reads, refusals and failures.
+ * envelope (writes by people with write access only), a reaction on the comment, and a reply for
+ * reads, refusals and failures.
  */
 
 /** The subset of pino's Logger the App uses (Probot hands every handler one, bound to the delivery id). */
@@ -39,8 +41,8 @@ export interface Delivery {
   payload: unknown
   /** The installation's Octokit (REST, authenticated by Probot). */
   octokit: OctokitLike
-  /** The installation token for git on this repository; minted on first use, never stored on disk. */
-  gitToken: () => Promise<string>
+  /** The installation's token for git on one repository; minted on first use, never stored on disk. */
+  gitToken: (installationId: number, repository: string) => Promise<string>
   log: LogLike
 }
 
@@ -50,6 +52,8 @@ export interface DeliveryServices {
   /** The engine's environment (KITTY_CACHE_DIR, commit identity); never a token. */
   engineEnv: NodeJS.ProcessEnv
   cwd: string
+  /** Limits the answers one non-writer causes per pull request; absent, nothing is limited. */
+  replies?: ReplyBudget | undefined
 }
 
 const APP_POLICY = humanPolicy('kitty-github/app')
@@ -57,64 +61,30 @@ const APP_POLICY = humanPolicy('kitty-github/app')
 /** Commands that can outlast GitHub's 10 s delivery window: their check run shows progress at once. */
 const LONG_COMMANDS = new Set(['merge-mission'])
 
-interface RepositoryRef {
-  owner: string
-  repo: string
-  cloneUrl: string
-  defaultBranch: string | undefined
-}
-
-const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
-
-function repositoryOf(payload: unknown): RepositoryRef | null {
-  const r = (
-    payload as {
-      repository?: { name?: unknown; clone_url?: unknown; default_branch?: unknown; owner?: { login?: unknown } }
-    } | null
-  )?.repository
-  const owner = text(r?.owner?.login)
-  const repo = text(r?.name)
-  const cloneUrl = text(r?.clone_url)
-  if (!owner || !repo || !cloneUrl) return null
-  return { owner, repo, cloneUrl, defaultBranch: text(r?.default_branch) ?? undefined }
-}
-
-/** A comment with no `/kitty` line is conversation, not a command: no queue, no API call, no answer. */
-function isChat(name: string, payload: unknown): boolean {
-  if (name !== 'issue_comment') return false
-  const body = (payload as { comment?: { body?: unknown } } | null)?.comment?.body
-  return (
-    parseComment(typeof body === 'string' ? body : '', {
-      author: '',
-      url: '',
-      headBranch: null,
-      branchPattern: DEFAULT_CONFIG.merge.branch_pattern,
-    }).length === 0
-  )
-}
+/** The repository a delivery can run on: named, with a clone URL. */
+type Runnable = RepositoryRef & { cloneUrl: string }
 
 export async function handleDelivery(delivery: Delivery, services: DeliveryServices): Promise<void> {
   const correlationId = newCorrelationId()
   const log = delivery.log.child({ delivery: delivery.id, correlation_id: correlationId })
-  const intent = readEvent(delivery.name, delivery.payload)
+  const event = readDelivery(delivery.name, delivery.payload)
+  const { intent } = event
   if (intent.kind === 'ignore') return log.info({ event: delivery.name }, `ignored: ${intent.reason}`)
-  if (isChat(delivery.name, delivery.payload))
-    return log.info({ event: delivery.name }, 'ignored: a comment without a /kitty line')
-  const repository = repositoryOf(delivery.payload)
-  if (!repository)
+  if (isChat(intent)) return log.info({ event: delivery.name }, 'ignored: a comment without a /kitty line')
+  const repository = event.source.repository
+  if (!repository?.cloneUrl)
     return log.warn(
       { event: delivery.name },
       'ignored: the payload names no repository (repository.owner.login, name, clone_url)',
     )
+  const runnable: Runnable = { ...repository, cloneUrl: repository.cloneUrl }
   // The repository's turn covers only git (and the reads the routing needs); answers are published
   // after it, so the next command's git work overlaps this one's paced REST writes.
-  const handled = await services.queue.run(repository.cloneUrl, () =>
-    runDelivery(delivery, repository, correlationId, log, services),
+  const handled = await services.queue.run(runnable.cloneUrl, () =>
+    runDelivery(delivery, event, runnable, correlationId, log, services),
   )
   if (handled)
-    await services.queue.track(
-      publish(handled.api, handled.result, handled.inProgress, log, services, issueNumberOf(delivery.payload)),
-    )
+    await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services, event))
 }
 
 interface Handled {
@@ -125,24 +95,30 @@ interface Handled {
 
 async function runDelivery(
   delivery: Delivery,
-  repository: RepositoryRef,
+  event: ReadEvent,
+  repository: Runnable,
   correlationId: string,
   log: LogLike,
   services: DeliveryServices,
 ): Promise<Handled | null> {
-  const api = octokitApi(delivery.octokit, { owner: repository.owner, repo: repository.repo })
+  const api = octokitApi(delivery.octokit, { owner: repository.owner, repo: repository.name })
   let token: Promise<string> | null = null
+  const installation = event.source.installationId
   // Fetched only when git is about to be touched, held in memory only: never a URL, a file or a log field.
   const installationToken = () =>
-    (token ??= delivery.gitToken().catch((err: unknown) => {
+    (token ??= (
+      installation === null
+        ? Promise.reject(new Error('the payload names no installation'))
+        : delivery.gitToken(installation, repository.name)
+    ).catch((err: unknown) => {
       throw new KittyError(
         'REMOTE_AUTH_FAILED',
-        `Could not get an installation token for ${repository.owner}/${repository.repo}: ${describeApiError(err)}. Nothing was changed.`,
+        `Could not get an installation token for ${repository.fullName}: ${describeApiError(err)}. Nothing was changed.`,
       )
     }))
   const where = async (): Promise<ContextLocation> => ({
     remote: repository.cloneUrl,
-    branch: repository.defaultBranch,
+    branch: repository.defaultBranch ?? undefined,
     token: await installationToken(),
   })
   const engineIo: SurfaceEnvironment = {
@@ -158,7 +134,7 @@ async function runDelivery(
   const context = async () => (await (session ??= where().then((w) => openContext(w, engineIo, correlationId)))).ctx
   let result: EventResult
   try {
-    result = await handleEvent(delivery.name, delivery.payload, {
+    result = await handleReadEvent(event, {
       api,
       // The state branch is the default branch, so its tip's .github/kitty.yml is the only settings file read.
       readConfig: async () => (await context()).config,
@@ -216,24 +192,13 @@ async function runDelivery(
   return { api, result, inProgress }
 }
 
-/** A review on a branch that names no WP is an ordinary code review: kitty stays silent about it. */
-function isQuietRefusal(result: EventResult, outcome: StepOutcome): boolean {
-  return result.intent.kind === 'review' && outcome.step.kind === 'refuse' && outcome.step.code === 'USAGE_ERROR'
-}
-
-/** The issue a comment was made on: where a `/kitty` line on a plain issue is answered. */
-function issueNumberOf(payload: unknown): number | undefined {
-  const n = (payload as { issue?: { number?: unknown } } | null)?.issue?.number
-  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined
-}
-
 async function publish(
   api: GithubApi,
   result: EventResult,
   inProgress: Map<PlannedStep, number>,
   log: LogLike,
   services: DeliveryServices,
-  issue: number | undefined,
+  event: ReadEvent,
 ): Promise<void> {
   const headSha = result.pull?.headSha ?? null
   const answered: StepOutcome[] = []
@@ -252,35 +217,45 @@ async function publish(
       { command: step.command, outcome: outcomeLabel, commit: outcome.commit },
       `kitty/${step.command}: ${rendered.checkRun.title}`,
     )
-    if (isQuietRefusal(result, outcome)) continue
+    // A review on a branch that names no WP is an ordinary code review: kitty stays silent about it.
+    if (step.kind === 'refuse' && step.quiet) continue
     answered.push(outcome)
-    if (step.command === 'help' || !headSha) continue
-    const { checkRun } = rendered
-    const completed = {
-      status: 'completed' as const,
-      conclusion: checkRun.conclusion,
-      output: { title: checkRun.title, summary: checkRun.summary, text: checkRun.text },
-    }
     const open = inProgress.get(step)
+    // An in_progress check run is completed whatever happened; a new one only for a writer's write.
+    if (!headSha || (open === undefined && !publishesCheckRun(outcome))) continue
+    const { name, head_sha: _, ...completed } = completedCheckRun(rendered, headSha)
     try {
       if (open !== undefined) await api.updateCheckRun(open, completed)
-      else await api.createCheckRun({ name: checkRun.name, head_sha: headSha, ...completed })
+      else await api.createCheckRun({ name, head_sha: headSha, ...completed })
     } catch (err) {
-      log.warn({ command: step.command }, `could not publish the check run ${checkRun.name}: ${describeApiError(err)}`)
+      log.warn({ command: step.command }, `could not publish the check run ${name}: ${describeApiError(err)}`)
     }
   }
   // A /kitty line on an issue (not a pull request) has no pull, but its author still gets the answer.
-  const number = result.pull?.number ?? (result.intent.kind === 'unroutable' ? issue : undefined)
-  if (number === undefined) return
+  const number = result.pull?.number ?? (result.intent.kind === 'unroutable' ? event.source.issueNumber : null)
+  if (number === null) return
+  if (!withinBudget(result, event, number, services)) {
+    log.info({ event: event.name }, `not answered: reply limit reached for this person on #${number}`)
+    return
+  }
   const reply = composeReply(answered)
   if (reply !== null)
     await api
       .createComment(number, reply)
       .catch((err: unknown) => log.warn({}, `could not reply on #${number}: ${describeApiError(err)}`))
-  if (result.intent.kind === 'comment') {
+  // A redelivery that changed nothing was acknowledged the first time.
+  if (result.intent.kind === 'comment' && !result.outcomes.every(isRedelivery)) {
     const ok = result.outcomes.every((o) => o.envelope.success)
     await api
       .addReaction(result.intent.commentId, ok ? '+1' : 'confused')
       .catch((err: unknown) => log.warn({}, `could not react to the comment: ${describeApiError(err)}`))
   }
+}
+
+/** Whether an answer caused by someone who ran no write (a non-writer, or anyone reading) still fits. */
+function withinBudget(result: EventResult, event: ReadEvent, number: number, services: DeliveryServices): boolean {
+  const actor = actorOf(result.intent)
+  if (!services.replies || actor === null) return true
+  if (result.outcomes.some(publishesCheckRun)) return true
+  return services.replies.take(`${event.source.repository?.fullName ?? '?'}#${number}:${actor.toLowerCase()}`)
 }

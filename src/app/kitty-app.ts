@@ -1,19 +1,22 @@
 import type { ApplicationFunction, Context } from 'probot'
 import type { OctokitLike } from '../github/github-api.ts'
+import { readAction } from '../github/read-event.ts'
 import type { DeliveryServices, LogLike } from './handle-delivery.ts'
 import { handleDelivery } from './handle-delivery.ts'
 import { InstallationTokens } from './installation-token.ts'
+import { ReplyBudget } from './reply-budget.ts'
 
 /**
  * The Probot application function: the three events the App routes (docs/design.md#the-github-app), each delivery
- * handed to the shared routing through handleDelivery. Probot has verified the signature before any of this runs.
+ * handed to the shared routing through handleDelivery. receive-webhook.ts has verified the signature (HMAC over the
+ * raw body) and that the payload is a JSON object before any of this runs.
  */
 export function kittyApp(services: DeliveryServices): ApplicationFunction {
   return (app) => {
     const tokens = new InstallationTokens(async () => (await app.auth()) as unknown as OctokitLike)
+    const replies = services.replies ?? new ReplyBudget()
     app.onAny(async (context) => {
-      const action = (context.payload as { action?: unknown }).action
-      services.metrics.deliveries.inc({ event: context.name, action: typeof action === 'string' ? action : '' })
+      services.metrics.deliveries.inc({ event: context.name, action: readAction(context.payload) })
     })
     const route = async (context: Context) => {
       await handleDelivery(
@@ -22,16 +25,10 @@ export function kittyApp(services: DeliveryServices): ApplicationFunction {
           name: context.name,
           payload: context.payload,
           octokit: context.octokit as unknown as OctokitLike,
-          gitToken: () => {
-            const installation = (context.payload as { installation?: { id?: unknown } }).installation?.id
-            const repository = (context.payload as { repository?: { name?: unknown } }).repository?.name
-            if (typeof installation !== 'number' || typeof repository !== 'string')
-              return Promise.reject(new Error('the payload names no installation'))
-            return tokens.get(installation, repository)
-          },
+          gitToken: (installation, repository) => tokens.get(installation, repository),
           log: context.log as unknown as LogLike,
         },
-        services,
+        { ...services, replies },
       )
     }
     app.on('issue_comment.created', route)

@@ -5,18 +5,20 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { createNodeMiddleware, createProbot } from 'probot'
+import { createProbot } from 'probot'
 import type { Probot } from 'probot'
 import { UsageError } from '../core/errors.ts'
 import type { AppMetrics } from './app-metrics.ts'
 import { createAppMetrics } from './app-metrics.ts'
 import { kittyApp } from './kitty-app.ts'
+import { createWebhookReceiver, DEFAULT_WEBHOOK_MAX_BYTES } from './receive-webhook.ts'
 import { RepoQueue } from './repo-queue.ts'
 
 /**
- * The App's HTTP server: Probot's webhook middleware at its default path (/api/github/webhooks), plus
- * /healthz, /readyz and /metrics, on a plain node:http server (Probot 14 has no Express to hang routes
- * on). Everything comes from the environment, as Probot reads it, plus KITTY_CACHE_DIR.
+ * The App's HTTP server: the webhook endpoint at Probot's path (/api/github/webhooks; receive-webhook.ts
+ * verifies and hands deliveries to Probot), plus /healthz, /readyz and /metrics, on a plain node:http
+ * server (Probot 14 has no Express to hang routes on). Everything comes from the environment, as Probot
+ * reads it, plus KITTY_CACHE_DIR and WEBHOOK_MAX_BYTES.
  */
 
 export interface AppServer {
@@ -56,9 +58,20 @@ export function checkAppEnvironment(env: NodeJS.ProcessEnv): void {
   if (!env['WEBHOOK_SECRET']) missing.push('WEBHOOK_SECRET')
   if (missing.length > 0)
     throw new UsageError(`The App needs ${missing.join(', ')} in its environment (see docs/app.md, "Running the App").`)
+  webhookMaxBytes(env)
   const port = Number(env['PORT'] ?? 3000)
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`PORT must be a port number, not '${String(env['PORT']).slice(0, 20)}'.`)
+}
+
+/** WEBHOOK_MAX_BYTES: the largest delivery body accepted; GitHub's own cap by default. */
+export function webhookMaxBytes(env: NodeJS.ProcessEnv): number {
+  const raw = env['WEBHOOK_MAX_BYTES']
+  if (raw === undefined || raw === '') return DEFAULT_WEBHOOK_MAX_BYTES
+  const max = Number(raw)
+  if (!Number.isSafeInteger(max) || max < 1)
+    throw new UsageError(`WEBHOOK_MAX_BYTES must be a positive whole number of bytes, not '${raw.slice(0, 20)}'.`)
+  return max
 }
 
 function answer(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -95,11 +108,17 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
   // Probot's own default is warn; the App's one line per command is info, and operators want it.
   const probot = createProbot({ env: { LOG_LEVEL: 'info', ...env } })
   const services = { metrics, queue, engineEnv: engineEnvironment(env), cwd }
-  const webhooks = await createNodeMiddleware(kittyApp(services), { probot })
+  await probot.load(kittyApp(services))
+  const webhooks = createWebhookReceiver({
+    probot,
+    secret: env['WEBHOOK_SECRET'] as string,
+    maxBytes: webhookMaxBytes(env),
+    metrics,
+  })
   const cacheDir = cacheRoot(env)
   let draining = false
 
-  const route = async (req: IncomingMessage, res: ServerResponse) => {
+  const route = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'GET' && path === '/healthz') return answer(res, 200, 'ok\n')
     if (req.method === 'GET' && path === '/readyz') {
@@ -111,15 +130,19 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
       return answer(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
     // A delivery arriving after SIGTERM goes unanswered by this replica; GitHub shows it failed and it can be redelivered.
     if (draining) return answer(res, 503, 'draining\n')
-    const handled = await webhooks(req, res)
+    const handled = await webhooks(req, res, expectsContinue)
     if (!handled && !res.headersSent) answer(res, 404, 'not found\n')
   }
-  const server = createServer((req, res) => {
-    route(req, res).catch((err: unknown) => {
+  const serve = (req: IncomingMessage, res: ServerResponse, expectsContinue = false) => {
+    route(req, res, expectsContinue).catch((err: unknown) => {
       probot.log.error({ err: { message: (err as Error).message } }, 'request failed')
       if (!res.headersSent) answer(res, 500, 'internal error\n')
     })
-  })
+  }
+  const server = createServer((req, res) => serve(req, res))
+  // `Expect: 100-continue` (curl's habit for large bodies): the body is asked for only once the headers
+  // pass, so an oversized or unsigned delivery is refused before it is sent at all.
+  server.on('checkContinue', (req, res) => serve(req, res, true))
   // Deliveries can take seconds; a slow client must not hold a socket forever either.
   server.requestTimeout = 60_000
   const host = env['HOST'] || 'localhost'

@@ -90,11 +90,13 @@ export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {
         ...where,
         pull_number: number,
       })
-      const head = (data as { head?: { ref?: unknown; sha?: unknown } }).head
+      const head = (data as { head?: { ref?: unknown; sha?: unknown; repo?: { full_name?: unknown } | null } }).head
       return {
         number,
         headRef: typeof head?.ref === 'string' ? head.ref : null,
         headSha: typeof head?.sha === 'string' ? head.sha : null,
+        // null for a fork that was deleted: GitHub keeps the pull request and answers `repo: null`.
+        headRepo: typeof head?.repo?.full_name === 'string' ? head.repo.full_name : null,
       }
     },
     async permission(login) {

@@ -6,12 +6,11 @@ import type { KittyConfig } from '../engine/config/config.ts'
 import { DEFAULT_CONFIG } from '../engine/config/config.ts'
 import type { PermissionLookup } from './check-permission.ts'
 import type { GithubApi } from './github-api.ts'
-import { CHAT_REASON, isChat } from './is-chat.ts'
 import { describeApiError } from './github-api.ts'
 import type { PlannedStep } from './plan-event.ts'
 import { actorOf, authorize, needsPermission, planEvent } from './plan-event.ts'
-import type { EventIntent, PullRef } from './read-event.ts'
-import { readEvent } from './read-event.ts'
+import type { EventIntent, PullRef, ReadEvent } from './read-event.ts'
+import { readDelivery } from './read-event.ts'
 
 /**
  * How a GitHub event becomes commits: read it (pure), gather what the payload lacks (the pull
@@ -59,11 +58,27 @@ function failureOf(step: PlannedStep & { kind: 'refuse' }, correlationId: string
   return makeFailure(step.command, step.code, step.message, {}, { correlationId })
 }
 
-export async function handleEvent(eventName: string, payload: unknown, deps: HandleDeps): Promise<EventResult> {
-  const intent = readEvent(eventName, payload)
+/**
+ * What is published as a check run on the pull request head: only a write that ran for a person with
+ * write access (refusals of others, reads and help are answered in the reply, so nobody without write
+ * access can put a `kitty/*` check run on anyone's commit), and not a redelivery that changed nothing.
+ */
+export function publishesCheckRun(outcome: StepOutcome): boolean {
+  return outcome.step.kind === 'run' && outcome.step.access === 'write' && !isRedelivery(outcome)
+}
+
+/** The outcome of a comment line or review already applied under the same key: it changed nothing. */
+export function isRedelivery(outcome: StepOutcome): boolean {
+  return typeof outcome.envelope.data['duplicate_of'] === 'string'
+}
+
+export function handleEvent(eventName: string, payload: unknown, deps: HandleDeps): Promise<EventResult> {
+  return handleReadEvent(readDelivery(eventName, payload), deps)
+}
+
+export async function handleReadEvent(event: ReadEvent, deps: HandleDeps): Promise<EventResult> {
+  const { intent } = event
   if (intent.kind === 'ignore') return { intent, pull: null, outcomes: [], skipped: intent.reason }
-  // Conversation on an issue or a pull request: skipped without a single network call, as the App does.
-  if (isChat(eventName, payload)) return { intent, pull: null, outcomes: [], skipped: CHAT_REASON }
   let pull: PullRef | null = intent.kind === 'unroutable' ? null : intent.pull
   let config: KittyConfig | null = null
   try {
@@ -76,15 +91,16 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
         skipped: `label '${intent.label}' is not the merge label '${config!.merge.label}'`,
       }
     }
+    if (intent.kind === 'merge-label' && intent.bot) {
+      await removeLabel(deps, intent.pull.number, intent.label)
+      return { intent, pull, outcomes: [], skipped: `label added by the bot ${intent.sender}: taken off, nothing run` }
+    }
     // An issue_comment payload never carries the head branch; a review or label payload does.
     if (pull && (pull.headRef === null || pull.headSha === null)) pull = await deps.api.getPull(pull.number)
   } catch (err) {
     // Settings unreadable: the default merge label is the best guess, and a stuck label blocks retrying.
-    if (intent.kind === 'merge-label' && config === null && intent.label === DEFAULT_CONFIG.merge.label) {
-      await deps.api
-        .removeLabel(intent.pull.number, intent.label)
-        .catch((e: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(e)}`))
-    }
+    if (intent.kind === 'merge-label' && config === null && intent.label === DEFAULT_CONFIG.merge.label)
+      await removeLabel(deps, intent.pull.number, intent.label)
     const message = isKittyError(err)
       ? err.message
       : `Could not read pull request #${pull?.number}: ${describeApiError(err)}`
@@ -102,7 +118,11 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
       skipped: null,
     }
   }
-  let steps = planEvent(intent, pull, { config: config ?? DEFAULT_CONFIG, policyJson: deps.policyJson })
+  let steps = planEvent(intent, pull, {
+    config: config ?? DEFAULT_CONFIG,
+    policyJson: deps.policyJson,
+    repository: event.source.repository,
+  })
   const login = actorOf(intent)
   if (login && needsPermission(steps)) {
     const lookup: PermissionLookup = await deps.api.permission(login)
@@ -125,11 +145,13 @@ export async function handleEvent(eventName: string, payload: unknown, deps: Han
     }
   } finally {
     // The label is a button: pressed once, it pops back up whatever happened, so pressing it again retries.
-    if (intent.kind === 'merge-label' && pull) {
-      await deps.api
-        .removeLabel(pull.number, intent.label)
-        .catch((err: unknown) => deps.warn(`Could not remove the label '${intent.label}': ${describeApiError(err)}`))
-    }
+    if (intent.kind === 'merge-label' && pull) await removeLabel(deps, pull.number, intent.label)
   }
   return { intent, pull, outcomes, skipped: null }
+}
+
+function removeLabel(deps: HandleDeps, number: number, label: string): Promise<void> {
+  return deps.api
+    .removeLabel(number, label)
+    .catch((err: unknown) => deps.warn(`Could not remove the label '${label}': ${describeApiError(err)}`))
 }

@@ -1,3 +1,4 @@
+import { matchBranchPattern } from '../core/branch-pattern.ts'
 import { LANES, normalizeLane } from '../core/lanes.ts'
 import { findCommand } from '../engine/framework/registry.ts'
 import type { CommentCommand, CommentContext } from './comment-commands.ts'
@@ -19,6 +20,8 @@ export interface ParseContext extends CommentContext {
   headBranch: string | null
   /** `merge.branch_pattern` of .github/kitty.yml, e.g. `{mission_slug}-{wp_id}`. */
   branchPattern: string
+  /** Why no target is taken from the branch (a fork's pull request), when that is the reason. */
+  noBranch?: string
 }
 
 export type ParsedLine =
@@ -31,21 +34,62 @@ const WP_ID = /^wp\d{1,4}$/i
 
 class CommentUsageError extends Error {}
 
-/** Every `/kitty` line of a comment, in order: a command to run or an error to answer with. */
-export function parseComment(body: string, ctx: ParseContext): ParsedLine[] {
-  const out: ParsedLine[] = []
+/**
+ * The comment's lines as a reader sees them: fenced code is kept apart (commands there are examples)
+ * and HTML comments (`<!-- … -->`, across lines, unterminated = to the end) are removed, so no hidden
+ * text can be, or add words to, a command. A line that begins inside an HTML comment is never a command.
+ */
+export function visibleLines(body: string): Array<{ text: string; command: boolean }> {
+  const out: Array<{ text: string; command: boolean }> = []
   let fence: string | null = null
-  let commands = 0
-  const lines = body.slice(0, MAX_BODY_CHARS).split(/\r\n|\r|\n/)
-  for (const [index, source] of lines.entries()) {
-    const opener = FENCE.exec(source)?.[1]
+  let hidden = false
+  for (const source of body.slice(0, MAX_BODY_CHARS).split(/\r\n|\r|\n/)) {
+    const startsHidden = hidden
+    const opener = hidden ? undefined : FENCE.exec(source)?.[1]
     if (opener !== undefined) {
       // A fence closes with at least as many of the same character; commands inside are examples.
       if (fence === null) fence = opener
       else if (opener[0] === fence[0] && opener.length >= fence.length) fence = null
+      out.push({ text: source, command: false })
       continue
     }
-    if (fence !== null || !COMMAND_LINE.test(source)) continue
+    if (fence !== null) {
+      out.push({ text: source, command: false })
+      continue
+    }
+    let text = ''
+    let at = 0
+    while (at < source.length) {
+      if (hidden) {
+        // `<!-->` and `<!--->` close at once, as GitHub renders them: the search starts inside the opener.
+        const close = source.indexOf('-->', at)
+        if (close < 0) break
+        hidden = false
+        at = close + 3
+      } else {
+        const open = source.indexOf('<!--', at)
+        text += source.slice(at, open < 0 ? undefined : open)
+        if (open < 0) break
+        hidden = true
+        at = open + 2
+      }
+    }
+    out.push({ text, command: !startsHidden && COMMAND_LINE.test(text) })
+  }
+  return out
+}
+
+/** Whether a comment holds any `/kitty` line at all: without one it is conversation, not a command. */
+export function hasCommandLine(body: string): boolean {
+  return visibleLines(body).some((l) => l.command)
+}
+
+/** Every `/kitty` line of a comment, in order: a command to run or an error to answer with. */
+export function parseComment(body: string, ctx: ParseContext): ParsedLine[] {
+  const out: ParsedLine[] = []
+  let commands = 0
+  for (const [index, { text: source, command }] of visibleLines(body).entries()) {
+    if (!command) continue
     const line = index + 1
     if (++commands > MAX_COMMANDS) {
       out.push({
@@ -150,23 +194,7 @@ function validate(args: Map<string, string | true>): Map<string, string | true> 
 
 /** Mission and WP from the head branch, by the configured branch pattern. */
 export function targetFromBranch(branch: string | null, pattern: string): { mission?: string; wp?: string } {
-  if (!branch) return {}
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const source = pattern
-    .split(/(\{mission_slug\}|\{wp_id\})/)
-    .map((part) =>
-      part === '{mission_slug}'
-        ? '(?<mission>[A-Za-z0-9][A-Za-z0-9._-]*?)'
-        : part === '{wp_id}'
-          ? '(?<wp>WP\\d{1,4})'
-          : escape(part),
-    )
-    .join('')
-  const groups = new RegExp(`^${source}$`).exec(branch)?.groups
-  return {
-    ...(groups?.['mission'] ? { mission: groups['mission'] } : {}),
-    ...(groups?.['wp'] ? { wp: groups['wp'] } : {}),
-  }
+  return branch ? matchBranchPattern(branch, pattern) : {}
 }
 
 function toArgv(command: CommentCommand, args: ReadonlyMap<string, string | true>, ctx: ParseContext): string[] {
@@ -196,6 +224,7 @@ function toArgv(command: CommentCommand, args: ReadonlyMap<string, string | true
 
 function missingTarget(command: CommentCommand, what: 'mission' | 'WP', ctx: ParseContext): CommentUsageError {
   const flag = what === 'mission' ? '--mission <slug>' : '--wp <WP>'
+  if (ctx.noBranch) return new CommentUsageError(`/kitty ${command.name} needs ${flag} here. ${ctx.noBranch}`)
   const branch = ctx.headBranch
     ? `this pull request's branch '${ctx.headBranch}' does not match ${ctx.branchPattern}`
     : 'there is no pull request branch'

@@ -5,7 +5,8 @@ import { commentHelp } from './comment-commands.ts'
 import type { PermissionLookup } from './check-permission.ts'
 import { hasWriteAccess, refusalMessage } from './check-permission.ts'
 import { parseComment, targetFromBranch } from './parse-comment.ts'
-import type { EventIntent, PullRef } from './read-event.ts'
+import type { EventIntent, PullRef, RepositoryRef } from './read-event.ts'
+import { isForeignHead } from './read-event.ts'
 
 /**
  * A routed event → the engine calls it asks for, in order. Pure (Kodiak's evaluation step): the I/O
@@ -26,12 +27,36 @@ export type PlannedStep =
       idempotencyKey: string | undefined
     }
   | { kind: 'reply'; label: string; command: 'help'; markdown: string }
-  | { kind: 'refuse'; label: string; command: string; code: ErrorCode; message: string }
+  | {
+      kind: 'refuse'
+      label: string
+      command: string
+      code: ErrorCode
+      message: string
+      /** Answered nowhere on GitHub (a plain code review on a branch that names no WP). */
+      quiet?: true
+    }
 
 export interface PlanOptions {
   config: KittyConfig
   /** The recorded policy of a person (docs/design.md#a-person-on-github-has-no-policy), as JSON. */
   policyJson: string
+  /** The repository the event was delivered for: a pull request whose head lives elsewhere is a fork's. */
+  repository: RepositoryRef | null
+}
+
+/**
+ * Why nothing is taken from a fork's branch name, as Prow's trust gate does for forks: whoever owns the
+ * fork names its branch, so `<mission>-WP03` there says nothing about WP03, and its code is not the WP's.
+ */
+function forkRefusal(pull: PullRef, repository: RepositoryRef | null): string {
+  const head = pull.headRepo ? `another repository (${pull.headRepo})` : 'a repository that no longer exists'
+  const base = repository ? `, not ${repository.fullName}` : ''
+  return (
+    `This pull request's branch lives in ${head}${base}: kitty takes no ` +
+    "mission or WP from a fork's branch name and runs no write on its pull request. Move the WP on its own " +
+    'pull request; reads still work with --mission and --wp named (e.g. /kitty state --mission <slug>).'
+  )
 }
 
 /** The login whose permission a write needs. */
@@ -62,11 +87,13 @@ export function planEvent(intent: EventIntent, pull: PullRef | null, options: Pl
     case 'unroutable':
       return [{ kind: 'refuse', label: 'event', command: 'unknown', code: 'USAGE_ERROR', message: intent.message }]
     case 'comment': {
+      const fork = pull && isForeignHead(pull, options.repository) ? forkRefusal(pull, options.repository) : null
       const lines = parseComment(intent.body, {
         author: intent.author,
         url: intent.url,
-        headBranch: pull?.headRef ?? null,
+        headBranch: fork === null ? (pull?.headRef ?? null) : null,
         branchPattern: pattern,
+        ...(fork === null ? {} : { noBranch: fork }),
       })
       if (lines.length === 0) {
         return [
@@ -84,6 +111,8 @@ export function planEvent(intent: EventIntent, pull: PullRef | null, options: Pl
         if (line.kind === 'error')
           return { kind: 'refuse', label, command: 'unknown', code: 'USAGE_ERROR', message: line.message }
         if (line.command.engine === null) return { kind: 'reply', label, command: 'help', markdown: commentHelp() }
+        if (fork !== null && line.command.access === 'write')
+          return { kind: 'refuse', label, command: line.command.engine, code: 'USAGE_ERROR', message: fork }
         return {
           kind: 'run',
           label,
@@ -97,7 +126,18 @@ export function planEvent(intent: EventIntent, pull: PullRef | null, options: Pl
     case 'review': {
       const label = `review (${intent.verdict}) by @${intent.reviewer}`
       const target = targetFromBranch(pull?.headRef ?? null, pattern)
-      if (!target.mission || !target.wp) return [missingWp(label, pull, pattern)]
+      if (!target.mission || !target.wp) return [{ ...missingWp(label, pull, pattern), quiet: true }]
+      // A review of a fork whose branch merely looks like a WP's: said why, since the reviewer meant the WP.
+      if (pull && isForeignHead(pull, options.repository))
+        return [
+          {
+            kind: 'refuse',
+            label,
+            command: 'transition',
+            code: 'USAGE_ERROR',
+            message: forkRefusal(pull, options.repository),
+          },
+        ]
       const result = JSON.stringify({ reviewer: intent.reviewer, verdict: intent.verdict, reference: intent.url })
       const args = [
         `--mission=${target.mission}`,
@@ -120,6 +160,16 @@ export function planEvent(intent: EventIntent, pull: PullRef | null, options: Pl
     }
     case 'merge-label': {
       const label = `label ${intent.label} by @${intent.sender}`
+      if (pull && isForeignHead(pull, options.repository))
+        return [
+          {
+            kind: 'refuse',
+            label,
+            command: 'merge-mission',
+            code: 'USAGE_ERROR',
+            message: forkRefusal(pull, options.repository),
+          },
+        ]
       // A WP branch names its mission; a mission's own pull request branch is the mission slug itself.
       const mission = targetFromBranch(pull?.headRef ?? null, pattern).mission ?? pull?.headRef ?? null
       if (!mission) return [missingWp(label, pull, pattern)]
@@ -137,7 +187,7 @@ export function planEvent(intent: EventIntent, pull: PullRef | null, options: Pl
   }
 }
 
-function missingWp(label: string, pull: PullRef | null, pattern: string): PlannedStep {
+function missingWp(label: string, pull: PullRef | null, pattern: string): PlannedStep & { kind: 'refuse' } {
   const branch = pull?.headRef ? `the branch '${pull.headRef}'` : 'the pull request branch'
   return {
     kind: 'refuse',

@@ -3,11 +3,40 @@
  * App route identically and tests need no server. Payloads are untrusted JSON; every field is checked.
  */
 
+import { hasCommandLine } from './parse-comment.ts'
+
 /** The pull request an event is about; head fields are null when the payload does not carry them. */
 export interface PullRef {
   number: number
   headRef: string | null
   headSha: string | null
+  /** `owner/name` of the repository the head branch lives in; null when unknown or deleted (a gone fork). */
+  headRepo: string | null
+}
+
+/** The repository a delivery is about, as the payload names it. */
+export interface RepositoryRef {
+  owner: string
+  name: string
+  /** `owner/name`: what a pull request's head repository is compared with. */
+  fullName: string
+  cloneUrl: string | null
+  defaultBranch: string | null
+}
+
+/** Everything a surface needs from a payload besides the intent: read here once, checked once. */
+export interface EventSource {
+  repository: RepositoryRef | null
+  /** The App installation that sent the delivery (absent in a workflow's event). */
+  installationId: number | null
+  /** The issue or pull request a comment was made on: where a `/kitty` line on a plain issue is answered. */
+  issueNumber: number | null
+}
+
+export interface ReadEvent {
+  name: string
+  intent: EventIntent
+  source: EventSource
 }
 
 export type EventIntent =
@@ -22,7 +51,14 @@ export type EventIntent =
       reviewId: number
       pull: PullRef
     }
-  | { kind: 'merge-label'; sender: string; label: string; pull: PullRef }
+  | {
+      kind: 'merge-label'
+      sender: string
+      label: string
+      pull: PullRef
+      /** A bot's label runs nothing; the merge label is still taken off again, so a person can press it. */
+      bot: boolean
+    }
 
 type Json = Record<string, unknown>
 
@@ -40,7 +76,58 @@ function pullOf(pr: Json | null): PullRef | null {
   const number = num(pr?.['number'])
   if (number === null) return null
   const head = obj(pr?.['head'])
-  return { number, headRef: str(head?.['ref']), headSha: str(head?.['sha']) }
+  return {
+    number,
+    headRef: str(head?.['ref']),
+    headSha: str(head?.['sha']),
+    headRepo: str(obj(head?.['repo'])?.['full_name']),
+  }
+}
+
+/** Whether a pull request's head lives outside the repository (a fork, or a head repository gone or unnamed). */
+export function isForeignHead(pull: PullRef, repository: RepositoryRef | null): boolean {
+  return !repository || !pull.headRepo || pull.headRepo.toLowerCase() !== repository.fullName.toLowerCase()
+}
+
+/** Why a comment with no `/kitty` line is ignored: conversation, not a command. */
+export const CHAT_REASON = 'a comment without a /kitty line'
+
+/** A comment with no `/kitty` line is conversation, not a command: nothing is asked of kitty. */
+export function isChat(intent: EventIntent): boolean {
+  return intent.kind === 'comment' && !hasCommandLine(intent.body)
+}
+
+/** The webhook's `action` (`created`, `labeled`), for counting deliveries; '' when there is none. */
+export function readAction(payload: unknown): string {
+  return str(obj(payload)?.['action']) ?? ''
+}
+
+function repositoryOf(p: Json): RepositoryRef | null {
+  const r = obj(p['repository'])
+  const owner = str(obj(r?.['owner'])?.['login'])
+  const name = str(r?.['name'])
+  if (!owner || !name) return null
+  return {
+    owner,
+    name,
+    fullName: str(r?.['full_name']) ?? `${owner}/${name}`,
+    cloneUrl: str(r?.['clone_url']),
+    defaultBranch: str(r?.['default_branch']),
+  }
+}
+
+/** The payload read once: the intent, and where it comes from. */
+export function readDelivery(eventName: string, payload: unknown): ReadEvent {
+  const p = obj(payload) ?? {}
+  return {
+    name: eventName,
+    intent: readEvent(eventName, payload),
+    source: {
+      repository: repositoryOf(p),
+      installationId: num(obj(p['installation'])?.['id']),
+      issueNumber: num(obj(p['issue'])?.['number']),
+    },
+  }
 }
 
 const SUPPORTED = 'issue_comment (created, on a pull request), pull_request_review (submitted), pull_request (labeled)'
@@ -56,6 +143,9 @@ export function readEvent(eventName: string, payload: unknown): EventIntent {
       const issue = obj(p['issue'])
       const user = obj(comment?.['user'])
       if (isBot(user)) return { kind: 'ignore', reason: `comment by the bot ${str(user?.['login']) ?? '?'}` }
+      // Conversation, on an issue or a pull request: the Action's step stays green, the App silent.
+      const body = typeof comment?.['body'] === 'string' ? (comment['body'] as string) : ''
+      if (!hasCommandLine(body)) return { kind: 'ignore', reason: CHAT_REASON }
       const author = str(user?.['login'])
       const commentId = num(comment?.['id'])
       const number = num(issue?.['number'])
@@ -74,10 +164,10 @@ export function readEvent(eventName: string, payload: unknown): EventIntent {
       return {
         kind: 'comment',
         author,
-        body: typeof comment?.['body'] === 'string' ? (comment['body'] as string) : '',
+        body,
         url: str(comment?.['html_url']) ?? '',
         commentId,
-        pull: { number, headRef: null, headSha: null },
+        pull: { number, headRef: null, headSha: null, headRepo: null },
       }
     }
     case 'pull_request_review': {
@@ -105,12 +195,11 @@ export function readEvent(eventName: string, payload: unknown): EventIntent {
       const label = str(obj(p['label'])?.['name'])
       if (!label) return { kind: 'ignore', reason: 'pull_request.labeled without a label name' }
       const sender = obj(p['sender'])
-      if (isBot(sender)) return { kind: 'ignore', reason: `label added by the bot ${str(sender?.['login']) ?? '?'}` }
       const login = str(sender?.['login'])
       const pull = pullOf(obj(p['pull_request']))
       if (!login || !pull)
         return { kind: 'unroutable', message: 'The pull_request payload lacks sender.login or pull_request.number.' }
-      return { kind: 'merge-label', sender: login, label, pull }
+      return { kind: 'merge-label', sender: login, label, pull, bot: isBot(sender) }
     }
     default:
       return {

@@ -1,6 +1,7 @@
 import type { Board } from '../core/build-board.ts'
 import type { Envelope } from '../core/envelope.ts'
 import { escapeMarkdown, escapeTableCell, fenceCodeBlock, formatInlineCode } from './escape-markdown.ts'
+import type { CheckRunRequest } from './github-api.ts'
 import { boardFromMissionState, renderBoardMarkdown } from './render-board-markdown.ts'
 
 /**
@@ -206,5 +207,17 @@ export function renderOutcome(input: RenderInput): Rendered {
     },
     reply: withDetails,
     jobSummary: withDetails,
+  }
+}
+
+/** The completed check run of a rendered outcome on `headSha`: what the App and the Action publish. */
+export function completedCheckRun(rendered: Rendered, headSha: string): CheckRunRequest & { status: 'completed' } {
+  const { checkRun } = rendered
+  return {
+    name: checkRun.name,
+    head_sha: headSha,
+    status: 'completed',
+    conclusion: checkRun.conclusion,
+    output: { title: checkRun.title, summary: checkRun.summary, text: checkRun.text },
   }
 }

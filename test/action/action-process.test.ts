@@ -239,7 +239,7 @@ describe('the Action, run as the runner runs it', () => {
     for (const step of [missing, push, down]) expectNoToken(step)
   })
 
-  it('auto, /kitty approve by a read-only commenter: refused, nothing written, the step fails, a reply explains', async () => {
+  it('auto, /kitty approve by a read-only commenter: refused, nothing written, the step fails, a reply explains, no check run', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')
     const step = await runStep('issue_comment', 'issue_comment.read-only-approve', { command: 'auto' })
     expect(step.code).toBe(1)
@@ -250,13 +250,27 @@ describe('the Action, run as the runner runs it', () => {
       'GET /repos/octo-org/project/pulls/7',
       'GET /repos/octo-org/project/collaborators/outsider/permission',
       'POST /repos/octo-org/project/issues/7/comments',
-      'POST /repos/octo-org/project/check-runs',
     ])
-    expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/transition', head_sha: HEAD, conclusion: 'failure' })
+    // No check run: a refusal of someone without write access must not replace a maintainer's result.
+    expect(checkRuns()).toEqual([])
     expect((rest.requests.find((r) => r.path.endsWith('/comments'))!.body as { body: string }).body).toMatch(
       /'read' access/,
     )
     expectNoToken(step)
+  })
+
+  it("auto, a maintainer's /kitty start-review on a fork's pull request: refused with why, nothing written, no check run", async () => {
+    rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: HEAD, repo: { full_name: 'mallory/project' } } })
+    const before = await gitCli(bare, 'rev-parse', 'main')
+    const step = await runStep('issue_comment', 'issue_comment.start-review', { command: 'auto' })
+    expect(step.code).toBe(1)
+    expect(await gitCli(bare, 'rev-parse', 'main')).toBe(before)
+    expect(pushes()).toEqual([])
+    expect(rest.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /repos/octo-org/project/pulls/7',
+      'POST /repos/octo-org/project/issues/7/comments',
+    ])
+    expect((rest.requests.at(-1)!.body as { body: string }).body).toMatch(/another repository \(mallory\/project\)/)
   })
 
   it("auto: a maintainer's /kitty start-review, then their approving review, each commit and push (check runs on the PR head)", async () => {

@@ -48,6 +48,10 @@ describe('REST calls', () => {
     for (const file of sourceFiles('src'))
       for (const m of read(file).matchAll(/request\('(GET|POST|PATCH|PUT|DELETE) (\/[^']+)'/g))
         calls.add(`${m[1]} ${m[2]}`)
+    // Calls made with fetch on the API base (the App's set-up page), their method in the options after.
+    for (const file of sourceFiles('src'))
+      for (const m of read(file).matchAll(/`\$\{githubApiBase\([^)]*\)\}(\/[^`]+)`,\s*\{\s*method: '([A-Z]+)'/g))
+        calls.add(`${m[2]} ${m[1]!.replace(/\$\{encodeURIComponent\((\w+)\)\}/g, '{$1}')}`)
     expect([...calls].sort()).toEqual(OPERATIONS.map((o) => `${o.method} ${o.path}`).sort())
   })
 

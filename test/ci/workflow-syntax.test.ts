@@ -62,10 +62,9 @@ describe('action.yml', () => {
     readInputs((name) => (read.push(name), ''))
     expect(Object.keys(declared.inputs).sort()).toEqual([...new Set(read)].sort())
     const set = new Set(Object.keys(outputsOf('x', makeEnvelope('x', true, {}), null)))
-    for (const m of readFileSync(join(PROJECT_ROOT, 'src/action/run-action.ts'), 'utf8').matchAll(
-      /setOutput\('([a-z-]+)'/g,
-    ))
-      set.add(m[1]!)
+    const action = readdirSync(join(PROJECT_ROOT, 'src/action')).filter((f) => f.endsWith('.ts'))
+    const texts = action.map((f) => readFileSync(join(PROJECT_ROOT, 'src/action', f), 'utf8')).join('\n')
+    for (const m of texts.matchAll(/setOutput\('([a-z-]+)'/g)) set.add(m[1]!)
     expect(Object.keys(declared.outputs).sort()).toEqual([...set].sort())
   })
   it('runs node24 on a main file that exists', () => {

@@ -7,7 +7,7 @@ import { makeEnvelope, makeFailure } from '../../src/core/envelope.ts'
 import { KittyError } from '../../src/core/errors.ts'
 import { DEFAULT_CONFIG } from '../../src/engine/config/config.ts'
 import type { HandleDeps } from '../../src/github/handle-event.ts'
-import { handleEvent } from '../../src/github/handle-event.ts'
+import { handleEvent, publishesCheckRun } from '../../src/github/handle-event.ts'
 import { octokitApi } from '../../src/github/github-api.ts'
 import { humanPolicy } from '../../src/github/human-policy.ts'
 import { readEvent } from '../../src/github/read-event.ts'
@@ -62,12 +62,17 @@ function deps(ran: Ran[], outcome: 'ok' | 'fail' = 'ok'): HandleDeps {
   }
 }
 
-const pull7 = () =>
+const SAME_REPO = { full_name: 'octo-org/project' }
+const pull7 = (repo: { full_name: string } | null = SAME_REPO, ref = '099-test-mission-WP01') =>
   nock(API)
     .get(`${REPO}/pulls/7`)
     .reply(
       200,
-      exampleResponse('pulls/get', 200, { number: 7, head: { ref: '099-test-mission-WP01', sha: '1'.repeat(40) } }),
+      exampleResponse('pulls/get', 200, {
+        number: 7,
+        head: { ref, sha: '1'.repeat(40), repo },
+        base: { ref: 'main', repo: SAME_REPO },
+      }),
     )
 const permission = (login: string, permission: string, role_name = permission) =>
   nock(API)
@@ -172,7 +177,13 @@ describe('issue_comment on a pull request', () => {
   it('a branch that names no WP is a usage error', async () => {
     nock(API)
       .get(`${REPO}/pulls/7`)
-      .reply(200, exampleResponse('pulls/get', 200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40) } }))
+      .reply(
+        200,
+        exampleResponse('pulls/get', 200, {
+          number: 7,
+          head: { ref: 'feature/x', sha: '1'.repeat(40), repo: SAME_REPO },
+        }),
+      )
     const noWp = event('issue_comment.start-review')
     const result = await handleEvent('issue_comment', noWp, deps([]))
     expect(result.outcomes[0]!.envelope).toMatchObject({ error_code: 'USAGE_ERROR' })
@@ -380,5 +391,139 @@ describe("rate limits and API errors as GitHub's REST docs shape them (the Actio
     expect(ran).toEqual([])
     expect(result.outcomes[0]!.envelope).toMatchObject({ error_code: 'REMOTE_UNREACHABLE' })
     expect(result.outcomes[0]!.envelope.data['message']).toMatch(/HTTP 503: Service Unavailable/)
+  })
+})
+
+/** A pull request whose head lives in another repository (or in none) never names a WP by its branch (D5). */
+describe('forks: the head repository is compared with the base', () => {
+  const FORK = { full_name: 'mallory/project' }
+  const forkReview = (repo: { full_name: string } | null) => {
+    const p = event('pull_request_review.approved')
+    p.pull_request.head.repo = repo
+    return p
+  }
+
+  it.each([
+    ['a fork', FORK, /another repository \(mallory\/project\), not octo-org\/project/],
+    ['a deleted head repository', null, /a repository that no longer exists/],
+  ])(
+    "a maintainer's approving review on %s's WP-named branch: refused with why, nothing runs, no lookup",
+    async (_w, repo, why) => {
+      const ran: Ran[] = []
+      const result = await handleEvent('pull_request_review', forkReview(repo), deps(ran))
+      expect(ran).toEqual([])
+      expect(result.outcomes).toHaveLength(1)
+      const [outcome] = result.outcomes
+      expect(outcome!.step).toMatchObject({ kind: 'refuse', code: 'USAGE_ERROR' })
+      expect(outcome!.step).not.toHaveProperty('quiet')
+      expect(outcome!.envelope.data['message']).toMatch(why)
+      expect(outcome!.envelope.data['message']).toMatch(/fork's branch name/)
+    },
+  )
+
+  it('a review on a fork whose branch names no WP is an ordinary code review: quiet', async () => {
+    const p = forkReview(FORK)
+    p.pull_request.head.ref = 'patch-1'
+    const result = await handleEvent('pull_request_review', p, deps([]))
+    expect(result.outcomes[0]!.step).toMatchObject({ kind: 'refuse', quiet: true })
+  })
+
+  it('the repository names its head in another case: the same repository (GitHub names are case-insensitive)', async () => {
+    permission('maintainer', 'write')
+    const ran: Ran[] = []
+    await handleEvent('pull_request_review', forkReview({ full_name: 'Octo-Org/Project' }), deps(ran))
+    expect(ran.map((r) => r.command)).toEqual(['transition'])
+  })
+
+  it("a maintainer's /kitty approve on a fork: refused with why, before any permission lookup; nothing runs", async () => {
+    pull7(FORK)
+    const ran: Ran[] = []
+    const result = await handleEvent('issue_comment', event('issue_comment.start-review'), deps(ran))
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'USAGE_ERROR' })
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/mallory\/project[\s\S]*no write/)
+  })
+
+  it('even a write naming --mission and --wp is refused on a fork', async () => {
+    pull7(FORK)
+    const comment = event('issue_comment.start-review')
+    comment.comment.body = '/kitty approve --mission 099-test-mission --wp WP01'
+    const ran: Ran[] = []
+    const result = await handleEvent('issue_comment', comment, deps(ran))
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope.error_code).toBe('USAGE_ERROR')
+  })
+
+  it('reads on a fork: only with --mission named; the branch name is never used', async () => {
+    pull7(FORK)
+    const state = event('issue_comment.state')
+    const ran: Ran[] = []
+    const bare = await handleEvent('issue_comment', state, deps(ran))
+    expect(ran).toEqual([])
+    expect(bare.outcomes[0]!.envelope.data['message']).toMatch(/needs --mission <slug> here[\s\S]*mallory\/project/)
+    pull7(FORK)
+    state.comment.body = '/kitty state --mission 099-test-mission'
+    await handleEvent('issue_comment', state, deps(ran))
+    expect(ran.map((r) => [r.command, r.args.find((a) => a.startsWith('--mission='))])).toEqual([
+      ['mission-state', '--mission=099-test-mission'],
+    ])
+  })
+
+  it('the merge label on a fork: refused with why, nothing runs, the label still pops back up', async () => {
+    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const labeled = event('pull_request.labeled')
+    labeled.pull_request.head.repo = FORK
+    const ran: Ran[] = []
+    const result = await handleEvent('pull_request', labeled, deps(ran))
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/mallory\/project/)
+    expect(removed.isDone()).toBe(true)
+  })
+})
+
+/** Who may cause a check run on the pull request head (D3): a writer's write, nothing else. */
+describe('publishesCheckRun', () => {
+  it("a writer's write: yes; its redelivery that changed nothing: no", async () => {
+    pull7()
+    permission('maintainer', 'write')
+    const result = await handleEvent('issue_comment', event('issue_comment.start-review'), deps([]))
+    expect(result.outcomes.map(publishesCheckRun)).toEqual([true])
+    const again = {
+      ...result.outcomes[0]!,
+      envelope: makeEnvelope('start-review', true, { duplicate_of: 'a'.repeat(40) }),
+    }
+    expect(publishesCheckRun(again)).toBe(false)
+  })
+
+  it("a non-writer's refused write, a read by anyone, help and a usage error: no", async () => {
+    pull7()
+    permission('outsider', 'read')
+    const refused = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps([]))
+    pull7()
+    const read = event('issue_comment.state')
+    read.comment.body = '/kitty state\n/kitty help\n/kitty aprove'
+    const answered = await handleEvent('issue_comment', read, deps([]))
+    expect([...refused.outcomes, ...answered.outcomes].map(publishesCheckRun)).toEqual([false, false, false, false])
+  })
+})
+
+describe("a bot's merge label", () => {
+  it('is taken off again and nothing else happens', async () => {
+    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const labeled = event('pull_request.labeled')
+    labeled.sender = { login: 'renovate[bot]', type: 'Bot' }
+    const ran: Ran[] = []
+    const result = await handleEvent('pull_request', labeled, deps(ran))
+    expect(ran).toEqual([])
+    expect(result.outcomes).toEqual([])
+    expect(result.skipped).toMatch(/bot renovate\[bot\]/)
+    expect(removed.isDone()).toBe(true)
+  })
+
+  it("a bot's other label: left alone", async () => {
+    const labeled = event('pull_request.labeled')
+    labeled.sender = { login: 'renovate[bot]', type: 'Bot' }
+    labeled.label.name = 'dependencies'
+    expect((await handleEvent('pull_request', labeled, deps([]))).skipped).toMatch(/not the merge label/)
   })
 })

@@ -42,7 +42,10 @@ function deps(calls: Calls): HandleDeps {
       calls.api.push(name)
     }
   const api: GithubApi = {
-    getPull: async (number) => (calls.api.push('getPull'), { number, headRef: '099-m-WP01', headSha: '1'.repeat(40) }),
+    getPull: async (number) => (
+      calls.api.push('getPull'),
+      { number, headRef: '099-m-WP01', headSha: '1'.repeat(40), headRepo: 'Codertocat/Hello-World' }
+    ),
     permission: async () => (calls.api.push('permission'), { ok: true, permission: 'write', roleName: 'write' }),
     createCheckRun: async () => (calls.api.push('createCheckRun'), { id: 1, url: null }),
     updateCheckRun: record('updateCheckRun'),

@@ -30,7 +30,12 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-export async function startAppProcess(restUrl: string, extraEnv: Record<string, string> = {}): Promise<AppProcess> {
+/** `app`: another build of the App (the bench compares two); the tests' own build by default. */
+export async function startAppProcess(
+  restUrl: string,
+  extraEnv: Record<string, string> = {},
+  app = APP,
+): Promise<AppProcess> {
   // Its own folder, not tempDir(): an App may outlive the test that started it (one per test file).
   const home = mkdtempSync(join(tmpdir(), 'kitty-app-'))
   const env: Record<string, string> = {
@@ -49,7 +54,7 @@ export async function startAppProcess(restUrl: string, extraEnv: Record<string, 
     KITTY_REMOTE_TIMEOUT_MS: '20000',
     ...extraEnv,
   }
-  const child = spawn(process.execPath, [APP], { env, cwd: home })
+  const child = spawn(process.execPath, [app], { env, cwd: home })
   let output = ''
   child.stdout.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr.on('data', (d: Buffer) => (output += d.toString()))
@@ -128,6 +133,9 @@ export function eventPayload(fixture: string, cloneUrl: string, edit: (p: any) =
   p.repository.owner.login = owner
   p.repository.clone_url = cloneUrl
   p.installation = { id: INSTALLATION_ID, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==' }
+  // A pull request of the repository itself (not a fork): its head and base live there.
+  for (const side of ['head', 'base'])
+    if (p.pull_request?.[side]?.repo) p.pull_request[side].repo.full_name = `${owner}/${name}`
   edit(p)
   return p
 }

@@ -25,7 +25,7 @@ import { PROJECT_ROOT } from './git-repo.ts'
 export const DESCRIPTIONS = ['api.github.com', 'ghes-3.17'] as const
 export type Description = (typeof DESCRIPTIONS)[number]
 
-/** Every REST operation kitty calls: src/github/github-api.ts and src/app/installation-token.ts. */
+/** Every REST operation kitty calls: src/github/github-api.ts, src/app/installation-token.ts, src/app/setup/. */
 export const OPERATIONS = [
   { id: 'pulls/get', method: 'GET', path: '/repos/{owner}/{repo}/pulls/{pull_number}' },
   {
@@ -47,6 +47,8 @@ export const OPERATIONS = [
     method: 'POST',
     path: '/app/installations/{installation_id}/access_tokens',
   },
+  // The App's set-up page (src/app/setup/serve-setup.ts): the one-time code is the credential.
+  { id: 'apps/create-from-manifest', method: 'POST', path: '/app-manifests/{code}/conversions' },
 ] as const
 
 export type OperationId = (typeof OPERATIONS)[number]['id']

@@ -36,10 +36,18 @@ export interface Fault {
 export interface RestStandIn {
   url: string
   requests: RecordedRequest[]
-  /** Pull requests by number: what GET /pulls/{n} answers. */
-  pulls: Map<number, { head: { ref: string; sha: string } }>
+  /**
+   * Pull requests by number: what GET /pulls/{n} answers. The head lives in the repository asked
+   * about unless `repo` says otherwise (a fork's `{ full_name }`, or null for a deleted one).
+   */
+  pulls: Map<number, { head: { ref: string; sha: string; repo?: { full_name: string } | null } }>
   /** Collaborator permission by login; 'error' answers 500, 'forbidden' 403, a missing login 404. */
   permissions: Map<string, { permission: string; role_name: string } | 'error' | 'forbidden'>
+  /**
+   * The manifest flow's one-time codes: POST /app-manifests/{code}/conversions answers the App (201,
+   * shaped as GitHub documents it) and forgets the code; an unknown or spent code answers 404.
+   */
+  manifestCodes: Map<string, ManifestConversion>
   /** What POST /app/installations/{id}/access_tokens hands out (the App's installation token). */
   installationToken: string
   /** Requests or answers that break GitHub's description; close() rejects when there are any. */
@@ -51,12 +59,21 @@ export interface RestStandIn {
   close(): Promise<void>
 }
 
+/** The fields of GitHub's "Create a GitHub App from a manifest" answer a test chooses. */
+export interface ManifestConversion {
+  id: number
+  pem: string
+  webhook_secret: string
+  client_secret: string
+}
+
 export async function startRestStandIn(options: { contract?: boolean } = {}): Promise<RestStandIn> {
   // Benches turn the check off: it costs milliseconds per request they time.
   const contract = options.contract ?? true
   if (contract) warmUp()
   const violations: string[] = []
   const faults: { route: RegExp; fault: Fault; left: number }[] = []
+  const manifestCodes: RestStandIn['manifestCodes'] = new Map()
   const requests: RecordedRequest[] = []
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
@@ -103,11 +120,18 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       }
       const notFound = () => answer(404, basicError('Not Found', 404))
       let m: RegExpExecArray | null
-      if (req.method === 'GET' && (m = /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/.exec(path))) {
-        const pull = pulls.get(Number(m[3]))
-        return pull
-          ? answer(200, exampleResponse('pulls/get', 200, { number: Number(m[3]), head: pull.head }))
-          : notFound()
+      if (req.method === 'GET' && (m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(path))) {
+        const pull = pulls.get(Number(m[2]))
+        if (!pull) return notFound()
+        const repo = { full_name: m[1] }
+        return answer(
+          200,
+          exampleResponse('pulls/get', 200, {
+            number: Number(m[2]),
+            head: { ...pull.head, repo: pull.head.repo === undefined ? repo : pull.head.repo },
+            base: { ref: 'main', repo },
+          }),
+        )
       }
       if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/collaborators\/([^/]+)\/permission$/.exec(path))) {
         const p = permissions.get(m[1]!)
@@ -143,6 +167,33 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
           }),
         )
       }
+      if (req.method === 'POST' && (m = /^\/app-manifests\/([^/]+)\/conversions$/.exec(path))) {
+        const app = manifestCodes.get(m[1]!)
+        if (!app) return notFound()
+        manifestCodes.delete(m[1]!)
+        const now = new Date().toISOString()
+        return answer(
+          201,
+          exampleResponse('apps/create-from-manifest', 201, {
+            id: app.id,
+            slug: 'kitty-github',
+            node_id: 'MDM6QXBwNTk=',
+            owner: { login: 'octo-org', id: 1, type: 'Organization' },
+            name: 'kitty-github',
+            description: '',
+            external_url: 'https://github.com/kitty-github/kitty-github',
+            html_url: `https://github.com/apps/kitty-github`,
+            created_at: now,
+            updated_at: now,
+            permissions: { contents: 'write', metadata: 'read' },
+            events: ['issue_comment', 'pull_request', 'pull_request_review'],
+            client_id: 'Iv1.8a61f9b3a7aba766',
+            client_secret: app.client_secret,
+            webhook_secret: app.webhook_secret,
+            pem: app.pem,
+          }),
+        )
+      }
       if (req.method === 'DELETE' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels\/[^/]+$/.test(path))
         return answer(200, exampleArray('issues/remove-label', 200))
       return notFound()
@@ -159,6 +210,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
     fail(route, fault, times = 1) {
       faults.push({ route, fault, left: times })
     },
+    manifestCodes,
     get installationToken() {
       return state.installationToken
     },
@@ -170,6 +222,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       faults.length = 0
       pulls.clear()
       permissions.clear()
+      manifestCodes.clear()
     },
     close: async () => {
       await new Promise<void>((resolve) => {

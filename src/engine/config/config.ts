@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml'
 import * as z from 'zod/mini'
+import { branchPatternProblem } from '../../core/branch-pattern.ts'
 import { KittyError } from '../../core/errors.ts'
 import { MAX_CONFIG_BYTES } from '../../store/state-files/limits.ts'
 import type { Snapshot } from '../../store/objects/snapshot.ts'
@@ -84,11 +85,26 @@ export async function loadConfig(snapshot: Snapshot): Promise<KittyConfig> {
   }
   const parsed = KittyConfigSchema.safeParse(raw)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new KittyError('CONFIG_INVALID', `${CONFIG_PATH}: ${issue.path.join('.') || 'settings'} ${issue.message}`, {
+    const issues = parsed.error.issues.flatMap((i) =>
+      // zod reports unknown keys at their parent ("" for the top level); name each key instead.
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => ({ path: [...i.path, key].join('.'), message: 'is not a known setting' }))
+        : [{ path: i.path.join('.'), message: i.message }],
+    )
+    const first = issues[0]!
+    throw new KittyError('CONFIG_INVALID', `${CONFIG_PATH}: ${first.path || 'settings'} ${first.message}`, {
       path: CONFIG_PATH,
-      issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      key: first.path,
+      issues,
     })
   }
+  // A pattern the matcher cannot compile would stop every delivery; zod only checks it names {wp_id}.
+  const problem = branchPatternProblem(parsed.data.merge.branch_pattern)
+  if (problem !== null)
+    throw new KittyError('CONFIG_INVALID', `${CONFIG_PATH}: merge.branch_pattern ${problem}`, {
+      path: CONFIG_PATH,
+      key: 'merge.branch_pattern',
+      issues: [{ path: 'merge.branch_pattern', message: problem }],
+    })
   return parsed.data
 }
