@@ -83,7 +83,24 @@ describe('the npm package', () => {
     })
     expect(packed.status, packed.stderr).toBe(0)
     const files = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort()
-    expect(files).toEqual(['LICENSE', 'README.md', 'bin/kitty.js', 'dist/app.js', 'dist/cli.js', 'package.json'])
+    expect(files.filter((f) => !f.startsWith('dist/chunks/'))).toEqual([
+      'LICENSE',
+      'README.md',
+      'bin/kitty.js',
+      'dist/app.js',
+      'dist/cli.js',
+      'package.json',
+    ])
+    // The bundles load their shared chunks at run time: every one they name must be in the package.
+    const needed = new Set<string>()
+    for (const bundle of ['dist/cli.js', 'dist/app.js'])
+      for (const m of readFileSync(join(PROJECT_ROOT, bundle), 'utf8').matchAll(/chunks\/[\w-]+\.js/g))
+        needed.add(`dist/${m[0]}`)
+    expect(needed.size).toBeGreaterThan(0)
+    for (const chunk of needed) expect(files).toContain(chunk)
+    expect(files.every((f) => /^(LICENSE|README\.md|package\.json|bin\/kitty\.js|dist\/[\w/-]+\.js)$/.test(f))).toBe(
+      true,
+    )
   })
   it('the bin it names is packed', () => {
     const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }
