@@ -338,7 +338,6 @@ describe('the Action, run as the runner runs it', () => {
       'GET /api/v3/repos/octo-org/project/pulls/7',
       'GET /api/v3/repos/octo-org/project/collaborators/outsider/permission',
       'POST /api/v3/repos/octo-org/project/issues/7/comments',
-      'POST /api/v3/repos/octo-org/project/check-runs',
     ])
   })
 
