@@ -41,7 +41,7 @@ afterAll(async () => {
   cleanupTempDirs()
 })
 
-/** A fresh repository and `/kitty state` by a reader: a pull request read, a check run, a reply, a reaction. */
+/** A fresh repository and `/kitty state` by a reader: a pull request read, a reply, a reaction (reads get no check run). */
 async function stateComment(fault: () => void): Promise<void> {
   name = `limits-${++repos}`
   git.createBareRepo(`octo-org/${name}`, { from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }]) })
@@ -77,10 +77,10 @@ const warnings = () =>
     .map((l) => String(l['msg']))
 
 describe("the App under GitHub's rate limits and server errors", () => {
-  it('a primary limit on the check run (403, x-ratelimit-remaining 0): waits for the reset and creates it', async () => {
+  it('a primary limit on the reply (403, x-ratelimit-remaining 0): waits for the reset and replies', async () => {
     const reset = Math.ceil(Date.now() / 1000) + 1
     const fault = () =>
-      rest.fail(/^POST .*\/check-runs$/, {
+      rest.fail(/^POST .*\/issues\/7\/comments$/, {
         status: 403,
         headers: {
           'x-ratelimit-limit': '5000',
@@ -92,22 +92,22 @@ describe("the App under GitHub's rate limits and server errors", () => {
       })
     const started = Date.now()
     await stateComment(fault)
-    await until('the check run, retried', () => count('POST', '/check-runs') === 2)
+    await until('the reply, retried', () => count('POST', '/issues/7/comments') === 2)
     expect(Date.now() - started).toBeGreaterThanOrEqual(500)
     await until('the reaction', () => count('POST', '/reactions') === 1)
     expect(warnings().join('\n')).toMatch(/[Rr]ate limit|quota exhausted/)
   })
 
-  it('429 with retry-after on the reply: waits the seconds it says, then replies', async () => {
+  it('429 with retry-after on the reaction: waits the seconds it says, then reacts', async () => {
     const fault = () =>
-      rest.fail(/^POST .*\/issues\/7\/comments$/, {
+      rest.fail(/^POST .*\/reactions$/, {
         status: 429,
         headers: { 'retry-after': '1' },
         body: basicError('API rate limit exceeded', 429),
       })
     await stateComment(fault)
-    await until('the reply, retried', () => count('POST', '/issues/7/comments') === 2)
-    await until('the reaction', () => count('POST', '/reactions') === 1)
+    await until('the reaction, retried', () => count('POST', '/reactions') === 2)
+    expect(count('POST', '/issues/7/comments')).toBe(1)
   })
 
   it('a secondary limit on the reaction: not retried, the give-up logged with the wait GitHub asked for', async () => {
@@ -126,14 +126,16 @@ describe("the App under GitHub's rate limits and server errors", () => {
     expect(warnings().find((w) => w.includes('could not react'))).toMatch(
       /HTTP 403: You have exceeded a secondary rate limit.*\(GitHub's rate limit: try again in 1 s\)/,
     )
-    expect(count('POST', '/check-runs')).toBe(1)
+    expect(count('POST', '/issues/7/comments')).toBe(1)
   })
 
   it('a 502 on the pull request: retried, and the command runs', async () => {
     const fault = () => rest.fail(/^GET .*\/pulls\/7$/, { status: 502, body: basicError('Server Error', 502) })
     await stateComment(fault)
-    await until('the check run', () => count('POST', '/check-runs') === 1)
+    await until('the reply', () => count('POST', '/issues/7/comments') === 1)
     expect(count('GET', '/pulls/7')).toBe(2)
+    const reply = rest.requests.find(ours('POST', '/issues/7/comments'))!.body as { body: string }
+    expect(reply.body).toContain('WP01')
   })
 
   it('5xx that does not stop: gives up after the retries and says so on the pull request', async () => {
@@ -144,7 +146,7 @@ describe("the App under GitHub's rate limits and server errors", () => {
     const reply = rest.requests.find(ours('POST', '/issues/7/comments'))!.body as { body: string }
     expect(reply.body).toMatch(/REMOTE_UNREACHABLE/)
     expect(reply.body).toMatch(/Could not read pull request #7: HTTP 503/)
-    // The first try and plugin-retry's three; no check run, since no head commit was ever read.
+    // The first try and plugin-retry's three.
     expect(count('GET', '/pulls/7')).toBe(4)
     expect(count('POST', '/check-runs')).toBe(0)
   })
