@@ -10,6 +10,7 @@ import { moveBranch } from '../../store/history/move-branch.ts'
 import { warn } from '../framework/warnings.ts'
 import { MERGE_DEPTHS, mirrorMergeHistory, setCachedBranch } from '../../store/remote/mirror-branches.ts'
 import { pushCommit, pushRef, redactUrl, remoteUrl } from '../../store/remote/remote.ts'
+import { branchProtectedError } from '../../store/remote/branch-protection.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import { readCommitInfo } from '../../store/objects/walk-commits.ts'
 import { buildMergeChain } from '../merge/build-merge-chain.ts'
@@ -165,9 +166,10 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
         : {
             ok: false as const,
             reason: outcome.moved ? 'origin has moved on (not a fast-forward): fetch and merge first' : outcome.reason,
+            protectedBy: outcome.moved ? null : outcome,
           },
     )
-    .catch((err: Error) => ({ ok: false as const, reason: err.message }))
+    .catch((err: Error) => ({ ok: false as const, reason: err.message, protectedBy: null }))
   if (pushed.ok) return
   const undo = { ...move, expected: move.next, next: move.expected!, subject: 'merge-mission undone: the push failed' }
   const why = await moveBranch(ctx.repo, branch, undo).then(
@@ -178,6 +180,9 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
     (err: Error) => err.message,
   )
   const rolledBack = why === null
+  if (rolledBack && pushed.protectedBy?.protected) {
+    throw protectedTarget(built, r, redactUrl(url ?? 'origin'), pushed.protectedBy)
+  }
   throw new KittyError(
     'PUSH_FAILED',
     rolledBack
@@ -247,6 +252,7 @@ async function landMerge(ctx: EngineContext, built: BuiltMerge, move: BranchMove
   await setCachedBranch(ctx.repo, target, built.tip)
   if (pushed.moved) return false
   const where = redactUrl(ctx.remote.options.url)
+  if (pushed.protected) throw protectedTarget(built, r, where, pushed)
   throw new KittyError('PUSH_FAILED', `${where} refused the push to ${target}: ${pushed.reason}. Nothing was merged.`, {
     ...identityOf(built.preflight.mission),
     remote: where,
@@ -256,6 +262,30 @@ async function landMerge(ctx: EngineContext, built: BuiltMerge, move: BranchMove
     rolled_back: true,
     merged_wps: [],
   })
+}
+
+/** The target is protected: the clear refusal, naming merge.via: pull_request among the fixes; nothing was merged. */
+function protectedTarget(
+  built: BuiltMerge,
+  r: MergeRequest,
+  remote: string,
+  refusal: { reason: string; messages: string[] },
+): KittyError {
+  const err = branchProtectedError({
+    remote,
+    branch: built.preflight.target.branch.branch,
+    reason: refusal.reason,
+    messages: refusal.messages,
+    mergeMission: true,
+  })
+  Object.assign(err.data, {
+    ...identityOf(built.preflight.mission),
+    target_branch: built.preflight.target.branch.branch,
+    strategy: r.strategy,
+    rolled_back: true,
+    merged_wps: [],
+  })
+  return err
 }
 
 interface WorktreeCleanup {
