@@ -68,8 +68,7 @@ export function actorOf(intent: EventIntent): string | null {
       return intent.reviewer
     case 'merge-label':
       return intent.sender
-    case 'staging-closed':
-      return intent.sender
+    // GitHub itself merged it, after its own rules (and perhaps a merge queue bot): no person to check.
     default:
       return null
   }

@@ -149,7 +149,8 @@ function readClosed(p: Json): EventIntent {
   const pull = pullOf(pr)
   const slug = STAGING.exec(pull?.headRef ?? '')?.[1]
   if (!pull || !slug) return { kind: 'ignore', reason: 'pull_request.closed is routed only for kitty/merge/ branches' }
-  const login = str(obj(p['sender'])?.['login'])
+  // Who merged it (a merge queue's bot when the queue did), else whoever closed it.
+  const login = str(obj(pr?.['merged_by'])?.['login']) ?? str(obj(p['sender'])?.['login'])
   if (!login) return { kind: 'unroutable', message: 'The pull_request payload lacks sender.login.' }
   const merged = pr?.['merged'] === true
   const sha = str(pr?.['merge_commit_sha'])
