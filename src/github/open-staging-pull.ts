@@ -96,10 +96,24 @@ export async function openStagingPull(
 ): Promise<OpenedPull> {
   if (!api.pulls) throw new Error('this surface cannot open pull requests')
   const body = stagingPullBody(plan, envelope, options.board)
-  const existing = await api.pulls.findOpen(`${owner}:${plan.head}`, plan.base)
+  const pulls = api.pulls
+  const update = async (number: number) => ({
+    ...(await pulls.update(number, { title: plan.title, body })),
+    created: false,
+  })
+  const existing = await pulls.findOpen(`${owner}:${plan.head}`, plan.base)
   const pull = existing
-    ? { ...(await api.pulls.update(existing.number, { title: plan.title, body })), created: false }
-    : { ...(await api.pulls.create({ head: plan.head, base: plan.base, title: plan.title, body })), created: true }
+    ? await update(existing.number)
+    : await pulls.create({ head: plan.head, base: plan.base, title: plan.title, body }).then(
+        (created) => ({ ...created, created: true }),
+        async (err: unknown) => {
+          // Another replica opened it between our lookup and our create: GitHub answers 422; use that one.
+          if ((err as { status?: number }).status !== 422) throw err
+          const theirs = await pulls.findOpen(`${owner}:${plan.head}`, plan.base)
+          if (!theirs) throw err
+          return update(theirs.number)
+        },
+      )
   const rendered = renderOutcome({ command: 'merge-mission', envelope, label: `pull request #${pull.number}` })
   await api
     .createCheckRun(completedCheckRun(rendered, plan.stagingCommit))
