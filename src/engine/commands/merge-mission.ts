@@ -552,6 +552,8 @@ export const mergeMission: CommandSpec = {
   ],
   async run(ctx, req) {
     const r = readRequest(ctx, req)
+    if (r.mergedCommit && r.dryRun)
+      throw new KittyError('USAGE_ERROR', '--merged-commit records a merge; it has no dry run.', {})
     if (r.mergedCommit) return recordPullMerge(ctx, r, r.mergedCommit)
     const stateMission = await loadMission(await readTip(ctx), r.handle)
     const target = targetOf(ctx, stateMission, r.target)
