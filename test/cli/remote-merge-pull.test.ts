@@ -128,4 +128,23 @@ describe('merge-mission through a pull request on a protected target', () => {
     expect(await gitCli(bare, 'rev-parse', 'kitty-state')).toBe(state)
     await gitCli(bare, 'fsck', '--strict')
   })
+
+  it('a target that moved: the re-run rebuilds the staging branch on the new tip (compare-and-swap from the old one)', async () => {
+    const bare = server.createBareRepo('moving', { from: diamondRepo() })
+    await gitCli(bare, 'branch', 'kitty-state', 'main')
+    server.protectBranch('moving', 'main')
+    const cache = tempDir('kitty-cache-')
+    const first = await remoteKitty('moving', cache, ['merge-mission', '--mission', M, '--via', 'pull_request'])
+    expect(first.envelope.data).toMatchObject({ pushed: true, staging_branch: STAGING })
+    // Someone lands an unrelated change on main (through a pull request, past the hook).
+    const main = await gitCli(bare, 'rev-parse', 'main')
+    const tree = await gitCli(bare, 'rev-parse', 'main^{tree}')
+    const moved = await gitCli(bare, 'commit-tree', tree, '-p', main, '-m', 'someone else landed first')
+    await gitCli(bare, 'update-ref', 'refs/heads/main', moved, main)
+    const again = await remoteKitty('moving', cache, ['merge-mission', '--mission', M, '--via', 'pull_request'])
+    expect(again.envelope.data).toMatchObject({ pushed: true, staging_branch: STAGING })
+    expect(again.envelope.data.staging_commit).not.toBe(first.envelope.data.staging_commit)
+    expect(await gitCli(bare, 'rev-parse', STAGING)).toBe(again.envelope.data.staging_commit)
+    await gitCli(bare, 'merge-base', '--is-ancestor', moved, STAGING)
+  })
 })
