@@ -17,6 +17,7 @@ export const FLAG_INPUTS = [
   'force',
   'target',
   'strategy',
+  'via',
 ] as const
 export type FlagInput = (typeof FLAG_INPUTS)[number]
 

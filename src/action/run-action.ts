@@ -5,7 +5,7 @@ import { toKittyError, UsageError } from '../core/errors.ts'
 import type { GithubApi, OctokitLike } from '../github/github-api.ts'
 import { describeApiError, octokitApi, rateLimitOf } from '../github/github-api.ts'
 import type { StepOutcome } from '../github/handle-event.ts'
-import { handleEvent, publishesCheckRun } from '../github/handle-event.ts'
+import { handleEvent, openPullForRun, publishesCheckRun } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
 import { completedCheckRun, renderOutcome } from '../github/render-outcome.ts'
 import { runCommandArgs } from '../surface/run-command-args.ts'
@@ -124,7 +124,7 @@ export async function runAction(io: ActionIo): Promise<void> {
       skipped = result.skipped
       for (const outcome of result.outcomes)
         published.push({ command: outcome.step.command, outcome, headSha: result.pull?.headSha ?? null })
-      if (result.intent.kind === 'comment' && result.pull)
+      if ((result.intent.kind === 'comment' || result.intent.kind === 'staging-closed') && result.pull)
         await replyOnPull(io, api, result.pull.number, result.outcomes)
     } else {
       const explicit = inputsToArgs(inputs, {
@@ -133,6 +133,12 @@ export async function runAction(io: ActionIo): Promise<void> {
       })
       for (const name of explicit.unused) io.warning(`Input '${name}' is not used by ${explicit.spec.name}.`)
       const ran = await runOne(explicit.spec.name, explicit.args, where, engineIo, newCorrelationId())
+      if (explicit.spec.name === 'merge-mission' && ran.envelope.data['via'] === 'pull_request') {
+        const opened = await openContext(where, engineIo, newCorrelationId())
+        const config = await opened.ctx.config
+        await opened.release()
+        ran.envelope = await openPullForRun(ran, repository.owner, config, api, io.warning)
+      }
       published.push({ command: explicit.spec.name, outcome: ran, headSha: io.event.sha || null })
     }
   } catch (err) {

@@ -34,5 +34,7 @@ export function kittyApp(services: DeliveryServices): ApplicationFunction {
     app.on('issue_comment.created', route)
     app.on('pull_request_review.submitted', route)
     app.on('pull_request.labeled', route)
+    // A staging pull request of merge.via: pull_request merged or closed (read-event routes only kitty/merge/ heads).
+    app.on('pull_request.closed', route)
   }
 }

@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'DEPENDENCY_CYCLE',
   'MERGE_FAILED',
   'PUSH_FAILED',
+  // the remote refused a push by a branch protection rule or ruleset (GH006, GH013): final, never retried
+  'BRANCH_PROTECTED',
   'STATE_CONFLICT',
   'WORKTREE_DIRTY',
   'REPOSITORY_NOT_FOUND',

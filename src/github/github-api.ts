@@ -16,6 +16,34 @@ export interface GithubApi {
   addReaction(commentId: number, content: '+1' | 'confused' | 'eyes'): Promise<void>
   createComment(issueNumber: number, body: string): Promise<void>
   removeLabel(issueNumber: number, label: string): Promise<void>
+  /** merge.via: pull_request (src/github/open-staging-pull.ts); absent where a surface cannot open pull requests. */
+  pulls?: PullsApi
+}
+
+export interface PullSummary {
+  number: number
+  url: string | null
+  /** The GraphQL node id auto-merge needs. */
+  nodeId: string | null
+}
+
+export interface PullsApi {
+  /** The open pull request from `head` (`owner:branch`) into `base`, if any (`pulls.list`). */
+  findOpen(head: string, base: string): Promise<PullSummary | null>
+  create(pull: { head: string; base: string; title: string; body: string }): Promise<PullSummary>
+  update(number: number, pull: { title: string; body: string }): Promise<PullSummary>
+  /** GraphQL `enablePullRequestAutoMerge`: required checks or the merge queue then land it. */
+  enableAutoMerge(nodeId: string, method: 'merge' | 'squash' | 'rebase'): Promise<void>
+}
+
+function pullSummary(data: unknown): PullSummary {
+  const d = data as { number?: unknown; html_url?: unknown; node_id?: unknown }
+  if (typeof d.number !== 'number') throw new Error('the answer named no pull request number')
+  return {
+    number: d.number,
+    url: typeof d.html_url === 'string' ? d.html_url : null,
+    nodeId: typeof d.node_id === 'string' ? d.node_id : null,
+  }
 }
 
 export type CheckRunRequest =
@@ -142,6 +170,42 @@ export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {
         issue_number: issueNumber,
         body,
       })
+    },
+    pulls: {
+      async findOpen(head, base) {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls', {
+          ...where,
+          head,
+          base,
+          state: 'open',
+          per_page: 10,
+        })
+        const first = Array.isArray(data) ? data[0] : undefined
+        return first ? pullSummary(first) : null
+      },
+      async create(pull) {
+        const { data } = await octokit.request('POST /repos/{owner}/{repo}/pulls', { ...where, ...pull })
+        return pullSummary(data)
+      },
+      async update(number, pull) {
+        const { data } = await octokit.request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', {
+          ...where,
+          pull_number: number,
+          ...pull,
+        })
+        return pullSummary(data)
+      },
+      async enableAutoMerge(nodeId, method) {
+        const query =
+          'mutation($id: ID!, $method: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: ' +
+          '{pullRequestId: $id, mergeMethod: $method}) { pullRequest { number } } }'
+        const { data } = await octokit.request('POST /graphql', {
+          query,
+          variables: { id: nodeId, method: method.toUpperCase() },
+        })
+        const errors = (data as { errors?: Array<{ message?: unknown }> }).errors
+        if (errors?.length) throw new Error(String(errors[0]?.message ?? 'GraphQL error'))
+      },
     },
     async removeLabel(issueNumber, label) {
       await octokit.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', {

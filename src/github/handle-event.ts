@@ -11,6 +11,7 @@ import type { PlannedStep } from './plan-event.ts'
 import { actorOf, authorize, needsPermission, planEvent } from './plan-event.ts'
 import type { EventIntent, PullRef, ReadEvent } from './read-event.ts'
 import { readDelivery } from './read-event.ts'
+import { openStagingPull, stagedPlanOf } from './open-staging-pull.ts'
 
 /**
  * How a GitHub event becomes commits: read it (pure), gather what the payload lacks (the pull
@@ -140,7 +141,9 @@ export async function handleReadEvent(event: ReadEvent, deps: HandleDeps): Promi
         })
       else {
         await deps.starting?.(step, pull)
-        outcomes.push({ step, ...(await deps.run(step.command, step.args, step.idempotencyKey)) })
+        const ran = await deps.run(step.command, step.args, step.idempotencyKey)
+        const envelope = await openPullFor(ran, event, config ?? DEFAULT_CONFIG, deps)
+        outcomes.push({ step, ...ran, envelope })
       }
     }
   } finally {
@@ -148,6 +151,48 @@ export async function handleReadEvent(event: ReadEvent, deps: HandleDeps): Promi
     if (intent.kind === 'merge-label' && pull) await removeLabel(deps, pull.number, intent.label)
   }
   return { intent, pull, outcomes, skipped: null }
+}
+
+/**
+ * merge-mission staged its merge (merge.via: pull_request): open or update the one pull request. If
+ * GitHub refuses, the staged branch stays and the answer says so; labelling again retries.
+ */
+function openPullFor(ran: StepRun, event: ReadEvent, config: KittyConfig, deps: HandleDeps): Promise<Envelope> {
+  return openPullForRun(ran, event.source.repository?.owner ?? null, config, deps.api, deps.warn)
+}
+
+/** The same for an explicit merge-mission step of the Action (no event to route). */
+export async function openPullForRun(
+  ran: StepRun,
+  owner: string | null,
+  config: KittyConfig,
+  api: GithubApi,
+  warn: (message: string) => void,
+): Promise<Envelope> {
+  const plan = stagedPlanOf(ran.envelope)
+  if (!plan || !owner) return ran.envelope
+  const deps = { api, warn }
+  try {
+    const opened = await openStagingPull(
+      deps.api,
+      owner,
+      plan,
+      ran.envelope,
+      { board: ran.board, autoMerge: config.merge.auto_merge },
+      deps.warn,
+    )
+    const data = ran.envelope.data
+    return { ...ran.envelope, data: { ...data, pull_request: { ...(data['pull_request'] as object), ...opened } } }
+  } catch (err) {
+    return makeFailure(
+      'merge-mission',
+      'REMOTE_UNREACHABLE',
+      `The merge is staged on ${plan.head}, but the pull request could not be opened or updated: ` +
+        `${describeApiError(err)}. Label the pull request again to retry (nothing is merged twice).`,
+      { staging_branch: plan.head, staging_commit: plan.stagingCommit },
+      { correlationId: ran.envelope.correlation_id },
+    )
+  }
 }
 
 function removeLabel(deps: HandleDeps, number: number, label: string): Promise<void> {

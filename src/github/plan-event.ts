@@ -68,6 +68,7 @@ export function actorOf(intent: EventIntent): string | null {
       return intent.reviewer
     case 'merge-label':
       return intent.sender
+    // GitHub itself merged it, after its own rules (and perhaps a merge queue bot): no person to check.
     default:
       return null
   }
@@ -155,6 +156,48 @@ export function planEvent(intent: EventIntent, pull: PullRef | null, options: Pl
           args: withPolicy('transition', args, options.policyJson),
           access: 'write',
           idempotencyKey: `github-review:${intent.reviewId}`,
+        },
+      ]
+    }
+    case 'staging-closed': {
+      const label = `pull request #${intent.pull.number} ${intent.merged ? 'merged' : 'closed'} by @${intent.sender}`
+      // Only a branch kitty pushes to this repository: a fork may name its branch kitty/merge/… too.
+      if (isForeignHead(pull ?? intent.pull, options.repository)) return []
+      if (!intent.merged) {
+        return [
+          {
+            kind: 'reply',
+            label,
+            command: 'help',
+            markdown:
+              `Closed without merging: mission \`${intent.missionSlug}\` stays approved and nothing was recorded. ` +
+              `Label a pull request of the mission with the merge label again to rebuild the staging branch.`,
+          },
+        ]
+      }
+      if (!intent.mergeSha)
+        return [
+          {
+            kind: 'refuse',
+            label,
+            command: 'merge-mission',
+            code: 'USAGE_ERROR',
+            message: 'The merged pull request names no merge_commit_sha: nothing recorded.',
+          },
+        ]
+      return [
+        {
+          kind: 'run',
+          label,
+          command: 'merge-mission',
+          args: [
+            `--mission=${intent.missionSlug}`,
+            `--merged-commit=${intent.mergeSha}`,
+            `--actor=github:${intent.sender}`,
+          ],
+          access: 'write',
+          // The pull request and its merge: a redelivered close event, or two replicas, record once.
+          idempotencyKey: `github-pull-merged:${intent.pull.number}:${intent.mergeSha}`,
         },
       ]
     }

@@ -59,6 +59,16 @@ export type EventIntent =
       /** A bot's label runs nothing; the merge label is still taken off again, so a person can press it. */
       bot: boolean
     }
+  | {
+      /** A staging pull request of merge.via: pull_request (head `kitty/merge/<mission_slug>`) was closed. */
+      kind: 'staging-closed'
+      sender: string
+      missionSlug: string
+      merged: boolean
+      /** GitHub's merge commit when merged (the evidence recorded in meta.json). */
+      mergeSha: string | null
+      pull: PullRef
+    }
 
 type Json = Record<string, unknown>
 
@@ -130,7 +140,32 @@ export function readDelivery(eventName: string, payload: unknown): ReadEvent {
   }
 }
 
-const SUPPORTED = 'issue_comment (created, on a pull request), pull_request_review (submitted), pull_request (labeled)'
+const SUPPORTED =
+  'issue_comment (created, on a pull request), pull_request_review (submitted), pull_request (labeled; closed from kitty/merge/)'
+
+/** The staging branch prefix (src/engine/merge/stage-merge.ts); the mission slug follows it. */
+const STAGING = /^kitty\/merge\/([A-Za-z0-9][A-Za-z0-9._-]{0,199})$/
+
+/** A closed pull request matters only when kitty opened it: its head is a staging branch. */
+function readClosed(p: Json): EventIntent {
+  const pr = obj(p['pull_request'])
+  const pull = pullOf(pr)
+  const slug = STAGING.exec(pull?.headRef ?? '')?.[1]
+  if (!pull || !slug) return { kind: 'ignore', reason: 'pull_request.closed is routed only for kitty/merge/ branches' }
+  // Who merged it (a merge queue's bot when the queue did), else whoever closed it.
+  const login = str(obj(pr?.['merged_by'])?.['login']) ?? str(obj(p['sender'])?.['login'])
+  if (!login) return { kind: 'unroutable', message: 'The pull_request payload lacks sender.login.' }
+  const merged = pr?.['merged'] === true
+  const sha = str(pr?.['merge_commit_sha'])
+  return {
+    kind: 'staging-closed',
+    sender: login,
+    missionSlug: slug,
+    merged,
+    mergeSha: sha && /^[0-9a-f]{40}$/.test(sha) ? sha : null,
+    pull,
+  }
+}
 
 /** `merge-label` is returned for any label; the caller compares it with the configured merge label. */
 export function readEvent(eventName: string, payload: unknown): EventIntent {
@@ -190,6 +225,7 @@ export function readEvent(eventName: string, payload: unknown): EventIntent {
       return { kind: 'review', reviewer, verdict: state, url: str(review?.['html_url']) ?? '', reviewId, pull }
     }
     case 'pull_request': {
+      if (action === 'closed') return readClosed(p)
       if (action !== 'labeled')
         return { kind: 'ignore', reason: `pull_request.${action ?? '?'} is not routed (only labeled)` }
       const label = str(obj(p['label'])?.['name'])

@@ -60,6 +60,8 @@ const FIXES: Partial<Record<string, string>> = {
     'Give the token `contents: write` on the repository (workflow `permissions:` block), or pass a token that has it.',
   REMOTE_UNREACHABLE: 'Check GITHUB_SERVER_URL and the network, then run the step again; nothing was changed.',
   PUSH_FAILED: 'Check branch protection and the token’s `contents: write` permission.',
+  BRANCH_PROTECTED:
+    'Add the App (or the token’s actor) as a bypass actor of the ruleset, keep kitty state on a branch of its own, or for merge-mission set `merge.via: pull_request`.',
   PREFLIGHT_FAILED: 'Resolve what the preflight lists (missing branches, conflicts), then merge again.',
   CONFIG_INVALID: 'Fix .github/kitty.yml on the default branch (schema: schema/kitty-config.schema.json).',
 }

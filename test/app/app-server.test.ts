@@ -6,7 +6,7 @@ import { deliver, eventPayload, logLines, sign, startAppProcess } from '../helpe
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
 import { cleanupTempDirs, git as gitSync, makeRepo } from '../helpers/git-repo.ts'
-import { diamondRepo } from '../helpers/merge-repo.ts'
+import { commit, diamondRepo } from '../helpers/merge-repo.ts'
 import type { RecordedRequest, RestStandIn } from '../helpers/rest-stand-in.ts'
 import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
@@ -369,6 +369,51 @@ describe('merge on the label', () => {
     expect(await tip()).toBe(after)
     expect(checkPatches()).toHaveLength(2)
     expect(envelopeIn(checkPatches()[1]!.body).success).toBe(true)
+  })
+
+  it('merge.via: pull_request: the label opens the staging pull request; its merge, delivered twice, is recorded once', async () => {
+    const repo = diamondRepo()
+    commit(repo, 'kitty settings', { '.github/kitty.yml': 'merge:\n  via: pull_request\n' })
+    setupRepo(repo, M)
+    const before = await tip()
+    expect([200, 202]).toContain((await deliver(app.url, 'pull_request', labeled())).status)
+    // A merge plus the pull request can outlast Probot's synchronous answer (202): wait for its check run.
+    const staged = () => checkRuns().some((c) => (c.body as { conclusion?: string }).conclusion === 'success')
+    for (let i = 0; i < 600 && !staged(); i++) await new Promise((r) => setTimeout(r, 100))
+    expect(await tip()).toBe(before)
+    const staging = await gitCli(bare, 'rev-parse', `kitty/merge/${M}`)
+    expect([...rest.opened.values()]).toMatchObject([{ head: `kitty/merge/${M}`, base: 'main', state: 'open' }])
+    expect(checkRuns().map((c) => c.body)).toContainEqual(
+      expect.objectContaining({ name: 'kitty/merge-mission', head_sha: staging, conclusion: 'success' }),
+    )
+    // GitHub merges it.
+    const tree = await gitCli(bare, 'rev-parse', `kitty/merge/${M}^{tree}`)
+    const merge = await gitCli(bare, 'commit-tree', tree, '-p', before, '-p', staging, '-m', 'Merge pull request #100')
+    await gitCli(bare, 'update-ref', 'refs/heads/main', merge, before)
+    const closed = eventPayload('pull_request.labeled', cloneUrl, (p) => {
+      p.action = 'closed'
+      delete p.label
+      p.number = 100
+      p.pull_request.number = 100
+      p.pull_request.head.ref = `kitty/merge/${M}`
+      p.pull_request.head.sha = staging
+      p.pull_request.merged = true
+      p.pull_request.merge_commit_sha = merge
+    })
+    const first = await deliver(app.url, 'pull_request', closed)
+    expect([200, 202]).toContain(first.status)
+    for (let i = 0; i < 600 && (await tip()) === merge; i++) await new Promise((r) => setTimeout(r, 100))
+    expect(await gitCli(bare, 'rev-parse', 'main^')).toBe(merge)
+    expect(await trailer('Kitty-Delivery')).toBe(`github-pull-merged:100:${merge}`)
+    expect(JSON.parse(await gitCli(bare, 'show', `main:kitty-specs/${M}/meta.json`))).toMatchObject({
+      merge_commit: merge,
+    })
+    const recorded = await tip()
+    const patches = checkPatches().length + checkRuns().length
+    await deliver(app.url, 'pull_request', closed, { id: first.id })
+    for (let i = 0; i < 600 && checkPatches().length + checkRuns().length === patches; i++)
+      await new Promise((r) => setTimeout(r, 100))
+    expect(await tip()).toBe(recorded)
   })
 
   it('another label: nothing runs', async () => {

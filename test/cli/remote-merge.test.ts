@@ -253,6 +253,19 @@ describe('merge-mission --remote: merging with only a remote and a cache', () =>
     expect(next.envelope.data).toMatchObject({ merged: true, merged_wps: ['WP01', 'WP02', 'WP03', 'WP04'] })
   })
 
+  it('a protected target (GH006) → BRANCH_PROTECTED naming merge.via: pull_request; one push, nothing merged', async () => {
+    const { bare } = diamondOnServer('protected')
+    server.protectBranch('protected', 'main')
+    const before = await gitCli(bare, 'rev-parse', 'main')
+    const refused = await remoteMerge('protected', tempDir('kitty-cache-'))
+    expect(refused.envelope.error_code).toBe('BRANCH_PROTECTED')
+    expect(refused.envelope.data).toMatchObject({ branch: 'main', target_branch: 'main', merged_wps: [] })
+    expect(refused.envelope.data.message).toContain('merge.via: pull_request')
+    expect(refused.envelope.data.fixes).toHaveLength(3)
+    expect(pushes()).toHaveLength(1)
+    expect(await gitCli(bare, 'rev-parse', 'main')).toBe(before)
+  })
+
   it('--dry-run over the remote plans and pushes nothing', async () => {
     const { bare } = diamondOnServer('dry')
     const before = await gitCli(bare, 'rev-parse', 'main')

@@ -137,6 +137,25 @@ describe('--remote: commands without a working copy', () => {
     expect((await claim('WP01', 'claude')).envelope.success).toBe(true)
   })
 
+  it('a protected state branch (GH006) → BRANCH_PROTECTED naming the fixes, one push, no retry; remote unchanged', async () => {
+    const before = await gitCli(bare, 'rev-parse', 'main')
+    server.protectBranch('project', 'main')
+    const refused = await claim('WP01', 'claude')
+    expect(refused.code).not.toBe(0)
+    expect(refused.envelope.error_code).toBe('BRANCH_PROTECTED')
+    expect(refused.envelope.data).toMatchObject({ branch: 'main', reason: 'pre-receive hook declined' })
+    expect(refused.envelope.data.remote_messages).toContain(
+      'error: GH006: Protected branch update failed for refs/heads/main.',
+    )
+    expect(refused.envelope.data.message).toMatch(/bypass actor.*KITTY_STATE_BRANCH/s)
+    expect(refused.envelope.data.message).not.toContain('merge.via')
+    expect(server.requests.filter((r) => r.service === 'receive-pack' && r.method === 'POST')).toHaveLength(1)
+    expect(await gitCli(bare, 'rev-parse', 'main')).toBe(before)
+    // The recommended way out: state on a branch no rule protects.
+    await gitCli(bare, 'branch', 'kitty-state', 'main')
+    expect((await claim('WP01', 'claude', ['--branch', 'kitty-state'])).envelope.success).toBe(true)
+  })
+
   it('a connection dropped mid-push → REMOTE_UNREACHABLE, remote unchanged; the next command succeeds', async () => {
     const before = await gitCli(bare, 'rev-parse', 'main')
     server.faults.dropNextRequest('receive-pack', 'mid-body')

@@ -246,6 +246,49 @@ describe('pull_request.labeled', () => {
   })
 })
 
+describe('pull_request.closed (merge.via: pull_request)', () => {
+  const closed = (over: { ref?: string; repo?: { full_name: string }; merged?: boolean; by?: string } = {}) => {
+    const e = event('pull_request.labeled')
+    e.action = 'closed'
+    delete e.label
+    e.pull_request.head = { ...e.pull_request.head, ref: over.ref ?? 'kitty/merge/099-test-mission' }
+    if (over.repo) e.pull_request.head.repo = over.repo
+    e.pull_request.merged = over.merged ?? true
+    e.pull_request.merge_commit_sha = over.merged === false ? null : 'c'.repeat(40)
+    if (over.by) e.pull_request.merged_by = { login: over.by, type: 'Bot' }
+    return e
+  }
+
+  it('merged: merge-mission records it once per pull request and merge (no permission lookup: GitHub merged it)', async () => {
+    const ran: Ran[] = []
+    const result = await handleEvent('pull_request', closed({ by: 'github-merge-queue[bot]' }), deps(ran))
+    expect(ran).toEqual([
+      {
+        command: 'merge-mission',
+        args: [
+          '--mission=099-test-mission',
+          `--merged-commit=${'c'.repeat(40)}`,
+          '--actor=github:github-merge-queue[bot]',
+        ],
+        key: `github-pull-merged:7:${'c'.repeat(40)}`,
+      },
+    ])
+    expect(result.outcomes).toHaveLength(1)
+  })
+
+  it('closed without merging: a reply, nothing run; a fork or another branch: ignored', async () => {
+    const ran: Ran[] = []
+    const result = await handleEvent('pull_request', closed({ merged: false }), deps(ran))
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.step).toMatchObject({ kind: 'reply', markdown: expect.stringMatching(/stays approved/) })
+    const fork = await handleEvent('pull_request', closed({ repo: { full_name: 'someone/project' } }), deps(ran))
+    expect(fork.outcomes).toEqual([])
+    expect(ran).toEqual([])
+    expect(readEvent('pull_request', closed({ ref: '099-test-mission-WP01' }))).toMatchObject({ kind: 'ignore' })
+    expect(readEvent('pull_request', closed({ ref: 'kitty/merge/../etc' })).kind).toBe('ignore')
+  })
+})
+
 describe('readEvent', () => {
   it('an event it cannot route, and /kitty on a plain issue, are unroutable', () => {
     expect(readEvent('push', {}).kind).toBe('unroutable')

@@ -92,9 +92,47 @@ export interface GitHttpServer {
   requests: RequestRecord[]
   /** Every request with its headers, as it arrived (redirected and refused ones included). */
   received: ReceivedRequest[]
+  /**
+   * Protect `branch` of repository `name` as GitHub does: a real `pre-receive` hook in the bare
+   * repository refuses any update of it, printing GitHub's own words for `rule` (GH006 for branch
+   * protection, GH013 for a ruleset). Other branches still take pushes.
+   */
+  protectBranch(name: string, branch: string, rule?: ProtectionRule): void
   /** Change the Basic credentials the server demands (undefined: none) for the requests that follow. */
   setAuth(auth: GitHttpServerOptions['auth']): void
   close(): Promise<void>
+}
+
+/** Which of GitHub's refusals protectBranch prints. */
+export type ProtectionRule = 'pull-request' | 'ruleset' | 'signed-commits' | 'linear-history'
+
+/** What GitHub prints on a refused push (`remote: ` is added by the client), by rule. */
+function protectionLines(rule: ProtectionRule, ref: string, name: string): string[] {
+  const gh006 = `error: GH006: Protected branch update failed for ${ref}.`
+  switch (rule) {
+    case 'pull-request':
+      return [gh006, '', '- Changes must be made through a pull request.']
+    case 'signed-commits':
+      return [gh006, 'error: Commits must have verified signatures.']
+    case 'linear-history':
+      return [gh006, 'error: This branch must not contain merge commits.']
+    case 'ruleset':
+      return [
+        `error: GH013: Repository rule violations found for ${ref}.`,
+        `Review all repository rules at http://github.com/${name}/rules?ref=${encodeURIComponent(ref)}`,
+        '',
+        '- Changes must be made through a pull request.',
+        '',
+      ]
+  }
+}
+
+function protectionHook(rule: ProtectionRule, ref: string, name: string): string {
+  const quote = (line: string) => `'${line.replace(/'/g, `'\\''`)}'`
+  const print = protectionLines(rule, ref, name)
+    .map((line) => `    echo ${quote(line)} >&2`)
+    .join('\n')
+  return `#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = ${quote(ref)} ]; then\n${print}\n    exit 1\n  fi\ndone\nexit 0\n`
 }
 
 interface FaultState {
@@ -167,6 +205,11 @@ export async function startGitHttpServer(options: GitHttpServerOptions = {}): Pr
     requests: ctx.requests,
     received: ctx.received,
     setAuth: (auth) => void (ctx.auth = auth),
+    protectBranch: (name, branch, rule = 'pull-request') => {
+      const hook = join(ctx.reposDir, `${checkRepoName(name)}.git`, 'hooks', 'pre-receive')
+      mkdirSync(join(hook, '..'), { recursive: true })
+      writeFileSync(hook, protectionHook(rule, `refs/heads/${branch}`, name), { mode: 0o755 })
+    },
     close,
   }
 }

@@ -41,6 +41,14 @@ export interface RestStandIn {
    * about unless `repo` says otherwise (a fork's `{ full_name }`, or null for a deleted one).
    */
   pulls: Map<number, { head: { ref: string; sha: string; repo?: { full_name: string } | null } }>
+  /**
+   * Pull requests opened through the API (POST /pulls), by number: GET /pulls lists them
+   * (`head=owner:branch`, `base`, `state`), PATCH edits them. A second open one for the same head and
+   * base is refused with GitHub's 422, as GitHub does.
+   */
+  opened: Map<number, OpenedPull>
+  /** GraphQL requests answered (enablePullRequestAutoMerge): their variables. */
+  graphql: Array<{ query: string; variables: Record<string, unknown> }>
   /** Collaborator permission by login; 'error' answers 500, 'forbidden' 403, a missing login 404. */
   permissions: Map<string, { permission: string; role_name: string } | 'error' | 'forbidden'>
   /**
@@ -67,6 +75,16 @@ export interface ManifestConversion {
   client_secret: string
 }
 
+export interface OpenedPull {
+  number: number
+  owner: string
+  head: string
+  base: string
+  title: string
+  body: string
+  state: 'open' | 'closed'
+}
+
 export async function startRestStandIn(options: { contract?: boolean } = {}): Promise<RestStandIn> {
   // Benches turn the check off: it costs milliseconds per request they time.
   const contract = options.contract ?? true
@@ -74,6 +92,8 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
   const violations: string[] = []
   const faults: { route: RegExp; fault: Fault; left: number }[] = []
   const manifestCodes: RestStandIn['manifestCodes'] = new Map()
+  const opened: RestStandIn['opened'] = new Map()
+  const graphql: RestStandIn['graphql'] = []
   const requests: RecordedRequest[] = []
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
@@ -120,6 +140,70 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       }
       const notFound = () => answer(404, basicError('Not Found', 404))
       let m: RegExpExecArray | null
+      const query = new URL(req.url ?? '/', 'http://stand-in').searchParams
+      const pullJson = (p: OpenedPull) => ({
+        number: p.number,
+        html_url: `http://127.0.0.1/pull/${p.number}`,
+        node_id: `PR_node${p.number}`,
+        state: p.state,
+        title: p.title,
+        body: p.body,
+        head: { ref: p.head, label: `${p.owner}:${p.head}` },
+        base: { ref: p.base },
+      })
+      if (req.method === 'GET' && (m = /^\/repos\/([^/]+)\/[^/]+\/pulls$/.exec(path))) {
+        const [owner, branch] = (query.get('head') ?? '').split(':')
+        const state = query.get('state') ?? 'open'
+        const base = query.get('base')
+        return answer(
+          200,
+          [...opened.values()]
+            .filter((p) => !query.get('head') || (p.owner === owner && p.head === branch))
+            .filter((p) => (state === 'all' || p.state === state) && (!base || p.base === base))
+            .map(pullJson),
+        )
+      }
+      if (req.method === 'POST' && (m = /^\/repos\/([^/]+)\/[^/]+\/pulls$/.exec(path))) {
+        const b = body as { head?: string; base?: string; title?: string; body?: string }
+        if (!b?.head || !b.base || !b.title) return answer(422, { message: 'Validation Failed' })
+        const owner = m[1]!
+        if ([...opened.values()].some((p) => p.state === 'open' && p.head === b.head && p.base === b.base))
+          return answer(422, {
+            message: 'Validation Failed',
+            errors: [
+              {
+                resource: 'PullRequest',
+                code: 'custom',
+                message: `A pull request already exists for ${owner}:${b.head}.`,
+              },
+            ],
+          })
+        const number = 100 + opened.size
+        const p: OpenedPull = {
+          number,
+          owner,
+          head: b.head,
+          base: b.base,
+          title: b.title,
+          body: b.body ?? '',
+          state: 'open',
+        }
+        opened.set(number, p)
+        return answer(201, pullJson(p))
+      }
+      if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)$/.exec(path))) {
+        const p = opened.get(Number(m[1]))
+        if (!p) return answer(404, { message: 'Not Found' })
+        const b = body as { title?: string; body?: string }
+        if (b?.title) p.title = b.title
+        if (typeof b?.body === 'string') p.body = b.body
+        return answer(200, pullJson(p))
+      }
+      if (req.method === 'POST' && path === '/graphql') {
+        const b = body as { query?: string; variables?: Record<string, unknown> }
+        graphql.push({ query: b?.query ?? '', variables: b?.variables ?? {} })
+        return answer(200, { data: { enablePullRequestAutoMerge: { pullRequest: { number: 0 } } } })
+      }
       if (req.method === 'GET' && (m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(path))) {
         const pull = pulls.get(Number(m[2]))
         if (!pull) return notFound()
@@ -205,6 +289,8 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
     url: `http://127.0.0.1:${port}`,
     requests,
     pulls,
+    opened,
+    graphql,
     permissions,
     violations,
     fail(route, fault, times = 1) {
@@ -221,6 +307,8 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       requests.length = 0
       faults.length = 0
       pulls.clear()
+      opened.clear()
+      graphql.length = 0
       permissions.clear()
       manifestCodes.clear()
     },

@@ -10,6 +10,7 @@ import { moveBranch } from '../../store/history/move-branch.ts'
 import { warn } from '../framework/warnings.ts'
 import { MERGE_DEPTHS, mirrorMergeHistory, setCachedBranch } from '../../store/remote/mirror-branches.ts'
 import { pushCommit, pushRef, redactUrl, remoteUrl } from '../../store/remote/remote.ts'
+import { branchProtectedError } from '../../store/remote/branch-protection.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import { readCommitInfo } from '../../store/objects/walk-commits.ts'
 import { buildMergeChain } from '../merge/build-merge-chain.ts'
@@ -21,7 +22,9 @@ import { loadMission } from '../mission/load-mission.ts'
 import type { Preflight } from '../merge/preflight-merge.ts'
 import { preflightMerge } from '../merge/preflight-merge.ts'
 import type { MergeRecord } from '../merge/record-merge.ts'
-import { buildMergeRecord } from '../merge/record-merge.ts'
+import { buildMergeRecord, planMergeRecord } from '../merge/record-merge.ts'
+import { pushStaging, stagingBranch, stagingRemote } from '../merge/stage-merge.ts'
+import { mutate } from '../mission/state-branch.ts'
 import type { Request } from '../framework/request.ts'
 import { optionalBoolean, optionalString, requiredActor, requiredString } from '../framework/request.ts'
 import { readTip } from '../mission/state-branch.ts'
@@ -37,7 +40,12 @@ interface MergeRequest {
   push: boolean
   dryRun: boolean
   actor: string
+  via: MergeVia
+  /** Set when a merged staging pull request is being recorded: its merge commit. */
+  mergedCommit: string | undefined
 }
+
+type MergeVia = 'push' | 'pull_request'
 
 /** A merge fully built in the object database, ready for the one ref move. */
 interface BuiltMerge {
@@ -64,9 +72,25 @@ function readStrategy(ctx: EngineContext, req: Request): MergeStrategy {
   return strategy
 }
 
+function readVia(ctx: EngineContext, req: Request): MergeVia {
+  const via = optionalString(req, 'via') ?? ctx.config.merge.via
+  if (via !== 'push' && via !== 'pull_request')
+    throw new KittyError('USAGE_ERROR', `--via must be push or pull_request, not '${via}'.`, { via })
+  return via
+}
+
+function readMergedCommit(req: Request): string | undefined {
+  const sha = optionalString(req, 'merged-commit')
+  if (sha !== undefined && !/^[0-9a-f]{40}$/.test(sha))
+    throw new KittyError('USAGE_ERROR', '--merged-commit must be a full 40-hex commit id.', {})
+  return sha
+}
+
 function readRequest(ctx: EngineContext, req: Request): MergeRequest {
   const strategy = readStrategy(ctx, req)
   return {
+    via: readVia(ctx, req),
+    mergedCommit: readMergedCommit(req),
     handle: requiredString(req, 'mission'),
     target: optionalString(req, 'target'),
     strategy,
@@ -165,9 +189,10 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
         : {
             ok: false as const,
             reason: outcome.moved ? 'origin has moved on (not a fast-forward): fetch and merge first' : outcome.reason,
+            protectedBy: outcome.moved ? null : outcome,
           },
     )
-    .catch((err: Error) => ({ ok: false as const, reason: err.message }))
+    .catch((err: Error) => ({ ok: false as const, reason: err.message, protectedBy: null }))
   if (pushed.ok) return
   const undo = { ...move, expected: move.next, next: move.expected!, subject: 'merge-mission undone: the push failed' }
   const why = await moveBranch(ctx.repo, branch, undo).then(
@@ -178,6 +203,9 @@ async function pushOrUndo(ctx: EngineContext, built: BuiltMerge, move: BranchMov
     (err: Error) => err.message,
   )
   const rolledBack = why === null
+  if (rolledBack && pushed.protectedBy?.protected) {
+    throw protectedTarget(built, r, redactUrl(url ?? 'origin'), pushed.protectedBy)
+  }
   throw new KittyError(
     'PUSH_FAILED',
     rolledBack
@@ -247,6 +275,7 @@ async function landMerge(ctx: EngineContext, built: BuiltMerge, move: BranchMove
   await setCachedBranch(ctx.repo, target, built.tip)
   if (pushed.moved) return false
   const where = redactUrl(ctx.remote.options.url)
+  if (pushed.protected) throw protectedTarget(built, r, where, pushed)
   throw new KittyError('PUSH_FAILED', `${where} refused the push to ${target}: ${pushed.reason}. Nothing was merged.`, {
     ...identityOf(built.preflight.mission),
     remote: where,
@@ -256,6 +285,30 @@ async function landMerge(ctx: EngineContext, built: BuiltMerge, move: BranchMove
     rolled_back: true,
     merged_wps: [],
   })
+}
+
+/** The target is protected: the clear refusal, naming merge.via: pull_request among the fixes; nothing was merged. */
+function protectedTarget(
+  built: BuiltMerge,
+  r: MergeRequest,
+  remote: string,
+  refusal: { reason: string; messages: string[] },
+): KittyError {
+  const err = branchProtectedError({
+    remote,
+    branch: built.preflight.target.branch.branch,
+    reason: refusal.reason,
+    messages: refusal.messages,
+    mergeMission: true,
+  })
+  Object.assign(err.data, {
+    ...identityOf(built.preflight.mission),
+    target_branch: built.preflight.target.branch.branch,
+    strategy: r.strategy,
+    rolled_back: true,
+    merged_wps: [],
+  })
+  return err
 }
 
 interface WorktreeCleanup {
@@ -320,6 +373,143 @@ function dryRunPayload(built: BuiltMerge, r: MergeRequest, target: string) {
   }
 }
 
+/** What a surface needs to open the staging pull request: the WPs in merge order with their reviews. */
+async function pullRequestPlan(built: BuiltMerge) {
+  const byId = new Map((await built.preflight.mission.all()).map((l) => [l.wp.id, l]))
+  const steps = new Map(built.chain.steps.map((s) => [s.wpId, s]))
+  return (built.preflight.order ?? []).map((id) => {
+    const loaded = byId.get(id)
+    const data = loaded?.file.data ?? {}
+    const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null)
+    return {
+      wp_id: id,
+      title: loaded?.wp.title ?? null,
+      lane: loaded?.wp.lane ?? null,
+      branch: steps.get(id)?.branch ?? null,
+      outcome: steps.get(id)?.outcome ?? null,
+      review_status: loaded?.wp.reviewStatus ?? null,
+      reviewed_by: text(data['reviewed_by']),
+      review_ref: text(data['review_ref']),
+    }
+  })
+}
+
+/**
+ * merge.via: pull_request. Same preflight and merge as a push, but the result goes to the staging
+ * branch (compare-and-swap; rebuilt from the target's tip on every run, so a target that moved is
+ * picked up) and nothing is recorded: the WPs stay approved until the pull request is merged.
+ */
+async function stageForPull(ctx: EngineContext, r: MergeRequest, stateMission: MissionView, target: string) {
+  const remote = await stagingRemote(ctx)
+  const attempts = Math.max(MAX_ATTEMPTS, ctx.config.max_attempts)
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const built = await buildMergeHere(ctx, { ...r, push: false }, stateMission, target)
+    const base = {
+      ...planSummary(built, r, target),
+      via: 'pull_request' as const,
+      merged: false,
+      merged_wps: [] as string[],
+      would_merge: built.merged,
+      already_merged_wps: built.chain.steps
+        .filter((s) => s.outcome === 'already-merged' || s.outcome === 'no-branch')
+        .map((s) => s.wpId),
+      state_commit: null,
+      state_conflicts_resolved: built.chain.keptOurs,
+    }
+    if (built.merged.length === 0)
+      return { ...base, no_op: true, staging_branch: null, staging_commit: null, pushed: false, pull_request: null }
+    const staged = await pushStaging(ctx, built, remote)
+    if (!staged) continue
+    const { mission_slug } = planSummary(built, r, target)
+    return {
+      ...base,
+      no_op: false,
+      staging_branch: staged.branch,
+      staging_commit: staged.commit,
+      pushed: staged.pushed,
+      pull_request: {
+        head: staged.branch,
+        base: target,
+        title: `kitty: merge mission ${mission_slug} into ${target}`,
+        work_packages: await pullRequestPlan(built),
+      },
+    }
+  }
+  throw new StateConflictError(`refs/heads/${stagingBranch(stateMission.identity.mission_slug)}`, attempts)
+}
+
+/**
+ * The staging pull request was merged: record the WPs done exactly as a pushed merge-mission does,
+ * in one state commit on the state branch, with GitHub's merge commit as merge_commit. Idempotent:
+ * a mission already recorded with this commit is a no-op (and the surface's delivery key guards too).
+ */
+async function recordPullMerge(ctx: EngineContext, r: MergeRequest, mergedCommit: string) {
+  const outcome = await mutate<Record<string, unknown>>(ctx, async (snapshot) => {
+    const mission = await loadMission(snapshot, r.handle)
+    const target = targetOf(ctx, mission, r.target)
+    const wps = (await mission.all()).map(({ wp }) => wp)
+    const order = orderOf(wps)
+    const summary = {
+      ...identityOf(mission),
+      target_branch: target,
+      strategy: r.strategy,
+      via: 'pull_request',
+      merge_order: order,
+      merge_commit: mergedCommit,
+    }
+    const open = wps.filter((wp) => wp.lane !== 'done').map((wp) => wp.id)
+    if (open.length === 0 && mission.meta.raw?.['merge_commit'] === mergedCommit)
+      return { kind: 'noop' as const, result: { ...summary, merged: true, merged_wps: [] as string[], no_op: true } }
+    const notApproved = wps.filter((wp) => wp.lane !== 'done' && wp.lane !== 'approved').map((wp) => wp.id)
+    if (notApproved.length > 0)
+      throw new KittyError(
+        'MISSION_NOT_READY',
+        `The staging pull request was merged, but ${notApproved.join(', ')} is no longer approved; nothing recorded. ` +
+          'Approve them again, then merge the mission.',
+        { ...summary, not_ready: notApproved },
+      )
+    const planned = await planMergeRecord(ctx, snapshot, {
+      dir: mission.dir,
+      head: snapshot.commit ?? mergedCommit,
+      order,
+      merged: open,
+      strategy: r.strategy,
+      actor: r.actor,
+      target,
+      mergeCommit: mergedCommit,
+    })
+    return {
+      kind: 'commit' as const,
+      message: planned.message,
+      changes: planned.changes,
+      result: {
+        ...summary,
+        ...planned.identity,
+        merged: true,
+        merged_wps: open,
+        marked_done: planned.markedDone,
+        no_op: false,
+      },
+    }
+  })
+  return { ...outcome.result, state_commit: outcome.commit, pushed: ctx.remote !== undefined }
+}
+
+/** Dependency order, ties by id, as the merge used (the graph was checked when it was staged). */
+function orderOf(wps: Array<{ id: string; dependencies: string[] }>): string[] {
+  const ids = new Set(wps.map((w) => w.id))
+  const done = new Set<string>()
+  const order: string[] = []
+  const left = [...wps].sort((a, b) => a.id.localeCompare(b.id))
+  while (left.length > 0) {
+    const i = left.findIndex((w) => w.dependencies.every((d) => done.has(d) || !ids.has(d)))
+    const [next] = left.splice(i === -1 ? 0 : i, 1)
+    done.add(next!.id)
+    order.push(next!.id)
+  }
+  return order
+}
+
 export const mergeMission: CommandSpec = {
   name: 'merge-mission',
   group: 'orchestrator-api',
@@ -346,12 +536,28 @@ export const mergeMission: CommandSpec = {
       description: 'Run the preflight and trial merges and report the plan; move no ref.',
     },
     { name: 'actor', type: 'string', description: 'Who merges (recorded as merged_by; default: the commit identity).' },
+    {
+      name: 'via',
+      type: 'string',
+      description:
+        'push (move the target) or pull_request (push the merge to kitty/merge/<mission_slug> for one pull request to the target); default merge.via.',
+    },
+    {
+      name: 'merged-commit',
+      type: 'string',
+      description:
+        'Record the mission as merged by this commit (the merge commit of the merged staging pull request): WPs done, one state commit, no merging.',
+    },
     ...REPO_PARAMS,
   ],
   async run(ctx, req) {
     const r = readRequest(ctx, req)
+    if (r.mergedCommit && r.dryRun)
+      throw new KittyError('USAGE_ERROR', '--merged-commit records a merge; it has no dry run.', {})
+    if (r.mergedCommit) return recordPullMerge(ctx, r, r.mergedCommit)
     const stateMission = await loadMission(await readTip(ctx), r.handle)
     const target = targetOf(ctx, stateMission, r.target)
+    if (r.via === 'pull_request' && !r.dryRun) return stageForPull(ctx, r, stateMission, target)
     // A remote target races other writers for real; a local one only other processes on this machine.
     const attempts = ctx.remote ? Math.max(MAX_ATTEMPTS, ctx.config.max_attempts) : MAX_ATTEMPTS
     for (let attempt = 1; attempt <= attempts; attempt++) {

@@ -56,6 +56,22 @@ export const KittyConfigSchema = z
                 'Pull request label that makes the Action (command: auto) and the App run merge-mission; removed afterwards.',
               ),
             ),
+          via: z
+            ._default(z.enum(['push', 'pull_request']), 'push')
+            .check(
+              z.describe(
+                'How merge-mission lands: push (move the target itself) or pull_request (push the merge to the ' +
+                  'staging branch kitty/merge/<mission_slug> and open one pull request to the target, for protected targets).',
+              ),
+            ),
+          auto_merge: z
+            .optional(z.enum(['merge', 'squash', 'rebase']))
+            .check(
+              z.describe(
+                'With via: pull_request, enable auto-merge on the staging pull request with this method, so required ' +
+                  'checks or the merge queue decide when it lands. Unset: a person merges it.',
+              ),
+            ),
         }),
         {},
       )

@@ -31,6 +31,8 @@ export interface RecordInput {
   strategy: MergeStrategy
   actor: string
   target: string
+  /** The commit that landed the merge when it is not `head`: a merged staging pull request's merge commit. */
+  mergeCommit?: string
 }
 
 export interface MergeRecord {
@@ -113,8 +115,24 @@ async function markDone(
   return marked
 }
 
+export interface PlannedRecord extends Omit<MergeRecord, 'commit' | 'subject'> {
+  message: CommitMessage
+  changes: Map<string, Uint8Array>
+}
+
 export async function buildMergeRecord(ctx: EngineContext, input: RecordInput): Promise<MergeRecord> {
   const snapshot = await Snapshot.at(ctx.repo, input.head)
+  const { message, changes, ...rest } = await planMergeRecord(ctx, snapshot, input)
+  const commit = await writeCommitOnSnapshot(ctx.repo, snapshot, message, changes, ctx.author, ctx.now())
+  return { commit, subject: message.subject, ...rest }
+}
+
+/** The record's files and message on `snapshot`, uncommitted: the state write path (mutate) commits it. */
+export async function planMergeRecord(
+  ctx: EngineContext,
+  snapshot: Snapshot,
+  input: RecordInput,
+): Promise<PlannedRecord> {
   const mission = await readMission(snapshot, input.dir)
   if (!mission)
     throw new KittyError('MERGE_FAILED', `After merging, kitty-specs/${input.dir} is gone`, {
@@ -131,7 +149,7 @@ export async function buildMergeRecord(ctx: EngineContext, input: RecordInput): 
     ...(mission.identity.mission_number === null ? { mission_number: number } : {}),
     merged_at: mergedAt,
     merged_by: input.actor,
-    merge_commit: input.head,
+    merge_commit: input.mergeCommit ?? input.head,
     merge_strategy: input.strategy,
     merged_wps: input.merged,
   }
@@ -144,10 +162,9 @@ export async function buildMergeRecord(ctx: EngineContext, input: RecordInput): 
         : `Nothing left to merge into ${input.target}; recorded the merge.`,
     trailers: missionTrailers(ctx, mission, 'merge-mission', input.actor),
   }
-  const commit = await writeCommitOnSnapshot(ctx.repo, snapshot, message, changes, ctx.author, ctx.now())
   return {
-    commit,
-    subject: message.subject,
+    message,
+    changes,
     identity: { ...mission.identity, mission_number: number },
     markedDone,
     mergedAt,

@@ -4,6 +4,7 @@ import type { Identity, MutationOutcome, Planned } from '../history/commit-mutat
 import { writeCommitOnSnapshot } from '../history/commit-mutation.ts'
 import type { RemoteOptions } from './remote.ts'
 import { fetchBranch, pushCommit, redactUrl } from './remote.ts'
+import { branchProtectedError } from './branch-protection.ts'
 import type { Repository } from '../repository.ts'
 import { Snapshot } from '../objects/snapshot.ts'
 import { readCommitInfo } from '../objects/walk-commits.ts'
@@ -67,6 +68,14 @@ export async function commitRemoteMutation<R>(
     const pushed = await pushCommit(cache, remote, options.branch, commit, tip)
     if (pushed.ok) return { result: planned.result, commit, attempts: attempt, warnings: [] }
     if (!pushed.moved) {
+      if (pushed.protected) {
+        throw branchProtectedError({
+          remote: redactUrl(remote.url),
+          branch: options.branch,
+          reason: pushed.reason,
+          messages: pushed.messages,
+        })
+      }
       throw new KittyError(
         'PUSH_FAILED',
         `${redactUrl(remote.url)} refused the push to ${options.branch}: ${pushed.reason}. Nothing was changed.`,

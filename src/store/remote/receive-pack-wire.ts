@@ -15,11 +15,50 @@ export function pktLine(text: string): Buffer {
 
 /**
  * A receive-pack request moving `ref` from `expected` (null: it must not exist yet) to `next`, asking
- * for report-status without side-band, then the pack.
+ * for report-status, then the pack. With `sideBand` (only when the remote advertised side-band-64k)
+ * the answer is multiplexed, so the remote's messages reach us: GitHub explains a protected-branch
+ * refusal (GH006, GH013) only there, the report itself just says the hook declined.
  */
-export function receivePackRequest(ref: string, expected: string | null, next: string, pack: Buffer): Buffer {
-  const command = pktLine(`${expected ?? ZERO_OID} ${next} ${ref}\0report-status agent=kitty-github\n`)
+export function receivePackRequest(
+  ref: string,
+  expected: string | null,
+  next: string,
+  pack: Buffer,
+  sideBand = false,
+): Buffer {
+  const caps = sideBand ? 'report-status side-band-64k' : 'report-status'
+  const command = pktLine(`${expected ?? ZERO_OID} ${next} ${ref}\0${caps} agent=kitty-github\n`)
   return Buffer.concat([command, FLUSH_PKT, pack])
+}
+
+/** A side-band answer taken apart: channel 1 (the report-status pkt-lines) and the remote's messages (2 and 3). */
+export interface SideBandAnswer {
+  data: Buffer
+  /** One entry per line the remote printed, as git shows them after `remote: `; empty lines dropped. */
+  messages: string[]
+}
+
+export function demuxSideBand(body: Buffer): SideBandAnswer {
+  const data: Buffer[] = []
+  let text = ''
+  for (let i = 0; i + 4 <= body.length; ) {
+    const size = Number.parseInt(body.subarray(i, i + 4).toString('latin1'), 16)
+    if (!Number.isFinite(size)) break
+    if (size < 5) {
+      i += 4
+      continue
+    }
+    const channel = body[i + 4]
+    const payload = body.subarray(i + 5, i + size)
+    if (channel === 1) data.push(payload)
+    else if (channel === 2 || channel === 3) text += payload.toString('utf8')
+    i += size
+  }
+  const messages = text
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() !== '')
+  return { data: Buffer.concat(data), messages }
 }
 
 /** The report-status lines of a receive-pack answer (requested without side-band). */

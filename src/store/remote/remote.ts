@@ -12,7 +12,8 @@ import type { FileLock } from '../safe-fs/file-lock.ts'
 import { objectReader } from '../objects/object-reader.ts'
 import { objectsToSend, packObjects } from '../objects/pack-objects.ts'
 import { timedHttpClient } from './remote-http.ts'
-import { parseReportStatus, receivePackRequest } from './receive-pack-wire.ts'
+import { demuxSideBand, parseReportStatus, receivePackRequest } from './receive-pack-wire.ts'
+import { isBranchProtection } from './branch-protection.ts'
 import { redactUrl, remoteIdentity, splitRemoteUrl } from './remote-url.ts'
 import type { Credentials } from './remote-url.ts'
 import type { Repository } from '../repository.ts'
@@ -314,14 +315,24 @@ export async function listRemoteBranches(cache: Repository, remote: RemoteOption
 /** Deep enough to reach every root: git's own --unshallow asks for the same. */
 export const FULL_DEPTH = 2_147_483_647
 
-export type PushOutcome = { ok: true } | { ok: false; moved: true } | { ok: false; moved: false; reason: string }
+/**
+ * A final refusal carries the remote's reason and what it printed (`remote: …` lines), which is
+ * where GitHub names the protection rule; `protected` says it was one (store/remote/branch-protection.ts).
+ */
+export type PushOutcome =
+  | { ok: true }
+  | { ok: false; moved: true }
+  | { ok: false; moved: false; reason: string; messages: string[]; protected: boolean }
 
 const MOVED =
   /non-fast-forward|fetch first|failed to lock|cannot lock ref|stale info|reference already exists|incorrect old value|failed to update ref/i
 
 /** A refused update: the branch moved (retry after re-reading), or a final refusal with its reason. */
-function refused(reason: string): PushOutcome {
-  return MOVED.test(reason) ? { ok: false, moved: true } : { ok: false, moved: false, reason }
+function refused(reason: string, messages: string[] = []): PushOutcome {
+  // A protection refusal is final even if its wording happened to look like a race.
+  const isProtected = isBranchProtection(reason, messages)
+  if (!isProtected && MOVED.test(reason)) return { ok: false, moved: true }
+  return { ok: false, moved: false, reason, messages, protected: isProtected }
 }
 
 /** The URL of a configured remote of a repository, or null. */
@@ -339,9 +350,11 @@ export async function remoteUrl(repo: Repository, remote: string): Promise<strin
  */
 export async function pushRef(repo: Repository, remote: RemoteOptions, branch: string): Promise<PushOutcome> {
   const ref = `refs/heads/${branch}`
+  const messages: string[] = []
   return withRemote(repo, remote, 'push', async (args) => {
     try {
-      const result = await git.push({ ...args, ref, remoteRef: ref, force: false })
+      const onMessage = (text: string) => void messages.push(...text.split(/\r\n|\r|\n/).filter((l) => l.trim()))
+      const result = await git.push({ ...args, ref, remoteRef: ref, force: false, onMessage })
       const status = result.refs[ref]
       if (result.ok && (!status || status.ok)) {
         const next = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref })
@@ -354,7 +367,7 @@ export async function pushRef(repo: Repository, remote: RemoteOptions, branch: s
         })
         return { ok: true }
       }
-      return refused(status?.error ?? result.error ?? 'rejected')
+      return refused(status?.error ?? result.error ?? 'rejected', messages)
     } catch (err) {
       const e = err as {
         code?: string
@@ -362,7 +375,7 @@ export async function pushRef(repo: Repository, remote: RemoteOptions, branch: s
       }
       if (e.code === 'PushRejectedError') return { ok: false, moved: true }
       if (e.code === 'NotFoundError') return { ok: false, moved: true }
-      if (e.code === 'GitPushError') return refused(e.data?.result?.refs?.[ref]?.error ?? 'rejected')
+      if (e.code === 'GitPushError') return refused(e.data?.result?.refs?.[ref]?.error ?? 'rejected', messages)
       throw err
     }
   })
@@ -397,7 +410,12 @@ export async function pushCommit(
       return current === next ? { ok: true as const } : { ok: false as const, moved: true as const }
     const objects = await objectsToSend(cache, next, advertised.values())
     if (objects === null) return null
-    const body = receivePackRequest(ref, expected, next, await packObjects(objectReader(cache), objects.oids))
+    const caps: unknown = info.capabilities
+    const sideBand = Array.isArray(caps)
+      ? caps.includes('side-band-64k')
+      : typeof caps === 'object' && caps !== null && 'side-band-64k' in caps
+    const pack = await packObjects(objectReader(cache), objects.oids)
+    const body = receivePackRequest(ref, expected, next, pack, sideBand)
     const res = await args.http.request({
       url: `${args.url.replace(/\/$/, '')}/git-receive-pack`,
       method: 'POST',
@@ -417,8 +435,9 @@ export async function pushCommit(
         data: { statusCode: res.statusCode },
       })
     }
-    const report = parseReportStatus(answer, ref)
-    return report.ok ? { ok: true as const } : refused(report.reason)
+    const { data, messages } = sideBand ? demuxSideBand(answer) : { data: answer, messages: [] }
+    const report = parseReportStatus(data, ref)
+    return report.ok ? { ok: true as const } : refused(report.reason, messages)
   })
   if (sent === null) return pushBranch(cache, remote, branch, next)
   if (sent.ok) {

@@ -73,6 +73,23 @@ describe('merge-mission --push against a real smart-HTTP remote', () => {
     expect(laneOf(readWp(work, 'WP01'))).toBe('approved')
   })
 
+  it('a protected target (GH013 ruleset) → BRANCH_PROTECTED naming merge.via: pull_request; rolled back', async () => {
+    const local = await gitAsync(work, 'rev-parse', 'main')
+    const remote = await gitAsync(bare, 'rev-parse', 'main')
+    server.protectBranch('project', 'main', 'ruleset')
+    const { envelope } = await api(work, 'merge-mission', { mission: M, push: true }, { KITTY_TOKEN: TOKEN })
+    expect(envelope.error_code).toBe('BRANCH_PROTECTED')
+    expect(envelope.data).toMatchObject({ branch: 'main', rolled_back: true, merged_wps: [] })
+    expect(envelope.data.remote_messages).toContain(
+      'error: GH013: Repository rule violations found for refs/heads/main.',
+    )
+    expect(envelope.data.message).toContain('merge.via: pull_request')
+    expect(await gitAsync(work, 'rev-parse', 'main')).toBe(local)
+    expect(await gitAsync(work, 'status', '--porcelain')).toBe('')
+    expect(await gitAsync(bare, 'rev-parse', 'main')).toBe(remote)
+    expect(laneOf(readWp(work, 'WP01'))).toBe('approved')
+  })
+
   it('a wrong token → PUSH_FAILED naming the refusal, token not printed, nothing changed', async () => {
     const local = await gitAsync(work, 'rev-parse', 'main')
     const run = await api(work, 'merge-mission', { mission: M, push: true }, { KITTY_TOKEN: 'not-the-token' })

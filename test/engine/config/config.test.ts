@@ -17,10 +17,17 @@ describe('settings schema', () => {
       legacy_feature_aliases: false,
       worktrees: true,
       max_attempts: 5,
-      merge: { strategy: 'merge', branch_pattern: '{mission_slug}-{wp_id}', label: 'kitty:merge' },
+      merge: { strategy: 'merge', branch_pattern: '{mission_slug}-{wp_id}', label: 'kitty:merge', via: 'push' },
     })
     expect(KittyConfigSchema.safeParse({ typo: true }).success).toBe(false)
     expect(KittyConfigSchema.safeParse({ merge: { branch_pattern: 'no-placeholder' } }).success).toBe(false)
+    // merge.via and merge.auto_merge: closed lists.
+    expect(KittyConfigSchema.parse({ merge: { via: 'pull_request', auto_merge: 'squash' } }).merge).toMatchObject({
+      via: 'pull_request',
+      auto_merge: 'squash',
+    })
+    expect(KittyConfigSchema.safeParse({ merge: { via: 'pr' } }).success).toBe(false)
+    expect(KittyConfigSchema.safeParse({ merge: { auto_merge: 'fast-forward' } }).success).toBe(false)
   })
 })
 

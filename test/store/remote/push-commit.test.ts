@@ -173,7 +173,35 @@ describe('pushCommit: one discovery, one receive-pack, only the new objects', ()
       ok: false,
       moved: false,
       reason: 'pre-receive hook declined',
+      messages: ['kitty test server: push refused (fault injection)'],
+      protected: false,
     })
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(before)
   })
+
+  it.each([
+    ['pull-request', 'error: GH006: Protected branch update failed for refs/heads/main.'],
+    ['ruleset', 'error: GH013: Repository rule violations found for refs/heads/main.'],
+    ['signed-commits', 'error: Commits must have verified signatures.'],
+    ['linear-history', 'error: This branch must not contain merge commits.'],
+  ] as const)(
+    'a protected branch (%s) is a final refusal carrying GitHub’s words; other branches push',
+    async (rule, line) => {
+      const source = historyRepo()
+      const bare = server.createBareRepo('project', { from: source })
+      server.protectBranch('project', 'main', rule)
+      const before = await gitCli(bare, 'rev-parse', 'main')
+      cache = await openRemoteCache(remote(), { KITTY_CACHE_DIR: tempDir('kitty-cache-') })
+      await fetchBranch(cache.repo, remote(), 'main')
+      git(source, 'commit', '-q', '--allow-empty', '-m', 'next')
+      const next = git(source, 'rev-parse', 'main')
+      await run('git', ['--git-dir', cache.repo.gitdir, 'fetch', '-q', source, 'main:refs/heads/main'])
+      const outcome = await pushCommit(cache.repo, remote(), 'main', next, before)
+      expect(outcome).toMatchObject({ ok: false, moved: false, reason: 'pre-receive hook declined', protected: true })
+      expect(outcome.ok === false && !outcome.moved && outcome.messages).toContain(line)
+      expect(await gitCli(bare, 'rev-parse', 'main')).toBe(before)
+      expect(await pushCommit(cache.repo, remote(), 'kitty/merge/x', next, null)).toEqual({ ok: true })
+      expect(await gitCli(bare, 'rev-parse', 'kitty/merge/x')).toBe(next)
+    },
+  )
 })
