@@ -49,7 +49,17 @@ export const OPERATIONS = [
   },
   // The App's set-up page (src/app/setup/serve-setup.ts): the one-time code is the credential.
   { id: 'apps/create-from-manifest', method: 'POST', path: '/app-manifests/{code}/conversions' },
+  // merge.via: pull_request (src/github/open-staging-pull.ts): one staging pull request, found, opened or updated.
+  { id: 'pulls/list', method: 'GET', path: '/repos/{owner}/{repo}/pulls' },
+  { id: 'pulls/create', method: 'POST', path: '/repos/{owner}/{repo}/pulls' },
+  { id: 'pulls/update', method: 'PATCH', path: '/repos/{owner}/{repo}/pulls/{pull_number}' },
 ] as const
+
+/**
+ * Calls outside the REST description: GraphQL has its own schema, not an OpenAPI operation. The stand-in
+ * answers them before the REST check; docs/github-contract.md lists them in their own table.
+ */
+export const GRAPHQL_CALLS = ['POST /graphql'] as const
 
 export type OperationId = (typeof OPERATIONS)[number]['id']
 
@@ -372,6 +382,9 @@ export function exampleResponse(id: OperationId, status: number, overrides: Json
  */
 const EXAMPLE_FIXES: Partial<Record<OperationId, Json>> = {
   'pulls/get': { requested_teams: [] },
+  'pulls/create': { requested_teams: [] },
+  'pulls/update': { requested_teams: [] },
+  'pulls/list': { requested_teams: [] },
   'repos/get-collaborator-permission-level': { user: { role_name: 'write' } },
 }
 
@@ -379,7 +392,8 @@ export function exampleArray(id: OperationId, status: number): unknown[] {
   const op = loadDescription('api.github.com').operations.find((o) => o.id === id)
   const example = op?.responses[String(status)]?.example
   if (!Array.isArray(example)) throw new Error(`${id} documents no example array for ${status}`)
-  return structuredClone(example)
+  const fix = EXAMPLE_FIXES[id] ?? {}
+  return (structuredClone(example) as Json[]).map((item) => merge(item, structuredClone(fix)))
 }
 
 function merge(base: Json, overrides: Json): Json {

@@ -127,6 +127,13 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
         res.end(json === undefined ? '' : JSON.stringify(json))
       }
+      // GraphQL is not in the REST description (GRAPHQL_CALLS): recorded for the test to check, then answered.
+      if (req.method === 'POST' && path === '/graphql') {
+        const b = body as { query?: string; variables?: Record<string, unknown> }
+        graphql.push({ query: b?.query ?? '', variables: b?.variables ?? {} })
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
+        return res.end(JSON.stringify({ data: { enablePullRequestAutoMerge: { pullRequest: { number: 0 } } } }))
+      }
       const refused = contract ? checkRequest(call) : []
       if (refused.length > 0) {
         violations.push(...refused)
@@ -141,16 +148,32 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       const notFound = () => answer(404, basicError('Not Found', 404))
       let m: RegExpExecArray | null
       const query = new URL(req.url ?? '/', 'http://stand-in').searchParams
-      const pullJson = (p: OpenedPull) => ({
+      // GitHub's documented pull request, with the fields the staging flow reads set from what was opened.
+      const pullFields = (p: OpenedPull) => ({
         number: p.number,
         html_url: `http://127.0.0.1/pull/${p.number}`,
         node_id: `PR_node${p.number}`,
         state: p.state,
         title: p.title,
         body: p.body,
-        head: { ref: p.head, label: `${p.owner}:${p.head}` },
-        base: { ref: p.base },
       })
+      const pullJson = (p: OpenedPull, id: 'pulls/create' | 'pulls/update' = 'pulls/create', status = 201) => {
+        const pull = exampleResponse(id, status, pullFields(p)) as { head: object; base: object }
+        return {
+          ...pull,
+          head: { ...pull.head, ref: p.head, label: `${p.owner}:${p.head}` },
+          base: { ...pull.base, ref: p.base },
+        }
+      }
+      // A listed pull request is GitHub's shorter "pull-request-simple".
+      const listedPull = (p: OpenedPull) => {
+        const pull = { ...(exampleArray('pulls/list', 200)[0] as { head: object; base: object }), ...pullFields(p) }
+        return {
+          ...pull,
+          head: { ...pull.head, ref: p.head, label: `${p.owner}:${p.head}` },
+          base: { ...pull.base, ref: p.base },
+        }
+      }
       if (req.method === 'GET' && (m = /^\/repos\/([^/]+)\/[^/]+\/pulls$/.exec(path))) {
         const [owner, branch] = (query.get('head') ?? '').split(':')
         const state = query.get('state') ?? 'open'
@@ -160,7 +183,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
           [...opened.values()]
             .filter((p) => !query.get('head') || (p.owner === owner && p.head === branch))
             .filter((p) => (state === 'all' || p.state === state) && (!base || p.base === base))
-            .map(pullJson),
+            .map(listedPull),
         )
       }
       if (req.method === 'POST' && (m = /^\/repos\/([^/]+)\/[^/]+\/pulls$/.exec(path))) {
@@ -197,12 +220,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
         const b = body as { title?: string; body?: string }
         if (b?.title) p.title = b.title
         if (typeof b?.body === 'string') p.body = b.body
-        return answer(200, pullJson(p))
-      }
-      if (req.method === 'POST' && path === '/graphql') {
-        const b = body as { query?: string; variables?: Record<string, unknown> }
-        graphql.push({ query: b?.query ?? '', variables: b?.variables ?? {} })
-        return answer(200, { data: { enablePullRequestAutoMerge: { pullRequest: { number: 0 } } } })
+        return answer(200, pullJson(p, 'pulls/update', 200))
       }
       if (req.method === 'GET' && (m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(path))) {
         const pull = pulls.get(Number(m[2]))
