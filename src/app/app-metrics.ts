@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { QueueStats } from './queue/delivery-queue.ts'
 
 /**
  * The App's Prometheus metrics, on a registry of its own (not prom-client's global one), so several
@@ -11,10 +12,39 @@ export interface AppMetrics {
   stateRetries: Counter
   deliveries: Counter<'event' | 'action'>
   refusals: Counter<'reason'>
+  /** Webhook responses by HTTP status (2xx acknowledged, 4xx refused, 5xx failed, 503 draining). */
+  responses: Counter<'status'>
+  /** Answers (check run, reply, reaction, label) that could not be published. */
+  answersFailed: Counter<'kind'>
+  /** How long a delivery waited for its repository's turn (the App's per-repository lock). */
+  repositoryWait: Histogram
+  /** A verified delivery arrived: the start of its receipt-to-answer latency. */
+  received(id: string): void
+  /** Its answers are published: observe the latency from `receivedAt` (the queue's record) or the receipt. */
+  answered(id: string, receivedAt?: number): void
+  /** Nothing more will happen for this delivery (answered, ignored or failed): stop tracking it. */
+  settled(id: string): void
+  /** Where backlog figures come from (the delivery queue's stats()); by default, deliveries this process holds. */
+  observeQueue(read: () => QueueStats | Promise<QueueStats>): void
+  backlog(): Promise<QueueStats>
 }
+
+/** Receipts kept for latency and oldest-pending age; a leak (a delivery never settled) stays bounded. */
+const MAX_RECEIPTS = 10_000
 
 export function createAppMetrics(queueDepth: () => number): AppMetrics {
   const registry = new Registry()
+  const receipts = new Map<string, number>()
+  const oldestReceiptMs = () => {
+    const first = receipts.values().next()
+    return first.done ? 0 : Date.now() - first.value
+  }
+  let readQueue = (): QueueStats | Promise<QueueStats> => ({
+    waiting: queueDepth(),
+    active: 0,
+    failed: 0,
+    oldestPendingMs: oldestReceiptMs(),
+  })
   collectDefaultMetrics({ register: registry })
   const commands = new Counter({
     name: 'kitty_commands_total',
@@ -55,5 +85,77 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
       this.set(queueDepth())
     },
   })
-  return { registry, commands, duration, stateRetries, deliveries, refusals }
+  const responses = new Counter({
+    name: 'kitty_webhook_responses_total',
+    help: 'Webhook responses by HTTP status: 2xx acknowledged, 4xx refused, 503 draining or not recorded.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  })
+  const answersFailed = new Counter({
+    name: 'kitty_answers_failed_total',
+    help: 'Answers that could not be published on GitHub, by kind (check_run, reply, reaction).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  })
+  const answerLatency = new Histogram({
+    name: 'kitty_delivery_answer_seconds',
+    help: 'From a verified delivery arriving to its answers published on GitHub (check run, reply, reaction).',
+    // GitHub's secondary limits pace answers at about a write a second: a backlog shows as minutes here.
+    buckets: [0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+    registers: [registry],
+  })
+  const repositoryWait = new Histogram({
+    name: 'kitty_repository_wait_seconds',
+    help: "Time a delivery waited for its repository's turn (one delivery per repository at a time).",
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [registry],
+  })
+  const backlog = async () => readQueue()
+  new Gauge({
+    name: 'kitty_backlog_deliveries',
+    help: 'Deliveries accepted and not finished, by state (waiting, active).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const stats = await backlog()
+      this.set({ state: 'waiting' }, stats.waiting)
+      this.set({ state: 'active' }, stats.active)
+    },
+  })
+  new Gauge({
+    name: 'kitty_backlog_oldest_pending_seconds',
+    help: 'Age of the oldest accepted delivery not yet finished; 0 when none.',
+    registers: [registry],
+    async collect() {
+      this.set((await backlog()).oldestPendingMs / 1000)
+    },
+  })
+  return {
+    registry,
+    commands,
+    duration,
+    stateRetries,
+    deliveries,
+    refusals,
+    responses,
+    answersFailed,
+    repositoryWait,
+    received(id) {
+      // Re-inserted so the map stays in arrival order (its first entry is the oldest).
+      receipts.delete(id)
+      receipts.set(id, Date.now())
+      if (receipts.size > MAX_RECEIPTS) receipts.delete(receipts.keys().next().value as string)
+    },
+    answered(id, receivedAt) {
+      const since = receivedAt ?? receipts.get(id)
+      if (since !== undefined) answerLatency.observe((Date.now() - since) / 1000)
+    },
+    settled(id) {
+      receipts.delete(id)
+    },
+    observeQueue(read) {
+      readQueue = read
+    },
+    backlog,
+  }
 }

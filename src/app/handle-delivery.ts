@@ -80,11 +80,14 @@ export async function handleDelivery(delivery: Delivery, services: DeliveryServi
   const runnable: Runnable = { ...repository, cloneUrl: repository.cloneUrl }
   // The repository's turn covers only git (and the reads the routing needs); answers are published
   // after it, so the next command's git work overlaps this one's paced REST writes.
-  const handled = await services.queue.run(runnable.cloneUrl, () =>
-    runDelivery(delivery, event, runnable, correlationId, log, services),
-  )
-  if (handled)
-    await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services, event))
+  const waitTimer = services.metrics.repositoryWait.startTimer()
+  const handled = await services.queue.run(runnable.cloneUrl, () => {
+    waitTimer()
+    return runDelivery(delivery, event, runnable, correlationId, log, services)
+  })
+  if (!handled) return
+  await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services, event))
+  services.metrics.answered(delivery.id)
 }
 
 interface Handled {
@@ -144,10 +147,9 @@ async function runDelivery(
         const ctx = { ...(await context()), idempotencyKey: idempotencyKey ?? `github-delivery:${delivery.id}` }
         const ran = await runCommandArgs(command, args, await where(), engineIo, correlationId, ctx)
         const seconds = stop()
-        log.info(
-          { command, duration_ms: Math.round(seconds * 1000), success: ran.envelope.success },
-          `engine: ${command} done`,
-        )
+        const line = { command, duration_ms: Math.round(seconds * 1000), success: ran.envelope.success }
+        if (ran.envelope.success) log.info(line, `engine: ${command} done`)
+        else log.warn({ ...line, outcome: ran.envelope.error_code }, `engine: ${command} failed`)
         return ran
       },
       policyJson: APP_POLICY,
@@ -189,6 +191,9 @@ async function runDelivery(
     log.info({ event: delivery.name }, `nothing to do: ${result.skipped}`)
     return null
   }
+  // Counted as they run, not as their (paced) answers go out: a lost answer is still a command that ran.
+  for (const { envelope, step } of result.outcomes)
+    services.metrics.commands.inc({ command: step.command, outcome: outcomeLabel(envelope) })
   return { api, result, inProgress }
 }
 
@@ -204,8 +209,7 @@ async function publish(
   const answered: StepOutcome[] = []
   for (const outcome of result.outcomes) {
     const { envelope, step } = outcome
-    const outcomeLabel = envelope.success ? 'success' : (envelope.error_code ?? 'UNKNOWN')
-    services.metrics.commands.inc({ command: step.command, outcome: outcomeLabel })
+    const label = outcomeLabel(envelope)
     const rendered = renderOutcome({
       command: step.command,
       envelope,
@@ -213,21 +217,23 @@ async function publish(
       commit: outcome.commit,
       board: outcome.board,
     })
-    log.info(
-      { command: step.command, outcome: outcomeLabel, commit: outcome.commit },
-      `kitty/${step.command}: ${rendered.checkRun.title}`,
-    )
     // A review on a branch that names no WP is an ordinary code review: kitty stays silent about it.
-    if (step.kind === 'refuse' && step.quiet) continue
+    const quiet = step.kind === 'refuse' && step.quiet
+    const line = { command: step.command, outcome: label, commit: outcome.commit }
+    if (envelope.success || quiet) log.info(line, `kitty/${step.command}: ${rendered.checkRun.title}`)
+    else log.warn(line, `kitty/${step.command}: ${rendered.checkRun.title}`)
+    if (quiet) continue
     answered.push(outcome)
     const open = inProgress.get(step)
     // An in_progress check run is completed whatever happened; a new one only for a writer's write.
     if (!headSha || (open === undefined && !publishesCheckRun(outcome))) continue
     const { name, head_sha: _, ...completed } = completedCheckRun(rendered, headSha)
     try {
+      const id = open ?? (await api.createCheckRun({ name, head_sha: headSha, ...completed })).id
       if (open !== undefined) await api.updateCheckRun(open, completed)
-      else await api.createCheckRun({ name, head_sha: headSha, ...completed })
+      log.info({ command: step.command, check_run_id: id }, `published check run ${name}`)
     } catch (err) {
+      services.metrics.answersFailed.inc({ kind: 'check_run' })
       log.warn({ command: step.command }, `could not publish the check run ${name}: ${describeApiError(err)}`)
     }
   }
@@ -240,16 +246,30 @@ async function publish(
   }
   const reply = composeReply(answered)
   if (reply !== null)
-    await api
-      .createComment(number, reply)
-      .catch((err: unknown) => log.warn({}, `could not reply on #${number}: ${describeApiError(err)}`))
+    await api.createComment(number, reply).then(
+      () => log.info({ reply_to: number }, `published reply on #${number}`),
+      (err: unknown) => {
+        services.metrics.answersFailed.inc({ kind: 'reply' })
+        log.warn({}, `could not reply on #${number}: ${describeApiError(err)}`)
+      },
+    )
   // A redelivery that changed nothing was acknowledged the first time.
   if (result.intent.kind === 'comment' && !result.outcomes.every(isRedelivery)) {
     const ok = result.outcomes.every((o) => o.envelope.success)
-    await api
-      .addReaction(result.intent.commentId, ok ? '+1' : 'confused')
-      .catch((err: unknown) => log.warn({}, `could not react to the comment: ${describeApiError(err)}`))
+    const content = ok ? '+1' : 'confused'
+    await api.addReaction(result.intent.commentId, content).then(
+      () => log.info({ reaction: content }, `published reaction ${content}`),
+      (err: unknown) => {
+        services.metrics.answersFailed.inc({ kind: 'reaction' })
+        log.warn({}, `could not react to the comment: ${describeApiError(err)}`)
+      },
+    )
   }
+}
+
+/** A command's outcome as a metric label and log field: success, or the envelope's error code. */
+function outcomeLabel(envelope: { success: boolean; error_code?: string | null | undefined }): string {
+  return envelope.success ? 'success' : (envelope.error_code ?? 'UNKNOWN')
 }
 
 /** Whether an answer caused by someone who ran no write (a non-writer, or anyone reading) still fits. */

@@ -128,8 +128,18 @@ async function dispatch(probot: Probot, log: LogLike, event: Headers, payload: o
     )
   const first = await Promise.race([handled, late])
   clearTimeout(timer)
-  if (first === 'late') return answer(res, 202, 'still processing\n')
-  answer(res, first, first === 200 ? 'ok\n' : 'internal error\n')
+  if (first === 'late') answer(res, 202, 'still processing\n')
+  else answer(res, first, first === 200 ? 'ok\n' : 'internal error\n')
+  return { status: first === 'late' ? 202 : first, handled }
+}
+
+/** Who and what a delivery is about, for its receipt line: never the payload itself. */
+function receipt(payload: object): { repository?: string | undefined; action?: string | undefined } {
+  const { repository, action } = payload as { repository?: { full_name?: unknown }; action?: unknown }
+  return {
+    ...(typeof repository?.full_name === 'string' ? { repository: shown(repository.full_name) } : {}),
+    ...(typeof action === 'string' ? { action: shown(action) } : {}),
+  }
 }
 
 export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
@@ -139,6 +149,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   const refuse = (req: IncomingMessage, res: ServerResponse, refusal: Refusal) => {
     const { status, reason, detail } = refusal
     metrics.refusals.inc({ reason })
+    metrics.responses.inc({ status })
     const said = detail === undefined ? reason : `${reason} (${detail})`
     log.warn(
       {
@@ -164,7 +175,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       return refuse(req, res, { status: 400, reason: 'signature mismatch' })
     const parsed = parsePayload(body.chunks)
     if ('refusal' in parsed) return refuse(req, res, parsed.refusal)
-    await dispatch(probot, log, checked, parsed.payload, res)
+    const started = Date.now()
+    log.info({ delivery: checked.id, event: checked.name, ...receipt(parsed.payload) }, 'webhook received')
+    metrics.received(checked.id)
+    const { status, handled } = await dispatch(probot, log, checked, parsed.payload, res)
+    metrics.responses.inc({ status })
+    const acknowledged = { delivery: checked.id, status, duration_ms: Date.now() - started }
+    if (status < 300) log.info(acknowledged, `webhook acknowledged: ${status}`)
+    else log.error(acknowledged, `webhook answered ${status}`)
+    void handled.finally(() => metrics.settled(checked.id))
   }
   return async (req, res, expectsContinue = false) => {
     if ((req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') !== path) return false

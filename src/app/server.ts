@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { createProbot } from 'probot'
 import type { Probot } from 'probot'
 import { UsageError } from '../core/errors.ts'
+import { createAppLog } from './app-log.ts'
 import type { AppMetrics } from './app-metrics.ts'
 import { createAppMetrics } from './app-metrics.ts'
 import { kittyApp } from './kitty-app.ts'
@@ -34,6 +35,13 @@ export interface AppServer {
 
 /** Variables the engine must never see: it needs neither, and every child or log line is one less risk. */
 const PRIVATE = ['PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET', 'GITHUB_TOKEN', 'KITTY_TOKEN']
+
+/** KITTY_READY_MAX_BACKLOG_MS: above this oldest-pending age /readyz says 503, so a balancer sheds load. */
+export function readyMaxBacklogMs(env: NodeJS.ProcessEnv): number {
+  const raw = env['KITTY_READY_MAX_BACKLOG_MS']
+  const ms = Number(raw)
+  return raw === undefined || raw === '' || !Number.isFinite(ms) || ms < 0 ? 60_000 : ms
+}
 
 export function cacheRoot(env: NodeJS.ProcessEnv): string {
   return env['KITTY_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'kitty-github', 'repos')
@@ -106,7 +114,7 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
   const queue = new RepoQueue()
   const metrics = createAppMetrics(() => queue.depth)
   // Probot's own default is warn; the App's one line per command is info, and operators want it.
-  const probot = createProbot({ env: { LOG_LEVEL: 'info', ...env } })
+  const probot = createProbot({ env: { LOG_LEVEL: 'info', ...env }, overrides: { log: await createAppLog(env) } })
   const services = { metrics, queue, engineEnv: engineEnvironment(env), cwd }
   await probot.load(kittyApp(services))
   const webhooks = createWebhookReceiver({
@@ -117,6 +125,7 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
   })
   const cacheDir = cacheRoot(env)
   let draining = false
+  const maxBacklogMs = readyMaxBacklogMs(env)
 
   const route = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const path = (req.url ?? '/').split('?')[0]
@@ -124,12 +133,18 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
     if (req.method === 'GET' && path === '/readyz') {
       if (draining) return answer(res, 503, 'draining\n')
       const problems = await readiness(probot, cacheDir)
+      const { oldestPendingMs } = await metrics.backlog()
+      if (oldestPendingMs > maxBacklogMs)
+        problems.push(`backlog: oldest pending delivery is ${oldestPendingMs} ms old (> ${maxBacklogMs} ms)`)
       return problems.length === 0 ? answer(res, 200, 'ready\n') : answer(res, 503, problems.join('\n') + '\n')
     }
     if (req.method === 'GET' && path === '/metrics')
       return answer(res, 200, await metrics.registry.metrics(), metrics.registry.contentType)
     // A delivery arriving after SIGTERM goes unanswered by this replica; GitHub shows it failed and it can be redelivered.
-    if (draining) return answer(res, 503, 'draining\n')
+    if (draining) {
+      metrics.responses.inc({ status: 503 })
+      return answer(res, 503, 'draining\n')
+    }
     const handled = await webhooks(req, res, expectsContinue)
     if (!handled && !res.headersSent) answer(res, 404, 'not found\n')
   }

@@ -26,6 +26,8 @@ export interface RestStandIn {
   pulls: Map<number, { head: { ref: string; sha: string; repo?: { full_name: string } | null } }>
   /** Collaborator permission by login; 'error' answers 500, 'forbidden' 403, a missing login 404. */
   permissions: Map<string, { permission: string; role_name: string } | 'error' | 'forbidden'>
+  /** Writes (POST, PATCH, DELETE) whose path matches are refused 422 (not retried), to fail an answer. */
+  refuseWrites: RegExp | null
   /** What POST /app/installations/{id}/access_tokens hands out (the App's installation token). */
   installationToken: string
   /** Clear the tables and the recorded requests (one stand-in serving several tests). */
@@ -38,7 +40,10 @@ export async function startRestStandIn(): Promise<RestStandIn> {
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
   let ids = 1
-  const state = { installationToken: 'ghs_StandInInstallationToken0123456789' }
+  const state = {
+    installationToken: 'ghs_StandInInstallationToken0123456789',
+    refuseWrites: null as RegExp | null,
+  }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -64,6 +69,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
         res.end(JSON.stringify(json))
       }
       let m: RegExpExecArray | null
+      if (req.method !== 'GET' && state.refuseWrites?.test(path)) return answer(422, { message: 'Refused (stand-in)' })
       if (req.method === 'GET' && (m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(path))) {
         const pull = pulls.get(Number(m[2]))
         if (!pull) return answer(404, { message: 'Not Found' })
@@ -115,7 +121,14 @@ export async function startRestStandIn(): Promise<RestStandIn> {
     set installationToken(token: string) {
       state.installationToken = token
     },
+    get refuseWrites() {
+      return state.refuseWrites
+    },
+    set refuseWrites(pattern: RegExp | null) {
+      state.refuseWrites = pattern
+    },
     reset() {
+      state.refuseWrites = null
       requests.length = 0
       pulls.clear()
       permissions.clear()
