@@ -1,8 +1,14 @@
 // Bundle the CLI (dist/cli.js), the Action (dist/index.js, action.yml's `main`) and the App
-// (dist/app.js, `npm start`) into one ESM file each, so a cold start loads one module instead of hundreds and the Action needs no node_modules.
+// (dist/app.js, `npm start`) as ESM, so a cold start loads a few modules instead of hundreds and the
+// Action needs no node_modules. Code they share, and code loaded only by a dynamic import() (the
+// board's server, the Action's REST client), goes to dist/chunks/: a command evaluates only what its
+// entry imports statically.
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { isBuiltin } from 'node:module'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 
 const local = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
 
@@ -46,15 +52,75 @@ const httpClientWithoutSideEffects = {
   },
 }
 
+/**
+ * A builtin imported as an ES module gets a facade that reads every export once, and the lazy getters
+ * behind those exports load what a command never uses: `node:http`'s load undici (~45 ms),
+ * `node:fs`'s the stream classes, `node:util`'s worker_threads. Here an import of a builtin becomes a
+ * module holding the CommonJS object (what `require` returns: no facade) and one export per name,
+ * each read only if some bundled code imports that name (esbuild drops the pure ones nobody uses).
+ *
+ * Builtins that take milliseconds to load and that a read command never calls: these functions load
+ * their module on their first call (child_process brings net and dgram, ~3 ms). Importing any other
+ * name from such a module (or its default) loads it at start, as before: the list only affects speed.
+ * Not node:crypto: every command draws a random correlation id. (A wrapper has no promisify.custom:
+ * `promisify(execFile)` would resolve with stdout alone; call execFile with a callback, as we do.)
+ */
+const LOAD_ON_FIRST_CALL = { child_process: ['execFile', 'execFileSync', 'spawn', 'spawnSync'] }
+
+const builtinsWithoutFacade = {
+  name: 'builtins-without-facade',
+  setup(b) {
+    b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) =>
+      args.kind === 'import-statement' && isBuiltin(args.path)
+        ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin', sideEffects: false }
+        : undefined,
+    )
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const id = JSON.stringify(`node:${args.path}`)
+      const names = Object.keys(process.getBuiltinModule(`node:${args.path}`)).filter(
+        (name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default',
+      )
+      const onCall = LOAD_ON_FIRST_CALL[args.path] ?? []
+      const lines = onCall.length
+        ? [`let m`, `const load = () => (m ??= require(${id}))`, `export default /* @__PURE__ */ load()`]
+        : [`const m = require(${id})`, 'export default m']
+      for (const name of names)
+        lines.push(
+          onCall.includes(name)
+            ? `export function ${name}(...args) { return load().${name}(...args) }`
+            : `export const ${name} = /* @__PURE__ */ (() => ${onCall.length ? 'load()' : 'm'}.${name})()`,
+        )
+      return { contents: lines.join('\n'), loader: 'js' }
+    })
+  },
+}
+
+/**
+ * The CLI prints its version, and importing package.json would put all of it (scripts included) in
+ * the bundle; only the fields read at run time go in.
+ */
+const packageJsonVersionOnly = {
+  name: 'package-json-version-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]package\.json$/ }, (args) => {
+      if (args.path !== local('package.json')) return undefined
+      const { version } = JSON.parse(readFileSync(args.path, 'utf8'))
+      return { contents: JSON.stringify({ version }), loader: 'json' }
+    })
+  },
+}
+
 // `--outdir` lets the tests build their own bundles (.test-dist/) without rewriting the tracked dist/.
 const { values: options } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
 
-await build({
+const { metafile } = await build({
   entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' },
   // The App is deployed with its node_modules (npm ci): Probot and prom-client load from there as
   // published (pino transports, optional peers), and only our own code plus git is bundled.
   external: ['probot', 'prom-client'],
   outdir: options.outdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   mainFields: ['module', 'main'],
@@ -63,7 +129,7 @@ await build({
   minify: process.env.KITTY_BUILD_NO_MINIFY !== '1',
   keepNames: true,
   sourcemap: false,
-  plugins: [resolveForSpeed, httpClientWithoutSideEffects],
+  plugins: [resolveForSpeed, httpClientWithoutSideEffects, builtinsWithoutFacade, packageJsonVersionOnly],
   // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
   // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
   // which our shim maps to native zlib.
@@ -73,6 +139,27 @@ await build({
   banner: {
     js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);",
   },
+  metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
 })
+
+// esbuild escapes non-ASCII characters in strings but leaves regular expression literals as written
+// (`[:\-–—]`, isomorphic-git's `[\ud800-\uffff]` spelled raw). One such character makes Node decode the
+// whole chunk as UTF-8 and V8 hold and scan it as a two-byte string: ~15% of a command's start.
+// In a regular expression, as in a string, `\uXXXX` means the character itself.
+for (const path of Object.keys(metafile.outputs)) {
+  const text = readFileSync(path, 'utf8')
+  if (/[^\x00-\x7f]/.test(text))
+    writeFileSync(
+      path,
+      text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    )
+}
+
+// Chunk names carry a content hash: remove the chunks this build did not write, or dist/ would keep
+// every chunk ever built. (After the build, not before: a test run may be using the previous ones.)
+const written = new Set(Object.keys(metafile.outputs).map((path) => resolve(path)))
+const chunks = resolve(options.outdir, 'chunks')
+for (const name of existsSync(chunks) ? readdirSync(chunks) : [])
+  if (!written.has(join(chunks, name))) rmSync(join(chunks, name))

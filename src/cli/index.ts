@@ -1,6 +1,5 @@
 import { makeFailure } from '../core/envelope.ts'
 import { runCli } from './run-cli.ts'
-import { runBoardCli } from './board/run-board.ts'
 
 // stdout carries exactly one JSON line; anything a dependency prints goes to stderr instead.
 const toStderr = (...args: unknown[]): void => {
@@ -13,6 +12,8 @@ console.warn = toStderr
 
 /** `kitty board --serve` keeps running after its envelope: until SIGINT or SIGTERM closes the server. */
 async function board(argv: string[]): Promise<void> {
+  // Imported here, not at the top: the board's server pulls in node:http, which no other command needs.
+  const { runBoardCli } = await import('./board/run-board.ts')
   const { envelope, exitCode, server } = await runBoardCli(argv, { env: process.env, cwd: process.cwd() })
   process.exitCode = exitCode
   if (!server) {

@@ -140,7 +140,7 @@ describe('the Action with hostile inputs (process)', () => {
     expect(step.stdout).toMatch(/^::error::.*REMOTE_AUTH_FAILED.*Pass the Action's `token` input/m)
   })
 
-  it("a commenter's hostile words and a hostile WP title render inert in the reply, check runs and job summary", async () => {
+  it("a commenter's hostile words and a hostile WP title render inert in the reply and job summary", async () => {
     const payload = JSON.parse(
       readFileSync(join(PROJECT_ROOT, 'test/fixtures/events/issue_comment.start-review.json'), 'utf8'),
     )
@@ -160,12 +160,8 @@ describe('the Action with hostile inputs (process)', () => {
     expect(text).toContain('Ship it @acme/everyone ![x](https://evil.example/t.png)')
     expectInert(body)
     expectInert(step.summary)
-    const checkRuns = rest.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/check-runs'))
-    expect(checkRuns.length).toBeGreaterThan(0)
-    for (const r of checkRuns) {
-      const output = (r.body as { output: { summary: string; text: string } }).output
-      expectInert(output.summary)
-      expectInert(output.text)
-    }
+    // Refusals and reads publish no check run (docs/security.md); a check run's text is the rendering the job
+    // summary shows, checked above, and test/github/render-outcome-escaping.test.ts checks it field by field.
+    expect(rest.requests.filter((r) => r.path.endsWith('/check-runs'))).toEqual([])
   })
 })
