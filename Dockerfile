@@ -30,7 +30,8 @@ ENV NODE_ENV=production \
 COPY package.json package-lock.json ./
 # dist/app.js keeps Probot and prom-client external (scripts/build.mjs): they load from node_modules.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
-COPY --from=build /src/dist/app.js dist/app.js
+# The whole folder: app.js loads its code-split chunks (dist/chunks/) on demand.
+COPY --from=build /src/dist dist
 RUN mkdir -p /var/cache/kitty && chown node:node /var/cache/kitty
 # The official image's unprivileged user (uid 1000).
 USER node
