@@ -53,7 +53,7 @@ await build({
   entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' },
   // The App is deployed with its node_modules (npm ci): Probot and prom-client load from there as
   // published (pino transports, optional peers), and only our own code plus git is bundled.
-  external: ['probot', 'prom-client'],
+  external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
   outdir: options.outdir,
   bundle: true,
   platform: 'node',
