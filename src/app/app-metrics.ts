@@ -16,7 +16,7 @@ export interface AppMetrics {
   responses: Counter<'status'>
   /** Answers (check run, reply, reaction, label) that could not be published. */
   answersFailed: Counter<'kind'>
-  /** How long a delivery waited for its repository's turn (the App's per-repository lock). */
+  /** How long a delivery waited, from receipt, for its repository's turn and a free worker. */
   repositoryWait: Histogram
   /** A verified delivery arrived: the start of its receipt-to-answer latency. */
   received(id: string): void
@@ -106,7 +106,7 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
   })
   const repositoryWait = new Histogram({
     name: 'kitty_repository_wait_seconds',
-    help: "Time a delivery waited for its repository's turn (one delivery per repository at a time).",
+    help: "Time from a delivery's receipt to its first run: its repository's turn and a free worker.",
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
     registers: [registry],
   })

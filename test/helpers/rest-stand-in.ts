@@ -16,9 +16,20 @@ export interface RecordedRequest {
   at: number
 }
 
+/** A check run as the stand-in keeps it (GET …/commits/{ref}/check-runs lists them). */
+export interface StoredCheckRun {
+  id: number
+  name: string
+  head_sha: string
+  external_id: string | null
+  status: string
+}
+
 export interface RestStandIn {
   url: string
   requests: RecordedRequest[]
+  /** Check runs created so far, with their latest status. */
+  checkRuns: StoredCheckRun[]
   /**
    * Pull requests by number: what GET /pulls/{n} answers. The head lives in the repository asked
    * about unless `repo` says otherwise (a fork's `{ full_name }`, or null for a deleted one).
@@ -39,6 +50,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
   const requests: RecordedRequest[] = []
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
+  const checkRuns: StoredCheckRun[] = []
   let ids = 1
   const state = {
     installationToken: 'ghs_StandInInstallationToken0123456789',
@@ -88,12 +100,32 @@ export async function startRestStandIn(): Promise<RestStandIn> {
       }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(path)) {
         const id = ids++
+        const b = (body ?? {}) as Partial<StoredCheckRun>
+        checkRuns.push({
+          id,
+          name: String(b.name),
+          head_sha: String(b.head_sha),
+          external_id: typeof b.external_id === 'string' ? b.external_id : null,
+          status: String(b.status),
+        })
         return answer(201, { id, html_url: `http://127.0.0.1/checks/${id}` })
+      }
+      if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/commits\/([^/]+)\/check-runs$/.exec(path))) {
+        const name = new URL(req.url ?? '/', 'http://x').searchParams.get('check_name')
+        const runs = checkRuns.filter((r) => r.head_sha === m![1] && (name === null || r.name === name))
+        return answer(200, {
+          total_count: runs.length,
+          check_runs: runs.map((r) => ({ ...r, html_url: `http://127.0.0.1/checks/${r.id}` })),
+        })
       }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path))
         return answer(201, { id: ids++ })
-      if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path)))
+      if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path))) {
+        const run = checkRuns.find((r) => r.id === Number(m![1]))
+        const status = (body as { status?: unknown } | null)?.status
+        if (run && typeof status === 'string') run.status = status
         return answer(200, { id: Number(m[1]) })
+      }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/\d+\/reactions$/.test(path))
         return answer(201, { id: ids++ })
       if (req.method === 'POST' && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
@@ -113,6 +145,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    checkRuns,
     pulls,
     permissions,
     get installationToken() {
@@ -130,6 +163,7 @@ export async function startRestStandIn(): Promise<RestStandIn> {
     reset() {
       state.refuseWrites = null
       requests.length = 0
+      checkRuns.length = 0
       pulls.clear()
       permissions.clear()
     },
