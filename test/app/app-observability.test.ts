@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppProcess } from '../helpers/app-process.ts'
-import { deliver, eventPayload, startAppProcess } from '../helpers/app-process.ts'
+import { deliver, eventPayload, logLines, startAppProcess } from '../helpers/app-process.ts'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo } from '../helpers/git-repo.ts'
@@ -137,8 +137,9 @@ describe('logs', () => {
     // Acknowledged once the durable queue has it; the answers follow from a worker.
     expect(res.status).toBe(202)
     await until('the reaction', () => reactionsOn(id).length === 1)
-    // The acknowledgement follows the response on the wire; its line may reach stdout a moment later.
-    await until('the acknowledgement line', () => app.output().includes(`"delivery":"${res.id}","status"`))
+    // A line follows the request it reports; it may reach stdout a moment later.
+    const logged = (msg: string) => logLines(app.output()).some((l) => l['delivery'] === res.id && l['msg'] === msg)
+    await until('the reaction line', () => logged('published reaction +1'))
     const lines = strictLines()
     expect(lines.length).toBeGreaterThan(3)
     for (const line of lines) expect(line['name']).toBe('kitty-github')
