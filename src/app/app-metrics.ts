@@ -18,32 +18,20 @@ export interface AppMetrics {
   answersFailed: Counter<'kind'>
   /** How long a delivery waited, from receipt, for its repository's turn and a free worker. */
   repositoryWait: Histogram
-  /** A verified delivery arrived: the start of its receipt-to-answer latency. */
-  received(id: string): void
-  /** Its answers are published: observe the latency from `receivedAt` (the queue's record) or the receipt. */
-  answered(id: string, receivedAt?: number): void
-  /** Nothing more will happen for this delivery (answered, ignored or failed): stop tracking it. */
-  settled(id: string): void
-  /** Where backlog figures come from (the delivery queue's stats()); by default, deliveries this process holds. */
+  /** A delivery's answers are published: observe the latency from its receipt (the queue's `receivedAt`). */
+  answered(receivedAt: number): void
+  /** Where backlog figures come from: the delivery queue's stats() (until set, the jobs running here). */
   observeQueue(read: () => QueueStats | Promise<QueueStats>): void
   backlog(): Promise<QueueStats>
 }
 
-/** Receipts kept for latency and oldest-pending age; a leak (a delivery never settled) stays bounded. */
-const MAX_RECEIPTS = 10_000
-
 export function createAppMetrics(queueDepth: () => number): AppMetrics {
   const registry = new Registry()
-  const receipts = new Map<string, number>()
-  const oldestReceiptMs = () => {
-    const first = receipts.values().next()
-    return first.done ? 0 : Date.now() - first.value
-  }
   let readQueue = (): QueueStats | Promise<QueueStats> => ({
     waiting: queueDepth(),
     active: 0,
     failed: 0,
-    oldestPendingMs: oldestReceiptMs(),
+    oldestPendingMs: 0,
   })
   collectDefaultMetrics({ register: registry })
   const commands = new Counter({
@@ -140,18 +128,8 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     responses,
     answersFailed,
     repositoryWait,
-    received(id) {
-      // Re-inserted so the map stays in arrival order (its first entry is the oldest).
-      receipts.delete(id)
-      receipts.set(id, Date.now())
-      if (receipts.size > MAX_RECEIPTS) receipts.delete(receipts.keys().next().value as string)
-    },
-    answered(id, receivedAt) {
-      const since = receivedAt ?? receipts.get(id)
-      if (since !== undefined) answerLatency.observe((Date.now() - since) / 1000)
-    },
-    settled(id) {
-      receipts.delete(id)
+    answered(receivedAt) {
+      answerLatency.observe((Date.now() - receivedAt) / 1000)
     },
     observeQueue(read) {
       readQueue = read

@@ -157,7 +157,7 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
       if (job.attempt === 1) metrics.repositoryWait.observe((Date.now() - job.delivery.receivedAt) / 1000)
       try {
         await work(job)
-        metrics.answered(job.delivery.id, job.delivery.receivedAt)
+        metrics.answered(job.delivery.receivedAt)
       } catch (err) {
         const reason = failureReason(err)
         probot.log.warn(
