@@ -119,7 +119,7 @@ const { metafile } = await build({
   entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' },
   // The App is deployed with its node_modules (npm ci): Probot and prom-client load from there as
   // published (pino transports, optional peers), and only our own code plus git is bundled.
-  external: ['probot', 'prom-client'],
+  external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
   outdir: options.outdir,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { QueueStats } from './queue/delivery-queue.ts'
 
 /**
  * The App's Prometheus metrics, on a registry of its own (not prom-client's global one), so several
@@ -11,10 +12,27 @@ export interface AppMetrics {
   stateRetries: Counter
   deliveries: Counter<'event' | 'action'>
   refusals: Counter<'reason'>
+  /** Webhook responses by HTTP status (2xx acknowledged, 4xx refused, 5xx failed, 503 draining). */
+  responses: Counter<'status'>
+  /** Answers (check run, reply, reaction, label) that could not be published. */
+  answersFailed: Counter<'kind'>
+  /** How long a delivery waited, from receipt, for its repository's turn and a free worker. */
+  repositoryWait: Histogram
+  /** A delivery's answers are published: observe the latency from its receipt (the queue's `receivedAt`). */
+  answered(receivedAt: number): void
+  /** Where backlog figures come from: the delivery queue's stats() (until set, the jobs running here). */
+  observeQueue(read: () => QueueStats | Promise<QueueStats>): void
+  backlog(): Promise<QueueStats>
 }
 
 export function createAppMetrics(queueDepth: () => number): AppMetrics {
   const registry = new Registry()
+  let readQueue = (): QueueStats | Promise<QueueStats> => ({
+    waiting: queueDepth(),
+    active: 0,
+    failed: 0,
+    oldestPendingMs: 0,
+  })
   collectDefaultMetrics({ register: registry })
   const commands = new Counter({
     name: 'kitty_commands_total',
@@ -55,5 +73,67 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
       this.set(queueDepth())
     },
   })
-  return { registry, commands, duration, stateRetries, deliveries, refusals }
+  const responses = new Counter({
+    name: 'kitty_webhook_responses_total',
+    help: 'Webhook responses by HTTP status: 2xx acknowledged, 4xx refused, 503 draining or not recorded.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  })
+  const answersFailed = new Counter({
+    name: 'kitty_answers_failed_total',
+    help: 'Answers that could not be published on GitHub, by kind (check_run, reply, reaction).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  })
+  const answerLatency = new Histogram({
+    name: 'kitty_delivery_answer_seconds',
+    help: 'From a verified delivery arriving to its answers published on GitHub (check run, reply, reaction).',
+    // GitHub's secondary limits pace answers at about a write a second: a backlog shows as minutes here.
+    buckets: [0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+    registers: [registry],
+  })
+  const repositoryWait = new Histogram({
+    name: 'kitty_repository_wait_seconds',
+    help: "Time from a delivery's receipt to its first run: its repository's turn and a free worker.",
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [registry],
+  })
+  const backlog = async () => readQueue()
+  new Gauge({
+    name: 'kitty_backlog_deliveries',
+    help: 'Deliveries accepted and not finished, by state (waiting, active).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const stats = await backlog()
+      this.set({ state: 'waiting' }, stats.waiting)
+      this.set({ state: 'active' }, stats.active)
+    },
+  })
+  new Gauge({
+    name: 'kitty_backlog_oldest_pending_seconds',
+    help: 'Age of the oldest accepted delivery not yet finished; 0 when none.',
+    registers: [registry],
+    async collect() {
+      this.set((await backlog()).oldestPendingMs / 1000)
+    },
+  })
+  return {
+    registry,
+    commands,
+    duration,
+    stateRetries,
+    deliveries,
+    refusals,
+    responses,
+    answersFailed,
+    repositoryWait,
+    answered(receivedAt) {
+      answerLatency.observe((Date.now() - receivedAt) / 1000)
+    },
+    observeQueue(read) {
+      readQueue = read
+    },
+    backlog,
+  }
 }

@@ -1,10 +1,10 @@
-import { newCorrelationId } from '../core/envelope.ts'
+import { makeEnvelope, newCorrelationId } from '../core/envelope.ts'
 import { KittyError } from '../core/errors.ts'
 import { composeReply } from '../github/compose-reply.ts'
 import { formatInlineCode } from '../github/escape-markdown.ts'
 import type { GithubApi, OctokitLike } from '../github/github-api.ts'
 import { describeApiError, octokitApi } from '../github/github-api.ts'
-import type { EventResult, StepOutcome } from '../github/handle-event.ts'
+import type { EventResult, StepOutcome, StepRun } from '../github/handle-event.ts'
 import { handleReadEvent, isRedelivery, publishesCheckRun } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
 import type { PlannedStep } from '../github/plan-event.ts'
@@ -16,8 +16,10 @@ import type { ContextLocation, OpenedContext, SurfaceEnvironment } from '../surf
 import { openContext } from '../surface/open-context.ts'
 import { runCommandArgs } from '../surface/run-command-args.ts'
 import type { AppMetrics } from './app-metrics.ts'
+import { durableAnswers } from './durable-answers.ts'
+import type { DeliveryJob } from './queue/delivery-queue.ts'
+import { DEFAULT_KEEP_FINISHED_MS } from './queue/delivery-queue.ts'
 import type { ReplyBudget } from './reply-budget.ts'
-import type { RepoQueue } from './repo-queue.ts'
 
 /**
  * One verified webhook delivery → the shared routing (src/github) on the repository's remote → every
@@ -44,11 +46,19 @@ export interface Delivery {
   /** The installation's token for git on one repository; minted on first use, never stored on disk. */
   gitToken: (installationId: number, repository: string) => Promise<string>
   log: LogLike
+  /** The queue's job this delivery runs as: answers are its durable steps. */
+  job: DeliveryJob
+}
+
+/** Idempotency keys applied, remembered beyond git's fetch depth (the delivery queue's memory). */
+export interface AppliedKeys {
+  remember(key: string, ttlMs: number): Promise<void>
+  seen(key: string): Promise<boolean>
 }
 
 export interface DeliveryServices {
   metrics: AppMetrics
-  queue: RepoQueue
+  applied?: AppliedKeys | undefined
   /** The engine's environment (KITTY_CACHE_DIR, commit identity); never a token. */
   engineEnv: NodeJS.ProcessEnv
   cwd: string
@@ -78,13 +88,9 @@ export async function handleDelivery(delivery: Delivery, services: DeliveryServi
       'ignored: the payload names no repository (repository.owner.login, name, clone_url)',
     )
   const runnable: Runnable = { ...repository, cloneUrl: repository.cloneUrl }
-  // The repository's turn covers only git (and the reads the routing needs); answers are published
-  // after it, so the next command's git work overlaps this one's paced REST writes.
-  const handled = await services.queue.run(runnable.cloneUrl, () =>
-    runDelivery(delivery, event, runnable, correlationId, log, services),
-  )
-  if (handled)
-    await services.queue.track(publish(handled.api, handled.result, handled.inProgress, log, services, event))
+  // The queue runs one repository's jobs one at a time, so the engine never waits on its own cache lock.
+  const handled = await runDelivery(delivery, event, runnable, correlationId, log, services)
+  if (handled) await publish(handled.api, handled.result, handled.inProgress, log, services, event, delivery.job)
 }
 
 interface Handled {
@@ -101,7 +107,8 @@ async function runDelivery(
   log: LogLike,
   services: DeliveryServices,
 ): Promise<Handled | null> {
-  const api = octokitApi(delivery.octokit, { owner: repository.owner, repo: repository.name })
+  const where = { owner: repository.owner, repo: repository.name }
+  const api = durableAnswers(octokitApi(delivery.octokit, where), delivery.octokit, where, delivery.job)
   let token: Promise<string> | null = null
   const installation = event.source.installationId
   // Fetched only when git is about to be touched, held in memory only: never a URL, a file or a log field.
@@ -116,7 +123,7 @@ async function runDelivery(
         `Could not get an installation token for ${repository.fullName}: ${describeApiError(err)}. Nothing was changed.`,
       )
     }))
-  const where = async (): Promise<ContextLocation> => ({
+  const location = async (): Promise<ContextLocation> => ({
     remote: repository.cloneUrl,
     branch: repository.defaultBranch ?? undefined,
     token: await installationToken(),
@@ -131,7 +138,7 @@ async function runDelivery(
   // One engine context for the whole delivery: the settings and every command read the same fetch of
   // the default branch, under one hold of the cache lock (the queue gives this delivery the repository).
   let session: Promise<OpenedContext> | null = null
-  const context = async () => (await (session ??= where().then((w) => openContext(w, engineIo, correlationId)))).ctx
+  const context = async () => (await (session ??= location().then((w) => openContext(w, engineIo, correlationId)))).ctx
   let result: EventResult
   try {
     result = await handleReadEvent(event, {
@@ -141,13 +148,15 @@ async function runDelivery(
       run: async (command, args, idempotencyKey) => {
         const stop = services.metrics.duration.startTimer({ command })
         // Comment lines and reviews carry their own key (comment id + line, review id); the delivery id covers the rest.
-        const ctx = { ...(await context()), idempotencyKey: idempotencyKey ?? `github-delivery:${delivery.id}` }
-        const ran = await runCommandArgs(command, args, await where(), engineIo, correlationId, ctx)
+        const key = idempotencyKey ?? `github-delivery:${delivery.id}`
+        if (await services.applied?.seen(key)) return alreadyApplied(command, key, correlationId)
+        const ctx = { ...(await context()), idempotencyKey: key }
+        const ran = await runCommandArgs(command, args, await location(), engineIo, correlationId, ctx)
+        if (ran.commit !== null) await services.applied?.remember(key, DEFAULT_KEEP_FINISHED_MS)
         const seconds = stop()
-        log.info(
-          { command, duration_ms: Math.round(seconds * 1000), success: ran.envelope.success },
-          `engine: ${command} done`,
-        )
+        const line = { command, duration_ms: Math.round(seconds * 1000), success: ran.envelope.success }
+        if (ran.envelope.success) log.info(line, `engine: ${command} done`)
+        else log.warn({ ...line, outcome: ran.envelope.error_code }, `engine: ${command} failed`)
         return ran
       },
       policyJson: APP_POLICY,
@@ -176,7 +185,8 @@ async function runDelivery(
     // handleEvent answers every expected failure with an envelope; this is a bug or a token failure.
     log.error({ err: { message: describeApiError(err) } }, 'the delivery failed before any command ran')
     services.metrics.commands.inc({ command: 'unknown', outcome: 'INTERNAL_ERROR' })
-    return null
+    // Thrown on: the queue retries the job with backoff, its saved steps keeping what already landed.
+    throw err
   } finally {
     const held = session as Promise<OpenedContext> | null
     if (held)
@@ -189,6 +199,9 @@ async function runDelivery(
     log.info({ event: delivery.name }, `nothing to do: ${result.skipped}`)
     return null
   }
+  // Counted as they run, not as their (paced) answers go out: a lost answer is still a command that ran.
+  for (const { envelope, step } of result.outcomes)
+    services.metrics.commands.inc({ command: step.command, outcome: outcomeLabel(envelope) })
   return { api, result, inProgress }
 }
 
@@ -199,13 +212,18 @@ async function publish(
   log: LogLike,
   services: DeliveryServices,
   event: ReadEvent,
+  job: DeliveryJob,
 ): Promise<void> {
   const headSha = result.pull?.headSha ?? null
+  // A retry finds its own commits applied (a redelivery outcome) and still owes the answers an earlier
+  // attempt did not get to; the saved steps skip the ones it did.
+  const retry = job.attempt > 1
+  const owed = (o: StepOutcome) =>
+    publishesCheckRun(o) || (retry && isRedelivery(o) && o.step.kind === 'run' && o.step.access === 'write')
   const answered: StepOutcome[] = []
   for (const outcome of result.outcomes) {
     const { envelope, step } = outcome
-    const outcomeLabel = envelope.success ? 'success' : (envelope.error_code ?? 'UNKNOWN')
-    services.metrics.commands.inc({ command: step.command, outcome: outcomeLabel })
+    const label = outcomeLabel(envelope)
     const rendered = renderOutcome({
       command: step.command,
       envelope,
@@ -213,22 +231,24 @@ async function publish(
       commit: outcome.commit,
       board: outcome.board,
     })
-    log.info(
-      { command: step.command, outcome: outcomeLabel, commit: outcome.commit },
-      `kitty/${step.command}: ${rendered.checkRun.title}`,
-    )
     // A review on a branch that names no WP is an ordinary code review: kitty stays silent about it.
-    if (step.kind === 'refuse' && step.quiet) continue
+    const quiet = step.kind === 'refuse' && step.quiet
+    const line = { command: step.command, outcome: label, commit: outcome.commit }
+    if (envelope.success || quiet) log.info(line, `kitty/${step.command}: ${rendered.checkRun.title}`)
+    else log.warn(line, `kitty/${step.command}: ${rendered.checkRun.title}`)
+    if (quiet) continue
     answered.push(outcome)
     const open = inProgress.get(step)
     // An in_progress check run is completed whatever happened; a new one only for a writer's write.
-    if (!headSha || (open === undefined && !publishesCheckRun(outcome))) continue
+    if (!headSha || (open === undefined && !owed(outcome))) continue
     const { name, head_sha: _, ...completed } = completedCheckRun(rendered, headSha)
     try {
+      const id = open ?? (await api.createCheckRun({ name, head_sha: headSha, ...completed })).id
       if (open !== undefined) await api.updateCheckRun(open, completed)
-      else await api.createCheckRun({ name, head_sha: headSha, ...completed })
+      log.info({ command: step.command, check_run_id: id }, `published check run ${name}`)
     } catch (err) {
-      log.warn({ command: step.command }, `could not publish the check run ${name}: ${describeApiError(err)}`)
+      services.metrics.answersFailed.inc({ kind: 'check_run' })
+      giveUpOrRetry(err, log, `could not publish the check run ${name}`)
     }
   }
   // A /kitty line on an issue (not a pull request) has no pull, but its author still gets the answer.
@@ -240,16 +260,50 @@ async function publish(
   }
   const reply = composeReply(answered)
   if (reply !== null)
-    await api
-      .createComment(number, reply)
-      .catch((err: unknown) => log.warn({}, `could not reply on #${number}: ${describeApiError(err)}`))
-  // A redelivery that changed nothing was acknowledged the first time.
-  if (result.intent.kind === 'comment' && !result.outcomes.every(isRedelivery)) {
+    await api.createComment(number, reply).then(
+      () => log.info({ reply_to: number }, `published reply on #${number}`),
+      (err: unknown) => {
+        services.metrics.answersFailed.inc({ kind: 'reply' })
+        giveUpOrRetry(err, log, `could not reply on #${number}`)
+      },
+    )
+  // A redelivery that changed nothing was acknowledged the first time (unless that time was cut short).
+  if (result.intent.kind === 'comment' && (retry || !result.outcomes.every(isRedelivery))) {
     const ok = result.outcomes.every((o) => o.envelope.success)
-    await api
-      .addReaction(result.intent.commentId, ok ? '+1' : 'confused')
-      .catch((err: unknown) => log.warn({}, `could not react to the comment: ${describeApiError(err)}`))
+    const content = ok ? '+1' : 'confused'
+    await api.addReaction(result.intent.commentId, content).then(
+      () => log.info({ reaction: content }, `published reaction ${content}`),
+      (err: unknown) => {
+        services.metrics.answersFailed.inc({ kind: 'reaction' })
+        log.warn({}, `could not react to the comment: ${describeApiError(err)}`)
+      },
+    )
   }
+}
+
+/** A command's outcome as a metric label and log field: success, or the envelope's error code. */
+function outcomeLabel(envelope: { success: boolean; error_code?: string | null | undefined }): string {
+  return envelope.success ? 'success' : (envelope.error_code ?? 'UNKNOWN')
+}
+
+/**
+ * A refusal from GitHub (4xx) will not change on a retry: log it and go on. A server error or a
+ * connection that failed is thrown, so the queue runs the job again and the answer still lands.
+ */
+function giveUpOrRetry(err: unknown, log: LogLike, what: string): void {
+  const status = (err as { status?: unknown } | null)?.status
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return log.warn({ status }, `${what}: ${describeApiError(err)}`)
+  throw err
+}
+
+/**
+ * A key the queue remembers as applied, however many state commits came since (git's trailer scan
+ * stops at the fetch depth): the same no-op a redelivery found on the branch would give.
+ */
+function alreadyApplied(command: string, key: string, correlationId: string): StepRun {
+  const data = { no_op: true, duplicate: true, duplicate_of: 'remembered by the delivery queue', idempotency_key: key }
+  return { envelope: makeEnvelope(command, true, data, null, { correlationId }), commit: null }
 }
 
 /** Whether an answer caused by someone who ran no write (a non-writer, or anyone reading) still fits. */

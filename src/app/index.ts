@@ -4,9 +4,10 @@ import { loadEnvFile } from './setup/load-env-file.ts'
 import { startSetup } from './setup/start-setup.ts'
 
 /**
- * `npm start`: the App as a process. SIGTERM (a rolling deploy, a scale-down) stops accepting,
- * lets queued and running deliveries finish within KITTY_DRAIN_TIMEOUT_MS, then exits: 0 when all
- * finished, 1 when the bound cut some short (their pushes either landed whole or not at all).
+ * `npm start`: the App as a process. SIGTERM (a rolling deploy, a scale-down): /readyz turns 503,
+ * deliveries are answered 503 (GitHub shows them failed; another replica or a redelivery takes them),
+ * running jobs finish within KITTY_DRAIN_TIMEOUT_MS, unstarted ones stay in the durable queue for the
+ * next start, then exit 0. A job the bound cut short is retried from its saved steps, as after a crash.
  */
 
 const DEFAULT_DRAIN_MS = 25_000
@@ -20,19 +21,29 @@ async function main(): Promise<void> {
   }
   const app = await startAppServer(process.env)
   const log = app.probot.log
-  log.info({ url: app.url }, `kitty-github App listening on ${app.url}`)
+  log.info(
+    { url: app.url, queue: app.queueKind.kind, queue_at: app.queueKind.where },
+    `kitty-github App listening on ${app.url}`,
+  )
   const drainMs = Number(process.env['KITTY_DRAIN_TIMEOUT_MS'] ?? DEFAULT_DRAIN_MS)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
-    log.info({ signal, in_flight: app.queue.depth }, `${signal}: draining`)
-    void app.drain(Number.isFinite(drainMs) && drainMs >= 0 ? drainMs : DEFAULT_DRAIN_MS).then((drained) => {
-      if (drained) log.info({}, 'drained; exiting')
-      else log.error({ in_flight: app.queue.depth }, 'drain bound reached with deliveries still running; exiting')
+    log.info({ signal, in_flight: app.running() }, `${signal}: draining`)
+    const bound = Number.isFinite(drainMs) && drainMs >= 0 ? drainMs : DEFAULT_DRAIN_MS
+    void app
+      .drain(bound)
+      .then(
+        (drained) => {
+          if (drained) log.info({}, 'drained; exiting')
+          else log.warn({ in_flight: app.running() }, 'drain bound reached; the jobs cut short will be retried')
+        },
+        (err: unknown) => log.error({ reason: (err as Error).message }, 'drain failed; exiting'),
+      )
+      .then(() => app.close())
       // pino writes through a stream; give it a tick to flush.
-      setTimeout(() => process.exit(drained ? 0 : 1), 50)
-    })
+      .then(() => setTimeout(() => process.exit(0), 50))
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))

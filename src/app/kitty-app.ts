@@ -1,40 +1,46 @@
-import type { ApplicationFunction, Context } from 'probot'
+import type { Probot } from 'probot'
 import type { OctokitLike } from '../github/github-api.ts'
-import { readAction } from '../github/read-event.ts'
 import type { DeliveryServices, LogLike } from './handle-delivery.ts'
 import { handleDelivery } from './handle-delivery.ts'
 import { InstallationTokens } from './installation-token.ts'
+import type { DeliveryHandler } from './queue/delivery-queue.ts'
 import { ReplyBudget } from './reply-budget.ts'
 
 /**
- * The Probot application function: the three events the App routes (docs/design.md#the-github-app), each delivery
- * handed to the shared routing through handleDelivery. receive-webhook.ts has verified the signature (HMAC over the
- * raw body) and that the payload is a JSON object before any of this runs.
+ * The queue's worker: one job = one delivery the webhook endpoint verified and recorded, handed to the
+ * shared routing through handleDelivery. The REST client is `probot.auth(installationId)`'s, whose
+ * throttle is keyed by the installation, so one installation's pace never holds back another's.
+ * A thrown error is the queue's cue to retry the job later.
  */
-export function kittyApp(services: DeliveryServices): ApplicationFunction {
-  return (app) => {
-    const tokens = new InstallationTokens(async () => (await app.auth()) as unknown as OctokitLike)
-    const replies = services.replies ?? new ReplyBudget()
-    app.onAny(async (context) => {
-      services.metrics.deliveries.inc({ event: context.name, action: readAction(context.payload) })
-    })
-    const route = async (context: Context) => {
-      await handleDelivery(
-        {
-          id: context.id,
-          name: context.name,
-          payload: context.payload,
-          octokit: context.octokit as unknown as OctokitLike,
-          gitToken: (installation, repository) => tokens.get(installation, repository),
-          log: context.log as unknown as LogLike,
-        },
-        { ...services, replies },
-      )
+export function kittyWorker(probot: Probot, services: DeliveryServices): DeliveryHandler {
+  const tokens = new InstallationTokens(async () => (await probot.auth()) as unknown as OctokitLike)
+  const replies = services.replies ?? new ReplyBudget()
+  const base = probot.log as unknown as LogLike
+  return async (job) => {
+    const { delivery } = job
+    const log = base.child({ attempt: job.attempt })
+    let payload: unknown
+    try {
+      payload = JSON.parse(delivery.body)
+    } catch {
+      return log.warn({ delivery: delivery.id, event: delivery.event }, 'ignored: the recorded body is not JSON')
     }
-    app.on('issue_comment.created', route)
-    app.on('pull_request_review.submitted', route)
-    app.on('pull_request.labeled', route)
-    // A staging pull request of merge.via: pull_request merged or closed (read-event routes only kitty/merge/ heads).
-    app.on('pull_request.closed', route)
+    const octokit = (await probot.auth(delivery.installationId)) as unknown as OctokitLike
+    await handleDelivery(
+      {
+        id: delivery.id,
+        name: delivery.event,
+        payload,
+        octokit,
+        gitToken: (installation, repository) => tokens.get(installation, repository),
+        log,
+        job,
+      },
+      { ...services, replies },
+    )
+    log.info(
+      { delivery: delivery.id, event: delivery.event, ms_since_receipt: Date.now() - delivery.receivedAt },
+      'delivery done',
+    )
   }
 }

@@ -1,27 +1,31 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Probot } from 'probot'
+import { isChat, readAction, readDelivery as readEvent } from '../github/read-event.ts'
 import type { AppMetrics } from './app-metrics.ts'
 import type { LogLike } from './handle-delivery.ts'
+import type { DeliveryQueue } from './queue/delivery-queue.ts'
+import { failureReason } from './queue/delivery-queue.ts'
+import { readDelivery } from './queue/read-delivery.ts'
 import { decodeWebhookBody, readWebhookBody } from './read-webhook-body.ts'
 
 /**
  * The webhook endpoint, in place of Probot's middleware, which buffers any body whole (as chunks, then a
  * copy, then a string) before it looks at the signature, and logs the payload of a forged delivery.
  * Here every check that needs no body comes first, the body is read up to a cap, the HMAC is taken over
- * the raw bytes, and only a verified object reaches Probot's handlers. A refusal is one log line: the
- * delivery id, the event and the reason, never the payload or another header.
+ * the raw bytes, and a verified delivery is recorded in the durable queue before it is acknowledged (202):
+ * the answer never waits for the work, and nothing acknowledged is only in memory. A refusal is one log
+ * line: the delivery id, the event and the reason, never the payload or another header.
  */
 
 /** GitHub's own cap on a delivery ("Payloads are capped at 25 MB"), read generously as MiB. */
 export const DEFAULT_WEBHOOK_MAX_BYTES = 25 * 1024 * 1024
-/** After this long GitHub is answered 202 and the delivery goes on (Probot's middleware did the same). */
-const ANSWER_WITHIN_MS = 9_000
 /** How long a refused body may go on arriving, read and dropped, before the connection is closed. */
 const LINGER_MS = 2_000
 
 export interface WebhookReceiverOptions {
   probot: Probot
+  queue: DeliveryQueue
   secret: string
   maxBytes: number
   metrics: AppMetrics
@@ -80,11 +84,11 @@ function signatureMatches(secret: string, chunks: Buffer[], expected: Buffer): b
   return timingSafeEqual(hmac.digest(), expected)
 }
 
-/** The verified body as the object Probot's handlers expect, or why not. */
-function parsePayload(chunks: Buffer[]): { payload: object } | { refusal: Refusal } {
+/** The verified body as a JSON object, or why not. */
+function parsePayload(text: string): { payload: object } | { refusal: Refusal } {
   let payload: unknown
   try {
-    payload = JSON.parse(decodeWebhookBody(chunks))
+    payload = JSON.parse(text)
   } catch {
     return { refusal: { status: 400, reason: 'body is not JSON' } }
   }
@@ -113,32 +117,51 @@ function lingerThenClose(req: IncomingMessage, res: ServerResponse): void {
   })
 }
 
-/** Probot's handlers for a verified delivery: 200 when they finish, 202 if they are still running at 9 s. */
-async function dispatch(probot: Probot, log: LogLike, event: Headers, payload: object, res: ServerResponse) {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ANSWER_WITHIN_MS)))
-  const handled = probot.webhooks
-    .receive({ id: event.id, name: event.name, payload } as Parameters<Probot['webhooks']['receive']>[0])
-    .then(
-      () => 200,
-      (err: unknown) => {
-        log.error({ delivery: event.id, event: event.name, err: { message: (err as Error).message } }, 'handler failed')
-        return 500
-      },
-    )
-  const first = await Promise.race([handled, late])
-  clearTimeout(timer)
-  if (first === 'late') return answer(res, 202, 'still processing\n')
-  answer(res, first, first === 200 ? 'ok\n' : 'internal error\n')
+/** Events the App routes and comments it answers; anything else is acknowledged without a job. */
+function worthQueueing(name: string, payload: object): boolean {
+  const { intent } = readEvent(name, payload)
+  return intent.kind !== 'ignore' && !(intent.kind === 'comment' && isChat(intent))
+}
+
+/**
+ * Record the delivery, then answer: 202 once the queue has it durably (a redelivery of a known one
+ * too), 503 when it cannot be recorded, so GitHub shows the delivery failed and it can be redelivered.
+ */
+async function acknowledge(
+  queue: DeliveryQueue,
+  log: LogLike,
+  event: Headers,
+  body: string,
+  res: ServerResponse,
+): Promise<number> {
+  try {
+    const outcome = await queue.enqueue(readDelivery({ id: event.id, event: event.name, body }))
+    answer(res, 202, `${outcome}\n`)
+    return 202
+  } catch (err) {
+    log.error({ delivery: event.id, event: event.name, reason: failureReason(err) }, 'delivery not recorded')
+    answer(res, 503, 'could not record the delivery; redeliver it\n')
+    return 503
+  }
+}
+
+/** Who and what a delivery is about, for its receipt line: never the payload itself. */
+function receipt(payload: object): { repository?: string | undefined; action?: string | undefined } {
+  const { repository, action } = payload as { repository?: { full_name?: unknown }; action?: unknown }
+  return {
+    ...(typeof repository?.full_name === 'string' ? { repository: shown(repository.full_name) } : {}),
+    ...(typeof action === 'string' ? { action: shown(action) } : {}),
+  }
 }
 
 export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
-  const { probot, secret, maxBytes, metrics } = options
+  const { probot, queue, secret, maxBytes, metrics } = options
   const path = probot.webhookPath.replace(/\/+$/, '')
   const log = probot.log as unknown as LogLike
   const refuse = (req: IncomingMessage, res: ServerResponse, refusal: Refusal) => {
     const { status, reason, detail } = refusal
     metrics.refusals.inc({ reason })
+    metrics.responses.inc({ status })
     const said = detail === undefined ? reason : `${reason} (${detail})`
     log.warn(
       {
@@ -162,9 +185,19 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       return refuse(req, res, { status: 413, reason: TOO_LARGE, detail: `more than ${maxBytes} bytes, chunked` })
     if (!signatureMatches(secret, body.chunks, checked.signature))
       return refuse(req, res, { status: 400, reason: 'signature mismatch' })
-    const parsed = parsePayload(body.chunks)
+    const text = decodeWebhookBody(body.chunks)
+    const parsed = parsePayload(text)
     if ('refusal' in parsed) return refuse(req, res, parsed.refusal)
-    await dispatch(probot, log, checked, parsed.payload, res)
+    metrics.deliveries.inc({ event: checked.name, action: readAction(parsed.payload) })
+    const started = Date.now()
+    log.info({ delivery: checked.id, event: checked.name, ...receipt(parsed.payload) }, 'webhook received')
+    const status = worthQueueing(checked.name, parsed.payload)
+      ? await acknowledge(queue, log, checked, text, res)
+      : (answer(res, 200, 'ignored\n'), 200)
+    metrics.responses.inc({ status })
+    const acknowledged = { delivery: checked.id, status, duration_ms: Date.now() - started }
+    if (status < 300) log.info(acknowledged, `webhook acknowledged: ${status}`)
+    else log.error(acknowledged, `webhook answered ${status}`)
   }
   return async (req, res, expectsContinue = false) => {
     if ((req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') !== path) return false

@@ -53,13 +53,21 @@ export type CheckRunRequest =
       status: 'completed'
       conclusion: 'success' | 'failure'
       output: { title: string; summary: string; text: string }
+      /** The App's key for finding its own check run again (a retried delivery). */
+      external_id?: string
     }
-  | { name: string; head_sha: string; status: 'in_progress'; output: { title: string; summary: string; text?: string } }
+  | {
+      name: string
+      head_sha: string
+      status: 'in_progress'
+      output: { title: string; summary: string; text?: string }
+      external_id?: string
+    }
 
 /** A check run's later state: the fields of CheckRunRequest other than its name and commit. */
 export type CheckRunUpdate = CheckRunRequest extends infer R
   ? R extends CheckRunRequest
-    ? Omit<R, 'name' | 'head_sha'>
+    ? Omit<R, 'name' | 'head_sha' | 'external_id'>
     : never
   : never
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppProcess } from '../helpers/app-process.ts'
-import { deliver, eventPayload, logLines, sign, startAppProcess } from '../helpers/app-process.ts'
+import { deliver, deliverSettled, eventPayload, logLines, sign, startAppProcess } from '../helpers/app-process.ts'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
 import { cleanupTempDirs, git as gitSync, makeRepo } from '../helpers/git-repo.ts'
@@ -140,8 +140,8 @@ describe('comment commands: happy paths', () => {
       setupRepo(c.lanes)
       const before = await tip()
       const payload = comment(c.body)
-      const res = await deliver(app.url, 'issue_comment', payload)
-      expect(res.status, res.body).toBe(200)
+      const res = await deliverSettled(app, 'issue_comment', payload)
+      expect(res.status, res.body).toBe(202)
       expect(replies()).toEqual([])
       const after = await tip()
       expect(await gitCli(bare, 'rev-parse', 'main^')).toBe(before)
@@ -181,8 +181,8 @@ describe('comment commands: happy paths', () => {
   it('/kitty state and /kitty ready: read-only, answered in a reply (no check run), no permission lookup, no commit', async () => {
     setupRepo({ WP01: 'for_review', WP02: 'planned' })
     const before = await tip()
-    expect((await deliver(app.url, 'issue_comment', comment('/kitty state\n/kitty ready', 'outsider'))).status).toBe(
-      200,
+    expect((await deliverSettled(app, 'issue_comment', comment('/kitty state\n/kitty ready', 'outsider'))).status).toBe(
+      202,
     )
     expect(await tip()).toBe(before)
     expect(permissionLookups()).toEqual([])
@@ -199,7 +199,7 @@ describe('comment commands: happy paths', () => {
 
   it('/kitty help: the registry-generated help as a reply, no check run', async () => {
     setupRepo()
-    await deliver(app.url, 'issue_comment', comment('/kitty help'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty help'))
     expect(replies()).toHaveLength(1)
     expect(replies()[0]).toContain('/kitty start-review')
     expect(checkRuns()).toEqual([])
@@ -208,7 +208,7 @@ describe('comment commands: happy paths', () => {
   it('/kitty merge --mission …: in_progress check run at once, completed with the merge envelope', async () => {
     setupRepo(diamondRepo(), M)
     const before = await tip()
-    expect((await deliver(app.url, 'issue_comment', comment(`/kitty merge --mission ${M}`))).status).toBe(200)
+    expect((await deliverSettled(app, 'issue_comment', comment(`/kitty merge --mission ${M}`))).status).toBe(202)
     expect(await tip()).not.toBe(before)
     expect(checkRuns()).toHaveLength(1)
     expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/merge-mission', status: 'in_progress', head_sha: HEAD })
@@ -223,7 +223,7 @@ describe('comment commands: refusals', () => {
   it('a commenter without write: PERMISSION_DENIED reply, confused, no check run, nothing written', async () => {
     setupRepo()
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty start-review', 'outsider'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty start-review', 'outsider'))
     expect(await tip()).toBe(before)
     expect(git.requests.some((r) => r.service === 'receive-pack' && r.path.includes(`/${name}.git/`))).toBe(false)
     expect(replies()[0]).toMatch(/PERMISSION_DENIED[\s\S]*'read' access/)
@@ -238,7 +238,7 @@ describe('comment commands: refusals', () => {
     setupRepo()
     rest.permissions.set('maintainer', answer)
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty start-review'))
     // Retries can outlast Probot's synchronous answer (202): wait for the reply the App then posts.
     for (let i = 0; i < 300 && (replies().length === 0 || reactions().length === 0); i++)
       await new Promise((r) => setTimeout(r, 100))
@@ -250,7 +250,7 @@ describe('comment commands: refusals', () => {
   it('wrong lane: TRANSITION_REJECTED with the fix, nothing written', async () => {
     setupRepo({ WP01: 'planned' })
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty approve'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty approve'))
     expect(await tip()).toBe(before)
     expect(envelopeIn(checkRuns()[0]!.body)).toMatchObject({ success: false, error_code: 'TRANSITION_REJECTED' })
     expect(replies()[0]).toMatch(/TRANSITION_REJECTED[\s\S]*\*\*Fix:\*\*/)
@@ -260,7 +260,7 @@ describe('comment commands: refusals', () => {
   it('an unknown command: a did-you-mean reply, no permission lookup, nothing written', async () => {
     setupRepo()
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty aprove'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty aprove'))
     expect(await tip()).toBe(before)
     expect(replies()[0]).toContain('Did you mean /kitty approve')
     expect(permissionLookups()).toEqual([])
@@ -270,7 +270,7 @@ describe('comment commands: refusals', () => {
   it('a pull request whose branch names no WP: a reply saying how to name it or pass --wp', async () => {
     setupRepo(undefined, 'feature/faster-parser')
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty start-review'))
     expect(await tip()).toBe(before)
     expect(replies()[0]).toMatch(/feature\/faster-parser[\s\S]*(--wp|WP)/)
     expect(reactions()).toEqual(['confused'])
@@ -281,7 +281,7 @@ describe('comment commands: refusals', () => {
     const before = await tip()
     const payload = comment('/kitty start-review')
     delete payload.issue.pull_request
-    await deliver(app.url, 'issue_comment', payload)
+    await deliverSettled(app, 'issue_comment', payload)
     expect(await tip()).toBe(before)
     expect(replies()[0]).toMatch(/#7 is an issue, not a pull request/)
     expect(checkRuns()).toEqual([])
@@ -289,9 +289,9 @@ describe('comment commands: refusals', () => {
 
   it('a comment with no /kitty line, and one by a bot: ignored without a single API call', async () => {
     setupRepo()
-    expect((await deliver(app.url, 'issue_comment', comment('LGTM, nice work'))).status).toBe(200)
+    expect((await deliverSettled(app, 'issue_comment', comment('LGTM, nice work'))).status).toBe(200)
     const bot = eventPayload('issue_comment.bot', cloneUrl)
-    expect((await deliver(app.url, 'issue_comment', bot)).status).toBe(200)
+    expect((await deliverSettled(app, 'issue_comment', bot)).status).toBe(200)
     expect(rest.requests).toEqual([])
     expect(git.requests.filter((r) => r.path.includes(name))).toEqual([])
   })
@@ -309,7 +309,7 @@ describe('reviews', () => {
   it('approved: in_review → approved, with the review as the structured review result', async () => {
     setupRepo({ WP01: 'in_review' })
     const payload = review('approved')
-    expect((await deliver(app.url, 'pull_request_review', payload)).status).toBe(200)
+    expect((await deliverSettled(app, 'pull_request_review', payload)).status).toBe(202)
     const envelope = envelopeIn(checkRuns()[0]!.body)
     expect(envelope.data).toMatchObject({ from_lane: 'in_review', to_lane: 'approved' })
     expect(await trailer('Kitty-Delivery')).toBe(`github-review:${payload.review.id}`)
@@ -319,14 +319,14 @@ describe('reviews', () => {
 
   it('changes requested: in_review → in_progress', async () => {
     setupRepo({ WP01: 'in_review' })
-    await deliver(app.url, 'pull_request_review', review('changes_requested'))
+    await deliverSettled(app, 'pull_request_review', review('changes_requested'))
     expect(envelopeIn(checkRuns()[0]!.body).data).toMatchObject({ from_lane: 'in_review', to_lane: 'in_progress' })
   })
 
   it('commented: no lane change, no API call, no commit', async () => {
     setupRepo({ WP01: 'in_review' })
     const before = await tip()
-    expect((await deliver(app.url, 'pull_request_review', review('commented'))).status).toBe(200)
+    expect((await deliverSettled(app, 'pull_request_review', review('commented'))).status).toBe(200)
     expect(await tip()).toBe(before)
     expect(rest.requests).toEqual([])
   })
@@ -340,7 +340,7 @@ describe('merge on the label', () => {
   it('success: merge-mission lands, its in_progress check run completes, the label is removed', async () => {
     setupRepo(diamondRepo(), M)
     const before = await tip()
-    expect((await deliver(app.url, 'pull_request', labeled())).status).toBe(200)
+    expect((await deliverSettled(app, 'pull_request', labeled())).status).toBe(202)
     expect(await tip()).not.toBe(before)
     expect(checkRuns()[0]!.body).toMatchObject({ name: 'kitty/merge-mission', status: 'in_progress' })
     expect(checkPatches()[0]!.body).toMatchObject({ conclusion: 'success' })
@@ -352,7 +352,7 @@ describe('merge on the label', () => {
     gitSync(repo, 'branch', '-D', `${M}-WP03`)
     setupRepo(repo, M)
     const before = await tip()
-    await deliver(app.url, 'pull_request', labeled())
+    await deliverSettled(app, 'pull_request', labeled())
     expect(await tip()).toBe(before)
     const envelope = envelopeIn(checkPatches()[0]!.body)
     expect(envelope.success).toBe(false)
@@ -362,10 +362,10 @@ describe('merge on the label', () => {
 
   it('a redelivered merge label changes nothing: the merge is already recorded, nothing is committed again', async () => {
     setupRepo(diamondRepo(), M)
-    const first = await deliver(app.url, 'pull_request', labeled())
+    const first = await deliverSettled(app, 'pull_request', labeled())
     const after = await tip()
     expect(checkPatches()[0]!.body).toMatchObject({ conclusion: 'success' })
-    await deliver(app.url, 'pull_request', labeled(), { id: first.id })
+    await deliverSettled(app, 'pull_request', labeled(), { id: first.id })
     expect(await tip()).toBe(after)
     expect(checkPatches()).toHaveLength(2)
     expect(envelopeIn(checkPatches()[1]!.body).success).toBe(true)
@@ -419,8 +419,8 @@ describe('merge on the label', () => {
   it('another label: nothing runs', async () => {
     setupRepo(diamondRepo(), M)
     const before = await tip()
-    await deliver(
-      app.url,
+    await deliverSettled(
+      app,
       'pull_request',
       eventPayload('pull_request.labeled', cloneUrl, (p) => (p.label.name = 'bug')),
     )
@@ -433,11 +433,11 @@ describe('delivery semantics and bad input', () => {
   it('a forged or missing signature: 400, nothing runs', async () => {
     setupRepo()
     const payload = comment('/kitty start-review')
-    const forged = await deliver(app.url, 'issue_comment', payload, {
+    const forged = await deliverSettled(app, 'issue_comment', payload, {
       signature: sign(JSON.stringify(payload), 'not-the-secret'),
     })
     expect(forged.status).toBe(400)
-    expect((await deliver(app.url, 'issue_comment', payload, { signature: null })).status).toBe(400)
+    expect((await deliverSettled(app, 'issue_comment', payload, { signature: null })).status).toBe(400)
     expect(rest.requests).toEqual([])
     expect(git.requests.filter((r) => r.path.includes(name))).toEqual([])
   })
@@ -445,10 +445,10 @@ describe('delivery semantics and bad input', () => {
   it('a redelivery (same X-GitHub-Delivery, same payload) changes nothing and publishes nothing new', async () => {
     setupRepo()
     const payload = comment('/kitty start-review')
-    const first = await deliver(app.url, 'issue_comment', payload)
+    const first = await deliverSettled(app, 'issue_comment', payload)
     const after = await tip()
     expect(checkRuns()).toHaveLength(1)
-    await deliver(app.url, 'issue_comment', payload, { id: first.id })
+    await deliverSettled(app, 'issue_comment', payload, { id: first.id })
     expect(await tip()).toBe(after)
     expect(checkRuns()).toHaveLength(1)
     expect(reactions()).toEqual(['+1'])
@@ -465,7 +465,7 @@ describe('delivery semantics and bad input', () => {
     gitSync(repo, 'commit', '-q', '-m', 'bad settings')
     setupRepo(repo)
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty start-review'))
     expect(await tip()).toBe(before)
     expect(replies()).toHaveLength(1)
     expect(replies()[0]).toMatch(/CONFIG_INVALID[\s\S]*merge\.strategy/)
@@ -483,7 +483,7 @@ describe('delivery semantics and bad input', () => {
     gitSync(repo, 'checkout', '-q', 'main')
     setupRepo(repo)
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty start-review'))
     expect(await gitCli(bare, 'rev-parse', 'main^')).toBe(before)
     expect(replies()).toEqual([])
     expect(reactions()).toEqual(['+1'])
@@ -491,7 +491,7 @@ describe('delivery semantics and bad input', () => {
 
   it('a malformed payload is answered, logged, and the process keeps serving', async () => {
     setupRepo()
-    const res = await deliver(app.url, 'issue_comment', {
+    const res = await deliverSettled(app, 'issue_comment', {
       action: 'created',
       comment: 'not an object',
       repository: null,

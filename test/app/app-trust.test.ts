@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppProcess } from '../helpers/app-process.ts'
-import { deliver, eventPayload, startAppProcess } from '../helpers/app-process.ts'
+import { deliverSettled, eventPayload, startAppProcess } from '../helpers/app-process.ts'
 import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
 import { cleanupTempDirs, git as gitSync, makeRepo } from '../helpers/git-repo.ts'
@@ -91,11 +91,11 @@ const tip = () => gitCli(bare, 'rev-parse', 'main')
 describe("who may publish a check run (D3): only a writer's write", () => {
   it("a visitor's /kitty approve after the maintainer's: a reply and a reaction, no check run over the maintainer's", async () => {
     setupRepo()
-    await deliver(app.url, 'issue_comment', comment('/kitty approve'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty approve'))
     expect(checkRuns().map((r) => (r.body as { conclusion: string }).conclusion)).toEqual(['success'])
     const approved = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty approve', 'visitor'))
-    await deliver(app.url, 'issue_comment', comment('/kitty request-changes no', 'triager'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty approve', 'visitor'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty request-changes no', 'triager'))
     expect(await tip()).toBe(approved)
     expect(checkRuns()).toHaveLength(1)
     expect(replies()).toHaveLength(2)
@@ -111,7 +111,7 @@ describe("who may publish a check run (D3): only a writer's write", () => {
       ['/kitty help', 'visitor'],
       ['/kitty transition <img/src=x>', 'visitor'],
     ] as const)
-      await deliver(app.url, 'issue_comment', comment(body, who))
+      await deliverSettled(app, 'issue_comment', comment(body, who))
     expect(checkRuns()).toEqual([])
     expect(replies()).toHaveLength(4)
     expect(reactions()).toHaveLength(4)
@@ -127,7 +127,7 @@ describe("who may publish a check run (D3): only a writer's write", () => {
       p.pull_request.head.ref = `${M}-WP01`
       p.pull_request.head.sha = HEAD
     })
-    await deliver(app.url, 'pull_request_review', review)
+    await deliverSettled(app, 'pull_request_review', review)
     expect(await tip()).toBe(before)
     expect(checkRuns()).toEqual([])
     expect(replies()[0]).toMatch(/PERMISSION_DENIED/)
@@ -135,11 +135,11 @@ describe("who may publish a check run (D3): only a writer's write", () => {
 
   it('one non-writer floods a pull request: at most 5 answers a minute; a writer is never limited', async () => {
     setupRepo()
-    for (let i = 0; i < 7; i++) await deliver(app.url, 'issue_comment', comment('/kitty state', 'visitor'))
+    for (let i = 0; i < 7; i++) await deliverSettled(app, 'issue_comment', comment('/kitty state', 'visitor'))
     expect(replies()).toHaveLength(5)
     expect(reactions()).toHaveLength(5)
     expect(checkRuns()).toEqual([])
-    await deliver(app.url, 'issue_comment', comment('/kitty approve'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty approve'))
     expect(reactions()).toHaveLength(6)
     expect(checkRuns()).toHaveLength(1)
   })
@@ -147,9 +147,9 @@ describe("who may publish a check run (D3): only a writer's write", () => {
   it('a redelivery that changes nothing: no new check run, no new reaction (same delivery id, or a new one)', async () => {
     setupRepo()
     const payload = comment('/kitty approve')
-    const first = await deliver(app.url, 'issue_comment', payload)
-    await deliver(app.url, 'issue_comment', payload, { id: first.id })
-    await deliver(app.url, 'issue_comment', payload)
+    const first = await deliverSettled(app, 'issue_comment', payload)
+    await deliverSettled(app, 'issue_comment', payload, { id: first.id })
+    await deliverSettled(app, 'issue_comment', payload)
     expect(checkRuns()).toHaveLength(1)
     expect(reactions()).toEqual(['+1'])
     expect(replies()).toEqual([])
@@ -162,8 +162,8 @@ describe('the merge label', () => {
   it("a bot's kitty:merge: taken off again (the button pops back up), nothing else", async () => {
     setupRepo(diamondRepo(), M)
     const before = await tip()
-    await deliver(
-      app.url,
+    await deliverSettled(
+      app,
       'pull_request',
       labeled((p) => (p.sender = { login: 'renovate[bot]', type: 'Bot' })),
     )
@@ -176,8 +176,8 @@ describe('the merge label', () => {
   it('added by someone with triage but not write: refused in a reply, label removed, no check run', async () => {
     setupRepo(diamondRepo(), M)
     const before = await tip()
-    await deliver(
-      app.url,
+    await deliverSettled(
+      app,
       'pull_request',
       labeled((p) => (p.sender.login = 'triager')),
     )
@@ -193,7 +193,7 @@ describe("forks (D5): a fork's branch name never selects a WP", () => {
     setupRepo()
     rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: HEAD, repo: FORK } })
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty approve'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty approve'))
     expect(await tip()).toBe(before)
     expect(checkRuns()).toEqual([])
     expect(permissionLookups()).toEqual([])
@@ -204,7 +204,7 @@ describe("forks (D5): a fork's branch name never selects a WP", () => {
   it('a deleted head repository counts as a fork; a read naming --mission still answers', async () => {
     setupRepo()
     rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: HEAD, repo: null } })
-    await deliver(app.url, 'issue_comment', comment(`/kitty approve\n/kitty state --mission ${M}`))
+    await deliverSettled(app, 'issue_comment', comment(`/kitty approve\n/kitty state --mission ${M}`))
     expect(replies()[0]).toMatch(/no longer exists/)
     expect(replies()[0]).toContain('| WP01 |')
     expect(checkRuns()).toEqual([])
@@ -219,7 +219,7 @@ describe("forks (D5): a fork's branch name never selects a WP", () => {
       p.pull_request.head.sha = HEAD
       p.pull_request.head.repo.full_name = FORK.full_name
     })
-    await deliver(app.url, 'pull_request_review', review)
+    await deliverSettled(app, 'pull_request_review', review)
     expect(await tip()).toBe(before)
     expect(checkRuns()).toEqual([])
     expect(replies()[0]).toMatch(/mallory\/project/)
@@ -228,8 +228,8 @@ describe("forks (D5): a fork's branch name never selects a WP", () => {
   it('the merge label on a fork: refused in a reply, nothing merged, the label removed', async () => {
     setupRepo(diamondRepo(), M)
     const before = await tip()
-    await deliver(
-      app.url,
+    await deliverSettled(
+      app,
       'pull_request',
       eventPayload('pull_request.labeled', cloneUrl, (p) => (p.pull_request.head.repo.full_name = FORK.full_name)),
     )
@@ -260,7 +260,7 @@ describe('settings errors are answered, never silence (D9)', () => {
   ])('%s: one reply naming the key, a reaction, nothing written', async (_what, yaml, named) => {
     setupRepo(repoWithSettings(yaml))
     const before = await tip()
-    await deliver(app.url, 'issue_comment', comment('/kitty start-review'))
+    await deliverSettled(app, 'issue_comment', comment('/kitty start-review'))
     expect(await tip()).toBe(before)
     expect(replies()).toHaveLength(1)
     expect(replies()[0]).toMatch(named)

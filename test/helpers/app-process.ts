@@ -118,6 +118,36 @@ export async function deliver(
   return { status: res.status, body: await res.text(), id }
 }
 
+/** Whether the App's log holds a line with every field of `match`. */
+export function hasLogLine(app: AppProcess, match: Record<string, unknown>): boolean {
+  return logLines(app.output()).some((l) => Object.entries(match).every(([k, v]) => l[k] === v))
+}
+
+/** Poll (bounded) until the App logs a line matching `match`; throws with the output when it never does. */
+export async function waitForLogLine(app: AppProcess, match: Record<string, unknown>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!hasLogLine(app, match)) {
+    if (Date.now() > deadline)
+      throw new Error(`no log line ${JSON.stringify(match)} within ${timeoutMs} ms:\n${app.output().slice(-3_000)}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+/**
+ * `deliver`, then wait until the App's worker has finished the job it queued (acknowledged 202), so a
+ * test can look at the answers; an ignored delivery (200) has no job to wait for.
+ */
+export async function deliverSettled(
+  app: AppProcess,
+  event: string,
+  payload: unknown,
+  options: { id?: string; signature?: string | null } = {},
+): Promise<DeliveryResponse> {
+  const res = await deliver(app.url, event, payload, options)
+  if (res.status === 202) await waitForLogLine(app, { delivery: res.id, msg: 'delivery done' })
+  return res
+}
+
 /**
  * A recorded payload (test/fixtures/events) moved onto a repository of the git test server: its
  * clone_url, names and the installation the App authenticates as. `edit` changes it further.

@@ -35,6 +35,8 @@ export const OPERATIONS = [
   },
   { id: 'checks/create', method: 'POST', path: '/repos/{owner}/{repo}/check-runs' },
   { id: 'checks/update', method: 'PATCH', path: '/repos/{owner}/{repo}/check-runs/{check_run_id}' },
+  // A retried delivery finds the check run an earlier attempt opened (by external_id) before creating one.
+  { id: 'checks/list-for-ref', method: 'GET', path: '/repos/{owner}/{repo}/commits/{ref}/check-runs' },
   {
     id: 'reactions/create-for-issue-comment',
     method: 'POST',

@@ -33,9 +33,20 @@ export interface Fault {
   body?: unknown
 }
 
+/** A check run as the stand-in keeps it (GET …/commits/{ref}/check-runs lists them). */
+export interface StoredCheckRun {
+  id: number
+  name: string
+  head_sha: string
+  external_id: string | null
+  status: string
+}
+
 export interface RestStandIn {
   url: string
   requests: RecordedRequest[]
+  /** Check runs created so far, with their latest status. */
+  checkRuns: StoredCheckRun[]
   /**
    * Pull requests by number: what GET /pulls/{n} answers. The head lives in the repository asked
    * about unless `repo` says otherwise (a fork's `{ full_name }`, or null for a deleted one).
@@ -56,6 +67,8 @@ export interface RestStandIn {
    * shaped as GitHub documents it) and forgets the code; an unknown or spent code answers 404.
    */
   manifestCodes: Map<string, ManifestConversion>
+  /** Writes (POST, PATCH, DELETE) whose path matches are refused 422 (not retried), to fail an answer. */
+  refuseWrites: RegExp | null
   /** What POST /app/installations/{id}/access_tokens hands out (the App's installation token). */
   installationToken: string
   /** Requests or answers that break GitHub's description; close() rejects when there are any. */
@@ -97,8 +110,12 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
   const requests: RecordedRequest[] = []
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
+  const checkRuns: StoredCheckRun[] = []
   let ids = 1
-  const state = { installationToken: 'ghs_StandInInstallationToken0123456789' }
+  const state = {
+    installationToken: 'ghs_StandInInstallationToken0123456789',
+    refuseWrites: null as RegExp | null,
+  }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -147,6 +164,8 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       }
       const notFound = () => answer(404, basicError('Not Found', 404))
       let m: RegExpExecArray | null
+      if (req.method !== 'GET' && state.refuseWrites?.test(path))
+        return answer(422, basicError('Refused (stand-in)', 422))
       const query = new URL(req.url ?? '/', 'http://stand-in').searchParams
       // GitHub's documented pull request, with the fields the staging flow reads set from what was opened.
       const pullFields = (p: OpenedPull) => ({
@@ -251,12 +270,34 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(path)) {
         const id = ids++
+        const b = (body ?? {}) as Partial<StoredCheckRun>
+        checkRuns.push({
+          id,
+          name: String(b.name),
+          head_sha: String(b.head_sha),
+          external_id: typeof b.external_id === 'string' ? b.external_id : null,
+          status: String(b.status),
+        })
         return answer(201, exampleResponse('checks/create', 201, { id, html_url: `http://127.0.0.1/checks/${id}` }))
+      }
+      if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/commits\/([^/]+)\/check-runs$/.exec(path))) {
+        const name = new URL(req.url ?? '/', 'http://x').searchParams.get('check_name')
+        const runs = checkRuns.filter((r) => r.head_sha === m![1] && (name === null || r.name === name))
+        // GitHub's documented check run, with what the stand-in kept of each one created.
+        const documented = (exampleResponse('checks/list-for-ref', 200) as { check_runs: object[] }).check_runs[0]
+        return answer(200, {
+          total_count: runs.length,
+          check_runs: runs.map((r) => ({ ...documented, ...r, html_url: `http://127.0.0.1/checks/${r.id}` })),
+        })
       }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path))
         return answer(201, exampleResponse('issues/create-comment', 201, { id: ids++ }))
-      if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path)))
+      if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path))) {
+        const run = checkRuns.find((r) => r.id === Number(m![1]))
+        const status = (body as { status?: unknown } | null)?.status
+        if (run && typeof status === 'string') run.status = status
         return answer(200, exampleResponse('checks/update', 200, { id: Number(m[1]) }))
+      }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/\d+\/reactions$/.test(path))
         return answer(201, exampleResponse('reactions/create-for-issue-comment', 201, { id: ids++ }))
       if (req.method === 'POST' && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
@@ -306,6 +347,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    checkRuns,
     pulls,
     opened,
     graphql,
@@ -321,9 +363,17 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
     set installationToken(token: string) {
       state.installationToken = token
     },
+    get refuseWrites() {
+      return state.refuseWrites
+    },
+    set refuseWrites(pattern: RegExp | null) {
+      state.refuseWrites = pattern
+    },
     reset() {
+      state.refuseWrites = null
       requests.length = 0
       faults.length = 0
+      checkRuns.length = 0
       pulls.clear()
       opened.clear()
       graphql.length = 0

@@ -1,0 +1,304 @@
+// The App as a service, as GitHub and an operator see it: the built App (`node dist/app.js`, one or
+// three child processes) against the smart-HTTP git test server and the REST stand-in on 127.0.0.1,
+// signed deliveries POSTed at once on fresh connections (as GitHub does).
+//   burst        : --burst (500) `/kitty start-review` comments over 5 installations (one repository
+//                  each), one replica: acknowledgement latency p50/p99, answered within --window s
+//   installations: --deliveries (50) over 5 repositories owned by 1 vs 5 installations, one replica
+//   replicas     : the same over 5 installations, 1 vs 3 replicas (round-robin; Redis when the App has
+//                  the durable queue, detected in the bundle: before it, REDIS_URL made Probot fetch
+//                  ioredis with npx, so it is not set)
+// "Answered" = the delivery's check run and its reaction both reached the stand-in; REST writes are
+// counted per installation (per owner). Peak RSS is sampled from /proc every 250 ms. Every wait is
+// bounded by --window; the figures are what was answered by then.
+//   npm run bench:service [-- --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>]
+import { request } from 'node:http'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { AppProcess } from '../../test/helpers/app-process.ts'
+import { APP, eventPayload, sign, startAppProcess } from '../../test/helpers/app-process.ts'
+import { startGitHttpServer } from '../../test/helpers/git-http-server.ts'
+import { cleanupTempDirs, makeRepo } from '../../test/helpers/git-repo.ts'
+import type { RedisServer } from '../../test/helpers/redis-server.ts'
+import { startRedisServer } from '../../test/helpers/redis-server.ts'
+import { startRestStandIn } from '../../test/helpers/rest-stand-in.ts'
+import { machine } from './report.ts'
+import { percentile, round } from './stats.ts'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const TOKEN = 'ghs_ServiceBenchToken0123456789'
+const { values } = parseArgs({
+  options: {
+    burst: { type: 'string', default: '500' },
+    deliveries: { type: 'string', default: '50' },
+    window: { type: 'string', default: '60' },
+    only: { type: 'string' },
+    // Another build of the App (e.g. main's, for a before/after table); the tests' build by default.
+    app: { type: 'string', default: APP },
+  },
+})
+const BURST = Number(values.burst)
+const DELIVERIES = Number(values.deliveries)
+const WINDOW_MS = Number(values.window) * 1000
+const INSTALLATIONS = 5
+/** WPs per mission (two-digit ids); a repository gets as many missions as its share of a burst needs. */
+const PER_MISSION = 50
+const log = (m: string) => process.stderr.write(`[bench:service] ${m}\n`)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const BUNDLE = resolve(values.app)
+// The bundle may be code-split: look in its chunks too.
+const queueWired = [BUNDLE, ...chunksOf(BUNDLE)].some((f) => readFileSync(f, 'utf8').includes('kitty-deliveries'))
+
+function chunksOf(bundle: string): string[] {
+  const dir = join(dirname(bundle), 'chunks')
+  return existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : []
+}
+
+const git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
+const rest = await startRestStandIn()
+rest.installationToken = TOKEN
+rest.permissions.set('maintainer', { permission: 'write', role_name: 'write' })
+let redis: RedisServer | null = null
+let repoCount = 0
+let commentId = 3_000_000_000
+
+const slugOf = (m: number) => `${String(100 + m).padStart(3, '0')}-bench-mission`
+const wpOf = (pr: number) => `WP${String(((pr - 1) % PER_MISSION) + 1).padStart(2, '0')}`
+const missionOf = (pr: number) => Math.floor((pr - 1) / PER_MISSION)
+const headOf = (pr: number) => pr.toString(16).padStart(40, 'c')
+
+interface Repo {
+  owner: string
+  name: string
+  cloneUrl: string
+  installation: number
+}
+
+/** A repository with `prs` WPs in for_review, PR n on WP n's branch; its owner stands for its installation. */
+function repository(prs: number, installation: number): Repo {
+  const owner = `inst-${installation}`
+  const name = `svc-${++repoCount}`
+  const missions = Array.from({ length: Math.ceil(prs / PER_MISSION) }, (_, m) => ({
+    slug: slugOf(m),
+    wps: Array.from({ length: Math.min(PER_MISSION, prs - m * PER_MISSION) }, (_, i) => ({
+      id: wpOf(i + 1),
+      lane: 'for_review',
+    })),
+  }))
+  git.createBareRepo(`${owner}/${name}`, { from: makeRepo(missions) })
+  for (let pr = 1; pr <= prs + 1; pr++)
+    rest.pulls.set(pr, { head: { ref: `${slugOf(missionOf(pr))}-${wpOf(pr)}`, sha: headOf(pr) } })
+  return { owner, name, cloneUrl: git.repoUrl(`${owner}/${name}`), installation }
+}
+
+interface Sent {
+  repo: Repo
+  pr: number
+  comment: number
+  at: number
+  status: number
+  ackMs: number
+}
+
+function comment(repo: Repo, pr: number, body: string): { payload: unknown; id: number } {
+  const id = ++commentId
+  const payload = eventPayload('issue_comment.start-review', repo.cloneUrl, (p) => {
+    p.issue.number = pr
+    p.comment.id = id
+    p.comment.body = body
+    p.comment.user.login = 'maintainer'
+    p.sender.login = 'maintainer'
+    p.installation.id = repo.installation
+  })
+  return { payload, id }
+}
+
+/** One signed delivery on a fresh connection (GitHub opens one per delivery); never throws. */
+function post(app: AppProcess, payload: unknown): Promise<{ status: number; ms: number; at: number }> {
+  const body = JSON.stringify(payload)
+  const url = new URL('/api/github/webhooks', app.url)
+  const at = performance.now()
+  return new Promise((done) => {
+    const req = request(
+      {
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent: false,
+        timeout: 60_000,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-github-event': 'issue_comment',
+          'x-github-delivery': `bench-${commentId}-${Math.random().toString(36).slice(2)}`,
+          'x-hub-signature-256': sign(body),
+        },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => done({ status: res.statusCode ?? 0, ms: performance.now() - at, at }))
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', () => done({ status: 0, ms: performance.now() - at, at }))
+    req.end(body)
+  })
+}
+
+/** When the delivery's check run and reaction have both reached the stand-in (stand-in clock), or null. */
+function answeredAt(s: Sent): number | null {
+  let run: number | null = null
+  let reaction: number | null = null
+  for (const r of rest.requests) {
+    if (
+      r.method === 'POST' &&
+      r.path === `/repos/${s.repo.owner}/${s.repo.name}/check-runs` &&
+      (r.body as { head_sha?: string }).head_sha === headOf(s.pr)
+    )
+      run ??= r.at
+    if (r.path.endsWith(`/comments/${s.comment}/reactions`)) reaction ??= r.at
+  }
+  return run === null || reaction === null ? null : Math.max(run, reaction)
+}
+
+function peakRss(apps: AppProcess[]): { stop(): number } {
+  let peakKb = 0
+  const timer = setInterval(() => {
+    let sum = 0
+    for (const app of apps)
+      try {
+        sum += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${app.child.pid}/status`, 'utf8'))?.[1] ?? 0)
+      } catch {}
+    peakKb = Math.max(peakKb, sum)
+  }, 250)
+  return {
+    stop() {
+      clearInterval(timer)
+      return round(peakKb / 1024)!
+    },
+  }
+}
+
+async function startApps(count: number): Promise<AppProcess[]> {
+  const env: Record<string, string> = { KITTY_READY_MAX_BACKLOG_MS: '600000' }
+  if (count > 1 && queueWired) {
+    redis ??= await startRedisServer()
+    env['REDIS_URL'] = redis.url
+  }
+  return Promise.all(Array.from({ length: count }, () => startAppProcess(rest.url, env, BUNDLE)))
+}
+
+/** One `/kitty state` per repository per replica, answered, so the measured deliveries find warm caches. */
+async function warm(apps: AppProcess[], repos: Repo[], prs: number): Promise<void> {
+  const waits = apps.flatMap((app) =>
+    repos.map(async (repo) => {
+      const { payload, id } = comment(repo, prs + 1, '/kitty state')
+      await post(app, payload)
+      for (const end = Date.now() + 120_000; Date.now() < end; await sleep(200))
+        if (rest.requests.some((r) => r.path.endsWith(`/comments/${id}/reactions`))) return
+    }),
+  )
+  await Promise.all(waits)
+}
+
+interface Result {
+  deliveries: number
+  installations: number
+  replicas: number
+  statuses: Record<string, number>
+  ack_ms: { p50: number | null; p99: number | null; max: number | null }
+  answered: number
+  answered_per_s: number | null
+  last_answer_s: number | null
+  window_s: number
+  rest_writes_by_installation: Record<string, number>
+  peak_rss_mb: number
+}
+
+async function run(deliveries: number, installations: number, replicas: number): Promise<Result> {
+  const apps = await startApps(replicas)
+  try {
+    const repos = Array.from({ length: INSTALLATIONS }, (_, i) =>
+      repository(Math.ceil(deliveries / INSTALLATIONS), installations === 1 ? 1 : i + 1),
+    )
+    await warm(apps, repos, Math.ceil(deliveries / INSTALLATIONS))
+    await sleep(2_000)
+    const from = rest.requests.length
+    const rss = peakRss(apps)
+    const started = performance.now()
+    const jobs = Array.from({ length: deliveries }, (_, i) => {
+      const repo = repos[i % repos.length]!
+      const pr = Math.floor(i / repos.length) + 1
+      return { repo, pr, ...comment(repo, pr, '/kitty start-review'), app: apps[i % apps.length]! }
+    })
+    const sent: Sent[] = await Promise.all(
+      jobs.map(async (j) => {
+        const res = await post(j.app, j.payload)
+        return { repo: j.repo, pr: j.pr, comment: j.id, at: res.at, status: res.status, ackMs: res.ms }
+      }),
+    )
+    const answered = () => sent.map(answeredAt).filter((t): t is number => t !== null)
+    while (performance.now() - started < WINDOW_MS && answered().length < deliveries) await sleep(500)
+    const peak = rss.stop()
+    const times = answered()
+    const last = times.length === deliveries ? (Math.max(...times) - started) / 1000 : null
+    const writes: Record<string, number> = {}
+    for (const r of rest.requests.slice(from))
+      if (r.method !== 'GET' && r.path.startsWith('/repos/')) {
+        const owner = r.path.split('/')[2]!
+        writes[owner] = (writes[owner] ?? 0) + 1
+      }
+    const statuses: Record<string, number> = {}
+    for (const s of sent) statuses[s.status] = (statuses[s.status] ?? 0) + 1
+    const acks = sent.map((s) => s.ackMs)
+    return {
+      deliveries,
+      installations,
+      replicas,
+      statuses,
+      ack_ms: {
+        p50: round(percentile(acks, 50)),
+        p99: round(percentile(acks, 99)),
+        max: round(Math.max(...acks)),
+      },
+      answered: times.length,
+      answered_per_s: round(times.length / (last ?? WINDOW_MS / 1000), 2),
+      last_answer_s: round(last, 1),
+      window_s: WINDOW_MS / 1000,
+      rest_writes_by_installation: writes,
+      peak_rss_mb: peak,
+    }
+  } finally {
+    await Promise.all(apps.map((a) => a.stop('SIGKILL')))
+  }
+}
+
+const results: Record<string, Result> = {}
+const scenarios: Array<[string, () => Promise<Result>]> = [
+  ['burst', () => run(BURST, INSTALLATIONS, 1)],
+  ['installations_1', () => run(DELIVERIES, 1, 1)],
+  ['installations_5', () => run(DELIVERIES, INSTALLATIONS, 1)],
+  ['replicas_1', () => run(DELIVERIES, INSTALLATIONS, 1)],
+  ['replicas_3', () => run(DELIVERIES, INSTALLATIONS, 3)],
+]
+try {
+  log(`App bundle ${BUNDLE}: durable queue ${queueWired ? 'present' : 'absent'}`)
+  for (const [name, scenario] of scenarios) {
+    if (values.only && !values.only.split(',').includes(name)) continue
+    log(`${name} …`)
+    results[name] = await scenario()
+    log(`${name}: ${JSON.stringify(results[name])}`)
+  }
+  const report = { bench: 'app-service', queue: queueWired, results, machine: await machine('/proc VmRSS, summed') }
+  await mkdir(join(ROOT, 'bench'), { recursive: true })
+  await writeFile(join(ROOT, 'bench', 'app-service-results.json'), `${JSON.stringify(report, null, 2)}\n`)
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+} finally {
+  await rest.close()
+  await git.close()
+  await (redis as RedisServer | null)?.stop()
+  cleanupTempDirs()
+}
