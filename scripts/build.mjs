@@ -110,8 +110,12 @@ const packageJsonVersionOnly = {
   },
 }
 
-// `--outdir` lets the tests build their own bundles (.test-dist/) without rewriting the tracked dist/.
-const { values: options } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
+// `--outdir` lets the tests build their own bundles (.test-dist/) without rewriting the tracked dist/;
+// `--metafile` writes esbuild's account of which source files went into which output (the start-up
+// module test reads it to name what a command evaluated).
+const { values: options } = parseArgs({
+  options: { outdir: { type: 'string', default: 'dist' }, metafile: { type: 'string' } },
+})
 
 const { metafile } = await build({
   entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' },
@@ -156,6 +160,8 @@ for (const path of Object.keys(metafile.outputs)) {
       text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
     )
 }
+
+if (options.metafile) writeFileSync(options.metafile, JSON.stringify(metafile))
 
 // Chunk names carry a content hash: remove the chunks this build did not write, or dist/ would keep
 // every chunk ever built. (After the build, not before: a test run may be using the previous ones.)
