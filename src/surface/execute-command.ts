@@ -117,7 +117,7 @@ async function runForCommit(
   request: Request,
   options: ExecuteOptions,
 ): Promise<ExecutedCommand> {
-  const { readRef } = await import('../store/repository.ts')
+  const { readRef } = await import('./open-context.ts')
   const before = ctx.remote?.prefetched ? ctx.remote.prefetched.tip : await readRef(ctx.repo, ctx.branch.ref)
   const envelope = await executeCommand(spec, request, { ...options, opened: ctx })
   const after = envelope.success && spec.access === 'write' ? await readRef(ctx.repo, ctx.branch.ref) : null

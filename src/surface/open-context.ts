@@ -22,6 +22,9 @@ import type { ProgressSink } from '../store/progress.ts'
  * of an http(s) remote; plus identity and the repository's settings. A surface only says *where*.
  */
 
+// For executeCommandForCommit, which imports this module on use (and the store with it).
+export { readRef }
+
 /** What the process around the surface provides: environment, working directory, clock. */
 export interface SurfaceEnvironment {
   env: NodeJS.ProcessEnv
@@ -96,7 +99,7 @@ function assertRootExists(root: string, source: string, cwd: string): void {
  */
 async function identityFor(repo: Repository, env: NodeJS.ProcessEnv, writes: boolean): Promise<Identity> {
   if (!writes) return UNUSED_IDENTITY
-  const { resolveIdentity } = await import('../store/history/commit-mutation.ts')
+  const { resolveIdentity } = await import('../engine/mission/write-path.ts')
   return resolveIdentity(repo, env)
 }
 
@@ -161,10 +164,7 @@ async function openRemoteContext(
   writes: boolean,
 ): Promise<OpenedContext> {
   parseRemoteUrl(url)
-  const [{ fetchBranch, openRemoteCache }, { STATE_FETCH_DEPTH }] = await Promise.all([
-    import('../store/remote/remote.ts'),
-    import('../store/remote/commit-remote.ts'),
-  ])
+  const { fetchBranch, openRemoteCache, STATE_FETCH_DEPTH } = await import('../engine/mission/write-path.ts')
   const options = {
     url,
     token: where.token ?? io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],

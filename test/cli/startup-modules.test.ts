@@ -67,6 +67,7 @@ const WRITE_PATH = [
   'src/store/remote/commit-remote.ts',
   'src/store/objects/write-tree.ts',
   'src/engine/mission/sweep-abandoned-claims.ts',
+  'src/engine/mission/write-path.ts',
 ]
 
 describe('start-up loads only what the command needs', () => {

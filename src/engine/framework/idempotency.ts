@@ -25,7 +25,7 @@ export function withIdempotency<R>(
   if (!key) return plan
   return async (snapshot) => {
     // Imported on use: run-command.ts (every command's path) imports this module for DuplicateDelivery.
-    const { findDelivery } = await import('../../store/history/read-history.ts')
+    const { findDelivery } = await import('../mission/write-path.ts')
     const original = await findDelivery(snapshot.repo, snapshot.commit, key)
     if (original) throw new DuplicateDelivery(original)
     const planned = await plan(snapshot)

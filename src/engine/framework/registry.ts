@@ -5,7 +5,8 @@ import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from 
  * A command as surfaces see it before running it: what parsing, help and access checks read, written
  * here rather than imported from the command's module, so that routing one command does not evaluate
  * every command and the store, isomorphic-git, yaml and zod behind them (most of a read's start-up).
- * `run` imports the command's module on its first call; the build gives each module a chunk of its own.
+ * `run` imports the command on its first call: contract-version alone, any other with the rest of its
+ * kind (read-commands.ts, write-commands.ts), so a read never evaluates the write path.
  * test/engine/command-registry.test.ts holds each entry equal to the spec its module exports.
  */
 export interface RegisteredCommand extends CommandSpec {
@@ -50,7 +51,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
       needsRepository: true,
       params: [MISSION_PARAM, ...REPO_PARAMS],
     },
-    async () => (await import('../commands/mission-state.ts')).missionState,
+    async () => (await import('./read-commands.ts')).missionState,
   ),
   lazy(
     {
@@ -61,7 +62,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
       needsRepository: true,
       params: [MISSION_PARAM, ...REPO_PARAMS],
     },
-    async () => (await import('../commands/list-ready.ts')).listReady,
+    async () => (await import('./read-commands.ts')).listReady,
   ),
   lazy(
     {
@@ -72,7 +73,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
       needsRepository: true,
       params: [MISSION_PARAM, WP_PARAM, ...REPO_PARAMS],
     },
-    async () => (await import('../commands/resolve-workspace.ts')).resolveWorkspace,
+    async () => (await import('./read-commands.ts')).resolveWorkspace,
   ),
   lazy(
     {
@@ -83,7 +84,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
       needsRepository: true,
       params: [MISSION_PARAM, WP_PARAM, ACTOR_PARAM, POLICY_PARAM, ...REPO_PARAMS],
     },
-    async () => (await import('../commands/start-implementation.ts')).startImplementation,
+    async () => (await import('./write-commands.ts')).startImplementation,
   ),
   lazy(
     {
@@ -101,7 +102,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
         ...REPO_PARAMS,
       ],
     },
-    async () => (await import('../commands/start-review.ts')).startReview,
+    async () => (await import('./write-commands.ts')).startReview,
   ),
   lazy(
     {
@@ -140,7 +141,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
         ...REPO_PARAMS,
       ],
     },
-    async () => (await import('../commands/transition.ts')).transition,
+    async () => (await import('./write-commands.ts')).transition,
   ),
   lazy(
     {
@@ -157,7 +158,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
         ...REPO_PARAMS,
       ],
     },
-    async () => (await import('../commands/append-history.ts')).appendHistory,
+    async () => (await import('./write-commands.ts')).appendHistory,
   ),
   lazy(
     {
@@ -168,7 +169,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
       needsRepository: true,
       params: [MISSION_PARAM, ACTOR_PARAM, ...REPO_PARAMS],
     },
-    async () => (await import('../commands/accept-mission.ts')).acceptMission,
+    async () => (await import('./write-commands.ts')).acceptMission,
   ),
   lazy(
     {
@@ -204,7 +205,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
         ...REPO_PARAMS,
       ],
     },
-    async () => (await import('../commands/merge-mission.ts')).mergeMission,
+    async () => (await import('./write-commands.ts')).mergeMission,
   ),
   lazy(
     {
@@ -215,7 +216,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
       needsRepository: true,
       params: [MISSION_PARAM, { name: 'wp', type: 'string', description: 'One WP (default: all).' }, ...REPO_PARAMS],
     },
-    async () => (await import('../commands/transitions.ts')).transitions,
+    async () => (await import('./read-commands.ts')).transitions,
   ),
   lazy(
     {
@@ -233,7 +234,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
         ...REPO_PARAMS,
       ],
     },
-    async () => (await import('../commands/history.ts')).history,
+    async () => (await import('./read-commands.ts')).history,
   ),
   lazy(
     {
@@ -250,7 +251,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
         ...REPO_PARAMS,
       ],
     },
-    async () => (await import('../commands/mark-status.ts')).markStatus,
+    async () => (await import('./write-commands.ts')).markStatus,
   ),
   lazy(
     {
@@ -271,7 +272,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
         ...REPO_PARAMS,
       ],
     },
-    async () => (await import('../commands/reconcile.ts')).reconcile,
+    async () => (await import('./write-commands.ts')).reconcile,
   ),
   lazy(
     {
@@ -294,7 +295,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
         ...REPO_PARAMS,
       ],
     },
-    async () => (await import('../commands/migrate.ts')).migrate,
+    async () => (await import('./write-commands.ts')).migrate,
   ),
 ]
 

@@ -7,8 +7,8 @@ import { withIdempotency } from '../framework/idempotency.ts'
 import { warn } from '../framework/warnings.ts'
 
 /*
- * The write path and the remote's are imported where they are used: every read command imports this
- * module for readTip, and would otherwise evaluate the whole commit machinery at start-up.
+ * The write path and the remote's are imported where they are used (write-path.ts): every read
+ * command imports this module for readTip, and would otherwise evaluate the commit machinery.
  */
 
 /** The state branch's tip, for read commands (fetched first when the state is on a remote). */
@@ -16,10 +16,7 @@ export async function readTip(ctx: EngineContext): Promise<Snapshot> {
   if (ctx.remote) {
     const prefetched = ctx.remote.prefetched
     ctx.remote.prefetched = undefined
-    const [{ fetchBranch }, { STATE_FETCH_DEPTH }] = await Promise.all([
-      import('../../store/remote/remote.ts'),
-      import('../../store/remote/commit-remote.ts'),
-    ])
+    const { fetchBranch, STATE_FETCH_DEPTH } = await import('./write-path.ts')
     const tip = prefetched
       ? prefetched.tip
       : (await fetchBranch(ctx.repo, ctx.remote.options, ctx.branch.branch, STATE_FETCH_DEPTH)).tip
@@ -54,7 +51,7 @@ async function mutateOnce<R>(
 ): Promise<MutationOutcome<R>> {
   const guarded = withIdempotency(ctx, plan)
   if (ctx.remote) {
-    const { commitRemoteMutation } = await import('../../store/remote/commit-remote.ts')
+    const { commitRemoteMutation } = await import('./write-path.ts')
     const options = {
       branch: ctx.branch.branch,
       author: ctx.author,
@@ -63,10 +60,7 @@ async function mutateOnce<R>(
     }
     return commitRemoteMutation(ctx.repo, ctx.remote.options, options, guarded)
   }
-  const [{ sweepAbandonedClaims }, { commitMutation }] = await Promise.all([
-    import('./sweep-abandoned-claims.ts'),
-    import('../../store/history/commit-mutation.ts'),
-  ])
+  const { sweepAbandonedClaims, commitMutation } = await import('./write-path.ts')
   await sweepAbandonedClaims(ctx)
   const outcome = await commitMutation(
     ctx.repo,
