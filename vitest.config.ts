@@ -19,5 +19,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each test file spawns real git repositories and CLI processes; two cores, so keep the pool small.
     maxWorkers: 2,
+    // @actions/workflow-parser imports its JSON schemas without `with { type: 'json' }`, which Node
+    // refuses; inlined, Vite loads them (test/ci/workflow-syntax.test.ts).
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 })

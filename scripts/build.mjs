@@ -62,8 +62,8 @@ const httpClientWithoutSideEffects = {
  * Builtins that take milliseconds to load and that a read command never calls: these functions load
  * their module on their first call (child_process brings net and dgram, ~3 ms). Importing any other
  * name from such a module (or its default) loads it at start, as before: the list only affects speed.
- * Not node:crypto: every command draws a random correlation id. (A wrapper has no promisify.custom:
- * `promisify(execFile)` would resolve with stdout alone; call execFile with a callback, as we do.)
+ * Not node:crypto: every command draws a random correlation id. A wrapper forwards the function's
+ * `util.promisify.custom` too (execFile's resolves with { stdout, stderr }), read on use like the rest.
  */
 const LOAD_ON_FIRST_CALL = { child_process: ['execFile', 'execFileSync', 'spawn', 'spawnSync'] }
 
@@ -84,10 +84,12 @@ const builtinsWithoutFacade = {
       const lines = onCall.length
         ? [`let m`, `const load = () => (m ??= require(${id}))`, `export default /* @__PURE__ */ load()`]
         : [`const m = require(${id})`, 'export default m']
+      const custom = `Symbol.for('nodejs.util.promisify.custom')`
       for (const name of names)
         lines.push(
           onCall.includes(name)
-            ? `export function ${name}(...args) { return load().${name}(...args) }`
+            ? `export function ${name}(...args) { return load().${name}(...args) }\n` +
+                `Object.defineProperty(${name}, ${custom}, { get: () => load().${name}[${custom}] })`
             : `export const ${name} = /* @__PURE__ */ (() => ${onCall.length ? 'load()' : 'm'}.${name})()`,
         )
       return { contents: lines.join('\n'), loader: 'js' }

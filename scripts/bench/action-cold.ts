@@ -43,7 +43,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 }
 
 const server = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-const rest = await startRestStandIn()
+const rest = await startRestStandIn({ contract: false })
 const temp = await mkdtemp(join(tmpdir(), 'kitty-bench-action-'))
 try {
   const repo = await prepareRepo(join(ROOT, 'bench', 'tmp'), SCENARIOS.find((s) => s.name === 'corpus')!, CORPUS)

@@ -39,7 +39,7 @@ const wpId = (i: number) => `WP${String(i).padStart(2, '0')}`
 const headOf = (i: number) => i.toString(16).padStart(40, 'b')
 
 const git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-const rest = await startRestStandIn()
+const rest = await startRestStandIn({ contract: false })
 rest.installationToken = TOKEN
 rest.permissions.set('maintainer', { permission: 'write', role_name: 'write' })
 const apps: AppProcess[] = []

@@ -3,7 +3,7 @@ import { makeFailure, newCorrelationId } from '../core/envelope.ts'
 import type { Envelope } from '../core/envelope.ts'
 import { toKittyError, UsageError } from '../core/errors.ts'
 import type { GithubApi, OctokitLike } from '../github/github-api.ts'
-import { describeApiError, octokitApi } from '../github/github-api.ts'
+import { describeApiError, octokitApi, rateLimitOf } from '../github/github-api.ts'
 import type { StepOutcome } from '../github/handle-event.ts'
 import { handleEvent, publishesCheckRun } from '../github/handle-event.ts'
 import { humanPolicy } from '../github/human-policy.ts'
@@ -19,6 +19,7 @@ import { readInputs } from './read-inputs.ts'
 import { outputsOf } from './action-outputs.ts'
 import { adviseActionUsers } from './advise-action-users.ts'
 import { escapeMarkdown } from '../github/escape-markdown.ts'
+import { setupCli } from './setup-cli.ts'
 
 /**
  * The Action: inputs (or, with `command: auto`, the triggering event) → engine requests on
@@ -92,6 +93,7 @@ export async function runAction(io: ActionIo): Promise<void> {
   const token = io.getInput('token')
   // First, before anything can print it: the runner masks this value in every log line from here on.
   if (token) io.setSecret(token)
+  if (io.getInput('command').trim() === 'setup') return runSetup(io)
   const engineIo = engineEnvironment(io)
   const published: Published[] = []
   let skipped: string | null = null
@@ -150,6 +152,20 @@ export async function runAction(io: ActionIo): Promise<void> {
   }
 }
 
+/** `command: setup` runs no orchestrator-api command: it installs the CLI for later steps (setup-cli.ts). */
+async function runSetup(io: ActionIo): Promise<void> {
+  io.setOutput('command', 'setup')
+  try {
+    await setupCli(io, repositoryOf(io.env))
+    io.setOutput('success', 'true')
+  } catch (err) {
+    const known = toKittyError(err)
+    io.setOutput('success', 'false')
+    io.setOutput('error-code', known.code)
+    io.setFailed(`kitty/setup: ${known.code}: ${known.message}`)
+  }
+}
+
 /** Reads, help and failures are answered on the pull request; a successful write shows as its check run. */
 async function replyOnPull(io: ActionIo, api: GithubApi, number: number, outcomes: StepOutcome[]): Promise<void> {
   const body = composeReply(outcomes)
@@ -199,9 +215,9 @@ async function publish(
       const created = await api.createCheckRun(body)
       if (created.url) io.setOutput('check-run-url', created.url)
     } catch (err) {
-      io.warning(
-        `Could not create the check run ${body.name} (the workflow needs 'checks: write'): ${describeApiError(err)}`,
-      )
+      // A rate limit is not a missing permission: the hint would send the user to the wrong fix.
+      const hint = rateLimitOf(err) ? '' : " (the workflow needs 'checks: write')"
+      io.warning(`Could not create the check run ${body.name}${hint}: ${describeApiError(err)}`)
     }
   }
   const summary = skipped

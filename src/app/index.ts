@@ -1,5 +1,7 @@
 import { isKittyError } from '../core/errors.ts'
 import { startAppServer } from './server.ts'
+import { loadEnvFile } from './setup/load-env-file.ts'
+import { startSetup } from './setup/start-setup.ts'
 
 /**
  * `npm start`: the App as a process. SIGTERM (a rolling deploy, a scale-down) stops accepting,
@@ -10,6 +12,12 @@ import { startAppServer } from './server.ts'
 const DEFAULT_DRAIN_MS = 25_000
 
 async function main(): Promise<void> {
+  loadEnvFile(process.env, process.cwd())
+  // No App yet: serve GitHub's registration flow instead (docs/app.md, "Registering the App").
+  if (!process.env['APP_ID']) {
+    await startSetup(process.argv.slice(2), process.env, process.cwd())
+    return
+  }
   const app = await startAppServer(process.env)
   const log = app.probot.log
   log.info({ url: app.url }, `kitty-github App listening on ${app.url}`)

@@ -15,6 +15,9 @@ export const TRAILER_KEYS = [
   'Kitty-Force',
   'Kitty-Review-Ref',
   'Kitty-Delivery',
+  /** Who wrote the files a commit records, when it was not kitty (`kitty reconcile --adopt`). */
+  'Kitty-Writer',
+  'Kitty-Adopted',
 ] as const
 
 export type TrailerKey = (typeof TRAILER_KEYS)[number]

@@ -71,6 +71,8 @@ export interface TransitionContext {
   force: boolean
   workspaceContext?: string | undefined
   subtasksComplete: boolean
+  /** What completes the subtasks, when it is not tasks.md (a mission with an event log). */
+  subtasksHint?: string | undefined
   implementationEvidence: boolean
   reviewRef?: string | undefined
   reviewResult?: ReviewResult | undefined
@@ -109,7 +111,7 @@ function guardFailure(from: Lane, to: Lane, guard: GuardId, ctx: TransitionConte
     case 'subtasks_complete':
       return ctx.subtasksComplete
         ? null
-        : `Transition ${from} -> ${to} requires completed subtasks or force with reason: check every subtask row of the WP in tasks.md (kitty agent tasks mark-status <T…> --status done --mission <mission>), or pass --force --note "<why>"`
+        : `Transition ${from} -> ${to} requires completed subtasks or force with reason: ${ctx.subtasksHint ?? 'check every subtask row of the WP in tasks.md (kitty agent tasks mark-status <T…> --status done --mission <mission>)'}, or pass --force --note "<why>"`
     case 'implementation_evidence':
       return ctx.implementationEvidence
         ? null

@@ -27,6 +27,11 @@ export interface WorkPackage {
   laneSince: string | null
   /** A WP's own branch name (`branch:` key), used by merge-mission. */
   branch: string | null
+  /**
+   * A `review_ref:` key an older kitty wrote, which upstream's strict frontmatter model rejects: read
+   * so reads can say so and `kitty reconcile` can move it out; never written again.
+   */
+  retiredReviewRef?: string
 }
 
 /**
@@ -127,7 +132,13 @@ export function interpretWorkPackage(
     historyLength: Array.isArray(data['history']) ? data['history'].length : 0,
     laneSince: laneEnteredAt(data['history'], lane),
     branch,
+    ...retiredReviewRef(data),
   }
+}
+
+function retiredReviewRef(data: Record<string, unknown>): { retiredReviewRef?: string } {
+  if (!Object.hasOwn(data, 'review_ref')) return {}
+  return { retiredReviewRef: text(data['review_ref']) ?? '' }
 }
 
 /** Generic holders that any actor may take over (docs/upstream-contract.md#start-implementation). */

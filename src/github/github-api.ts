@@ -45,11 +45,42 @@ export interface RepoName {
   repo: string
 }
 
+interface ApiError {
+  status?: number
+  message?: string
+  response?: { headers?: Record<string, string | number | undefined> }
+}
+
+/**
+ * GitHub's rate limits as its REST docs describe them: 429, or 403 with `x-ratelimit-remaining: 0`
+ * (primary), or 403 with `retry-after` or a "secondary rate limit" message. Null when not limited;
+ * else when to try again, from `retry-after` (seconds) or `x-ratelimit-reset` (epoch seconds).
+ */
+export function rateLimitOf(err: unknown): { retryAt: string | null } | null {
+  const e = (err ?? {}) as ApiError
+  const h = e.response?.headers ?? {}
+  const limited =
+    e.status === 429 ||
+    (e.status === 403 &&
+      (String(h['x-ratelimit-remaining']) === '0' ||
+        h['retry-after'] !== undefined ||
+        /rate limit/i.test(e.message ?? '')))
+  if (!limited) return null
+  const after = Number(h['retry-after'])
+  if (h['retry-after'] !== undefined && Number.isFinite(after)) return { retryAt: `in ${after} s` }
+  const reset = Number(h['x-ratelimit-reset'])
+  if (h['x-ratelimit-reset'] !== undefined && Number.isFinite(reset))
+    return { retryAt: `at ${new Date(reset * 1000).toISOString()}` }
+  return { retryAt: null }
+}
+
 /** Error text without anything secret: Octokit errors carry the request, headers included. */
 function describe(err: unknown): string {
-  const e = err as { status?: number; message?: string }
+  const e = err as ApiError
   const first = (e.message ?? String(err)).split('\n')[0]!.slice(0, 200)
-  return e.status ? `HTTP ${e.status}: ${first}` : first
+  const limited = rateLimitOf(err)
+  const limit = limited ? ` (GitHub's rate limit${limited.retryAt ? `: try again ${limited.retryAt}` : ''})` : ''
+  return e.status ? `HTTP ${e.status}: ${first}${limit}` : first
 }
 
 export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {

@@ -10,7 +10,7 @@ import { describeApiError } from './github-api.ts'
 import type { PlannedStep } from './plan-event.ts'
 import { actorOf, authorize, needsPermission, planEvent } from './plan-event.ts'
 import type { EventIntent, PullRef, ReadEvent } from './read-event.ts'
-import { isChat, readDelivery } from './read-event.ts'
+import { readDelivery } from './read-event.ts'
 
 /**
  * How a GitHub event becomes commits: read it (pure), gather what the payload lacks (the pull
@@ -79,22 +79,6 @@ export function handleEvent(eventName: string, payload: unknown, deps: HandleDep
 export async function handleReadEvent(event: ReadEvent, deps: HandleDeps): Promise<EventResult> {
   const { intent } = event
   if (intent.kind === 'ignore') return { intent, pull: null, outcomes: [], skipped: intent.reason }
-  if (intent.kind === 'comment' && isChat(intent)) {
-    // No /kitty line at all: answered without a single network call.
-    const step = {
-      kind: 'refuse' as const,
-      label: 'comment',
-      command: 'unknown',
-      code: 'USAGE_ERROR' as const,
-      message: 'The comment has no line starting with /kitty. Try /kitty help.',
-    }
-    return {
-      intent,
-      pull: intent.pull,
-      outcomes: [{ step, envelope: failureOf(step, deps.correlationId()), commit: null }],
-      skipped: null,
-    }
-  }
   let pull: PullRef | null = intent.kind === 'unroutable' ? null : intent.pull
   let config: KittyConfig | null = null
   try {

@@ -89,6 +89,9 @@ export function isForeignHead(pull: PullRef, repository: RepositoryRef | null): 
   return !repository || !pull.headRepo || pull.headRepo.toLowerCase() !== repository.fullName.toLowerCase()
 }
 
+/** Why a comment with no `/kitty` line is ignored: conversation, not a command. */
+export const CHAT_REASON = 'a comment without a /kitty line'
+
 /** A comment with no `/kitty` line is conversation, not a command: nothing is asked of kitty. */
 export function isChat(intent: EventIntent): boolean {
   return intent.kind === 'comment' && !hasCommandLine(intent.body)
@@ -140,6 +143,9 @@ export function readEvent(eventName: string, payload: unknown): EventIntent {
       const issue = obj(p['issue'])
       const user = obj(comment?.['user'])
       if (isBot(user)) return { kind: 'ignore', reason: `comment by the bot ${str(user?.['login']) ?? '?'}` }
+      // Conversation, on an issue or a pull request: the Action's step stays green, the App silent.
+      const body = typeof comment?.['body'] === 'string' ? (comment['body'] as string) : ''
+      if (!hasCommandLine(body)) return { kind: 'ignore', reason: CHAT_REASON }
       const author = str(user?.['login'])
       const commentId = num(comment?.['id'])
       const number = num(issue?.['number'])
@@ -158,7 +164,7 @@ export function readEvent(eventName: string, payload: unknown): EventIntent {
       return {
         kind: 'comment',
         author,
-        body: typeof comment?.['body'] === 'string' ? (comment['body'] as string) : '',
+        body,
         url: str(comment?.['html_url']) ?? '',
         commentId,
         pull: { number, headRef: null, headSha: null, headRepo: null },

@@ -7,6 +7,7 @@ import type { GitHttpServer } from '../helpers/git-http-server.ts'
 import { startGitHttpServer } from '../helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo, PROJECT_ROOT, TEST_BUILD, tempDir } from '../helpers/git-repo.ts'
 import type { RestStandIn } from '../helpers/rest-stand-in.ts'
+import { basicError } from '../helpers/github-openapi.ts'
 import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
 /**
@@ -212,7 +213,7 @@ describe('the Action, run as the runner runs it', () => {
     expect(JSON.stringify(step.outputs)).not.toContain(TOKEN)
   })
 
-  it('bad input, each one envelope and a failed step: missing input, unroutable event, comment without /kitty, unreachable server', async () => {
+  it('bad input, each one envelope and a failed step: missing input, unroutable event, unreachable server', async () => {
     const missing = await runStep('workflow_dispatch', 'workflow_dispatch', {
       command: 'transition',
       mission: M,
@@ -225,15 +226,6 @@ describe('the Action, run as the runner runs it', () => {
     const push = await runStep('push', null, { command: 'auto' })
     expect(push.code).toBe(1)
     expect(JSON.parse(push.outputs['envelope']!).data.message).toMatch(/cannot route the 'push' event/)
-    const plain = join(tempDir('kitty-event-'), 'plain.json')
-    const payload = JSON.parse(
-      readFileSync(join(PROJECT_ROOT, 'test/fixtures/events/issue_comment.state.json'), 'utf8'),
-    )
-    payload.comment.body = 'Thanks!'
-    writeFileSync(plain, JSON.stringify(payload))
-    const noCommand = await runStep('issue_comment', null, { command: 'auto' }, { GITHUB_EVENT_PATH: plain })
-    expect(noCommand.code).toBe(1)
-    expect(noCommand.outputs['error-code']).toBe('USAGE_ERROR')
     const down = await runStep(
       'workflow_dispatch',
       'workflow_dispatch',
@@ -244,7 +236,7 @@ describe('the Action, run as the runner runs it', () => {
     expect(down.outputs['error-code']).toBe('REMOTE_UNREACHABLE')
     expect(down.summary).toMatch(/\*\*Fix:\*\* Check GITHUB_SERVER_URL/)
     expect(pushes()).toEqual([])
-    for (const step of [missing, push, noCommand, down]) expectNoToken(step)
+    for (const step of [missing, push, down]) expectNoToken(step)
   })
 
   it('auto, /kitty approve by a read-only commenter: refused, nothing written, the step fails, a reply explains, no check run', async () => {
@@ -309,6 +301,61 @@ describe('the Action, run as the runner runs it', () => {
     expect(again.outputs['success']).toBe('true')
     expect(again.outputs['commit']).toBe('')
     expectNoToken(review)
+  })
+
+  it('auto, every plain issue_comment.created of @octokit/webhooks-examples and ours: skipped, green, nothing called', async () => {
+    const examples = (
+      JSON.parse(
+        readFileSync(join(PROJECT_ROOT, 'node_modules/@octokit/webhooks-examples/api.github.com/index.json'), 'utf8'),
+      ) as { name: string; examples: { action: string }[] }[]
+    )
+      .find((e) => e.name === 'issue_comment')!
+      .examples.filter((e) => e.action === 'created')
+    const ours = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events/issue_comment.state.json'), 'utf8'))
+    ours.comment.body = 'Thanks! Nice work on /kitty, by the way.'
+    expect(examples.length).toBeGreaterThanOrEqual(5)
+    for (const payload of [...examples, ours]) {
+      const path = join(tempDir('kitty-event-'), 'plain.json')
+      writeFileSync(path, JSON.stringify(payload))
+      const step = await runStep('issue_comment', null, { command: 'auto' }, { GITHUB_EVENT_PATH: path })
+      expect(step.code, step.stdout).toBe(0)
+      expect(step.outputs).toMatchObject({ success: 'true', skipped: 'a comment without a /kitty line' })
+      expect(step.summary).toMatch(/nothing to do/)
+    }
+    expect(rest.requests).toEqual([])
+    expect(git.requests).toEqual([])
+  })
+
+  it('auto on GitHub Enterprise Server (GITHUB_API_URL ends in /api/v3): the same calls, under the prefix', async () => {
+    const step = await runStep(
+      'issue_comment',
+      'issue_comment.read-only-approve',
+      { command: 'auto' },
+      { GITHUB_API_URL: `${rest.url}/api/v3` },
+    )
+    expect(step.outputs['error-code']).toBe('PERMISSION_DENIED')
+    expect(rest.requests.map((r) => `${r.method} ${r.raw}`)).toEqual([
+      'GET /api/v3/repos/octo-org/project/pulls/7',
+      'GET /api/v3/repos/octo-org/project/collaborators/outsider/permission',
+      'POST /api/v3/repos/octo-org/project/issues/7/comments',
+    ])
+  })
+
+  it('a rate-limited check run (429, retry-after): the step keeps its result and warns with the wait, once', async () => {
+    rest.fail(/^POST .*\/check-runs$/, {
+      status: 429,
+      headers: { 'retry-after': '30' },
+      body: basicError('API rate limit exceeded for installation ID 4242.', 429),
+    })
+    const step = await runStep('workflow_dispatch', 'workflow_dispatch', { command: 'mission-state', mission: M })
+    expect(step.code).toBe(0)
+    expect(step.outputs['success']).toBe('true')
+    // The Action does not wait inside the job (a reset can be an hour of runner time): it says so, once.
+    expect(checkRuns()).toHaveLength(1)
+    expect(step.stdout).toMatch(
+      /::warning::Could not create the check run kitty\/mission-state: HTTP 429: API rate limit exceeded.*GitHub's rate limit: try again in 30 s/,
+    )
+    expect(step.stdout).not.toMatch(/checks: write/)
   })
 
   it("auto, a bot's comment: skipped, green, nothing called", async () => {

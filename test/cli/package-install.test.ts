@@ -37,7 +37,8 @@ function lockfileFor(tarball: string): Record<string, unknown> {
     },
   }
   for (const [path, entry] of Object.entries(ours.packages)) {
-    if (path.startsWith('node_modules/') && !entry.dev && !entry.devOptional) packages[path] = entry
+    // devOptional: needed by a dev package, or by an optional one of ours (msgpackr-extract, under bullmq).
+    if (path.startsWith('node_modules/') && !entry.dev) packages[path] = entry
   }
   return { name: 'consumer', lockfileVersion: 3, requires: true, packages }
 }

@@ -12,17 +12,22 @@ import { octokitApi } from '../../src/github/github-api.ts'
 import { humanPolicy } from '../../src/github/human-policy.ts'
 import { readEvent } from '../../src/github/read-event.ts'
 import { PROJECT_ROOT } from '../helpers/git-repo.ts'
+import { basicError, contractFetch, exampleArray, exampleResponse } from '../helpers/github-openapi.ts'
 
 const API = 'https://api.github.example'
 const REPO = '/repos/octo-org/project'
 const event = (name: string) =>
   JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/events', `${name}.json`), 'utf8'))
 
+// Every request and every nock answer is checked against GitHub's REST description (github-openapi.ts).
+const contract = contractFetch()
+
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => {
   const pending = nock.pendingMocks()
   nock.cleanAll()
   expect(pending, 'every mocked REST call was made').toEqual([])
+  expect(contract.violations.splice(0), "requests and answers as GitHub's description has them").toEqual([])
 })
 
 interface Ran {
@@ -34,7 +39,7 @@ interface Ran {
 /** handleEvent over a real Octokit (global fetch, so nock sees it) and an engine stub that records calls. */
 function deps(ran: Ran[], outcome: 'ok' | 'fail' = 'ok'): HandleDeps {
   // @actions/github sends through the undici package's own fetch, which nock cannot see (nock#2183).
-  const octokit = getOctokit('test-token', { baseUrl: API, request: { fetch: globalThis.fetch, retries: 0 } })
+  const octokit = getOctokit('test-token', { baseUrl: API, request: { fetch: contract.fetch, retries: 0 } })
   return {
     api: octokitApi(octokit, { owner: 'octo-org', repo: 'project' }),
     readConfig: async () => DEFAULT_CONFIG,
@@ -61,9 +66,25 @@ const SAME_REPO = { full_name: 'octo-org/project' }
 const pull7 = (repo: { full_name: string } | null = SAME_REPO, ref = '099-test-mission-WP01') =>
   nock(API)
     .get(`${REPO}/pulls/7`)
-    .reply(200, { number: 7, head: { ref, sha: '1'.repeat(40), repo }, base: { ref: 'main', repo: SAME_REPO } })
+    .reply(
+      200,
+      exampleResponse('pulls/get', 200, {
+        number: 7,
+        head: { ref, sha: '1'.repeat(40), repo },
+        base: { ref: 'main', repo: SAME_REPO },
+      }),
+    )
 const permission = (login: string, permission: string, role_name = permission) =>
-  nock(API).get(`${REPO}/collaborators/${login}/permission`).reply(200, { permission, role_name, user: { login } })
+  nock(API)
+    .get(`${REPO}/collaborators/${login}/permission`)
+    .reply(
+      200,
+      exampleResponse('repos/get-collaborator-permission-level', 200, {
+        permission,
+        role_name,
+        user: { login, role_name },
+      }),
+    )
 
 describe('issue_comment on a pull request', () => {
   it("a writer's /kitty line runs, with mission and WP from the fetched head branch, actor and policy recorded", async () => {
@@ -106,7 +127,7 @@ describe('issue_comment on a pull request', () => {
 
   it('a permission API error refuses (fail closed): nothing runs', async () => {
     pull7()
-    nock(API).get(`${REPO}/collaborators/outsider/permission`).reply(502, { message: 'Bad Gateway' })
+    nock(API).get(`${REPO}/collaborators/outsider/permission`).reply(502, basicError('Bad Gateway', 502))
     const ran: Ran[] = []
     const result = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps(ran))
     expect(ran).toEqual([])
@@ -123,6 +144,8 @@ describe('issue_comment on a pull request', () => {
     const result = await handleEvent('issue_comment', event('issue_comment.read-only-approve'), deps(ran))
     expect(ran).toEqual([])
     expect(result.outcomes[0]!.envelope.error_code).toBe('PERMISSION_DENIED')
+    // An answer GitHub's description does not allow, on purpose: the contract check notices it.
+    expect(contract.violations.splice(0).join('\n')).toMatch(/required property 'permission'/)
   })
 
   it('reads are open: no permission lookup for /kitty state', async () => {
@@ -139,14 +162,28 @@ describe('issue_comment on a pull request', () => {
     expect(ran).toEqual([])
   })
 
-  it('a comment without /kitty, and a branch that names no WP, are usage errors', async () => {
+  it('a comment without /kitty is skipped, on a pull request or an issue, without a network call', async () => {
     const plain = event('issue_comment.state')
-    plain.comment.body = 'Nice work!'
-    // No REST mock: a comment without /kitty is answered without a network call.
-    expect((await handleEvent('issue_comment', plain, deps([]))).outcomes[0]!.envelope.error_code).toBe('USAGE_ERROR')
+    plain.comment.body = 'Nice work! (kitty /kitty-less)'
+    // No REST mock: afterEach fails on any request.
+    expect(await handleEvent('issue_comment', plain, deps([]))).toMatchObject({
+      outcomes: [],
+      skipped: 'a comment without a /kitty line',
+    })
+    delete plain.issue.pull_request
+    expect((await handleEvent('issue_comment', plain, deps([]))).skipped).toBe('a comment without a /kitty line')
+  })
+
+  it('a branch that names no WP is a usage error', async () => {
     nock(API)
       .get(`${REPO}/pulls/7`)
-      .reply(200, { number: 7, head: { ref: 'feature/x', sha: '1'.repeat(40), repo: SAME_REPO } })
+      .reply(
+        200,
+        exampleResponse('pulls/get', 200, {
+          number: 7,
+          head: { ref: 'feature/x', sha: '1'.repeat(40), repo: SAME_REPO },
+        }),
+      )
     const noWp = event('issue_comment.start-review')
     const result = await handleEvent('issue_comment', noWp, deps([]))
     expect(result.outcomes[0]!.envelope).toMatchObject({ error_code: 'USAGE_ERROR' })
@@ -189,7 +226,9 @@ describe('pull_request_review.submitted', () => {
 describe('pull_request.labeled', () => {
   it('the merge label runs merge-mission and is removed even when the merge fails', async () => {
     permission('maintainer', 'write')
-    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const removed = nock(API)
+      .delete(`${REPO}/issues/7/labels/kitty%3Amerge`)
+      .reply(200, exampleArray('issues/remove-label', 200))
     const ran: Ran[] = []
     const result = await handleEvent('pull_request', event('pull_request.labeled'), deps(ran, 'fail'))
     expect(ran.map((r) => [r.command, r.args])).toEqual([
@@ -223,10 +262,16 @@ describe('octokitApi: the calls the App adds (in_progress check run completed la
   it('creates in_progress, completes with PATCH, reacts on the comment', async () => {
     const bodies: unknown[] = []
     const record = (body: unknown) => (bodies.push(body), true)
-    nock(API).post(`${REPO}/check-runs`, record).reply(201, { id: 9, html_url: 'https://github.example/checks/9' })
-    nock(API).patch(`${REPO}/check-runs/9`, record).reply(200, { id: 9 })
-    nock(API).post(`${REPO}/issues/comments/1500000001/reactions`, record).reply(201, { id: 1, content: '+1' })
-    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), {
+    nock(API)
+      .post(`${REPO}/check-runs`, record)
+      .reply(201, exampleResponse('checks/create', 201, { id: 9, html_url: 'https://github.example/checks/9' }))
+    nock(API)
+      .patch(`${REPO}/check-runs/9`, record)
+      .reply(200, exampleResponse('checks/update', 200, { id: 9 }))
+    nock(API)
+      .post(`${REPO}/issues/comments/1500000001/reactions`, record)
+      .reply(201, exampleResponse('reactions/create-for-issue-comment', 201, { id: 1, content: '+1' }))
+    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: contract.fetch } }), {
       owner: 'octo-org',
       repo: 'project',
     })
@@ -257,7 +302,9 @@ describe('octokitApi: the calls the App adds (in_progress check run completed la
 
 describe('settings that cannot be read', () => {
   it('CONFIG_INVALID answers the event (nothing runs), and the default merge label is still removed', async () => {
-    const removed = nock(API).delete(`${REPO}/issues/7/labels/kitty%3Amerge`).reply(200, [])
+    const removed = nock(API)
+      .delete(`${REPO}/issues/7/labels/kitty%3Amerge`)
+      .reply(200, exampleArray('issues/remove-label', 200))
     const ran: Ran[] = []
     const broken = {
       ...deps(ran),
@@ -268,6 +315,82 @@ describe('settings that cannot be read', () => {
     expect(ran).toEqual([])
     expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'CONFIG_INVALID' })
     expect(removed.isDone()).toBe(true)
+  })
+})
+
+describe("rate limits and API errors as GitHub's REST docs shape them (the Action's Octokit: no retry)", () => {
+  const reset = 1_900_000_000
+  const primary = {
+    'x-ratelimit-limit': '5000',
+    'x-ratelimit-remaining': '0',
+    'x-ratelimit-used': '5000',
+    'x-ratelimit-reset': String(reset),
+    'x-ratelimit-resource': 'core',
+  }
+  const commentOn7 = () => handleEvent('issue_comment', event('issue_comment.start-review'), deps(ran))
+  let ran: Ran[] = []
+
+  it('primary limit on the pull request (403, remaining 0): refused at once, nothing runs, the reset time said', async () => {
+    ran = []
+    nock(API)
+      .get(`${REPO}/pulls/7`)
+      .reply(403, basicError('API rate limit exceeded for installation ID 4242.', 403), primary)
+    const result = await commentOn7()
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ success: false, error_code: 'REMOTE_UNREACHABLE' })
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(
+      /^Could not read pull request #7: HTTP 403: API rate limit exceeded for installation ID 4242\..*\(GitHub's rate limit: try again at 2030-03-17T17:46:40\.000Z\)$/,
+    )
+  })
+
+  it('429 with retry-after on the permission lookup: refused (fail closed), the wait said', async () => {
+    ran = []
+    pull7()
+    nock(API)
+      .get(`${REPO}/collaborators/maintainer/permission`)
+      .reply(429, basicError('API rate limit exceeded', 429), { 'retry-after': '60' })
+    const result = await commentOn7()
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope.error_code).toBe('PERMISSION_DENIED')
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/HTTP 429.*GitHub's rate limit: try again in 60 s/)
+  })
+
+  it('a secondary limit (403, retry-after, no remaining 0): refused, the wait said', async () => {
+    ran = []
+    pull7()
+    nock(API)
+      .get(`${REPO}/collaborators/maintainer/permission`)
+      .reply(
+        403,
+        basicError(
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ABCD:1234.',
+          403,
+        ),
+        { 'retry-after': '30', 'x-ratelimit-remaining': '4990' },
+      )
+    const result = await commentOn7()
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/secondary rate limit.*try again in 30 s/)
+  })
+
+  it('a 403 that is a missing permission is not called a rate limit', async () => {
+    ran = []
+    pull7()
+    nock(API)
+      .get(`${REPO}/collaborators/maintainer/permission`)
+      .reply(403, basicError('Resource not accessible by integration', 403), { 'x-ratelimit-remaining': '4999' })
+    const result = await commentOn7()
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/Resource not accessible by integration/)
+    expect(result.outcomes[0]!.envelope.data['message']).not.toMatch(/rate limit/)
+  })
+
+  it('5xx on the pull request: refused with the status, one request (a re-run of the workflow retries)', async () => {
+    ran = []
+    nock(API).get(`${REPO}/pulls/7`).reply(503, basicError('Service Unavailable', 503))
+    const result = await commentOn7()
+    expect(ran).toEqual([])
+    expect(result.outcomes[0]!.envelope).toMatchObject({ error_code: 'REMOTE_UNREACHABLE' })
+    expect(result.outcomes[0]!.envelope.data['message']).toMatch(/HTTP 503: Service Unavailable/)
   })
 })
 

@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeEnvelope, makeFailure } from '../../src/core/envelope.ts'
 import { octokitApi } from '../../src/github/github-api.ts'
 import { envelopeBlock, fitField, MAX_FIELD_CHARS, renderOutcome } from '../../src/github/render-outcome.ts'
+import { contractFetch, exampleResponse } from '../helpers/github-openapi.ts'
 
 const API = 'https://api.github.example'
 
@@ -103,8 +104,9 @@ describe('one renderer, three outputs', () => {
         sent = body
         return true
       })
-      .reply(201, { id: 42, html_url: 'https://github.example/checks/42' })
-    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: globalThis.fetch } }), {
+      .reply(201, exampleResponse('checks/create', 201, { id: 42, html_url: 'https://github.example/checks/42' }))
+    const contract = contractFetch()
+    const api = octokitApi(getOctokit('t', { baseUrl: API, request: { fetch: contract.fetch } }), {
       owner: 'octo-org',
       repo: 'project',
     })
@@ -116,6 +118,7 @@ describe('one renderer, three outputs', () => {
       output: { title: r.checkRun.title, summary: r.checkRun.summary, text: r.checkRun.text },
     })
     expect(scope.isDone()).toBe(true)
+    expect(contract.violations).toEqual([])
     expect(created).toEqual({ id: 42, url: 'https://github.example/checks/42' })
     expect(sent).toMatchObject({
       name: 'kitty/transition',

@@ -1,19 +1,36 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { RestCall } from './github-openapi.ts'
+import { basicError, checkRequest, checkResponse, exampleArray, exampleResponse, warmUp } from './github-openapi.ts'
 
 /**
  * A small stand-in for the GitHub REST API on 127.0.0.1: the handful of routes the Action and the App
  * call, answering from tables a test fills in, and recording every request (body included) so a test
  * can check what was sent. Anything else answers 404, as GitHub would.
+ *
+ * Every request and every answer is checked against GitHub's REST description (./github-openapi.ts):
+ * a request GitHub does not describe, or a body it would refuse, is answered 400 and recorded in
+ * `violations`, and `close()` then rejects, so the test file that made it fails. Answers are GitHub's
+ * documented examples with the test's values merged in, not shapes of our own.
  */
 
 export interface RecordedRequest {
   method: string
+  /** The path as GitHub sees it: percent-decoded, without the `/api/v3` of GitHub Enterprise Server. */
   path: string
+  /** The path as sent, prefix and encoding kept (which API URL style the client used). */
+  raw: string
   authorization: string | undefined
   body: unknown
   /** performance.now() when the request had been read (benches time deliveries against it). */
   at: number
+}
+
+/** A scripted answer, e.g. a rate limit or a 502, shaped as GitHub documents it. */
+export interface Fault {
+  status: number
+  headers?: Record<string, string>
+  body?: unknown
 }
 
 export interface RestStandIn {
@@ -26,14 +43,37 @@ export interface RestStandIn {
   pulls: Map<number, { head: { ref: string; sha: string; repo?: { full_name: string } | null } }>
   /** Collaborator permission by login; 'error' answers 500, 'forbidden' 403, a missing login 404. */
   permissions: Map<string, { permission: string; role_name: string } | 'error' | 'forbidden'>
+  /**
+   * The manifest flow's one-time codes: POST /app-manifests/{code}/conversions answers the App (201,
+   * shaped as GitHub documents it) and forgets the code; an unknown or spent code answers 404.
+   */
+  manifestCodes: Map<string, ManifestConversion>
   /** What POST /app/installations/{id}/access_tokens hands out (the App's installation token). */
   installationToken: string
-  /** Clear the tables and the recorded requests (one stand-in serving several tests). */
+  /** Requests or answers that break GitHub's description; close() rejects when there are any. */
+  violations: string[]
+  /** Answer the next `times` requests whose `METHOD path` matches `route` with `fault` instead. */
+  fail(route: RegExp, fault: Fault, times?: number): void
+  /** Clear the tables, the scripted faults and the recorded requests (one stand-in serving several tests). */
   reset(): void
   close(): Promise<void>
 }
 
-export async function startRestStandIn(): Promise<RestStandIn> {
+/** The fields of GitHub's "Create a GitHub App from a manifest" answer a test chooses. */
+export interface ManifestConversion {
+  id: number
+  pem: string
+  webhook_secret: string
+  client_secret: string
+}
+
+export async function startRestStandIn(options: { contract?: boolean } = {}): Promise<RestStandIn> {
+  // Benches turn the check off: it costs milliseconds per request they time.
+  const contract = options.contract ?? true
+  if (contract) warmUp()
+  const violations: string[] = []
+  const faults: { route: RegExp; fault: Fault; left: number }[] = []
+  const manifestCodes: RestStandIn['manifestCodes'] = new Map()
   const requests: RecordedRequest[] = []
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
@@ -55,51 +95,108 @@ export async function startRestStandIn(): Promise<RestStandIn> {
       requests.push({
         method: req.method ?? 'GET',
         path,
+        raw: (req.url ?? '/').split('?')[0]!,
         authorization: req.headers.authorization,
         body,
         at: performance.now(),
       })
-      const answer = (status: number, json: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
-        res.end(JSON.stringify(json))
+      const raw = new URL(req.url ?? '/', 'http://stand-in')
+      const call: RestCall = { method: req.method ?? 'GET', path: raw.pathname, query: raw.searchParams, body }
+      const answer = (status: number, json: unknown, headers: Record<string, string> = {}) => {
+        if (contract) violations.push(...checkResponse(call, status, json))
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+        res.end(json === undefined ? '' : JSON.stringify(json))
       }
+      const refused = contract ? checkRequest(call) : []
+      if (refused.length > 0) {
+        violations.push(...refused)
+        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' })
+        return res.end(JSON.stringify(basicError(`kitty contract check: ${refused.join('; ')}`, 400)))
+      }
+      const scripted = faults.find((f) => f.left > 0 && f.route.test(`${call.method} ${path}`))
+      if (scripted) {
+        scripted.left--
+        return answer(scripted.fault.status, scripted.fault.body, scripted.fault.headers)
+      }
+      const notFound = () => answer(404, basicError('Not Found', 404))
       let m: RegExpExecArray | null
       if (req.method === 'GET' && (m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(path))) {
         const pull = pulls.get(Number(m[2]))
-        if (!pull) return answer(404, { message: 'Not Found' })
+        if (!pull) return notFound()
         const repo = { full_name: m[1] }
-        return answer(200, {
-          number: Number(m[2]),
-          head: { ...pull.head, repo: pull.head.repo === undefined ? repo : pull.head.repo },
-          base: { ref: 'main', repo },
-        })
+        return answer(
+          200,
+          exampleResponse('pulls/get', 200, {
+            number: Number(m[2]),
+            head: { ...pull.head, repo: pull.head.repo === undefined ? repo : pull.head.repo },
+            base: { ref: 'main', repo },
+          }),
+        )
       }
       if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/collaborators\/([^/]+)\/permission$/.exec(path))) {
         const p = permissions.get(m[1]!)
-        if (p === 'error') return answer(500, { message: 'Server Error' })
-        if (p === 'forbidden') return answer(403, { message: 'Resource not accessible by integration' })
-        return p ? answer(200, { ...p, user: { login: m[1] } }) : answer(404, { message: 'Not Found' })
+        if (p === 'error') return answer(500, basicError('Server Error', 500))
+        if (p === 'forbidden') return answer(403, basicError('Resource not accessible by integration', 403))
+        return p
+          ? answer(
+              200,
+              exampleResponse('repos/get-collaborator-permission-level', 200, {
+                ...p,
+                user: { login: m[1], role_name: p.role_name },
+              }),
+            )
+          : notFound()
       }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(path)) {
         const id = ids++
-        return answer(201, { id, html_url: `http://127.0.0.1/checks/${id}` })
+        return answer(201, exampleResponse('checks/create', 201, { id, html_url: `http://127.0.0.1/checks/${id}` }))
       }
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path))
-        return answer(201, { id: ids++ })
+        return answer(201, exampleResponse('issues/create-comment', 201, { id: ids++ }))
       if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path)))
-        return answer(200, { id: Number(m[1]) })
+        return answer(200, exampleResponse('checks/update', 200, { id: Number(m[1]) }))
       if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/\d+\/reactions$/.test(path))
-        return answer(201, { id: ids++ })
+        return answer(201, exampleResponse('reactions/create-for-issue-comment', 201, { id: ids++ }))
       if (req.method === 'POST' && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
-        return answer(201, {
-          token: state.installationToken,
-          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-          permissions: {},
-        })
+        return answer(
+          201,
+          exampleResponse('apps/create-installation-access-token', 201, {
+            token: state.installationToken,
+            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+            permissions: { contents: 'write' },
+          }),
+        )
+      }
+      if (req.method === 'POST' && (m = /^\/app-manifests\/([^/]+)\/conversions$/.exec(path))) {
+        const app = manifestCodes.get(m[1]!)
+        if (!app) return notFound()
+        manifestCodes.delete(m[1]!)
+        const now = new Date().toISOString()
+        return answer(
+          201,
+          exampleResponse('apps/create-from-manifest', 201, {
+            id: app.id,
+            slug: 'kitty-github',
+            node_id: 'MDM6QXBwNTk=',
+            owner: { login: 'octo-org', id: 1, type: 'Organization' },
+            name: 'kitty-github',
+            description: '',
+            external_url: 'https://github.com/kitty-github/kitty-github',
+            html_url: `https://github.com/apps/kitty-github`,
+            created_at: now,
+            updated_at: now,
+            permissions: { contents: 'write', metadata: 'read' },
+            events: ['issue_comment', 'pull_request', 'pull_request_review'],
+            client_id: 'Iv1.8a61f9b3a7aba766',
+            client_secret: app.client_secret,
+            webhook_secret: app.webhook_secret,
+            pem: app.pem,
+          }),
+        )
       }
       if (req.method === 'DELETE' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels\/[^/]+$/.test(path))
-        return answer(200, [])
-      return answer(404, { message: 'Not Found' })
+        return answer(200, exampleArray('issues/remove-label', 200))
+      return notFound()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -109,6 +206,11 @@ export async function startRestStandIn(): Promise<RestStandIn> {
     requests,
     pulls,
     permissions,
+    violations,
+    fail(route, fault, times = 1) {
+      faults.push({ route, fault, left: times })
+    },
+    manifestCodes,
     get installationToken() {
       return state.installationToken
     },
@@ -117,13 +219,18 @@ export async function startRestStandIn(): Promise<RestStandIn> {
     },
     reset() {
       requests.length = 0
+      faults.length = 0
       pulls.clear()
       permissions.clear()
+      manifestCodes.clear()
     },
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections()
         server.close(() => resolve())
-      }),
+      })
+      if (violations.length > 0)
+        throw new Error(`REST calls GitHub's description does not allow:\n${[...new Set(violations)].join('\n')}`)
+    },
   }
 }

@@ -16,7 +16,7 @@ import type { CommandSpec } from '../framework/command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
 import type { EngineContext } from '../framework/context.ts'
 import type { TransitionDraft } from '../lanes/event-log.ts'
-import { appendEvents } from '../lanes/event-log.ts'
+import { appendEvents, finalizeSeed } from '../lanes/event-log.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { missionTrailers } from '../lanes/plan-lane-change.ts'
 import { optionalBoolean, requiredString } from '../framework/request.ts'
@@ -168,19 +168,7 @@ function historyDrafts(wpId: string, history: unknown): TransitionDraft[] {
  * WP that has none ("not finalized"). It takes the first recorded time, and sorts first by its id.
  */
 function seeded(wpId: string, drafts: TransitionDraft[]): TransitionDraft[] {
-  const seed: TransitionDraft = {
-    kind: 'transition',
-    wpId,
-    from: 'genesis',
-    to: 'planned',
-    actor: 'finalize-tasks',
-    force: false,
-    reason: 'canonical bootstrap',
-    reviewRef: null,
-    policy: null,
-    ...(drafts[0]?.at ? { at: drafts[0].at } : {}),
-  }
-  return [seed, ...drafts]
+  return [finalizeSeed(wpId, drafts[0]?.at), ...drafts]
 }
 
 function emptyLog(mission: MissionView): MissionEvents {

@@ -5,8 +5,9 @@ import { loadMission } from '../mission/load-mission.ts'
 import { requiredString } from '../framework/request.ts'
 import { readTip } from '../mission/state-branch.ts'
 import { identityOf } from '../mission/workspace.ts'
-import { eventLogWarnings, listedWorkPackages } from '../lanes/event-log.ts'
+import { driftNotes, eventLogWarnings, listedWorkPackages } from '../lanes/event-log.ts'
 import { warn } from '../framework/warnings.ts'
+import { pendingWriteWarnings } from '../mission/pending-upstream-writes.ts'
 
 export const missionState: CommandSpec = {
   name: 'mission-state',
@@ -17,6 +18,7 @@ export const missionState: CommandSpec = {
   params: [MISSION_PARAM, ...REPO_PARAMS],
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
+    warn(ctx, await pendingWriteWarnings(ctx, mission))
     const summary = emptySummary()
     const work_packages = []
     const wps = await listedWorkPackages(mission)
@@ -32,6 +34,7 @@ export const missionState: CommandSpec = {
         last_actor: wp.lastActor,
       })
     }
-    return { ...identityOf(mission), summary, work_packages }
+    const notes = driftNotes(mission, wps)
+    return { ...identityOf(mission), summary, work_packages, ...(notes.length > 0 ? { notes } : {}) }
   },
 }

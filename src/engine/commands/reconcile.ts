@@ -1,5 +1,6 @@
 import { UsageError } from '../../core/errors.ts'
 import { materializeStatusJson } from '../../core/reduce-status-events.ts'
+import type { FrontmatterEdit } from '../../store/state-files/frontmatter.ts'
 import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import type { MutationPlan, Planned } from '../../store/history/commit-mutation.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
@@ -8,8 +9,20 @@ import type { CommandSpec } from '../framework/command-spec.ts'
 import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
 import type { EngineContext } from '../framework/context.ts'
 import type { DriftEntry, TransitionDraft } from '../lanes/event-log.ts'
-import { appendEvents, driftOf, snapshotIdentity, staleStatusJson } from '../lanes/event-log.ts'
+import type { EventDraft } from '../lanes/event-log.ts'
+import {
+  appendEvents,
+  driftOf,
+  finalizeSeed,
+  snapshotIdentity,
+  staleStatusJson,
+  unfinalizedIds,
+} from '../lanes/event-log.ts'
+import type { ReviewRefMove } from '../mission/retired-keys.ts'
+import { planRetiredKeyMoves } from '../mission/retired-keys.ts'
 import { loadMission } from '../mission/load-mission.ts'
+import type { Adopted } from '../mission/pending-upstream-writes.ts'
+import { planAdopt } from '../mission/pending-upstream-writes.ts'
 import { laneChangeEdits, missionTrailers } from '../lanes/plan-lane-change.ts'
 import type { Request } from '../framework/request.ts'
 import { optionalBoolean, optionalString, requiredString } from '../framework/request.ts'
@@ -57,19 +70,20 @@ interface Reconciled {
   drift: DriftEntry[]
   statusRewritten: boolean
   files: string[]
+  reviewRefs: ReviewRefMove[]
+  /** WPs given upstream's finalize-tasks seed (they had no event: "not finalized"). */
+  seeded: string[]
 }
 
 const encoder = new TextEncoder()
 
-async function fileSide(
-  ctx: EngineContext,
-  mission: MissionView,
-  drift: DriftEntry[],
-  actor: string,
-  changes: Map<string, Uint8Array>,
-): Promise<void> {
+function addEdits(all: Map<string, FrontmatterEdit[]>, id: string, edits: FrontmatterEdit[]): void {
+  all.set(id, [...(all.get(id) ?? []), ...edits])
+}
+
+/** Each drifting file takes the log's lane. */
+function fileSideEdits(ctx: EngineContext, drift: DriftEntry[], actor: string, all: Map<string, FrontmatterEdit[]>) {
   for (const d of drift) {
-    const loaded = await mission.wp(d.wp_id)
     const edits = laneChangeEdits(ctx, {
       command: 'reconcile',
       actor,
@@ -77,18 +91,13 @@ async function fileSide(
       to: d.event_log_lane,
       note: 'the event log wins',
     })
-    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+    addEdits(all, d.wp_id, edits)
   }
 }
 
-function logSide(
-  ctx: EngineContext,
-  mission: MissionView,
-  drift: DriftEntry[],
-  actor: string,
-  changes: Map<string, Uint8Array>,
-): void {
-  const drafts: TransitionDraft[] = drift.map((d) => ({
+/** The log gets one forced event per drifting WP, to the file's lane. */
+function logSideDrafts(drift: DriftEntry[], actor: string): TransitionDraft[] {
+  return drift.map((d) => ({
     kind: 'transition',
     wpId: d.wp_id,
     from: d.event_log_lane,
@@ -99,7 +108,6 @@ function logSide(
     reviewRef: null,
     policy: null,
   }))
-  for (const [path, bytes] of appendEvents(ctx, mission, mission.events!, drafts).changes) changes.set(path, bytes)
 }
 
 async function planReconcile(
@@ -111,32 +119,46 @@ async function planReconcile(
 ): Promise<MutationPlan<Reconciled> | Reconciled> {
   const mission = await loadMission(snapshot, handle)
   const events = mission.events
-  if (!events) return { mission, drift: [], statusRewritten: false, files: [] }
-  const drift = driftOf((await mission.all()).map(({ wp }) => wp))
+  const wps = (await mission.all()).map(({ wp }) => wp)
+  const retired = planRetiredKeyMoves(mission, wps, actor)
+  const drift = events ? driftOf(wps) : []
+  const fileEdits = new Map<string, FrontmatterEdit[]>()
+  if (side === 'events') fileSideEdits(ctx, drift, actor, fileEdits)
+  for (const [id, edits] of retired.edits) addEdits(fileEdits, id, edits)
   const changes = new Map<string, Uint8Array>()
-  if (side === 'events') await fileSide(ctx, mission, drift, actor, changes)
-  else if (drift.length > 0) logSide(ctx, mission, drift, actor, changes)
+  for (const [id, edits] of fileEdits) {
+    const loaded = await mission.wp(id)
+    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+  }
+  // Seeds first: a WP the log has never seen gets upstream's finalize-tasks event before anything else.
+  const seeds = unfinalizedIds(mission)
+  const drafts: EventDraft[] = [
+    ...seeds.map((id) => finalizeSeed(id)),
+    ...(side === 'frontmatter' ? logSideDrafts(drift, actor) : []),
+    ...retired.annotations,
+  ]
+  if (events && drafts.length > 0)
+    for (const [path, bytes] of appendEvents(ctx, mission, events, drafts).changes) changes.set(path, bytes)
   // A status.json whose lanes and count its log gives is left as it is (an older upstream's format
   // included); one that is missing or says otherwise is rewritten as upstream HEAD materialises it.
-  if (!changes.has(events.statusPath) && (events.statusText === null || staleStatusJson(events) !== null)) {
+  if (events && !changes.has(events.statusPath) && (events.statusText === null || staleStatusJson(events) !== null)) {
     changes.set(events.statusPath, encoder.encode(materializeStatusJson(events.reduced, snapshotIdentity(mission))))
   }
   const result: Reconciled = {
     mission,
     drift,
-    statusRewritten: changes.has(events.statusPath),
+    statusRewritten: events !== null && changes.has(events.statusPath),
     files: [...changes.keys()].sort(),
+    reviewRefs: retired.moves,
+    seeded: seeds,
   }
   if (changes.size === 0) return result
   const wins = side === 'events' ? 'the event log wins' : 'the frontmatter wins'
   return {
     kind: 'commit',
     message: {
-      subject: `kitty(${mission.identity.mission_slug}): reconcile (${wins})`,
-      body:
-        drift.length > 0
-          ? drift.map((d) => `${d.wp_id}: frontmatter ${d.frontmatter_lane}, event log ${d.event_log_lane}`).join('\n')
-          : 'status.json rewritten from its event log.',
+      subject: `kitty(${mission.identity.mission_slug}): reconcile (${events ? wins : 'retired frontmatter keys'})`,
+      body: reconcileBody(result, fileEdits),
       trailers: missionTrailers(ctx, mission, 'reconcile', actor),
     },
     changes,
@@ -144,11 +166,37 @@ async function planReconcile(
   }
 }
 
+function reconcileBody(r: Reconciled, fileEdits: Map<string, FrontmatterEdit[]>): string {
+  const lines = r.drift.map((d) => `${d.wp_id}: frontmatter ${d.frontmatter_lane}, event log ${d.event_log_lane}`)
+  for (const id of r.seeded) lines.push(`${id}: seeded in the event log (genesis -> planned), as finalize-tasks does`)
+  for (const [id, edits] of fileEdits) {
+    if (!edits.some((e) => e.kind === 'delete')) continue
+    const move = r.reviewRefs.find((m) => m.wp_id === id)
+    const kept = move ? ` (review_ref ${move.review_ref}, kept in the ${move.now_in.replace('_', ' ')})` : ''
+    lines.push(`${id}: review_ref: removed from the frontmatter, which upstream's WPMetadata rejects${kept}`)
+  }
+  return lines.length > 0 ? lines.join('\n') : 'status.json rewritten from its event log.'
+}
+
 /** A plan, or (dry run, nothing to do) the answer without a commit. */
 export function planOrPreview<R>(planned: MutationPlan<R> | R, dryRun: boolean): Planned<R> {
   const isPlan = typeof planned === 'object' && planned !== null && (planned as { kind?: unknown }).kind === 'commit'
   if (isPlan && !dryRun) return planned as MutationPlan<R>
   return { kind: 'noop', result: isPlan ? (planned as MutationPlan<R>).result : (planned as R) }
+}
+
+async function adopt(ctx: EngineContext, handle: string, actor: string, dryRun: boolean) {
+  const { result, commit } = await mutate<Adopted>(ctx, async (snapshot) =>
+    planOrPreview(await planAdopt(ctx, await loadMission(snapshot, handle), actor), dryRun),
+  )
+  return {
+    ...identityOf(result.mission),
+    adopt: true,
+    dry_run: dryRun,
+    files: result.files,
+    events_added: result.events_added,
+    commit: dryRun ? null : commit,
+  }
 }
 
 export const reconcile: CommandSpec = {
@@ -164,6 +212,12 @@ export const reconcile: CommandSpec = {
       type: 'string',
       description: 'Which side wins: events (default, as upstream reads it) or frontmatter.',
     },
+    {
+      name: 'adopt',
+      type: 'boolean',
+      description:
+        "Commit upstream spec-kitty's uncommitted event log and status.json as they are (one commit; nothing else).",
+    },
     KITTY_ACTOR_PARAM,
     DRY_RUN_PARAM,
     ...REPO_PARAMS,
@@ -173,10 +227,11 @@ export const reconcile: CommandSpec = {
     const side = sideOf(req)
     const actor = optionalActor(req)
     const dryRun = optionalBoolean(req, 'dry-run') ?? false
+    if (optionalBoolean(req, 'adopt')) return adopt(ctx, handle, actor, dryRun)
     const { result, commit } = await mutate<Reconciled>(ctx, async (snapshot) =>
       planOrPreview(await planReconcile(ctx, snapshot, handle, side, actor), dryRun),
     )
-    if (!result.mission.events)
+    if (!result.mission.events && result.files.length === 0)
       warn(ctx, [
         `${result.mission.dir} has no event log (status.events.jsonl); it is frontmatter-only and there is nothing to reconcile.`,
       ])
@@ -189,6 +244,8 @@ export const reconcile: CommandSpec = {
       status_json_rewritten: result.statusRewritten,
       files: result.files,
       unmaterialized_wps: result.mission.eventOnlyIds(),
+      review_refs_moved: result.reviewRefs,
+      finalized_wps: result.seeded,
       commit: dryRun ? null : commit,
     }
   },

@@ -16,6 +16,7 @@ import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
 import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
 import type { EngineContext } from '../framework/context.ts'
+import { unfinalizedIds } from '../lanes/event-log.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { planLaneChange } from '../lanes/plan-lane-change.ts'
 import { requirePolicy } from '../lanes/policy-input.ts'
@@ -66,6 +67,18 @@ function alreadyClaimed(mission: MissionView, wpId: string, holder: string, acto
   })
 }
 
+/**
+ * Upstream's refusal for a WP its event log has never seen (issue 21, D7): starting it would leave the
+ * log without the finalize-tasks seed upstream requires. kitty reconcile writes that seed.
+ */
+function notFinalized(mission: MissionView, wpId: string): TransitionRejectedError {
+  const fix = `kitty reconcile --mission ${mission.dir}`
+  return new TransitionRejectedError(
+    `WP ${wpId} is not finalized; run \`spec-kitty agent mission finalize-tasks\`, or ${fix}, which seeds it in the event log (genesis -> planned) as finalize-tasks does; then retry.`,
+    { ...identityOf(mission), wp_id: wpId, not_finalized: true, fix },
+  )
+}
+
 /** Called once the claim is known to be allowed, before it is committed; the commit waits for it. */
 type OnAllowed = (started: Started, tip: string | null) => Promise<void>
 
@@ -97,6 +110,7 @@ async function claim(
     const mission = await loadMission(snapshot, handle)
     const loaded = await mission.wp(wpId)
     const { wp } = loaded
+    if (unfinalizedIds(mission).includes(wp.id)) throw notFinalized(mission, wp.id)
     await refuseLinkedWorkspace(ctx, mission, wpId, wp.path)
     // The branch is made after the claim is committed; a name that cannot be used must refuse the claim.
     wpBranchName(ctx, mission, wpId, wp.branch)

@@ -57,8 +57,6 @@ export const startReview: CommandSpec = {
           implementationEvidence: true,
         })
         if (!verdict.ok) throw new TransitionRejectedError(verdict.message, { ...identityOf(mission), wp_id: wpId })
-        const set: Record<string, string> = { reviewer: actor }
-        if (reviewRef) set['review_ref'] = reviewRef
         return planLaneChange(
           ctx,
           mission,
@@ -68,7 +66,8 @@ export const startReview: CommandSpec = {
             actor,
             from: 'for_review',
             to: 'in_review',
-            set,
+            // The reference goes on the event line and the trailer, never into the file (upstream rejects the key).
+            set: { reviewer: actor },
             policy,
             reviewRef,
             note: 'Started review',

@@ -5,10 +5,12 @@ import { LANE_ALIASES, LANES, normalizeLane, POLICY_REQUIRED_LANES } from '../..
 import type { Policy } from '../../core/policy.ts'
 import type { Evidence, ReviewResult } from '../../core/review.ts'
 import { evidenceIsComplete, parseEvidenceJson, parseReviewResultJson } from '../../core/review.ts'
+import { openRosterSubtasks } from '../../core/subtask-completion.ts'
 import { subtasksComplete } from '../../core/tasks-md.ts'
 import { checkTransition, illegalMove } from '../../core/transitions.ts'
 import { didYouMean } from '../../core/closest-names.ts'
 import type { WorkPackage } from '../../core/work-package.ts'
+import type { WrittenWpKey } from '../../core/wp-frontmatter-keys.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
 import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
@@ -87,9 +89,12 @@ function readRequest(req: Request): TransitionRequest {
   }
 }
 
-/** Frontmatter keys a transition updates besides the lane, so the file reads true afterwards. */
-function frontmatterEffects(wp: WorkPackage, r: TransitionRequest): Record<string, string | null> {
-  const set: Record<string, string | null> = {}
+/**
+ * Frontmatter keys a transition updates besides the lane, so the file reads true afterwards. The review
+ * reference is not one of them: it goes on the event line and in the commit's trailer (issue 21, D10).
+ */
+function frontmatterEffects(wp: WorkPackage, r: TransitionRequest): Partial<Record<WrittenWpKey, string | null>> {
+  const set: Partial<Record<WrittenWpKey, string | null>> = {}
   if (r.to === 'claimed' || (r.to === 'in_progress' && wp.assignee === null)) set['assignee'] = r.actor
   if (r.to === 'planned') set['assignee'] = null
   if (r.policy && (r.to === 'claimed' || r.to === 'in_progress')) set['agent'] = r.policy.agent_family
@@ -97,17 +102,33 @@ function frontmatterEffects(wp: WorkPackage, r: TransitionRequest): Record<strin
     set['review_status'] = r.reviewResult.verdict === 'approved' ? 'approved' : 'has_feedback'
     set['reviewed_by'] = r.reviewResult.reviewer
   }
-  if (r.reviewRef) set['review_ref'] = r.reviewRef
   return set
 }
 
 async function guardInputs(mission: MissionView, wp: WorkPackage, r: TransitionRequest) {
   // The caller may only make these stricter: HEAD recomputes subtasks and ignores a claimed `true`.
   const needsSubtasks = wp.lane === 'in_progress' && r.to === 'for_review' && !r.force
-  const computed = needsSubtasks ? subtasksComplete(await mission.tasksMd(), wp.id) : true
+  const gate = needsSubtasks ? await subtasksGate(mission, wp) : { complete: true }
   return {
-    subtasksComplete: computed && r.subtasksFlag !== false,
+    subtasksComplete: gate.complete && r.subtasksFlag !== false,
+    subtasksHint: gate.hint,
     implementationEvidence: r.evidenceFlag ?? (wp.historyLength > 0 || wp.lane !== 'planned'),
+  }
+}
+
+/**
+ * With an event log, upstream's rule (the frontmatter roster, done per the log's subtasks slot);
+ * without one, today's tasks.md checkboxes.
+ */
+async function subtasksGate(mission: MissionView, wp: WorkPackage): Promise<{ complete: boolean; hint?: string }> {
+  if (!mission.events) return { complete: subtasksComplete(await mission.tasksMd(), wp.id) }
+  const open = openRosterSubtasks(wp.subtasks, mission.events.reduced.work_packages[wp.id]?.['subtasks'])
+  if (open.length === 0) return { complete: true }
+  return {
+    complete: false,
+    hint:
+      `${open.join(', ')} of ${wp.id} ${open.length === 1 ? 'is' : 'are'} not done in the event log, which decides for this mission as upstream reads it (tasks.md checkboxes do not count): ` +
+      `kitty agent tasks mark-status ${open.join(' ')} --status done --mission ${mission.dir} (it records the mark in the log and ticks tasks.md)`,
   }
 }
 
@@ -136,7 +157,7 @@ export const transition: CommandSpec = {
       name: 'subtasks-complete',
       type: 'boolean',
       negatable: true,
-      description: 'Assert subtasks are complete (tasks.md decides).',
+      description: 'Assert subtasks are complete (tasks.md or the event log decides).',
     },
     {
       name: 'implementation-evidence-present',

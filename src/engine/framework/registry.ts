@@ -130,7 +130,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
           name: 'subtasks-complete',
           type: 'boolean',
           negatable: true,
-          description: 'Assert subtasks are complete (tasks.md decides).',
+          description: 'Assert subtasks are complete (tasks.md or the event log decides).',
         },
         {
           name: 'implementation-evidence-present',
@@ -240,7 +240,8 @@ export const COMMANDS: readonly RegisteredCommand[] = [
     {
       name: 'mark-status',
       group: 'agent tasks',
-      summary: "Tick (or untick) a subtask's checkbox in tasks.md and commit it.",
+      summary:
+        "Tick (or untick) a subtask's checkbox in tasks.md and, where the mission has an event log, record the mark there as upstream does; one commit.",
       access: 'write',
       needsRepository: true,
       positionals: [{ name: 'task_id', description: 'Subtask id, e.g. T012 (several may be given).' }],
@@ -266,6 +267,12 @@ export const COMMANDS: readonly RegisteredCommand[] = [
           name: 'from',
           type: 'string',
           description: 'Which side wins: events (default, as upstream reads it) or frontmatter.',
+        },
+        {
+          name: 'adopt',
+          type: 'boolean',
+          description:
+            "Commit upstream spec-kitty's uncommitted event log and status.json as they are (one commit; nothing else).",
         },
         KITTY_ACTOR_PARAM,
         DRY_RUN_PARAM,

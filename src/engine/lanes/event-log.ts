@@ -18,6 +18,7 @@ import type { WorkPackage } from '../../core/work-package.ts'
 import type { MissionEvents } from '../../store/state-files/read-event-log.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { EngineContext } from '../framework/context.ts'
+import { retiredKeyWarnings } from '../mission/retired-keys.ts'
 
 /**
  * Living beside upstream spec-kitty (docs/design.md#living-beside-upstreams-event-log): where a mission keeps
@@ -214,10 +215,49 @@ function eventOnlyWp(
   }
 }
 
+/** A lane event has set the WP's lane (not only the log's annotations, nor nothing at all). */
+function hasLaneEvent(state: WpState | undefined): boolean {
+  return state !== undefined && state.lane !== 'genesis' && state.lane !== 'uninitialized'
+}
+
+/**
+ * WPs with a task file that the mission's event log has no lane event for: upstream's "not
+ * finalized" (its start-implementation refuses them until finalize-tasks seeds genesis → planned).
+ * Empty for a mission without a log, which has no such step.
+ */
+export function unfinalizedIds(mission: MissionView): string[] {
+  const events = mission.events
+  if (!events) return []
+  return mission.wpIds().filter((id) => !hasLaneEvent(events.reduced.work_packages[id]))
+}
+
+/** Upstream's finalize-tasks seed for a WP (status/bootstrap.py): genesis → planned, unforced. */
+export function finalizeSeed(wpId: string, at?: string): TransitionDraft {
+  return {
+    kind: 'transition',
+    wpId,
+    from: 'genesis',
+    to: 'planned',
+    actor: 'finalize-tasks',
+    force: false,
+    reason: 'canonical bootstrap',
+    reviewRef: null,
+    policy: null,
+    ...(at ? { at } : {}),
+  }
+}
+
+/** Log-only WPs that only annotations name: upstream's reducer leaves them uninitialized and lists none. */
+function annotationOnlyIds(mission: MissionView): string[] {
+  const wps = mission.events?.reduced.work_packages ?? {}
+  return mission.eventOnlyIds().filter((id) => wps[id]?.lane === 'uninitialized')
+}
+
 /** Every WP a read lists: the task files (lanes from the log where there is one), then the log-only WPs. */
 export async function listedWorkPackages(mission: MissionView): Promise<WorkPackage[]> {
   const files = (await mission.all()).map(({ wp }) => wp)
-  const extra = mission.eventOnlyIds()
+  const hidden = new Set(annotationOnlyIds(mission))
+  const extra = mission.eventOnlyIds().filter((id) => !hidden.has(id))
   if (extra.length === 0 || !mission.events) return files
   const planned = tasksMdWorkPackages(await mission.tasksMd())
   const wps = [
@@ -260,32 +300,49 @@ export function staleStatusJson(events: MissionEvents): string | null {
 }
 
 /**
- * What a read reports about the log beside the lanes: drift per WP (both lanes named), repeated event
+ * Drift of a log mission is expected, not a fault (issue 21, D3): upstream never rewrites a WP file's
+ * `lane:`, so after each of its steps the file lags the log, which decides. A read says so as a note;
+ * kitty's next write to that WP (or kitty reconcile) refreshes the file.
+ */
+export function driftNotes(mission: MissionView, wps: WorkPackage[]): string[] {
+  if (!mission.events) return []
+  return driftOf(wps).map(
+    (d) =>
+      `${d.wp_id}: the file's lane: says '${d.frontmatter_lane}', the event log '${d.event_log_lane}' (as upstream reads it, the log decides); ` +
+      `kitty's next write to ${d.wp_id} refreshes the file, or kitty reconcile --mission ${mission.dir} now.`,
+  )
+}
+
+/**
+ * What a read reports about the log beside the lanes (drift is a note, see driftNotes) (both lanes named), repeated event
  * ids, events for WPs nothing else knows, a status.json that its log does not give. Each says how to
  * settle it; none stops the read.
  */
 export async function eventLogWarnings(mission: MissionView, wps: WorkPackage[]): Promise<string[]> {
   const events = mission.events
-  if (!events) return []
+  const retired = retiredKeyWarnings(mission, wps)
+  if (!events) return retired
   const fix = `kitty reconcile --mission ${mission.dir}`
-  const out = driftOf(wps).map(
-    (d) =>
-      `drift: ${d.wp_id} frontmatter lane is '${d.frontmatter_lane}' but the event log says '${d.event_log_lane}'; ` +
-      `the event log wins (as upstream reads it). Settle it with ${fix} (or --from frontmatter to keep the file's lane).`,
-  )
+  const out: string[] = []
   if (events.reduced.duplicates.length > 0) {
     out.push(
       `${events.path} repeats event id(s) ${[...new Set(events.reduced.duplicates)].join(', ')}; the first of each counts, as upstream reads it.`,
     )
   }
   const planned = tasksMdWorkPackages(await mission.tasksMd().catch(() => null))
-  const unknown = mission.eventOnlyIds().filter((id) => !planned.has(id))
+  const hidden = annotationOnlyIds(mission)
+  const unknown = mission.eventOnlyIds().filter((id) => !planned.has(id) && !hidden.includes(id))
   if (unknown.length > 0) {
     out.push(
       `${events.path} has events for ${unknown.join(', ')}, which have neither a task file nor a tasks.md section; they are listed with the log's lanes.`,
     )
   }
+  if (hidden.length > 0) {
+    out.push(
+      `${events.path} has only annotations for ${hidden.join(', ')} (no lane event, no task file); not listed, as upstream reads it.`,
+    )
+  }
   const stale = staleStatusJson(events)
   if (stale) out.push(`${stale}; the next kitty mutation rewrites it, or run ${fix}.`)
-  return out
+  return [...out, ...retired]
 }

@@ -1,5 +1,6 @@
 import { zuluSeconds } from '../../core/envelope.ts'
 import type { Lane } from '../../core/lanes.ts'
+import type { WrittenWpKey } from '../../core/wp-frontmatter-keys.ts'
 import type { Policy } from '../../core/policy.ts'
 import { policyTrailer } from '../../core/policy.ts'
 import type { CommitMessage, Trailers } from '../../core/trailers.ts'
@@ -18,8 +19,8 @@ export interface WpChange {
   actor: string
   from: Lane
   to: Lane
-  /** Frontmatter keys to set besides `lane` (null clears to an empty string). */
-  set?: Record<string, string | null>
+  /** Frontmatter keys to set besides `lane` (null clears to an empty string); only keys upstream reads. */
+  set?: Partial<Record<WrittenWpKey, string | null>>
   note?: string | undefined
   policy?: Policy | null | undefined
   force?: boolean

@@ -9,6 +9,7 @@ import { Snapshot } from '../objects/snapshot.ts'
 import { lockIndex } from '../worktree/index-lock.ts'
 import {
   findDirtyPaths,
+  pathsAdoptedBy,
   recoverJournals,
   removeJournal,
   syncPaths,
@@ -94,13 +95,17 @@ export async function refuseDirtyPaths(
   branch: StateBranch,
   before: Snapshot,
   paths: readonly string[],
+  next?: string,
 ): Promise<void> {
   if (!branch.checkedOut || !repo.workdir) return
   // A linked directory would take the sync's writes outside the checkout: refused before any ref moves.
   const links = await symlinksInTheWay(repo.workdir, paths)
   if (links.length > 0) throw await symlinkInWorktreeError(repo.workdir, links, paths)
   const dirty = await findDirtyPaths(repo, before, [...paths])
-  if (dirty.length > 0) throw worktreeDirtyError(dirty)
+  const adopted =
+    dirty.length > 0 && next ? await pathsAdoptedBy(repo, await Snapshot.at(repo, next), dirty) : new Set()
+  const lost = dirty.filter((p) => !adopted.has(p))
+  if (lost.length > 0) throw worktreeDirtyError(lost)
 }
 
 function casRef(repo: Repository, branch: StateBranch, move: BranchMove): Promise<boolean> {
@@ -129,7 +134,7 @@ export async function swapBranch(
   if (!branch.checkedOut) return { moved: await casRef(repo, branch, move), warnings: [] }
   const index = await lockIndex(repo)
   try {
-    await refuseDirtyPaths(repo, branch, before, move.paths)
+    await refuseDirtyPaths(repo, branch, before, move.paths, move.next)
     const paths = [...move.paths]
     const journal = await writeJournal(repo, { ref: branch.ref, from: move.expected, to: move.next, paths })
     if (!(await casRef(repo, branch, move))) {

@@ -31,6 +31,7 @@ export interface FrontmatterFile {
 export type FrontmatterEdit =
   | { kind: 'set'; key: string; value: string | number | boolean | null }
   | { kind: 'append'; key: string; item: Record<string, string | number | null> }
+  | { kind: 'delete'; key: string }
 
 const FENCE = /^---[ \t]*$/
 
@@ -190,6 +191,13 @@ function scalarSplice(doc: Document, source: string, edit: FrontmatterEdit): Spl
  * their exact bytes, including comments, quoting, spacing and CRLF endings.
  */
 export function editFrontmatterYaml(file: FrontmatterFile, edits: FrontmatterEdit[]): string {
+  const deletes = edits.filter((e) => e.kind === 'delete').map((e) => e.key)
+  const kept = edits.filter((e) => e.kind !== 'delete')
+  const edited = kept.length > 0 ? setAndAppend(file, kept) : file.split.yaml
+  return deletes.reduce((source, key) => deleteKey(source, key, file.split.eol), edited)
+}
+
+function setAndAppend(file: FrontmatterFile, edits: FrontmatterEdit[]): string {
   let source = file.split.yaml
   const splices: Splice[] = []
   const rest: FrontmatterEdit[] = []
@@ -210,7 +218,7 @@ export function editFrontmatterYaml(file: FrontmatterFile, edits: FrontmatterEdi
     if (edit.kind === 'set') {
       applySet(doc, edit.key, edit.value)
       inPlace.push(addKeyInPlace(edit.key, makeScalar(edit.value)))
-    } else
+    } else if (edit.kind === 'append')
       inPlace.push(appendItemInPlace(edit.key, applyAppend(doc, edit.key, edit.item), options.indentSeq ? '  ' : ''))
   }
   // New keys and list items are written as new lines, so every existing byte stays; only shapes the
@@ -223,6 +231,39 @@ export function editFrontmatterYaml(file: FrontmatterFile, edits: FrontmatterEdi
   const lines = preserveUntouchedLines(toLines(source), toLines(base), toLines(edited))
   const eol = file.split.eol
   return lines.length === 0 ? '' : lines.join(eol) + eol
+}
+
+const TOP_LEVEL_LINE = /^\S/
+
+/**
+ * Remove a top-level key: its line and any indented lines of its value go, every other byte stays.
+ * Should the text say something the line cut cannot isolate (a flow mapping, a key spelt in quotes),
+ * the YAML is re-rendered without the key, untouched lines carried back as for other edits.
+ */
+function deleteKey(source: string, key: string, eol: string): string {
+  const original = parseDocument(source, { uniqueKeys: true, strict: true })
+  const before = (original.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {}) as Record<string, unknown>
+  if (!Object.hasOwn(before, key)) return source
+  const { [key]: _gone, ...expected } = before
+  const lines = source.split(/(?<=\n)/)
+  const at = lines.findIndex((l) => l.startsWith(`${key}:`))
+  if (at !== -1) {
+    let end = at + 1
+    while (end < lines.length && !TOP_LEVEL_LINE.test(lines[end]!)) end++
+    const cut = [...lines.slice(0, at), ...lines.slice(end)].join('')
+    const after = parseDocument(cut, { uniqueKeys: true, strict: true })
+    if (after.errors.length === 0 && JSON.stringify(after.toJS() ?? {}) === JSON.stringify(expected)) return cut
+  }
+  const options = renderOptions(source)
+  const doc = original.clone()
+  rootMap(doc).delete(key)
+  const toLines = (s: string): string[] => (s === '' ? [] : s.replace(/\r?\n$/, '').split(/\r?\n/))
+  const kept = preserveUntouchedLines(
+    toLines(source),
+    toLines(original.toString(options)),
+    toLines(doc.toString(options)),
+  )
+  return kept.length === 0 ? '' : kept.join(eol) + eol
 }
 
 /** The whole file with edited frontmatter and, optionally, a new body. */

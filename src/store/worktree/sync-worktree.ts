@@ -109,6 +109,22 @@ export async function findDirtyPaths(repo: Repository, snapshot: Snapshot, paths
   return dirty
 }
 
+/**
+ * Of `paths`, those whose working-tree file already holds exactly the blob `next` commits there: an
+ * uncommitted edit the commit adopts (upstream spec-kitty's unstaged event log) loses nothing.
+ */
+export async function pathsAdoptedBy(repo: Repository, next: Snapshot, paths: string[]): Promise<Set<string>> {
+  const adopted = new Set<string>()
+  if (!repo.workdir || paths.length === 0) return adopted
+  const eol = lazyEolConversion(repo.gitdir, repo.workdir, paths)
+  for (const path of paths) {
+    const entry = await next.entry(path)
+    if (!entry || entry.type !== 'blob' || entry.mode === '120000') continue
+    if ((await workdirOid(repo, path, eol, entry.oid)) === entry.oid) adopted.add(path)
+  }
+  return adopted
+}
+
 export function worktreeDirtyError(paths: string[]): KittyError {
   return new KittyError(
     'WORKTREE_DIRTY',

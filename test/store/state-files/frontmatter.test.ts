@@ -545,3 +545,49 @@ describe('editFrontmatterYaml: sets done on the source text', () => {
     for (const e of edits) if (e.kind === 'set') expect(data[e.key]).toEqual(e.value)
   })
 })
+
+describe('delete edits (a retired key leaves the file)', () => {
+  const text = [
+    '---',
+    'work_package_id: WP01',
+    "lane: 'in_review'   # kept as written",
+    'review_ref: PR-1',
+    'history:',
+    '- timestamp: "2026-01-01T00:00:00Z"',
+    '  lane: in_review',
+    '---',
+    '# body',
+    '',
+  ].join('\n')
+
+  it('removes only the key line; every other byte stays', () => {
+    const out = renderWpFile(parseFrontmatter(text, 'WP01.md'), [{ kind: 'delete', key: 'review_ref' }])
+    expect(out).toBe(text.replace('review_ref: PR-1\n', ''))
+  })
+
+  it('removes an indented block value with its key, and is a no-op for an absent key', () => {
+    const block = text.replace('review_ref: PR-1', 'review_ref:\n  - PR-1\n  - PR-2')
+    const out = renderWpFile(parseFrontmatter(block, 'WP01.md'), [{ kind: 'delete', key: 'review_ref' }])
+    expect(out).toBe(text.replace('review_ref: PR-1\n', ''))
+    const file = parseFrontmatter(out, 'WP01.md')
+    expect(renderWpFile(file, [{ kind: 'delete', key: 'review_ref' }])).toBe(out)
+  })
+
+  it('combines with a set in one render, CRLF kept', () => {
+    const crlf = text.replace(/\n/g, '\r\n')
+    const out = renderWpFile(parseFrontmatter(crlf, 'WP01.md'), [
+      { kind: 'set', key: 'lane', value: 'approved' },
+      { kind: 'delete', key: 'review_ref' },
+    ])
+    expect(out).toBe(crlf.replace('review_ref: PR-1\r\n', '').replace("'in_review'   #", "'approved'   #"))
+  })
+
+  it('re-renders when the key sits in a flow mapping, keeping the other keys', () => {
+    const flow = '---\n{work_package_id: WP01, review_ref: PR-1, lane: done}\n---\n'
+    const data = parseFrontmatter(
+      renderWpFile(parseFrontmatter(flow, 'WP01.md'), [{ kind: 'delete', key: 'review_ref' }]),
+      'WP01.md',
+    ).data
+    expect(data).toEqual({ work_package_id: 'WP01', lane: 'done' })
+  })
+})

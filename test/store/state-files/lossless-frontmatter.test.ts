@@ -52,7 +52,7 @@ describe('property: frontmatter edits keep untouched lines byte for byte (issue 
         const data = parseFrontmatter(out, 'WP01.md').data
         for (const edit of edits) {
           if (edit.kind === 'set') expect(data[edit.key]).toBe(edit.value)
-          else {
+          else if (edit.kind === 'append') {
             const before = (file.data[edit.key] as unknown[] | undefined) ?? []
             expect(data[edit.key]).toEqual([...before, edit.item])
             appended++
