@@ -59,11 +59,13 @@ function sourcesIn(loaded: string[]): string[] {
 
 /** Packages a command without a repository has no use for: the git store, YAML, the schemas. */
 const STORE_PACKAGES = /(^|\/)node_modules\/(isomorphic-git|yaml|zod)\//
-/** The write path: committing, moving refs, syncing the working tree, pushing, sweeping claims. */
+/**
+ * The write path: committing, moving refs, pushing, sweeping claims. (Not sync-worktree.ts: reads
+ * use its dirty check, findDirtyPaths, to warn of upstream's uncommitted writes.)
+ */
 const WRITE_PATH = [
   'src/store/history/commit-mutation.ts',
   'src/store/history/move-branch.ts',
-  'src/store/worktree/sync-worktree.ts',
   'src/store/remote/commit-remote.ts',
   'src/store/objects/write-tree.ts',
   'src/engine/mission/sweep-abandoned-claims.ts',
