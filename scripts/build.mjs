@@ -112,39 +112,61 @@ const packageJsonVersionOnly = {
   },
 }
 
-// `--outdir` lets the tests build their own bundles (.test-dist/) without rewriting the tracked dist/.
-const { values: options } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
-
-const { metafile } = await build({
-  entryPoints: { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' },
-  // The App is deployed with its node_modules (npm ci): Probot and prom-client load from there as
-  // published (pino transports, optional peers), and only our own code plus git is bundled.
-  external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
-  outdir: options.outdir,
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  platform: 'node',
-  mainFields: ['module', 'main'],
-  target: 'node22',
-  format: 'esm',
-  minify: process.env.KITTY_BUILD_NO_MINIFY !== '1',
-  keepNames: true,
-  sourcemap: false,
-  plugins: [resolveForSpeed, httpClientWithoutSideEffects, builtinsWithoutFacade, packageJsonVersionOnly],
-  // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
-  // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
-  // which our shim maps to native zlib.
-  // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
-  // crypto.subtle it takes its synchronous path, which the shim above makes native.
-  define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
-  banner: {
-    js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);",
-  },
-  metafile: true,
-  legalComments: 'none',
-  logLevel: 'warning',
+// `--outdir` lets the tests build their own bundles (.test-dist/) without rewriting the tracked dist/;
+// `--metafile` writes esbuild's account of which source files went into which output (the start-up
+// module test reads it to name what a command evaluated).
+const { values: options } = parseArgs({
+  options: { outdir: { type: 'string', default: 'dist' }, metafile: { type: 'string' } },
 })
+
+/**
+ * One build per entry, not one for the three: esbuild splits shared code by which entries and
+ * `import()`s reach it, so the Action's and the App's entries would cut the CLI's code into more,
+ * smaller chunks, and a command pays the ESM loader for each chunk it loads and each import between
+ * chunks (resolving, a realpath, a URL). Chunks are named by their content: builds that emit the same
+ * chunk write the same file.
+ */
+const ENTRIES = { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' }
+
+const builds = await Promise.all(
+  Object.entries(ENTRIES).map(([name, path]) =>
+    build({
+      entryPoints: { [name]: path },
+      // The App is deployed with its node_modules (npm ci): Probot, prom-client and the queue's BullMQ and
+      // ioredis load from there as
+      // published (pino transports, optional peers), and only our own code plus git is bundled.
+      external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
+      outdir: options.outdir,
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      bundle: true,
+      platform: 'node',
+      mainFields: ['module', 'main'],
+      target: 'node22',
+      format: 'esm',
+      minify: process.env.KITTY_BUILD_NO_MINIFY !== '1',
+      keepNames: true,
+      sourcemap: false,
+      plugins: [resolveForSpeed, httpClientWithoutSideEffects, builtinsWithoutFacade, packageJsonVersionOnly],
+      // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
+      // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
+      // which our shim maps to native zlib.
+      // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
+      // crypto.subtle it takes its synchronous path, which the shim above makes native.
+      define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
+      banner: {
+        js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);",
+      },
+      metafile: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+    }),
+  ),
+)
+const metafile = {
+  inputs: Object.assign({}, ...builds.map((b) => b.metafile.inputs)),
+  outputs: Object.assign({}, ...builds.map((b) => b.metafile.outputs)),
+}
 
 // esbuild escapes non-ASCII characters in strings but leaves regular expression literals as written
 // (`[:\-–—]`, isomorphic-git's `[\ud800-\uffff]` spelled raw). One such character makes Node decode the
@@ -158,6 +180,8 @@ for (const path of Object.keys(metafile.outputs)) {
       text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
     )
 }
+
+if (options.metafile) writeFileSync(options.metafile, JSON.stringify(metafile))
 
 // Chunk names carry a content hash: remove the chunks this build did not write, or dist/ would keep
 // every chunk ever built. (After the build, not before: a test run may be using the previous ones.)

@@ -7,7 +7,6 @@ import type { EngineContext } from '../engine/framework/context.ts'
 import { COMMANDS, findCommand, LEGACY_COMMANDS } from '../engine/framework/registry.ts'
 import { executeCommand, qualifiedName } from '../surface/execute-command.ts'
 import type { OpenedContext, SurfaceEnvironment } from '../surface/open-context.ts'
-import { openContext } from '../surface/open-context.ts'
 import { parseRemoteUrl } from '../store/remote/remote-url.ts'
 import { parseCommandArgs } from './parse-argv.ts'
 import { progressLine } from './progress-line.ts'
@@ -227,6 +226,7 @@ export async function runCli(rawArgv: string[], io: CliEnvironment): Promise<Cli
         repo: args.includes('--repo') ? peek('repo') : undefined,
         branch: args.includes('--branch') ? peek('branch') : undefined,
       }
+      const { openContext } = await import('../surface/open-context.ts')
       opened = await openContext(where, io, correlationId).catch(() => null)
       ctx = opened?.ctx ?? null
       if (!ctx?.config.legacy_feature_aliases) return usageFailure(refuseLegacy(legacy), correlationId, spec)

@@ -7,8 +7,7 @@ import type { EngineContext } from '../engine/framework/context.ts'
 import type { Request } from '../engine/framework/request.ts'
 import { runCommand } from '../engine/framework/run-command.ts'
 import type { ContextLocation, OpenedContext, SurfaceEnvironment } from './open-context.ts'
-import { detachedContext, locationFromFlags, openContext } from './open-context.ts'
-import { readRef } from '../store/repository.ts'
+import { detachedContext } from './detached-context.ts'
 
 const GROUP = 'orchestrator-api'
 
@@ -39,7 +38,7 @@ export async function executeCommand(spec: CommandSpec, request: Request, option
   try {
     let ctx = options.opened ?? null
     if (spec.needsRepository && !ctx) {
-      opened = await openFor(request, options)
+      opened = await openFor(spec, request, options)
       ctx = opened.ctx
     }
     const data = await runCommand(spec, ctx ?? detachedContext(io, correlationId), request)
@@ -55,12 +54,17 @@ function definedOnly(where: ContextLocation): ContextLocation {
   return Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined)) as ContextLocation
 }
 
-/** The context the request's flags name, with the surface's own location winning where it sets one. */
-function openFor(request: Request, options: ExecuteOptions): Promise<OpenedContext> {
+/**
+ * The context the request's flags name, with the surface's own location winning where it sets one.
+ * The store is imported here, not at the top: contract-version has no use for it.
+ */
+async function openFor(spec: CommandSpec, request: Request, options: ExecuteOptions): Promise<OpenedContext> {
+  const { locationFromFlags, openContext } = await import('./open-context.ts')
   return openContext(
     { ...locationFromFlags(request.flags), ...definedOnly(options.where ?? {}) },
     options.io,
     options.correlationId,
+    { writes: spec.access === 'write' },
   )
 }
 
@@ -96,7 +100,7 @@ export async function executeCommandForCommit(
   if (options.opened) return runForCommit(options.opened, spec, request, options)
   let opened: OpenedContext
   try {
-    opened = await openFor(request, options)
+    opened = await openFor(spec, request, options)
   } catch (err) {
     return { envelope: failureEnvelope(spec, err, options), commit: null }
   }
@@ -113,6 +117,7 @@ async function runForCommit(
   request: Request,
   options: ExecuteOptions,
 ): Promise<ExecutedCommand> {
+  const { readRef } = await import('./open-context.ts')
   const before = ctx.remote?.prefetched ? ctx.remote.prefetched.tip : await readRef(ctx.repo, ctx.branch.ref)
   const envelope = await executeCommand(spec, request, { ...options, opened: ctx })
   const after = envelope.success && spec.access === 'write' ? await readRef(ctx.repo, ctx.branch.ref) : null

@@ -3,10 +3,9 @@ import { resolve } from 'node:path'
 import { UsageError, KittyError } from '../core/errors.ts'
 import { loadConfig } from '../engine/config/config.ts'
 import type { EngineContext } from '../engine/framework/context.ts'
-import { resolveIdentity } from '../store/history/commit-mutation.ts'
-import { STATE_FETCH_DEPTH } from '../store/remote/commit-remote.ts'
+import type { Identity } from '../store/history/commit-mutation.ts'
+import type { Repository } from '../store/repository.ts'
 import { hasGitBinary } from '../store/worktree/git-worktree.ts'
-import { fetchBranch, openRemoteCache } from '../store/remote/remote.ts'
 import { parseRemoteUrl } from '../store/remote/remote-url.ts'
 import {
   assertBranchName,
@@ -22,6 +21,9 @@ import type { ProgressSink } from '../store/progress.ts'
  * The one way every surface (CLI, Action, App) gets an engine context: a checkout, or a locked cache
  * of an http(s) remote; plus identity and the repository's settings. A surface only says *where*.
  */
+
+// For executeCommandForCommit, which imports this module on use (and the store with it).
+export { readRef }
 
 /** What the process around the surface provides: environment, working directory, clock. */
 export interface SurfaceEnvironment {
@@ -91,11 +93,34 @@ function assertRootExists(root: string, source: string, cwd: string): void {
   )
 }
 
-/** Open the engine context for one command; the caller must `release()` it (the remote cache is locked). */
+/**
+ * Who commits: from the environment or git config. Only commands that write need it, and the lookup
+ * (with the commit machinery it lives beside) is imported on use.
+ */
+async function identityFor(repo: Repository, env: NodeJS.ProcessEnv, writes: boolean): Promise<Identity> {
+  if (!writes) return UNUSED_IDENTITY
+  const { resolveIdentity } = await import('../engine/mission/write-path.ts')
+  return resolveIdentity(repo, env)
+}
+
+/** A read's context has no commit identity; using it anyway is a bug to report, not a commit by nobody. */
+const UNUSED_IDENTITY: Identity = Object.defineProperties({} as Identity, {
+  name: { get: noIdentity, enumerable: true },
+  email: { get: noIdentity, enumerable: true },
+})
+function noIdentity(): never {
+  throw new KittyError('INTERNAL_ERROR', 'a context opened for a read command has no commit identity')
+}
+
+/**
+ * Open the engine context for one command; the caller must `release()` it (the remote cache is locked).
+ * `writes: false` (a read command's context) skips looking up the commit identity.
+ */
 export async function openContext(
   where: ContextLocation,
   io: SurfaceEnvironment,
   correlationId: string,
+  { writes = true }: { writes?: boolean } = {},
 ): Promise<OpenedContext> {
   const base = {
     correlationId,
@@ -105,7 +130,7 @@ export async function openContext(
     onStateRetries: io.onStateRetries,
     progress: io.progress,
   }
-  if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base)
+  if (where.remote !== undefined) return openRemoteContext(where.remote, where, io, base, writes)
   const root = where.repo ?? io.env['SPECIFY_REPO_ROOT'] ?? io.cwd
   assertRootExists(
     root,
@@ -126,7 +151,7 @@ export async function openContext(
     remoteTimeoutMs: remoteTimeout(io.env),
   }
   return {
-    ctx: { ...base, repo, branch, config, author: await resolveIdentity(repo, io.env), ...remote },
+    ctx: { ...base, repo, branch, config, author: await identityFor(repo, io.env, writes), ...remote },
     release: async () => undefined,
   }
 }
@@ -136,8 +161,10 @@ async function openRemoteContext(
   where: ContextLocation,
   io: SurfaceEnvironment,
   base: Pick<EngineContext, 'correlationId' | 'now' | 'gitBinary' | 'idempotencyKey' | 'onStateRetries' | 'progress'>,
+  writes: boolean,
 ): Promise<OpenedContext> {
   parseRemoteUrl(url)
+  const { fetchBranch, openRemoteCache, STATE_FETCH_DEPTH } = await import('../engine/mission/write-path.ts')
   const options = {
     url,
     token: where.token ?? io.env['KITTY_TOKEN'] ?? io.env['GITHUB_TOKEN'],
@@ -156,7 +183,7 @@ async function openRemoteContext(
       repo: cache.repo,
       branch,
       config,
-      author: await resolveIdentity(cache.repo, io.env),
+      author: await identityFor(cache.repo, io.env, writes),
       remote: { options, prefetched: { tip: fetched.tip } },
     }
     return { ctx, release: () => cache.lock.release() }
@@ -164,14 +191,4 @@ async function openRemoteContext(
     await cache.lock.release()
     throw err
   }
-}
-
-/** contract-version needs no repository; it gets a context whose repository parts are unusable. */
-export function detachedContext(io: SurfaceEnvironment, correlationId: string): EngineContext {
-  const unavailable = () => {
-    throw new KittyError('INTERNAL_ERROR', 'this command has no repository')
-  }
-  return new Proxy({ correlationId, now: io.now ?? (() => new Date()), warnings: [] as string[] } as EngineContext, {
-    get: (target, key) => (key in target ? target[key as keyof EngineContext] : unavailable()),
-  })
 }

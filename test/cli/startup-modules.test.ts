@@ -1,20 +1,37 @@
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanupTempDirs, kitty, makeRepo, TEST_BUILD, tempDir } from '../helpers/git-repo.ts'
+import {
+  cleanupTempDirs,
+  kitty,
+  makeRepo,
+  PROJECT_ROOT,
+  TEST_BUILD,
+  TEST_BUILD_METAFILE,
+  tempDir,
+} from '../helpers/git-repo.ts'
 
 /**
  * What a command's start-up evaluates, not how long it takes (speed is `npm run bench`'s): the child
  * writes the builtins it loaded (process.moduleLoadList) to $KITTY_TEST_MODULES as it exits. A local
  * command has no use for Node's HTTP stack, and loading it is ~45 ms of every call (undici, net, tls,
  * streams, through `node:http`'s lazy getters) that no unit test would notice.
+ *
+ * It also writes the bundle files it loaded (a module hook sees each), and the build's metafile says
+ * which sources each file holds: that names the packages and engine modules a command evaluated,
+ * however esbuild splits or names its chunks.
  */
 
 afterAll(cleanupTempDirs)
 
 const RECORD_AT_EXIT = `data:text/javascript,${encodeURIComponent(
-  "process.on('exit', () => process.getBuiltinModule('node:fs').writeFileSync(process.env.KITTY_TEST_MODULES, process.moduleLoadList.join('\\n')))",
+  [
+    'const files = []',
+    "process.getBuiltinModule('node:module').registerHooks({ load: (url, context, next) => (files.push(url), next(url, context)) })",
+    "process.on('exit', () => process.getBuiltinModule('node:fs').writeFileSync(process.env.KITTY_TEST_MODULES, [...process.moduleLoadList, ...files].join('\\n')))",
+  ].join('\n'),
 )}`
 const HTTP_STACK = /^NativeModule (http|https|http2|_http_\w+|tls|internal\/deps\/undici\/undici)$/
 const SPAWNING = /^NativeModule child_process$/
@@ -27,6 +44,33 @@ function modulesLoadedBy(run: (nodeArgs: string[], env: Record<string, string>) 
 }
 
 const M = '099-test-mission'
+
+/** Every source file in the bundle files a run loaded, as the metafile names them (`node_modules/yaml/…`). */
+function sourcesIn(loaded: string[]): string[] {
+  const { outputs } = JSON.parse(readFileSync(TEST_BUILD_METAFILE, 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>
+  }
+  const byFile = new Map(Object.entries(outputs).map(([path, out]) => [resolve(PROJECT_ROOT, path), out]))
+  const files = loaded.filter((m) => m.startsWith('file:')).map((url) => fileURLToPath(url))
+  expect(files.filter((f) => byFile.has(f)).length, 'the run loaded files of the test build').toBeGreaterThan(0)
+  // The project's node_modules may be a symlink, which the metafile spells as a path through `..`.
+  return files.flatMap((f) => Object.keys(byFile.get(f)?.inputs ?? {})).map((i) => i.replace(/^(\.\.\/)+/, ''))
+}
+
+/** Packages a command without a repository has no use for: the git store, YAML, the schemas. */
+const STORE_PACKAGES = /(^|\/)node_modules\/(isomorphic-git|yaml|zod)\//
+/**
+ * The write path: committing, moving refs, pushing, sweeping claims. (Not sync-worktree.ts: reads
+ * use its dirty check, findDirtyPaths, to warn of upstream's uncommitted writes.)
+ */
+const WRITE_PATH = [
+  'src/store/history/commit-mutation.ts',
+  'src/store/history/move-branch.ts',
+  'src/store/remote/commit-remote.ts',
+  'src/store/objects/write-tree.ts',
+  'src/engine/mission/sweep-abandoned-claims.ts',
+  'src/engine/mission/write-path.ts',
+]
 
 describe('start-up loads only what the command needs', () => {
   const repo = makeRepo()
@@ -43,6 +87,42 @@ describe('start-up loads only what the command needs', () => {
     })
     expect(code).toBe(0)
     expect(loaded.filter((m) => HTTP_STACK.test(m) || SPAWNING.test(m))).toEqual([])
+  })
+
+  it.each([
+    ['contract-version', ['orchestrator-api', 'contract-version']],
+    ['contract-version --provider-version', ['orchestrator-api', 'contract-version', '--provider-version', '2.0.0']],
+    ['--version', ['--version', '--json']],
+  ])('%s evaluates no isomorphic-git, yaml or zod', async (_name, args) => {
+    let code = -1
+    const loaded = await modulesLoadedBy(async (nodeArgs, env) => {
+      code = (await kitty(repo, args, env, nodeArgs)).code
+    })
+    expect(code).toBe(0)
+    expect(sourcesIn(loaded).filter((s) => STORE_PACKAGES.test(s))).toEqual([])
+  })
+
+  it.each([
+    ['mission-state', ['orchestrator-api', 'mission-state', '--mission', M]],
+    ['list-ready', ['orchestrator-api', 'list-ready', '--mission', M]],
+    ['history', ['orchestrator-api', 'history', '--mission', M]],
+  ])('%s, a read, evaluates none of the write path', async (_name, args) => {
+    let code = -1
+    const loaded = await modulesLoadedBy(async (nodeArgs, env) => {
+      code = (await kitty(repo, args, env, nodeArgs)).code
+    })
+    expect(code).toBe(0)
+    const sources = new Set(sourcesIn(loaded))
+    expect(WRITE_PATH.filter((s) => sources.has(s))).toEqual([])
+  })
+
+  it('the markers above name files the build has (a rename must not make those checks vacuous)', () => {
+    const inputs = Object.keys(JSON.parse(readFileSync(TEST_BUILD_METAFILE, 'utf8')).inputs).map((i: string) =>
+      i.replace(/^(\.\.\/)+/, ''),
+    )
+    for (const path of WRITE_PATH) expect(inputs).toContain(path)
+    for (const name of ['isomorphic-git', 'yaml', 'zod'])
+      expect(inputs.some((i) => STORE_PACKAGES.test(i) && i.includes(`node_modules/${name}/`))).toBe(true)
   })
 
   it('a mutation on a checkout (append-history): no HTTP stack', async () => {

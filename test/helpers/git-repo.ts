@@ -9,6 +9,8 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 /** Where the tests' global setup builds the bundles: gitignored, so `npm test` never rewrites dist/. */
 export const TEST_BUILD = join(PROJECT_ROOT, '.test-dist')
 export const CLI = join(TEST_BUILD, 'dist', 'cli.js')
+/** esbuild's metafile of the test build: which sources each output file holds (paths relative to PROJECT_ROOT). */
+export const TEST_BUILD_METAFILE = join(TEST_BUILD, 'metafile.json')
 /** bin/kitty.js beside the test build, importing it as the published bin imports dist/. */
 export const BIN = join(TEST_BUILD, 'bin', 'kitty.js')
 /** spec-kitty's own kitty-specs/ (March 2026), vendored unmodified from shared/corpus so CI has it. */

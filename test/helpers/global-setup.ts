@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { PROJECT_ROOT, TEST_BUILD } from './git-repo.ts'
+import { PROJECT_ROOT, TEST_BUILD, TEST_BUILD_METAFILE } from './git-repo.ts'
 
 /**
  * The process tests spawn the bundles, so they are built from the current sources first — into the
@@ -10,10 +10,14 @@ import { PROJECT_ROOT, TEST_BUILD } from './git-repo.ts'
  * the project root so the App bundle's externals (probot, prom-client) resolve from its node_modules.
  */
 export default function setup(): void {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', join(TEST_BUILD, 'dist')], {
-    cwd: PROJECT_ROOT,
-    stdio: 'inherit',
-  })
+  execFileSync(
+    process.execPath,
+    ['scripts/build.mjs', '--outdir', join(TEST_BUILD, 'dist'), '--metafile', TEST_BUILD_METAFILE],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: 'inherit',
+    },
+  )
   mkdirSync(join(TEST_BUILD, 'bin'), { recursive: true })
   copyFileSync(join(PROJECT_ROOT, 'bin', 'kitty.js'), join(TEST_BUILD, 'bin', 'kitty.js'))
 }

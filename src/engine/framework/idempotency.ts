@@ -1,6 +1,5 @@
 import type { Planned } from '../../store/history/commit-mutation.ts'
 import type { HistoryCommit } from '../../store/history/read-history.ts'
-import { findDelivery } from '../../store/history/read-history.ts'
 import type { Snapshot } from '../../store/objects/snapshot.ts'
 import type { EngineContext } from './context.ts'
 
@@ -25,6 +24,8 @@ export function withIdempotency<R>(
   const key = ctx.idempotencyKey
   if (!key) return plan
   return async (snapshot) => {
+    // Imported on use: run-command.ts (every command's path) imports this module for DuplicateDelivery.
+    const { findDelivery } = await import('../mission/write-path.ts')
     const original = await findDelivery(snapshot.repo, snapshot.commit, key)
     if (original) throw new DuplicateDelivery(original)
     const planned = await plan(snapshot)

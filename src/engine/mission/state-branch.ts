@@ -1,20 +1,22 @@
 import type { MutationOutcome, Planned } from '../../store/history/commit-mutation.ts'
-import { commitMutation } from '../../store/history/commit-mutation.ts'
-import { commitRemoteMutation, STATE_FETCH_DEPTH } from '../../store/remote/commit-remote.ts'
-import { fetchBranch } from '../../store/remote/remote.ts'
 import { readRef } from '../../store/repository.ts'
 import { Snapshot } from '../../store/objects/snapshot.ts'
 import { StateConflictError } from '../../core/errors.ts'
 import type { EngineContext } from '../framework/context.ts'
 import { withIdempotency } from '../framework/idempotency.ts'
-import { sweepAbandonedClaims } from './sweep-abandoned-claims.ts'
 import { warn } from '../framework/warnings.ts'
+
+/*
+ * The write path and the remote's are imported where they are used (write-path.ts): every read
+ * command imports this module for readTip, and would otherwise evaluate the commit machinery.
+ */
 
 /** The state branch's tip, for read commands (fetched first when the state is on a remote). */
 export async function readTip(ctx: EngineContext): Promise<Snapshot> {
   if (ctx.remote) {
     const prefetched = ctx.remote.prefetched
     ctx.remote.prefetched = undefined
+    const { fetchBranch, STATE_FETCH_DEPTH } = await import('./write-path.ts')
     const tip = prefetched
       ? prefetched.tip
       : (await fetchBranch(ctx.repo, ctx.remote.options, ctx.branch.branch, STATE_FETCH_DEPTH)).tip
@@ -49,6 +51,7 @@ async function mutateOnce<R>(
 ): Promise<MutationOutcome<R>> {
   const guarded = withIdempotency(ctx, plan)
   if (ctx.remote) {
+    const { commitRemoteMutation } = await import('./write-path.ts')
     const options = {
       branch: ctx.branch.branch,
       author: ctx.author,
@@ -57,6 +60,7 @@ async function mutateOnce<R>(
     }
     return commitRemoteMutation(ctx.repo, ctx.remote.options, options, guarded)
   }
+  const { sweepAbandonedClaims, commitMutation } = await import('./write-path.ts')
   await sweepAbandonedClaims(ctx)
   const outcome = await commitMutation(
     ctx.repo,

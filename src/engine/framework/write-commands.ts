@@ -1,0 +1,10 @@
+/** The commands that commit, which registry.ts imports on use (one module: see read-commands.ts). */
+export { acceptMission } from '../commands/accept-mission.ts'
+export { appendHistory } from '../commands/append-history.ts'
+export { markStatus } from '../commands/mark-status.ts'
+export { mergeMission } from '../commands/merge-mission.ts'
+export { migrate } from '../commands/migrate.ts'
+export { reconcile } from '../commands/reconcile.ts'
+export { startImplementation } from '../commands/start-implementation.ts'
+export { startReview } from '../commands/start-review.ts'
+export { transition } from '../commands/transition.ts'
