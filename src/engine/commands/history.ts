@@ -43,7 +43,9 @@ export const history: CommandSpec = {
     const snapshot = await readTip(ctx)
     const handle = optionalString(req, 'mission')
     const mission = handle === undefined ? null : await loadMission(snapshot, handle)
-    const wp = optionalWpId(req)
+    // `--wp WP1` names the mission's WP001 when that is the one WP numbered 1 (ids stay as written).
+    const asked = optionalWpId(req)
+    const wp = asked !== undefined && mission ? mission.resolveWpId(asked) : asked
     const actor = optionalString(req, 'actor')
     const filter = { slug: mission?.identity.mission_slug, wp, actor }
     const base = { ...(mission ? identityOf(mission) : {}), branch: ctx.branch.branch, limit, offset }

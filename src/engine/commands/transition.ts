@@ -169,7 +169,7 @@ export const transition: CommandSpec = {
   ],
   async run(ctx, req) {
     const r = readRequest(req)
-    const { result } = await mutate<{ mission: MissionView; from: Lane }>(ctx, async (snapshot) => {
+    const { result } = await mutate<{ mission: MissionView; wpId: string; from: Lane }>(ctx, async (snapshot) => {
       const mission = await loadMission(snapshot, r.handle)
       const loaded = await mission.wp(r.wpId)
       const { wp } = loaded
@@ -217,12 +217,12 @@ export const transition: CommandSpec = {
             evidence: r.evidence,
           },
         },
-        { mission, from: wp.lane },
+        { mission, wpId: wp.id, from: wp.lane },
       )
     })
     return {
       ...identityOf(result.mission),
-      wp_id: r.wpId,
+      wp_id: result.wpId,
       from_lane: result.from,
       to_lane: r.to,
       policy_metadata_recorded: r.policy !== null,
