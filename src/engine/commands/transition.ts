@@ -122,6 +122,13 @@ async function guardInputs(mission: MissionView, wp: WorkPackage, r: TransitionR
  */
 async function subtasksGate(mission: MissionView, wp: WorkPackage): Promise<{ complete: boolean; hint?: string }> {
   if (!mission.events) return { complete: subtasksComplete(await mission.tasksMd(), wp.id) }
+  if (wp.rosterMissing)
+    return {
+      complete: false,
+      hint:
+        `Cannot resolve subtask roster for ${wp.id}: subtasks key is missing (upstream's words; it refuses too). ` +
+        `Add a subtasks: list to ${wp.path} (subtasks: [] when ${wp.id} has none)`,
+    }
   const open = openRosterSubtasks(wp.subtasks, mission.events.reduced.work_packages[wp.id]?.['subtasks'])
   if (open.length === 0) return { complete: true }
   return {
