@@ -157,8 +157,9 @@ describe('D4: history merges the event log with kitty’s commits', () => {
     const upstream = entries.filter((e) => e.source === 'event-log' && e.to_lane === 'for_review')
     expect(upstream).toHaveLength(1)
     expect(upstream[0]!.event_id).toBe(logIds(repo).at(-1))
-    const adoptCommit = entries.find((e) => e.command === 'reconcile')
-    expect(adoptCommit?.event_ids).toEqual([])
+    // The adopting commit names no WP, so it is in the mission's history, writing no line of its own.
+    const adoptCommit = (await history(repo)).entries.find((e) => e.command === 'reconcile')
+    expect(adoptCommit).toMatchObject({ source: 'kitty-commit', event_ids: [] })
   })
 
   it('a mission without a log: kitty commits only, shaped as before (no source field)', async () => {
