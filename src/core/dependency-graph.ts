@@ -3,14 +3,22 @@ import { KittyError } from './errors.ts'
 export const WP_ID = /^WP\d{2,}$/
 
 /**
- * The canonical form of a WP id: `WP1`, `wp01` and `WP001` all name `WP01` (at least two digits, as
- * upstream writes them). Null for anything that is not `WP` + digits. Every id kitty compares (file
- * names, dependencies, `--wp`) goes through here, so spellings cannot make two WPs of one.
+ * A WP id as kitty keeps it: `WP` + the digits as written when there are at least two (`WP001` stays
+ * `WP001`, `wp01` is `WP01`), padded to two when there is one (`WP1` → `WP01`). Upstream keeps ids as
+ * written (`^WP\d{2,}$` in status/wp_metadata.py, `^WP\d+$` in its event store), so rewriting `WP001`
+ * would name a WP upstream does not know (issue 21, D11). Null for anything that is not `WP` + digits.
+ * A selector that names a WP by another spelling of its number is resolved by the mission (`wpNumber`).
  */
 export function normalizeWpId(raw: string): string | null {
   const digits = /^wp(\d+)$/i.exec(raw.trim())?.[1]
   if (digits === undefined) return null
-  return `WP${digits.replace(/^0+(?=\d)/, '').padStart(2, '0')}`
+  return `WP${digits.padStart(2, '0')}`
+}
+
+/** The number a WP id names (`WP001` and `WP1` both name 1), or null for anything else. */
+export function wpNumber(id: string): number | null {
+  const digits = /^wp(\d+)$/i.exec(id.trim())?.[1]
+  return digits === undefined ? null : Number(digits)
 }
 
 /** WP ids compare by number first so WP100 sorts after WP99; equal numbers fall back to text. */

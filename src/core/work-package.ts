@@ -32,6 +32,11 @@ export interface WorkPackage {
    * so reads can say so and `kitty reconcile` can move it out; never written again.
    */
   retiredReviewRef?: string
+  /**
+   * The file has no `subtasks:` key at all. Upstream's subtasks gate cannot tell that from a lost
+   * roster and fails closed (core/subtask_rows.py `authored_subtask_roster`); `[]` is "nothing to block on".
+   */
+  rosterMissing?: true
 }
 
 /**
@@ -133,6 +138,7 @@ export function interpretWorkPackage(
     laneSince: laneEnteredAt(data['history'], lane),
     branch,
     ...retiredReviewRef(data),
+    ...(Object.hasOwn(data, 'subtasks') ? {} : { rosterMissing: true as const }),
   }
 }
 

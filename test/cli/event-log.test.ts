@@ -118,7 +118,8 @@ describe('reading upstream’s event log', () => {
     expect(wps).toEqual([
       ['WP01', 'in_progress', 'upstream-agent', [], 'Test WP01'],
       ['WP02', 'planned', null, [], 'Test WP02'],
-      ['WP03', 'done', 'builder', ['WP01'], 'Third, only in the log'],
+      // A WP only the log knows has no dependencies, as upstream reads it (its tasks.md section names WP01).
+      ['WP03', 'done', 'builder', [], 'Third, only in the log'],
     ])
     expect(envelope.data.summary).toMatchObject({ planned: 1, in_progress: 1, done: 1 })
     // Upstream never rewrites a WP file's lane, so this is expected: a note, not a warning (issue 21, D3).

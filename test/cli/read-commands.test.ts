@@ -265,7 +265,7 @@ describe('WP ids: one file per WP, one spelling per id', () => {
     expect(existsSync(tasks(repo))).toBe(true)
   })
 
-  it('WP1, wp02 and WP003 in file names, dependencies and --wp all name WP01, WP02, WP03', async () => {
+  it('WP1 and wp02 name WP01 and WP02; WP003 stays WP003 (as upstream keeps it) and --wp WP0003 finds it', async () => {
     const repo = makeRepo([
       {
         wps: [
@@ -282,7 +282,7 @@ describe('WP ids: one file per WP, one spelling per id', () => {
     ).toEqual([
       ['WP01', []],
       ['WP02', ['WP01']],
-      ['WP03', ['WP02', 'WP01']],
+      ['WP003', ['WP02', 'WP01']],
     ])
     expect(
       (await api(repo, 'list-ready', { mission: M })).envelope.data.ready_work_packages.map(

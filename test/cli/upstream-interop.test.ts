@@ -420,8 +420,9 @@ describe('D6/D7/D9: list-ready never promises a WP start-implementation would re
     )
     const { ids, warnings } = await readyIds(repo)
     expect(ids).toEqual([])
+    // Upstream gives a file-less WP no dependencies, so all three would be ready but for the missing file.
     expect(warnings.join('\n')).toMatch(
-      /WP01 is planned with dependencies satisfied but not listed as ready: only the event log knows it/,
+      /WP01, WP02, WP03 are planned with dependencies satisfied but not listed as ready: only the event log knows them/,
     )
     expect(warnings.join('\n')).toContain(`kitty migrate --mission ${M} --to frontmatter`)
     const start = await api(repo, 'start-implementation', { mission: M, wp: 'WP01', actor: 'a', policy: POLICY_JSON })

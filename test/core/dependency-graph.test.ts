@@ -5,6 +5,7 @@ import {
   findCycle,
   findUnknownDependencies,
   normalizeWpId,
+  wpNumber,
   parseDependencies,
   topologicalOrder,
   unknownDependencyError,
@@ -21,12 +22,13 @@ describe('dependencies', () => {
     expect(parseDependencies(null)).toEqual({ ok: true, dependencies: [] })
     expect(parseDependencies(undefined)).toEqual({ ok: true, dependencies: [] })
   })
-  it('normalises every spelling of an id: WP1 ≡ WP01 ≡ wp01 ≡ WP001 → WP01', () => {
-    for (const raw of ['WP1', 'WP01', 'wp01', 'Wp001', ' WP1 ']) expect(normalizeWpId(raw)).toBe('WP01')
+  it('WP1 ≡ WP01 ≡ wp01 → WP01; WP001 stays WP001 as upstream keeps it (issue 21, D11)', () => {
+    for (const raw of ['WP1', 'WP01', 'wp01', ' WP1 ']) expect(normalizeWpId(raw)).toBe('WP01')
+    expect(normalizeWpId('Wp001')).toBe('WP001')
     expect(normalizeWpId('wp100')).toBe('WP100')
     expect(normalizeWpId('WP0')).toBe('WP00')
     for (const raw of ['WP', 'WP1x', 'T001', 'WP-1', '']) expect(normalizeWpId(raw)).toBeNull()
-    expect(parseDependencies(['wp1', 'WP01', 'WP002'])).toEqual({ ok: true, dependencies: ['WP01', 'WP02'] })
+    expect(parseDependencies(['wp1', 'WP01', 'WP002'])).toEqual({ ok: true, dependencies: ['WP01', 'WP002'] })
     expect(parseDependencies('wp3')).toEqual({ ok: true, dependencies: ['WP03'] })
     expect(parseDependencies(['wp2'], 'WP02').ok).toBe(false)
   })
@@ -79,10 +81,15 @@ describe('normalizeWpId', () => {
     expect(normalizeWpId('xWP01')).toBeNull()
     expect(normalizeWpId('my-wp1')).toBeNull()
   })
-  it('strips every leading zero, then pads to two digits', () => {
-    expect(normalizeWpId('WP0001')).toBe('WP01')
-    expect(normalizeWpId('WP00012')).toBe('WP12')
-    expect(normalizeWpId('WP000')).toBe('WP00')
+  it('keeps the digits as written when there are two or more, pads a single digit to two', () => {
+    expect(normalizeWpId('WP0001')).toBe('WP0001')
+    expect(normalizeWpId('WP00012')).toBe('WP00012')
+    expect(normalizeWpId('WP000')).toBe('WP000')
+    expect(normalizeWpId('wp7')).toBe('WP07')
+  })
+  it('wpNumber: every spelling of one number names it', () => {
+    for (const raw of ['WP1', 'WP01', 'wp001']) expect(wpNumber(raw)).toBe(1)
+    expect(wpNumber('T001')).toBeNull()
   })
 })
 

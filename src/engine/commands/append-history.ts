@@ -34,13 +34,14 @@ export const appendHistory: CommandSpec = {
   ],
   async run(ctx, req) {
     const handle = requiredString(req, 'mission')
-    const wpId = requiredWpId(req)
+    const asked = requiredWpId(req)
     const actor = requiredActor(req)
     const note = oneLine(requiredNote(req))
     if (note === '') throw new KittyError('USAGE_ERROR', "Option '--note' must not be empty.")
     try {
-      const { result, commit } = await mutate<{ mission: MissionView }>(ctx, async (snapshot) => {
+      const { result, commit } = await mutate<{ mission: MissionView; wpId: string }>(ctx, async (snapshot) => {
         const mission = await loadMission(snapshot, handle)
+        const wpId = mission.resolveWpId(asked)
         const { wp, file } = await mission.wp(wpId)
         const entry = `- [${zuluSeconds(ctx.now())}] ${actor}: ${note}`
         const body = appendActivityLog(file.split.body, entry, file.split.eol)
@@ -56,10 +57,10 @@ export const appendHistory: CommandSpec = {
             // Upstream HEAD records the same line as a note annotation in the event log.
             ...eventLogChanges(ctx, mission, [{ kind: 'annotation', wpId: wp.id, actor, delta: { note: entry } }]),
           ]),
-          result: { mission },
+          result: { mission, wpId },
         }
       })
-      return { ...identityOf(result.mission), wp_id: wpId, history_entry_id: `hist-${commit!.slice(0, 32)}` }
+      return { ...identityOf(result.mission), wp_id: result.wpId, history_entry_id: `hist-${commit!.slice(0, 32)}` }
     } catch (err) {
       if (err instanceof DuplicateDelivery) throw err
       if (!isKittyError(err))

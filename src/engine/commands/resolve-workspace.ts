@@ -24,7 +24,7 @@ export const resolveWorkspace: CommandSpec = {
   params: [MISSION_PARAM, WP_PARAM, ...REPO_PARAMS],
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
-    const wpId = requiredWpId(req)
+    const wpId = mission.resolveWpId(requiredWpId(req))
     const { wp } = await mission.wp(wpId)
     const paths = workspacePaths(ctx, mission, wpId, wp.path)
     const branch = wpBranchName(ctx, mission, wpId, wp.branch)

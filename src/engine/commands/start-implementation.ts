@@ -101,13 +101,14 @@ async function refuseLinkedWorkspace(
 async function claim(
   ctx: EngineContext,
   handle: string,
-  wpId: string,
+  asked: string,
   actor: string,
   policy: Policy,
   onAllowed: OnAllowed,
 ) {
   return mutate<Started>(ctx, async (snapshot) => {
     const mission = await loadMission(snapshot, handle)
+    const wpId = mission.resolveWpId(asked)
     const loaded = await mission.wp(wpId)
     const { wp } = loaded
     if (unfinalizedIds(mission).includes(wp.id)) throw notFinalized(mission, wp.id)
@@ -179,7 +180,7 @@ export const startImplementation: CommandSpec = {
   async run(ctx, req) {
     const policy = requirePolicy(req, 'start-implementation')
     const handle = requiredString(req, 'mission')
-    const wpId = requiredWpId(req)
+    const asked = requiredWpId(req)
     const actor = requiredActor(req)
     // In a checkout the worktree (a git checkout, the slow part) is made while the claim is committed:
     // the claim is already validated, and a claim lost to a race leaves only a reusable worktree.
@@ -190,13 +191,13 @@ export const startImplementation: CommandSpec = {
     }
     let claimed: Awaited<ReturnType<typeof claim>>
     try {
-      claimed = await claim(ctx, handle, wpId, actor, policy, (started, tip) => {
+      claimed = await claim(ctx, handle, asked, actor, policy, (started, tip) => {
         if (ctx.remote || early.work) return early.branchMade
-        const workspace = workspacePaths(ctx, started.mission, wpId, started.wpPath).workspace_path
+        const workspace = workspacePaths(ctx, started.mission, started.wpId, started.wpPath).workspace_path
         let made: () => void = () => undefined
         const branchMade = new Promise<void>((resolve) => (made = resolve))
         early.work = settle(
-          provisionWorkspace(ctx, started.mission, wpId, started.branch, workspace, tip, () => made()),
+          provisionWorkspace(ctx, started.mission, started.wpId, started.branch, workspace, tip, () => made()),
         )
         // Settled either way: a provisioning that fails early must not hold the claim back.
         early.branchMade = Promise.race([branchMade, early.work.then(() => undefined)])
@@ -208,7 +209,7 @@ export const startImplementation: CommandSpec = {
       throw err
     }
     const { result, commit } = claimed
-    const { mission, from, noOp } = result
+    const { mission, from, noOp, wpId } = result
     const paths = workspacePaths(ctx, mission, wpId, result.wpPath)
     const provisioned = await (early.work ??
       settle(provisionWorkspace(ctx, mission, wpId, result.branch, paths.workspace_path, commit)))

@@ -29,16 +29,17 @@ export const startReview: CommandSpec = {
   async run(ctx, req) {
     const policy = requirePolicy(req, 'start-review')
     const handle = requiredString(req, 'mission')
-    const wpId = requiredWpId(req)
+    const asked = requiredWpId(req)
     const actor = requiredActor(req)
     const reviewRef = optionalString(req, 'review-ref')?.trim() || undefined
-    const { result } = await mutate<{ mission: MissionView; from: Lane; noOp: boolean; path: string }>(
+    const { result } = await mutate<{ mission: MissionView; wpId: string; from: Lane; noOp: boolean; path: string }>(
       ctx,
       async (snapshot) => {
         const mission = await loadMission(snapshot, handle)
+        const wpId = mission.resolveWpId(asked)
         const loaded = await mission.wp(wpId)
         const { wp } = loaded
-        const result = { mission, from: wp.lane, noOp: false, path: wp.path }
+        const result = { mission, wpId, from: wp.lane, noOp: false, path: wp.path }
         if (wp.lane === 'in_review') return { kind: 'noop', result: { ...result, noOp: true } }
         if (wp.lane !== 'for_review') {
           throw new TransitionRejectedError(
@@ -77,10 +78,10 @@ export const startReview: CommandSpec = {
         )
       },
     )
-    const { prompt_path } = workspacePaths(ctx, result.mission, wpId, result.path)
+    const { prompt_path } = workspacePaths(ctx, result.mission, result.wpId, result.path)
     return {
       ...identityOf(result.mission),
-      wp_id: wpId,
+      wp_id: result.wpId,
       from_lane: result.from,
       to_lane: 'in_review',
       prompt_path,

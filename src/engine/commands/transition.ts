@@ -122,6 +122,13 @@ async function guardInputs(mission: MissionView, wp: WorkPackage, r: TransitionR
  */
 async function subtasksGate(mission: MissionView, wp: WorkPackage): Promise<{ complete: boolean; hint?: string }> {
   if (!mission.events) return { complete: subtasksComplete(await mission.tasksMd(), wp.id) }
+  if (wp.rosterMissing)
+    return {
+      complete: false,
+      hint:
+        `Cannot resolve subtask roster for ${wp.id}: subtasks key is missing (upstream's words; it refuses too). ` +
+        `Add a subtasks: list to ${wp.path} (subtasks: [] when ${wp.id} has none)`,
+    }
   const open = openRosterSubtasks(wp.subtasks, mission.events.reduced.work_packages[wp.id]?.['subtasks'])
   if (open.length === 0) return { complete: true }
   return {
@@ -169,7 +176,7 @@ export const transition: CommandSpec = {
   ],
   async run(ctx, req) {
     const r = readRequest(req)
-    const { result } = await mutate<{ mission: MissionView; from: Lane }>(ctx, async (snapshot) => {
+    const { result } = await mutate<{ mission: MissionView; wpId: string; from: Lane }>(ctx, async (snapshot) => {
       const mission = await loadMission(snapshot, r.handle)
       const loaded = await mission.wp(r.wpId)
       const { wp } = loaded
@@ -217,12 +224,12 @@ export const transition: CommandSpec = {
             evidence: r.evidence,
           },
         },
-        { mission, from: wp.lane },
+        { mission, wpId: wp.id, from: wp.lane },
       )
     })
     return {
       ...identityOf(result.mission),
-      wp_id: r.wpId,
+      wp_id: result.wpId,
       from_lane: result.from,
       to_lane: r.to,
       policy_metadata_recorded: r.policy !== null,

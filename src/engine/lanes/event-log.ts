@@ -188,7 +188,7 @@ export function eventLogChanges(
   return appendEvents(ctx, mission, mission.events, drafts).changes
 }
 
-/** A WP known only to the event log, read as far as tasks.md describes it. */
+/** A WP known only to the event log: its title and subtasks as tasks.md describes them. */
 function eventOnlyWp(
   mission: MissionView,
   id: string,
@@ -204,7 +204,9 @@ function eventOnlyWp(
     title: plan?.title ?? null,
     lane,
     frontmatterLane: lane,
-    dependencies: plan?.dependencies ?? [],
+    // Upstream reads a WP's dependencies from its file only, so a file-less WP has none (`[]`);
+    // tasks.md's are what `kitty migrate --to frontmatter` writes into the file it makes.
+    dependencies: [],
     subtasks: plan?.subtasks ?? [],
     assignee: holds ? (state?.actor ?? null) : null,
     lastActor: state?.actor || null,

@@ -11,6 +11,8 @@ export interface HistoryCommit {
   subject: string
   body: string
   trailers: Trailers
+  /** The first parent, where the walk knows it (readHistory): what this commit changed is read against it. */
+  parent?: string | null
 }
 
 /**
@@ -44,6 +46,7 @@ export async function readHistory(
         subject: commitSubject(commit.message),
         body: commit.message,
         trailers,
+        parent: commit.parents[0] ?? null,
       }
       if (accept(entry)) matches.push(entry)
     }

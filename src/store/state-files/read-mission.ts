@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { compareWpIds, normalizeWpId } from '../../core/dependency-graph.ts'
+import { compareWpIds, normalizeWpId, wpNumber } from '../../core/dependency-graph.ts'
 import { didYouMean } from '../../core/closest-names.ts'
 import { KittyError, MetaInvalidError, WpFileInvalidError } from '../../core/errors.ts'
 import type { Lane } from '../../core/lanes.ts'
@@ -167,16 +167,28 @@ export class MissionView {
       .sort(compareWpIds)
   }
 
+  /**
+   * The id of the WP file a selector names: its own spelling, else the one WP whose number it names
+   * (`--wp WP1` or `WP01` for `WP001.md`); with two WPs of that number the selector stays as given.
+   */
+  resolveWpId(raw: string): string {
+    const id = canonicalWpId(raw)
+    if (this.#locations.has(id)) return id
+    const n = wpNumber(id)
+    const same = n === null ? [] : [...this.#locations.keys()].filter((k) => wpNumber(k) === n)
+    return same.length === 1 ? same[0]! : id
+  }
+
   has(id: string): boolean {
-    return this.#locations.has(canonicalWpId(id))
+    return this.#locations.has(this.resolveWpId(id))
   }
 
   wpPath(id: string): string | null {
-    return this.#locations.get(canonicalWpId(id))?.path ?? null
+    return this.#locations.get(this.resolveWpId(id))?.path ?? null
   }
 
   wp(raw: string): Promise<LoadedWp> {
-    const id = canonicalWpId(raw)
+    const id = this.resolveWpId(raw)
     let pending = this.#loaded.get(id)
     if (!pending) {
       const location = this.#locations.get(id)
