@@ -133,8 +133,7 @@ const builds = await Promise.all(
     build({
       entryPoints: { [name]: path },
       // The App is deployed with its node_modules (npm ci): Probot, prom-client and the queue's BullMQ and
-      // ioredis load from there as
-      // published (pino transports, optional peers), and only our own code plus git is bundled.
+      // ioredis load from there as published (pino transports, optional peers); only our code and git are bundled.
       external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
       outdir: options.outdir,
       splitting: true,
