@@ -202,6 +202,18 @@ export const COMMANDS: readonly RegisteredCommand[] = [
           type: 'string',
           description: 'Who merges (recorded as merged_by; default: the commit identity).',
         },
+        {
+          name: 'via',
+          type: 'string',
+          description:
+            'push (move the target) or pull_request (push the merge to kitty/merge/<mission_slug> for one pull request to the target); default merge.via.',
+        },
+        {
+          name: 'merged-commit',
+          type: 'string',
+          description:
+            'Record the mission as merged by this commit (the merge commit of the merged staging pull request): WPs done, one state commit, no merging.',
+        },
         ...REPO_PARAMS,
       ],
     },
@@ -222,7 +234,8 @@ export const COMMANDS: readonly RegisteredCommand[] = [
     {
       name: 'history',
       group: 'orchestrator-api',
-      summary: 'The audit trail: kitty commits on the state branch, newest first, filtered by mission, WP or actor.',
+      summary:
+        'The audit trail: kitty commits on the state branch (for a mission with an event log, also the lines no kitty commit wrote), newest first, filtered by mission, WP or actor.',
       access: 'read',
       needsRepository: true,
       params: [
