@@ -119,6 +119,16 @@ function describe(err: unknown): string {
   return e.status ? `HTTP ${e.status}: ${first}${limit}` : first
 }
 
+/**
+ * GitHub Enterprise Server serves GraphQL at /api/graphql, beside the REST API's /api/v3 (the mapping
+ * @octokit/graphql makes); github.com's REST base already ends where /graphql goes.
+ */
+function graphqlBase(octokit: OctokitLike): { baseUrl?: string } {
+  const rest = (octokit.request as { endpoint?: { DEFAULTS?: { baseUrl?: unknown } } }).endpoint?.DEFAULTS?.baseUrl
+  const ghes = /\/api\/v3\/?$/
+  return typeof rest === 'string' && ghes.test(rest) ? { baseUrl: rest.replace(ghes, '/api') } : {}
+}
+
 export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {
   return {
     async getPull(number) {
@@ -208,6 +218,7 @@ export function octokitApi(octokit: OctokitLike, where: RepoName): GithubApi {
           'mutation($id: ID!, $method: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: ' +
           '{pullRequestId: $id, mergeMethod: $method}) { pullRequest { number } } }'
         const { data } = await octokit.request('POST /graphql', {
+          ...graphqlBase(octokit),
           query,
           variables: { id: nodeId, method: method.toUpperCase() },
         })

@@ -94,3 +94,27 @@ describe('openStagingPull', () => {
     expect(opened).toEqual({ number: 12, url: 'https://github.example/pull/12', created: false, auto_merge: 'enabled' })
   })
 })
+
+describe('enableAutoMerge: where GraphQL lives', () => {
+  const sent = async (baseUrl: string) => {
+    const urls: string[] = []
+    const fetch = async (url: string | URL | Request) => {
+      urls.push(String(url))
+      return new Response(JSON.stringify({ data: { enablePullRequestAutoMerge: { pullRequest: { number: 1 } } } }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      })
+    }
+    const api = octokitApi(getOctokit('t', { baseUrl, request: { fetch } }), { owner: 'o', repo: 'r' })
+    await api.pulls!.enableAutoMerge('PR_node1', 'squash')
+    return urls
+  }
+
+  it('github.com: /graphql beside the REST API', async () => {
+    expect(await sent('https://api.github.com')).toEqual(['https://api.github.com/graphql'])
+  })
+
+  it('GitHub Enterprise Server: /api/graphql, not /api/v3/graphql', async () => {
+    expect(await sent('https://ghe.example/api/v3')).toEqual(['https://ghe.example/api/graphql'])
+  })
+})

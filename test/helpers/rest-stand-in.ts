@@ -145,7 +145,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
         res.end(json === undefined ? '' : JSON.stringify(json))
       }
       // GraphQL is not in the REST description (GRAPHQL_CALLS): recorded for the test to check, then answered.
-      if (req.method === 'POST' && path === '/graphql') {
+      if (req.method === 'POST' && (path === '/graphql' || path === '/api/graphql')) {
         const b = body as { query?: string; variables?: Record<string, unknown> }
         graphql.push({ query: b?.query ?? '', variables: b?.variables ?? {} })
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
