@@ -117,7 +117,8 @@ describe('reading upstream’s event log', () => {
     const wps = envelope.data.work_packages.map((w: any) => [w.wp_id, w.lane, w.last_actor, w.dependencies, w.title])
     expect(wps).toEqual([
       ['WP01', 'in_progress', 'upstream-agent', [], 'Test WP01'],
-      ['WP02', 'planned', null, [], 'Test WP02'],
+      // The log is the authority for the last actor too (issue 21, D5): here, the seed's.
+      ['WP02', 'planned', 'finalize-tasks', [], 'Test WP02'],
       // A WP only the log knows has no dependencies, as upstream reads it (its tasks.md section names WP01).
       ['WP03', 'done', 'builder', [], 'Third, only in the log'],
     ])
@@ -491,7 +492,9 @@ describe('kitty migrate', () => {
     ])
     expect(upstreamLanes(repo)).toEqual({ WP01: 'done', WP02: 'for_review', WP03: 'planned' })
     expectStatusJsonMatchesLog(repo)
-    expect(await view()).toEqual(original)
+    // With the log, a WP's last actor is its latest lane event's (issue 21, D5): WP03's is the seed's.
+    const logged = original.map((w: any[]) => (w[0] === 'WP03' ? ['WP03', 'planned', 'finalize-tasks'] : w))
+    expect(await view()).toEqual(logged)
     const again = await kitty(repo, ['migrate', '--mission', SLUG, '--to', 'events'])
     expect(again.envelope.error_code).toBe('USAGE_ERROR')
 
@@ -515,7 +518,7 @@ describe('kitty migrate', () => {
     ])
     const state = await api(repo, 'mission-state', { mission: SLUG })
     expect(state.envelope.data.warnings).toBeUndefined()
-    expect(state.envelope.data.work_packages.map((w: any) => [w.wp_id, w.lane, w.last_actor])).toEqual(original)
+    expect(state.envelope.data.work_packages.map((w: any) => [w.wp_id, w.lane, w.last_actor])).toEqual(logged)
     expect(state.envelope.data.work_packages[2].dependencies).toEqual(['WP01'])
     git(repo, 'fsck', '--strict')
     // The materialised files are ordinary WP files: the next change goes through them.

@@ -685,3 +685,39 @@ describe('one WP, both writers alternating through a whole lifecycle', () => {
     expect(git(repo, 'fsck', '--no-progress')).toBe('')
   })
 })
+
+describe('D5: with an event log, last_actor is the actor of the WP’s latest lane event, as upstream derives it', () => {
+  const logFile = (repo: string) => join(missionDir(repo), 'status.events.jsonl')
+  const nowAt = () => new Date().toISOString().replace('Z', '000+00:00')
+  const lastActor = async (repo: string) =>
+    (await ok(api(repo, 'mission-state', { mission: M }))).data.work_packages[0].last_actor
+
+  it('the seed’s actor, then kitty’s, then upstream’s claude-impl after kitty’s commit; annotations do not count', async () => {
+    const repo = loggedMission([{ id: 'WP01', lane: 'planned' }], [upTransition('WP01', 'genesis', 'planned')])
+    expect(await lastActor(repo)).toBe('finalize-tasks')
+    await step(repo, 'start-implementation', { actor: 'kitty-impl' })
+    expect(await lastActor(repo)).toBe('kitty-impl')
+    // Upstream submits and takes the WP back: the lane is kitty's frontmatter lane again, the actor is not.
+    const lines = [
+      upTransition('WP01', 'in_progress', 'for_review', 'claude-impl', { at: nowAt() }),
+      upTransition('WP01', 'for_review', 'in_progress', 'claude-impl', { at: nowAt() }),
+      pythonJsonLine({
+        actor: 'edge',
+        at: nowAt(),
+        delta: { note: 'not a lane event' },
+        event_id: '01M95C000000000000000000D5',
+        kind: 'annotation',
+        wp_id: 'WP01',
+      }),
+    ]
+    writeFileSync(logFile(repo), `${readFileSync(logFile(repo), 'utf8')}${lines.join('\n')}\n`)
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'upstream: for_review and back')
+    const state = await ok(api(repo, 'mission-state', { mission: M }))
+    expect(state.data.work_packages[0]).toMatchObject({ lane: 'in_progress', last_actor: 'claude-impl' })
+    // Frontmatter history still names kitty-impl; a mission without a log keeps answering from it.
+    const plain = makeRepo([{ wps: [{ id: 'WP01', lane: 'planned' }], tasksMd: READY_TASKS_MD }])
+    await step(plain, 'start-implementation', { actor: 'kitty-impl' })
+    expect(await lastActor(plain)).toBe('kitty-impl')
+  })
+})

@@ -96,20 +96,30 @@ function loadWp(text: string, location: WpLocation): LoadedWp {
 const HOLDING_LANES = new Set<Lane>(['claimed', 'in_progress', 'in_review'])
 
 /**
+ * The actor of the WP's latest lane event, or null: upstream's `_get_last_actor` (orchestrator_api/commands.py), the
+ * reduced `actor` its status.json keeps. Annotations never set it (upstream's reducer folds them after the lanes).
+ */
+function logLastActor(state: WpState | undefined): string | null {
+  return state?.last_event_id ? state.actor || null : null
+}
+
+/**
  * A WP file read beside upstream's event log: the reduced lane wins (docs/upstream-contract.md#event-log-and-reducer; a
- * WP with no event reads as planned). Where the two disagree the log is the newer word, so its actor is also the last
- * actor and, in a lane that holds a claim, the holder.
+ * WP with no event reads as planned), and so does the log's last actor, whatever the frontmatter's history says (D5).
+ * Where the lanes disagree the log is the newer word, so in a lane that holds a claim its actor is also the holder.
  */
 function withEventLane(loaded: LoadedWp, state: WpState | undefined): LoadedWp {
   const lane = displayLane(state)
-  if (lane === loaded.wp.lane) return loaded
-  const holder = HOLDING_LANES.has(lane) && state?.actor ? state.actor : loaded.wp.assignee
+  const lastActor = logLastActor(state) ?? loaded.wp.lastActor
+  if (lane === loaded.wp.lane && lastActor === loaded.wp.lastActor) return loaded
+  const changed = lane !== loaded.wp.lane
+  const holder = changed && HOLDING_LANES.has(lane) && state?.actor ? state.actor : loaded.wp.assignee
   const wp = {
     ...loaded.wp,
     lane,
     assignee: holder,
-    lastActor: state?.actor || loaded.wp.lastActor,
-    laneSince: state?.last_transition_at ?? null,
+    lastActor,
+    laneSince: changed ? (state?.last_transition_at ?? null) : loaded.wp.laneSince,
   }
   return {
     wp,
