@@ -117,8 +117,13 @@ function lingerThenClose(req: IncomingMessage, res: ServerResponse): void {
   })
 }
 
+/** The events the App subscribes to in app.yml and routes; GitHub also sends `ping` and others. */
+const ROUTED_EVENTS = new Set(['issue_comment', 'pull_request', 'pull_request_review'])
+
 /** Events the App routes and comments it answers; anything else is acknowledged without a job. */
 function worthQueueing(name: string, payload: object): boolean {
+  // The Action answers an event it cannot route with an explanation; the App just has nothing to do.
+  if (!ROUTED_EVENTS.has(name)) return false
   const { intent } = readEvent(name, payload)
   return intent.kind !== 'ignore' && !(intent.kind === 'comment' && isChat(intent))
 }

@@ -98,7 +98,14 @@ describe('remote state: fetch and push through isomorphic-git', () => {
     const tip = (await fetchBranch(c.repo, remote(), 'main', 1)).tip!
     server.faults.refuseNextPush()
     const outcome = await pushBranch(c.repo, remote(), 'main', await commitOn(c, tip, 'a.txt'))
-    expect(outcome).toEqual({ ok: false, moved: false, reason: 'pre-receive hook declined' })
+    expect(outcome).toEqual({
+      ok: false,
+      moved: false,
+      reason: 'pre-receive hook declined',
+      // The server's side-band lines come back with the refusal; this one is no branch protection rule.
+      messages: ['kitty test server: push refused (fault injection)'],
+      protected: false,
+    })
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(tip)
     expect(await pushBranch(c.repo, remote(), 'main', await commitOn(c, tip, 'a.txt'))).toEqual({ ok: true })
   })
