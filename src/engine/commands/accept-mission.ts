@@ -5,8 +5,8 @@ import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
 import { editMetaJson } from '../../store/state-files/meta-json.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import type { EngineContext } from '../framework/context.ts'
-import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { requiredActor, requiredString } from '../framework/request.ts'
 import { mutate, readTip } from '../mission/state-branch.ts'
@@ -35,12 +35,7 @@ interface Accepted {
 }
 
 export const acceptMission: CommandSpec = {
-  name: 'accept-mission',
-  group: 'orchestrator-api',
-  summary: 'Record acceptance in meta.json once every WP is approved or done.',
-  access: 'write',
-  needsRepository: true,
-  params: [MISSION_PARAM, ACTOR_PARAM, ...REPO_PARAMS],
+  ...commandMeta('orchestrator-api', 'accept-mission'),
   async run(ctx, req) {
     const handle = requiredString(req, 'mission')
     const actor = requiredActor(req)

@@ -4,7 +4,7 @@ import { appendActivityLog } from '../../store/state-files/activity-log.ts'
 import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { ACTOR_PARAM, MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { DuplicateDelivery } from '../framework/idempotency.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { wpTrailers } from '../lanes/plan-lane-change.ts'
@@ -20,18 +20,7 @@ import { identityOf } from '../mission/workspace.ts'
 const WRITE_FAILURES = new Set(['INTERNAL_ERROR'])
 
 export const appendHistory: CommandSpec = {
-  name: 'append-history',
-  group: 'orchestrator-api',
-  summary: "Append a line to a WP's Activity Log and commit it.",
-  access: 'write',
-  needsRepository: true,
-  params: [
-    MISSION_PARAM,
-    WP_PARAM,
-    ACTOR_PARAM,
-    { name: 'note', type: 'string', required: true, description: 'The Activity Log text.' },
-    ...REPO_PARAMS,
-  ],
+  ...commandMeta('orchestrator-api', 'append-history'),
   async run(ctx, req) {
     const handle = requiredString(req, 'mission')
     const asked = requiredWpId(req)

@@ -2,15 +2,11 @@ import { gte, valid } from '@renovatebot/pep440'
 import { CONTRACT_VERSION, MIN_PROVIDER_VERSION } from '../../core/envelope.ts'
 import { KittyError } from '../../core/errors.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { optionalString } from '../framework/request.ts'
 
 export const contractVersion: CommandSpec = {
-  name: 'contract-version',
-  group: 'orchestrator-api',
-  summary: 'Report the contract version and check a provider version against the minimum supported.',
-  access: 'read',
-  needsRepository: false,
-  params: [{ name: 'provider-version', type: 'string', description: 'Provider version to check (PEP 440).' }],
+  ...commandMeta('orchestrator-api', 'contract-version'),
   async run(_ctx, req) {
     const provided = optionalString(req, 'provider-version')
     const versions = { api_version: CONTRACT_VERSION, min_supported_provider_version: MIN_PROVIDER_VERSION }

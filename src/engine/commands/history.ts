@@ -3,7 +3,7 @@ import type { HistoryCommit } from '../../store/history/read-history.ts'
 import { readHistory } from '../../store/history/read-history.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { REPO_PARAMS } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import type { LogEvent } from '../mission/log-history.ts'
 import { eventMicros, mergeLogHistory } from '../mission/log-history.ts'
@@ -22,21 +22,7 @@ function count(req: Request, name: string, fallback: number, max: number): numbe
 }
 
 export const history: CommandSpec = {
-  name: 'history',
-  group: 'orchestrator-api',
-  summary:
-    'The audit trail: kitty commits on the state branch (for a mission with an event log, also the lines no kitty ' +
-    'commit wrote), newest first, filtered by mission, WP or actor.',
-  access: 'read',
-  needsRepository: true,
-  params: [
-    { name: 'mission', type: 'string', description: 'Only this mission (any selector).' },
-    { name: 'wp', type: 'string', description: 'Only this WP.' },
-    { name: 'actor', type: 'string', description: 'Only commits by this actor.' },
-    { name: 'limit', type: 'string', description: 'At most this many entries (default 50, max 1000).' },
-    { name: 'offset', type: 'string', description: 'Skip this many matching entries first.' },
-    ...REPO_PARAMS,
-  ],
+  ...commandMeta('orchestrator-api', 'history'),
   async run(ctx, req) {
     const limit = count(req, 'limit', 50, 1000)
     const offset = count(req, 'offset', 0, 1_000_000)

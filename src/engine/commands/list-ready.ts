@@ -2,7 +2,7 @@ import { cycleError, findCycle } from '../../core/dependency-graph.ts'
 import { KittyError } from '../../core/errors.ts'
 import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { requiredString } from '../framework/request.ts'
 import { readTip } from '../mission/state-branch.ts'
@@ -43,12 +43,7 @@ function heldWarnings(mission: MissionView, ids: string[], held: Map<string, Hel
 }
 
 export const listReady: CommandSpec = {
-  name: 'list-ready',
-  group: 'orchestrator-api',
-  summary: 'Planned WPs whose dependencies are all approved or done.',
-  access: 'read',
-  needsRepository: true,
-  params: [MISSION_PARAM, ...REPO_PARAMS],
+  ...commandMeta('orchestrator-api', 'list-ready'),
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
     warn(ctx, await pendingWriteWarnings(ctx, mission))

@@ -4,7 +4,7 @@ import { normalizeRoster, SLOT_STATUS, subtaskOwners } from '../../core/subtask-
 import { markSubtask } from '../../core/tasks-md.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { optionalString, requiredString } from '../framework/request.ts'
 import { mutate } from '../mission/state-branch.ts'
@@ -114,19 +114,7 @@ async function rosterOwners(mission: MissionView): Promise<Map<string, string>> 
  * orchestrator tells its agents to run, so the subtasks guard can pass (docs/design.md#subtask-marks).
  */
 export const markStatus: CommandSpec = {
-  name: 'mark-status',
-  group: 'agent tasks',
-  summary:
-    "Tick (or untick) a subtask's checkbox in tasks.md and, where the mission has an event log, record the mark there as upstream does; one commit.",
-  access: 'write',
-  needsRepository: true,
-  positionals: [{ name: 'task_id', description: 'Subtask id, e.g. T012 (several may be given).' }],
-  params: [
-    MISSION_PARAM,
-    { name: 'status', type: 'string', required: true, description: 'done or pending.' },
-    { name: 'actor', type: 'string', description: 'Who marks it (default: the commit identity).' },
-    ...REPO_PARAMS,
-  ],
+  ...commandMeta('agent tasks', 'mark-status'),
   async run(ctx, req) {
     const ids = req.positionals
     if (ids.length === 0) throw new UsageError("Missing argument 'TASK_ID'.")

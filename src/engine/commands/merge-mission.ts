@@ -16,7 +16,7 @@ import { readCommitInfo } from '../../store/objects/walk-commits.ts'
 import { buildMergeChain } from '../merge/build-merge-chain.ts'
 import type { MergeChain } from '../merge/build-merge-chain.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import type { EngineContext } from '../framework/context.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import type { Preflight } from '../merge/preflight-merge.ts'
@@ -511,45 +511,7 @@ function orderOf(wps: Array<{ id: string; dependencies: string[] }>): string[] {
 }
 
 export const mergeMission: CommandSpec = {
-  name: 'merge-mission',
-  group: 'orchestrator-api',
-  summary: 'Merge every WP branch into the target in dependency order, then mark the WPs done; one ref move.',
-  access: 'write',
-  needsRepository: true,
-  params: [
-    MISSION_PARAM,
-    {
-      name: 'target',
-      type: 'string',
-      description: 'Target branch (default: meta merge_target_branch / target_branch, else the state branch).',
-    },
-    { name: 'strategy', type: 'string', description: 'merge (default), squash or rebase.' },
-    {
-      name: 'push',
-      type: 'boolean',
-      description:
-        'Push the target to origin once after merging (undone locally if the push fails); implied with --remote.',
-    },
-    {
-      name: 'dry-run',
-      type: 'boolean',
-      description: 'Run the preflight and trial merges and report the plan; move no ref.',
-    },
-    { name: 'actor', type: 'string', description: 'Who merges (recorded as merged_by; default: the commit identity).' },
-    {
-      name: 'via',
-      type: 'string',
-      description:
-        'push (move the target) or pull_request (push the merge to kitty/merge/<mission_slug> for one pull request to the target); default merge.via.',
-    },
-    {
-      name: 'merged-commit',
-      type: 'string',
-      description:
-        'Record the mission as merged by this commit (the merge commit of the merged staging pull request): WPs done, one state commit, no merging.',
-    },
-    ...REPO_PARAMS,
-  ],
+  ...commandMeta('orchestrator-api', 'merge-mission'),
   async run(ctx, req) {
     const r = readRequest(ctx, req)
     if (r.mergedCommit && r.dryRun)

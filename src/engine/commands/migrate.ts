@@ -13,7 +13,7 @@ import type { MissionEvents } from '../../store/state-files/read-event-log.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { Snapshot } from '../../store/objects/snapshot.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import type { EngineContext } from '../framework/context.ts'
 import type { TransitionDraft } from '../lanes/event-log.ts'
 import { appendEvents, finalizeSeed } from '../lanes/event-log.ts'
@@ -23,7 +23,7 @@ import { optionalBoolean, requiredString } from '../framework/request.ts'
 import { mutate } from '../mission/state-branch.ts'
 import { warn } from '../framework/warnings.ts'
 import { identityOf } from '../mission/workspace.ts'
-import { DRY_RUN_PARAM, KITTY_ACTOR_PARAM, optionalActor, planOrPreview } from './reconcile.ts'
+import { optionalActor, planOrPreview } from './reconcile.ts'
 
 /**
  * `kitty migrate --mission M --to frontmatter|events [--dry-run]`, one commit each way.
@@ -257,24 +257,7 @@ async function planMigrate(
 }
 
 export const migrate: CommandSpec = {
-  name: 'migrate',
-  group: 'kitty',
-  summary:
-    "Move a mission between frontmatter and upstream's event log: --to frontmatter writes WP files for log-only WPs, --to events seeds a log from WP history.",
-  access: 'write',
-  needsRepository: true,
-  params: [
-    MISSION_PARAM,
-    {
-      name: 'to',
-      type: 'string',
-      required: true,
-      description: 'frontmatter (materialise WP files) or events (seed status.events.jsonl).',
-    },
-    KITTY_ACTOR_PARAM,
-    DRY_RUN_PARAM,
-    ...REPO_PARAMS,
-  ],
+  ...commandMeta('kitty', 'migrate'),
   async run(ctx, req) {
     const handle = requiredString(req, 'mission')
     const to = requiredString(req, 'to')

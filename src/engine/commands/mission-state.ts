@@ -1,6 +1,6 @@
 import { emptySummary } from '../../core/lanes.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { requiredString } from '../framework/request.ts'
 import { readTip } from '../mission/state-branch.ts'
@@ -10,12 +10,7 @@ import { warn } from '../framework/warnings.ts'
 import { pendingWriteWarnings } from '../mission/pending-upstream-writes.ts'
 
 export const missionState: CommandSpec = {
-  name: 'mission-state',
-  group: 'orchestrator-api',
-  summary: 'Every WP of a mission with its lane, dependencies and last actor, plus a count per lane.',
-  access: 'read',
-  needsRepository: true,
-  params: [MISSION_PARAM, ...REPO_PARAMS],
+  ...commandMeta('orchestrator-api', 'mission-state'),
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
     warn(ctx, await pendingWriteWarnings(ctx, mission))

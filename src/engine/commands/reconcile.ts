@@ -6,7 +6,7 @@ import type { MutationPlan, Planned } from '../../store/history/commit-mutation.
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { Snapshot } from '../../store/objects/snapshot.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import type { EngineContext } from '../framework/context.ts'
 import type { DriftEntry, TransitionDraft } from '../lanes/event-log.ts'
 import type { EventDraft } from '../lanes/event-log.ts'
@@ -200,28 +200,7 @@ async function adopt(ctx: EngineContext, handle: string, actor: string, dryRun: 
 }
 
 export const reconcile: CommandSpec = {
-  name: 'reconcile',
-  group: 'kitty',
-  summary: "Settle drift between WP files and upstream's event log (status.events.jsonl) in one commit.",
-  access: 'write',
-  needsRepository: true,
-  params: [
-    MISSION_PARAM,
-    {
-      name: 'from',
-      type: 'string',
-      description: 'Which side wins: events (default, as upstream reads it) or frontmatter.',
-    },
-    {
-      name: 'adopt',
-      type: 'boolean',
-      description:
-        "Commit upstream spec-kitty's uncommitted event log and status.json as they are (one commit; nothing else).",
-    },
-    KITTY_ACTOR_PARAM,
-    DRY_RUN_PARAM,
-    ...REPO_PARAMS,
-  ],
+  ...commandMeta('kitty', 'reconcile'),
   async run(ctx, req) {
     const handle = requiredString(req, 'mission')
     const side = sideOf(req)

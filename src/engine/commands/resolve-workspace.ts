@@ -1,6 +1,6 @@
 import { worktreeBranch } from '../../store/worktree/git-worktree.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import type { EngineContext } from '../framework/context.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { requiredString, requiredWpId } from '../framework/request.ts'
@@ -16,12 +16,7 @@ export function laneFields(ctx: EngineContext, wpId: string, branch: string) {
 }
 
 export const resolveWorkspace: CommandSpec = {
-  name: 'resolve-workspace',
-  group: 'orchestrator-api',
-  summary: "Where a WP's workspace and prompt are; writes nothing.",
-  access: 'read',
-  needsRepository: true,
-  params: [MISSION_PARAM, WP_PARAM, ...REPO_PARAMS],
+  ...commandMeta('orchestrator-api', 'resolve-workspace'),
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
     const wpId = mission.resolveWpId(requiredWpId(req))

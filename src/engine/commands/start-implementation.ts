@@ -14,7 +14,7 @@ import { settleProvisional, writeProvisional } from '../../store/worktree/provis
 import { pushCommit } from '../../store/remote/remote.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import type { EngineContext } from '../framework/context.ts'
 import { unfinalizedIds } from '../lanes/event-log.ts'
 import { loadMission } from '../mission/load-mission.ts'
@@ -171,12 +171,7 @@ async function claim(
 }
 
 export const startImplementation: CommandSpec = {
-  name: 'start-implementation',
-  group: 'orchestrator-api',
-  summary: 'Claim a planned WP and move it to in_progress (planned → claimed → in_progress, one commit).',
-  access: 'write',
-  needsRepository: true,
-  params: [MISSION_PARAM, WP_PARAM, ACTOR_PARAM, POLICY_PARAM, ...REPO_PARAMS],
+  ...commandMeta('orchestrator-api', 'start-implementation'),
   async run(ctx, req) {
     const policy = requirePolicy(req, 'start-implementation')
     const handle = requiredString(req, 'mission')

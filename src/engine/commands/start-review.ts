@@ -4,7 +4,7 @@ import type { Lane } from '../../core/lanes.ts'
 import { checkTransition } from '../../core/transitions.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { planLaneChange } from '../lanes/plan-lane-change.ts'
 import { requirePolicy } from '../lanes/policy-input.ts'
@@ -13,19 +13,7 @@ import { mutate } from '../mission/state-branch.ts'
 import { identityOf, workspacePaths } from '../mission/workspace.ts'
 
 export const startReview: CommandSpec = {
-  name: 'start-review',
-  group: 'orchestrator-api',
-  summary: 'A reviewer claims the review: for_review → in_review (idempotent at in_review).',
-  access: 'write',
-  needsRepository: true,
-  params: [
-    MISSION_PARAM,
-    WP_PARAM,
-    ACTOR_PARAM,
-    POLICY_PARAM,
-    { name: 'review-ref', type: 'string', description: 'Reference of the review (PR, comment URL).' },
-    ...REPO_PARAMS,
-  ],
+  ...commandMeta('orchestrator-api', 'start-review'),
   async run(ctx, req) {
     const policy = requirePolicy(req, 'start-review')
     const handle = requiredString(req, 'mission')

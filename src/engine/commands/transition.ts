@@ -13,7 +13,7 @@ import type { WorkPackage } from '../../core/work-package.ts'
 import type { WrittenWpKey } from '../../core/wp-frontmatter-keys.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { ACTOR_PARAM, MISSION_PARAM, POLICY_PARAM, REPO_PARAMS, WP_PARAM } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { planLaneChange } from '../lanes/plan-lane-change.ts'
 import { optionalPolicy, requirePolicy } from '../lanes/policy-input.ts'
@@ -140,40 +140,7 @@ async function subtasksGate(mission: MissionView, wp: WorkPackage): Promise<{ co
 }
 
 export const transition: CommandSpec = {
-  name: 'transition',
-  group: 'orchestrator-api',
-  summary: 'Move a WP to another lane, checked against the transition table and its guards.',
-  access: 'write',
-  needsRepository: true,
-  params: [
-    MISSION_PARAM,
-    WP_PARAM,
-    { name: 'to', type: 'string', required: true, description: 'Target lane (doing is accepted for in_progress).' },
-    ACTOR_PARAM,
-    POLICY_PARAM,
-    { name: 'note', type: 'string', description: 'Reason; required with --force and for in_progress → planned.' },
-    { name: 'force', type: 'boolean', description: 'Override the table and guards (needs --note).' },
-    { name: 'review-ref', type: 'string', description: 'Reference of the review feedback.' },
-    {
-      name: 'review-result-json',
-      type: 'string',
-      description: 'Structured review outcome {reviewer, verdict, reference}.',
-    },
-    { name: 'evidence-json', type: 'string', description: 'Evidence {review: {reviewer, verdict, reference}, …}.' },
-    {
-      name: 'subtasks-complete',
-      type: 'boolean',
-      negatable: true,
-      description: 'Assert subtasks are complete (tasks.md or the event log decides).',
-    },
-    {
-      name: 'implementation-evidence-present',
-      type: 'boolean',
-      negatable: true,
-      description: 'Assert implementation evidence exists (inferred when absent).',
-    },
-    ...REPO_PARAMS,
-  ],
+  ...commandMeta('orchestrator-api', 'transition'),
   async run(ctx, req) {
     const r = readRequest(req)
     const { result } = await mutate<{ mission: MissionView; wpId: string; from: Lane }>(ctx, async (snapshot) => {

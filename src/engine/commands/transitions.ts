@@ -1,19 +1,14 @@
 import { POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
 import { allowedTransitions } from '../../core/transitions.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
-import { MISSION_PARAM, REPO_PARAMS } from '../framework/command-spec.ts'
+import { commandMeta } from '../framework/command-meta.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import { optionalWpId, requiredString } from '../framework/request.ts'
 import { readTip } from '../mission/state-branch.ts'
 import { identityOf } from '../mission/workspace.ts'
 
 export const transitions: CommandSpec = {
-  name: 'transitions',
-  group: 'orchestrator-api',
-  summary: 'The current lane of one WP (or all) and every lane it may move to, with what each edge needs.',
-  access: 'read',
-  needsRepository: true,
-  params: [MISSION_PARAM, { name: 'wp', type: 'string', description: 'One WP (default: all).' }, ...REPO_PARAMS],
+  ...commandMeta('orchestrator-api', 'transitions'),
   async run(ctx, req) {
     const mission = await loadMission(await readTip(ctx), requiredString(req, 'mission'))
     const only = optionalWpId(req)
