@@ -55,6 +55,19 @@ export interface JobRecord {
   reason?: string
 }
 
+/** A job whose attempts are spent, with what it was given: for the recovery sweep (sweep-abandoned.ts). */
+export interface FailedJob extends JobRecord {
+  state: 'failed'
+  delivery: Delivery
+}
+
+/**
+ * Steps saved on a failed job from outside its runs (saveFailedStep): what was done about that failure.
+ * A redelivery that queues the job again forgets them, since they belong to the failure, not the job;
+ * its other steps are kept (what landed on GitHub stays landed).
+ */
+export const AFTER_FAILURE = 'after-failure:'
+
 export interface QueueStats {
   /** Queued, including retries waiting for their backoff. */
   waiting: number
@@ -79,6 +92,16 @@ export interface DeliveryQueue {
   stats(): Promise<QueueStats>
   /** What the queue knows of one delivery, or null once forgotten. */
   inspect(id: string): Promise<JobRecord | null>
+  /**
+   * Up to `limit` failed jobs, the oldest failure first, skipping those that saved step `without`
+   * (the sweep's own mark, so jobs it has finished never crowd out those it has not).
+   */
+  listFailed(limit: number, options?: { without?: string }): Promise<FailedJob[]>
+  /**
+   * Save a step (named AFTER_FAILURE…) on a job that is failed now; false, and nothing saved, when it
+   * is not (a redelivery queued it again, or it was forgotten). Atomic with that check.
+   */
+  saveFailedStep(id: string, name: string, value: unknown): Promise<boolean>
   /**
    * Stop taking jobs, let running ones finish; unstarted jobs stay queued (for another replica or the
    * next start). True when everything running finished within `timeoutMs`.
@@ -123,6 +146,19 @@ export function checkStep(name: string, value: unknown): string {
   if (name === '' || text === undefined)
     throw new DeliveryQueueError(`A saved step needs a name and a JSON value (step '${name}').`)
   return text
+}
+
+/** A step saved on a failed job names itself as such; `checkStep`'s rules otherwise. */
+export function checkFailedStep(name: string, value: unknown): string {
+  if (!name.startsWith(AFTER_FAILURE) || name.length === AFTER_FAILURE.length)
+    throw new DeliveryQueueError(`A step saved on a failed job is named ${AFTER_FAILURE}<name>, not '${name}'.`)
+  return checkStep(name, value)
+}
+
+/** listFailed's bound: one call reads at most this many jobs' steps. */
+export function checkListLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1_000)
+    throw new DeliveryQueueError(`listFailed takes a limit from 1 to 1000, not ${limit}.`)
 }
 
 /** The reason a handler failed, as stored: a kitty code when it has one, never a stack. */

@@ -1,8 +1,16 @@
 import { mkdirSync } from 'node:fs'
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
 import { dirname } from 'node:path'
-import type { Delivery, EnqueueOutcome, JobRecord, JobState, QueueStats, SavedSteps } from './delivery-queue.ts'
-import { DeliveryQueueError } from './delivery-queue.ts'
+import type {
+  Delivery,
+  EnqueueOutcome,
+  FailedJob,
+  JobRecord,
+  JobState,
+  QueueStats,
+  SavedSteps,
+} from './delivery-queue.ts'
+import { AFTER_FAILURE, DeliveryQueueError } from './delivery-queue.ts'
 import { loadSqlite } from './load-sqlite.ts'
 
 /**
@@ -129,6 +137,13 @@ export class EmbeddedStore {
            WHERE id = ?`,
         this.#nextSeq(),
         d.id,
+      )
+      // What was done about the failure (the sweep's steps) is not the new run's business.
+      this.#run(
+        'DELETE FROM steps WHERE job_id = ? AND substr(name, 1, ?) = ?',
+        d.id,
+        AFTER_FAILURE.length,
+        AFTER_FAILURE,
       )
       return 'queued'
     }
@@ -261,6 +276,31 @@ export class EmbeddedStore {
     const record: JobRecord = { id, state: row.state, attempts: row.attempts, steps: this.steps(id) as SavedSteps }
     if (row.reason !== null) record.reason = row.reason
     return record
+  }
+
+  listFailed(limit: number, without: string): FailedJob[] {
+    const rows = this.#all<JobRow>(
+      `SELECT * FROM jobs j WHERE j.state = 'failed'
+         AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.job_id = j.id AND s.name = ?)
+       ORDER BY j.finished_at, j.seq LIMIT ?`,
+      without,
+      limit,
+    )
+    return rows.map((row) => ({ ...this.inspect(row.id)!, state: 'failed', delivery: toDelivery(row) }))
+  }
+
+  /** Saved only while the job is failed: one statement, so a redelivery cannot slip in between. */
+  saveFailedStep(id: string, name: string, json: string): boolean {
+    return (
+      this.#run(
+        `INSERT OR REPLACE INTO steps (job_id, name, value)
+           SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ? AND state = 'failed')`,
+        id,
+        name,
+        json,
+        id,
+      ) > 0
+    )
   }
 
   close(): void {

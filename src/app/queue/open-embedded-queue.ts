@@ -7,6 +7,7 @@ import type {
   DeliveryJob,
   DeliveryQueue,
   EnqueueOutcome,
+  FailedJob,
   JobRecord,
   QueueStats,
   RetryPolicy,
@@ -15,6 +16,8 @@ import type {
 import {
   backoffMs,
   checkDelivery,
+  checkFailedStep,
+  checkListLimit,
   checkStep,
   DEFAULT_KEEP_FINISHED_MS,
   DEFAULT_RETRY,
@@ -190,6 +193,17 @@ class EmbeddedQueue implements DeliveryQueue {
 
   async inspect(id: string): Promise<JobRecord | null> {
     return this.#open().inspect(id)
+  }
+
+  async listFailed(limit: number, options: { without?: string } = {}): Promise<FailedJob[]> {
+    checkListLimit(limit)
+    // No step is named '' (checkStep refuses it): without a `without`, nothing is skipped.
+    return this.#open().listFailed(limit, options.without ?? '')
+  }
+
+  async saveFailedStep(id: string, name: string, value: unknown): Promise<boolean> {
+    const json = checkFailedStep(name, value)
+    return this.#open().saveFailedStep(id, name, json)
   }
 
   async drain(timeoutMs: number): Promise<boolean> {

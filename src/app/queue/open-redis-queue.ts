@@ -7,6 +7,7 @@ import type {
   DeliveryHandler,
   DeliveryQueue,
   EnqueueOutcome,
+  FailedJob,
   JobRecord,
   JobState,
   QueueStats,
@@ -14,8 +15,11 @@ import type {
   StartOptions,
 } from './delivery-queue.ts'
 import {
+  AFTER_FAILURE,
   backoffMs,
   checkDelivery,
+  checkFailedStep,
+  checkListLimit,
   checkStep,
   DEFAULT_KEEP_FINISHED_MS,
   DEFAULT_RETRY,
@@ -64,6 +68,19 @@ interface Side {
 
 /** Append `id` to its repository's line unless it is already in it (a redelivery, a re-registration). */
 const REGISTER = `if redis.call('LPOS', KEYS[1], ARGV[1]) == false then redis.call('RPUSH', KEYS[1], ARGV[1]) end return 1`
+
+/**
+ * Save a step on a job only while it is in BullMQ's failed set (KEYS[1]); the job's hash (KEYS[2]) keeps
+ * an expiry, so a step saved after it was forgotten does not stay forever. One script: a redelivery's
+ * retry cannot move the job out between the check and the write.
+ */
+const SAVE_IF_FAILED = `if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+return 1`
+
+/** Failed jobs read per round trip by listFailed. */
+const FAILED_PAGE = 100
 
 export function openRedisQueue(options: RedisQueueOptions): DeliveryQueue {
   return new RedisDeliveryQueue(options)
@@ -183,12 +200,20 @@ class RedisDeliveryQueue implements DeliveryQueue {
     await this.#front.redis.persist(hash)
     try {
       await job.retry('failed')
-      return 'queued'
     } catch (err) {
       // Another redelivery of the same id retried it first.
       if ((await job.getState()) !== 'failed') return 'duplicate'
       throw err
     }
+    // After the retry, not before: out of the failed set, no sweep can save another one now.
+    await this.#forgetFailureSteps(hash)
+    return 'queued'
+  }
+
+  /** What was done about the failure (the sweep's steps) is not the new run's business. */
+  async #forgetFailureSteps(hash: string): Promise<void> {
+    const fields = (await this.#front.redis.hkeys(hash)).filter((f) => f.startsWith(`step:${AFTER_FAILURE}`))
+    if (fields.length > 0) await this.#front.redis.hdel(hash, ...fields)
   }
 
   start(handler: DeliveryHandler, options: StartOptions): void {
@@ -216,6 +241,8 @@ class RedisDeliveryQueue implements DeliveryQueue {
     const hash = this.#key('job', delivery.id)
     const attempt = await back.redis.hincrby(hash, 'attempts', 1)
     if (attempt > this.#retry.maxAttempts) {
+      // Not run: the count stays at the attempts that did run (as the embedded queue counts them).
+      await back.redis.hset(hash, 'attempts', String(this.#retry.maxAttempts))
       const last = (await back.redis.hget(hash, 'reason')) ?? 'the worker running it stopped before it finished'
       await this.#finish(back, delivery)
       throw new Error(last)
@@ -336,6 +363,57 @@ class RedisDeliveryQueue implements DeliveryQueue {
     const reason = (await this.#front.redis.hget(hash, 'reason')) ?? (job?.failedReason || null)
     if (reason) record.reason = reason
     return record
+  }
+
+  async listFailed(limit: number, options: { without?: string } = {}): Promise<FailedJob[]> {
+    checkListLimit(limit)
+    this.#open()
+    const found: FailedJob[] = []
+    // Oldest failure first (the failed set is scored by when each failed), a page at a time.
+    for (let start = 0; found.length < limit; start += FAILED_PAGE) {
+      const page = await this.#front.queue.getJobs(['failed'], start, start + FAILED_PAGE - 1, true)
+      for (const job of page) {
+        if (found.length >= limit) break
+        const record = job ? await this.#failedRecord(job as Job<Delivery>, options.without) : null
+        if (record) found.push(record)
+      }
+      if (page.length < FAILED_PAGE) break
+    }
+    return found
+  }
+
+  async #failedRecord(job: Job<Delivery>, without: string | undefined): Promise<FailedJob | null> {
+    const delivery = job.data
+    const hash = this.#key('job', delivery.id)
+    if (without !== undefined && (await this.#front.redis.hexists(hash, `step:${without}`)) === 1) return null
+    const steps = await this.#steps(this.#front.redis, hash)
+    const record: FailedJob = {
+      id: delivery.id,
+      state: 'failed',
+      attempts: Number((await this.#front.redis.hget(hash, 'attempts')) ?? 0),
+      steps,
+      delivery,
+    }
+    const reason = (await this.#front.redis.hget(hash, 'reason')) ?? (job.failedReason || null)
+    if (reason) record.reason = reason
+    return record
+  }
+
+  async saveFailedStep(id: string, name: string, value: unknown): Promise<boolean> {
+    const json = checkFailedStep(name, value)
+    this.#open()
+    const failedSet = this.#front.queue.keys['failed']!
+    const saved = await this.#front.redis.eval(
+      SAVE_IF_FAILED,
+      2,
+      failedSet,
+      this.#key('job', id),
+      id,
+      `step:${name}`,
+      json,
+      String(this.#keepMs),
+    )
+    return saved === 1
   }
 
   async drain(timeoutMs: number): Promise<boolean> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Delivery, DeliveryJob, DeliveryQueue, RetryPolicy } from '../../../src/app/queue/delivery-queue.ts'
+import { AFTER_FAILURE } from '../../../src/app/queue/delivery-queue.ts'
 
 /**
  * The behaviour every DeliveryQueue adapter owes the App, run by one test file per adapter against
@@ -254,6 +255,98 @@ export function describeDeliveryQueueContract(name: string, backend: QueueBacken
         { id: d.id, attempt: 2, steps: { check_run: { id: 1234 }, commit: 'done' } },
         { id: later.id, attempt: 1, steps: {} },
       ])
+    })
+
+    it('lists failed jobs oldest first with their delivery and steps; a step saved on one skips it, and only a failed job takes one', async () => {
+      const storage = await backend.storage()
+      const q = open(storage, { retry: { ...FAST_RETRY, maxAttempts: 1 } })
+      const [a, b, ok] = ['o/f1', 'o/f2', 'o/f3'].map((repository) => delivery({ repository, installationId: 9 }))
+      let failing = true
+      const retried: unknown[] = []
+      q.start(
+        async (job) => {
+          if (job.delivery.id === ok!.id) return
+          if (!failing) return void retried.push({ ...job.steps })
+          await job.saveStep('check-run:kitty/x#0', { id: job.delivery.id === a!.id ? 1 : 2, open: true })
+          await sleep(20)
+          throw new Error(`failed ${job.delivery.repository}`)
+        },
+        { concurrency: 1 },
+      )
+      for (const d of [a!, b!, ok!]) await q.enqueue(d)
+      await until('two failed, one done', async () => {
+        const s = await q.stats()
+        return s.failed === 2 && (await q.inspect(ok!.id))?.state === 'done'
+      })
+      const listed = await q.listFailed(10)
+      expect(listed.map((j) => j.id)).toEqual([a!.id, b!.id])
+      expect(listed[0]).toEqual({
+        id: a!.id,
+        state: 'failed',
+        attempts: 1,
+        steps: { 'check-run:kitty/x#0': { id: 1, open: true } },
+        reason: 'failed o/f1',
+        delivery: a,
+      })
+      expect((await q.listFailed(1)).map((j) => j.id)).toEqual([a!.id])
+
+      const swept = `${AFTER_FAILURE}swept`
+      expect(await q.saveFailedStep(a!.id, swept, { at: 1 })).toBe(true)
+      expect((await q.listFailed(10, { without: swept })).map((j) => j.id)).toEqual([b!.id])
+      expect((await open(storage).inspect(a!.id))?.steps).toMatchObject({ [swept]: { at: 1 } })
+      // Not failed, or not known: nothing saved.
+      expect(await q.saveFailedStep(ok!.id, swept, { at: 1 })).toBe(false)
+      expect(await q.saveFailedStep('no-such-delivery', swept, { at: 1 })).toBe(false)
+      expect((await q.inspect(ok!.id))?.steps ?? {}).not.toHaveProperty(swept)
+      await expect(q.saveFailedStep(a!.id, 'swept', 1)).rejects.toMatchObject({ name: 'DeliveryQueueError' })
+      await expect(q.listFailed(0)).rejects.toMatchObject({ name: 'DeliveryQueueError' })
+
+      // A redelivery queues it again: the failure's steps are forgotten, the job's own are kept.
+      failing = false
+      expect(await q.enqueue(a!)).toBe('queued')
+      await until('the redelivery ran', () => retried.length === 1)
+      expect(retried).toEqual([{ 'check-run:kitty/x#0': { id: 1, open: true } }])
+      await until('done', async () => (await q.inspect(a!.id))?.state === 'done')
+      expect(await q.saveFailedStep(a!.id, swept, { at: 2 })).toBe(false)
+      expect((await q.listFailed(10, { without: swept })).map((j) => j.id)).toEqual([b!.id])
+    })
+
+    it('fails a job whose last attempt a crash cut short without running it again, and lists it with its steps', async () => {
+      const storage = await backend.storage()
+      const once = { retry: { ...FAST_RETRY, maxAttempts: 1 } }
+      const crashed = open(storage, once)
+      const d = delivery({ repository: 'o/last' })
+      let reached = false
+      crashed.start(
+        async (job) => {
+          await job.saveStep('check-run:kitty/merge-mission#0', { id: 77, url: null, open: true })
+          reached = true
+          await new Promise(() => {})
+        },
+        { concurrency: 1 },
+      )
+      await crashed.enqueue(d)
+      await until('the only attempt saved its step', () => reached)
+      await crashed.close()
+
+      const next = open(storage, once)
+      const runs: string[] = []
+      next.start(
+        async (job) => {
+          runs.push(job.delivery.id)
+        },
+        { concurrency: 1 },
+      )
+      await until('listed as failed', async () => (await next.listFailed(10)).length === 1, 30_000)
+      const [failed] = await next.listFailed(10)
+      expect(failed).toMatchObject({
+        id: d.id,
+        attempts: 1,
+        steps: { 'check-run:kitty/merge-mission#0': { id: 77, url: null, open: true } },
+        delivery: d,
+      })
+      expect(failed?.reason).toMatch(/stopped/)
+      expect(runs).toEqual([])
     })
 
     it('drains: running jobs finish, unstarted ones stay queued for the next start', async () => {
