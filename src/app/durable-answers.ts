@@ -1,17 +1,27 @@
+import { MAX_COMMENT_CHARS } from '../github/compose-reply.ts'
 import type { CheckRunRequest, GithubApi, OctokitLike, RepoName } from '../github/github-api.ts'
-import type { DeliveryJob } from './queue/delivery-queue.ts'
+import type { DeliveryJob, SavedSteps } from './queue/delivery-queue.ts'
+import { AFTER_FAILURE } from './queue/delivery-queue.ts'
 import { runStep } from './queue/run-step.ts'
 
 /**
  * The App's answers as durable steps of the delivery's job: each write to GitHub is saved once it is
  * made, so the retry of a job cut short (a crash, a failed publish) skips what already landed instead
- * of answering twice. A check run also carries `external_id` = delivery id + its step, and a retry looks
- * for it on the head commit before creating one, which covers a crash between the write and the save.
+ * of answering twice. A write can land and its save be lost (a crash between the two), so a retry
+ * looks before it writes again: a check run carries `external_id` = delivery id + its step and is
+ * looked for on the head commit; a reply carries a hidden marker with the same and is looked for among
+ * the issue's comments since the delivery arrived.
+ *
+ * The saved steps are also what a job owes when it fails for good (sweep-abandoned.ts reads them back
+ * through `owedAnswers`): a check run opened `in_progress` and never completed, a merge label it took
+ * on and never removed.
  */
 
 interface SavedRun {
   id: number | null
   url: string | null
+  /** Opened `in_progress`: someone owes it a completion (the recovery sweep, if the job never gets to). */
+  open?: true
 }
 
 interface ListedRun {
@@ -19,6 +29,14 @@ interface ListedRun {
   html_url?: unknown
   external_id?: unknown
 }
+
+/** The step names, one place for the writer here and the reader (owedAnswers). */
+const doneStep = (runId: number) => `check-run-done:${runId}`
+const mergeLabelStep = (number: number) => `merge-label:${number}`
+
+/** Issue comments read when looking for a reply an earlier attempt posted: 5 pages of 100 after the delivery. */
+const REPLY_PAGES = 5
+const PER_PAGE = 100
 
 /** GET /commits/{ref}/check-runs filters by name only; the external_id is matched here. */
 async function findCheckRun(
@@ -40,6 +58,92 @@ async function findCheckRun(
   return { id: found.id as number, url: typeof found.html_url === 'string' ? found.html_url : null }
 }
 
+/**
+ * The hidden line that names a reply's delivery and step. The id is the X-GitHub-Delivery header,
+ * checked at receipt to [A-Za-z0-9._:-]; anything else is replaced all the same, so no text of a
+ * sender's can end the HTML comment (`-->` needs a `>`) or add to it.
+ */
+export function replyMarker(deliveryId: string, step: string): string {
+  return `<!-- kitty-delivery: ${`${deliveryId}/${step}`.replace(/[^A-Za-z0-9._:#/-]/g, '_')} -->`
+}
+
+function withMarker(body: string, marker: string): string {
+  return `${body.slice(0, MAX_COMMENT_CHARS - marker.length - 2)}\n\n${marker}`
+}
+
+/**
+ * Whether a comment carrying `marker` is on the issue. GitHub lists an issue's comments oldest first
+ * and has no other order, so `since` (the delivery's arrival, less a minute of clock skew) keeps the
+ * pages to what came after it; at most REPLY_PAGES are read.
+ */
+async function hasReply(
+  octokit: OctokitLike,
+  where: RepoName,
+  issueNumber: number,
+  marker: string,
+  receivedAt: number,
+): Promise<boolean> {
+  const since = new Date(receivedAt - 60_000).toISOString()
+  for (let page = 1; page <= REPLY_PAGES; page++) {
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      ...where,
+      issue_number: issueNumber,
+      since,
+      per_page: PER_PAGE,
+      page,
+    })
+    const comments = Array.isArray(data) ? (data as Array<{ body?: unknown } | null>) : []
+    if (comments.some((c) => typeof c?.body === 'string' && c.body.includes(marker))) return true
+    if (comments.length < PER_PAGE) return false
+  }
+  return false
+}
+
+/**
+ * Record that this job took the merge label of #number on itself (the label is a button the job pops
+ * back up): if the job fails for good before removing it, the recovery sweep does.
+ */
+export async function ownMergeLabel(job: DeliveryJob, number: number, label: string): Promise<void> {
+  await runStep(job, mergeLabelStep(number), async () => label)
+}
+
+export interface OwedAnswers {
+  /** Check runs the job opened `in_progress` and nobody completed. */
+  openRuns: number[]
+  /** Merge labels the job took on and nobody removed. */
+  labels: Array<{ number: number; label: string }>
+}
+
+/** The names the recovery sweep saves what it finished under (behind AFTER_FAILURE): the job's own, where one has a single name. */
+export const SWEPT_STEPS = {
+  runDone: doneStep,
+  /** The job's own removals are counted (`label:<n>#k`); the sweep's has one name. */
+  labelRemoved: (number: number) => `label-removed:${number}`,
+}
+
+/** Done by the job itself, or by the sweep after it failed for good. */
+function done(steps: SavedSteps, name: string): boolean {
+  return Object.hasOwn(steps, name) || Object.hasOwn(steps, `${AFTER_FAILURE}${name}`)
+}
+
+/** What a job's saved steps say it still owes GitHub: only what it saved, never a run it did not open. */
+export function owedAnswers(steps: SavedSteps): OwedAnswers {
+  const names = Object.keys(steps)
+  const openRuns = names.flatMap((name) => {
+    const run = steps[name] as Partial<SavedRun> | null
+    if (!name.startsWith('check-run:') || run?.open !== true || typeof run.id !== 'number') return []
+    return done(steps, doneStep(run.id)) ? [] : [run.id]
+  })
+  const labels = names.flatMap((name) => {
+    const number = Number(/^merge-label:(\d+)$/.exec(name)?.[1] ?? Number.NaN)
+    const label = steps[name]
+    if (!Number.isSafeInteger(number) || typeof label !== 'string') return []
+    const removed = names.some((s) => s.startsWith(`label:${number}#`)) || done(steps, SWEPT_STEPS.labelRemoved(number))
+    return removed ? [] : [{ number, label }]
+  })
+  return { openRuns, labels }
+}
+
 export function durableAnswers(api: GithubApi, octokit: OctokitLike, where: RepoName, job: DeliveryJob): GithubApi {
   // The same plan makes the same calls in the same order on every attempt, so a count names each one.
   const counts = new Map<string, number>()
@@ -48,6 +152,8 @@ export function durableAnswers(api: GithubApi, octokit: OctokitLike, where: Repo
     counts.set(kind, n + 1)
     return `${kind}#${n}`
   }
+  const open = (run: CheckRunRequest, saved: SavedRun): SavedRun =>
+    run.status === 'in_progress' && saved.id !== null ? { ...saved, open: true } : saved
   return {
     ...api,
     async createCheckRun(run) {
@@ -55,17 +161,29 @@ export function durableAnswers(api: GithubApi, octokit: OctokitLike, where: Repo
       const externalId = `${job.delivery.id}/${name}`.slice(0, 200)
       return runStep<SavedRun>(job, name, async () => {
         const earlier = job.attempt > 1 ? await findCheckRun(octokit, where, run, externalId) : null
-        if (!earlier) return api.createCheckRun({ ...run, external_id: externalId })
+        if (!earlier) return open(run, await api.createCheckRun({ ...run, external_id: externalId }))
         // Created by an attempt that died before saving it: bring it to this attempt's state.
         if (earlier.id !== null) {
           const { name: _, head_sha: __, ...rest } = run
           await api.updateCheckRun(earlier.id, rest)
         }
-        return earlier
+        return open(run, earlier)
       })
     },
+    async updateCheckRun(id, run) {
+      if (run.status !== 'completed') return api.updateCheckRun(id, run)
+      // Completed once is completed: a retry, which finds its change applied, must not overwrite the
+      // outcome with "already applied".
+      await runStep(job, doneStep(id), () => api.updateCheckRun(id, run))
+    },
     async createComment(issueNumber, body) {
-      await runStep(job, stepName(`reply:${issueNumber}`), () => api.createComment(issueNumber, body))
+      const name = stepName(`reply:${issueNumber}`)
+      const marker = replyMarker(job.delivery.id, name)
+      await runStep(job, name, async () => {
+        // An attempt that died between posting and saving left its reply on the issue: not a second one.
+        if (job.attempt > 1 && (await hasReply(octokit, where, issueNumber, marker, job.delivery.receivedAt))) return
+        await api.createComment(issueNumber, withMarker(body, marker))
+      })
     },
     async addReaction(commentId, content) {
       await runStep(job, stepName(`reaction:${commentId}`), () => api.addReaction(commentId, content))

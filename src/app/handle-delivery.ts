@@ -16,7 +16,7 @@ import type { ContextLocation, OpenedContext, SurfaceEnvironment } from '../surf
 import { openContext } from '../surface/open-context.ts'
 import { runCommandArgs } from '../surface/run-command-args.ts'
 import type { AppMetrics } from './app-metrics.ts'
-import { durableAnswers } from './durable-answers.ts'
+import { durableAnswers, ownMergeLabel } from './durable-answers.ts'
 import type { DeliveryJob } from './queue/delivery-queue.ts'
 import { DEFAULT_KEEP_FINISHED_MS } from './queue/delivery-queue.ts'
 import type { ReplyBudget } from './reply-budget.ts'
@@ -144,7 +144,14 @@ async function runDelivery(
     result = await handleReadEvent(event, {
       api,
       // The state branch is the default branch, so its tip's .github/kitty.yml is the only settings file read.
-      readConfig: async () => (await context()).config,
+      readConfig: async () => {
+        const { config } = await context()
+        const { intent } = event
+        // The label is now known to be the merge label: the job answers for taking it off again.
+        if (intent.kind === 'merge-label' && intent.label === config.merge.label)
+          await ownMergeLabel(delivery.job, intent.pull.number, intent.label)
+        return config
+      },
       run: async (command, args, idempotencyKey) => {
         const stop = services.metrics.duration.startTimer({ command })
         // Comment lines and reviews carry their own key (comment id + line, review id); the delivery id covers the rest.
@@ -254,7 +261,7 @@ async function publish(
   // A /kitty line on an issue (not a pull request) has no pull, but its author still gets the answer.
   const number = result.pull?.number ?? (result.intent.kind === 'unroutable' ? event.source.issueNumber : null)
   if (number === null) return
-  if (!withinBudget(result, event, number, services)) {
+  if (!withinBudget(result, event, number, services, job.delivery.id)) {
     log.info({ event: event.name }, `not answered: reply limit reached for this person on #${number}`)
     return
   }
@@ -307,9 +314,17 @@ function alreadyApplied(command: string, key: string, correlationId: string): St
 }
 
 /** Whether an answer caused by someone who ran no write (a non-writer, or anyone reading) still fits. */
-function withinBudget(result: EventResult, event: ReadEvent, number: number, services: DeliveryServices): boolean {
+function withinBudget(
+  result: EventResult,
+  event: ReadEvent,
+  number: number,
+  services: DeliveryServices,
+  deliveryId: string,
+): boolean {
   const actor = actorOf(result.intent)
   if (!services.replies || actor === null) return true
   if (result.outcomes.some(publishesCheckRun)) return true
-  return services.replies.take(`${event.source.repository?.fullName ?? '?'}#${number}:${actor.toLowerCase()}`)
+  // By delivery too: each retry of one delivery would otherwise spend the person's budget again.
+  const key = `${event.source.repository?.fullName ?? '?'}#${number}:${actor.toLowerCase()}`
+  return services.replies.take(key, deliveryId)
 }

@@ -3,7 +3,7 @@ import { adviseCommenters } from './advise-commenters.ts'
 import { renderOutcome } from './render-outcome.ts'
 
 /** GitHub refuses a comment body over 65,536 characters. */
-const MAX_COMMENT_CHARS = 65_536
+export const MAX_COMMENT_CHARS = 65_536
 
 /**
  * The one reply a pull request gets for an event, or null: reads, help and failures are answered in

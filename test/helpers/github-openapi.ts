@@ -43,6 +43,8 @@ export const OPERATIONS = [
     path: '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions',
   },
   { id: 'issues/create-comment', method: 'POST', path: '/repos/{owner}/{repo}/issues/{issue_number}/comments' },
+  // A retried delivery looks for the reply an earlier attempt posted (its hidden marker) before posting one.
+  { id: 'issues/list-comments', method: 'GET', path: '/repos/{owner}/{repo}/issues/{issue_number}/comments' },
   { id: 'issues/remove-label', method: 'DELETE', path: '/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}' },
   {
     id: 'apps/create-installation-access-token',

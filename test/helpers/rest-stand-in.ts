@@ -42,9 +42,22 @@ export interface StoredCheckRun {
   status: string
 }
 
+/** An issue or pull request comment as the stand-in keeps it (GET …/issues/{n}/comments lists them). */
+export interface StoredComment {
+  id: number
+  /** owner/name as in the path. */
+  repository: string
+  issue_number: number
+  body: string
+  /** ISO 8601; `since` filters on it (GitHub's on updated_at, the same for a comment never edited). */
+  created_at: string
+}
+
 export interface RestStandIn {
   url: string
   requests: RecordedRequest[]
+  /** Comments posted so far (and any a test plants), oldest first, as GitHub lists them. */
+  comments: StoredComment[]
   /** Check runs created so far, with their latest status. */
   checkRuns: StoredCheckRun[]
   /**
@@ -111,6 +124,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
   const pulls: RestStandIn['pulls'] = new Map()
   const permissions: RestStandIn['permissions'] = new Map()
   const checkRuns: StoredCheckRun[] = []
+  const comments: StoredComment[] = []
   let ids = 1
   const state = {
     installationToken: 'ghs_StandInInstallationToken0123456789',
@@ -294,8 +308,43 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
           check_runs: runs.map((r) => ({ ...documented, ...r, html_url: `http://127.0.0.1/checks/${r.id}` })),
         })
       }
-      if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(path))
-        return answer(201, exampleResponse('issues/create-comment', 201, { id: ids++ }))
+      if (req.method === 'POST' && (m = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(path))) {
+        const b = (body ?? {}) as { body?: unknown }
+        const stored: StoredComment = {
+          id: ids++,
+          repository: m[1]!,
+          issue_number: Number(m[2]),
+          body: String(b.body),
+          created_at: new Date().toISOString(),
+        }
+        comments.push(stored)
+        const { id, body: text, created_at } = stored
+        return answer(
+          201,
+          exampleResponse('issues/create-comment', 201, { id, body: text, created_at, updated_at: created_at }),
+        )
+      }
+      if (req.method === 'GET' && (m = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(path))) {
+        // Oldest first, `since` on the time, pages of per_page (30 by default, 100 at most), as GitHub answers.
+        const since = query.get('since')
+        const perPage = Math.min(Number(query.get('per_page') ?? 30), 100)
+        const page = Number(query.get('page') ?? 1)
+        const all = comments.filter(
+          (c) => c.repository === m![1] && c.issue_number === Number(m![2]) && (!since || c.created_at >= since),
+        )
+        const documented = exampleArray('issues/list-comments', 200)[0] as object
+        const shown = all.slice((page - 1) * perPage, page * perPage).map(({ id, body: text, created_at }) => ({
+          ...documented,
+          id,
+          body: text,
+          created_at,
+          updated_at: created_at,
+        }))
+        const following = new URL(`http://${req.headers.host}${req.url}`)
+        following.searchParams.set('page', String(page + 1))
+        const next = page * perPage < all.length ? { link: `<${following.href}>; rel="next"` } : {}
+        return answer(200, shown, next)
+      }
       if (req.method === 'PATCH' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path))) {
         const run = checkRuns.find((r) => r.id === Number(m![1]))
         const status = (body as { status?: unknown } | null)?.status
@@ -351,6 +400,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    comments,
     checkRuns,
     pulls,
     opened,
@@ -378,6 +428,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       requests.length = 0
       faults.length = 0
       checkRuns.length = 0
+      comments.length = 0
       pulls.clear()
       opened.clear()
       graphql.length = 0

@@ -1,0 +1,205 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { durableAnswers, owedAnswers, replyMarker } from '../../src/app/durable-answers.ts'
+import type { DeliveryJob } from '../../src/app/queue/delivery-queue.ts'
+import { AFTER_FAILURE } from '../../src/app/queue/delivery-queue.ts'
+import { octokitApi } from '../../src/github/github-api.ts'
+import type { GithubApi } from '../../src/github/github-api.ts'
+import type { JobQueue } from '../helpers/answer-jobs.ts'
+import { jobQueue, standInOctokit, WHERE } from '../helpers/answer-jobs.ts'
+import { cleanupTempDirs } from '../helpers/git-repo.ts'
+import type { RestStandIn } from '../helpers/rest-stand-in.ts'
+import { startRestStandIn } from '../helpers/rest-stand-in.ts'
+
+/**
+ * The App's answers as durable steps, against the REST stand-in over HTTP and a real queue: what a
+ * retry does when an earlier attempt's write landed but its step was never saved (a crash between the
+ * two), and what a job's steps say it still owes.
+ */
+
+let rest: RestStandIn
+let jobs: JobQueue
+
+beforeAll(async () => {
+  rest = await startRestStandIn()
+})
+afterAll(async () => {
+  await rest.close()
+  cleanupTempDirs()
+})
+beforeEach(() => {
+  rest.reset()
+  jobs = jobQueue(3)
+})
+afterEach(async () => {
+  await jobs.queue.close()
+})
+
+function answers(job: DeliveryJob): GithubApi {
+  const octokit = standInOctokit(rest.url)
+  return durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job)
+}
+
+/** The job as a process that dies right after the write and before the save of steps named `kind…` sees it. */
+function losingSaves(job: DeliveryJob, kind: string): DeliveryJob {
+  return {
+    ...job,
+    saveStep: async (name, value) => {
+      if (name.startsWith(kind)) throw new Error('killed between the write and its save')
+      await job.saveStep(name, value)
+    },
+  }
+}
+
+const repliesOn = (issue: number) => rest.comments.filter((c) => c.issue_number === issue).map((c) => c.body)
+const listings = () => rest.requests.filter((r) => r.method === 'GET' && /\/issues\/\d+\/comments$/.test(r.path))
+
+function plant(issue: number, body: string, at = new Date()): void {
+  rest.comments.push({
+    id: 9_000 + rest.comments.length,
+    repository: 'octo-org/project',
+    issue_number: issue,
+    body,
+    created_at: at.toISOString(),
+  })
+}
+
+describe('a reply carries its delivery and step, and a retry looks for it before posting', () => {
+  it('posted by an attempt whose save was lost: the retry finds it by its marker and posts none', async () => {
+    const record = await jobs.run(async (job) => {
+      await answers(job.attempt === 1 ? losingSaves(job, 'reply:') : job).createComment(7, 'The answer.')
+    })
+    expect(record).toMatchObject({ state: 'done', attempts: 2 })
+    expect(repliesOn(7)).toEqual([`The answer.\n\n<!-- kitty-delivery: ${record.id}/reply:7#0 -->`])
+    expect(listings()).toHaveLength(1)
+    expect(record.steps).toHaveProperty(['reply:7#0'])
+  })
+
+  it('never posted (the attempt died first): the retry posts it once; other deliveries, steps and issues do not count', async () => {
+    let id = ''
+    const record = await jobs.run(async (job) => {
+      id = job.delivery.id
+      if (job.attempt === 1) {
+        plant(7, replyMarker('another-delivery', 'reply:7#0'))
+        plant(7, `${replyMarker(id, 'reply:7#1')} (the next reply of this delivery)`)
+        plant(7, `quoting ${id}/reply:7#0 in plain text`)
+        plant(8, replyMarker(id, 'reply:7#0'))
+        throw new Error('died before the reply')
+      }
+      await answers(job).createComment(7, 'The answer.')
+    })
+    expect(record.state).toBe('done')
+    expect(repliesOn(7).filter((b) => b.endsWith(replyMarker(id, 'reply:7#0')))).toEqual([
+      `The answer.\n\n${replyMarker(id, 'reply:7#0')}`,
+    ])
+  })
+
+  it('reads later pages, and only comments since the delivery arrived (less a minute)', async () => {
+    const receivedAt = Date.now() - 10 * 60_000
+    let marker = ''
+    await jobs.run(
+      async (job) => {
+        marker = replyMarker(job.delivery.id, 'reply:7#0')
+        if (job.attempt === 1) {
+          // Same marker, but before the delivery: outside the window, so the retry must post.
+          plant(7, marker, new Date(receivedAt - 2 * 60_000))
+          throw new Error('died before the reply')
+        }
+        await answers(job).createComment(7, 'first')
+      },
+      { receivedAt },
+    )
+    expect(repliesOn(7).filter((b) => b.endsWith(marker))).toHaveLength(2)
+
+    rest.reset()
+    const paged = await jobs.run(async (job) => {
+      if (job.attempt === 1) {
+        for (let i = 0; i < 150; i++) plant(7, `comment ${i}`)
+        plant(7, `posted\n\n${replyMarker(job.delivery.id, 'reply:7#0')}`)
+        throw new Error('died after the reply, before its save')
+      }
+      await answers(job).createComment(7, 'posted')
+    })
+    expect(paged.state).toBe('done')
+    expect(rest.requests.filter((r) => r.method === 'POST')).toEqual([])
+    expect(listings()).toHaveLength(2)
+  })
+
+  it('keeps the marker whole within GitHub’s 65,536 characters, and no sender text can end or extend it', async () => {
+    const record = await jobs.run(async (job) => answers(job).createComment(7, 'x'.repeat(70_000)))
+    const [body] = repliesOn(7)
+    expect(body!.length).toBeLessThanOrEqual(65_536)
+    expect(body!.endsWith(`\n\n<!-- kitty-delivery: ${record.id}/reply:7#0 -->`)).toBe(true)
+    const hostile = replyMarker('a-->b<!--c d\n', 'reply:7#0')
+    expect(hostile).toBe('<!-- kitty-delivery: a--_b__--c_d_/reply:7#0 -->')
+    expect(hostile.indexOf('>')).toBe(hostile.length - 1)
+  })
+})
+
+describe('check runs', () => {
+  const run = { name: 'kitty/merge-mission', head_sha: 'c'.repeat(40) }
+  const completed = (title: string) => ({
+    status: 'completed' as const,
+    conclusion: 'success' as const,
+    output: { title, summary: title, text: title },
+  })
+
+  it('completed once stays as completed: a retry (which finds its change applied) does not overwrite it', async () => {
+    const record = await jobs.run(async (job) => {
+      const api = answers(job)
+      const { id } = await api.createCheckRun({
+        ...run,
+        status: 'in_progress',
+        output: { title: 'Running', summary: 'r' },
+      })
+      await api.updateCheckRun(id!, completed(job.attempt === 1 ? 'Merged' : 'Nothing to change (already applied)'))
+      if (job.attempt === 1) throw new Error('the reply failed with a 502')
+    })
+    expect(record.state).toBe('done')
+    const patches = rest.requests.filter((r) => r.method === 'PATCH')
+    expect(patches.map((r) => (r.body as { output: { title: string } }).output.title)).toEqual(['Merged'])
+    expect(rest.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/check-runs'))).toHaveLength(1)
+    expect(owedAnswers(record.steps)).toEqual({ openRuns: [], labels: [] })
+  })
+
+  it('a run opened in_progress and never completed is owed; one created completed is not', async () => {
+    const record = await jobs.run(async (job) => {
+      const api = answers(job)
+      await api.createCheckRun({ ...run, status: 'in_progress', output: { title: 'Running', summary: 'r' } })
+      await api.createCheckRun({ ...run, name: 'kitty/transition', ...completed('Done') })
+    })
+    const opened = rest.checkRuns.find((r) => r.name === 'kitty/merge-mission')!
+    expect(owedAnswers(record.steps)).toEqual({ openRuns: [opened.id], labels: [] })
+  })
+})
+
+describe('owedAnswers', () => {
+  const run = (id: number, open = true) => ({ id, url: null, ...(open ? { open: true } : {}) })
+
+  it('owes the runs opened and not completed, by the job or after its failure', () => {
+    const steps = {
+      'check-run:kitty/merge-mission#0': run(1),
+      'check-run:kitty/merge-mission#1': run(2),
+      'check-run-done:2': null,
+      'check-run:kitty/other#0': run(3),
+      [`${AFTER_FAILURE}check-run-done:3`]: null,
+      'check-run:kitty/transition#0': run(4, false),
+      // Saved by an App before runs carried `open`: never taken for one the sweep may close.
+      'check-run:kitty/older#0': { id: 5, url: null },
+      'check-run:kitty/failed-to-open#0': { id: null, url: null, open: true },
+    }
+    expect(owedAnswers(steps).openRuns).toEqual([1])
+  })
+
+  it('owes a merge label the job took on until a removal of its own, or the sweep’s, is saved', () => {
+    expect(owedAnswers({ 'merge-label:7': 'kitty:merge' }).labels).toEqual([{ number: 7, label: 'kitty:merge' }])
+    expect(owedAnswers({ 'merge-label:7': 'kitty:merge', 'label:7#0': null }).labels).toEqual([])
+    expect(owedAnswers({ 'merge-label:7': 'kitty:merge', [`${AFTER_FAILURE}label-removed:7`]: null }).labels).toEqual(
+      [],
+    )
+    // Another pull request's removal is not this one's.
+    expect(owedAnswers({ 'merge-label:7': 'ship it', 'label:70#0': null }).labels).toEqual([
+      { number: 7, label: 'ship it' },
+    ])
+    expect(owedAnswers({ 'label:7#0': null, 'reply:7#0': null }).labels).toEqual([])
+  })
+})
