@@ -18,6 +18,8 @@ export interface AppMetrics {
   answersFailed: Counter<'kind'>
   /** How long a delivery waited, from receipt, for its repository's turn and a free worker. */
   repositoryWait: Histogram
+  /** Failed deliveries the recovery sweep dealt with, by outcome (finished, nothing_owed, gave_up). */
+  sweptJobs: Counter<'outcome'>
   /** A delivery's answers are published: observe the latency from its receipt (the queue's `receivedAt`). */
   answered(receivedAt: number): void
   /** Where backlog figures come from: the delivery queue's stats() (until set, the jobs running here). */
@@ -98,6 +100,12 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
     registers: [registry],
   })
+  const sweptJobs = new Counter({
+    name: 'kitty_swept_deliveries_total',
+    help: 'Failed deliveries the recovery sweep finished the answers of (check runs left in_progress, merge labels left on), by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  })
   const backlog = async () => readQueue()
   new Gauge({
     name: 'kitty_backlog_deliveries',
@@ -128,6 +136,7 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     responses,
     answersFailed,
     repositoryWait,
+    sweptJobs,
     answered(receivedAt) {
       answerLatency.observe((Date.now() - receivedAt) / 1000)
     },

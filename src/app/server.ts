@@ -17,6 +17,7 @@ import { failureReason } from './queue/delivery-queue.ts'
 import type { OpenedQueue } from './queue/open-delivery-queue.ts'
 import { openDeliveryQueue } from './queue/open-delivery-queue.ts'
 import { createWebhookReceiver, DEFAULT_WEBHOOK_MAX_BYTES } from './receive-webhook.ts'
+import { recoverySweepDeps, startRecoverySweep, sweepIntervalMs } from './sweep-abandoned.ts'
 
 /**
  * The App's HTTP server: the webhook endpoint at Probot's path (/api/github/webhooks; receive-webhook.ts
@@ -137,6 +138,7 @@ async function readiness(probot: Probot, cacheDir: string): Promise<string[]> {
 
 export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<AppServer> {
   checkAppEnvironment(env)
+  const sweepEvery = sweepIntervalMs(env)
   let running = 0
   const metrics = createAppMetrics(() => running)
   // Probot's own default is warn; the App's one line per command is info, and operators want it.
@@ -171,6 +173,7 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
     },
     { concurrency: workers(env) },
   )
+  const stopSweep = startRecoverySweep(recoverySweepDeps(probot, queue, metrics), sweepEvery)
   const webhooks = createWebhookReceiver({
     probot,
     queue,
@@ -232,7 +235,7 @@ export async function startAppServer(env: NodeJS.ProcessEnv = process.env, cwd =
     async drain(timeoutMs) {
       draining = true
       server.closeIdleConnections()
-      const finished = await queue.drain(timeoutMs)
+      const [finished] = await Promise.all([queue.drain(timeoutMs), stopSweep(timeoutMs)])
       await queue.close()
       return finished
     },

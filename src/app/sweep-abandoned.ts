@@ -1,0 +1,208 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Probot } from 'probot'
+import { UsageError } from '../core/errors.ts'
+import { formatInlineCode } from '../github/escape-markdown.ts'
+import type { CheckRunUpdate, GithubApi, OctokitLike, RepoName } from '../github/github-api.ts'
+import { describeApiError, octokitApi } from '../github/github-api.ts'
+import type { AppMetrics } from './app-metrics.ts'
+import { owedAnswers, SWEPT_STEPS } from './durable-answers.ts'
+import type { LogLike } from './handle-delivery.ts'
+import type { DeliveryQueue, FailedJob } from './queue/delivery-queue.ts'
+import { AFTER_FAILURE, failureReason } from './queue/delivery-queue.ts'
+
+/**
+ * The recovery sweep. A job that failed for good can leave its answers half-given: its last attempt
+ * threw before publishing, or was cut short by a crash (the queue then marks it failed without running
+ * it again, so nothing of the App's ever finishes it). A check run opened `in_progress` stays so
+ * forever (GitHub never times one out) and the merge label stays on. The sweep reads each failed job's
+ * saved steps (durable-answers.ts `owedAnswers`: only what the job itself opened or took on) and
+ * finishes them: the run completed as a failure that says how to redeliver, the label removed. Each
+ * thing done is saved on the job, and the job is marked swept last, so the next sweep, here or on
+ * another replica, does nothing more; a redelivery queues the job again and forgets those marks.
+ */
+
+/** The mark of a swept job (listFailed skips jobs that carry it). */
+export const SWEPT = `${AFTER_FAILURE}swept`
+/** Jobs looked at per run: one run stays short whatever the backlog; the next run takes the rest. */
+export const SWEEP_BATCH = 20
+export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000
+
+export type SweepOutcome = 'finished' | 'nothing_owed' | 'gave_up'
+
+export interface SweepDeps {
+  queue: Pick<DeliveryQueue, 'listFailed' | 'saveFailedStep'>
+  /** The installation's REST client (`probot.auth(installationId)`), whose throttle paces the writes. */
+  installation(installationId: number): Promise<OctokitLike>
+  log: LogLike
+  metrics?: Pick<AppMetrics, 'sweptJobs'> | undefined
+}
+
+/** KITTY_SWEEP_INTERVAL_MS: how often the sweep runs (and whether: 0 turns it off, at start too). */
+export function sweepIntervalMs(env: NodeJS.ProcessEnv): number {
+  const raw = env['KITTY_SWEEP_INTERVAL_MS']
+  if (raw === undefined || raw === '') return DEFAULT_SWEEP_INTERVAL_MS
+  const ms = Number(raw)
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms > 86_400_000)
+    throw new UsageError(
+      `KITTY_SWEEP_INTERVAL_MS must be a whole number of milliseconds from 0 (off) to 86400000, not '${raw.slice(0, 20)}'.`,
+    )
+  return ms
+}
+
+/** The App's: REST through `probot.auth(installationId)` (its throttle per installation), Probot's log. */
+export function recoverySweepDeps(
+  probot: Probot,
+  queue: SweepDeps['queue'],
+  metrics?: SweepDeps['metrics'],
+): SweepDeps {
+  return {
+    queue,
+    installation: async (id) => (await probot.auth(id)) as unknown as OctokitLike,
+    log: probot.log as unknown as LogLike,
+    metrics,
+  }
+}
+
+/**
+ * Sweep once at start (after a crash, the jobs the queue has just failed) and then every `intervalMs`,
+ * one run at a time. The returned function stops it and waits, at most `waitMs`, for a run under way,
+ * which stops between two jobs.
+ */
+export function startRecoverySweep(deps: SweepDeps, intervalMs: number): (waitMs?: number) => Promise<void> {
+  if (intervalMs <= 0) return async () => {}
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<unknown> = Promise.resolve()
+  const run = () => {
+    if (stopped) return
+    running = sweepAbandoned(deps, SWEEP_BATCH, () => stopped).finally(() => {
+      if (stopped) return
+      timer = setTimeout(run, intervalMs)
+      // The sweep alone never keeps the process alive.
+      timer.unref()
+    })
+  }
+  run()
+  return async (waitMs = Number.POSITIVE_INFINITY) => {
+    stopped = true
+    clearTimeout(timer)
+    const bound = Number.isFinite(waitMs) ? sleep(waitMs, undefined, { ref: false }) : new Promise(() => {})
+    await Promise.race([running, bound])
+  }
+}
+
+/** One run: up to `limit` failed, unswept jobs. Never throws; a job it cannot finish now is logged and left for the next run. */
+export async function sweepAbandoned(deps: SweepDeps, limit = SWEEP_BATCH, stopped = () => false): Promise<number> {
+  let jobs: FailedJob[]
+  try {
+    jobs = await deps.queue.listFailed(limit, { without: SWEPT })
+  } catch (err) {
+    deps.log.warn({ reason: failureReason(err) }, 'recovery sweep: could not list the failed deliveries')
+    return 0
+  }
+  let swept = 0
+  for (const job of jobs) {
+    if (stopped()) break
+    const log = deps.log.child({ delivery: job.id })
+    try {
+      const outcome = await sweepJob(job, deps, log)
+      if (outcome === null) continue
+      swept++
+      deps.metrics?.sweptJobs.inc({ outcome })
+    } catch (err) {
+      log.warn(
+        { reason: failureReason(err) },
+        'recovery sweep: could not finish the answers; the next sweep tries again',
+      )
+    }
+  }
+  return swept
+}
+
+/** A job's answers finished and the job marked swept; null when a redelivery took the job back meanwhile. */
+async function sweepJob(job: FailedJob, deps: SweepDeps, log: LogLike): Promise<SweepOutcome | null> {
+  const owed = owedAnswers(job.steps)
+  let outcome: SweepOutcome = 'nothing_owed'
+  if (owed.openRuns.length > 0 || owed.labels.length > 0) {
+    const api = await installationApi(job, deps)
+    const finished = api ? await finishAnswers(job, api, owed, deps, log) : false
+    if (finished === null) return null
+    if (!api) log.warn({}, 'recovery sweep: the delivery names no repository or installation to answer on')
+    outcome = finished ? 'finished' : 'gave_up'
+  }
+  const marked = await deps.queue.saveFailedStep(job.id, SWEPT, { at: new Date().toISOString(), outcome })
+  return marked ? outcome : null
+}
+
+async function installationApi(job: FailedJob, deps: SweepDeps): Promise<GithubApi | null> {
+  const { installationId, repository } = job.delivery
+  const [owner, repo] = repository?.split('/') ?? []
+  if (installationId === undefined || !owner || !repo) return null
+  const where: RepoName = { owner, repo }
+  return octokitApi(await deps.installation(installationId), where)
+}
+
+/**
+ * Each owed answer, saved as done once done. True when all were finished, false when GitHub refused one
+ * for good, null when the job stopped being failed (a redelivery queued it again: its run answers now).
+ */
+async function finishAnswers(
+  job: FailedJob,
+  api: GithubApi,
+  owed: ReturnType<typeof owedAnswers>,
+  deps: SweepDeps,
+  log: LogLike,
+): Promise<boolean | null> {
+  let all = true
+  const save = (name: string) => deps.queue.saveFailedStep(job.id, `${AFTER_FAILURE}${name}`, null)
+  for (const id of owed.openRuns) {
+    const done = await refusedFor(log, `check run ${id}`, () => api.updateCheckRun(id, failedRun(job)))
+    if (done) log.info({ check_run_id: id }, `recovery sweep: completed check run ${id} as failed`)
+    all &&= done
+    if (done && !(await save(SWEPT_STEPS.runDone(id)))) return null
+  }
+  for (const { number, label } of owed.labels) {
+    // Already gone (someone took it off) is as good as removed.
+    const done = await refusedFor(log, `the label '${label}' on #${number}`, () => api.removeLabel(number, label), 404)
+    if (done) log.info({ issue: number, label }, `recovery sweep: removed the label '${label}' from #${number}`)
+    all &&= done
+    if (done && !(await save(SWEPT_STEPS.labelRemoved(number)))) return null
+  }
+  return all
+}
+
+/**
+ * Run a write; true when it landed (or GitHub answered `okStatus`), false when GitHub refused it (a
+ * 4xx: the App uninstalled, the run gone; no later sweep changes that). A server error or a failed
+ * connection is thrown: the job stays unswept and the next run tries again.
+ */
+async function refusedFor(log: LogLike, what: string, write: () => Promise<void>, okStatus?: number): Promise<boolean> {
+  try {
+    await write()
+    return true
+  } catch (err) {
+    const status = (err as { status?: unknown } | null)?.status
+    if (typeof status !== 'number' || status < 400 || status >= 500) throw err
+    if (status === okStatus) return true
+    log.warn({ status }, `recovery sweep: GitHub refused to finish ${what}: ${describeApiError(err)}`)
+    return false
+  }
+}
+
+/** The failure a stuck run is completed with: what happened and how to try again. */
+function failedRun(job: FailedJob): CheckRunUpdate {
+  const attempts = job.attempts === 1 ? '1 attempt' : `${job.attempts} attempts`
+  return {
+    status: 'completed',
+    conclusion: 'failure',
+    output: {
+      title: `Delivery failed after ${attempts}`,
+      summary:
+        `kitty gave up on delivery ${formatInlineCode(job.id)} after ${attempts}, before this check run was ` +
+        'completed. A state change either landed whole or not at all: the state branch shows which. To try ' +
+        "again, redeliver it (the App's settings → Advanced → Recent Deliveries → this delivery → Redeliver); " +
+        'a change that already landed is answered "already applied".',
+      text: `Last failure: ${formatInlineCode(job.reason ?? 'unknown')}`,
+    },
+  }
+}

@@ -1,0 +1,251 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createAppMetrics } from '../../src/app/app-metrics.ts'
+import { durableAnswers, ownMergeLabel } from '../../src/app/durable-answers.ts'
+import type { LogLike } from '../../src/app/handle-delivery.ts'
+import type { DeliveryJob } from '../../src/app/queue/delivery-queue.ts'
+import type { SweepDeps } from '../../src/app/sweep-abandoned.ts'
+import {
+  DEFAULT_SWEEP_INTERVAL_MS,
+  startRecoverySweep,
+  SWEPT,
+  sweepAbandoned,
+  sweepIntervalMs,
+} from '../../src/app/sweep-abandoned.ts'
+import { octokitApi } from '../../src/github/github-api.ts'
+import type { JobQueue } from '../helpers/answer-jobs.ts'
+import { jobQueue, standInOctokit, WHERE } from '../helpers/answer-jobs.ts'
+import { cleanupTempDirs } from '../helpers/git-repo.ts'
+import { basicError } from '../helpers/github-openapi.ts'
+import type { RestStandIn } from '../helpers/rest-stand-in.ts'
+import { startRestStandIn } from '../helpers/rest-stand-in.ts'
+import { until } from './queue/delivery-queue.contract.ts'
+
+/**
+ * The recovery sweep in-process, on a real queue whose jobs failed for good after answering through
+ * the durable steps, against the REST stand-in over HTTP. The crash variant (a process killed during
+ * a merge) is test/app/app-recovery-sweep.test.ts.
+ */
+
+let rest: RestStandIn
+let jobs: JobQueue
+let lines: Array<{ level: string; msg: string; fields: object }>
+
+beforeAll(async () => {
+  rest = await startRestStandIn()
+})
+afterAll(async () => {
+  await rest.close()
+  cleanupTempDirs()
+})
+beforeEach(() => {
+  rest.reset()
+  jobs = jobQueue(1)
+  lines = []
+})
+afterEach(async () => {
+  await jobs.queue.close()
+})
+
+function recordingLog(bound: object = {}): LogLike {
+  const line = (level: string) => (fields: object, msg?: string) =>
+    void lines.push({ level, msg: msg ?? '', fields: { ...bound, ...fields } })
+  return {
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    child: (b) => recordingLog({ ...bound, ...b }),
+  }
+}
+
+function deps(queue: SweepDeps['queue'] = jobs.queue): SweepDeps & { metrics: ReturnType<typeof createAppMetrics> } {
+  return {
+    queue,
+    installation: async (id) => {
+      expect(id).toBe(4242)
+      return standInOctokit(rest.url)
+    },
+    log: recordingLog(),
+    metrics: createAppMetrics(() => 0),
+  }
+}
+
+const HEAD = 'd'.repeat(40)
+const inProgress = { name: 'kitty/merge-mission', head_sha: HEAD, status: 'in_progress' as const }
+
+/** A merge-label job that opened its in_progress run and died (threw) before completing it. */
+async function abandonedMerge(job: DeliveryJob): Promise<void> {
+  const octokit = standInOctokit(rest.url)
+  const api = durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job)
+  await ownMergeLabel(job, 7, 'kitty:merge')
+  await api.createCheckRun({ ...inProgress, output: { title: 'Running', summary: 'merging' } })
+  throw new Error('the engine died mid-merge')
+}
+
+const writes = () => rest.requests.filter((r) => r.method !== 'GET')
+const swept = async (metrics: ReturnType<typeof createAppMetrics>) =>
+  Object.fromEntries((await metrics.sweptJobs.get()).values.map((v) => [v.labels.outcome, v.value]))
+
+describe('sweepAbandoned', () => {
+  it('completes the runs a failed job left in_progress as failed, removes its merge label, once', async () => {
+    const merge = await jobs.run(abandonedMerge)
+    // Finished its own answers before failing: nothing is owed.
+    const finishedOwn = await jobs.run(async (job) => {
+      const octokit = standInOctokit(rest.url)
+      const api = durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job)
+      await ownMergeLabel(job, 8, 'kitty:merge')
+      const { id } = await api.createCheckRun({ ...inProgress, output: { title: 'Running', summary: 'merging' } })
+      await api.updateCheckRun(id!, {
+        status: 'completed',
+        conclusion: 'success',
+        output: { title: 'Merged', summary: 's', text: 't' },
+      })
+      await api.removeLabel(8, 'kitty:merge')
+      throw new Error('the reply failed for good')
+    })
+    const quiet = await jobs.run(async () => {
+      throw new Error('nothing answered')
+    })
+    expect([merge, finishedOwn, quiet].map((r) => r.state)).toEqual(['failed', 'failed', 'failed'])
+    const [open, completed] = rest.checkRuns
+    rest.requests.length = 0
+
+    const d = deps()
+    expect(await sweepAbandoned(d)).toBe(3)
+    expect(writes().map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /repos/octo-org/project/check-runs/${open!.id}`,
+      'DELETE /repos/octo-org/project/issues/7/labels/kitty:merge',
+    ])
+    expect(writes()[0]!.body).toMatchObject({
+      status: 'completed',
+      conclusion: 'failure',
+      output: { title: 'Delivery failed after 1 attempt' },
+    })
+    const summary = (writes()[0]!.body as { output: { summary: string; text: string } }).output
+    expect(summary.summary).toContain(merge.id)
+    expect(summary.summary).toMatch(/redeliver/i)
+    expect(summary.text).toContain('the engine died mid-merge')
+    expect(rest.checkRuns.map((r) => r.status)).toEqual(['completed', 'completed'])
+    expect(completed!.id).not.toBe(open!.id)
+    expect((await jobs.queue.inspect(merge.id))?.steps).toMatchObject({
+      [SWEPT]: { outcome: 'finished' },
+      [`after-failure:check-run-done:${open!.id}`]: null,
+      'after-failure:label-removed:7': null,
+    })
+    expect(await swept(d.metrics)).toEqual({ finished: 1, nothing_owed: 2 })
+
+    // A second sweep (another replica, the next period) finds nothing left to do.
+    rest.requests.length = 0
+    expect(await sweepAbandoned(deps())).toBe(0)
+    expect(rest.requests).toEqual([])
+  })
+
+  it('leaves a job for the next run on a server error, gives up on a refusal, takes a gone label as removed', async () => {
+    const failing = await jobs.run(abandonedMerge)
+    rest.fail(/^PATCH .*\/check-runs\/\d+$/, { status: 502, body: basicError('Server Error', 502) })
+    expect(await sweepAbandoned(deps())).toBe(0)
+    expect(lines.filter((l) => l.level === 'warn').map((l) => [l.msg, l.fields])).toEqual([
+      [expect.stringMatching(/next sweep tries again/), expect.objectContaining({ delivery: failing.id })],
+    ])
+    expect((await jobs.queue.inspect(failing.id))?.steps).not.toHaveProperty([SWEPT])
+
+    // The label was taken off by hand meanwhile (404); the run is refused for good (403).
+    rest.fail(/^DELETE .*\/labels\//, { status: 404, body: basicError('Label does not exist', 404) })
+    rest.fail(/^PATCH .*\/check-runs\/\d+$/, {
+      status: 403,
+      body: basicError('Resource not accessible by integration', 403),
+    })
+    const d = deps()
+    expect(await sweepAbandoned(d)).toBe(1)
+    expect(await swept(d.metrics)).toEqual({ gave_up: 1 })
+    expect((await jobs.queue.inspect(failing.id))?.steps).toMatchObject({
+      [SWEPT]: { outcome: 'gave_up' },
+      'after-failure:label-removed:7': null,
+    })
+    expect((await jobs.queue.inspect(failing.id))?.steps).not.toHaveProperty([
+      `after-failure:check-run-done:${rest.checkRuns[0]!.id}`,
+    ])
+    expect(rest.checkRuns[0]!.status).toBe('in_progress')
+    rest.requests.length = 0
+    expect(await sweepAbandoned(deps())).toBe(0)
+    expect(rest.requests).toEqual([])
+  })
+
+  it('takes at most `limit` jobs a run, the oldest first, and never throws', async () => {
+    const ids = []
+    for (let i = 0; i < 3; i++) ids.push((await jobs.run(abandonedMerge)).id)
+    rest.requests.length = 0
+    expect(await sweepAbandoned(deps(), 2)).toBe(2)
+    expect(writes().filter((r) => r.method === 'PATCH')).toHaveLength(2)
+    expect((await jobs.queue.listFailed(10, { without: SWEPT })).map((j) => j.id)).toEqual([ids[2]])
+    expect(await sweepAbandoned(deps(), 2)).toBe(1)
+
+    const broken: SweepDeps['queue'] = {
+      listFailed: () => Promise.reject(new Error('database is locked')),
+      saveFailedStep: () => Promise.reject(new Error('database is locked')),
+    }
+    expect(await sweepAbandoned(deps(broken))).toBe(0)
+    expect(lines.at(-1)).toMatchObject({ level: 'warn', msg: 'recovery sweep: could not list the failed deliveries' })
+  })
+
+  it('does nothing more when a redelivery queued the job again while it was being swept', async () => {
+    const failed = await jobs.run(abandonedMerge)
+    const requeued: SweepDeps['queue'] = {
+      listFailed: (limit, options) => jobs.queue.listFailed(limit, options),
+      // What the queue answers once the job is no longer failed.
+      saveFailedStep: async () => false,
+    }
+    rest.requests.length = 0
+    const d = deps(requeued)
+    expect(await sweepAbandoned(d)).toBe(0)
+    // The run was completed before the save found the job taken back; the label was left to the new run.
+    expect(writes().map((r) => r.method)).toEqual(['PATCH'])
+    expect(await swept(d.metrics)).toEqual({})
+    expect((await jobs.queue.inspect(failed.id))?.state).toBe('failed')
+  })
+})
+
+describe('startRecoverySweep', () => {
+  it('sweeps at start, then every interval, until stopped', async () => {
+    await jobs.run(abandonedMerge)
+    let listings = 0
+    const counted: SweepDeps['queue'] = {
+      listFailed: (limit, options) => (listings++, jobs.queue.listFailed(limit, options)),
+      saveFailedStep: (id, name, value) => jobs.queue.saveFailedStep(id, name, value),
+    }
+    const stop = startRecoverySweep(deps(counted), 100)
+    await until('swept at start', () => rest.checkRuns.every((r) => r.status === 'completed'))
+    const later = await jobs.run(abandonedMerge)
+    await until(
+      'swept on the next period',
+      async () => (await jobs.queue.listFailed(10, { without: SWEPT })).length === 0,
+    )
+    await stop()
+    const listed = listings
+    const unswept = await jobs.run(abandonedMerge)
+    await sleep(400)
+    expect(listings).toBe(listed)
+    expect((await jobs.queue.listFailed(10, { without: SWEPT })).map((j) => j.id)).toEqual([unswept.id])
+    expect(later.id).not.toBe(unswept.id)
+  })
+
+  it('is off at 0, and its interval comes from KITTY_SWEEP_INTERVAL_MS', async () => {
+    await jobs.run(abandonedMerge)
+    const untouchable: SweepDeps['queue'] = {
+      listFailed: () => Promise.reject(new Error('must not be called')),
+      saveFailedStep: () => Promise.reject(new Error('must not be called')),
+    }
+    const stop = startRecoverySweep(deps(untouchable), 0)
+    await sleep(200)
+    await stop()
+    expect(lines).toEqual([])
+    expect(sweepIntervalMs({})).toBe(DEFAULT_SWEEP_INTERVAL_MS)
+    expect(sweepIntervalMs({ KITTY_SWEEP_INTERVAL_MS: '' })).toBe(DEFAULT_SWEEP_INTERVAL_MS)
+    expect(sweepIntervalMs({ KITTY_SWEEP_INTERVAL_MS: '0' })).toBe(0)
+    expect(sweepIntervalMs({ KITTY_SWEEP_INTERVAL_MS: '60000' })).toBe(60_000)
+    for (const bad of ['-1', '1.5', 'soon', '86400001'])
+      expect(() => sweepIntervalMs({ KITTY_SWEEP_INTERVAL_MS: bad })).toThrow(
+        expect.objectContaining({ code: 'USAGE_ERROR', message: expect.stringContaining('KITTY_SWEEP_INTERVAL_MS') }),
+      )
+  })
+})
