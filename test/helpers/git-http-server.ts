@@ -522,10 +522,13 @@ function runBackend(
   // The backend may answer (e.g. 404) without reading the body; the resulting EPIPE is expected.
   child.stdin.on('error', () => {})
   req.pipe(child.stdin)
-  // A client that goes away must not leave a backend blocked on its stdin.
-  res.once('close', () => {
+  // A client that goes away must not leave a backend blocked on its stdin: one that went before we got
+  // here (killed while a beforeNextPush action ran) closed its response already, so look as well.
+  const stop = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
+  }
+  res.once('close', stop)
+  if (req.socket.destroyed) stop()
   relayResponse(ctx, child, res, route, faults.drop)
 }
 

@@ -88,6 +88,11 @@ export interface RestStandIn {
   violations: string[]
   /** Answer the next `times` requests whose `METHOD path` matches `route` with `fault` instead. */
   fail(route: RegExp, fault: Fault, times?: number): void
+  /**
+   * Run `action` when the next request whose `METHOD path` matches `route` has arrived, before it is
+   * handled and answered: e.g. kill the client, so the write lands here and its caller never hears so.
+   */
+  beforeNext(route: RegExp, action: () => Promise<void> | void): void
   /** Clear the tables, the scripted faults and the recorded requests (one stand-in serving several tests). */
   reset(): void
   close(): Promise<void>
@@ -117,6 +122,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
   if (contract) warmUp()
   const violations: string[] = []
   const faults: { route: RegExp; fault: Fault; left: number }[] = []
+  const holds: { route: RegExp; action: () => Promise<void> | void }[] = []
   const manifestCodes: RestStandIn['manifestCodes'] = new Map()
   const opened: RestStandIn['opened'] = new Map()
   const graphql: RestStandIn['graphql'] = []
@@ -133,7 +139,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
+    req.on('end', async () => {
       const text = Buffer.concat(chunks).toString('utf8')
       let body: unknown = null
       try {
@@ -151,6 +157,8 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
         body,
         at: performance.now(),
       })
+      const held = holds.findIndex((h) => h.route.test(`${req.method} ${path}`))
+      if (held >= 0) await holds.splice(held, 1)[0]!.action()
       const raw = new URL(req.url ?? '/', 'http://stand-in')
       const call: RestCall = { method: req.method ?? 'GET', path: raw.pathname, query: raw.searchParams, body }
       const answer = (status: number, json: unknown, headers: Record<string, string> = {}) => {
@@ -410,6 +418,9 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
     fail(route, fault, times = 1) {
       faults.push({ route, fault, left: times })
     },
+    beforeNext(route, action) {
+      holds.push({ route, action })
+    },
     manifestCodes,
     get installationToken() {
       return state.installationToken
@@ -427,6 +438,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
       state.refuseWrites = null
       requests.length = 0
       faults.length = 0
+      holds.length = 0
       checkRuns.length = 0
       comments.length = 0
       pulls.clear()
