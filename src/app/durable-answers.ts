@@ -152,6 +152,9 @@ export function durableAnswers(api: GithubApi, octokit: OctokitLike, where: Repo
     counts.set(kind, n + 1)
     return `${kind}#${n}`
   }
+  // An earlier run may have written without saving: a retry, or a failed job an operator redelivered
+  // (its attempts count from 1 again, its steps are kept). Taken before this run saves anything.
+  const resumed = job.attempt > 1 || Object.keys(job.steps).length > 0
   const open = (run: CheckRunRequest, saved: SavedRun): SavedRun =>
     run.status === 'in_progress' && saved.id !== null ? { ...saved, open: true } : saved
   return {
@@ -160,7 +163,7 @@ export function durableAnswers(api: GithubApi, octokit: OctokitLike, where: Repo
       const name = stepName(`check-run:${run.name}`)
       const externalId = `${job.delivery.id}/${name}`.slice(0, 200)
       return runStep<SavedRun>(job, name, async () => {
-        const earlier = job.attempt > 1 ? await findCheckRun(octokit, where, run, externalId) : null
+        const earlier = resumed ? await findCheckRun(octokit, where, run, externalId) : null
         if (!earlier) return open(run, await api.createCheckRun({ ...run, external_id: externalId }))
         // Created by an attempt that died before saving it: bring it to this attempt's state.
         if (earlier.id !== null) {
@@ -181,7 +184,7 @@ export function durableAnswers(api: GithubApi, octokit: OctokitLike, where: Repo
       const marker = replyMarker(job.delivery.id, name)
       await runStep(job, name, async () => {
         // An attempt that died between posting and saving left its reply on the issue: not a second one.
-        if (job.attempt > 1 && (await hasReply(octokit, where, issueNumber, marker, job.delivery.receivedAt))) return
+        if (resumed && (await hasReply(octokit, where, issueNumber, marker, job.delivery.receivedAt))) return
         await api.createComment(issueNumber, withMarker(body, marker))
       })
     },

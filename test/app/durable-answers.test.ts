@@ -7,6 +7,7 @@ import type { GithubApi } from '../../src/github/github-api.ts'
 import type { JobQueue } from '../helpers/answer-jobs.ts'
 import { jobQueue, standInOctokit, WHERE } from '../helpers/answer-jobs.ts'
 import { cleanupTempDirs } from '../helpers/git-repo.ts'
+import { until } from './queue/delivery-queue.contract.ts'
 import type { RestStandIn } from '../helpers/rest-stand-in.ts'
 import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
@@ -72,6 +73,25 @@ describe('a reply carries its delivery and step, and a retry looks for it before
     expect(repliesOn(7)).toEqual([`The answer.\n\n<!-- kitty-delivery: ${record.id}/reply:7#0 -->`])
     expect(listings()).toHaveLength(1)
     expect(record.steps).toHaveProperty(['reply:7#0'])
+  })
+
+  it('posted by the last attempt of a failed job, then redelivered (attempts count from 1 again): found, not posted again', async () => {
+    const once = jobQueue(1)
+    let lose = true
+    const handler = async (job: DeliveryJob) => {
+      const api = answers(lose ? losingSaves(job, 'reply:') : job)
+      await api.addReaction(41, '+1')
+      await api.createComment(7, 'The answer.')
+    }
+    const failed = await once.run(handler)
+    expect(failed.state).toBe('failed')
+    lose = false
+    const [again] = await once.queue.listFailed(1)
+    expect(await once.queue.enqueue(again!.delivery)).toBe('queued')
+    await until('the redelivery done', async () => (await once.queue.inspect(failed.id))?.state === 'done')
+    await once.queue.close()
+    expect(repliesOn(7)).toEqual([`The answer.\n\n${replyMarker(failed.id, 'reply:7#0')}`])
+    expect(rest.requests.filter((r) => r.path.endsWith('/reactions'))).toHaveLength(1)
   })
 
   it('never posted (the attempt died first): the retry posts it once; other deliveries, steps and issues do not count', async () => {
