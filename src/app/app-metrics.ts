@@ -25,7 +25,17 @@ export interface AppMetrics {
   backlog(): Promise<QueueStats>
 }
 
-export function createAppMetrics(queueDepth: () => number): AppMetrics {
+export interface AppMetricsOptions {
+  /**
+   * The process's own figures (Node's default metrics, the queue's backlog): on in the receiving
+   * thread, off in the worker thread, whose registry is merged into the receiver's /metrics (a figure
+   * kept by both would be counted twice).
+   */
+  processWide?: boolean
+}
+
+export function createAppMetrics(queueDepth: () => number, options: AppMetricsOptions = {}): AppMetrics {
+  const processWide = options.processWide ?? true
   const registry = new Registry()
   let readQueue = (): QueueStats | Promise<QueueStats> => ({
     waiting: queueDepth(),
@@ -33,7 +43,7 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     failed: 0,
     oldestPendingMs: 0,
   })
-  collectDefaultMetrics({ register: registry })
+  if (processWide) collectDefaultMetrics({ register: registry })
   const commands = new Counter({
     name: 'kitty_commands_total',
     help: 'Commands answered, by engine command and outcome (success or the envelope error code).',
@@ -99,6 +109,28 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     registers: [registry],
   })
   const backlog = async () => readQueue()
+  if (processWide) registerBacklog(registry, backlog)
+  return {
+    registry,
+    commands,
+    duration,
+    stateRetries,
+    deliveries,
+    refusals,
+    responses,
+    answersFailed,
+    repositoryWait,
+    answered(receivedAt) {
+      answerLatency.observe((Date.now() - receivedAt) / 1000)
+    },
+    observeQueue(read) {
+      readQueue = read
+    },
+    backlog,
+  }
+}
+
+function registerBacklog(registry: Registry, backlog: () => Promise<QueueStats>): void {
   new Gauge({
     name: 'kitty_backlog_deliveries',
     help: 'Deliveries accepted and not finished, by state (waiting, active).',
@@ -118,22 +150,4 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
       this.set((await backlog()).oldestPendingMs / 1000)
     },
   })
-  return {
-    registry,
-    commands,
-    duration,
-    stateRetries,
-    deliveries,
-    refusals,
-    responses,
-    answersFailed,
-    repositoryWait,
-    answered(receivedAt) {
-      answerLatency.observe((Date.now() - receivedAt) / 1000)
-    },
-    observeQueue(read) {
-      readQueue = read
-    },
-    backlog,
-  }
 }
