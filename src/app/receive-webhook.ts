@@ -2,7 +2,7 @@ import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Probot } from 'probot'
-import { isChat, readAction, readDelivery } from '../github/read-event.ts'
+import { isChat, readAction, readDelivery, ROUTED_EVENTS } from '../github/read-event.ts'
 import type { AppMetrics } from './app-metrics.ts'
 import type { LogLike } from './handle-delivery.ts'
 import type { DeliveryQueue } from './queue/delivery-queue.ts'
@@ -118,13 +118,11 @@ function lingerThenClose(req: IncomingMessage, res: ServerResponse): void {
   })
 }
 
-/** The events the App subscribes to in app.yml and routes; GitHub also sends `ping` and others. */
-const ROUTED_EVENTS = new Set(['issue_comment', 'pull_request', 'pull_request_review'])
-
 /** Events the App routes and comments it answers; anything else is acknowledged without a job. */
 function worthQueueing(name: string, payload: object): boolean {
   // The Action answers an event it cannot route with an explanation; the App just has nothing to do.
-  if (!ROUTED_EVENTS.has(name)) return false
+  // GitHub also sends `ping` and events an installation's settings add.
+  if (!ROUTED_EVENTS.includes(name)) return false
   const { intent } = readDelivery(name, payload)
   return intent.kind !== 'ignore' && !(intent.kind === 'comment' && isChat(intent))
 }
