@@ -8,13 +8,16 @@
 //   replicas     : the same over 5 installations, 1 vs 3 replicas (round-robin; Redis when the App has
 //                  the durable queue, detected in the bundle: before it, REDIS_URL made Probot fetch
 //                  ioredis with npx, so it is not set)
+//   floor        : the same burst answered by a bare node:http server (read, parse, 202): the machine's own
+//                  floor under the acknowledgement figures, at its current load
 // "Answered" = the delivery's check run and its reaction both reached the stand-in; REST writes are
 // counted per installation (per owner). Peak RSS is sampled from /proc every 250 ms. Every wait is
 // bounded by --window; the figures are what was answered by then.
 //   npm run bench:service [-- --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>]
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { request } from 'node:http'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
@@ -326,6 +329,35 @@ async function run(deliveries: number, installations: number, replicas: number):
   }
 }
 
+/**
+ * The floor under the burst's acknowledgement figure on this machine and load: a bare node:http server
+ * that reads each body, parses it and answers 202, sent the same burst by the same sender.
+ */
+async function floor(deliveries: number): Promise<Result['ack_ms']> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      res.writeHead(202).end('queued\n')
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`
+  const repo = repository(1, 1)
+  const body = JSON.stringify(comment(repo, 1, '/kitty start-review').payload)
+  const outgoing = Array.from({ length: deliveries }, () => ({
+    url,
+    headers: { 'content-type': 'application/json' },
+    body,
+  }))
+  try {
+    return spread((await sendAll(outgoing)).map((a) => a.ms))
+  } finally {
+    server.close()
+  }
+}
+
 const results: Record<string, Result> = {}
 const scenarios: Array<[string, () => Promise<Result>]> = [
   ['burst', () => run(BURST, INSTALLATIONS, 1)],
@@ -342,7 +374,15 @@ try {
     results[name] = await scenario()
     log(`${name}: ${JSON.stringify(results[name])}`)
   }
-  const report = { bench: 'app-service', queue: queueWired, results, machine: await machine('/proc VmRSS, summed') }
+  const floorAck = values.only && !values.only.split(',').includes('floor') ? null : await floor(BURST)
+  if (floorAck) log(`floor (bare node:http, same burst): ${JSON.stringify(floorAck)}`)
+  const report = {
+    bench: 'app-service',
+    queue: queueWired,
+    results,
+    floor_ack_ms: floorAck,
+    machine: await machine('/proc VmRSS, summed'),
+  }
   await mkdir(join(ROOT, 'bench'), { recursive: true })
   await writeFile(join(ROOT, 'bench', 'app-service-results.json'), `${JSON.stringify(report, null, 2)}\n`)
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
