@@ -1,21 +1,28 @@
 // The App as a service, as GitHub and an operator see it: the built App (`node dist/app.js`, one or
 // three child processes) against the smart-HTTP git test server and the REST stand-in on 127.0.0.1,
 // signed deliveries POSTed at once on fresh connections (as GitHub does).
+// The deliveries measured are sent from a child process (send-deliveries.ts), signed beforehand.
 //   burst        : --burst (500) `/kitty start-review` comments over 5 installations (one repository
 //                  each), one replica: acknowledgement latency p50/p99, answered within --window s
 //   installations: --deliveries (50) over 5 repositories owned by 1 vs 5 installations, one replica
 //   replicas     : the same over 5 installations, 1 vs 3 replicas (round-robin; Redis when the App has
 //                  the durable queue, detected in the bundle: before it, REDIS_URL made Probot fetch
 //                  ioredis with npx, so it is not set)
+//   floor        : the same burst answered by a bare node:http server (read, parse, 202): the machine's own
+//                  floor under the acknowledgement figures, at its current load
 // "Answered" = the delivery's check run and its reaction both reached the stand-in; REST writes are
 // counted per installation (per owner). Peak RSS is sampled from /proc every 250 ms. Every wait is
 // bounded by --window; the figures are what was answered by then.
 //   npm run bench:service [-- --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>]
-import { request } from 'node:http'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { text } from 'node:stream/consumers'
 import { parseArgs } from 'node:util'
 import type { AppProcess } from '../../test/helpers/app-process.ts'
 import { APP, eventPayload, sign, startAppProcess } from '../../test/helpers/app-process.ts'
@@ -63,6 +70,7 @@ rest.permissions.set('maintainer', { permission: 'write', role_name: 'write' })
 let redis: RedisServer | null = null
 let repoCount = 0
 let commentId = 3_000_000_000
+let deliverySeq = 0
 
 const slugOf = (m: number) => `${String(100 + m).padStart(3, '0')}-bench-mission`
 const wpOf = (pr: number) => `WP${String(((pr - 1) % PER_MISSION) + 1).padStart(2, '0')}`
@@ -97,7 +105,6 @@ interface Sent {
   repo: Repo
   pr: number
   comment: number
-  at: number
   status: number
   ackMs: number
 }
@@ -113,6 +120,33 @@ function comment(repo: Repo, pr: number, body: string): { payload: unknown; id: 
     p.installation.id = repo.installation
   })
   return { payload, id }
+}
+
+function signed(app: AppProcess, payload: unknown): { url: string; headers: Record<string, string>; body: string } {
+  const body = JSON.stringify(payload)
+  return {
+    url: new URL('/api/github/webhooks', app.url).href,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'issue_comment',
+      'x-github-delivery': `bench-${++deliverySeq}-${Math.random().toString(36).slice(2)}`,
+      'x-hub-signature-256': sign(body),
+    },
+  }
+}
+
+/** The burst, sent by send-deliveries.ts in its own process, signed beforehand: [{ status, ms }] in order. */
+async function sendAll(
+  outgoing: ReturnType<typeof signed>[],
+  spacingMs = 0,
+): Promise<Array<{ status: number; ms: number }>> {
+  const child = spawn(process.execPath, [join(ROOT, 'scripts/bench/send-deliveries.ts'), String(spacingMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  child.stdin.end(JSON.stringify(outgoing))
+  const [out] = await Promise.all([text(child.stdout), once(child, 'exit')])
+  return JSON.parse(out) as Array<{ status: number; ms: number }>
 }
 
 /** One signed delivery on a fresh connection (GitHub opens one per delivery); never throws. */
@@ -204,12 +238,31 @@ async function warm(apps: AppProcess[], repos: Repo[], prs: number): Promise<voi
   await Promise.all(waits)
 }
 
+const TRICKLE_AFTER = 200
+const TRICKLE_COUNT = 40
+const TRICKLE_SPACING_MS = 100
+
+function spread(ms: number[]): Result['ack_ms'] {
+  return { p50: round(percentile(ms, 50)), p99: round(percentile(ms, 99)), max: round(Math.max(...ms)) }
+}
+
+/** `/kitty state` reads, one every TRICKLE_SPACING_MS, while a burst is worked: does an ack wait for work? */
+async function sendTrickle(repos: Repo[], apps: AppProcess[]): Promise<number[]> {
+  const outgoing = Array.from({ length: TRICKLE_COUNT }, (_, i) => {
+    const repo = repos[i % repos.length]!
+    return signed(apps[i % apps.length]!, comment(repo, 1, '/kitty state').payload)
+  })
+  return (await sendAll(outgoing, TRICKLE_SPACING_MS)).map((a) => a.ms)
+}
+
 interface Result {
   deliveries: number
   installations: number
   replicas: number
   statuses: Record<string, number>
   ack_ms: { p50: number | null; p99: number | null; max: number | null }
+  /** One delivery every TRICKLE_SPACING_MS sent right after the burst, while its backlog is being worked. */
+  ack_during_backlog_ms?: { p50: number | null; p99: number | null; max: number | null }
   answered: number
   answered_per_s: number | null
   last_answer_s: number | null
@@ -228,18 +281,21 @@ async function run(deliveries: number, installations: number, replicas: number):
     await sleep(2_000)
     const from = rest.requests.length
     const rss = peakRss(apps)
-    const started = performance.now()
     const jobs = Array.from({ length: deliveries }, (_, i) => {
       const repo = repos[i % repos.length]!
       const pr = Math.floor(i / repos.length) + 1
       return { repo, pr, ...comment(repo, pr, '/kitty start-review'), app: apps[i % apps.length]! }
     })
-    const sent: Sent[] = await Promise.all(
-      jobs.map(async (j) => {
-        const res = await post(j.app, j.payload)
-        return { repo: j.repo, pr: j.pr, comment: j.id, at: res.at, status: res.status, ackMs: res.ms }
-      }),
-    )
+    const started = performance.now()
+    const acks = await sendAll(jobs.map((j) => signed(j.app, j.payload)))
+    const sent: Sent[] = jobs.map((j, i) => ({
+      repo: j.repo,
+      pr: j.pr,
+      comment: j.id,
+      status: acks[i]!.status,
+      ackMs: acks[i]!.ms,
+    }))
+    const trickle = deliveries >= TRICKLE_AFTER ? await sendTrickle(repos, apps) : null
     const answered = () => sent.map(answeredAt).filter((t): t is number => t !== null)
     while (performance.now() - started < WINDOW_MS && answered().length < deliveries) await sleep(500)
     const peak = rss.stop()
@@ -253,17 +309,14 @@ async function run(deliveries: number, installations: number, replicas: number):
       }
     const statuses: Record<string, number> = {}
     for (const s of sent) statuses[s.status] = (statuses[s.status] ?? 0) + 1
-    const acks = sent.map((s) => s.ackMs)
+    const ackMs = sent.map((s) => s.ackMs)
     return {
       deliveries,
       installations,
       replicas,
       statuses,
-      ack_ms: {
-        p50: round(percentile(acks, 50)),
-        p99: round(percentile(acks, 99)),
-        max: round(Math.max(...acks)),
-      },
+      ack_ms: spread(ackMs),
+      ...(trickle ? { ack_during_backlog_ms: spread(trickle) } : {}),
       answered: times.length,
       answered_per_s: round(times.length / (last ?? WINDOW_MS / 1000), 2),
       last_answer_s: round(last, 1),
@@ -273,6 +326,35 @@ async function run(deliveries: number, installations: number, replicas: number):
     }
   } finally {
     await Promise.all(apps.map((a) => a.stop('SIGKILL')))
+  }
+}
+
+/**
+ * The floor under the burst's acknowledgement figure on this machine and load: a bare node:http server
+ * that reads each body, parses it and answers 202, sent the same burst by the same sender.
+ */
+async function floor(deliveries: number): Promise<Result['ack_ms']> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      res.writeHead(202).end('queued\n')
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`
+  const repo = repository(1, 1)
+  const body = JSON.stringify(comment(repo, 1, '/kitty start-review').payload)
+  const outgoing = Array.from({ length: deliveries }, () => ({
+    url,
+    headers: { 'content-type': 'application/json' },
+    body,
+  }))
+  try {
+    return spread((await sendAll(outgoing)).map((a) => a.ms))
+  } finally {
+    server.close()
   }
 }
 
@@ -292,7 +374,15 @@ try {
     results[name] = await scenario()
     log(`${name}: ${JSON.stringify(results[name])}`)
   }
-  const report = { bench: 'app-service', queue: queueWired, results, machine: await machine('/proc VmRSS, summed') }
+  const floorAck = values.only && !values.only.split(',').includes('floor') ? null : await floor(BURST)
+  if (floorAck) log(`floor (bare node:http, same burst): ${JSON.stringify(floorAck)}`)
+  const report = {
+    bench: 'app-service',
+    queue: queueWired,
+    results,
+    floor_ack_ms: floorAck,
+    machine: await machine('/proc VmRSS, summed'),
+  }
   await mkdir(join(ROOT, 'bench'), { recursive: true })
   await writeFile(join(ROOT, 'bench', 'app-service-results.json'), `${JSON.stringify(report, null, 2)}\n`)
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)

@@ -27,7 +27,17 @@ export interface AppMetrics {
   backlog(): Promise<QueueStats>
 }
 
-export function createAppMetrics(queueDepth: () => number): AppMetrics {
+export interface AppMetricsOptions {
+  /**
+   * The process's own figures (Node's default metrics, the queue's backlog): on in the receiving
+   * thread, off in the worker thread, whose registry is merged into the receiver's /metrics (a figure
+   * kept by both would be counted twice).
+   */
+  processWide?: boolean
+}
+
+export function createAppMetrics(queueDepth: () => number, options: AppMetricsOptions = {}): AppMetrics {
+  const processWide = options.processWide ?? true
   const registry = new Registry()
   let readQueue = (): QueueStats | Promise<QueueStats> => ({
     waiting: queueDepth(),
@@ -35,7 +45,7 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     failed: 0,
     oldestPendingMs: 0,
   })
-  collectDefaultMetrics({ register: registry })
+  if (processWide) collectDefaultMetrics({ register: registry })
   const commands = new Counter({
     name: 'kitty_commands_total',
     help: 'Commands answered, by engine command and outcome (success or the envelope error code).',
@@ -107,25 +117,7 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     registers: [registry],
   })
   const backlog = async () => readQueue()
-  new Gauge({
-    name: 'kitty_backlog_deliveries',
-    help: 'Deliveries accepted and not finished, by state (waiting, active).',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      const stats = await backlog()
-      this.set({ state: 'waiting' }, stats.waiting)
-      this.set({ state: 'active' }, stats.active)
-    },
-  })
-  new Gauge({
-    name: 'kitty_backlog_oldest_pending_seconds',
-    help: 'Age of the oldest accepted delivery not yet finished; 0 when none.',
-    registers: [registry],
-    async collect() {
-      this.set((await backlog()).oldestPendingMs / 1000)
-    },
-  })
+  if (processWide) registerBacklog(registry, backlog)
   return {
     registry,
     commands,
@@ -145,4 +137,26 @@ export function createAppMetrics(queueDepth: () => number): AppMetrics {
     },
     backlog,
   }
+}
+
+function registerBacklog(registry: Registry, backlog: () => Promise<QueueStats>): void {
+  new Gauge({
+    name: 'kitty_backlog_deliveries',
+    help: 'Deliveries accepted and not finished, by state (waiting, active).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const stats = await backlog()
+      this.set({ state: 'waiting' }, stats.waiting)
+      this.set({ state: 'active' }, stats.active)
+    },
+  })
+  new Gauge({
+    name: 'kitty_backlog_oldest_pending_seconds',
+    help: 'Age of the oldest accepted delivery not yet finished; 0 when none.',
+    registers: [registry],
+    async collect() {
+      this.set((await backlog()).oldestPendingMs / 1000)
+    },
+  })
 }

@@ -1,13 +1,17 @@
+import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { isKittyError } from '../core/errors.ts'
-import { startAppServer } from './server.ts'
+import type { AppServer } from './server.ts'
 import { loadEnvFile } from './setup/load-env-file.ts'
-import { startSetup } from './setup/start-setup.ts'
+import type { FromWorker, WorkerData } from './worker/worker-messages.ts'
+import { WORKER_ROLE } from './worker/worker-messages.ts'
 
 /**
  * `npm start`: the App as a process. SIGTERM (a rolling deploy, a scale-down): /readyz turns 503,
  * deliveries are answered 503 (GitHub shows them failed; another replica or a redelivery takes them),
  * running jobs finish within KITTY_DRAIN_TIMEOUT_MS, unstarted ones stay in the durable queue for the
  * next start, then exit 0. A job the bound cut short is retried from its saved steps, as after a crash.
+ * The same module is the App's worker thread (worker/run-app-worker.ts): the receiving thread starts it
+ * with this file and a workerData that says so, which keeps one entry file for the bundle and for src.
  */
 
 const DEFAULT_DRAIN_MS = 25_000
@@ -16,10 +20,22 @@ async function main(): Promise<void> {
   loadEnvFile(process.env, process.cwd())
   // No App yet: serve GitHub's registration flow instead (docs/app.md, "Registering the App").
   if (!process.env['APP_ID']) {
+    const { startSetup } = await import('./setup/start-setup.ts')
     await startSetup(process.argv.slice(2), process.env, process.cwd())
     return
   }
-  const app = await startAppServer(process.env)
+  const { startAppServer } = await import('./server.ts')
+  let started: AppServer | null = null
+  const app = await startAppServer(process.env, process.cwd(), {
+    workerEntry: new URL(import.meta.url),
+    onFatal(reason) {
+      const line = 'worker thread lost; exiting for the supervisor to restart the App'
+      if (started) started.probot.log.error({ reason }, line)
+      else process.stderr.write(`${line}: ${reason}\n`)
+      setTimeout(() => process.exit(1), 50)
+    },
+  })
+  started = app
   const log = app.probot.log
   log.info(
     { url: app.url, queue: app.queueKind.kind, queue_at: app.queueKind.where },
@@ -49,8 +65,21 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
-main().catch((err: unknown) => {
-  const message = isKittyError(err) ? err.message : `kitty-github App failed to start: ${(err as Error).message}`
-  process.stderr.write(`${message}\n`)
-  process.exit(isKittyError(err) ? 2 : 1)
-})
+async function worker(data: WorkerData): Promise<void> {
+  const { runAppWorker } = await import('./worker/run-app-worker.ts')
+  await runAppWorker(process.env, data.cwd)
+}
+
+const role = isMainThread ? null : (workerData as Partial<WorkerData> | null)?.role
+if (role === WORKER_ROLE)
+  worker(workerData as WorkerData).catch((err: unknown) => {
+    const failed: FromWorker = { type: 'failed', message: (err as Error).message.split('\n')[0] ?? 'unknown' }
+    parentPort?.postMessage(failed)
+    process.exit(1)
+  })
+else
+  main().catch((err: unknown) => {
+    const message = isKittyError(err) ? err.message : `kitty-github App failed to start: ${(err as Error).message}`
+    process.stderr.write(`${message}\n`)
+    process.exit(isKittyError(err) ? 2 : 1)
+  })

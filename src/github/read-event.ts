@@ -140,6 +140,9 @@ export function readDelivery(eventName: string, payload: unknown): ReadEvent {
   }
 }
 
+/** The events routed here, which the App subscribes to (app.yml's default_events, checked by a test). */
+export const ROUTED_EVENTS: readonly string[] = ['issue_comment', 'pull_request', 'pull_request_review']
+
 const SUPPORTED =
   'issue_comment (created, on a pull request), pull_request_review (submitted), pull_request (labeled; closed from kitty/merge/)'
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppProcess } from '../helpers/app-process.ts'
 import { deliver, eventPayload, logLines, startAppProcess } from '../helpers/app-process.ts'
@@ -201,6 +202,20 @@ describe('metrics and readiness', () => {
     expect(sample(after, 'kitty_backlog_deliveries', ['state="waiting"'])).toBe(0)
     expect(sample(after, 'kitty_backlog_deliveries', ['state="active"'])).toBe(0)
     expect(sample(after, 'kitty_backlog_oldest_pending_seconds')).toBe(0)
+  })
+
+  it('jobs run in a worker thread the kernel schedules after the receiving thread; /metrics counts the process once', async () => {
+    const threads = readdirSync(`/proc/${app.child.pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${app.child.pid}/task/${tid}/stat`, 'utf8')
+      // Fields after the parenthesised name: state is field 3, nice field 19 (man 5 proc).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(fields[16]) }
+    })
+    expect(threads.filter((t) => t.name === 'WorkerThread')).toEqual([{ name: 'WorkerThread', nice: 10 }])
+    expect(threads.find((t) => t.name === 'node' || t.name === 'MainThread')?.nice).toBe(0)
+    const text = await scrape()
+    expect(text.match(/^process_resident_memory_bytes /gm)).toHaveLength(1)
+    expect(text.match(/^# TYPE kitty_commands_total counter$/gm)).toHaveLength(1)
   })
 
   it('/readyz turns 503 with the reason while a delivery is older than KITTY_READY_MAX_BACKLOG_MS, 200 after', async () => {

@@ -127,7 +127,7 @@ const metrics = async () => (await fetch(`${app.url}/metrics`)).text()
 
 describe('body size', () => {
   it('the default limit is GitHub’s 25 MB; WEBHOOK_MAX_BYTES must be a positive whole number', async () => {
-    const { webhookMaxBytes } = await import('../../src/app/server.ts')
+    const { webhookMaxBytes } = await import('../../src/app/app-environment.ts')
     expect(webhookMaxBytes({})).toBe(25 * 1024 * 1024)
     expect(webhookMaxBytes({ WEBHOOK_MAX_BYTES: '4096' })).toBe(4096)
     for (const bad of ['0', '-1', '1.5', 'lots', '1e400'])

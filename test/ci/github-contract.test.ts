@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { PROJECT_ROOT } from '../helpers/git-repo.ts'
+import { ROUTED_EVENTS } from '../../src/github/read-event.ts'
 import { GRAPHQL_CALLS, OPERATIONS } from '../helpers/github-openapi.ts'
 
 /**
@@ -98,6 +99,8 @@ describe('permissions: least privilege, as the page says', () => {
         .map((r) => r[0])
         .sort(),
     )
+    // The receiver queues exactly these; an event added to app.yml but not routed would be dropped.
+    expect(manifest.default_events.sort()).toEqual([...ROUTED_EVENTS].sort())
   })
 
   const examples = readdirSync(join(PROJECT_ROOT, 'examples')).filter((f) => f.endsWith('.yml'))

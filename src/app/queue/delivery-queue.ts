@@ -86,6 +86,11 @@ export interface DeliveryQueue {
   enqueue(delivery: Delivery): Promise<EnqueueOutcome>
   /** Start running jobs with `handler`. One handler per queue instance. */
   start(handler: DeliveryHandler, options: StartOptions): void
+  /**
+   * Another thread or process enqueued: look for runnable jobs now, not at the next poll (the App's
+   * receiving thread says so to its worker thread after each delivery it records).
+   */
+  notify(): void
   /** Remember an applied idempotency key for `ttlMs` (beyond git's fetch depth). */
   remember(key: string, ttlMs: number): Promise<void>
   seen(key: string): Promise<boolean>

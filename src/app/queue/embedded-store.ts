@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   finished_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, seq);
+CREATE INDEX IF NOT EXISTS jobs_by_seq ON jobs (seq);
 CREATE INDEX IF NOT EXISTS jobs_by_repository ON jobs (repository, seq);
 CREATE TABLE IF NOT EXISTS steps (
   job_id TEXT NOT NULL,

@@ -179,6 +179,10 @@ class EmbeddedQueue implements DeliveryQueue {
     }
   }
 
+  notify(): void {
+    if (this.#taking && !this.#closed) this.#take()
+  }
+
   async remember(key: string, ttlMs: number): Promise<void> {
     this.#open().remember(key, Date.now() + ttlMs)
   }

@@ -312,6 +312,9 @@ class RedisDeliveryQueue implements DeliveryQueue {
     if (job && (await job.getState()) === 'delayed') await job.promote().catch(() => undefined)
   }
 
+  /** BullMQ's workers wait on Redis for new jobs: nothing to do. */
+  notify(): void {}
+
   async remember(key: string, ttlMs: number): Promise<void> {
     this.#open()
     await this.#front.redis.set(this.#key('applied', key), '1', 'PX', Math.max(Math.round(ttlMs), 1))

@@ -13,6 +13,8 @@ export interface WebhookInput {
   event: string
   body: string
   receivedAt?: number
+  /** The body already parsed (the receiver has it): not parsed a second time. */
+  payload?: object
 }
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
@@ -28,14 +30,14 @@ function parse(body: string): Record<string, unknown> | null {
   }
 }
 
-export function readDelivery(input: WebhookInput): Delivery {
+export function describeDelivery(input: WebhookInput): Delivery {
   const delivery: Delivery = {
     id: input.id,
     event: input.event,
     body: input.body,
     receivedAt: input.receivedAt ?? Date.now(),
   }
-  const payload = parse(input.body)
+  const payload = (input.payload as Record<string, unknown> | undefined) ?? parse(input.body)
   const installation = (payload?.['installation'] as { id?: unknown } | undefined)?.id
   if (typeof installation === 'number' && Number.isSafeInteger(installation)) delivery.installationId = installation
   const repo = payload?.['repository'] as

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import type { LogLike } from '../../../src/app/handle-delivery.ts'
+import { startWorkerThread } from '../../../src/app/worker/start-worker-thread.ts'
+
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)
+
+function recordingLog(): LogLike & { lines: string[] } {
+  const lines: string[] = []
+  const log = {
+    lines,
+    info: (_: object, m?: string) => void lines.push(`info ${m}`),
+    warn: (_: object, m?: string) => void lines.push(`warn ${m}`),
+    error: (_: object, m?: string) => void lines.push(`error ${m}`),
+    child: () => log,
+  }
+  return log
+}
+
+const until = async (check: () => boolean, ms = 15_000) => {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (check()) return
+  throw new Error('timed out')
+}
+
+describe('startWorkerThread', () => {
+  it('a worker that cannot start fails the start with its reason', async () => {
+    const log = recordingLog()
+    await expect(
+      startWorkerThread({ entry: fixture('failing-worker.ts'), env: {}, cwd: '/', log, onFatal: () => undefined }),
+    ).rejects.toThrow('cannot read PRIVATE_KEY')
+  })
+
+  it('a worker that dies is started again; after too many deaths in a row the process is told', async () => {
+    const log = recordingLog()
+    const fatal: string[] = []
+    const worker = await startWorkerThread({
+      entry: fixture('flaky-worker.ts'),
+      env: {},
+      cwd: '/',
+      log,
+      onFatal: (reason) => void fatal.push(reason),
+    })
+    expect(worker.running()).toBe(2)
+    const restarts = () => log.lines.filter((l) => l === 'warn worker thread exited; starting another').length
+    for (let death = 1; death <= 5; death++) {
+      worker.notify()
+      await until(() => restarts() === death)
+      // The replacement says ready again and answers: it is a live worker, not a dead handle.
+      await until(() => worker.running() === 2)
+      expect(await worker.metrics()).toEqual([])
+    }
+    expect(fatal).toEqual([])
+    worker.notify()
+    await until(() => fatal.length === 1)
+    expect(fatal[0]).toMatch(/died 6 times/)
+    expect(log.lines.filter((l) => l.startsWith('error worker thread failed'))).toHaveLength(6)
+  }, 60_000)
+
+  it('drain: the worker says it drained, and the thread is stopped', async () => {
+    const worker = await startWorkerThread({
+      entry: fixture('flaky-worker.ts'),
+      env: {},
+      cwd: '/',
+      log: recordingLog(),
+      onFatal: () => undefined,
+    })
+    expect(await worker.drain(1_000)).toBe(true)
+    // A stopped worker answers no metrics: the receiver's /metrics shows its own figures only.
+    expect(await worker.metrics()).toEqual([])
+  })
+})
