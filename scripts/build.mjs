@@ -120,52 +120,45 @@ const { values: options } = parseArgs({
 })
 
 /**
- * One build per entry, not one for the three: esbuild splits shared code by which entries and
- * `import()`s reach it, so the Action's and the App's entries would cut the CLI's code into more,
- * smaller chunks, and a command pays the ESM loader for each chunk it loads and each import between
- * chunks (resolving, a realpath, a URL). Chunks are named by their content: builds that emit the same
- * chunk write the same file.
+ * One build for the three entries, so the code they share is written once, to one set of chunks: with a
+ * build per entry, dist/ (and the npm package) held the engine, isomorphic-git and yaml three times
+ * over (2.4 MB in 66 files; one build: 1.3 MB). esbuild cuts shared code by which entries and
+ * `import()`s reach it, so the Action's and the App's entries cut the CLI's code into a few more chunks
+ * than a CLI-only build would; a command pays the ESM loader for each chunk it loads (BENCHMARKS.md,
+ * "Start-up", measures both).
  */
 const ENTRIES = { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' }
 
-const builds = await Promise.all(
-  Object.entries(ENTRIES).map(([name, path]) =>
-    build({
-      entryPoints: { [name]: path },
-      // The App is deployed with its node_modules (npm ci): Probot, prom-client and the queue's BullMQ and
-      // ioredis load from there as published (pino transports, optional peers); only our code and git are bundled.
-      external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
-      outdir: options.outdir,
-      splitting: true,
-      chunkNames: 'chunks/[name]-[hash]',
-      bundle: true,
-      platform: 'node',
-      mainFields: ['module', 'main'],
-      target: 'node22',
-      format: 'esm',
-      minify: process.env.KITTY_BUILD_NO_MINIFY !== '1',
-      keepNames: true,
-      sourcemap: false,
-      plugins: [resolveForSpeed, httpClientWithoutSideEffects, builtinsWithoutFacade, packageJsonVersionOnly],
-      // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
-      // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
-      // which our shim maps to native zlib.
-      // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
-      // crypto.subtle it takes its synchronous path, which the shim above makes native.
-      define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
-      banner: {
-        js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);",
-      },
-      metafile: true,
-      legalComments: 'none',
-      logLevel: 'warning',
-    }),
-  ),
-)
-const metafile = {
-  inputs: Object.assign({}, ...builds.map((b) => b.metafile.inputs)),
-  outputs: Object.assign({}, ...builds.map((b) => b.metafile.outputs)),
-}
+const { metafile } = await build({
+  entryPoints: ENTRIES,
+  // The App is deployed with its node_modules (npm ci): Probot, prom-client and the queue's BullMQ and
+  // ioredis load from there as published (pino transports, optional peers); only our code and git are bundled.
+  external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
+  outdir: options.outdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  target: 'node22',
+  format: 'esm',
+  minify: process.env.KITTY_BUILD_NO_MINIFY !== '1',
+  keepNames: true,
+  sourcemap: false,
+  plugins: [resolveForSpeed, httpClientWithoutSideEffects, builtinsWithoutFacade, packageJsonVersionOnly],
+  // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
+  // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
+  // which our shim maps to native zlib.
+  // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
+  // crypto.subtle it takes its synchronous path, which the shim above makes native.
+  define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
+  banner: {
+    js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);",
+  },
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+})
 
 // esbuild escapes non-ASCII characters in strings but leaves regular expression literals as written
 // (`[:\-–—]`, isomorphic-git's `[\ud800-\uffff]` spelled raw). One such character makes Node decode the
