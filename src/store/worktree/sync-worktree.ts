@@ -3,7 +3,6 @@ import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
-import git from 'isomorphic-git'
 import { KittyError } from '../../core/errors.ts'
 import type { Repository } from '../repository.ts'
 import { readRef } from '../repository.ts'
@@ -215,6 +214,8 @@ async function refreshIndex(repo: Repository, workdir: string, paths: string[]):
     })
     return
   }
+  // Imported here: reads use this module's dirty check, and isomorphic-git is theirs to skip.
+  const { default: git } = await import('isomorphic-git')
   const common = { fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache }
   const present = paths.filter((p) => fsSync.existsSync(join(workdir, p)))
   if (present.length > 0) await git.add({ ...common, filepath: present, force: true })
