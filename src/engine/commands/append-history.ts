@@ -31,7 +31,9 @@ export const appendHistory: CommandSpec = {
       const { result, commit } = await mutate<{ mission: MissionView; wpId: string }>(ctx, async (snapshot) => {
         const mission = await loadMission(snapshot, handle)
         const wpId = mission.resolveWpId(asked)
-        const { wp, file } = await mission.wp(wpId)
+        const loaded = await mission.wp(wpId)
+        const { wp } = loaded
+        const file = await loaded.file()
         const entry = `- [${zuluSeconds(ctx.now())}] ${actor}: ${note}`
         const body = appendActivityLog(file.split.body, entry, file.split.eol)
         return {

@@ -18,7 +18,7 @@ import type { EngineContext } from '../framework/context.ts'
 import type { TransitionDraft } from '../lanes/event-log.ts'
 import { appendEvents, finalizeSeed } from '../lanes/event-log.ts'
 import { loadMission } from '../mission/load-mission.ts'
-import { missionTrailers } from '../lanes/plan-lane-change.ts'
+import { missionTrailers } from '../lanes/mission-trailers.ts'
 import { optionalBoolean, requiredString } from '../framework/request.ts'
 import { mutate } from '../mission/state-branch.ts'
 import { warn } from '../framework/warnings.ts'
@@ -196,7 +196,8 @@ async function toEvents(
   const result: Migrated = { mission, to: 'events', wps: [], files: [] }
   const wps = await mission.all()
   if (wps.length === 0) return result
-  const drafts = wps.flatMap(({ wp, file }) => seeded(wp.id, historyDrafts(wp.id, file.data['history'])))
+  const files = await Promise.all(wps.map((loaded) => loaded.file()))
+  const drafts = wps.flatMap(({ wp }, i) => seeded(wp.id, historyDrafts(wp.id, files[i]!.data['history'])))
   // One clock for both builds below, so the closing events' stamps stay after the first build's.
   const now = ctx.now()
   const clock = { now: () => now }

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml'
 import * as z from 'zod/mini'
 import { branchPatternProblem } from '../../core/branch-pattern.ts'
 import { KittyError } from '../../core/errors.ts'
@@ -87,6 +86,8 @@ export const DEFAULT_CONFIG: KittyConfig = KittyConfigSchema.parse({})
 export async function loadConfig(snapshot: Snapshot): Promise<KittyConfig> {
   const text = await snapshot.readText(CONFIG_PATH, MAX_CONFIG_BYTES)
   if (text === null) return DEFAULT_CONFIG
+  // Imported here: most repositories have no settings file, and `yaml` is ~100 KiB to compile.
+  const { parse: parseYaml } = await import('yaml')
   let raw: unknown
   try {
     raw = parseYaml(text, { maxAliasCount: 50 }) ?? {}

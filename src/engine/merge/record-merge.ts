@@ -11,7 +11,8 @@ import type { MissionView } from '../../store/state-files/read-mission.ts'
 import { readMission, readMissionNumbers } from '../../store/state-files/read-mission.ts'
 import { Snapshot } from '../../store/objects/snapshot.ts'
 import type { EngineContext } from '../framework/context.ts'
-import { laneChangeEdits, missionTrailers } from '../lanes/plan-lane-change.ts'
+import { laneChangeEdits } from '../lanes/plan-lane-change.ts'
+import { missionTrailers } from '../lanes/mission-trailers.ts'
 import type { EventDraft } from '../lanes/event-log.ts'
 import type { Lane } from '../../core/lanes.ts'
 import { eventLogChanges } from '../lanes/event-log.ts'
@@ -107,7 +108,7 @@ async function markDone(
       from: loaded.wp.lane,
       to: 'done',
     })
-    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+    changes.set(loaded.wp.path, encoder.encode(renderWpFile(await loaded.file(), edits)))
     drafts.push(mergedEvent(mission, id, loaded.wp.lane, input))
     marked.push(id)
   }

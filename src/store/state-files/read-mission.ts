@@ -10,8 +10,8 @@ import type { MissionIndexEntry } from '../../core/mission-selector.ts'
 import type { WorkPackage } from '../../core/work-package.ts'
 import { interpretWorkPackage, wpIdFromFileName } from '../../core/work-package.ts'
 import type { FrontmatterFile } from './frontmatter.ts'
-import { MAX_WP_FILE_BYTES, parseFrontmatter, splitFrontmatter } from './frontmatter.ts'
-import { MAX_META_JSON_BYTES, MAX_TASKS_MD_BYTES } from './limits.ts'
+import { splitFrontmatter } from './split-frontmatter.ts'
+import { MAX_META_JSON_BYTES, MAX_TASKS_MD_BYTES, MAX_WP_FILE_BYTES } from './limits.ts'
 import { scanFrontmatter } from './frontmatter-scan.ts'
 import { objectReader } from '../objects/object-reader.ts'
 import type { MissionEvents } from './read-event-log.ts'
@@ -68,28 +68,33 @@ async function refuseLinkedMissionParts(snapshot: Snapshot, path: string, entrie
 
 export interface LoadedWp {
   wp: WorkPackage
-  /** The full YAML document, parsed on first use: only writes need it. */
-  readonly file: FrontmatterFile
+  /** The full YAML document, parsed on the first call (the YAML library loaded with it): only writes need it. */
+  file(): Promise<FrontmatterFile>
+}
+
+async function parseYamlFrontmatter(text: string, path: string): Promise<FrontmatterFile> {
+  const { parseFrontmatter } = await import('./frontmatter.ts')
+  return parseFrontmatter(text, path)
 }
 
 /**
  * Interpret a WP file, taking the fast scanner's reading when it can give one; the YAML Document
- * (needed to edit the file losslessly) is built only when someone asks for `file`.
+ * (needed to edit the file losslessly) is built only when someone asks for `file()`.
  */
-function loadWp(text: string, location: WpLocation): LoadedWp {
+async function loadWp(text: string, location: WpLocation): Promise<LoadedWp> {
   const split = splitFrontmatter(text, location.path)
   const scanned = Buffer.byteLength(text, 'utf8') <= MAX_WP_FILE_BYTES ? scanFrontmatter(split.yaml) : null
   if (scanned === null) {
-    const file = parseFrontmatter(text, location.path)
-    return { wp: interpretWorkPackage(location.id, location.path, file.data, location.folderLane), file }
+    const file = await parseYamlFrontmatter(text, location.path)
+    return {
+      wp: interpretWorkPackage(location.id, location.path, file.data, location.folderLane),
+      file: async () => file,
+    }
   }
-  let file: FrontmatterFile | undefined
+  let file: Promise<FrontmatterFile> | undefined
   return {
     wp: interpretWorkPackage(location.id, location.path, scanned, location.folderLane),
-    get file() {
-      file ??= parseFrontmatter(text, location.path)
-      return file
-    },
+    file: () => (file ??= parseYamlFrontmatter(text, location.path)),
   }
 }
 
@@ -121,12 +126,7 @@ function withEventLane(loaded: LoadedWp, state: WpState | undefined): LoadedWp {
     lastActor,
     laneSince: changed ? (state?.last_transition_at ?? null) : loaded.wp.laneSince,
   }
-  return {
-    wp,
-    get file() {
-      return loaded.file
-    },
-  }
+  return { wp, file: loaded.file }
 }
 
 /**
@@ -247,7 +247,7 @@ export class MissionView {
       )
     const bytes = await this.snapshot.readBytes(location.path, MAX_WP_FILE_BYTES)
     if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
-    const loaded = loadWp(decodeUtf8(bytes, location.path), location)
+    const loaded = await loadWp(decodeUtf8(bytes, location.path), location)
     return this.events ? withEventLane(loaded, this.events.reduced.work_packages[location.id]) : loaded
   }
 
