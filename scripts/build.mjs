@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isBuiltin } from 'node:module'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 
 const local = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
 
@@ -56,34 +56,54 @@ const httpClientWithoutSideEffects = {
  * A builtin imported as an ES module gets a facade that reads every export once, and the lazy getters
  * behind those exports load what a command never uses: `node:http`'s load undici (~45 ms),
  * `node:fs`'s the stream classes, `node:util`'s worker_threads. Here an import of a builtin becomes a
- * module holding the CommonJS object (what `require` returns: no facade) and one export per name,
- * each read only if some bundled code imports that name (esbuild drops the pure ones nobody uses).
+ * module holding the CommonJS object (`process.getBuiltinModule`: no facade) and one export per name,
+ * each read only if the importer uses that name (esbuild drops the pure ones nobody uses).
+ *
+ * One such module per importing module, not one per builtin: esbuild puts a module shared by code that
+ * different `import()`s reach in a chunk of its own, so a module per builtin became a chunk per
+ * builtin (four 300-byte files on every read, each one more file to load and resolve). Per importer,
+ * it sits in its importer's chunk.
  *
  * Builtins that take milliseconds to load and that a read command never calls: these functions load
- * their module on their first call (child_process brings net and dgram, ~3 ms). Importing any other
- * name from such a module (or its default) loads it at start, as before: the list only affects speed.
- * Not node:crypto: every command draws a random correlation id. A wrapper forwards the function's
- * `util.promisify.custom` too (execFile's resolves with { stdout, stderr }), read on use like the rest.
+ * their module on their first call (child_process brings net and dgram, ~3 ms; crypto ~5 ms, which
+ * reads need only to hash a file the index says changed, and writes for every object and temporary
+ * file); so does the module's default import, on its first property read. Importing any other name
+ * from such a module loads it at start, as before: the list only affects speed. A wrapper forwards the function's `util.promisify.custom` too
+ * (execFile's resolves with { stdout, stderr }), read on use like the rest.
  */
-const LOAD_ON_FIRST_CALL = { child_process: ['execFile', 'execFileSync', 'spawn', 'spawnSync'] }
+const LOAD_ON_FIRST_CALL = {
+  child_process: ['execFile', 'execFileSync', 'spawn', 'spawnSync'],
+  crypto: ['createHash', 'createHmac', 'randomBytes', 'randomUUID', 'timingSafeEqual'],
+}
 
 const builtinsWithoutFacade = {
   name: 'builtins-without-facade',
   setup(b) {
     b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) =>
       args.kind === 'import-statement' && isBuiltin(args.path)
-        ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin', sideEffects: false }
+        ? {
+            // Relative, so the build (and its chunk hashes) does not depend on where the project lies.
+            path: `${args.path.replace(/^node:/, '')}|${relative(local(''), args.importer).replaceAll('\\', '/')}`,
+            namespace: 'builtin',
+            sideEffects: false,
+          }
         : undefined,
     )
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-      const id = JSON.stringify(`node:${args.path}`)
-      const names = Object.keys(process.getBuiltinModule(`node:${args.path}`)).filter(
+      const builtin = args.path.slice(0, args.path.indexOf('|'))
+      const id = JSON.stringify(`node:${builtin}`)
+      const names = Object.keys(process.getBuiltinModule(`node:${builtin}`)).filter(
         (name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default',
       )
-      const onCall = LOAD_ON_FIRST_CALL[args.path] ?? []
+      const onCall = LOAD_ON_FIRST_CALL[builtin] ?? []
       const lines = onCall.length
-        ? [`let m`, `const load = () => (m ??= require(${id}))`, `export default /* @__PURE__ */ load()`]
-        : [`const m = require(${id})`, 'export default m']
+        ? [
+            `let m`,
+            `const load = () => (m ??= process.getBuiltinModule(${id}))`,
+            // The default import too (ulid's `import crypto from 'node:crypto'`): loaded when a property is read.
+            `export default /* @__PURE__ */ new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() })`,
+          ]
+        : [`const m = process.getBuiltinModule(${id})`, 'export default m']
       const custom = `Symbol.for('nodejs.util.promisify.custom')`
       for (const name of names)
         lines.push(
@@ -152,8 +172,10 @@ const { metafile } = await build({
   // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
   // crypto.subtle it takes its synchronous path, which the shim above makes native.
   define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
+  // Bundled CommonJS code (undici, @actions/core) requires builtins through esbuild's `__require`, which
+  // wants a `require`. Made on first use: creating one per chunk at start cost a node_modules path walk each.
   banner: {
-    js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);",
+    js: "let __kittyRequire; const require = (id) => (__kittyRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);",
   },
   metafile: true,
   legalComments: 'none',
