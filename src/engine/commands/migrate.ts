@@ -1,4 +1,3 @@
-import { stringify } from 'yaml'
 import { KittyError, UsageError } from '../../core/errors.ts'
 import type { Lane } from '../../core/lanes.ts'
 import { normalizeLane } from '../../core/lanes.ts'
@@ -61,8 +60,12 @@ function eventsOf(log: MissionEvents, wpId: string): TransitionEvent[] {
     .sort((a, b) => (a.at !== b.at ? (a.at < b.at ? -1 : 1) : a.event_id < b.event_id ? -1 : 1))
 }
 
-/** The task file of a WP known only to the log, in the flat layout kitty and upstream both read. */
-function materialisedWp(id: string, log: MissionEvents, plan: TasksMdWorkPackage | undefined): string {
+/**
+ * The task file of a WP known only to the log, in the flat layout kitty and upstream both read.
+ * `yaml` is imported here: the other write commands edit frontmatter without loading it when they can.
+ */
+async function materialisedWp(id: string, log: MissionEvents, plan: TasksMdWorkPackage | undefined): Promise<string> {
+  const { stringify } = await import('yaml')
   const state = log.reduced.work_packages[id]
   const lane = displayLane(state)
   const history = eventsOf(log, id)
@@ -108,7 +111,7 @@ async function toFrontmatter(
         { path, wp_id: id },
       )
     }
-    changes.set(path, encoder.encode(materialisedWp(id, log, plans.get(id))))
+    changes.set(path, encoder.encode(await materialisedWp(id, log, plans.get(id))))
     result.wps.push({ wp_id: id, lane: displayLane(log.reduced.work_packages[id]), path })
   }
   result.files = [...changes.keys()].sort()

@@ -5,7 +5,6 @@ import type { Policy } from '../../core/policy.ts'
 import { policyTrailer } from '../../core/policy.ts'
 import type { CommitMessage, Trailers } from '../../core/trailers.ts'
 import type { FrontmatterEdit } from '../../store/state-files/frontmatter.ts'
-import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import type { LoadedWp, MissionView } from '../../store/state-files/read-mission.ts'
 import type { MutationPlan } from '../../store/history/commit-mutation.ts'
 import type { EngineContext } from '../framework/context.ts'
@@ -110,7 +109,7 @@ export async function planLaneChange<R>(
   change: WpChange,
   result: R,
 ): Promise<MutationPlan<R>> {
-  const text = renderWpFile(await loaded.file(), laneChangeEdits(ctx, change))
+  const text = await loaded.render(laneChangeEdits(ctx, change))
   return {
     kind: 'commit',
     message: laneChangeMessage(ctx, mission, loaded.wp.id, change),

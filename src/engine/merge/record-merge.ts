@@ -5,7 +5,6 @@ import type { MergeStrategy } from '../../core/plan-merge.ts'
 import { nextMissionNumber } from '../../core/plan-merge.ts'
 import type { CommitMessage } from '../../core/trailers.ts'
 import { writeCommitOnSnapshot } from '../../store/history/commit-mutation.ts'
-import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import { editMetaJson } from '../../store/state-files/meta-json.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import { readMission, readMissionNumbers } from '../../store/state-files/read-mission.ts'
@@ -108,7 +107,7 @@ async function markDone(
       from: loaded.wp.lane,
       to: 'done',
     })
-    changes.set(loaded.wp.path, encoder.encode(renderWpFile(await loaded.file(), edits)))
+    changes.set(loaded.wp.path, encoder.encode(await loaded.render(edits)))
     drafts.push(mergedEvent(mission, id, loaded.wp.lane, input))
     marked.push(id)
   }

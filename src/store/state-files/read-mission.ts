@@ -9,8 +9,9 @@ import { parseMissionMeta } from '../../core/mission-meta.ts'
 import type { MissionIndexEntry } from '../../core/mission-selector.ts'
 import type { WorkPackage } from '../../core/work-package.ts'
 import { interpretWorkPackage, wpIdFromFileName } from '../../core/work-package.ts'
-import type { FrontmatterFile } from './frontmatter.ts'
-import { splitFrontmatter } from './split-frontmatter.ts'
+import type { FrontmatterEdit, FrontmatterFile } from './frontmatter.ts'
+import type { SplitFile } from './split-frontmatter.ts'
+import { joinFile, splitFrontmatter } from './split-frontmatter.ts'
 import { MAX_META_JSON_BYTES, MAX_TASKS_MD_BYTES, MAX_WP_FILE_BYTES } from './limits.ts'
 import { scanFrontmatter } from './frontmatter-scan.ts'
 import { objectReader } from '../objects/object-reader.ts'
@@ -68,8 +69,16 @@ async function refuseLinkedMissionParts(snapshot: Snapshot, path: string, entrie
 
 export interface LoadedWp {
   wp: WorkPackage
+  /** The file cut at its `---` fences. */
+  split: SplitFile
   /** The full YAML document, parsed on the first call (the YAML library loaded with it): only writes need it. */
   file(): Promise<FrontmatterFile>
+  /**
+   * The file's new text: `edits` made to the frontmatter losslessly (frontmatter.ts), `body` replacing
+   * the body. Without edits, neither the YAML library nor the document is needed: the fences were
+   * checked when the file was read, and the frontmatter's bytes stay as they are.
+   */
+  render(edits: readonly FrontmatterEdit[], body?: string): Promise<string>
 }
 
 async function parseYamlFrontmatter(text: string, path: string): Promise<FrontmatterFile> {
@@ -77,25 +86,34 @@ async function parseYamlFrontmatter(text: string, path: string): Promise<Frontma
   return parseFrontmatter(text, path)
 }
 
+function loadedWp(wp: WorkPackage, split: SplitFile, file: () => Promise<FrontmatterFile>): LoadedWp {
+  return {
+    wp,
+    split,
+    file,
+    render: async (edits, body = split.body) => {
+      if (edits.length === 0) return joinFile({ ...split, body })
+      const { renderWpFile } = await import('./frontmatter.ts')
+      return renderWpFile(await file(), [...edits], body)
+    },
+  }
+}
+
 /**
  * Interpret a WP file, taking the fast scanner's reading when it can give one; the YAML Document
- * (needed to edit the file losslessly) is built only when someone asks for `file()`.
+ * (needed to edit the file losslessly) is built only when someone asks for `file()` or renders edits.
  */
 async function loadWp(text: string, location: WpLocation): Promise<LoadedWp> {
   const split = splitFrontmatter(text, location.path)
   const scanned = Buffer.byteLength(text, 'utf8') <= MAX_WP_FILE_BYTES ? scanFrontmatter(split.yaml) : null
   if (scanned === null) {
     const file = await parseYamlFrontmatter(text, location.path)
-    return {
-      wp: interpretWorkPackage(location.id, location.path, file.data, location.folderLane),
-      file: async () => file,
-    }
+    const wp = interpretWorkPackage(location.id, location.path, file.data, location.folderLane)
+    return loadedWp(wp, split, async () => file)
   }
   let file: Promise<FrontmatterFile> | undefined
-  return {
-    wp: interpretWorkPackage(location.id, location.path, scanned, location.folderLane),
-    file: () => (file ??= parseYamlFrontmatter(text, location.path)),
-  }
+  const wp = interpretWorkPackage(location.id, location.path, scanned, location.folderLane)
+  return loadedWp(wp, split, () => (file ??= parseYamlFrontmatter(text, location.path)))
 }
 
 const HOLDING_LANES = new Set<Lane>(['claimed', 'in_progress', 'in_review'])
@@ -126,7 +144,7 @@ function withEventLane(loaded: LoadedWp, state: WpState | undefined): LoadedWp {
     lastActor,
     laneSince: changed ? (state?.last_transition_at ?? null) : loaded.wp.laneSince,
   }
-  return { wp, file: loaded.file }
+  return { ...loaded, wp }
 }
 
 /**

@@ -7,6 +7,7 @@ import { KittyError } from '../../core/errors.ts'
 import type { Repository } from '../repository.ts'
 import { readRef } from '../repository.ts'
 import { hasGitBinary, runGit } from './git-worktree.ts'
+import { isomorphicGit } from '../isomorphic-git.ts'
 import { lockIndex, rewriteIndex } from './index-lock.ts'
 import { objectReader } from '../objects/object-reader.ts'
 import type { EolConversion } from './eol.ts'
@@ -214,8 +215,7 @@ async function refreshIndex(repo: Repository, workdir: string, paths: string[]):
     })
     return
   }
-  // Imported here: reads use this module's dirty check, and isomorphic-git is theirs to skip.
-  const { default: git } = await import('isomorphic-git')
+  const git = await isomorphicGit()
   const common = { fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache }
   const present = paths.filter((p) => fsSync.existsSync(join(workdir, p)))
   if (present.length > 0) await git.add({ ...common, filepath: present, force: true })
