@@ -61,14 +61,13 @@ function sourcesIn(loaded: string[]): string[] {
   return files.flatMap((f) => Object.keys(byFile.get(f)?.inputs ?? {})).map((i) => i.replace(/^(\.\.\/)+/, ''))
 }
 
-/** Packages a command without a repository has no use for: the git store, YAML, the schemas. */
-const STORE_PACKAGES = /(^|\/)node_modules\/(isomorphic-git|yaml|zod)\//
 /**
- * What a read or a local commit of plain WP files (the scanner's, no .github/kitty.yml) has no use
- * for: isomorphic-git (refs and objects are read and written by the store itself) and YAML (loaded
- * for frontmatter edits, a settings file and files the scanner declines).
+ * Packages a command without a repository has no use for: the git store, YAML, the schemas. Reads and
+ * local commits need none of them either, on plain WP files (the scanner's), a valid meta.json and no
+ * .github/kitty.yml: refs and objects are read and written by the store itself, YAML is loaded for
+ * frontmatter edits, a settings file and files the scanner declines, zod to word a refusal.
  */
-const GIT_AND_YAML = /(^|\/)node_modules\/(isomorphic-git|yaml)\//
+const STORE_PACKAGES = /(^|\/)node_modules\/(isomorphic-git|yaml|zod)\//
 /**
  * The write path: committing, moving refs, pushing, sweeping claims. (Not sync-worktree.ts: reads
  * use its dirty check, findDirtyPaths, to warn of upstream's uncommitted writes.)
@@ -116,7 +115,7 @@ describe('start-up loads only what the command needs', () => {
     ['mission-state', ['orchestrator-api', 'mission-state', '--mission', M]],
     ['list-ready', ['orchestrator-api', 'list-ready', '--mission', M]],
     ['history', ['orchestrator-api', 'history', '--mission', M]],
-  ])('%s, a read, evaluates none of the write path, isomorphic-git or yaml', async (_name, args) => {
+  ])('%s, a read, evaluates none of the write path, isomorphic-git, yaml or zod', async (_name, args) => {
     let code = -1
     const loaded = await modulesLoadedBy(async (nodeArgs, env) => {
       code = (await kitty(repo, args, env, nodeArgs)).code
@@ -124,7 +123,7 @@ describe('start-up loads only what the command needs', () => {
     expect(code).toBe(0)
     const sources = new Set(sourcesIn(loaded))
     expect(WRITE_PATH.filter((s) => sources.has(s))).toEqual([])
-    expect([...sources].filter((s) => GIT_AND_YAML.test(s))).toEqual([])
+    expect([...sources].filter((s) => STORE_PACKAGES.test(s))).toEqual([])
   })
 
   it('the markers above name files the build has (a rename must not make those checks vacuous)', () => {
@@ -136,7 +135,7 @@ describe('start-up loads only what the command needs', () => {
       expect(inputs.some((i) => STORE_PACKAGES.test(i) && i.includes(`node_modules/${name}/`))).toBe(true)
   })
 
-  it('a local commit of a plain WP file (append-history) evaluates no isomorphic-git and no yaml', async () => {
+  it('a local commit of a plain WP file (append-history) evaluates no isomorphic-git, yaml or zod', async () => {
     const args = ['orchestrator-api', 'append-history', '--mission', M, '--wp', 'WP02', '--note', 'start-up check']
     let success = false
     // The identity from the repository config, not the environment: the lookup must not need isomorphic-git either.
@@ -153,7 +152,7 @@ describe('start-up loads only what the command needs', () => {
       success = run.envelope['success'] === true
     })
     expect(success).toBe(true)
-    expect(sourcesIn(loaded).filter((s) => GIT_AND_YAML.test(s))).toEqual([])
+    expect(sourcesIn(loaded).filter((s) => STORE_PACKAGES.test(s))).toEqual([])
   })
 
   it('a mutation on a checkout (append-history): no HTTP stack', async () => {

@@ -166,6 +166,7 @@ export class MissionView {
     snapshot: Snapshot,
     dir: string,
     metaText: string | null,
+    meta: ParsedMeta,
     locations: Map<string, WpLocation>,
     events: MissionEvents | null = null,
   ) {
@@ -174,7 +175,7 @@ export class MissionView {
     this.dir = dir
     this.path = `${SPECS_DIR}/${dir}`
     this.metaText = metaText
-    this.meta = parseMissionMeta(metaText, dir, `${this.path}/meta.json`)
+    this.meta = meta
     this.#locations = locations
   }
 
@@ -363,7 +364,10 @@ export async function readMission(snapshot: Snapshot, dir: string): Promise<Miss
     ? await snapshot.readText(`${path}/meta.json`, MAX_META_JSON_BYTES)
     : null
   const locations = await locateWps(snapshot, `${path}/tasks`)
-  return new MissionView(snapshot, dir, metaText, locations, await readMissionEvents(snapshot, path, entries))
+  const events = await readMissionEvents(snapshot, path, entries)
+  // After the WP files and the event log, as before: a broken log is reported ahead of a broken meta.json.
+  const meta = await parseMissionMeta(metaText, dir, `${path}/meta.json`)
+  return new MissionView(snapshot, dir, metaText, meta, locations, events)
 }
 
 /** Cheap check for the selector's first rung: `kitty-specs/<dir>/meta.json` exists. */
@@ -400,7 +404,7 @@ export async function readMissionIndex(snapshot: Snapshot): Promise<MissionIndex
     let missionId: string | null = null
     if (meta.text !== null) {
       try {
-        missionId = parseMissionMeta(meta.text, e.path, '').identity.mission_id
+        missionId = (await parseMissionMeta(meta.text, e.path, '')).identity.mission_id
       } catch {
         missionId = null
       }
@@ -420,7 +424,7 @@ export async function readMissionNumbers(snapshot: Snapshot): Promise<Array<numb
   for (const dir of await listMissionDirs(snapshot)) {
     const { text } = await peekMeta(snapshot, dir)
     try {
-      out.push(text === null ? null : parseMissionMeta(text, dir, '').identity.mission_number)
+      out.push(text === null ? null : (await parseMissionMeta(text, dir, '')).identity.mission_number)
     } catch {
       out.push(null)
     }
