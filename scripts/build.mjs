@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isBuiltin } from 'node:module'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 
 const local = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
 
@@ -56,34 +56,54 @@ const httpClientWithoutSideEffects = {
  * A builtin imported as an ES module gets a facade that reads every export once, and the lazy getters
  * behind those exports load what a command never uses: `node:http`'s load undici (~45 ms),
  * `node:fs`'s the stream classes, `node:util`'s worker_threads. Here an import of a builtin becomes a
- * module holding the CommonJS object (what `require` returns: no facade) and one export per name,
- * each read only if some bundled code imports that name (esbuild drops the pure ones nobody uses).
+ * module holding the CommonJS object (`process.getBuiltinModule`: no facade) and one export per name,
+ * each read only if the importer uses that name (esbuild drops the pure ones nobody uses).
+ *
+ * One such module per importing module, not one per builtin: esbuild puts a module shared by code that
+ * different `import()`s reach in a chunk of its own, so a module per builtin became a chunk per
+ * builtin (four 300-byte files on every read, each one more file to load and resolve). Per importer,
+ * it sits in its importer's chunk.
  *
  * Builtins that take milliseconds to load and that a read command never calls: these functions load
- * their module on their first call (child_process brings net and dgram, ~3 ms). Importing any other
- * name from such a module (or its default) loads it at start, as before: the list only affects speed.
- * Not node:crypto: every command draws a random correlation id. A wrapper forwards the function's
- * `util.promisify.custom` too (execFile's resolves with { stdout, stderr }), read on use like the rest.
+ * their module on their first call (child_process brings net and dgram, ~3 ms; crypto ~5 ms, which
+ * reads need only to hash a file the index says changed, and writes for every object and temporary
+ * file); so does the module's default import, on its first property read. Importing any other name
+ * from such a module loads it at start, as before: the list only affects speed. A wrapper forwards the function's `util.promisify.custom` too
+ * (execFile's resolves with { stdout, stderr }), read on use like the rest.
  */
-const LOAD_ON_FIRST_CALL = { child_process: ['execFile', 'execFileSync', 'spawn', 'spawnSync'] }
+const LOAD_ON_FIRST_CALL = {
+  child_process: ['execFile', 'execFileSync', 'spawn', 'spawnSync'],
+  crypto: ['createHash', 'createHmac', 'randomBytes', 'randomUUID', 'timingSafeEqual'],
+}
 
 const builtinsWithoutFacade = {
   name: 'builtins-without-facade',
   setup(b) {
     b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) =>
       args.kind === 'import-statement' && isBuiltin(args.path)
-        ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin', sideEffects: false }
+        ? {
+            // Relative, so the build (and its chunk hashes) does not depend on where the project lies.
+            path: `${args.path.replace(/^node:/, '')}|${relative(local(''), args.importer).replaceAll('\\', '/')}`,
+            namespace: 'builtin',
+            sideEffects: false,
+          }
         : undefined,
     )
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-      const id = JSON.stringify(`node:${args.path}`)
-      const names = Object.keys(process.getBuiltinModule(`node:${args.path}`)).filter(
+      const builtin = args.path.slice(0, args.path.indexOf('|'))
+      const id = JSON.stringify(`node:${builtin}`)
+      const names = Object.keys(process.getBuiltinModule(`node:${builtin}`)).filter(
         (name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default',
       )
-      const onCall = LOAD_ON_FIRST_CALL[args.path] ?? []
+      const onCall = LOAD_ON_FIRST_CALL[builtin] ?? []
       const lines = onCall.length
-        ? [`let m`, `const load = () => (m ??= require(${id}))`, `export default /* @__PURE__ */ load()`]
-        : [`const m = require(${id})`, 'export default m']
+        ? [
+            `let m`,
+            `const load = () => (m ??= process.getBuiltinModule(${id}))`,
+            // The default import too (ulid's `import crypto from 'node:crypto'`): loaded when a property is read.
+            `export default /* @__PURE__ */ new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() })`,
+          ]
+        : [`const m = process.getBuiltinModule(${id})`, 'export default m']
       const custom = `Symbol.for('nodejs.util.promisify.custom')`
       for (const name of names)
         lines.push(
@@ -120,52 +140,47 @@ const { values: options } = parseArgs({
 })
 
 /**
- * One build per entry, not one for the three: esbuild splits shared code by which entries and
- * `import()`s reach it, so the Action's and the App's entries would cut the CLI's code into more,
- * smaller chunks, and a command pays the ESM loader for each chunk it loads and each import between
- * chunks (resolving, a realpath, a URL). Chunks are named by their content: builds that emit the same
- * chunk write the same file.
+ * One build for the three entries, so the code they share is written once, to one set of chunks: with a
+ * build per entry, dist/ (and the npm package) held the engine, isomorphic-git and yaml three times
+ * over (2.4 MB in 66 files; one build: 1.3 MB). esbuild cuts shared code by which entries and
+ * `import()`s reach it, so the Action's and the App's entries cut the CLI's code into a few more chunks
+ * than a CLI-only build would; a command pays the ESM loader for each chunk it loads (BENCHMARKS.md,
+ * "Start-up", measures both).
  */
 const ENTRIES = { cli: 'src/cli/index.ts', index: 'src/action/index.ts', app: 'src/app/index.ts' }
 
-const builds = await Promise.all(
-  Object.entries(ENTRIES).map(([name, path]) =>
-    build({
-      entryPoints: { [name]: path },
-      // The App is deployed with its node_modules (npm ci): Probot, prom-client and the queue's BullMQ and
-      // ioredis load from there as published (pino transports, optional peers); only our code and git are bundled.
-      external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
-      outdir: options.outdir,
-      splitting: true,
-      chunkNames: 'chunks/[name]-[hash]',
-      bundle: true,
-      platform: 'node',
-      mainFields: ['module', 'main'],
-      target: 'node22',
-      format: 'esm',
-      minify: process.env.KITTY_BUILD_NO_MINIFY !== '1',
-      keepNames: true,
-      sourcemap: false,
-      plugins: [resolveForSpeed, httpClientWithoutSideEffects, builtinsWithoutFacade, packageJsonVersionOnly],
-      // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
-      // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
-      // which our shim maps to native zlib.
-      // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
-      // crypto.subtle it takes its synchronous path, which the shim above makes native.
-      define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
-      banner: {
-        js: "import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);",
-      },
-      metafile: true,
-      legalComments: 'none',
-      logLevel: 'warning',
-    }),
-  ),
-)
-const metafile = {
-  inputs: Object.assign({}, ...builds.map((b) => b.metafile.inputs)),
-  outputs: Object.assign({}, ...builds.map((b) => b.metafile.outputs)),
-}
+const { metafile } = await build({
+  entryPoints: ENTRIES,
+  // The App is deployed with its node_modules (npm ci): Probot, prom-client and the queue's BullMQ and
+  // ioredis load from there as published (pino transports, optional peers); only our code and git are bundled.
+  external: ['probot', 'prom-client', 'bullmq', 'ioredis'],
+  outdir: options.outdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  target: 'node22',
+  format: 'esm',
+  minify: process.env.KITTY_BUILD_NO_MINIFY !== '1',
+  keepNames: true,
+  sourcemap: false,
+  plugins: [resolveForSpeed, httpClientWithoutSideEffects, builtinsWithoutFacade, packageJsonVersionOnly],
+  // isomorphic-git deflates through the web CompressionStream when it exists, which loads Node's
+  // whole web-streams stack (~25 ms) to compress a few hundred bytes; without it, it uses `pako`,
+  // which our shim maps to native zlib.
+  // Likewise it hashes through WebCrypto when it can: one awaited digest per object. Without
+  // crypto.subtle it takes its synchronous path, which the shim above makes native.
+  define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' },
+  // Bundled CommonJS code (undici, @actions/core) requires builtins through esbuild's `__require`, which
+  // wants a `require`. Made on first use: creating one per chunk at start cost a node_modules path walk each.
+  banner: {
+    js: "let __kittyRequire; const require = (id) => (__kittyRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);",
+  },
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+})
 
 // esbuild escapes non-ASCII characters in strings but leaves regular expression literals as written
 // (`[:\-–—]`, isomorphic-git's `[\ud800-\uffff]` spelled raw). One such character makes Node decode the

@@ -27,6 +27,9 @@ export const SCOPES = {
       'src/store/history/move-branch.ts',
       'src/store/history/commit-mutation.ts',
       'src/store/objects/write-tree.ts',
+      'src/store/objects/write-object.ts',
+      'src/store/history/read-ref.ts',
+      'src/store/history/git-config.ts',
     ],
     tests: [
       'test/store/history/compare-and-swap.test.ts',
@@ -34,6 +37,9 @@ export const SCOPES = {
       'test/store/history/commit-mutation.test.ts',
       'test/store/history/update-ref.test.ts',
       'test/store/history/move-branch.test.ts',
+      'test/store/objects/write-object.test.ts',
+      'test/store/history/read-ref.test.ts',
+      'test/store/history/git-config.test.ts',
     ],
   },
 }

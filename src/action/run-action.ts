@@ -12,7 +12,6 @@ import { runCommandArgs } from '../surface/run-command-args.ts'
 import { composeReply } from '../github/compose-reply.ts'
 import type { ExecutedCommand } from '../surface/execute-command.ts'
 import type { ContextLocation, SurfaceEnvironment } from '../surface/open-context.ts'
-import { openContext } from '../surface/open-context.ts'
 import { inputsToArgs } from './inputs-to-args.ts'
 import type { GetInput } from './read-inputs.ts'
 import { readInputs } from './read-inputs.ts'
@@ -68,6 +67,15 @@ function engineEnvironment(io: ActionIo): SurfaceEnvironment {
   return { env, cwd: io.cwd }
 }
 
+/**
+ * The engine's context, for the settings of an event or a merge's pull request. Imported on use, as
+ * commands import it (surface/execute-command.ts): a step that runs contract-version loads no store.
+ */
+async function openEngineContext(where: ContextLocation, io: SurfaceEnvironment) {
+  const { openContext } = await import('../surface/open-context.ts')
+  return openContext(where, io, newCorrelationId())
+}
+
 function repositoryOf(env: NodeJS.ProcessEnv): { url: string; owner: string; repo: string } {
   const server = (env['GITHUB_SERVER_URL'] ?? 'https://github.com').replace(/\/+$/, '')
   const full = env['GITHUB_REPOSITORY'] ?? ''
@@ -108,7 +116,7 @@ export async function runAction(io: ActionIo): Promise<void> {
       const result = await handleEvent(io.event.name, io.event.payload, {
         api,
         readConfig: async () => {
-          const opened = await openContext(where, engineIo, newCorrelationId())
+          const opened = await openEngineContext(where, engineIo)
           try {
             return opened.ctx.config
           } finally {
@@ -134,7 +142,7 @@ export async function runAction(io: ActionIo): Promise<void> {
       for (const name of explicit.unused) io.warning(`Input '${name}' is not used by ${explicit.spec.name}.`)
       const ran = await runOne(explicit.spec.name, explicit.args, where, engineIo, newCorrelationId())
       if (explicit.spec.name === 'merge-mission' && ran.envelope.data['via'] === 'pull_request') {
-        const opened = await openContext(where, engineIo, newCorrelationId())
+        const opened = await openEngineContext(where, engineIo)
         const config = await opened.ctx.config
         await opened.release()
         ran.envelope = await openPullForRun(ran, repository.owner, config, api, io.warning)

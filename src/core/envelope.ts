@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { ErrorCode, ErrorData } from './errors.ts'
 
 export const CONTRACT_VERSION = '1.3.0'
@@ -31,8 +30,20 @@ export function zuluSeconds(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`
 }
 
+/**
+ * `corr-` and 32 hex digits, new for every envelope. The id names one call in logs and commit trailers
+ * and guards nothing, so it must be unique, not unguessable: the time in milliseconds (12 digits), then
+ * 80 bits of Math.random, which V8 seeds per process from the operating system's randomness. It was
+ * node:crypto's randomUUID, which made every command load that module: ~30% of an empty script's start.
+ */
 export function newCorrelationId(): string {
-  return `corr-${randomUUID().replaceAll('-', '')}`
+  const time = Date.now().toString(16).padStart(12, '0').slice(-12)
+  let random = ''
+  while (random.length < 20)
+    random += Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0')
+  return `corr-${time}${random.slice(0, 20)}`
 }
 
 export interface EnvelopeOptions {

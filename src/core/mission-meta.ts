@@ -1,4 +1,3 @@
-import * as z from 'zod/mini'
 import { MetaInvalidError } from './errors.ts'
 import { describeJsonError } from './json-error.ts'
 
@@ -10,43 +9,26 @@ export interface MissionIdentity {
   mission_type: string
 }
 
-const CROCKFORD_ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i
-
-/** `mission_number` (or the legacy `feature_number`): int, digit string (`"064"` → 64), `""`/null → null. */
-const MissionNumber = z.pipe(
-  z.union([z.int().check(z.nonnegative()), z.string().check(z.regex(/^\d*$/, 'must be digits')), z.null()]),
-  z.transform((v: number | string | null) => (v === null || v === '' ? null : Number(v))),
-)
-
-const OptionalString = z.optional(z.nullable(z.string()))
-
+export const CROCKFORD_ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i
 /** Slugs name branches and worktree folders, so they must be safe as both. */
-const Slug = z.optional(
-  z.nullable(
-    z.string().check(
-      z.regex(/^(?:[A-Za-z0-9][A-Za-z0-9._-]*)?$/, 'must be letters, digits, ".", "_" or "-"'),
-      z.refine((s) => !s.includes('..') && !s.endsWith('.lock'), 'must not contain ".." or end in ".lock"'),
-    ),
-  ),
-)
+export const SLUG = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*)?$/
 
 /**
- * What we read from meta.json. Loose: unknown keys are legal and kept in the file (we never write zod
- * output back; writes go through the lossless JSON editor).
+ * What we read from meta.json (mission-meta-schema.ts is its zod specification). Loose: unknown keys are
+ * legal and kept in the file (we never write this back; writes go through the lossless JSON editor).
  */
-export const MissionMetaSchema = z.looseObject({
-  mission_id: z.optional(z.nullable(z.string().check(z.regex(CROCKFORD_ULID, 'must be a 26-character ULID')))),
-  mission_slug: Slug,
-  slug: Slug,
-  mission_number: z.optional(MissionNumber),
-  feature_number: z.optional(MissionNumber),
-  mission_type: OptionalString,
-  mission: OptionalString,
-  target_branch: OptionalString,
-  merge_target_branch: OptionalString,
-})
-
-export type MissionMeta = z.infer<typeof MissionMetaSchema>
+export interface MissionMeta {
+  mission_id?: string | null | undefined
+  mission_slug?: string | null | undefined
+  slug?: string | null | undefined
+  mission_number?: number | null | undefined
+  feature_number?: number | null | undefined
+  mission_type?: string | null | undefined
+  mission?: string | null | undefined
+  target_branch?: string | null | undefined
+  merge_target_branch?: string | null | undefined
+  [key: string]: unknown
+}
 
 export interface ParsedMeta {
   /** The raw object, for callers that need keys we do not model. Null when there is no meta.json. */
@@ -55,19 +37,57 @@ export interface ParsedMeta {
   identity: MissionIdentity
 }
 
+const REFUSED = Symbol('refused')
+type Field = (value: unknown) => unknown
+
+const nullableString: Field = (v) => (v === null || typeof v === 'string' ? v : REFUSED)
+const ulid: Field = (v) => (v === null || (typeof v === 'string' && CROCKFORD_ULID.test(v)) ? v : REFUSED)
+const slug: Field = (v) =>
+  v === null || (typeof v === 'string' && SLUG.test(v) && !v.includes('..') && !v.endsWith('.lock')) ? v : REFUSED
+/** `mission_number` (or the legacy `feature_number`): int ≥ 0, digit string (`"064"` → 64), `""`/null → null. */
+const number: Field = (v) => {
+  if (v === null || v === '') return null
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : REFUSED
+  return typeof v === 'string' && /^\d*$/.test(v) ? Number(v) : REFUSED
+}
+
+/** The modelled keys, in the schema's order (its output lists them first, then the others as found). */
+const FIELDS: ReadonlyArray<readonly [string, Field]> = [
+  ['mission_id', ulid],
+  ['mission_slug', slug],
+  ['slug', slug],
+  ['mission_number', number],
+  ['feature_number', number],
+  ['mission_type', nullableString],
+  ['mission', nullableString],
+  ['target_branch', nullableString],
+  ['merge_target_branch', nullableString],
+]
+const MODELLED = new Set(FIELDS.map(([key]) => key))
+
+/**
+ * The schema's reading of a decoded meta.json, without zod: the same object, or null where the file is
+ * not plainly valid (then the schema decides, and words the refusal). test/core/mission-meta.test.ts
+ * holds the two equal.
+ */
+export function checkMissionMeta(value: Record<string, unknown>): MissionMeta | null {
+  if (Object.hasOwn(value, '__proto__')) return null
+  const meta: Record<string, unknown> = {}
+  for (const [key, field] of FIELDS) {
+    if (!Object.hasOwn(value, key)) continue
+    const read = field(value[key])
+    if (read === REFUSED) return null
+    meta[key] = read
+  }
+  for (const key of Object.keys(value)) if (!MODELLED.has(key)) meta[key] = value[key]
+  return meta as MissionMeta
+}
+
 function nonEmpty(value: string | null | undefined): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined
 }
 
-/** Parse a meta.json text (or its absence) for the mission directory `dir`. */
-export function parseMissionMeta(text: string | null, dir: string, path: string): ParsedMeta {
-  if (text === null) {
-    return {
-      raw: null,
-      meta: {},
-      identity: { mission_id: null, mission_slug: dir, mission_number: null, mission_type: '' },
-    }
-  }
+function decode(text: string, path: string): Record<string, unknown> {
   let value: unknown
   try {
     value = JSON.parse(text.replace(/^\uFEFF/, ''))
@@ -77,15 +97,31 @@ export function parseMissionMeta(text: string | null, dir: string, path: string)
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new MetaInvalidError(path, 'must be a JSON object')
   }
-  const parsed = MissionMetaSchema.safeParse(value)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new MetaInvalidError(path, `${issue.path.join('.') || 'value'} ${issue.message}`)
+  return value as Record<string, unknown>
+}
+
+/** A file checkMissionMeta declines: the zod schema (imported now) accepts it or names its first problem. */
+async function readWithSchema(value: Record<string, unknown>, path: string): Promise<MissionMeta> {
+  const { checkWithSchema } = await import('./mission-meta-schema.ts')
+  const read = checkWithSchema(value)
+  if ('problem' in read) throw new MetaInvalidError(path, read.problem)
+  return read.meta
+}
+
+/** Parse a meta.json text (or its absence) for the mission directory `dir`. */
+export async function parseMissionMeta(text: string | null, dir: string, path: string): Promise<ParsedMeta> {
+  if (text === null) {
+    return {
+      raw: null,
+      meta: {},
+      identity: { mission_id: null, mission_slug: dir, mission_number: null, mission_type: '' },
+    }
   }
-  const meta = parsed.data
+  const raw = decode(text, path)
+  const meta = checkMissionMeta(raw) ?? (await readWithSchema(raw, path))
   const number = meta.mission_number !== undefined ? meta.mission_number : (meta.feature_number ?? null)
   return {
-    raw: value as Record<string, unknown>,
+    raw,
     meta,
     identity: {
       mission_id: meta.mission_id ? meta.mission_id.toUpperCase() : null,

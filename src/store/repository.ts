@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import git from 'isomorphic-git'
 import { atomicFs } from './safe-fs/atomic-fs.ts'
+import { listBranches, readRef, readSymbolicRef } from './history/read-ref.ts'
 import { branchNameProblem } from '../core/branch-name.ts'
 import { KittyError } from '../core/errors.ts'
 
@@ -95,8 +95,9 @@ export function assertBranchName(branch: string): void {
 export async function resolveStateBranch(repo: Repository, explicit?: string): Promise<StateBranch> {
   let head: string | null = null
   try {
-    head = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref: 'HEAD', depth: 2 })
+    head = await readSymbolicRef(repo, 'HEAD')
   } catch {
+    // An unreadable HEAD names no branch: the same as a detached one, which an explicit branch overrides.
     head = null
   }
   const headBranch = head?.startsWith('refs/heads/') ? head.slice('refs/heads/'.length) : null
@@ -118,7 +119,7 @@ export async function resolveStateBranch(repo: Repository, explicit?: string): P
  */
 export async function assertStateBranchExists(repo: Repository, branch: StateBranch): Promise<void> {
   if (branch.checkedOut || (await readRef(repo, branch.ref)) !== null) return
-  const names = (await git.listBranches({ fs: repo.fs, gitdir: repo.gitdir })).sort()
+  const names = await listBranches(repo)
   const shown = names.length > 20 ? [...names.slice(0, 20), `… (${names.length - 20} more)`] : names
   throw new KittyError(
     'USAGE_ERROR',
@@ -128,15 +129,8 @@ export async function assertStateBranchExists(repo: Repository, branch: StateBra
   )
 }
 
-/** The commit a ref points at, or null when the ref does not exist (an unborn branch). */
-export async function readRef(repo: Repository, ref: string): Promise<string | null> {
-  try {
-    return await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref })
-  } catch (err) {
-    if ((err as { code?: string }).code === 'NotFoundError') return null
-    throw err
-  }
-}
+// Re-exported: the store and the engine read refs through the repository module.
+export { readRef }
 
 /** Whether the repository's history is cut off somewhere (a `shallow` file lists the cut commits). */
 export async function isShallow(repo: Repository): Promise<boolean> {

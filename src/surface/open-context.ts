@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { resolve } from 'node:path'
 import { UsageError, KittyError } from '../core/errors.ts'
-import { loadConfig } from '../engine/config/config.ts'
+import { loadConfig } from '../engine/config/load-config.ts'
 import type { EngineContext } from '../engine/framework/context.ts'
 import type { Identity } from '../store/history/commit-mutation.ts'
 import type { Repository } from '../store/repository.ts'

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
+  BIN,
   cleanupTempDirs,
+  GIT_ENV,
   kitty,
   makeRepo,
   PROJECT_ROOT,
@@ -35,6 +37,8 @@ const RECORD_AT_EXIT = `data:text/javascript,${encodeURIComponent(
 )}`
 const HTTP_STACK = /^NativeModule (http|https|http2|_http_\w+|tls|internal\/deps\/undici\/undici)$/
 const SPAWNING = /^NativeModule child_process$/
+/** node:crypto: ~30% of an empty script's start to load; a read hashes nothing and draws no secret. */
+const CRYPTO = /^NativeModule crypto$/
 
 function modulesLoadedBy(run: (nodeArgs: string[], env: Record<string, string>) => Promise<unknown>) {
   const file = join(tempDir('kitty-modules-'), 'modules.txt')
@@ -57,7 +61,12 @@ function sourcesIn(loaded: string[]): string[] {
   return files.flatMap((f) => Object.keys(byFile.get(f)?.inputs ?? {})).map((i) => i.replace(/^(\.\.\/)+/, ''))
 }
 
-/** Packages a command without a repository has no use for: the git store, YAML, the schemas. */
+/**
+ * Packages a command without a repository has no use for: the git store, YAML, the schemas. Reads and
+ * local commits need none of them either, on plain WP files (the scanner's), a valid meta.json and no
+ * .github/kitty.yml: refs and objects are read and written by the store itself, YAML is loaded for
+ * frontmatter edits, a settings file and files the scanner declines, zod to word a refusal.
+ */
 const STORE_PACKAGES = /(^|\/)node_modules\/(isomorphic-git|yaml|zod)\//
 /**
  * The write path: committing, moving refs, pushing, sweeping claims. (Not sync-worktree.ts: reads
@@ -80,13 +89,13 @@ describe('start-up loads only what the command needs', () => {
     ['--version', ['--version', '--json']],
     ['mission-state', ['orchestrator-api', 'mission-state', '--mission', M]],
     ['list-ready', ['orchestrator-api', 'list-ready', '--mission', M]],
-  ])('%s, on a checkout: no HTTP stack, no child processes', async (_name, args) => {
+  ])('%s, on a checkout: no HTTP stack, no child processes, no node:crypto', async (_name, args) => {
     let code = -1
     const loaded = await modulesLoadedBy(async (nodeArgs, env) => {
       code = (await kitty(repo, args, env, nodeArgs)).code
     })
     expect(code).toBe(0)
-    expect(loaded.filter((m) => HTTP_STACK.test(m) || SPAWNING.test(m))).toEqual([])
+    expect(loaded.filter((m) => HTTP_STACK.test(m) || SPAWNING.test(m) || CRYPTO.test(m))).toEqual([])
   })
 
   it.each([
@@ -106,7 +115,7 @@ describe('start-up loads only what the command needs', () => {
     ['mission-state', ['orchestrator-api', 'mission-state', '--mission', M]],
     ['list-ready', ['orchestrator-api', 'list-ready', '--mission', M]],
     ['history', ['orchestrator-api', 'history', '--mission', M]],
-  ])('%s, a read, evaluates none of the write path', async (_name, args) => {
+  ])('%s, a read, evaluates none of the write path, isomorphic-git, yaml or zod', async (_name, args) => {
     let code = -1
     const loaded = await modulesLoadedBy(async (nodeArgs, env) => {
       code = (await kitty(repo, args, env, nodeArgs)).code
@@ -114,6 +123,7 @@ describe('start-up loads only what the command needs', () => {
     expect(code).toBe(0)
     const sources = new Set(sourcesIn(loaded))
     expect(WRITE_PATH.filter((s) => sources.has(s))).toEqual([])
+    expect([...sources].filter((s) => STORE_PACKAGES.test(s))).toEqual([])
   })
 
   it('the markers above name files the build has (a rename must not make those checks vacuous)', () => {
@@ -123,6 +133,26 @@ describe('start-up loads only what the command needs', () => {
     for (const path of WRITE_PATH) expect(inputs).toContain(path)
     for (const name of ['isomorphic-git', 'yaml', 'zod'])
       expect(inputs.some((i) => STORE_PACKAGES.test(i) && i.includes(`node_modules/${name}/`))).toBe(true)
+  })
+
+  it('a local commit of a plain WP file (append-history) evaluates no isomorphic-git, yaml or zod', async () => {
+    const args = ['orchestrator-api', 'append-history', '--mission', M, '--wp', 'WP02', '--note', 'start-up check']
+    let success = false
+    // The identity from the repository config, not the environment: the lookup must not need isomorphic-git either.
+    const {
+      GIT_AUTHOR_NAME: _a,
+      GIT_AUTHOR_EMAIL: _b,
+      GIT_COMMITTER_NAME: _c,
+      GIT_COMMITTER_EMAIL: _d,
+      ...withoutIdentity
+    } = GIT_ENV
+    void [_a, _b, _c, _d]
+    const loaded = await modulesLoadedBy(async (nodeArgs, env) => {
+      const run = await kitty(repo, [...args, '--actor', 'test'], { ...withoutIdentity, ...env }, nodeArgs)
+      success = run.envelope['success'] === true
+    })
+    expect(success).toBe(true)
+    expect(sourcesIn(loaded).filter((s) => STORE_PACKAGES.test(s))).toEqual([])
   })
 
   it('a mutation on a checkout (append-history): no HTTP stack', async () => {
@@ -164,5 +194,61 @@ describe('start-up loads only what the command needs', () => {
     )
     expect(readFileSync(output, 'utf8')).toMatch(/^success<<(.+)\ntrue\n\1$/m)
     expect(loaded.filter((m) => HTTP_STACK.test(m))).toEqual([])
+  })
+
+  it("bin/kitty.js joins the bundle's own imports to their importer: Node's resolver sees none of them", async () => {
+    // Hooks run last-registered first: this preload's resolve hook sees only what bin/kitty.js's passes on.
+    const file = join(tempDir('kitty-resolve-'), 'seen.json')
+    const PASSED_ON = `data:text/javascript,${encodeURIComponent(
+      [
+        'const seen = []',
+        "process.getBuiltinModule('node:module').registerHooks({ resolve: (s, c, next) => (c.parentURL?.includes('/dist/') && seen.push(s), next(s, c)) })",
+        "process.on('exit', () => process.getBuiltinModule('node:fs').writeFileSync(process.env.KITTY_TEST_SEEN, JSON.stringify(seen)))",
+      ].join('\n'),
+    )}`
+    const code = await new Promise((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', PASSED_ON, '--import', RECORD_AT_EXIT, BIN, 'orchestrator-api', 'mission-state', '--mission', M],
+        {
+          cwd: repo,
+          stdio: 'ignore',
+          env: { ...process.env, ...GIT_ENV, KITTY_TEST_SEEN: file, KITTY_TEST_MODULES: `${file}.modules` },
+        },
+      )
+      child.on('error', reject)
+      child.on('close', resolve)
+    })
+    expect(code).toBe(0)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual([])
+    // Not vacuous: the run loaded many files of the bundle, each imported by relative name.
+    const bundleFiles = readFileSync(`${file}.modules`, 'utf8')
+      .split('\n')
+      .filter((m) => m.includes('/dist/chunks/'))
+    expect(bundleFiles.length).toBeGreaterThan(5)
+  })
+
+  it('from a folder whose path is escaped in a URL (a space, #, %), the CLI finds its files', async () => {
+    const home = join(tempDir('kitty-escaped-'), 'a b#c%20d')
+    cpSync(join(TEST_BUILD, 'bin'), join(home, 'bin'), { recursive: true })
+    cpSync(join(TEST_BUILD, 'dist'), join(home, 'dist'), { recursive: true })
+    // The project's package.json says the bundle is ES modules, as the published package's does.
+    cpSync(join(PROJECT_ROOT, 'package.json'), join(home, 'package.json'))
+    const run = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [join(home, 'bin', 'kitty.js'), 'orchestrator-api', 'mission-state', '--mission', M],
+        {
+          cwd: repo,
+          env: { ...process.env, ...GIT_ENV },
+        },
+      )
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.on('error', reject)
+      child.on('close', (c) => resolve({ code: c, out }))
+    })
+    expect(run.code).toBe(0)
+    expect(JSON.parse(run.out).success).toBe(true)
   })
 })

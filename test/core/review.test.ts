@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  evidenceApproves,
-  evidenceIsComplete,
-  evidenceMatchesReview,
-  parseEvidenceJson,
-  parseReviewResultJson,
-} from '../../src/core/review.ts'
+import { evidenceApproves, evidenceIsComplete, evidenceMatchesReview } from '../../src/core/review.ts'
+import { parseEvidenceJson, parseReviewResultJson } from '../../src/core/review-json.ts'
 
 const usage = (fn: () => unknown) => {
   try {

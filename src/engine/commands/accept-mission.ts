@@ -1,4 +1,4 @@
-import { missionTrailers } from '../lanes/plan-lane-change.ts'
+import { missionTrailers } from '../lanes/mission-trailers.ts'
 import { isoTimestamp } from '../../core/envelope.ts'
 import { KittyError } from '../../core/errors.ts'
 import { DEPENDENCY_SATISFIED_LANES } from '../../core/lanes.ts'

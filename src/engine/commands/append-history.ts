@@ -1,7 +1,6 @@
 import { zuluSeconds } from '../../core/envelope.ts'
 import { KittyError, isKittyError } from '../../core/errors.ts'
 import { appendActivityLog } from '../../store/state-files/activity-log.ts'
-import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { CommandSpec } from '../framework/command-spec.ts'
 import { commandMeta } from '../framework/command-meta.ts'
@@ -31,9 +30,10 @@ export const appendHistory: CommandSpec = {
       const { result, commit } = await mutate<{ mission: MissionView; wpId: string }>(ctx, async (snapshot) => {
         const mission = await loadMission(snapshot, handle)
         const wpId = mission.resolveWpId(asked)
-        const { wp, file } = await mission.wp(wpId)
+        const loaded = await mission.wp(wpId)
+        const { wp, split } = loaded
         const entry = `- [${zuluSeconds(ctx.now())}] ${actor}: ${note}`
-        const body = appendActivityLog(file.split.body, entry, file.split.eol)
+        const body = appendActivityLog(split.body, entry, split.eol)
         return {
           kind: 'commit',
           message: {
@@ -42,7 +42,7 @@ export const appendHistory: CommandSpec = {
             trailers: wpTrailers(ctx, mission, wpId, { command: 'append-history', actor }),
           },
           changes: new Map([
-            [wp.path, new TextEncoder().encode(renderWpFile(file, [], body))],
+            [wp.path, new TextEncoder().encode(await loaded.render([], body))],
             // Upstream HEAD records the same line as a note annotation in the event log.
             ...eventLogChanges(ctx, mission, [{ kind: 'annotation', wpId: wp.id, actor, delta: { note: entry } }]),
           ]),

@@ -1,4 +1,4 @@
-import { missionTrailers } from '../lanes/plan-lane-change.ts'
+import { missionTrailers } from '../lanes/mission-trailers.ts'
 import { isKittyError, KittyError, UsageError } from '../../core/errors.ts'
 import { normalizeRoster, SLOT_STATUS, subtaskOwners } from '../../core/subtask-completion.ts'
 import { markSubtask } from '../../core/tasks-md.ts'

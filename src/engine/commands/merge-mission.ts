@@ -377,9 +377,11 @@ function dryRunPayload(built: BuiltMerge, r: MergeRequest, target: string) {
 async function pullRequestPlan(built: BuiltMerge) {
   const byId = new Map((await built.preflight.mission.all()).map((l) => [l.wp.id, l]))
   const steps = new Map(built.chain.steps.map((s) => [s.wpId, s]))
-  return (built.preflight.order ?? []).map((id) => {
+  const order = built.preflight.order ?? []
+  const files = await Promise.all(order.map((id) => byId.get(id)?.file()))
+  return order.map((id, i) => {
     const loaded = byId.get(id)
-    const data = loaded?.file.data ?? {}
+    const data = files[i]?.data ?? {}
     const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null)
     return {
       wp_id: id,

@@ -1,4 +1,3 @@
-import { stringify } from 'yaml'
 import { KittyError, UsageError } from '../../core/errors.ts'
 import type { Lane } from '../../core/lanes.ts'
 import { normalizeLane } from '../../core/lanes.ts'
@@ -18,7 +17,7 @@ import type { EngineContext } from '../framework/context.ts'
 import type { TransitionDraft } from '../lanes/event-log.ts'
 import { appendEvents, finalizeSeed } from '../lanes/event-log.ts'
 import { loadMission } from '../mission/load-mission.ts'
-import { missionTrailers } from '../lanes/plan-lane-change.ts'
+import { missionTrailers } from '../lanes/mission-trailers.ts'
 import { optionalBoolean, requiredString } from '../framework/request.ts'
 import { mutate } from '../mission/state-branch.ts'
 import { warn } from '../framework/warnings.ts'
@@ -61,8 +60,12 @@ function eventsOf(log: MissionEvents, wpId: string): TransitionEvent[] {
     .sort((a, b) => (a.at !== b.at ? (a.at < b.at ? -1 : 1) : a.event_id < b.event_id ? -1 : 1))
 }
 
-/** The task file of a WP known only to the log, in the flat layout kitty and upstream both read. */
-function materialisedWp(id: string, log: MissionEvents, plan: TasksMdWorkPackage | undefined): string {
+/**
+ * The task file of a WP known only to the log, in the flat layout kitty and upstream both read.
+ * `yaml` is imported here: the other write commands edit frontmatter without loading it when they can.
+ */
+async function materialisedWp(id: string, log: MissionEvents, plan: TasksMdWorkPackage | undefined): Promise<string> {
+  const { stringify } = await import('yaml')
   const state = log.reduced.work_packages[id]
   const lane = displayLane(state)
   const history = eventsOf(log, id)
@@ -108,7 +111,7 @@ async function toFrontmatter(
         { path, wp_id: id },
       )
     }
-    changes.set(path, encoder.encode(materialisedWp(id, log, plans.get(id))))
+    changes.set(path, encoder.encode(await materialisedWp(id, log, plans.get(id))))
     result.wps.push({ wp_id: id, lane: displayLane(log.reduced.work_packages[id]), path })
   }
   result.files = [...changes.keys()].sort()
@@ -196,7 +199,8 @@ async function toEvents(
   const result: Migrated = { mission, to: 'events', wps: [], files: [] }
   const wps = await mission.all()
   if (wps.length === 0) return result
-  const drafts = wps.flatMap(({ wp, file }) => seeded(wp.id, historyDrafts(wp.id, file.data['history'])))
+  const files = await Promise.all(wps.map((loaded) => loaded.file()))
+  const drafts = wps.flatMap(({ wp }, i) => seeded(wp.id, historyDrafts(wp.id, files[i]!.data['history'])))
   // One clock for both builds below, so the closing events' stamps stay after the first build's.
   const now = ctx.now()
   const clock = { now: () => now }

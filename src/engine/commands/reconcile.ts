@@ -1,7 +1,6 @@
 import { UsageError } from '../../core/errors.ts'
 import { materializeStatusJson } from '../../core/reduce-status-events.ts'
 import type { FrontmatterEdit } from '../../store/state-files/frontmatter.ts'
-import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import type { MutationPlan, Planned } from '../../store/history/commit-mutation.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import type { Snapshot } from '../../store/objects/snapshot.ts'
@@ -23,7 +22,8 @@ import { planRetiredKeyMoves } from '../mission/retired-keys.ts'
 import { loadMission } from '../mission/load-mission.ts'
 import type { Adopted } from '../mission/pending-upstream-writes.ts'
 import { planAdopt } from '../mission/pending-upstream-writes.ts'
-import { laneChangeEdits, missionTrailers } from '../lanes/plan-lane-change.ts'
+import { laneChangeEdits } from '../lanes/plan-lane-change.ts'
+import { missionTrailers } from '../lanes/mission-trailers.ts'
 import type { Request } from '../framework/request.ts'
 import { optionalBoolean, optionalString, requiredString } from '../framework/request.ts'
 import { mutate } from '../mission/state-branch.ts'
@@ -128,7 +128,7 @@ async function planReconcile(
   const changes = new Map<string, Uint8Array>()
   for (const [id, edits] of fileEdits) {
     const loaded = await mission.wp(id)
-    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+    changes.set(loaded.wp.path, encoder.encode(await loaded.render(edits)))
   }
   // Seeds first: a WP the log has never seen gets upstream's finalize-tasks event before anything else.
   const seeds = unfinalizedIds(mission)

@@ -7,7 +7,7 @@ import type { Policy } from '../../core/policy.ts'
 import { holderCompatible } from '../../core/work-package.ts'
 import { displayLane } from '../../core/reduce-status-events.ts'
 import { checkTransition } from '../../core/transitions.ts'
-import git from 'isomorphic-git'
+import { isomorphicGit } from '../../store/isomorphic-git.ts'
 import { ensureBranch, ensureWorktree, removeWorktree, worktreeLinkProblem } from '../../store/worktree/git-worktree.ts'
 import type { ProvisionalClaim } from '../../store/worktree/provisional-claims.ts'
 import { settleProvisional, writeProvisional } from '../../store/worktree/provisional-claims.ts'
@@ -283,7 +283,7 @@ async function provisionWorkspace(
   branchMade()
   const dropBranch = async () => {
     if (newBranch)
-      await git
+      await (await isomorphicGit())
         .deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref: `refs/heads/${branch}` })
         .catch(() => undefined)
     await settled()

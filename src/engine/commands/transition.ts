@@ -4,7 +4,7 @@ import type { Lane } from '../../core/lanes.ts'
 import { LANE_ALIASES, LANES, normalizeLane, POLICY_REQUIRED_LANES } from '../../core/lanes.ts'
 import type { Policy } from '../../core/policy.ts'
 import type { Evidence, ReviewResult } from '../../core/review.ts'
-import { evidenceIsComplete, parseEvidenceJson, parseReviewResultJson } from '../../core/review.ts'
+import { evidenceIsComplete } from '../../core/review.ts'
 import { openRosterSubtasks } from '../../core/subtask-completion.ts'
 import { subtasksComplete } from '../../core/tasks-md.ts'
 import { checkTransition, illegalMove } from '../../core/transitions.ts'
@@ -66,13 +66,15 @@ function evidenceGaps(evidence: Evidence): string[] {
 /**
  * Parse and check the request in upstream's order (docs/upstream-contract.md#transition-order-of-checks, steps 1–4).
  */
-function readRequest(req: Request): TransitionRequest {
+async function readRequest(req: Request): Promise<TransitionRequest> {
   const rawTo = requiredString(req, 'to')
   const to = normalizeLane(rawTo)
   if (!to) throw unknownLane(rawTo)
   const policy = POLICY_REQUIRED_LANES.has(to) ? requirePolicy(req, `transitioning to '${to}'`) : optionalPolicy(req)
   const evidenceJson = optionalString(req, 'evidence-json')
   const reviewJson = optionalString(req, 'review-result-json')
+  // Read with zod, imported only when one is given: no other command (nor a plain transition) evaluates it.
+  const json = evidenceJson !== undefined || reviewJson !== undefined ? await import('../../core/review-json.ts') : null
   return {
     handle: requiredString(req, 'mission'),
     wpId: requiredWpId(req),
@@ -82,8 +84,8 @@ function readRequest(req: Request): TransitionRequest {
     policy,
     force: optionalBoolean(req, 'force') ?? false,
     reviewRef: optionalString(req, 'review-ref'),
-    evidence: evidenceJson === undefined ? undefined : parseEvidenceJson(evidenceJson),
-    reviewResult: reviewJson === undefined ? undefined : parseReviewResultJson(reviewJson),
+    evidence: evidenceJson === undefined ? undefined : json!.parseEvidenceJson(evidenceJson),
+    reviewResult: reviewJson === undefined ? undefined : json!.parseReviewResultJson(reviewJson),
     subtasksFlag: optionalBoolean(req, 'subtasks-complete'),
     evidenceFlag: optionalBoolean(req, 'implementation-evidence-present'),
   }
@@ -142,7 +144,7 @@ async function subtasksGate(mission: MissionView, wp: WorkPackage): Promise<{ co
 export const transition: CommandSpec = {
   ...commandMeta('orchestrator-api', 'transition'),
   async run(ctx, req) {
-    const r = readRequest(req)
+    const r = await readRequest(req)
     const { result } = await mutate<{ mission: MissionView; wpId: string; from: Lane }>(ctx, async (snapshot) => {
       const mission = await loadMission(snapshot, r.handle)
       const loaded = await mission.wp(r.wpId)

@@ -1,11 +1,7 @@
-import { parse as parseYaml } from 'yaml'
 import * as z from 'zod/mini'
 import { branchPatternProblem } from '../../core/branch-pattern.ts'
 import { KittyError } from '../../core/errors.ts'
-import { MAX_CONFIG_BYTES } from '../../store/state-files/limits.ts'
-import type { Snapshot } from '../../store/objects/snapshot.ts'
-
-export const CONFIG_PATH = '.github/kitty.yml'
+import { CONFIG_PATH } from './load-config.ts'
 
 /**
  * `.github/kitty.yml`, schema first: this zod schema is the source of the published JSON Schema
@@ -81,12 +77,10 @@ export const KittyConfigSchema = z
 
 export type KittyConfig = z.infer<typeof KittyConfigSchema>
 
-export const DEFAULT_CONFIG: KittyConfig = KittyConfigSchema.parse({})
-
-/** Read and validate the settings file of a snapshot; absent means defaults. */
-export async function loadConfig(snapshot: Snapshot): Promise<KittyConfig> {
-  const text = await snapshot.readText(CONFIG_PATH, MAX_CONFIG_BYTES)
-  if (text === null) return DEFAULT_CONFIG
+/** Validate the text of a settings file (load-config.ts reads it, and imports this module only then). */
+export async function parseConfig(text: string): Promise<KittyConfig> {
+  // Imported here: `yaml` is ~100 KiB to compile, and only a settings file needs it.
+  const { parse: parseYaml } = await import('yaml')
   let raw: unknown
   try {
     raw = parseYaml(text, { maxAliasCount: 50 }) ?? {}

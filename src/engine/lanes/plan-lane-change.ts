@@ -5,7 +5,6 @@ import type { Policy } from '../../core/policy.ts'
 import { policyTrailer } from '../../core/policy.ts'
 import type { CommitMessage, Trailers } from '../../core/trailers.ts'
 import type { FrontmatterEdit } from '../../store/state-files/frontmatter.ts'
-import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import type { LoadedWp, MissionView } from '../../store/state-files/read-mission.ts'
 import type { MutationPlan } from '../../store/history/commit-mutation.ts'
 import type { EngineContext } from '../framework/context.ts'
@@ -13,6 +12,7 @@ import { oneLine } from '../framework/request.ts'
 import type { Evidence, ReviewResult } from '../../core/review.ts'
 import type { TransitionDraft } from './event-log.ts'
 import { eventLogChanges } from './event-log.ts'
+import { missionTrailers } from './mission-trailers.ts'
 
 export interface WpChange {
   command: string
@@ -71,22 +71,6 @@ export function laneChangeEdits(ctx: EngineContext, change: WpChange): Frontmatt
   return edits
 }
 
-/** The trailers every kitty commit on a mission carries: what ran, on which mission, by whom. */
-export function missionTrailers(
-  ctx: EngineContext,
-  mission: Pick<MissionView, 'identity'>,
-  command: string,
-  actor: string,
-): Trailers {
-  return {
-    'Kitty-Command': command,
-    'Kitty-Mission': mission.identity.mission_slug,
-    'Kitty-Mission-Id': mission.identity.mission_id ?? undefined,
-    'Kitty-Actor': actor,
-    'Kitty-Correlation-Id': ctx.correlationId,
-  }
-}
-
 export function wpTrailers(
   ctx: EngineContext,
   mission: MissionView,
@@ -118,14 +102,14 @@ export function laneChangeMessage(
 }
 
 /** A one-commit plan that rewrites a WP file for a lane change. */
-export function planLaneChange<R>(
+export async function planLaneChange<R>(
   ctx: EngineContext,
   mission: MissionView,
   loaded: LoadedWp,
   change: WpChange,
   result: R,
-): MutationPlan<R> {
-  const text = renderWpFile(loaded.file, laneChangeEdits(ctx, change))
+): Promise<MutationPlan<R>> {
+  const text = await loaded.render(laneChangeEdits(ctx, change))
   return {
     kind: 'commit',
     message: laneChangeMessage(ctx, mission, loaded.wp.id, change),

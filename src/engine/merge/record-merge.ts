@@ -5,13 +5,13 @@ import type { MergeStrategy } from '../../core/plan-merge.ts'
 import { nextMissionNumber } from '../../core/plan-merge.ts'
 import type { CommitMessage } from '../../core/trailers.ts'
 import { writeCommitOnSnapshot } from '../../store/history/commit-mutation.ts'
-import { renderWpFile } from '../../store/state-files/frontmatter.ts'
 import { editMetaJson } from '../../store/state-files/meta-json.ts'
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import { readMission, readMissionNumbers } from '../../store/state-files/read-mission.ts'
 import { Snapshot } from '../../store/objects/snapshot.ts'
 import type { EngineContext } from '../framework/context.ts'
-import { laneChangeEdits, missionTrailers } from '../lanes/plan-lane-change.ts'
+import { laneChangeEdits } from '../lanes/plan-lane-change.ts'
+import { missionTrailers } from '../lanes/mission-trailers.ts'
 import type { EventDraft } from '../lanes/event-log.ts'
 import type { Lane } from '../../core/lanes.ts'
 import { eventLogChanges } from '../lanes/event-log.ts'
@@ -107,7 +107,7 @@ async function markDone(
       from: loaded.wp.lane,
       to: 'done',
     })
-    changes.set(loaded.wp.path, encoder.encode(renderWpFile(loaded.file, edits)))
+    changes.set(loaded.wp.path, encoder.encode(await loaded.render(edits)))
     drafts.push(mergedEvent(mission, id, loaded.wp.lane, input))
     marked.push(id)
   }

@@ -1,5 +1,5 @@
 import { KittyError } from '../../core/errors.ts'
-import git from 'isomorphic-git'
+import { isomorphicGit } from '../../store/isomorphic-git.ts'
 import { readCommitInfo } from '../../store/objects/walk-commits.ts'
 import { branchProtectedError } from '../../store/remote/branch-protection.ts'
 import type { RemoteOptions } from '../../store/remote/remote.ts'
@@ -43,6 +43,7 @@ async function sameMerge(ctx: EngineContext, staged: string, head: string, targe
   const [a, b] = await Promise.all([staged, head].map((oid) => readCommitInfo(ctx.repo, oid).catch(() => null)))
   if (!a || !b || a.commit.tree !== b.commit.tree) return false
   if (staged === targetTip) return false
+  const git = await isomorphicGit()
   return git
     .isDescendent({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, oid: staged, ancestor: targetTip, depth: -1 })
     .catch(() => false)

@@ -7,7 +7,7 @@ import { MAX_EVENT_LOG_BYTES, MAX_STATUS_JSON_BYTES } from '../../store/state-fi
 import type { MissionView } from '../../store/state-files/read-mission.ts'
 import { findDirtyPaths } from '../../store/worktree/sync-worktree.ts'
 import type { EngineContext } from '../framework/context.ts'
-import { missionTrailers } from '../lanes/plan-lane-change.ts'
+import { missionTrailers } from '../lanes/mission-trailers.ts'
 
 /**
  * Upstream spec-kitty writes `status.events.jsonl` and `status.json` and never commits them (issue 21,

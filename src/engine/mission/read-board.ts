@@ -122,7 +122,7 @@ export async function listMissions(snapshot: Snapshot): Promise<MissionListing[]
   for (const dir of (await listMissionDirs(snapshot)).sort()) {
     try {
       const text = await snapshot.readText(`${SPECS_DIR}/${dir}/meta.json`, MAX_META_JSON_BYTES)
-      const parsed = parseMissionMeta(text, dir, `${SPECS_DIR}/${dir}/meta.json`)
+      const parsed = await parseMissionMeta(text, dir, `${SPECS_DIR}/${dir}/meta.json`)
       const name = parsed.raw?.['friendly_name']
       out.push({
         dir,

@@ -1,6 +1,6 @@
 import { isKittyError } from '../../core/errors.ts'
 import { removeWorktree, worktreeBeingAdded, worktreesOnBranch } from '../../store/worktree/git-worktree.ts'
-import git from 'isomorphic-git'
+import { isomorphicGit } from '../../store/isomorphic-git.ts'
 import type { ProvisionalClaim } from '../../store/worktree/provisional-claims.ts'
 import { readProvisionals, settleProvisional } from '../../store/worktree/provisional-claims.ts'
 import { readMission } from '../../store/state-files/read-mission.ts'
@@ -46,5 +46,5 @@ async function removeProvisional(ctx: EngineContext, claim: ProvisionalClaim): P
   for (const worktree of await worktreesOnBranch(ctx.repo, claim.branch)) {
     if (!(await removeWorktree(ctx.repo, worktree)).removed) return
   }
-  await git.deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref })
+  await (await isomorphicGit()).deleteRef({ fs: ctx.repo.fs, gitdir: ctx.repo.gitdir, ref })
 }

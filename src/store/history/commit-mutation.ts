@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import git from 'isomorphic-git'
+import { readConfigValue } from './git-config.ts'
 import { StateConflictError } from '../../core/errors.ts'
 import type { CommitMessage } from '../../core/trailers.ts'
 import { formatCommitMessage } from '../../core/trailers.ts'
@@ -9,6 +9,7 @@ import { readRef } from '../repository.ts'
 import { Snapshot } from '../objects/snapshot.ts'
 import type { FileChanges } from '../objects/write-tree.ts'
 import { writeChangedTree } from '../objects/write-tree.ts'
+import { writeCommit } from '../objects/write-object.ts'
 
 export interface Identity {
   name: string
@@ -94,24 +95,20 @@ export async function writeCommitOnSnapshot(
 ): Promise<string> {
   const tree = await writeChangedTree(snapshot, changes)
   const person = { ...author, timestamp: Math.floor(when.getTime() / 1000), timezoneOffset: 0 }
-  return git.writeCommit({
-    fs: repo.fs,
-    gitdir: repo.gitdir,
-    commit: {
-      message: formatCommitMessage(message),
-      tree,
-      parent: snapshot.commit ? [snapshot.commit] : [],
-      author: person,
-      committer: person,
-    },
+  return writeCommit(repo, {
+    message: formatCommitMessage(message),
+    tree,
+    parent: snapshot.commit ? [snapshot.commit] : [],
+    author: person,
+    committer: person,
   })
 }
 
 /** The committer identity: git config, then the usual environment variables, then a fixed bot name. */
 export async function resolveIdentity(repo: Repository, env: NodeJS.ProcessEnv): Promise<Identity> {
-  const config = async (path: string): Promise<string | undefined> => {
+  const config = async (name: string): Promise<string | undefined> => {
     try {
-      const value = await git.getConfig({ fs: repo.fs, gitdir: repo.gitdir, path })
+      const value = await readConfigValue(repo, 'user', name)
       return typeof value === 'string' && value.trim() !== '' ? value : undefined
     } catch {
       return undefined
@@ -119,7 +116,7 @@ export async function resolveIdentity(repo: Repository, env: NodeJS.ProcessEnv):
   }
   // Commit headers are line-based; a newline or angle bracket in a name would forge header fields.
   const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f<>]/g, '').trim()
-  const name = clean(env['GIT_COMMITTER_NAME'] ?? env['GIT_AUTHOR_NAME'] ?? (await config('user.name')) ?? '')
-  const email = clean(env['GIT_COMMITTER_EMAIL'] ?? env['GIT_AUTHOR_EMAIL'] ?? (await config('user.email')) ?? '')
+  const name = clean(env['GIT_COMMITTER_NAME'] ?? env['GIT_AUTHOR_NAME'] ?? (await config('name')) ?? '')
+  const email = clean(env['GIT_COMMITTER_EMAIL'] ?? env['GIT_AUTHOR_EMAIL'] ?? (await config('email')) ?? '')
   return { name: name || 'kitty-github', email: email || 'kitty-github@users.noreply.github.com' }
 }

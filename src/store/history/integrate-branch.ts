@@ -1,4 +1,3 @@
-import git from 'isomorphic-git'
 import type { CommitObject } from '../objects/parse-objects.ts'
 import type { MergeStrategy } from '../../core/plan-merge.ts'
 import { commitSubject } from '../../core/trailers.ts'
@@ -6,6 +5,7 @@ import type { TreeConflict } from '../objects/merge-trees.ts'
 import { mergeTrees } from '../objects/merge-trees.ts'
 import type { Repository } from '../repository.ts'
 import { commitsOnlyIn, mergeBases, readCommitInfo } from '../objects/walk-commits.ts'
+import { writeCommit } from '../objects/write-object.ts'
 
 /**
  * Put one branch on top of a commit with a merge strategy, building commits in the object database
@@ -54,10 +54,6 @@ export async function integrateBranch(repo: Repository, input: IntegrateInput): 
 
 async function treeOf(repo: Repository, oid: string): Promise<string> {
   return (await readCommitInfo(repo, oid)).commit.tree
-}
-
-async function writeCommit(repo: Repository, commit: CommitObject): Promise<string> {
-  return git.writeCommit({ fs: repo.fs, gitdir: repo.gitdir, commit })
 }
 
 /** Deterministic identity of the throwaway commits that stand for virtual merge bases. */

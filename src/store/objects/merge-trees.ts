@@ -1,10 +1,10 @@
-import git from 'isomorphic-git'
 import type { TreeEntry } from 'isomorphic-git'
 import { objectReader } from './object-reader.ts'
 import { mergeText } from '../../core/merge-text.ts'
 import { readTreeEntries } from './object-cache.ts'
 import type { Repository } from '../repository.ts'
 import { treeOrder } from './write-tree.ts'
+import { writeBlob, writeTree } from './write-object.ts'
 
 /**
  * Three-way merge of trees, written straight into the object database (no index, no working tree).
@@ -105,7 +105,7 @@ class TreeMerger {
     }
     if (!changed && ours !== null) return ours
     if (merged.length === 0 && path !== '') return null
-    return git.writeTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, tree: merged.sort(treeOrder) })
+    return writeTree(this.repo, merged.sort(treeOrder))
   }
 
   async mergeEntry(
@@ -148,7 +148,7 @@ class TreeMerger {
     if (texts.some((x) => x === null)) return this.conflict(path, 'binary', o)
     const result = mergeText(texts[0]!, texts[1]!, texts[2]!)
     if (!result.clean) return this.conflict(path, 'content', o)
-    const oid = await git.writeBlob({ fs: this.repo.fs, gitdir: this.repo.gitdir, blob: encoder.encode(result.text) })
+    const oid = await writeBlob(this.repo, encoder.encode(result.text))
     return { mode, path: name, oid, type: 'blob' }
   }
 
@@ -166,8 +166,6 @@ class TreeMerger {
 
 export async function mergeTrees(repo: Repository, input: TreeMergeInput): Promise<TreeMerge> {
   const merger = new TreeMerger(repo, input.oursWins ?? (() => false))
-  const tree =
-    (await merger.mergeDir('', input.base, input.ours, input.theirs)) ??
-    (await git.writeTree({ fs: repo.fs, gitdir: repo.gitdir, tree: [] }))
+  const tree = (await merger.mergeDir('', input.base, input.ours, input.theirs)) ?? (await writeTree(repo, []))
   return { tree, conflicts: merger.conflicts, keptOurs: merger.keptOurs }
 }

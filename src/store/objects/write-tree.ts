@@ -1,6 +1,6 @@
-import git from 'isomorphic-git'
 import type { TreeEntry } from 'isomorphic-git'
 import type { Snapshot } from './snapshot.ts'
+import { writeBlob, writeTree } from './write-object.ts'
 
 /** New content for a path, or null to delete it. */
 export type FileChanges = ReadonlyMap<string, Uint8Array | null>
@@ -44,7 +44,7 @@ async function writeDir(snapshot: Snapshot, path: string, node: DirNode): Promis
       entries.delete(name)
       continue
     }
-    const oid = await git.writeBlob({ fs: repo.fs, gitdir: repo.gitdir, blob: content })
+    const oid = await writeBlob(repo, content)
     const mode = entries.get(name)?.mode === '100755' ? '100755' : '100644'
     entries.set(name, { mode, path: name, oid, type: 'blob' })
   }
@@ -55,7 +55,7 @@ async function writeDir(snapshot: Snapshot, path: string, node: DirNode): Promis
   }
   if (entries.size === 0 && path !== '') return null
   const tree = [...entries.values()].sort(treeOrder)
-  return git.writeTree({ fs: repo.fs, gitdir: repo.gitdir, tree })
+  return writeTree(repo, tree)
 }
 
 /**
@@ -63,8 +63,5 @@ async function writeDir(snapshot: Snapshot, path: string, node: DirNode): Promis
  * returning the new root tree. Everything else is shared with the snapshot's tree.
  */
 export async function writeChangedTree(snapshot: Snapshot, changes: FileChanges): Promise<string> {
-  return (
-    (await writeDir(snapshot, '', buildChangeTree(changes))) ??
-    (await git.writeTree({ fs: snapshot.repo.fs, gitdir: snapshot.repo.gitdir, tree: [] }))
-  )
+  return (await writeDir(snapshot, '', buildChangeTree(changes))) ?? (await writeTree(snapshot.repo, []))
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import type { ProgressSink } from '../progress.ts'
 import fs from 'node:fs/promises'
 import { join } from 'node:path'
-import git from 'isomorphic-git'
+import { isomorphicGit } from '../isomorphic-git.ts'
 import type { Credentials } from './remote-url.ts'
 import type { Repository } from '../repository.ts'
 import { runIdleWork } from './idle-work.ts'
@@ -120,6 +120,7 @@ export async function cacheIsEmpty(cache: Repository): Promise<boolean> {
 }
 
 async function readHead(gitdir: string): Promise<{ branch: string; tip: string } | null> {
+  const git = await isomorphicGit()
   const head = (await fs.readFile(join(gitdir, 'HEAD'), 'utf8').catch(() => '')).trim()
   const m = /^ref: refs\/heads\/(.+)$/.exec(head)
   if (!m) return null
@@ -134,6 +135,7 @@ async function adopt(
   fetched: { branch: string; tip: string },
   setHead: boolean,
 ): Promise<void> {
+  const git = await isomorphicGit()
   const from = join(clone, 'objects', 'pack')
   const to = join(cache.gitdir, 'objects', 'pack')
   await fs.mkdir(to, { recursive: true })

@@ -1,4 +1,4 @@
-import git from 'isomorphic-git'
+import { isomorphicGit } from '../isomorphic-git.ts'
 import type { RemoteOptions } from './remote.ts'
 import { fetchBranch, FULL_DEPTH, listRemoteBranches } from './remote.ts'
 import type { Repository } from '../repository.ts'
@@ -62,6 +62,7 @@ async function holds(cache: Repository, branch: string, tip: string): Promise<bo
 
 /** Point a cache branch at `tip` (null: remove it), as the remote has it. */
 export async function setCachedBranch(cache: Repository, branch: string, tip: string | null): Promise<void> {
+  const git = await isomorphicGit()
   const ref = `refs/heads/${branch}`
   if (tip === null) await git.deleteRef({ fs: cache.fs, gitdir: cache.gitdir, ref }).catch(() => undefined)
   else await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref, value: tip, force: true })

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import git from 'isomorphic-git'
+import { isomorphicGit } from '../isomorphic-git.ts'
 import type { AuthCallback, HttpClient } from 'isomorphic-git'
 import { KittyError } from '../../core/errors.ts'
 import { atomicFs } from '../safe-fs/atomic-fs.ts'
@@ -51,6 +51,7 @@ export interface RemoteCache {
 
 /** Open (creating on first use) the cache for a remote, locked for this process. */
 export async function openRemoteCache(remote: RemoteOptions, env: NodeJS.ProcessEnv): Promise<RemoteCache> {
+  const git = await isomorphicGit()
   const gitdir = remoteCacheDir(remote.url, env)
   fs.mkdirSync(gitdir, { recursive: true })
   const lock = await acquireLock(join(gitdir, 'kitty-cache'), {
@@ -247,6 +248,7 @@ export async function fetchBranch(
   branch: string | null,
   depth?: number,
 ): Promise<FetchedBranch> {
+  const git = await isomorphicGit()
   const parts = splitRemoteUrl(remote.url)
   if (parts && depth !== undefined && (await cacheIsEmpty(cache))) {
     const request = {
@@ -304,6 +306,7 @@ function fetchProgress(sink: ProgressSink, branch: string | null) {
 
 /** The remote's branches and their tips, in one ref discovery (protocol v1: every smart-HTTP server speaks it). */
 export async function listRemoteBranches(cache: Repository, remote: RemoteOptions): Promise<Map<string, string>> {
+  const git = await isomorphicGit()
   return withRemote(cache, remote, 'list branches', async (args) => {
     const refs = await git.listServerRefs({ ...args, protocolVersion: 1, prefix: 'refs/heads/' })
     return new Map(
@@ -337,6 +340,7 @@ function refused(reason: string, messages: string[] = []): PushOutcome {
 
 /** The URL of a configured remote of a repository, or null. */
 export async function remoteUrl(repo: Repository, remote: string): Promise<string | null> {
+  const git = await isomorphicGit()
   const url = await git
     .getConfig({ fs: repo.fs, gitdir: repo.gitdir, path: `remote.${remote}.url` })
     .catch(() => undefined)
@@ -349,6 +353,7 @@ export async function remoteUrl(repo: Repository, remote: string): Promise<strin
  * retry); any other refusal is final, with the remote's reason.
  */
 export async function pushRef(repo: Repository, remote: RemoteOptions, branch: string): Promise<PushOutcome> {
+  const git = await isomorphicGit()
   const ref = `refs/heads/${branch}`
   const messages: string[] = []
   return withRemote(repo, remote, 'push', async (args) => {
@@ -401,6 +406,7 @@ export async function pushCommit(
   next: string,
   expected: string | null,
 ): Promise<PushOutcome> {
+  const git = await isomorphicGit()
   const ref = `refs/heads/${branch}`
   const sent = await withRemote(cache, remote, 'push', async (args) => {
     const info = await git.getRemoteInfo2({ ...args, forPush: true, protocolVersion: 1 })
@@ -454,6 +460,7 @@ export async function pushBranch(
   branch: string,
   next: string,
 ): Promise<PushOutcome> {
+  const git = await isomorphicGit()
   await git.writeRef({ fs: cache.fs, gitdir: cache.gitdir, ref: `refs/heads/${branch}`, value: next, force: true })
   return pushRef(cache, remote, branch)
 }

@@ -11,7 +11,7 @@ const p = nodeFs.promises
  * (objects are written only when absent): a corrupt repository. Here every write lands in a temporary
  * file first and is renamed into place, which is atomic on one file system.
  */
-async function writeFileAtomic(path: string, data: string | Uint8Array, options?: unknown): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options?: unknown): Promise<void> {
   const tmp = tempNameFor(path)
   try {
     await p.writeFile(tmp, data, options as nodeFs.WriteFileOptions)

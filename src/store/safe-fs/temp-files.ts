@@ -9,11 +9,16 @@ import { join } from 'node:path'
  * sweeps those from the folders it works in; nothing else is ever removed.
  */
 
-const HOST_TAG = createHash('sha1').update(hostname()).digest('hex').slice(0, 8)
+// On first use, not at load: reads import this module (through the store's atomic file system) and
+// never write a temporary file, and hashing would load node:crypto for them.
+let cachedHostTag: string | undefined
+function hostTag(): string {
+  return (cachedHostTag ??= createHash('sha1').update(hostname()).digest('hex').slice(0, 8))
+}
 const OWNED = /\.?kitty-([0-9a-f]{8})-(\d+)-[0-9a-f-]{36}/
 
 export function ownerTag(): string {
-  return `kitty-${HOST_TAG}-${process.pid}-${randomUUID()}`
+  return `kitty-${hostTag()}-${process.pid}-${randomUUID()}`
 }
 
 /** `<path>.kitty-…<suffix>`: beside its target, so a rename into place stays on one file system. */
@@ -34,7 +39,7 @@ export function processAlive(pid: number): boolean {
 export function isStaleTemp(name: string): boolean {
   const m = OWNED.exec(name)
   if (!m) return false
-  return m[1] === HOST_TAG && Number(m[2]) !== process.pid && !processAlive(Number(m[2]))
+  return m[1] === hostTag() && Number(m[2]) !== process.pid && !processAlive(Number(m[2]))
 }
 
 /** Remove the stale temporaries directly inside `dirs` (not recursive); returns the paths that went. */

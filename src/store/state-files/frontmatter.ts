@@ -6,20 +6,18 @@ import { addKeyInPlace, appendItemInPlace, editInPlace } from './edit-in-place.t
 import { preserveUntouchedLines } from './preserve-lines.ts'
 
 import { MAX_WP_FILE_BYTES } from './limits.ts'
+import type { SplitFile } from './split-frontmatter.ts'
+import { joinFile, splitFrontmatter } from './split-frontmatter.ts'
+
+/**
+ * WP frontmatter as a YAML Document, for writes that must keep every byte they do not change, and for
+ * the few files the exact scanner (frontmatter-scan.ts) declines. Reads import this module (and `yaml`
+ * with it, ~100 KiB to compile) only then: read-mission.ts loads it on use.
+ */
 
 /** Bounds that keep a hostile file from costing unbounded time or memory (documented in docs/limits.md). */
 export { MAX_WP_FILE_BYTES }
 export const MAX_YAML_ALIASES = 100
-
-/** A WP file split into its parts; `prefix + yaml + closer + body` is the original text exactly. */
-export interface SplitFile {
-  bom: string
-  opener: string
-  yaml: string
-  closer: string
-  body: string
-  eol: '\n' | '\r\n'
-}
 
 export interface FrontmatterFile {
   path: string
@@ -32,43 +30,6 @@ export type FrontmatterEdit =
   | { kind: 'set'; key: string; value: string | number | boolean | null }
   | { kind: 'append'; key: string; item: Record<string, string | number | null> }
   | { kind: 'delete'; key: string }
-
-const FENCE = /^---[ \t]*$/
-
-function lineEnd(text: string, from: number): number {
-  const nl = text.indexOf('\n', from)
-  return nl === -1 ? text.length : nl + 1
-}
-
-function stripEol(line: string): string {
-  return line.replace(/\r?\n$/, '')
-}
-
-/** Find the `---` fences. No frontmatter, or an unclosed one, is a broken WP file. */
-export function splitFrontmatter(text: string, path: string): SplitFile {
-  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : ''
-  const start = bom.length
-  const firstEnd = lineEnd(text, start)
-  const opener = text.slice(start, firstEnd)
-  if (!FENCE.test(stripEol(opener)))
-    throw new WpFileInvalidError(path, 'it does not start with a --- frontmatter fence', 1)
-  let pos = firstEnd
-  let line = 2
-  while (pos < text.length) {
-    const end = lineEnd(text, pos)
-    if (FENCE.test(stripEol(text.slice(pos, end)))) {
-      const eol = /\r\n/.test(opener) ? '\r\n' : '\n'
-      return { bom, opener, yaml: text.slice(firstEnd, pos), closer: text.slice(pos, end), body: text.slice(end), eol }
-    }
-    pos = end
-    line++
-  }
-  throw new WpFileInvalidError(path, 'the frontmatter has no closing --- fence', line - 1)
-}
-
-export function joinFile(split: SplitFile): string {
-  return split.bom + split.opener + split.yaml + split.closer + split.body
-}
 
 /** Parse a WP file's frontmatter. Anything but a clean YAML mapping is refused with its line number. */
 export function parseFrontmatter(text: string, path: string): FrontmatterFile {

@@ -9,9 +9,10 @@ import { parseMissionMeta } from '../../core/mission-meta.ts'
 import type { MissionIndexEntry } from '../../core/mission-selector.ts'
 import type { WorkPackage } from '../../core/work-package.ts'
 import { interpretWorkPackage, wpIdFromFileName } from '../../core/work-package.ts'
-import type { FrontmatterFile } from './frontmatter.ts'
-import { MAX_WP_FILE_BYTES, parseFrontmatter, splitFrontmatter } from './frontmatter.ts'
-import { MAX_META_JSON_BYTES, MAX_TASKS_MD_BYTES } from './limits.ts'
+import type { FrontmatterEdit, FrontmatterFile } from './frontmatter.ts'
+import type { SplitFile } from './split-frontmatter.ts'
+import { joinFile, splitFrontmatter } from './split-frontmatter.ts'
+import { MAX_META_JSON_BYTES, MAX_TASKS_MD_BYTES, MAX_WP_FILE_BYTES } from './limits.ts'
 import { scanFrontmatter } from './frontmatter-scan.ts'
 import { objectReader } from '../objects/object-reader.ts'
 import type { MissionEvents } from './read-event-log.ts'
@@ -68,29 +69,51 @@ async function refuseLinkedMissionParts(snapshot: Snapshot, path: string, entrie
 
 export interface LoadedWp {
   wp: WorkPackage
-  /** The full YAML document, parsed on first use: only writes need it. */
-  readonly file: FrontmatterFile
+  /** The file cut at its `---` fences. */
+  split: SplitFile
+  /** The full YAML document, parsed on the first call (the YAML library loaded with it): only writes need it. */
+  file(): Promise<FrontmatterFile>
+  /**
+   * The file's new text: `edits` made to the frontmatter losslessly (frontmatter.ts), `body` replacing
+   * the body. Without edits, neither the YAML library nor the document is needed: the fences were
+   * checked when the file was read, and the frontmatter's bytes stay as they are.
+   */
+  render(edits: readonly FrontmatterEdit[], body?: string): Promise<string>
+}
+
+async function parseYamlFrontmatter(text: string, path: string): Promise<FrontmatterFile> {
+  const { parseFrontmatter } = await import('./frontmatter.ts')
+  return parseFrontmatter(text, path)
+}
+
+function loadedWp(wp: WorkPackage, split: SplitFile, file: () => Promise<FrontmatterFile>): LoadedWp {
+  return {
+    wp,
+    split,
+    file,
+    render: async (edits, body = split.body) => {
+      if (edits.length === 0) return joinFile({ ...split, body })
+      const { renderWpFile } = await import('./frontmatter.ts')
+      return renderWpFile(await file(), [...edits], body)
+    },
+  }
 }
 
 /**
  * Interpret a WP file, taking the fast scanner's reading when it can give one; the YAML Document
- * (needed to edit the file losslessly) is built only when someone asks for `file`.
+ * (needed to edit the file losslessly) is built only when someone asks for `file()` or renders edits.
  */
-function loadWp(text: string, location: WpLocation): LoadedWp {
+async function loadWp(text: string, location: WpLocation): Promise<LoadedWp> {
   const split = splitFrontmatter(text, location.path)
   const scanned = Buffer.byteLength(text, 'utf8') <= MAX_WP_FILE_BYTES ? scanFrontmatter(split.yaml) : null
   if (scanned === null) {
-    const file = parseFrontmatter(text, location.path)
-    return { wp: interpretWorkPackage(location.id, location.path, file.data, location.folderLane), file }
+    const file = await parseYamlFrontmatter(text, location.path)
+    const wp = interpretWorkPackage(location.id, location.path, file.data, location.folderLane)
+    return loadedWp(wp, split, async () => file)
   }
-  let file: FrontmatterFile | undefined
-  return {
-    wp: interpretWorkPackage(location.id, location.path, scanned, location.folderLane),
-    get file() {
-      file ??= parseFrontmatter(text, location.path)
-      return file
-    },
-  }
+  let file: Promise<FrontmatterFile> | undefined
+  const wp = interpretWorkPackage(location.id, location.path, scanned, location.folderLane)
+  return loadedWp(wp, split, () => (file ??= parseYamlFrontmatter(text, location.path)))
 }
 
 const HOLDING_LANES = new Set<Lane>(['claimed', 'in_progress', 'in_review'])
@@ -121,12 +144,7 @@ function withEventLane(loaded: LoadedWp, state: WpState | undefined): LoadedWp {
     lastActor,
     laneSince: changed ? (state?.last_transition_at ?? null) : loaded.wp.laneSince,
   }
-  return {
-    wp,
-    get file() {
-      return loaded.file
-    },
-  }
+  return { ...loaded, wp }
 }
 
 /**
@@ -148,6 +166,7 @@ export class MissionView {
     snapshot: Snapshot,
     dir: string,
     metaText: string | null,
+    meta: ParsedMeta,
     locations: Map<string, WpLocation>,
     events: MissionEvents | null = null,
   ) {
@@ -156,7 +175,7 @@ export class MissionView {
     this.dir = dir
     this.path = `${SPECS_DIR}/${dir}`
     this.metaText = metaText
-    this.meta = parseMissionMeta(metaText, dir, `${this.path}/meta.json`)
+    this.meta = meta
     this.#locations = locations
   }
 
@@ -247,7 +266,7 @@ export class MissionView {
       )
     const bytes = await this.snapshot.readBytes(location.path, MAX_WP_FILE_BYTES)
     if (bytes === null) throw new KittyError('WP_NOT_FOUND', `Work package '${location.id}' not found in ${this.dir}`)
-    const loaded = loadWp(decodeUtf8(bytes, location.path), location)
+    const loaded = await loadWp(decodeUtf8(bytes, location.path), location)
     return this.events ? withEventLane(loaded, this.events.reduced.work_packages[location.id]) : loaded
   }
 
@@ -345,7 +364,10 @@ export async function readMission(snapshot: Snapshot, dir: string): Promise<Miss
     ? await snapshot.readText(`${path}/meta.json`, MAX_META_JSON_BYTES)
     : null
   const locations = await locateWps(snapshot, `${path}/tasks`)
-  return new MissionView(snapshot, dir, metaText, locations, await readMissionEvents(snapshot, path, entries))
+  const events = await readMissionEvents(snapshot, path, entries)
+  // After the WP files and the event log, as before: a broken log is reported ahead of a broken meta.json.
+  const meta = await parseMissionMeta(metaText, dir, `${path}/meta.json`)
+  return new MissionView(snapshot, dir, metaText, meta, locations, events)
 }
 
 /** Cheap check for the selector's first rung: `kitty-specs/<dir>/meta.json` exists. */
@@ -382,7 +404,7 @@ export async function readMissionIndex(snapshot: Snapshot): Promise<MissionIndex
     let missionId: string | null = null
     if (meta.text !== null) {
       try {
-        missionId = parseMissionMeta(meta.text, e.path, '').identity.mission_id
+        missionId = (await parseMissionMeta(meta.text, e.path, '')).identity.mission_id
       } catch {
         missionId = null
       }
@@ -402,7 +424,7 @@ export async function readMissionNumbers(snapshot: Snapshot): Promise<Array<numb
   for (const dir of await listMissionDirs(snapshot)) {
     const { text } = await peekMeta(snapshot, dir)
     try {
-      out.push(text === null ? null : parseMissionMeta(text, dir, '').identity.mission_number)
+      out.push(text === null ? null : (await parseMissionMeta(text, dir, '')).identity.mission_number)
     } catch {
       out.push(null)
     }

@@ -3,11 +3,11 @@ import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
-import git from 'isomorphic-git'
 import { KittyError } from '../../core/errors.ts'
 import type { Repository } from '../repository.ts'
 import { readRef } from '../repository.ts'
 import { hasGitBinary, runGit } from './git-worktree.ts'
+import { isomorphicGit } from '../isomorphic-git.ts'
 import { lockIndex, rewriteIndex } from './index-lock.ts'
 import { objectReader } from '../objects/object-reader.ts'
 import type { EolConversion } from './eol.ts'
@@ -215,6 +215,7 @@ async function refreshIndex(repo: Repository, workdir: string, paths: string[]):
     })
     return
   }
+  const git = await isomorphicGit()
   const common = { fs: repo.fs, dir: workdir, gitdir: repo.gitdir, cache: repo.cache }
   const present = paths.filter((p) => fsSync.existsSync(join(workdir, p)))
   if (present.length > 0) await git.add({ ...common, filepath: present, force: true })

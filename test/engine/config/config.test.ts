@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { KittyError } from '../../../src/core/errors.ts'
-import { DEFAULT_CONFIG, KittyConfigSchema, loadConfig } from '../../../src/engine/config/config.ts'
+import { KittyConfigSchema } from '../../../src/engine/config/config.ts'
+import { DEFAULT_CONFIG, loadConfig } from '../../../src/engine/config/load-config.ts'
 import { configJsonSchema } from '../../../src/engine/config/config-json-schema.ts'
 import type { Snapshot } from '../../../src/store/objects/snapshot.ts'
 import { PROJECT_ROOT } from '../../helpers/git-repo.ts'
@@ -19,6 +20,8 @@ describe('settings schema', () => {
       max_attempts: 5,
       merge: { strategy: 'merge', branch_pattern: '{mission_slug}-{wp_id}', label: 'kitty:merge', via: 'push' },
     })
+    // Written out in load-config.ts so a repository without settings loads no zod: the schema's own defaults.
+    expect(DEFAULT_CONFIG).toEqual(KittyConfigSchema.parse({}))
     expect(KittyConfigSchema.safeParse({ typo: true }).success).toBe(false)
     expect(KittyConfigSchema.safeParse({ merge: { branch_pattern: 'no-placeholder' } }).success).toBe(false)
     // merge.via and merge.auto_merge: closed lists.

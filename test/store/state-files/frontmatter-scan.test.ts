@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { parseDocument } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { scanFrontmatter } from '../../../src/store/state-files/frontmatter-scan.ts'
-import { splitFrontmatter } from '../../../src/store/state-files/frontmatter.ts'
+import { splitFrontmatter } from '../../../src/store/state-files/split-frontmatter.ts'
 import { CORPUS } from '../../helpers/git-repo.ts'
 
 /** What the full parser says, or 'error' when it refuses the text. */

@@ -2,13 +2,8 @@ import { globSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { appendActivityLog } from '../../../src/store/state-files/activity-log.ts'
-import {
-  joinFile,
-  MAX_WP_FILE_BYTES,
-  parseFrontmatter,
-  renderWpFile,
-  splitFrontmatter,
-} from '../../../src/store/state-files/frontmatter.ts'
+import { MAX_WP_FILE_BYTES, parseFrontmatter, renderWpFile } from '../../../src/store/state-files/frontmatter.ts'
+import { joinFile, splitFrontmatter } from '../../../src/store/state-files/split-frontmatter.ts'
 import { editMetaJson } from '../../../src/store/state-files/meta-json.ts'
 import { CORPUS } from '../../helpers/git-repo.ts'
 
