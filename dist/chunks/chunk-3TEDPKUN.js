@@ -1,2 +1,0 @@
-import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);
-import{b as o}from"./chunk-M2XRQWVV.js";var t=o("node:fs"),n=t;var c=t.appendFileSync;var r=t.existsSync;var s=t.mkdtempSync;var p=t.readFileSync;var a=t.realpathSync;var x=t.writeFileSync;var i=t.constants,y=t.promises;var e=o("node:os"),m=e;var l=e.homedir,d=e.hostname;var f=e.tmpdir;var h=e.EOL;export{m as a,l as b,d as c,f as d,h as e,n as f,c as g,r as h,s as i,p as j,a as k,x as l,i as m,y as n};

@@ -1,0 +1,2 @@
+let __kittyRequire; const require = (id) => (__kittyRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);
+import{a as i}from"./chunk-M2PNUJBE.js";function o(n){let e=n instanceof Error?n.message:String(n),t=/position \d+(?: \(line \d+ column \d+\))?/.exec(e)?.[0];return t?`unexpected input at ${t}`:/end of (JSON )?input/i.test(e)?"unexpected end of input":"unparseable input"}i(o,"describeJsonError");export{o as a};

@@ -1,0 +1,2 @@
+let __kittyRequire; const require = (id) => (__kittyRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);
+import{a as t}from"./chunk-M2PNUJBE.js";var o=[];function s(e){o.push(e)}t(s,"doWhileWaiting");function i(){if(o.length===0)return;let e=o.splice(0);setImmediate(()=>{for(let n of e)try{Promise.resolve(n()).catch(()=>{})}catch{}})}t(i,"runIdleWork");export{s as a,i as b};

@@ -1,2 +1,0 @@
-import { createRequire as __kittyCreateRequire } from 'node:module'; const require = __kittyCreateRequire(import.meta.url);
-import{c as b,d as c,e as d}from"./chunk-7PFC6RKG.js";import"./chunk-236RT53Y.js";import{fa as a}from"./chunk-7HEGEFQL.js";import"./chunk-G72RSEL5.js";import"./chunk-3TEDPKUN.js";import"./chunk-M2XRQWVV.js";export{c as locationFromFlags,d as openContext,a as readRef,b as remoteTimeout};
