@@ -34,9 +34,12 @@ export class ObjectReader {
    * `maxBytes`: the size is read from the object's header, before anything is inflated.
    */
   async read(oid: string, maxBytes = MAX_OBJECT_BYTES): Promise<RawObject> {
+    // git's order: the packs (an in-memory search of their indexes), then the loose file, then the packs
+    // again in case a fetch added one. Loose first cost a failed open() per object of a packed history:
+    // a third of the CPU of a 20,000-commit `history` walk (BENCHMARKS.md, "history on long histories").
     const found =
-      readObjectLoose(this.#gitdir, oid, maxBytes) ??
       this.#packs.read(oid, maxBytes) ??
+      readObjectLoose(this.#gitdir, oid, maxBytes) ??
       this.#packs.readAfterRescan(oid, maxBytes) ??
       builtIn(oid)
     // A cached read (a delta base) may have been inflated under a larger limit.
