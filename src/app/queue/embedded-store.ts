@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
 import { dirname } from 'node:path'
 import type {
   Delivery,
@@ -84,6 +84,7 @@ function toDelivery(row: JobRow): Delivery {
 
 export class EmbeddedStore {
   readonly #db: DatabaseSync
+  readonly #statements = new Map<string, StatementSync>()
 
   constructor(file: string) {
     const { DatabaseSync } = loadSqlite()
@@ -97,16 +98,26 @@ export class EmbeddedStore {
     }
   }
 
+  /** Each statement compiled once: compiling it on every call was most of an enqueue's cost in a burst. */
+  #prepared(sql: string): StatementSync {
+    let statement = this.#statements.get(sql)
+    if (!statement) {
+      statement = this.#db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+
   #one<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.#db.prepare(sql).get(...params) as T | undefined
+    return this.#prepared(sql).get(...params) as T | undefined
   }
 
   #all<T>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.#db.prepare(sql).all(...params) as T[]
+    return this.#prepared(sql).all(...params) as T[]
   }
 
   #run(sql: string, ...params: SQLInputValue[]): number {
-    return Number(this.#db.prepare(sql).run(...params).changes)
+    return Number(this.#prepared(sql).run(...params).changes)
   }
 
   #transaction<T>(work: () => T): T {
