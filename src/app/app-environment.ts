@@ -1,6 +1,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { UsageError } from '../core/errors.ts'
+import { wholeNumberSetting } from './read-setting.ts'
 import { sweepIntervalMs } from './sweep-abandoned.ts'
 
 /**
@@ -56,20 +57,17 @@ export function checkAppEnvironment(env: NodeJS.ProcessEnv): void {
 
 /** WEBHOOK_MAX_BYTES: the largest delivery body accepted; GitHub's own cap by default. */
 export function webhookMaxBytes(env: NodeJS.ProcessEnv): number {
-  const raw = env['WEBHOOK_MAX_BYTES']
-  if (raw === undefined || raw === '') return DEFAULT_WEBHOOK_MAX_BYTES
-  const max = Number(raw)
-  if (!Number.isSafeInteger(max) || max < 1)
-    throw new UsageError(`WEBHOOK_MAX_BYTES must be a positive whole number of bytes, not '${raw.slice(0, 20)}'.`)
-  return max
+  const range = { min: 1, max: Number.MAX_SAFE_INTEGER }
+  return wholeNumberSetting(
+    env,
+    'WEBHOOK_MAX_BYTES',
+    DEFAULT_WEBHOOK_MAX_BYTES,
+    range,
+    'a positive whole number of bytes',
+  )
 }
 
 /** KITTY_WORKERS: jobs (of different repositories) one process runs at once. */
 export function workers(env: NodeJS.ProcessEnv): number {
-  const raw = env['KITTY_WORKERS']
-  if (raw === undefined || raw === '') return DEFAULT_WORKERS
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1 || n > 256)
-    throw new UsageError(`KITTY_WORKERS must be a whole number from 1 to 256, not '${raw.slice(0, 20)}'.`)
-  return n
+  return wholeNumberSetting(env, 'KITTY_WORKERS', DEFAULT_WORKERS, { min: 1, max: 256 }, 'a whole number from 1 to 256')
 }

@@ -4,17 +4,15 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { createProbot } from 'probot'
 import type { Probot } from 'probot'
 import { AggregatorRegistry } from 'prom-client'
 import { cacheRoot, checkAppEnvironment, readyMaxBacklogMs, webhookMaxBytes } from './app-environment.ts'
-import { createAppLog } from './app-log.ts'
 import type { AppMetrics } from './app-metrics.ts'
 import { createAppMetrics } from './app-metrics.ts'
 import type { LogLike } from './handle-delivery.ts'
+import { openAppProbot, openAppQueue } from './open-app-probot.ts'
 import type { DeliveryQueue } from './queue/delivery-queue.ts'
 import type { OpenedQueue } from './queue/open-delivery-queue.ts'
-import { openDeliveryQueue } from './queue/open-delivery-queue.ts'
 import { createWebhookReceiver } from './receive-webhook.ts'
 import type { WorkerThread } from './worker/start-worker-thread.ts'
 import { startWorkerThread } from './worker/start-worker-thread.ts'
@@ -94,15 +92,10 @@ export async function startAppServer(
   options: AppServerOptions,
 ): Promise<AppServer> {
   checkAppEnvironment(env)
-  // Probot's own default is warn; the App's one line per command is info, and operators want it.
-  const probot = createProbot({ env: { LOG_LEVEL: 'info', ...env }, overrides: { log: await createAppLog(env) } })
-  // Probot initializes (its logger, its Octokit class) asynchronously; load() is how to wait for it.
-  await probot.load(() => undefined)
+  const probot = await openAppProbot(env)
   const log = probot.log as unknown as LogLike
   const cacheDir = cacheRoot(env)
-  const opened = openDeliveryQueue(env, cacheDir, (err) =>
-    log.warn({ reason: err.message.split('\n')[0] }, 'delivery queue: connection problem'),
-  )
+  const opened = openAppQueue(env, log)
   const { queue } = opened
   const worker = await startWorkerThread({ entry: options.workerEntry, env, cwd, log, onFatal: options.onFatal })
   const metrics = createAppMetrics(() => 0)

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Probot } from 'probot'
-import { UsageError } from '../core/errors.ts'
+import { wholeNumberSetting } from './read-setting.ts'
 import { formatInlineCode } from '../github/escape-markdown.ts'
 import type { CheckRunUpdate, GithubApi, OctokitLike, RepoName } from '../github/github-api.ts'
 import { describeApiError, octokitApi } from '../github/github-api.ts'
@@ -39,14 +39,9 @@ export interface SweepDeps {
 
 /** KITTY_SWEEP_INTERVAL_MS: how often the sweep runs (and whether: 0 turns it off, at start too). */
 export function sweepIntervalMs(env: NodeJS.ProcessEnv): number {
-  const raw = env['KITTY_SWEEP_INTERVAL_MS']
-  if (raw === undefined || raw === '') return DEFAULT_SWEEP_INTERVAL_MS
-  const ms = Number(raw)
-  if (!Number.isSafeInteger(ms) || ms < 0 || ms > 86_400_000)
-    throw new UsageError(
-      `KITTY_SWEEP_INTERVAL_MS must be a whole number of milliseconds from 0 (off) to 86400000, not '${raw.slice(0, 20)}'.`,
-    )
-  return ms
+  const range = { min: 0, max: 86_400_000 }
+  const described = 'a whole number of milliseconds from 0 (off) to 86400000'
+  return wholeNumberSetting(env, 'KITTY_SWEEP_INTERVAL_MS', DEFAULT_SWEEP_INTERVAL_MS, range, described)
 }
 
 /** The App's: REST through `probot.auth(installationId)` (its throttle per installation), Probot's log. */

@@ -1,4 +1,5 @@
 import { UsageError } from '../../core/errors.ts'
+import { wholeNumberSetting } from '../read-setting.ts'
 import type { DeliveryQueue } from './delivery-queue.ts'
 import { embeddedQueueFile, openEmbeddedQueue } from './open-embedded-queue.ts'
 import { openRedisQueue } from './open-redis-queue.ts'
@@ -18,12 +19,13 @@ export interface OpenedQueue {
 }
 
 function maxAttempts(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env['KITTY_QUEUE_MAX_ATTEMPTS']
-  if (raw === undefined || raw === '') return undefined
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1 || n > 100)
-    throw new UsageError(`KITTY_QUEUE_MAX_ATTEMPTS must be a whole number from 1 to 100, not '${raw.slice(0, 20)}'.`)
-  return n
+  return wholeNumberSetting(
+    env,
+    'KITTY_QUEUE_MAX_ATTEMPTS',
+    undefined,
+    { min: 1, max: 100 },
+    'a whole number from 1 to 100',
+  )
 }
 
 function redisUrl(raw: string): URL {

@@ -1,16 +1,14 @@
 import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { createProbot } from 'probot'
-import { cacheRoot, engineEnvironment, workers } from '../app-environment.ts'
-import { createAppLog } from '../app-log.ts'
+import { engineEnvironment, workers } from '../app-environment.ts'
 import type { AppMetrics } from '../app-metrics.ts'
 import { createAppMetrics } from '../app-metrics.ts'
 import type { LogLike } from '../handle-delivery.ts'
 import { kittyWorker } from '../kitty-app.ts'
+import { openAppProbot, openAppQueue } from '../open-app-probot.ts'
 import type { DeliveryHandler } from '../queue/delivery-queue.ts'
 import { failureReason } from '../queue/delivery-queue.ts'
-import { openDeliveryQueue } from '../queue/open-delivery-queue.ts'
 import { recoverySweepDeps, startRecoverySweep, sweepIntervalMs } from '../sweep-abandoned.ts'
 import type { FromWorker, MetricsJson, ToWorker } from './worker-messages.ts'
 
@@ -71,13 +69,10 @@ export async function runAppWorker(env: NodeJS.ProcessEnv, cwd: string): Promise
   if (!port) throw new Error('runAppWorker runs in a worker thread.')
   let count = 0
   const metrics = createAppMetrics(() => count, { processWide: false })
-  const probot = createProbot({ env: { LOG_LEVEL: 'info', ...env }, overrides: { log: await createAppLog(env) } })
-  await probot.load(() => undefined)
+  const probot = await openAppProbot(env)
   const log = probot.log as unknown as LogLike
   lowerPriority(log)
-  const { queue } = openDeliveryQueue(env, cacheRoot(env), (err) =>
-    log.warn({ reason: err.message.split('\n')[0] }, 'delivery queue: connection problem'),
-  )
+  const { queue } = openAppQueue(env, log)
   const work = kittyWorker(probot, { metrics, applied: queue, engineEnv: engineEnvironment(env), cwd })
   const running = (delta: number) => {
     count += delta
