@@ -13,7 +13,15 @@
 // "Answered" = the delivery's check run and its reaction both reached the stand-in; REST writes are
 // counted per installation (per owner). Peak RSS is sampled from /proc every 250 ms. Every wait is
 // bounded by --window; the figures are what was answered by then.
-//   npm run bench:service [-- --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>]
+// The receiving threads' CPU time over the burst (schedstat) is reported beside the latency: it is the
+// receiver's own cost, which the machine's load does not move the way it moves the latency.
+// --github-nice N runs the git test server's `git http-backend` processes at nice N: GitHub's side of
+// the worker's fetches and pushes, another machine in production, then yields the cores to the App.
+// --node-args "…" starts the Apps with node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
+// "--trace-gc"); they are then stopped with SIGTERM, so a profile is written, and --app-log FILE keeps
+// what the (last) App printed.
+//   npm run bench:service [-- --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>
+//                            --github-nice 10 --node-args "--trace-gc" --app-log /tmp/app.log]
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, request } from 'node:http'
@@ -44,11 +52,16 @@ const { values } = parseArgs({
     only: { type: 'string' },
     // Another build of the App (e.g. main's, for a before/after table); the tests' build by default.
     app: { type: 'string', default: APP },
+    'github-nice': { type: 'string', default: '0' },
+    'node-args': { type: 'string', default: '' },
+    'app-log': { type: 'string' },
   },
 })
 const BURST = Number(values.burst)
 const DELIVERIES = Number(values.deliveries)
 const WINDOW_MS = Number(values.window) * 1000
+const GITHUB_NICE = Number(values['github-nice'])
+const NODE_ARGS = values['node-args'].split(' ').filter((a) => a !== '')
 const INSTALLATIONS = 5
 /** WPs per mission (two-digit ids); a repository gets as many missions as its share of a burst needs. */
 const PER_MISSION = 50
@@ -63,7 +76,10 @@ function chunksOf(bundle: string): string[] {
   return existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : []
 }
 
-const git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
+const git = await startGitHttpServer({
+  auth: { username: 'x-access-token', password: TOKEN },
+  ...(GITHUB_NICE === 0 ? {} : { niceness: GITHUB_NICE }),
+})
 const rest = await startRestStandIn()
 rest.installationToken = TOKEN
 rest.permissions.set('maintainer', { permission: 'write', role_name: 'write' })
@@ -198,6 +214,18 @@ function answeredAt(s: Sent): number | null {
   return run === null || reaction === null ? null : Math.max(run, reaction)
 }
 
+/**
+ * CPU time the Apps' receiving (main) threads have used, in ms, from the kernel's per-thread count
+ * (schedstat: ns on a CPU). Unlike the acknowledgement latency, it does not move with the machine's
+ * load, so it compares two builds' receivers even on a busy machine.
+ */
+function receiverCpuMs(apps: AppProcess[]): number {
+  let ns = 0
+  for (const { child } of apps)
+    ns += Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/schedstat`, 'utf8').split(' ')[0])
+  return ns / 1e6
+}
+
 function peakRss(apps: AppProcess[]): { stop(): number } {
   let peakKb = 0
   const timer = setInterval(() => {
@@ -222,7 +250,7 @@ async function startApps(count: number): Promise<AppProcess[]> {
     redis ??= await startRedisServer()
     env['REDIS_URL'] = redis.url
   }
-  return Promise.all(Array.from({ length: count }, () => startAppProcess(rest.url, env, BUNDLE)))
+  return Promise.all(Array.from({ length: count }, () => startAppProcess(rest.url, env, BUNDLE, NODE_ARGS)))
 }
 
 /** One `/kitty state` per repository per replica, answered, so the measured deliveries find warm caches. */
@@ -261,6 +289,8 @@ interface Result {
   replicas: number
   statuses: Record<string, number>
   ack_ms: { p50: number | null; p99: number | null; max: number | null }
+  /** CPU the receiving threads used from the burst's first request to its last acknowledgement. */
+  receiver_cpu_ms: number
   /** One delivery every TRICKLE_SPACING_MS sent right after the burst, while its backlog is being worked. */
   ack_during_backlog_ms?: { p50: number | null; p99: number | null; max: number | null }
   answered: number
@@ -287,7 +317,9 @@ async function run(deliveries: number, installations: number, replicas: number):
       return { repo, pr, ...comment(repo, pr, '/kitty start-review'), app: apps[i % apps.length]! }
     })
     const started = performance.now()
+    const cpuBefore = receiverCpuMs(apps)
     const acks = await sendAll(jobs.map((j) => signed(j.app, j.payload)))
+    const receiverCpu = receiverCpuMs(apps) - cpuBefore
     const sent: Sent[] = jobs.map((j, i) => ({
       repo: j.repo,
       pr: j.pr,
@@ -316,6 +348,7 @@ async function run(deliveries: number, installations: number, replicas: number):
       replicas,
       statuses,
       ack_ms: spread(ackMs),
+      receiver_cpu_ms: round(receiverCpu, 0) ?? 0,
       ...(trickle ? { ack_during_backlog_ms: spread(trickle) } : {}),
       answered: times.length,
       answered_per_s: round(times.length / (last ?? WINDOW_MS / 1000), 2),
@@ -325,7 +358,9 @@ async function run(deliveries: number, installations: number, replicas: number):
       peak_rss_mb: peak,
     }
   } finally {
-    await Promise.all(apps.map((a) => a.stop('SIGKILL')))
+    for (const a of apps) if (values['app-log']) await writeFile(values['app-log'], a.output())
+    // A profile is written at exit, which SIGKILL skips.
+    await Promise.all(apps.map((a) => a.stop(NODE_ARGS.length > 0 ? 'SIGTERM' : 'SIGKILL')))
   }
 }
 
@@ -333,7 +368,7 @@ async function run(deliveries: number, installations: number, replicas: number):
  * The floor under the burst's acknowledgement figure on this machine and load: a bare node:http server
  * that reads each body, parses it and answers 202, sent the same burst by the same sender.
  */
-async function floor(deliveries: number): Promise<Result['ack_ms']> {
+async function floor(deliveries: number): Promise<{ ack_ms: Result['ack_ms']; cpu_ms: number }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -352,7 +387,11 @@ async function floor(deliveries: number): Promise<Result['ack_ms']> {
     body,
   }))
   try {
-    return spread((await sendAll(outgoing)).map((a) => a.ms))
+    // This thread serves the floor; the sender is a child process of its own.
+    const before = process.threadCpuUsage()
+    const acks = await sendAll(outgoing)
+    const used = process.threadCpuUsage(before)
+    return { ack_ms: spread(acks.map((a) => a.ms)), cpu_ms: round((used.user + used.system) / 1000, 0) ?? 0 }
   } finally {
     server.close()
   }
@@ -374,13 +413,15 @@ try {
     results[name] = await scenario()
     log(`${name}: ${JSON.stringify(results[name])}`)
   }
-  const floorAck = values.only && !values.only.split(',').includes('floor') ? null : await floor(BURST)
-  if (floorAck) log(`floor (bare node:http, same burst): ${JSON.stringify(floorAck)}`)
+  const floored = values.only && !values.only.split(',').includes('floor') ? null : await floor(BURST)
+  if (floored) log(`floor (bare node:http, same burst): ${JSON.stringify(floored)}`)
   const report = {
     bench: 'app-service',
     queue: queueWired,
     results,
-    floor_ack_ms: floorAck,
+    floor_ack_ms: floored?.ack_ms ?? null,
+    floor_cpu_ms: floored?.cpu_ms ?? null,
+    github_nice: GITHUB_NICE,
     machine: await machine('/proc VmRSS, summed'),
   }
   await mkdir(join(ROOT, 'bench'), { recursive: true })

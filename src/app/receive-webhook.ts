@@ -5,7 +5,7 @@ import type { Probot } from 'probot'
 import { isChat, readAction, readDelivery, ROUTED_EVENTS } from '../github/read-event.ts'
 import type { AppMetrics } from './app-metrics.ts'
 import type { LogLike } from './handle-delivery.ts'
-import type { DeliveryQueue } from './queue/delivery-queue.ts'
+import type { Delivery, DeliveryQueue } from './queue/delivery-queue.ts'
 import { failureReason } from './queue/delivery-queue.ts'
 import { describeDelivery } from './queue/describe-delivery.ts'
 import { decodeWebhookBody, readWebhookBody } from './read-webhook-body.ts'
@@ -134,20 +134,16 @@ function worthQueueing(name: string, payload: object): boolean {
 async function acknowledge(
   options: WebhookReceiverOptions,
   log: LogLike,
-  event: Headers,
-  body: { text: string; payload: object },
+  delivery: Delivery,
   res: ServerResponse,
 ): Promise<number> {
   try {
-    const { text, payload } = body
-    const outcome = await options.queue.enqueue(
-      describeDelivery({ id: event.id, event: event.name, body: text, payload }),
-    )
+    const outcome = await options.queue.enqueue(delivery)
     answer(res, 202, `${outcome}\n`)
     if (outcome === 'queued') options.onQueued?.()
     return 202
   } catch (err) {
-    log.error({ delivery: event.id, event: event.name, reason: failureReason(err) }, 'delivery not recorded')
+    log.error({ delivery: delivery.id, event: delivery.event, reason: failureReason(err) }, 'delivery not recorded')
     answer(res, 503, 'could not record the delivery; redeliver it\n')
     return 503
   }
@@ -160,6 +156,27 @@ function receipt(payload: object): { repository?: string | undefined; action?: s
     ...(typeof repository?.full_name === 'string' ? { repository: shown(repository.full_name) } : {}),
     ...(typeof action === 'string' ? { action: shown(action) } : {}),
   }
+}
+
+/**
+ * The verified body, parsed, counted and logged as received, down to what is kept: the queue record, or
+ * null when the App has nothing to do with it. The parsed payload ends here, before the receiver waits
+ * for the queue: in a burst hundreds of deliveries wait at once, and keeping their parsed payloads alive
+ * across that wait made the young-generation collections copy them all.
+ */
+function readVerified(
+  options: WebhookReceiverOptions,
+  log: LogLike,
+  event: Headers,
+  text: string,
+): { record: Delivery | null } | { refusal: Refusal } {
+  const parsed = parsePayload(text)
+  if ('refusal' in parsed) return parsed
+  const { payload } = parsed
+  options.metrics.deliveries.inc({ event: event.name, action: readAction(payload) })
+  log.info({ delivery: event.id, event: event.name, ...receipt(payload) }, 'webhook received')
+  if (!worthQueueing(event.name, payload)) return { record: null }
+  return { record: describeDelivery({ id: event.id, event: event.name, body: text, payload }) }
 }
 
 export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
@@ -195,14 +212,11 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       return refuse(req, res, { status: 413, reason: TOO_LARGE, detail: `more than ${maxBytes} bytes, chunked` })
     if (!signatureMatches(secret, body.chunks, checked.signature))
       return refuse(req, res, { status: 400, reason: 'signature mismatch' })
-    const text = decodeWebhookBody(body.chunks)
-    const parsed = parsePayload(text)
-    if ('refusal' in parsed) return refuse(req, res, parsed.refusal)
-    metrics.deliveries.inc({ event: checked.name, action: readAction(parsed.payload) })
+    const read = readVerified(options, log, checked, decodeWebhookBody(body.chunks))
+    if ('refusal' in read) return refuse(req, res, read.refusal)
     const started = Date.now()
-    log.info({ delivery: checked.id, event: checked.name, ...receipt(parsed.payload) }, 'webhook received')
-    const status = worthQueueing(checked.name, parsed.payload)
-      ? await acknowledge(options, log, checked, { text, payload: parsed.payload }, res)
+    const status = read.record
+      ? await acknowledge(options, log, read.record, res)
       : (answer(res, 200, 'ignored\n'), 200)
     metrics.responses.inc({ status })
     const acknowledged = { delivery: checked.id, status, duration_ms: Date.now() - started }

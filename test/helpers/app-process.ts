@@ -30,11 +30,15 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** `app`: another build of the App (the bench compares two); the tests' own build by default. */
+/**
+ * `app`: another build of the App (the bench compares two); the tests' own build by default.
+ * `nodeArgs`: options for node itself (a profile, a GC trace), which NODE_OPTIONS partly refuses.
+ */
 export async function startAppProcess(
   restUrl: string,
   extraEnv: Record<string, string> = {},
   app = APP,
+  nodeArgs: string[] = [],
 ): Promise<AppProcess> {
   // Its own folder, not tempDir(): an App may outlive the test that started it (one per test file).
   const home = mkdtempSync(join(tmpdir(), 'kitty-app-'))
@@ -54,7 +58,7 @@ export async function startAppProcess(
     KITTY_REMOTE_TIMEOUT_MS: '20000',
     ...extraEnv,
   }
-  const child = spawn(process.execPath, [app], { env, cwd: home })
+  const child = spawn(process.execPath, [...nodeArgs, app], { env, cwd: home })
   let output = ''
   child.stdout.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr.on('data', (d: Buffer) => (output += d.toString()))

@@ -15,7 +15,7 @@ import {
 } from 'node:http'
 import { createServer as createTlsServer, globalAgent as tlsGlobalAgent } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { setPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -28,6 +28,11 @@ export interface GitHttpServerOptions {
   auth?: { username: string; password: string }
   /** Serve HTTPS with this key and certificate (see makeTestCertificate) instead of plain HTTP. */
   tls?: { key: string; cert: string }
+  /**
+   * Run each `git http-backend` at this nice value: a benchmark of the App uses it so that GitHub's
+   * side of a push or fetch, on another machine in production, yields the cores to the App measured.
+   */
+  niceness?: number
 }
 
 /** One request exactly as it arrived, before any routing: what a test checks for leaked credentials. */
@@ -148,6 +153,7 @@ interface ServerContext {
   refuseHooksDir: string
   home: string
   auth: GitHttpServerOptions['auth']
+  niceness: number | undefined
   faults: FaultState
   requests: RequestRecord[]
   received: ReceivedRequest[]
@@ -262,6 +268,7 @@ function makeContext(root: string, options: GitHttpServerOptions): ServerContext
     refuseHooksDir,
     home,
     auth: options.auth,
+    niceness: options.niceness,
     faults: { refusePush: false, beforePush: undefined, drop: undefined, slowMs: 0, redirect: undefined },
     requests: [],
     received: [],
@@ -510,6 +517,7 @@ function runBackend(
     return void res.end('bad request path\n')
   }
   const child = spawn(GIT_BINARY, ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  if (ctx.niceness !== undefined && child.pid !== undefined) setPriority(child.pid, ctx.niceness)
   const gone = new Promise<void>((resolve) => {
     child.once('close', () => resolve())
     child.once('error', (err) => {

@@ -123,6 +123,7 @@ class EmbeddedQueue implements DeliveryQueue {
       throw new DeliveryQueueError(`concurrency must be a positive integer, not ${options.concurrency}.`)
     this.#handler = handler
     this.#concurrency = options.concurrency
+    this.#store.checkpointOften()
     this.#taking = true
     this.#tick()
   }
