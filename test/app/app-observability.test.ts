@@ -1,64 +1,27 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AppProcess } from '../helpers/app-process.ts'
-import { deliver, eventPayload, logLines, startAppProcess } from '../helpers/app-process.ts'
-import type { GitHttpServer } from '../helpers/git-http-server.ts'
-import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { cleanupTempDirs, makeRepo } from '../helpers/git-repo.ts'
-import type { RestStandIn } from '../helpers/rest-stand-in.ts'
-import { startRestStandIn } from '../helpers/rest-stand-in.ts'
+import { describe, expect, it } from 'vitest'
+import { useSharedApp } from '../helpers/app-fixture.ts'
+import { deliver, logLines } from '../helpers/app-process.ts'
 
 /**
  * What an operator sees of the App (dist/app.js in its own process): its stdout read as a log shipper
  * that refuses duplicate keys reads it, /metrics as Prometheus scrapes it, /readyz as a balancer asks it.
  */
 
-const TOKEN = 'ghs_ObservabilityToken0123456789'
-const M = '099-test-mission'
-const HEAD = '2222222222222222222222222222222222222222'
 const READY_MAX_BACKLOG_MS = 1_500
 
-let git: GitHttpServer
-let rest: RestStandIn
-let app: AppProcess
-let repoCount = 0
-let commentId = 1_700_000_000
-
-beforeAll(async () => {
-  git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  rest = await startRestStandIn()
-  rest.installationToken = TOKEN
-  app = await startAppProcess(rest.url, { KITTY_READY_MAX_BACKLOG_MS: String(READY_MAX_BACKLOG_MS) })
-})
-afterAll(async () => {
-  const code = await app?.stop()
-  expect(app.output()).not.toContain(TOKEN)
-  expect(code).toBe(0)
-  await git?.close()
-  await rest?.close()
-  cleanupTempDirs()
+const fx = useSharedApp({
+  token: 'ghs_ObservabilityToken0123456789',
+  repoPrefix: 'observed',
+  lanes: { WP01: 'for_review' },
+  people: { maintainer: 'write' },
+  env: { KITTY_READY_MAX_BACKLOG_MS: String(READY_MAX_BACKLOG_MS) },
 })
 
-/** A fresh repository (WP01 in `lane`), PR #7 on WP01's branch; returns its clone URL. */
-function setupRepo(lane: string): { cloneUrl: string; name: string } {
-  const name = `observed-${++repoCount}`
-  git.createBareRepo(`octo-org/${name}`, { from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane }] }]) })
-  rest.reset()
-  rest.installationToken = TOKEN
-  rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: HEAD } })
-  rest.permissions.set('maintainer', { permission: 'write', role_name: 'write' })
-  return { cloneUrl: git.repoUrl(`octo-org/${name}`), name }
-}
-
-function comment(cloneUrl: string, body: string): { payload: unknown; id: number } {
-  const id = ++commentId
-  const payload = eventPayload('issue_comment.start-review', cloneUrl, (p) => {
-    p.comment.body = body
-    p.comment.id = id
-    p.comment.user.login = 'maintainer'
-    p.sender.login = 'maintainer'
-  })
-  return { payload, id }
+/** A maintainer's comment on the test's repository, and its id (what its reaction is posted on). */
+function comment(body: string): { payload: unknown; id: number } {
+  const payload = fx.comment(body)
+  return { payload, id: payload.comment.id }
 }
 
 async function until(what: string, done: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
@@ -67,7 +30,7 @@ async function until(what: string, done: () => boolean | Promise<boolean>, ms = 
   throw new Error(`timed out waiting for ${what}`)
 }
 
-const reactionsOn = (id: number) => rest.requests.filter((r) => r.path.endsWith(`/comments/${id}/reactions`))
+const reactionsOn = (id: number) => fx.rest.requests.filter((r) => r.path.endsWith(`/comments/${id}/reactions`))
 
 /**
  * JSON.parse keeps the last of duplicate keys without a word; a strict ingester refuses the document.
@@ -99,7 +62,7 @@ function duplicateKey(text: string): string | null {
 
 /** Every line the App wrote, each parsed strictly: JSON, and no key twice in an object. */
 function strictLines(): Array<Record<string, unknown>> {
-  return app
+  return fx.app
     .output()
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -111,7 +74,7 @@ function strictLines(): Array<Record<string, unknown>> {
 }
 
 async function scrape(): Promise<string> {
-  return (await fetch(`${app.url}/metrics`)).text()
+  return (await fetch(`${fx.app.url}/metrics`)).text()
 }
 
 /** The sum of a metric's samples whose labels include every `labels` pair. */
@@ -132,14 +95,14 @@ describe('duplicateKey (the test log reader itself)', () => {
 
 describe('logs', () => {
   it('every line is strict JSON with one name; one delivery has a receipt, an acknowledgement and a publish line', async () => {
-    const { cloneUrl, name } = setupRepo('for_review')
-    const { payload, id } = comment(cloneUrl, '/kitty start-review')
-    const res = await deliver(app.url, 'issue_comment', payload)
+    const { name } = fx.createRepo()
+    const { payload, id } = comment('/kitty start-review')
+    const res = await deliver(fx.app.url, 'issue_comment', payload)
     // Acknowledged once the durable queue has it; the answers follow from a worker.
     expect(res.status).toBe(202)
     await until('the reaction', () => reactionsOn(id).length === 1)
     // A line follows the request it reports; it may reach stdout a moment later.
-    const logged = (msg: string) => logLines(app.output()).some((l) => l['delivery'] === res.id && l['msg'] === msg)
+    const logged = (msg: string) => logLines(fx.app.output()).some((l) => l['delivery'] === res.id && l['msg'] === msg)
     await until('the reaction line', () => logged('published reaction +1'))
     const lines = strictLines()
     expect(lines.length).toBeGreaterThan(3)
@@ -159,12 +122,12 @@ describe('logs', () => {
   })
 
   it('a refused command is logged at warn, its engine line too; success stays at info', async () => {
-    const { cloneUrl } = setupRepo('for_review')
-    const { payload, id } = comment(cloneUrl, '/kitty approve')
-    const res = await deliver(app.url, 'issue_comment', payload)
+    fx.createRepo()
+    const { payload, id } = comment('/kitty approve')
+    const res = await deliver(fx.app.url, 'issue_comment', payload)
     await until('the reaction', () => reactionsOn(id).length === 1)
     // The reaction's log line follows its request; it may reach stdout a moment later.
-    await until('the reaction line', () => app.output().includes('"msg":"published reaction confused"'))
+    await until('the reaction line', () => fx.app.output().includes('"msg":"published reaction confused"'))
     const mine = strictLines().filter((l) => l['delivery'] === res.id)
     const failures = mine.filter((l) => typeof l['outcome'] === 'string' && l['outcome'] !== 'success')
     expect(failures.length).toBeGreaterThanOrEqual(2)
@@ -176,16 +139,16 @@ describe('logs', () => {
 describe('metrics and readiness', () => {
   it('responses by status, receipt-to-answer latency, commands, failed answers and the backlog gauges', async () => {
     const before = await scrape()
-    const { cloneUrl } = setupRepo('for_review')
-    const first = comment(cloneUrl, '/kitty start-review')
-    expect((await deliver(app.url, 'issue_comment', first.payload)).status).toBe(202)
+    fx.createRepo()
+    const first = comment('/kitty start-review')
+    expect((await deliver(fx.app.url, 'issue_comment', first.payload)).status).toBe(202)
     await until('the reaction', () => reactionsOn(first.id).length === 1)
     expect(
-      (await deliver(app.url, 'issue_comment', first.payload, { signature: `sha256=${'0'.repeat(64)}` })).status,
+      (await deliver(fx.app.url, 'issue_comment', first.payload, { signature: `sha256=${'0'.repeat(64)}` })).status,
     ).toBe(400)
-    rest.refuseWrites = /\/reactions$/
-    const second = comment(cloneUrl, '/kitty state')
-    expect((await deliver(app.url, 'issue_comment', second.payload)).status).toBe(202)
+    fx.rest.refuseWrites = /\/reactions$/
+    const second = comment('/kitty state')
+    expect((await deliver(fx.app.url, 'issue_comment', second.payload)).status).toBe(202)
     let after = ''
     const delta = (name: string, labels: string[] = []) =>
       (sample(after, name, labels) ?? Number.NaN) - (sample(before, name, labels) ?? 0)
@@ -205,8 +168,8 @@ describe('metrics and readiness', () => {
   })
 
   it('jobs run in a worker thread the kernel schedules after the receiving thread; /metrics counts the process once', async () => {
-    const threads = readdirSync(`/proc/${app.child.pid}/task`).map((tid) => {
-      const stat = readFileSync(`/proc/${app.child.pid}/task/${tid}/stat`, 'utf8')
+    const threads = readdirSync(`/proc/${fx.app.child.pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${fx.app.child.pid}/task/${tid}/stat`, 'utf8')
       // Fields after the parenthesised name: state is field 3, nice field 19 (man 5 proc).
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(fields[16]) }
@@ -219,14 +182,14 @@ describe('metrics and readiness', () => {
   })
 
   it('/readyz turns 503 with the reason while a delivery is older than KITTY_READY_MAX_BACKLOG_MS, 200 after', async () => {
-    const { cloneUrl } = setupRepo('for_review')
-    expect((await fetch(`${app.url}/readyz`)).status).toBe(200)
-    git.faults.slow(READY_MAX_BACKLOG_MS + 2_000)
-    const { payload, id } = comment(cloneUrl, '/kitty start-review')
-    const pending = deliver(app.url, 'issue_comment', payload)
+    fx.createRepo()
+    expect((await fetch(`${fx.app.url}/readyz`)).status).toBe(200)
+    fx.git.faults.slow(READY_MAX_BACKLOG_MS + 2_000)
+    const { payload, id } = comment('/kitty start-review')
+    const pending = deliver(fx.app.url, 'issue_comment', payload)
     let body = ''
     await until('a 503 from /readyz', async () => {
-      const res = await fetch(`${app.url}/readyz`)
+      const res = await fetch(`${fx.app.url}/readyz`)
       body = await res.text()
       return res.status === 503
     })
@@ -234,9 +197,9 @@ describe('metrics and readiness', () => {
     const scraped = await scrape()
     expect(sample(scraped, 'kitty_backlog_oldest_pending_seconds')).toBeGreaterThan(READY_MAX_BACKLOG_MS / 1000)
     expect(sample(scraped, 'kitty_backlog_deliveries')).toBeGreaterThanOrEqual(1)
-    git.faults.slow(0)
+    fx.git.faults.slow(0)
     expect((await pending).status).toBe(202)
     await until('the reaction', () => reactionsOn(id).length === 1)
-    await until('/readyz 200 again', async () => (await fetch(`${app.url}/readyz`)).status === 200)
+    await until('/readyz 200 again', async () => (await fetch(`${fx.app.url}/readyz`)).status === 200)
   })
 })

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AppProcess } from '../helpers/app-process.ts'
-import { deliver, eventPayload, logLines, startAppProcess } from '../helpers/app-process.ts'
-import type { GitHttpServer } from '../helpers/git-http-server.ts'
-import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { cleanupTempDirs, makeRepo } from '../helpers/git-repo.ts'
+import { describe, expect, it } from 'vitest'
+import { useSharedApp } from '../helpers/app-fixture.ts'
+import { deliver, logLines } from '../helpers/app-process.ts'
 import { basicError } from '../helpers/github-openapi.ts'
-import type { RecordedRequest, RestStandIn } from '../helpers/rest-stand-in.ts'
-import { startRestStandIn } from '../helpers/rest-stand-in.ts'
+import type { RecordedRequest } from '../helpers/rest-stand-in.ts'
 
 /**
  * The App (dist/app.js, its own process) when GitHub answers with its rate limits and server errors,
@@ -16,63 +12,35 @@ import { startRestStandIn } from '../helpers/rest-stand-in.ts'
  * GitHub would have had (or a logged give-up that names the limit), never a crash or a silent drop.
  */
 
-const TOKEN = 'ghs_AppInstallationTokenNeverLogged0123'
-const M = '099-test-mission'
-const HEAD = '1111111111111111111111111111111111111111'
-
-let git: GitHttpServer
-let rest: RestStandIn
-let app: AppProcess
-let name = ''
-let repos = 0
-
-beforeAll(async () => {
-  git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  rest = await startRestStandIn()
-  rest.installationToken = TOKEN
-  app = await startAppProcess(rest.url)
-})
-afterAll(async () => {
-  const code = await app?.stop()
-  expect(app.output()).not.toContain(TOKEN)
-  expect(code).toBe(0)
-  await git?.close()
-  await rest?.close()
-  cleanupTempDirs()
+const fx = useSharedApp({
+  token: 'ghs_AppInstallationTokenNeverLogged0123',
+  repoPrefix: 'limits',
+  lanes: { WP01: 'for_review' },
 })
 
 /** A fresh repository and `/kitty state` by a reader: a pull request read, a reply, a reaction (reads get no check run). */
 async function stateComment(fault: () => void): Promise<void> {
-  name = `limits-${++repos}`
-  git.createBareRepo(`octo-org/${name}`, { from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }]) })
-  rest.reset()
-  rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: HEAD } })
+  fx.createRepo()
   fault()
-  const payload = eventPayload('issue_comment.start-review', git.repoUrl(`octo-org/${name}`), (p) => {
-    p.comment.body = '/kitty state'
-    p.comment.id = 1_700_000_000 + repos
-    p.comment.user.login = 'outsider'
-    p.sender.login = 'outsider'
-  })
-  const res = await deliver(app.url, 'issue_comment', payload)
+  const res = await deliver(fx.app.url, 'issue_comment', fx.comment('/kitty state', 'outsider'))
   // 202 is the App's "still working" past its answer deadline: a wait for a rate limit may cause it.
   expect([200, 202]).toContain(res.status)
 }
 
 const ours = (method: string, suffix: string) => (r: RecordedRequest) =>
-  r.method === method && r.path.startsWith(`/repos/octo-org/${name}/`) && r.path.endsWith(suffix)
+  r.method === method && r.path.startsWith(`/repos/octo-org/${fx.repo.name}/`) && r.path.endsWith(suffix)
 
 async function until(what: string, done: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms
   while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${app.output().slice(-3000)}`)
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${fx.app.output().slice(-3000)}`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
 
-const count = (method: string, suffix: string) => rest.requests.filter(ours(method, suffix)).length
+const count = (method: string, suffix: string) => fx.rest.requests.filter(ours(method, suffix)).length
 const warnings = () =>
-  logLines(app.output())
+  logLines(fx.app.output())
     .filter((l) => (l['level'] as number) >= 40)
     .map((l) => String(l['msg']))
 
@@ -80,7 +48,7 @@ describe("the App under GitHub's rate limits and server errors", () => {
   it('a primary limit on the reply (403, x-ratelimit-remaining 0): waits for the reset and replies', async () => {
     const reset = Math.ceil(Date.now() / 1000) + 1
     const fault = () =>
-      rest.fail(/^POST .*\/issues\/7\/comments$/, {
+      fx.rest.fail(/^POST .*\/issues\/7\/comments$/, {
         status: 403,
         headers: {
           'x-ratelimit-limit': '5000',
@@ -100,7 +68,7 @@ describe("the App under GitHub's rate limits and server errors", () => {
 
   it('429 with retry-after on the reaction: waits the seconds it says, then reacts', async () => {
     const fault = () =>
-      rest.fail(/^POST .*\/reactions$/, {
+      fx.rest.fail(/^POST .*\/reactions$/, {
         status: 429,
         headers: { 'retry-after': '1' },
         body: basicError('API rate limit exceeded', 429),
@@ -112,7 +80,7 @@ describe("the App under GitHub's rate limits and server errors", () => {
 
   it('a secondary limit on the reaction: not retried, the give-up logged with the wait GitHub asked for', async () => {
     const fault = () =>
-      rest.fail(/^POST .*\/reactions$/, {
+      fx.rest.fail(/^POST .*\/reactions$/, {
         status: 403,
         headers: { 'retry-after': '1', 'x-ratelimit-remaining': '4990' },
         body: basicError(
@@ -130,20 +98,20 @@ describe("the App under GitHub's rate limits and server errors", () => {
   })
 
   it('a 502 on the pull request: retried, and the command runs', async () => {
-    const fault = () => rest.fail(/^GET .*\/pulls\/7$/, { status: 502, body: basicError('Server Error', 502) })
+    const fault = () => fx.rest.fail(/^GET .*\/pulls\/7$/, { status: 502, body: basicError('Server Error', 502) })
     await stateComment(fault)
     await until('the reply', () => count('POST', '/issues/7/comments') === 1)
     expect(count('GET', '/pulls/7')).toBe(2)
-    const reply = rest.requests.find(ours('POST', '/issues/7/comments'))!.body as { body: string }
+    const reply = fx.rest.requests.find(ours('POST', '/issues/7/comments'))!.body as { body: string }
     expect(reply.body).toContain('WP01')
   })
 
   it('5xx that does not stop: gives up after the retries and says so on the pull request', async () => {
     const fault = () =>
-      rest.fail(/^GET .*\/pulls\/7$/, { status: 503, body: basicError('Service Unavailable', 503) }, 10)
+      fx.rest.fail(/^GET .*\/pulls\/7$/, { status: 503, body: basicError('Service Unavailable', 503) }, 10)
     await stateComment(fault)
     await until('the reply', () => count('POST', '/issues/7/comments') === 1)
-    const reply = rest.requests.find(ours('POST', '/issues/7/comments'))!.body as { body: string }
+    const reply = fx.rest.requests.find(ours('POST', '/issues/7/comments'))!.body as { body: string }
     expect(reply.body).toMatch(/REMOTE_UNREACHABLE/)
     expect(reply.body).toMatch(/Could not read pull request #7: HTTP 503/)
     // The first try and plugin-retry's three.

@@ -1,19 +1,14 @@
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { promisify } from 'node:util'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { replyMarker } from '../../src/app/durable-answers.ts'
 import { embeddedQueueFile, openEmbeddedQueue } from '../../src/app/queue/open-embedded-queue.ts'
 import { SWEPT } from '../../src/app/sweep-abandoned.ts'
+import { MISSION as M, gitCli, useAppsPerTest } from '../helpers/app-fixture.ts'
 import type { AppProcess } from '../helpers/app-process.ts'
-import { deliver, eventPayload, maintainerComment, startAppProcess, waitForLogLine } from '../helpers/app-process.ts'
-import type { GitHttpServer } from '../helpers/git-http-server.ts'
-import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { cleanupTempDirs, makeRepo, tempDir } from '../helpers/git-repo.ts'
+import { deliver, eventPayload, maintainerComment, waitForLogLine } from '../helpers/app-process.ts'
+import { makeRepo, tempDir } from '../helpers/git-repo.ts'
 import { diamondRepo } from '../helpers/merge-repo.ts'
-import type { RestStandIn } from '../helpers/rest-stand-in.ts'
-import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
 /**
  * The App killed with SIGKILL at the worst moments for its answers, then started again on the same
@@ -23,45 +18,25 @@ import { startRestStandIn } from '../helpers/rest-stand-in.ts'
  * marker and posts no second one).
  */
 
-const execFileAsync = promisify(execFile)
-const gitCli = async (cwd: string, ...args: string[]) => (await execFileAsync('git', args, { cwd })).stdout.trim()
-
 const TOKEN = 'ghs_RecoverySweepInstallationToken0123'
-const M = '099-test-mission'
 
-let git: GitHttpServer
-let rest: RestStandIn
-const apps: AppProcess[] = []
+const fx = useAppsPerTest({ token: TOKEN, people: { maintainer: 'write' } })
 
-beforeEach(async () => {
-  git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  rest = await startRestStandIn()
-  rest.installationToken = TOKEN
-  rest.permissions.set('maintainer', { permission: 'write', role_name: 'write' })
-})
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app.stop('SIGKILL')
-  await git.close()
-  await rest.close()
-  cleanupTempDirs()
-})
-
-async function start(cache: string, env: Record<string, string>): Promise<AppProcess> {
-  const app = await startAppProcess(rest.url, { KITTY_CACHE_DIR: cache, ...env })
-  apps.push(app)
-  return app
+function start(cache: string, env: Record<string, string>): Promise<AppProcess> {
+  return fx.startApp({ KITTY_CACHE_DIR: cache, ...env })
 }
 
 /** Kill `app` the moment its request matching `route` reaches the stand-in, before it is answered. */
 function killAt(app: AppProcess, route: RegExp): Promise<number | null> {
-  rest.beforeNext(route, async () => {
+  fx.rest.beforeNext(route, async () => {
     app.child.kill('SIGKILL')
     await app.exited
   })
   return app.exited
 }
 
-const requests = (method: string, path: RegExp) => rest.requests.filter((r) => r.method === method && path.test(r.path))
+const requests = (method: string, path: RegExp) =>
+  fx.rest.requests.filter((r) => r.method === method && path.test(r.path))
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -73,24 +48,24 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): 
 
 describe('a merge cut short on its only attempt', () => {
   it('is failed at the restart and swept: its in_progress run completed as a failure, the label removed, once', async () => {
-    const bare = git.createBareRepo(`octo-org/sweep`, { from: diamondRepo() })
+    const bare = fx.git.createBareRepo(`octo-org/sweep`, { from: diamondRepo() })
     const cache = join(tempDir('kitty-sweep-cache-'), 'cache')
     const once = { KITTY_QUEUE_MAX_ATTEMPTS: '1' }
     const first = await start(cache, once)
     const before = await gitCli(bare, 'rev-parse', 'main')
     // The merge's push arrives: the process dies there, and the push is refused, so nothing landed.
-    git.faults.beforeNextPush(async () => {
-      git.faults.refuseNextPush()
+    fx.git.faults.beforeNextPush(async () => {
+      fx.git.faults.refuseNextPush()
       first.child.kill('SIGKILL')
       await first.exited
     })
-    const labeled = eventPayload('pull_request.labeled', git.repoUrl('octo-org/sweep'))
+    const labeled = eventPayload('pull_request.labeled', fx.git.repoUrl('octo-org/sweep'))
     const sent = await deliver(first.url, 'pull_request', labeled)
     expect(sent.status).toBe(202)
     await first.exited
     const [opened] = requests('POST', /\/check-runs$/)
     expect(opened?.body).toMatchObject({ name: 'kitty/merge-mission', status: 'in_progress' })
-    const runId = rest.checkRuns[0]!.id
+    const runId = fx.rest.checkRuns[0]!.id
     expect(requests('PATCH', /./)).toEqual([])
     expect(requests('DELETE', /./)).toEqual([])
 
@@ -106,7 +81,7 @@ describe('a merge cut short on its only attempt', () => {
     })
     expect((patches[0]!.body as { output: { summary: string } }).output.summary).toContain(sent.id)
     expect(requests('DELETE', /./).map((r) => r.path)).toEqual(['/repos/octo-org/sweep/issues/7/labels/kitty:merge'])
-    expect(rest.checkRuns.map((r) => r.status)).toEqual(['completed'])
+    expect(fx.rest.checkRuns.map((r) => r.status)).toEqual(['completed'])
     // Never run again: no second check run, no merge.
     expect(requests('POST', /\/check-runs$/)).toHaveLength(1)
     expect(await gitCli(bare, 'rev-parse', 'main')).toBe(before)
@@ -115,10 +90,10 @@ describe('a merge cut short on its only attempt', () => {
     expect(await second.stop('SIGTERM')).toBe(0)
 
     // Another start (or replica) on the same queue: nothing more to do.
-    const writes = rest.requests.filter((r) => r.method !== 'GET').length
+    const writes = fx.rest.requests.filter((r) => r.method !== 'GET').length
     const third = await start(cache, { ...once, KITTY_SWEEP_INTERVAL_MS: '200' })
     await sleep(1_500)
-    expect(rest.requests.filter((r) => r.method !== 'GET')).toHaveLength(writes)
+    expect(fx.rest.requests.filter((r) => r.method !== 'GET')).toHaveLength(writes)
     expect(await third.stop('SIGTERM')).toBe(0)
     for (const app of [first, second, third]) expect(app.output()).not.toContain(TOKEN)
 
@@ -132,24 +107,26 @@ describe('a merge cut short on its only attempt', () => {
 
 describe('a reply posted just before the process died', () => {
   it('is found by its marker on the retry: one reply, not two', async () => {
-    git.createBareRepo('octo-org/reply', { from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }]) })
-    rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: 'e'.repeat(40) } })
+    fx.git.createBareRepo('octo-org/reply', {
+      from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }]),
+    })
+    fx.rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: 'e'.repeat(40) } })
     const cache = join(tempDir('kitty-sweep-cache-'), 'cache')
     const twice = { KITTY_QUEUE_MAX_ATTEMPTS: '2' }
     const first = await start(cache, twice)
     // The reply reaches GitHub (the stand-in keeps it), but the App dies before it hears back or saves it.
     const died = killAt(first, /^POST \/repos\/octo-org\/reply\/issues\/7\/comments$/)
-    const read = maintainerComment(git.repoUrl('octo-org/reply'), 7, 2_200_000_001, '/kitty state')
+    const read = maintainerComment(fx.git.repoUrl('octo-org/reply'), 7, 2_200_000_001, '/kitty state')
     const sent = await deliver(first.url, 'issue_comment', read)
     expect(sent.status).toBe(202)
     await died
-    await waitFor('the reply kept by the stand-in', () => rest.comments.length > 0)
-    expect(rest.comments).toHaveLength(1)
+    await waitFor('the reply kept by the stand-in', () => fx.rest.comments.length > 0)
+    expect(fx.rest.comments).toHaveLength(1)
 
     const second = await start(cache, twice)
     await waitForLogLine(second, { delivery: sent.id, msg: 'delivery done' }, 60_000)
     const marker = replyMarker(sent.id, 'reply:7#0')
-    expect(rest.comments.map((c) => c.body.endsWith(marker))).toEqual([true])
+    expect(fx.rest.comments.map((c) => c.body.endsWith(marker))).toEqual([true])
     expect(requests('GET', /\/issues\/7\/comments$/)).toHaveLength(1)
     // The rest of its answers were still owed, and given.
     expect(requests('POST', /\/reactions$/)).toHaveLength(1)

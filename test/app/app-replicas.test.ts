@@ -1,64 +1,36 @@
-import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { promisify } from 'node:util'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { MISSION as M, gitCli, useAppsPerTest } from '../helpers/app-fixture.ts'
 import type { AppProcess } from '../helpers/app-process.ts'
-import { deliver, maintainerComment, PRIVATE_KEY, startAppProcess } from '../helpers/app-process.ts'
-import type { GitHttpServer } from '../helpers/git-http-server.ts'
-import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { cleanupTempDirs, makeRepo, tempDir } from '../helpers/git-repo.ts'
-import type { RestStandIn } from '../helpers/rest-stand-in.ts'
-import { startRestStandIn } from '../helpers/rest-stand-in.ts'
+import { deliver, maintainerComment, PRIVATE_KEY } from '../helpers/app-process.ts'
+import { makeRepo, tempDir } from '../helpers/git-repo.ts'
 
 /**
  * Replicas and shutdown: two App processes that share nothing but the git remote and the REST API
  * (as replicas behind a load balancer share nothing but GitHub), and SIGTERM while a command runs.
  */
 
-const execFileAsync = promisify(execFile)
-const gitCli = async (cwd: string, ...args: string[]) =>
-  (await execFileAsync('git', args, { cwd, maxBuffer: 64 << 20 })).stdout.trim()
-
 const TOKEN = 'ghs_ReplicaInstallationToken0123456789'
-const M = '099-test-mission'
 const WPS = 25
 const wpId = (i: number) => `WP${String(i).padStart(2, '0')}`
 const headOf = (i: number) => i.toString(16).padStart(40, 'a')
 
-let git: GitHttpServer
-let rest: RestStandIn
-const apps: AppProcess[] = []
-
-beforeEach(async () => {
-  git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  rest = await startRestStandIn()
-  rest.installationToken = TOKEN
-  rest.permissions.set('maintainer', { permission: 'admin', role_name: 'admin' })
-})
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app.stop('SIGKILL')
-  await git.close()
-  await rest.close()
-  cleanupTempDirs()
-})
-
+const fx = useAppsPerTest({ token: TOKEN, people: { maintainer: 'admin' } })
 const comment = maintainerComment
 
 describe('two App processes on one repository', () => {
   it('50 comment commands spread over both at once: each ends in exactly one check run agreeing with git log; no commit lost or duplicated', async () => {
     const lanes = Array.from({ length: WPS }, (_, i) => ({ id: wpId(i + 1), lane: 'for_review' }))
-    const bare = git.createBareRepo('octo-org/busy', { from: makeRepo([{ slug: M, wps: lanes }]) })
-    const cloneUrl = git.repoUrl('octo-org/busy')
-    for (let i = 1; i <= WPS; i++) rest.pulls.set(i, { head: { ref: `${M}-${wpId(i)}`, sha: headOf(i) } })
+    const bare = fx.git.createBareRepo('octo-org/busy', { from: makeRepo([{ slug: M, wps: lanes }]) })
+    const cloneUrl = fx.git.repoUrl('octo-org/busy')
+    for (let i = 1; i <= WPS; i++) fx.rest.pulls.set(i, { head: { ref: `${M}-${wpId(i)}`, sha: headOf(i) } })
     const keyFile = join(tempDir('kitty-key-'), 'app.pem')
     writeFileSync(keyFile, PRIVATE_KEY)
     // The second replica reads its key from a file, as most deployments mount it.
-    apps.push(
-      await startAppProcess(rest.url),
-      await startAppProcess(rest.url, { PRIVATE_KEY: '', PRIVATE_KEY_PATH: keyFile }),
-    )
+    await fx.startApp()
+    await fx.startApp({ PRIVATE_KEY: '', PRIVATE_KEY_PATH: keyFile })
     const before = await gitCli(bare, 'rev-parse', 'main')
 
     const jobs: Array<{ app: AppProcess; payload: any; key: string; pr: number; command: string }> = []
@@ -66,14 +38,14 @@ describe('two App processes on one repository', () => {
       const startId = 1_700_000_000 + i
       const noteId = 1_800_000_000 + i
       jobs.push({
-        app: apps[i % 2]!,
+        app: fx.apps[i % 2]!,
         payload: comment(cloneUrl, i, startId, '/kitty start-review'),
         key: `github-comment:${startId}:1`,
         pr: i,
         command: 'start-review',
       })
       jobs.push({
-        app: apps[(i + 1) % 2]!,
+        app: fx.apps[(i + 1) % 2]!,
         payload: comment(cloneUrl, i, noteId, `/kitty note pass ${i}`),
         key: `github-comment:${noteId}:1`,
         pr: i,
@@ -83,7 +55,8 @@ describe('two App processes on one repository', () => {
     const responses = await Promise.all(jobs.map((j) => deliver(j.app.url, 'issue_comment', j.payload)))
     // 202: recorded in the replica's queue; the answers follow from its workers.
     for (const r of responses) expect(r.status, r.body).toBe(202)
-    const runs = () => rest.requests.filter((r) => r.method === 'POST' && r.path === '/repos/octo-org/busy/check-runs')
+    const runs = () =>
+      fx.rest.requests.filter((r) => r.method === 'POST' && r.path === '/repos/octo-org/busy/check-runs')
     for (let waited = 0; runs().length < jobs.length && waited < 120_000; waited += 250) await sleep(250)
 
     expect(runs()).toHaveLength(jobs.length)
@@ -121,7 +94,7 @@ describe('two App processes on one repository', () => {
       expect(await gitCli(bare, 'show', `main:${file}`)).toMatch(/^lane: "?in_review"?$/m)
     }
     await gitCli(bare, 'fsck', '--strict')
-    const metrics = await Promise.all(apps.map(async (a) => (await fetch(`${a.url}/metrics`)).text()))
+    const metrics = await Promise.all(fx.apps.map(async (a) => (await fetch(`${a.url}/metrics`)).text()))
     const total = metrics.reduce(
       (n, m) =>
         n +
@@ -132,26 +105,25 @@ describe('two App processes on one repository', () => {
       0,
     )
     expect(total).toBe(jobs.length)
-    for (const a of apps) expect(a.output()).not.toContain(TOKEN)
+    for (const a of fx.apps) expect(a.output()).not.toContain(TOKEN)
   }, 240_000)
 })
 
 describe('SIGTERM', () => {
   it('while a command runs: the command finishes and is answered, then the process exits 0', async () => {
-    const bare = git.createBareRepo('octo-org/slow', {
+    const bare = fx.git.createBareRepo('octo-org/slow', {
       from: makeRepo([{ slug: M, wps: [{ id: 'WP01', lane: 'for_review' }] }]),
     })
-    rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: headOf(7) } })
-    const app = await startAppProcess(rest.url)
-    apps.push(app)
+    fx.rest.pulls.set(7, { head: { ref: `${M}-WP01`, sha: headOf(7) } })
+    const app = await fx.startApp()
     const before = await gitCli(bare, 'rev-parse', 'main')
-    git.faults.slow(400)
+    fx.git.faults.slow(400)
     const pending = deliver(
       app.url,
       'issue_comment',
-      comment(git.repoUrl('octo-org/slow'), 7, 1_900_000_001, '/kitty start-review'),
+      comment(fx.git.repoUrl('octo-org/slow'), 7, 1_900_000_001, '/kitty start-review'),
     )
-    for (let waited = 0; !git.requests.some((r) => r.path.includes('/slow.git/')) && waited < 20_000; waited += 50)
+    for (let waited = 0; !fx.git.requests.some((r) => r.path.includes('/slow.git/')) && waited < 20_000; waited += 50)
       await sleep(50)
     app.child.kill('SIGTERM')
     // Not ready while draining: /readyz answers 503 (the process still answers /healthz until it exits).
@@ -169,9 +141,9 @@ describe('SIGTERM', () => {
     const response = await pending
     expect(response.status).toBe(202)
     expect(await app.exited).toBe(0)
-    git.faults.slow(0)
+    fx.git.faults.slow(0)
     expect(await gitCli(bare, 'rev-parse', 'main^')).toBe(before)
-    const run = rest.requests.find((r) => r.method === 'POST' && r.path === '/repos/octo-org/slow/check-runs')
+    const run = fx.rest.requests.find((r) => r.method === 'POST' && r.path === '/repos/octo-org/slow/check-runs')
     expect(run?.body).toMatchObject({ name: 'kitty/start-review', conclusion: 'success' })
     expect(app.output()).toMatch(/SIGTERM: draining[\s\S]*drained; exiting/)
   })

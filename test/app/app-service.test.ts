@@ -1,17 +1,12 @@
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { promisify } from 'node:util'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MISSION as M, gitCli, useAppsPerTest } from '../helpers/app-fixture.ts'
 import type { AppProcess, DeliveryResponse } from '../helpers/app-process.ts'
-import { deliver, logLines, maintainerComment, startAppProcess } from '../helpers/app-process.ts'
-import type { GitHttpServer } from '../helpers/git-http-server.ts'
-import { startGitHttpServer } from '../helpers/git-http-server.ts'
-import { cleanupTempDirs, makeRepo, tempDir } from '../helpers/git-repo.ts'
+import { deliver, logLines, maintainerComment } from '../helpers/app-process.ts'
+import { makeRepo, tempDir } from '../helpers/git-repo.ts'
 import type { RedisServer } from '../helpers/redis-server.ts'
 import { startRedisServer } from '../helpers/redis-server.ts'
-import type { RestStandIn } from '../helpers/rest-stand-in.ts'
-import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
 /**
  * The App as a service (issue 25): deliveries acknowledged once durably queued, then worked off; a
@@ -20,32 +15,12 @@ import { startRestStandIn } from '../helpers/rest-stand-in.ts'
  * (check runs, reactions, replies) and in git (one commit per idempotency key).
  */
 
-const execFileAsync = promisify(execFile)
-const gitCli = async (cwd: string, ...args: string[]) =>
-  (await execFileAsync('git', args, { cwd, maxBuffer: 64 << 20 })).stdout.trim()
-
 const TOKEN = 'ghs_ServiceInstallationToken0123456789'
-const M = '099-test-mission'
 const headOf = (pr: number) => pr.toString(16).padStart(40, 'b')
 const wpId = (i: number) => `WP${String(i).padStart(2, '0')}`
 
-let git: GitHttpServer
-let rest: RestStandIn
-const apps: AppProcess[] = []
+const fx = useAppsPerTest({ token: TOKEN, people: { maintainer: 'admin' } })
 let commentIds = 2_100_000_000
-
-beforeEach(async () => {
-  git = await startGitHttpServer({ auth: { username: 'x-access-token', password: TOKEN } })
-  rest = await startRestStandIn()
-  rest.installationToken = TOKEN
-  rest.permissions.set('maintainer', { permission: 'admin', role_name: 'admin' })
-})
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app.stop('SIGKILL')
-  await git.close()
-  await rest.close()
-  cleanupTempDirs()
-})
 
 /** One delivery of a scenario and the answers it owes: a write (check run + reaction) or a read (reply). */
 interface Job {
@@ -67,11 +42,11 @@ function scenario(repos: number, notes: number, reads: number): Job[] {
   for (let r = 0; r < repos; r++) {
     const repo = `svc-${r}`
     const wps = Array.from({ length: notes + reads }, (_, i) => ({ id: wpId(i + 1), lane: 'for_review' }))
-    const bare = git.createBareRepo(`octo-org/${repo}`, { from: makeRepo([{ slug: M, wps }]) })
-    const cloneUrl = git.repoUrl(`octo-org/${repo}`)
+    const bare = fx.git.createBareRepo(`octo-org/${repo}`, { from: makeRepo([{ slug: M, wps }]) })
+    const cloneUrl = fx.git.repoUrl(`octo-org/${repo}`)
     for (let i = 1; i <= notes + reads; i++) {
       const pr = r * 100 + i
-      rest.pulls.set(pr, { head: { ref: `${M}-${wpId(i)}`, sha: headOf(pr) } })
+      fx.rest.pulls.set(pr, { head: { ref: `${M}-${wpId(i)}`, sha: headOf(pr) } })
       const commentId = ++commentIds
       const kind = i <= notes ? 'note' : 'read'
       const payload = maintainerComment(
@@ -87,7 +62,7 @@ function scenario(repos: number, notes: number, reads: number): Job[] {
   return jobs
 }
 
-const posted = (path: RegExp) => rest.requests.filter((r) => r.method === 'POST' && path.test(r.path))
+const posted = (path: RegExp) => fx.rest.requests.filter((r) => r.method === 'POST' && path.test(r.path))
 const checkRunsOf = (j: Job) =>
   posted(new RegExp(`^/repos/octo-org/${j.repo}/check-runs$`)).filter(
     (r) => (r.body as { head_sha: string }).head_sha === headOf(j.pr),
@@ -130,7 +105,7 @@ async function expectExactlyOnce(jobs: Job[]): Promise<void> {
       expect(repliesOf(j), where).toHaveLength(1)
     }
   }
-  expect(rest.checkRuns.filter((r) => r.status !== 'completed')).toEqual([])
+  expect(fx.rest.checkRuns.filter((r) => r.status !== 'completed')).toEqual([])
 }
 
 const p99 = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.ceil(ms.length * 0.99) - 1]!
@@ -145,8 +120,7 @@ async function timedDeliver(app: AppProcess, j: Job): Promise<DeliveryResponse &
 describe('acknowledgement', () => {
   it('a burst of 40 deliveries: each 202 within 500 ms (recorded, not run), then each applied and answered once', async () => {
     const jobs = scenario(4, 8, 2)
-    const app = await startAppProcess(rest.url)
-    apps.push(app)
+    const app = await fx.startApp()
     const responses = await Promise.all(jobs.map((j) => timedDeliver(app, j)))
     const latencies = responses.map((r) => r.ms)
     console.info(
@@ -166,8 +140,7 @@ describe('crash and restart on the same cache (embedded queue)', () => {
   it('kill -9 mid-burst: every acknowledged delivery applied exactly once and answered exactly once after the restart', async () => {
     const jobs = scenario(3, 6, 1)
     const cache = join(tempDir('kitty-svc-cache-'), 'cache')
-    const first = await startAppProcess(rest.url, { KITTY_CACHE_DIR: cache, KITTY_QUEUE_MAX_ATTEMPTS: '20' })
-    apps.push(first)
+    const first = await fx.startApp({ KITTY_CACHE_DIR: cache, KITTY_QUEUE_MAX_ATTEMPTS: '20' })
     const sent = jobs.map((j) => timedDeliver(first, j).catch(() => null))
     // Kill once a few answers are out: some jobs done, some running, some still queued.
     for (let waited = 0; posted(/\/check-runs$/).length < 3 && waited < 60_000; waited += 20) await sleep(20)
@@ -178,8 +151,7 @@ describe('crash and restart on the same cache (embedded queue)', () => {
     const doneBefore = jobs.filter(answered).length
     expect(doneBefore).toBeLessThan(jobs.length)
 
-    const second = await startAppProcess(rest.url, { KITTY_CACHE_DIR: cache, KITTY_QUEUE_MAX_ATTEMPTS: '20' })
-    apps.push(second)
+    const second = await fx.startApp({ KITTY_CACHE_DIR: cache, KITTY_QUEUE_MAX_ATTEMPTS: '20' })
     // What the dead process never acknowledged, GitHub would show failed: redeliver those (same ids).
     for (const j of jobs) if (!j.id) expect((await timedDeliver(second, j)).status).toBe(202)
     await waitAnswered(jobs, 120_000)
@@ -195,8 +167,7 @@ describe('drain', () => {
     const jobs = scenario(1, 10, 0)
     const cache = join(tempDir('kitty-svc-cache-'), 'cache')
     const env = { KITTY_CACHE_DIR: cache, KITTY_WORKERS: '1' }
-    const first = await startAppProcess(rest.url, env)
-    apps.push(first)
+    const first = await fx.startApp(env)
     for (const j of jobs) expect((await timedDeliver(first, j)).status).toBe(202)
     for (let waited = 0; posted(/\/check-runs$/).length < 1 && waited < 60_000; waited += 20) await sleep(20)
     first.child.kill('SIGTERM')
@@ -222,8 +193,7 @@ describe('drain', () => {
     const doneBefore = jobs.filter(answered).length
     expect(doneBefore).toBeLessThan(jobs.length)
 
-    const second = await startAppProcess(rest.url, env)
-    apps.push(second)
+    await fx.startApp(env)
     await waitAnswered(jobs, 120_000)
     await sleep(1_000)
     await expectExactlyOnce(jobs)
@@ -241,8 +211,7 @@ describe('two replicas on one Redis', () => {
     redis = await startRedisServer()
     const jobs = scenario(3, 5, 1)
     const env = { REDIS_URL: redis.url, KITTY_QUEUE_PREFIX: `svc${process.pid}` }
-    const [a, b] = [await startAppProcess(rest.url, env), await startAppProcess(rest.url, env)]
-    apps.push(a!, b!)
+    const [a, b] = [await fx.startApp(env), await fx.startApp(env)]
     // GitHub sends a delivery once; a redelivery may reach the other replica. Both at once here.
     const responses = await Promise.all(
       jobs.flatMap((j, i) => {

@@ -1,15 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { durableAnswers, owedAnswers, replyMarker } from '../../src/app/durable-answers.ts'
+import { describe, expect, it } from 'vitest'
+import { owedAnswers, replyMarker } from '../../src/app/durable-answers.ts'
 import type { DeliveryJob } from '../../src/app/queue/delivery-queue.ts'
 import { AFTER_FAILURE } from '../../src/app/queue/delivery-queue.ts'
-import { octokitApi } from '../../src/github/github-api.ts'
 import type { GithubApi } from '../../src/github/github-api.ts'
-import type { JobQueue } from '../helpers/answer-jobs.ts'
-import { jobQueue, standInOctokit, WHERE } from '../helpers/answer-jobs.ts'
-import { cleanupTempDirs } from '../helpers/git-repo.ts'
+import { jobQueue, standInAnswers, useAnswerJobs } from '../helpers/answer-jobs.ts'
 import { until } from './queue/delivery-queue.contract.ts'
-import type { RestStandIn } from '../helpers/rest-stand-in.ts'
-import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
 /**
  * The App's answers as durable steps, against the REST stand-in over HTTP and a real queue: what a
@@ -17,28 +12,8 @@ import { startRestStandIn } from '../helpers/rest-stand-in.ts'
  * two), and what a job's steps say it still owes.
  */
 
-let rest: RestStandIn
-let jobs: JobQueue
-
-beforeAll(async () => {
-  rest = await startRestStandIn()
-})
-afterAll(async () => {
-  await rest.close()
-  cleanupTempDirs()
-})
-beforeEach(() => {
-  rest.reset()
-  jobs = jobQueue(3)
-})
-afterEach(async () => {
-  await jobs.queue.close()
-})
-
-function answers(job: DeliveryJob): GithubApi {
-  const octokit = standInOctokit(rest.url)
-  return durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job)
-}
+const fx = useAnswerJobs(3)
+const answers = (job: DeliveryJob): GithubApi => standInAnswers(fx.rest.url, job)
 
 /** The job as a process that dies right after the write and before the save of steps named `kind…` sees it. */
 function losingSaves(job: DeliveryJob, kind: string): DeliveryJob {
@@ -51,12 +26,12 @@ function losingSaves(job: DeliveryJob, kind: string): DeliveryJob {
   }
 }
 
-const repliesOn = (issue: number) => rest.comments.filter((c) => c.issue_number === issue).map((c) => c.body)
-const listings = () => rest.requests.filter((r) => r.method === 'GET' && /\/issues\/\d+\/comments$/.test(r.path))
+const repliesOn = (issue: number) => fx.rest.comments.filter((c) => c.issue_number === issue).map((c) => c.body)
+const listings = () => fx.rest.requests.filter((r) => r.method === 'GET' && /\/issues\/\d+\/comments$/.test(r.path))
 
 function plant(issue: number, body: string, at = new Date()): void {
-  rest.comments.push({
-    id: 9_000 + rest.comments.length,
+  fx.rest.comments.push({
+    id: 9_000 + fx.rest.comments.length,
     repository: 'octo-org/project',
     issue_number: issue,
     body,
@@ -66,7 +41,7 @@ function plant(issue: number, body: string, at = new Date()): void {
 
 describe('a reply carries its delivery and step, and a retry looks for it before posting', () => {
   it('posted by an attempt whose save was lost: the retry finds it by its marker and posts none', async () => {
-    const record = await jobs.run(async (job) => {
+    const record = await fx.jobs.run(async (job) => {
       await answers(job.attempt === 1 ? losingSaves(job, 'reply:') : job).createComment(7, 'The answer.')
     })
     expect(record).toMatchObject({ state: 'done', attempts: 2 })
@@ -91,12 +66,12 @@ describe('a reply carries its delivery and step, and a retry looks for it before
     await until('the redelivery done', async () => (await once.queue.inspect(failed.id))?.state === 'done')
     await once.queue.close()
     expect(repliesOn(7)).toEqual([`The answer.\n\n${replyMarker(failed.id, 'reply:7#0')}`])
-    expect(rest.requests.filter((r) => r.path.endsWith('/reactions'))).toHaveLength(1)
+    expect(fx.rest.requests.filter((r) => r.path.endsWith('/reactions'))).toHaveLength(1)
   })
 
   it('never posted (the attempt died first): the retry posts it once; other deliveries, steps and issues do not count', async () => {
     let id = ''
-    const record = await jobs.run(async (job) => {
+    const record = await fx.jobs.run(async (job) => {
       id = job.delivery.id
       if (job.attempt === 1) {
         plant(7, replyMarker('another-delivery', 'reply:7#0'))
@@ -116,7 +91,7 @@ describe('a reply carries its delivery and step, and a retry looks for it before
   it('reads later pages, and only comments since the delivery arrived (less a minute)', async () => {
     const receivedAt = Date.now() - 10 * 60_000
     let marker = ''
-    await jobs.run(
+    await fx.jobs.run(
       async (job) => {
         marker = replyMarker(job.delivery.id, 'reply:7#0')
         if (job.attempt === 1) {
@@ -130,8 +105,8 @@ describe('a reply carries its delivery and step, and a retry looks for it before
     )
     expect(repliesOn(7).filter((b) => b.endsWith(marker))).toHaveLength(2)
 
-    rest.reset()
-    const paged = await jobs.run(async (job) => {
+    fx.rest.reset()
+    const paged = await fx.jobs.run(async (job) => {
       if (job.attempt === 1) {
         for (let i = 0; i < 150; i++) plant(7, `comment ${i}`)
         plant(7, `posted\n\n${replyMarker(job.delivery.id, 'reply:7#0')}`)
@@ -140,12 +115,12 @@ describe('a reply carries its delivery and step, and a retry looks for it before
       await answers(job).createComment(7, 'posted')
     })
     expect(paged.state).toBe('done')
-    expect(rest.requests.filter((r) => r.method === 'POST')).toEqual([])
+    expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
     expect(listings()).toHaveLength(2)
   })
 
   it('keeps the marker whole within GitHub’s 65,536 characters, and no sender text can end or extend it', async () => {
-    const record = await jobs.run(async (job) => answers(job).createComment(7, 'x'.repeat(70_000)))
+    const record = await fx.jobs.run(async (job) => answers(job).createComment(7, 'x'.repeat(70_000)))
     const [body] = repliesOn(7)
     expect(body!.length).toBeLessThanOrEqual(65_536)
     expect(body!.endsWith(`\n\n<!-- kitty-delivery: ${record.id}/reply:7#0 -->`)).toBe(true)
@@ -164,7 +139,7 @@ describe('check runs', () => {
   })
 
   it('completed once stays as completed: a retry (which finds its change applied) does not overwrite it', async () => {
-    const record = await jobs.run(async (job) => {
+    const record = await fx.jobs.run(async (job) => {
       const api = answers(job)
       const { id } = await api.createCheckRun({
         ...run,
@@ -175,19 +150,19 @@ describe('check runs', () => {
       if (job.attempt === 1) throw new Error('the reply failed with a 502')
     })
     expect(record.state).toBe('done')
-    const patches = rest.requests.filter((r) => r.method === 'PATCH')
+    const patches = fx.rest.requests.filter((r) => r.method === 'PATCH')
     expect(patches.map((r) => (r.body as { output: { title: string } }).output.title)).toEqual(['Merged'])
-    expect(rest.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/check-runs'))).toHaveLength(1)
+    expect(fx.rest.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/check-runs'))).toHaveLength(1)
     expect(owedAnswers(record.steps)).toEqual({ openRuns: [], labels: [] })
   })
 
   it('a run opened in_progress and never completed is owed; one created completed is not', async () => {
-    const record = await jobs.run(async (job) => {
+    const record = await fx.jobs.run(async (job) => {
       const api = answers(job)
       await api.createCheckRun({ ...run, status: 'in_progress', output: { title: 'Running', summary: 'r' } })
       await api.createCheckRun({ ...run, name: 'kitty/transition', ...completed('Done') })
     })
-    const opened = rest.checkRuns.find((r) => r.name === 'kitty/merge-mission')!
+    const opened = fx.rest.checkRuns.find((r) => r.name === 'kitty/merge-mission')!
     expect(owedAnswers(record.steps)).toEqual({ openRuns: [opened.id], labels: [] })
   })
 })

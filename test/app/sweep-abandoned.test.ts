@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createAppMetrics } from '../../src/app/app-metrics.ts'
-import { durableAnswers, ownMergeLabel } from '../../src/app/durable-answers.ts'
+import { ownMergeLabel } from '../../src/app/durable-answers.ts'
 import type { LogLike } from '../../src/app/handle-delivery.ts'
 import type { DeliveryJob } from '../../src/app/queue/delivery-queue.ts'
 import type { SweepDeps } from '../../src/app/sweep-abandoned.ts'
@@ -12,13 +12,8 @@ import {
   sweepAbandoned,
   sweepIntervalMs,
 } from '../../src/app/sweep-abandoned.ts'
-import { octokitApi } from '../../src/github/github-api.ts'
-import type { JobQueue } from '../helpers/answer-jobs.ts'
-import { jobQueue, standInOctokit, WHERE } from '../helpers/answer-jobs.ts'
-import { cleanupTempDirs } from '../helpers/git-repo.ts'
+import { standInAnswers, standInOctokit, useAnswerJobs } from '../helpers/answer-jobs.ts'
 import { basicError } from '../helpers/github-openapi.ts'
-import type { RestStandIn } from '../helpers/rest-stand-in.ts'
-import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 import { until } from './queue/delivery-queue.contract.ts'
 
 /**
@@ -27,24 +22,11 @@ import { until } from './queue/delivery-queue.contract.ts'
  * a merge) is test/app/app-recovery-sweep.test.ts.
  */
 
-let rest: RestStandIn
-let jobs: JobQueue
+const fx = useAnswerJobs(1)
 let lines: Array<{ level: string; msg: string; fields: object }>
 
-beforeAll(async () => {
-  rest = await startRestStandIn()
-})
-afterAll(async () => {
-  await rest.close()
-  cleanupTempDirs()
-})
 beforeEach(() => {
-  rest.reset()
-  jobs = jobQueue(1)
   lines = []
-})
-afterEach(async () => {
-  await jobs.queue.close()
 })
 
 function recordingLog(bound: object = {}): LogLike {
@@ -58,12 +40,12 @@ function recordingLog(bound: object = {}): LogLike {
   }
 }
 
-function deps(queue: SweepDeps['queue'] = jobs.queue): SweepDeps & { metrics: ReturnType<typeof createAppMetrics> } {
+function deps(queue: SweepDeps['queue'] = fx.jobs.queue): SweepDeps & { metrics: ReturnType<typeof createAppMetrics> } {
   return {
     queue,
     installation: async (id) => {
       expect(id).toBe(4242)
-      return standInOctokit(rest.url)
+      return standInOctokit(fx.rest.url)
     },
     log: recordingLog(),
     metrics: createAppMetrics(() => 0),
@@ -75,24 +57,22 @@ const inProgress = { name: 'kitty/merge-mission', head_sha: HEAD, status: 'in_pr
 
 /** A merge-label job that opened its in_progress run and died (threw) before completing it. */
 async function abandonedMerge(job: DeliveryJob): Promise<void> {
-  const octokit = standInOctokit(rest.url)
-  const api = durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job)
+  const api = standInAnswers(fx.rest.url, job)
   await ownMergeLabel(job, 7, 'kitty:merge')
   await api.createCheckRun({ ...inProgress, output: { title: 'Running', summary: 'merging' } })
   throw new Error('the engine died mid-merge')
 }
 
-const writes = () => rest.requests.filter((r) => r.method !== 'GET')
+const writes = () => fx.rest.requests.filter((r) => r.method !== 'GET')
 const swept = async (metrics: ReturnType<typeof createAppMetrics>) =>
   Object.fromEntries((await metrics.sweptJobs.get()).values.map((v) => [v.labels.outcome, v.value]))
 
 describe('sweepAbandoned', () => {
   it('completes the runs a failed job left in_progress as failed, removes its merge label, once', async () => {
-    const merge = await jobs.run(abandonedMerge)
+    const merge = await fx.jobs.run(abandonedMerge)
     // Finished its own answers before failing: nothing is owed.
-    const finishedOwn = await jobs.run(async (job) => {
-      const octokit = standInOctokit(rest.url)
-      const api = durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job)
+    const finishedOwn = await fx.jobs.run(async (job) => {
+      const api = standInAnswers(fx.rest.url, job)
       await ownMergeLabel(job, 8, 'kitty:merge')
       const { id } = await api.createCheckRun({ ...inProgress, output: { title: 'Running', summary: 'merging' } })
       await api.updateCheckRun(id!, {
@@ -103,12 +83,12 @@ describe('sweepAbandoned', () => {
       await api.removeLabel(8, 'kitty:merge')
       throw new Error('the reply failed for good')
     })
-    const quiet = await jobs.run(async () => {
+    const quiet = await fx.jobs.run(async () => {
       throw new Error('nothing answered')
     })
     expect([merge, finishedOwn, quiet].map((r) => r.state)).toEqual(['failed', 'failed', 'failed'])
-    const [open, completed] = rest.checkRuns
-    rest.requests.length = 0
+    const [open, completed] = fx.rest.checkRuns
+    fx.rest.requests.length = 0
 
     const d = deps()
     expect(await sweepAbandoned(d)).toBe(3)
@@ -125,9 +105,9 @@ describe('sweepAbandoned', () => {
     expect(summary.summary).toContain(merge.id)
     expect(summary.summary).toMatch(/redeliver/i)
     expect(summary.text).toContain('the engine died mid-merge')
-    expect(rest.checkRuns.map((r) => r.status)).toEqual(['completed', 'completed'])
+    expect(fx.rest.checkRuns.map((r) => r.status)).toEqual(['completed', 'completed'])
     expect(completed!.id).not.toBe(open!.id)
-    expect((await jobs.queue.inspect(merge.id))?.steps).toMatchObject({
+    expect((await fx.jobs.queue.inspect(merge.id))?.steps).toMatchObject({
       [SWEPT]: { outcome: 'finished' },
       [`after-failure:check-run-done:${open!.id}`]: null,
       'after-failure:label-removed:7': null,
@@ -135,49 +115,49 @@ describe('sweepAbandoned', () => {
     expect(await swept(d.metrics)).toEqual({ finished: 1, nothing_owed: 2 })
 
     // A second sweep (another replica, the next period) finds nothing left to do.
-    rest.requests.length = 0
+    fx.rest.requests.length = 0
     expect(await sweepAbandoned(deps())).toBe(0)
-    expect(rest.requests).toEqual([])
+    expect(fx.rest.requests).toEqual([])
   })
 
   it('leaves a job for the next run on a server error, gives up on a refusal, takes a gone label as removed', async () => {
-    const failing = await jobs.run(abandonedMerge)
-    rest.fail(/^PATCH .*\/check-runs\/\d+$/, { status: 502, body: basicError('Server Error', 502) })
+    const failing = await fx.jobs.run(abandonedMerge)
+    fx.rest.fail(/^PATCH .*\/check-runs\/\d+$/, { status: 502, body: basicError('Server Error', 502) })
     expect(await sweepAbandoned(deps())).toBe(0)
     expect(lines.filter((l) => l.level === 'warn').map((l) => [l.msg, l.fields])).toEqual([
       [expect.stringMatching(/next sweep tries again/), expect.objectContaining({ delivery: failing.id })],
     ])
-    expect((await jobs.queue.inspect(failing.id))?.steps).not.toHaveProperty([SWEPT])
+    expect((await fx.jobs.queue.inspect(failing.id))?.steps).not.toHaveProperty([SWEPT])
 
     // The label was taken off by hand meanwhile (404); the run is refused for good (403).
-    rest.fail(/^DELETE .*\/labels\//, { status: 404, body: basicError('Label does not exist', 404) })
-    rest.fail(/^PATCH .*\/check-runs\/\d+$/, {
+    fx.rest.fail(/^DELETE .*\/labels\//, { status: 404, body: basicError('Label does not exist', 404) })
+    fx.rest.fail(/^PATCH .*\/check-runs\/\d+$/, {
       status: 403,
       body: basicError('Resource not accessible by integration', 403),
     })
     const d = deps()
     expect(await sweepAbandoned(d)).toBe(1)
     expect(await swept(d.metrics)).toEqual({ gave_up: 1 })
-    expect((await jobs.queue.inspect(failing.id))?.steps).toMatchObject({
+    expect((await fx.jobs.queue.inspect(failing.id))?.steps).toMatchObject({
       [SWEPT]: { outcome: 'gave_up' },
       'after-failure:label-removed:7': null,
     })
-    expect((await jobs.queue.inspect(failing.id))?.steps).not.toHaveProperty([
-      `after-failure:check-run-done:${rest.checkRuns[0]!.id}`,
+    expect((await fx.jobs.queue.inspect(failing.id))?.steps).not.toHaveProperty([
+      `after-failure:check-run-done:${fx.rest.checkRuns[0]!.id}`,
     ])
-    expect(rest.checkRuns[0]!.status).toBe('in_progress')
-    rest.requests.length = 0
+    expect(fx.rest.checkRuns[0]!.status).toBe('in_progress')
+    fx.rest.requests.length = 0
     expect(await sweepAbandoned(deps())).toBe(0)
-    expect(rest.requests).toEqual([])
+    expect(fx.rest.requests).toEqual([])
   })
 
   it('takes at most `limit` jobs a run, the oldest first, and never throws', async () => {
     const ids = []
-    for (let i = 0; i < 3; i++) ids.push((await jobs.run(abandonedMerge)).id)
-    rest.requests.length = 0
+    for (let i = 0; i < 3; i++) ids.push((await fx.jobs.run(abandonedMerge)).id)
+    fx.rest.requests.length = 0
     expect(await sweepAbandoned(deps(), 2)).toBe(2)
     expect(writes().filter((r) => r.method === 'PATCH')).toHaveLength(2)
-    expect((await jobs.queue.listFailed(10, { without: SWEPT })).map((j) => j.id)).toEqual([ids[2]])
+    expect((await fx.jobs.queue.listFailed(10, { without: SWEPT })).map((j) => j.id)).toEqual([ids[2]])
     expect(await sweepAbandoned(deps(), 2)).toBe(1)
 
     const broken: SweepDeps['queue'] = {
@@ -189,48 +169,48 @@ describe('sweepAbandoned', () => {
   })
 
   it('does nothing more when a redelivery queued the job again while it was being swept', async () => {
-    const failed = await jobs.run(abandonedMerge)
+    const failed = await fx.jobs.run(abandonedMerge)
     const requeued: SweepDeps['queue'] = {
-      listFailed: (limit, options) => jobs.queue.listFailed(limit, options),
+      listFailed: (limit, options) => fx.jobs.queue.listFailed(limit, options),
       // What the queue answers once the job is no longer failed.
       saveFailedStep: async () => false,
     }
-    rest.requests.length = 0
+    fx.rest.requests.length = 0
     const d = deps(requeued)
     expect(await sweepAbandoned(d)).toBe(0)
     // The run was completed before the save found the job taken back; the label was left to the new run.
     expect(writes().map((r) => r.method)).toEqual(['PATCH'])
     expect(await swept(d.metrics)).toEqual({})
-    expect((await jobs.queue.inspect(failed.id))?.state).toBe('failed')
+    expect((await fx.jobs.queue.inspect(failed.id))?.state).toBe('failed')
   })
 })
 
 describe('startRecoverySweep', () => {
   it('sweeps at start, then every interval, until stopped', async () => {
-    await jobs.run(abandonedMerge)
+    await fx.jobs.run(abandonedMerge)
     let listings = 0
     const counted: SweepDeps['queue'] = {
-      listFailed: (limit, options) => (listings++, jobs.queue.listFailed(limit, options)),
-      saveFailedStep: (id, name, value) => jobs.queue.saveFailedStep(id, name, value),
+      listFailed: (limit, options) => (listings++, fx.jobs.queue.listFailed(limit, options)),
+      saveFailedStep: (id, name, value) => fx.jobs.queue.saveFailedStep(id, name, value),
     }
     const stop = startRecoverySweep(deps(counted), 100)
-    await until('swept at start', () => rest.checkRuns.every((r) => r.status === 'completed'))
-    const later = await jobs.run(abandonedMerge)
+    await until('swept at start', () => fx.rest.checkRuns.every((r) => r.status === 'completed'))
+    const later = await fx.jobs.run(abandonedMerge)
     await until(
       'swept on the next period',
-      async () => (await jobs.queue.listFailed(10, { without: SWEPT })).length === 0,
+      async () => (await fx.jobs.queue.listFailed(10, { without: SWEPT })).length === 0,
     )
     await stop()
     const listed = listings
-    const unswept = await jobs.run(abandonedMerge)
+    const unswept = await fx.jobs.run(abandonedMerge)
     await sleep(400)
     expect(listings).toBe(listed)
-    expect((await jobs.queue.listFailed(10, { without: SWEPT })).map((j) => j.id)).toEqual([unswept.id])
+    expect((await fx.jobs.queue.listFailed(10, { without: SWEPT })).map((j) => j.id)).toEqual([unswept.id])
     expect(later.id).not.toBe(unswept.id)
   })
 
   it('is off at 0, and its interval comes from KITTY_SWEEP_INTERVAL_MS', async () => {
-    await jobs.run(abandonedMerge)
+    await fx.jobs.run(abandonedMerge)
     const untouchable: SweepDeps['queue'] = {
       listFailed: () => Promise.reject(new Error('must not be called')),
       saveFailedStep: () => Promise.reject(new Error('must not be called')),

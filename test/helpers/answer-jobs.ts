@@ -1,10 +1,21 @@
 import { getOctokit } from '@actions/github'
 import { join } from 'node:path'
-import type { OctokitLike, RepoName } from '../../src/github/github-api.ts'
-import type { Delivery, DeliveryHandler, DeliveryQueue, JobRecord } from '../../src/app/queue/delivery-queue.ts'
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
+import { durableAnswers } from '../../src/app/durable-answers.ts'
+import type { GithubApi, OctokitLike, RepoName } from '../../src/github/github-api.ts'
+import { octokitApi } from '../../src/github/github-api.ts'
+import type {
+  Delivery,
+  DeliveryHandler,
+  DeliveryJob,
+  DeliveryQueue,
+  JobRecord,
+} from '../../src/app/queue/delivery-queue.ts'
 import { openEmbeddedQueue } from '../../src/app/queue/open-embedded-queue.ts'
 import { delivery, until } from '../app/queue/delivery-queue.contract.ts'
-import { tempDir } from './git-repo.ts'
+import { cleanupTempDirs, tempDir } from './git-repo.ts'
+import type { RestStandIn } from './rest-stand-in.ts'
+import { startRestStandIn } from './rest-stand-in.ts'
 
 /**
  * In-process pieces for the App's answer steps (durable-answers.ts, sweep-abandoned.ts): a real
@@ -17,6 +28,12 @@ export const WHERE: RepoName = { owner: 'octo-org', repo: 'project' }
 /** A real Octokit on the stand-in: the REST calls go over HTTP, as the App's do. */
 export function standInOctokit(restUrl: string): OctokitLike {
   return getOctokit('ghs_AnswerJobsTestToken', { baseUrl: restUrl }) as unknown as OctokitLike
+}
+
+/** `job`'s answers as the App gives them (durable steps), through a real Octokit on the stand-in. */
+export function standInAnswers(restUrl: string, job: DeliveryJob): GithubApi {
+  const octokit = standInOctokit(restUrl)
+  return durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job)
 }
 
 export interface JobQueue {
@@ -45,4 +62,30 @@ export function jobQueue(maxAttempts: number): JobQueue {
       return (await queue.inspect(d.id))!
     },
   }
+}
+
+export interface AnswerJobs {
+  rest: RestStandIn
+  /** The running test's queue: empty at its start, closed after it. */
+  jobs: JobQueue
+}
+
+/** One stand-in for the file, wiped before each test, and a fresh queue of `maxAttempts` for each test. */
+export function useAnswerJobs(maxAttempts: number): AnswerJobs {
+  const fx = {} as AnswerJobs
+  beforeAll(async () => {
+    fx.rest = await startRestStandIn()
+  })
+  afterAll(async () => {
+    await fx.rest.close()
+    cleanupTempDirs()
+  })
+  beforeEach(() => {
+    fx.rest.reset()
+    fx.jobs = jobQueue(maxAttempts)
+  })
+  afterEach(async () => {
+    await fx.jobs.queue.close()
+  })
+  return fx
 }
