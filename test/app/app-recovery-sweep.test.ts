@@ -1,21 +1,23 @@
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { replyMarker } from '../../src/app/durable-answers.ts'
-import { embeddedQueueFile, openEmbeddedQueue } from '../../src/app/queue/open-embedded-queue.ts'
+import { openDeliveryQueue } from '../../src/app/queue/open-delivery-queue.ts'
 import { SWEPT } from '../../src/app/sweep-abandoned.ts'
 import { MISSION as M, gitCli, useAppsPerTest } from '../helpers/app-fixture.ts'
 import type { AppProcess } from '../helpers/app-process.ts'
 import { deliver, eventPayload, maintainerComment, waitForLogLine } from '../helpers/app-process.ts'
 import { makeRepo, tempDir } from '../helpers/git-repo.ts'
 import { diamondRepo } from '../helpers/merge-repo.ts'
+import type { RedisServer } from '../helpers/redis-server.ts'
+import { startRedisServer } from '../helpers/redis-server.ts'
 
 /**
  * The App killed with SIGKILL at the worst moments for its answers, then started again on the same
- * cache (the embedded queue): during a merge whose check run is `in_progress` (the job's only attempt:
- * the queue fails it without running it again, and the recovery sweep completes the run and removes
- * the label), and between posting a reply and saving that it did (the retry finds the reply by its
- * marker and posts no second one).
+ * queue (the embedded one in its cache, or Redis with REDIS_URL): during a merge whose check run is
+ * `in_progress` (the job's only attempt: the queue fails it without running it again, and the recovery
+ * sweep completes the run and removes the label), and between posting a reply and saving that it did
+ * (the retry finds the reply by its marker and posts no second one).
  */
 
 const TOKEN = 'ghs_RecoverySweepInstallationToken0123'
@@ -46,11 +48,42 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): 
   }
 }
 
-describe('a merge cut short on its only attempt', () => {
-  it('is failed at the restart and swept: its in_progress run completed as a failure, the label removed, once', async () => {
+/**
+ * Where the queue lives. The embedded file is failed at the restart (the run it was in died with the
+ * process); Redis fails it once the dead process's lock expires (30 s) and the new one's stalled check
+ * takes it back, so the sweep that finishes it is a periodic one, not the one at start.
+ */
+interface QueueUnderTest {
+  kind: 'embedded' | 'redis'
+  env(): Record<string, string>
+  /** How long after the restart the run may be completed. */
+  sweptWithinMs: number
+}
+
+const embedded: QueueUnderTest = { kind: 'embedded', env: () => ({}), sweptWithinMs: 60_000 }
+
+let redis: RedisServer | undefined
+const onRedis: QueueUnderTest = {
+  kind: 'redis',
+  env: () => ({ REDIS_URL: redis!.url, KITTY_QUEUE_PREFIX: `sweep${process.pid}` }),
+  sweptWithinMs: 120_000,
+}
+
+describe.each([embedded, onRedis])('a merge cut short on its only attempt ($kind queue)', (where) => {
+  beforeEach(async () => {
+    if (where.kind === 'redis') redis = await startRedisServer()
+  })
+  afterEach(async () => {
+    // The Apps first (the fixture's afterEach runs after this one): none may outlive its Redis.
+    for (const app of fx.apps.splice(0)) await app.stop('SIGKILL')
+    await redis?.stop()
+    redis = undefined
+  })
+
+  it('is failed after the restart and swept: its in_progress run completed as a failure, the label removed, once', async () => {
     const bare = fx.git.createBareRepo(`octo-org/sweep`, { from: diamondRepo() })
     const cache = join(tempDir('kitty-sweep-cache-'), 'cache')
-    const once = { KITTY_QUEUE_MAX_ATTEMPTS: '1' }
+    const once = { KITTY_QUEUE_MAX_ATTEMPTS: '1', ...where.env() }
     const first = await start(cache, once)
     const before = await gitCli(bare, 'rev-parse', 'main')
     // The merge's push arrives: the process dies there, and the push is refused, so nothing landed.
@@ -70,7 +103,8 @@ describe('a merge cut short on its only attempt', () => {
     expect(requests('DELETE', /./)).toEqual([])
 
     const second = await start(cache, { ...once, KITTY_SWEEP_INTERVAL_MS: '200' })
-    await waitFor('the run completed and the label removed', () => requests('DELETE', /./).length > 0)
+    const removed = () => requests('DELETE', /./).length > 0
+    await waitFor('the run completed and the label removed', removed, where.sweptWithinMs)
     await sleep(1_000)
     const patches = requests('PATCH', /\/check-runs\/\d+$/)
     expect(patches.map((r) => r.path)).toEqual([`/repos/octo-org/sweep/check-runs/${runId}`])
@@ -97,12 +131,13 @@ describe('a merge cut short on its only attempt', () => {
     expect(await third.stop('SIGTERM')).toBe(0)
     for (const app of [first, second, third]) expect(app.output()).not.toContain(TOKEN)
 
-    const queue = openEmbeddedQueue({ file: embeddedQueueFile(cache) })
+    const { queue, kind } = openDeliveryQueue(once, cache)
+    expect(kind).toBe(where.kind)
     const record = await queue.inspect(sent.id)
     await queue.close()
     expect(record).toMatchObject({ state: 'failed', attempts: 1, steps: { [SWEPT]: { outcome: 'finished' } } })
     expect(record?.reason).toMatch(/stopped/)
-  }, 180_000)
+  }, 240_000)
 })
 
 describe('a reply posted just before the process died', () => {
