@@ -1,5 +1,6 @@
 import { MAX_COMMENT_CHARS } from '../github/compose-reply.ts'
 import type { CheckRunRequest, GithubApi, OctokitLike, RepoName } from '../github/github-api.ts'
+import type { LogLike } from './handle-delivery.ts'
 import type { DeliveryJob, SavedSteps } from './queue/delivery-queue.ts'
 import { AFTER_FAILURE } from './queue/delivery-queue.ts'
 import { runStep } from './queue/run-step.ts'
@@ -10,7 +11,7 @@ import { runStep } from './queue/run-step.ts'
  * of answering twice. A write can land and its save be lost (a crash between the two), so a retry
  * looks before it writes again: a check run carries `external_id` = delivery id + its step and is
  * looked for on the head commit; a reply carries a hidden marker with the same and is looked for among
- * the issue's comments since the delivery arrived.
+ * all the issue's comments since the delivery arrived.
  *
  * The saved steps are also what a job owes when it fails for good (sweep-abandoned.ts reads them back
  * through `owedAnswers`): a check run opened `in_progress` and never completed, a merge label it took
@@ -34,9 +35,14 @@ interface ListedRun {
 const doneStep = (runId: number) => `check-run-done:${runId}`
 const mergeLabelStep = (number: number) => `merge-label:${number}`
 
-/** Issue comments read when looking for a reply an earlier attempt posted: 5 pages of 100 after the delivery. */
-const REPLY_PAGES = 5
 const PER_PAGE = 100
+/**
+ * The most pages of issue comments read when looking for a reply an earlier attempt posted: 2,600
+ * comments, more than an issue can hold (GitHub refuses comments on an issue past 2,500, "Commenting is
+ * disabled on issues with more than 2500 comments"). The look reads to the end of the list, so this
+ * bound is only a guard against an API that stops keeping to that; reaching it is logged.
+ */
+export const REPLY_PAGE_LIMIT = 26
 
 /** GET /commits/{ref}/check-runs filters by name only; the external_id is matched here. */
 async function findCheckRun(
@@ -72,9 +78,11 @@ function withMarker(body: string, marker: string): string {
 }
 
 /**
- * Whether a comment carrying `marker` is on the issue. GitHub lists an issue's comments oldest first
- * and has no other order, so `since` (the delivery's arrival, less a minute of clock skew) keeps the
- * pages to what came after it; at most REPLY_PAGES are read.
+ * Whether a comment carrying `marker` is on the issue. GitHub lists an issue's comments by ascending id
+ * and has no other order; `since` (the delivery's arrival, less a minute of clock skew) keeps the list
+ * to what came after the delivery, and the whole of that list is read, however many comments landed
+ * between the delivery and this retry, up to REPLY_PAGE_LIMIT pages. Past that (an issue longer than
+ * GitHub allows) the reply is taken as not posted: a second reply is a smaller harm than none.
  */
 async function hasReply(
   octokit: OctokitLike,
@@ -82,9 +90,10 @@ async function hasReply(
   issueNumber: number,
   marker: string,
   receivedAt: number,
+  log: LogLike,
 ): Promise<boolean> {
   const since = new Date(receivedAt - 60_000).toISOString()
-  for (let page = 1; page <= REPLY_PAGES; page++) {
+  for (let page = 1; page <= REPLY_PAGE_LIMIT; page++) {
     const { data } = await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...where,
       issue_number: issueNumber,
@@ -96,6 +105,11 @@ async function hasReply(
     if (comments.some((c) => typeof c?.body === 'string' && c.body.includes(marker))) return true
     if (comments.length < PER_PAGE) return false
   }
+  log.warn(
+    { issue: issueNumber, pages: REPLY_PAGE_LIMIT, per_page: PER_PAGE, since },
+    `reply lookup: #${issueNumber} has more comments since the delivery than ${REPLY_PAGE_LIMIT} pages hold; ` +
+      'an earlier reply past them is not seen, so this one may be a second',
+  )
   return false
 }
 
@@ -144,7 +158,13 @@ export function owedAnswers(steps: SavedSteps): OwedAnswers {
   return { openRuns, labels }
 }
 
-export function durableAnswers(api: GithubApi, octokit: OctokitLike, where: RepoName, job: DeliveryJob): GithubApi {
+export function durableAnswers(
+  api: GithubApi,
+  octokit: OctokitLike,
+  where: RepoName,
+  job: DeliveryJob,
+  log: LogLike,
+): GithubApi {
   // The same plan makes the same calls in the same order on every attempt, so a count names each one.
   const counts = new Map<string, number>()
   const stepName = (kind: string) => {
@@ -184,7 +204,8 @@ export function durableAnswers(api: GithubApi, octokit: OctokitLike, where: Repo
       const marker = replyMarker(job.delivery.id, name)
       await runStep(job, name, async () => {
         // An attempt that died between posting and saving left its reply on the issue: not a second one.
-        if (resumed && (await hasReply(octokit, where, issueNumber, marker, job.delivery.receivedAt))) return
+        const { receivedAt } = job.delivery
+        if (resumed && (await hasReply(octokit, where, issueNumber, marker, receivedAt, log))) return
         await api.createComment(issueNumber, withMarker(body, marker))
       })
     },

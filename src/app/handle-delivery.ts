@@ -108,7 +108,7 @@ async function runDelivery(
   services: DeliveryServices,
 ): Promise<Handled | null> {
   const where = { owner: repository.owner, repo: repository.name }
-  const api = durableAnswers(octokitApi(delivery.octokit, where), delivery.octokit, where, delivery.job)
+  const api = durableAnswers(octokitApi(delivery.octokit, where), delivery.octokit, where, delivery.job, log)
   let token: Promise<string> | null = null
   const installation = event.source.installationId
   // Fetched only when git is about to be touched, held in memory only: never a URL, a file or a log field.

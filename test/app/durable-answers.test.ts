@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest'
-import { owedAnswers, replyMarker } from '../../src/app/durable-answers.ts'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { owedAnswers, REPLY_PAGE_LIMIT, replyMarker } from '../../src/app/durable-answers.ts'
 import type { DeliveryJob } from '../../src/app/queue/delivery-queue.ts'
 import { AFTER_FAILURE } from '../../src/app/queue/delivery-queue.ts'
 import type { GithubApi } from '../../src/github/github-api.ts'
-import { jobQueue, standInAnswers, useAnswerJobs } from '../helpers/answer-jobs.ts'
+import type { LogLine } from '../helpers/answer-jobs.ts'
+import { jobQueue, recordingLog, standInAnswers, useAnswerJobs } from '../helpers/answer-jobs.ts'
 import { until } from './queue/delivery-queue.contract.ts'
 
 /**
@@ -13,7 +14,12 @@ import { until } from './queue/delivery-queue.contract.ts'
  */
 
 const fx = useAnswerJobs(3)
-const answers = (job: DeliveryJob): GithubApi => standInAnswers(fx.rest.url, job)
+let lines: LogLine[]
+const answers = (job: DeliveryJob): GithubApi => standInAnswers(fx.rest.url, job, recordingLog(lines))
+
+beforeEach(() => {
+  lines = []
+})
 
 /** The job as a process that dies right after the write and before the save of steps named `kind…` sees it. */
 function losingSaves(job: DeliveryJob, kind: string): DeliveryJob {
@@ -117,6 +123,56 @@ describe('a reply carries its delivery and step, and a retry looks for it before
     expect(paged.state).toBe('done')
     expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
     expect(listings()).toHaveLength(2)
+  })
+
+  it('reads every page since the delivery: 600 comments between the delivery and the retry still hide no reply', async () => {
+    const record = await fx.jobs.run(async (job) => {
+      if (job.attempt === 1) {
+        // The reply landed, then a busy thread buried it under 6 pages before the retry came.
+        plant(7, `posted\n\n${replyMarker(job.delivery.id, 'reply:7#0')}`)
+        for (let i = 0; i < 600; i++) plant(7, `comment ${i}`)
+        throw new Error('died after the reply, before its save')
+      }
+      await answers(job).createComment(7, 'posted')
+    })
+    expect(record.state).toBe('done')
+    expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
+    // Oldest first: the reply is on the first page, and the look stops there.
+    expect(listings()).toHaveLength(1)
+
+    fx.rest.reset()
+    const buried = await fx.jobs.run(async (job) => {
+      if (job.attempt === 1) {
+        for (let i = 0; i < 600; i++) plant(7, `comment ${i}`)
+        plant(7, `posted\n\n${replyMarker(job.delivery.id, 'reply:7#0')}`)
+        throw new Error('died after the reply, before its save')
+      }
+      await answers(job).createComment(7, 'posted')
+    })
+    expect(buried.state).toBe('done')
+    expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
+    expect(listings()).toHaveLength(7)
+    expect(lines).toEqual([])
+  })
+
+  it(`stops after ${REPLY_PAGE_LIMIT} pages (more than an issue can hold), says so, and posts`, async () => {
+    const record = await fx.jobs.run(async (job) => {
+      if (job.attempt === 1) {
+        for (let i = 0; i < REPLY_PAGE_LIMIT * 100 + 50; i++) plant(7, `comment ${i}`)
+        throw new Error('died before the reply')
+      }
+      await answers(job).createComment(7, 'posted')
+    })
+    expect(record.state).toBe('done')
+    expect(listings()).toHaveLength(REPLY_PAGE_LIMIT)
+    expect(fx.rest.requests.filter((r) => r.method === 'POST')).toHaveLength(1)
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        msg: expect.stringMatching(/^reply lookup: #7 has more comments since the delivery than 26 pages hold/),
+        fields: expect.objectContaining({ issue: 7, pages: REPLY_PAGE_LIMIT }),
+      },
+    ])
   })
 
   it('keeps the marker whole within GitHub’s 65,536 characters, and no sender text can end or extend it', async () => {

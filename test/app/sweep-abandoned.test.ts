@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createAppMetrics } from '../../src/app/app-metrics.ts'
 import { ownMergeLabel } from '../../src/app/durable-answers.ts'
-import type { LogLike } from '../../src/app/handle-delivery.ts'
 import type { DeliveryJob } from '../../src/app/queue/delivery-queue.ts'
 import type { SweepDeps } from '../../src/app/sweep-abandoned.ts'
 import {
@@ -12,7 +11,8 @@ import {
   sweepAbandoned,
   sweepIntervalMs,
 } from '../../src/app/sweep-abandoned.ts'
-import { standInAnswers, standInOctokit, useAnswerJobs } from '../helpers/answer-jobs.ts'
+import type { LogLine } from '../helpers/answer-jobs.ts'
+import { recordingLog, standInAnswers, standInOctokit, useAnswerJobs } from '../helpers/answer-jobs.ts'
 import { basicError } from '../helpers/github-openapi.ts'
 import { until } from './queue/delivery-queue.contract.ts'
 
@@ -23,22 +23,11 @@ import { until } from './queue/delivery-queue.contract.ts'
  */
 
 const fx = useAnswerJobs(1)
-let lines: Array<{ level: string; msg: string; fields: object }>
+let lines: LogLine[]
 
 beforeEach(() => {
   lines = []
 })
-
-function recordingLog(bound: object = {}): LogLike {
-  const line = (level: string) => (fields: object, msg?: string) =>
-    void lines.push({ level, msg: msg ?? '', fields: { ...bound, ...fields } })
-  return {
-    info: line('info'),
-    warn: line('warn'),
-    error: line('error'),
-    child: (b) => recordingLog({ ...bound, ...b }),
-  }
-}
 
 function deps(queue: SweepDeps['queue'] = fx.jobs.queue): SweepDeps & { metrics: ReturnType<typeof createAppMetrics> } {
   return {
@@ -47,7 +36,7 @@ function deps(queue: SweepDeps['queue'] = fx.jobs.queue): SweepDeps & { metrics:
       expect(id).toBe(4242)
       return standInOctokit(fx.rest.url)
     },
-    log: recordingLog(),
+    log: recordingLog(lines),
     metrics: createAppMetrics(() => 0),
   }
 }

@@ -2,6 +2,7 @@ import { getOctokit } from '@actions/github'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
 import { durableAnswers } from '../../src/app/durable-answers.ts'
+import type { LogLike } from '../../src/app/handle-delivery.ts'
 import type { GithubApi, OctokitLike, RepoName } from '../../src/github/github-api.ts'
 import { octokitApi } from '../../src/github/github-api.ts'
 import type {
@@ -30,10 +31,31 @@ export function standInOctokit(restUrl: string): OctokitLike {
   return getOctokit('ghs_AnswerJobsTestToken', { baseUrl: restUrl }) as unknown as OctokitLike
 }
 
-/** `job`'s answers as the App gives them (durable steps), through a real Octokit on the stand-in. */
-export function standInAnswers(restUrl: string, job: DeliveryJob): GithubApi {
+export interface LogLine {
+  level: string
+  msg: string
+  fields: object
+}
+
+/** A log that keeps its lines in `lines`, a child's bindings merged into each line's fields. */
+export function recordingLog(lines: LogLine[], bound: object = {}): LogLike {
+  const line = (level: string) => (fields: object, msg?: string) =>
+    void lines.push({ level, msg: msg ?? '', fields: { ...bound, ...fields } })
+  return {
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    child: (b) => recordingLog(lines, { ...bound, ...b }),
+  }
+}
+
+/**
+ * `job`'s answers as the App gives them (durable steps), through a real Octokit on the stand-in; what
+ * they log goes to `log` (nowhere by default).
+ */
+export function standInAnswers(restUrl: string, job: DeliveryJob, log: LogLike = recordingLog([])): GithubApi {
   const octokit = standInOctokit(restUrl)
-  return durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job)
+  return durableAnswers(octokitApi(octokit, WHERE), octokit, WHERE, job, log)
 }
 
 export interface JobQueue {
