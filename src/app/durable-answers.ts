@@ -21,8 +21,11 @@ import { runStep } from './queue/run-step.ts'
 interface SavedRun {
   id: number | null
   url: string | null
-  /** Opened `in_progress`: someone owes it a completion (the recovery sweep, if the job never gets to). */
-  open?: true
+  /**
+   * Opened `in_progress` (true): someone owes it a completion (the recovery sweep, if the job never gets
+   * to). Absent on runs saved by an App from before the sweep: those are `unsureRuns`.
+   */
+  open?: boolean
 }
 
 interface ListedRun {
@@ -121,11 +124,22 @@ export async function ownMergeLabel(job: DeliveryJob, number: number, label: str
   await runStep(job, mergeLabelStep(number), async () => label)
 }
 
+export interface LabeledPull {
+  number: number
+  label: string
+}
+
 export interface OwedAnswers {
   /** Check runs the job opened `in_progress` and nobody completed. */
   openRuns: number[]
-  /** Merge labels the job took on and nobody removed. */
-  labels: Array<{ number: number; label: string }>
+  /**
+   * Check runs saved by an App from before runs carried `open` (before the recovery sweep) and not
+   * completed as far as the job knows (that App saved no completion either): opened `in_progress` or
+   * created completed, the steps cannot say. GitHub can: the sweep reads each one's status first.
+   */
+  unsureRuns: number[]
+  /** Merge labels the job took on (or, recorded before that was saved, evidently held) and nobody removed. */
+  labels: LabeledPull[]
 }
 
 /** The names the recovery sweep saves what it finished under (behind AFTER_FAILURE): the job's own, where one has a single name. */
@@ -140,22 +154,57 @@ function done(steps: SavedSteps, name: string): boolean {
   return Object.hasOwn(steps, name) || Object.hasOwn(steps, `${AFTER_FAILURE}${name}`)
 }
 
-/** What a job's saved steps say it still owes GitHub: only what it saved, never a run it did not open. */
-export function owedAnswers(steps: SavedSteps): OwedAnswers {
-  const names = Object.keys(steps)
-  const openRuns = names.flatMap((name) => {
+/** The check runs a job saved and nobody completed, by whether it said it opened them `in_progress`. */
+function uncompletedRuns(steps: SavedSteps): Array<{ id: number; open: boolean | undefined }> {
+  return Object.keys(steps).flatMap((name) => {
     const run = steps[name] as Partial<SavedRun> | null
-    if (!name.startsWith('check-run:') || run?.open !== true || typeof run.id !== 'number') return []
-    return done(steps, doneStep(run.id)) ? [] : [run.id]
+    if (!name.startsWith('check-run:') || typeof run?.id !== 'number' || done(steps, doneStep(run.id))) return []
+    return [{ id: run.id, open: typeof run.open === 'boolean' ? run.open : undefined }]
   })
-  const labels = names.flatMap((name) => {
+}
+
+function labelRemoved(steps: SavedSteps, number: number): boolean {
+  return (
+    Object.keys(steps).some((s) => s.startsWith(`label:${number}#`)) || done(steps, SWEPT_STEPS.labelRemoved(number))
+  )
+}
+
+/**
+ * The merge label a job from before label ownership holds, if it does. Such a job saved no
+ * `merge-label:` step, but a check run saved for a `pull_request.labeled` delivery says the label was
+ * the merge label: only merge-mission, run for that label alone, publishes one there. `labeled` reads
+ * the delivery, and only for such a job.
+ */
+function legacyLabel(steps: SavedSteps, labeled: () => LabeledPull | null): LabeledPull | null {
+  const names = Object.keys(steps)
+  if (names.some((name) => name.startsWith('merge-label:'))) return null
+  const legacyRun = names.some((name) => {
+    const run = steps[name] as Partial<SavedRun> | null
+    return name.startsWith('check-run:') && typeof run?.id === 'number' && !Object.hasOwn(run, 'open')
+  })
+  return legacyRun ? labeled() : null
+}
+
+/**
+ * What a job's saved steps say it still owes GitHub: only what it saved, never a run it did not open.
+ * `labeled`: the pull request and label a `pull_request.labeled` delivery names (null for any other),
+ * read only for a job recorded before jobs saved the merge label they took on.
+ */
+export function owedAnswers(steps: SavedSteps, labeled: () => LabeledPull | null = () => null): OwedAnswers {
+  const runs = uncompletedRuns(steps)
+  const labels = Object.keys(steps).flatMap((name) => {
     const number = Number(/^merge-label:(\d+)$/.exec(name)?.[1] ?? Number.NaN)
     const label = steps[name]
     if (!Number.isSafeInteger(number) || typeof label !== 'string') return []
-    const removed = names.some((s) => s.startsWith(`label:${number}#`)) || done(steps, SWEPT_STEPS.labelRemoved(number))
-    return removed ? [] : [{ number, label }]
+    return labelRemoved(steps, number) ? [] : [{ number, label }]
   })
-  return { openRuns, labels }
+  const legacy = legacyLabel(steps, labeled)
+  if (legacy && !labelRemoved(steps, legacy.number)) labels.push(legacy)
+  return {
+    openRuns: runs.filter((r) => r.open === true).map((r) => r.id),
+    unsureRuns: runs.filter((r) => r.open === undefined).map((r) => r.id),
+    labels,
+  }
 }
 
 export function durableAnswers(
@@ -175,8 +224,11 @@ export function durableAnswers(
   // An earlier run may have written without saving: a retry, or a failed job an operator redelivered
   // (its attempts count from 1 again, its steps are kept). Taken before this run saves anything.
   const resumed = job.attempt > 1 || Object.keys(job.steps).length > 0
-  const open = (run: CheckRunRequest, saved: SavedRun): SavedRun =>
-    run.status === 'in_progress' && saved.id !== null ? { ...saved, open: true } : saved
+  // Saved either way: a run without `open` is one from an App that did not say (owedAnswers' unsureRuns).
+  const open = (run: CheckRunRequest, saved: SavedRun): SavedRun => ({
+    ...saved,
+    open: run.status === 'in_progress' && saved.id !== null,
+  })
   return {
     ...api,
     async createCheckRun(run) {

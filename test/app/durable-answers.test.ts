@@ -209,7 +209,7 @@ describe('check runs', () => {
     const patches = fx.rest.requests.filter((r) => r.method === 'PATCH')
     expect(patches.map((r) => (r.body as { output: { title: string } }).output.title)).toEqual(['Merged'])
     expect(fx.rest.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/check-runs'))).toHaveLength(1)
-    expect(owedAnswers(record.steps)).toEqual({ openRuns: [], labels: [] })
+    expect(owedAnswers(record.steps)).toEqual({ openRuns: [], unsureRuns: [], labels: [] })
   })
 
   it('a run opened in_progress and never completed is owed; one created completed is not', async () => {
@@ -219,14 +219,14 @@ describe('check runs', () => {
       await api.createCheckRun({ ...run, name: 'kitty/transition', ...completed('Done') })
     })
     const opened = fx.rest.checkRuns.find((r) => r.name === 'kitty/merge-mission')!
-    expect(owedAnswers(record.steps)).toEqual({ openRuns: [opened.id], labels: [] })
+    expect(owedAnswers(record.steps)).toEqual({ openRuns: [opened.id], unsureRuns: [], labels: [] })
   })
 })
 
 describe('owedAnswers', () => {
-  const run = (id: number, open = true) => ({ id, url: null, ...(open ? { open: true } : {}) })
+  const run = (id: number, open = true) => ({ id, url: null, open })
 
-  it('owes the runs opened and not completed, by the job or after its failure', () => {
+  it('owes the runs opened and not completed, by the job or after its failure; a run saved without `open` is unsure', () => {
     const steps = {
       'check-run:kitty/merge-mission#0': run(1),
       'check-run:kitty/merge-mission#1': run(2),
@@ -234,11 +234,34 @@ describe('owedAnswers', () => {
       'check-run:kitty/other#0': run(3),
       [`${AFTER_FAILURE}check-run-done:3`]: null,
       'check-run:kitty/transition#0': run(4, false),
-      // Saved by an App before runs carried `open`: never taken for one the sweep may close.
+      // Saved by an App before runs carried `open`: opened in_progress or not, the sweep asks GitHub.
       'check-run:kitty/older#0': { id: 5, url: null },
+      'check-run:kitty/older#1': { id: 6, url: null },
+      'check-run-done:6': null,
       'check-run:kitty/failed-to-open#0': { id: null, url: null, open: true },
     }
-    expect(owedAnswers(steps).openRuns).toEqual([1])
+    expect(owedAnswers(steps)).toEqual({ openRuns: [1], unsureRuns: [5], labels: [] })
+  })
+
+  it('owes the merge label a job from before label ownership evidently held: a labeled delivery that saved a run', () => {
+    const labeled = { number: 7, label: 'kitty:merge' }
+    const older = { 'check-run:kitty/merge-mission#0': { id: 5, url: null } }
+    let reads = 0
+    const read = () => (reads++, labeled)
+    expect(owedAnswers(older, read).labels).toEqual([labeled])
+    expect(owedAnswers({ ...older, 'label:7#0': null }, read).labels).toEqual([])
+    expect(owedAnswers({ ...older, [`${AFTER_FAILURE}label-removed:7`]: null }, read).labels).toEqual([])
+    // Not a labeled delivery (a comment's merge, say): no label.
+    expect(owedAnswers(older, () => null).labels).toEqual([])
+    expect(reads).toBe(3)
+    // A job of today says what it holds: the delivery is not read.
+    expect(owedAnswers({ 'check-run:kitty/merge-mission#0': run(5, false) }, read).labels).toEqual([])
+    expect(owedAnswers({ ...older, 'merge-label:8': 'ship it' }, read).labels).toEqual([
+      { number: 8, label: 'ship it' },
+    ])
+    // No run saved: no evidence the label was the merge label (a bot's, or not the configured one).
+    expect(owedAnswers({ 'reply:7#0': null }, read).labels).toEqual([])
+    expect(reads).toBe(3)
   })
 
   it('owes a merge label the job took on until a removal of its own, or the sweep’s, is saved', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createAppMetrics } from '../../src/app/app-metrics.ts'
@@ -11,8 +13,10 @@ import {
   sweepAbandoned,
   sweepIntervalMs,
 } from '../../src/app/sweep-abandoned.ts'
+import { octokitApi } from '../../src/github/github-api.ts'
 import type { LogLine } from '../helpers/answer-jobs.ts'
-import { recordingLog, standInAnswers, standInOctokit, useAnswerJobs } from '../helpers/answer-jobs.ts'
+import { recordingLog, standInAnswers, standInOctokit, useAnswerJobs, WHERE } from '../helpers/answer-jobs.ts'
+import { PROJECT_ROOT } from '../helpers/git-repo.ts'
 import { basicError } from '../helpers/github-openapi.ts'
 import { until } from './queue/delivery-queue.contract.ts'
 
@@ -171,6 +175,112 @@ describe('sweepAbandoned', () => {
     expect(writes().map((r) => r.method)).toEqual(['PATCH'])
     expect(await swept(d.metrics)).toEqual({})
     expect((await fx.jobs.queue.inspect(failed.id))?.state).toBe('failed')
+  })
+})
+
+/** A pull_request.labeled delivery (the merge label on #7 by a person), as GitHub sends it. */
+const LABELED = {
+  event: 'pull_request',
+  body: readFileSync(join(PROJECT_ROOT, 'test/fixtures/events/pull_request.labeled.json'), 'utf8'),
+}
+
+/**
+ * A job as an App from before the recovery sweep left it: its check runs saved as `{ id, url }` (no
+ * `open`), its completions and the merge label it held not saved at all. `completed` runs were
+ * created completed; the first `open` ones were left in_progress when the job died.
+ */
+function legacyJob(runs: { open: number; completed: number }) {
+  return async (job: DeliveryJob) => {
+    const api = octokitApi(standInOctokit(fx.rest.url), WHERE)
+    for (let i = 0; i < runs.open + runs.completed; i++) {
+      const output = { title: 'Running', summary: 'merging', text: 'r' }
+      const created = await api.createCheckRun(
+        i < runs.open
+          ? { ...inProgress, output }
+          : { name: 'kitty/merge-mission', head_sha: HEAD, status: 'completed', conclusion: 'success', output },
+      )
+      await job.saveStep(`check-run:kitty/merge-mission#${i}`, created)
+    }
+    throw new Error('the engine died mid-merge')
+  }
+}
+
+describe('sweepAbandoned, on jobs recorded before the sweep', () => {
+  it('asks GitHub for the status of each run, completes only the one still in_progress, takes the label off', async () => {
+    const failed = await fx.jobs.run(legacyJob({ open: 1, completed: 1 }), LABELED)
+    // Passed over by the first sweep, which did not know such runs: looked at again.
+    expect(await fx.jobs.queue.saveFailedStep(failed.id, 'after-failure:swept', { outcome: 'nothing_owed' })).toBe(true)
+    const [open, completed] = fx.rest.checkRuns
+    fx.rest.requests.length = 0
+
+    const d = deps()
+    expect(await sweepAbandoned(d)).toBe(1)
+    expect(fx.rest.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /repos/octo-org/project/check-runs/${open!.id}`,
+      `GET /repos/octo-org/project/check-runs/${completed!.id}`,
+      `PATCH /repos/octo-org/project/check-runs/${open!.id}`,
+      'DELETE /repos/octo-org/project/issues/7/labels/kitty:merge',
+    ])
+    expect(writes()[0]!.body).toMatchObject({ status: 'completed', conclusion: 'failure' })
+    expect(fx.rest.checkRuns.map((r) => r.status)).toEqual(['completed', 'completed'])
+    expect(await swept(d.metrics)).toEqual({ finished: 1 })
+    expect((await fx.jobs.queue.inspect(failed.id))?.steps).toMatchObject({
+      [SWEPT]: { outcome: 'finished' },
+      [`after-failure:check-run-done:${open!.id}`]: null,
+      [`after-failure:check-run-done:${completed!.id}`]: null,
+      'after-failure:label-removed:7': null,
+    })
+    fx.rest.requests.length = 0
+    expect(await sweepAbandoned(deps())).toBe(0)
+    expect(fx.rest.requests).toEqual([])
+  })
+
+  it('writes nothing when GitHub says the runs are completed or gone, and gives up on a refused read', async () => {
+    // Completed: the job got as far as its answers. No label: not a labeled delivery.
+    const answered = await fx.jobs.run(legacyJob({ open: 0, completed: 1 }))
+    // Its run deleted since (404), and its label already removed by the job itself.
+    const gone = await fx.jobs.run(async (job) => {
+      await job.saveStep('check-run:kitty/merge-mission#0', { id: 999_999, url: null })
+      await job.saveStep('label:7#0', null)
+      throw new Error('the reply failed for good')
+    }, LABELED)
+    fx.rest.requests.length = 0
+    const d = deps()
+    expect(await sweepAbandoned(d)).toBe(2)
+    expect(writes()).toEqual([])
+    expect(fx.rest.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /repos/octo-org/project/check-runs/${fx.rest.checkRuns[0]!.id}`,
+      'GET /repos/octo-org/project/check-runs/999999',
+    ])
+    expect(await swept(d.metrics)).toEqual({ nothing_owed: 2 })
+    for (const job of [answered, gone])
+      expect((await fx.jobs.queue.inspect(job.id))?.steps).toMatchObject({ [SWEPT]: { outcome: 'nothing_owed' } })
+
+    const refused = await fx.jobs.run(legacyJob({ open: 1, completed: 0 }))
+    const forbidden = basicError('Resource not accessible by integration', 403)
+    fx.rest.fail(/^GET .*\/check-runs\/\d+$/, { status: 403, body: forbidden })
+    fx.rest.requests.length = 0
+    const r = deps()
+    expect(await sweepAbandoned(r)).toBe(1)
+    expect(writes()).toEqual([])
+    expect(await swept(r.metrics)).toEqual({ gave_up: 1 })
+    expect(fx.rest.checkRuns.at(-1)!.status).toBe('in_progress')
+    expect(lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      expect.stringMatching(/GitHub refused to finish check run \d+ \(reading its status\)/),
+    ])
+    expect((await fx.jobs.queue.inspect(refused.id))?.steps).toMatchObject({ [SWEPT]: { outcome: 'gave_up' } })
+  })
+
+  it('a job of today: a run created completed is saved as not open and never read back', async () => {
+    await fx.jobs.run(async (job) => {
+      const output = { title: 'Done', summary: 's', text: 't' }
+      const run = { ...inProgress, status: 'completed' as const, conclusion: 'success' as const, output }
+      await standInAnswers(fx.rest.url, job).createCheckRun(run)
+      throw new Error('the reply failed for good')
+    }, LABELED)
+    fx.rest.requests.length = 0
+    expect(await sweepAbandoned(deps())).toBe(1)
+    expect(fx.rest.requests).toEqual([])
   })
 })
 

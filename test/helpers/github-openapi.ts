@@ -37,6 +37,8 @@ export const OPERATIONS = [
   { id: 'checks/update', method: 'PATCH', path: '/repos/{owner}/{repo}/check-runs/{check_run_id}' },
   // A retried delivery finds the check run an earlier attempt opened (by external_id) before creating one.
   { id: 'checks/list-for-ref', method: 'GET', path: '/repos/{owner}/{repo}/commits/{ref}/check-runs' },
+  // The recovery sweep reads the status of a run a job from before it saved without saying it was left open.
+  { id: 'checks/get', method: 'GET', path: '/repos/{owner}/{repo}/check-runs/{check_run_id}' },
   {
     id: 'reactions/create-for-issue-comment',
     method: 'POST',
