@@ -17,11 +17,11 @@
 // receiver's own cost, which the machine's load does not move the way it moves the latency.
 // --github-nice N runs the git test server's `git http-backend` processes at nice N: GitHub's side of
 // the worker's fetches and pushes, another machine in production, then yields the cores to the App.
-// --node-args "…" starts the Apps with node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
+// --node-args="…" starts the Apps with node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
 // "--trace-gc"); they are then stopped with SIGTERM, so a profile is written, and --app-log FILE keeps
 // what the (last) App printed.
 //   npm run bench:service [-- --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>
-//                            --github-nice 10 --node-args "--trace-gc" --app-log /tmp/app.log]
+//                            --github-nice 10 --node-args="--trace-gc" --app-log /tmp/app.log]
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, request } from 'node:http'

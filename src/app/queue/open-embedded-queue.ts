@@ -26,6 +26,8 @@ import {
 } from './delivery-queue.ts'
 import type { ClaimedRow } from './embedded-store.ts'
 import { EmbeddedStore } from './embedded-store.ts'
+import type { Fsync } from './sync-wal.ts'
+import { WalSync } from './sync-wal.ts'
 
 /**
  * The default queue: one SQLite file in the cache dir, no server to run, one replica. A job a dead
@@ -42,6 +44,8 @@ export interface EmbeddedQueueOptions {
   keepFinishedMs?: number
   /** How often to look for due retries, jobs enqueued by another process, and dead owners. */
   pollMs?: number
+  /** How the WAL is fsynced after an enqueue (node:fs's fsync; a test holds it back). */
+  fsync?: Fsync
 }
 
 export function embeddedQueueFile(cacheDir: string): string {
@@ -66,6 +70,8 @@ export function openEmbeddedQueue(options: EmbeddedQueueOptions): DeliveryQueue 
 
 class EmbeddedQueue implements DeliveryQueue {
   readonly #store: EmbeddedStore
+  readonly #wal: WalSync
+  readonly #file: string
   readonly #retry: RetryPolicy
   readonly #keepMs: number
   readonly #pollMs: number
@@ -83,6 +89,8 @@ class EmbeddedQueue implements DeliveryQueue {
 
   constructor(options: EmbeddedQueueOptions) {
     this.#store = new EmbeddedStore(options.file)
+    this.#wal = new WalSync(options.file, options.fsync)
+    this.#file = options.file
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#keepMs = options.keepFinishedMs ?? DEFAULT_KEEP_FINISHED_MS
     this.#pollMs = options.pollMs ?? 1_000
@@ -107,12 +115,21 @@ class EmbeddedQueue implements DeliveryQueue {
   #commit(): void {
     const batch = this.#batch.splice(0)
     if (batch.length === 0) return
+    let outcomes: EnqueueOutcome[]
     try {
-      const outcomes = this.#open().enqueueMany(batch.map((b) => b.delivery))
-      batch.forEach((b, i) => b.resolve(outcomes[i]!))
+      outcomes = this.#open().enqueueMany(batch.map((b) => b.delivery))
     } catch (err) {
       for (const b of batch) b.reject(err)
+      return
     }
+    const settle = () => batch.forEach((b, i) => b.resolve(outcomes[i]!))
+    // A started queue's connection fsyncs inside COMMIT; a recording one has the WAL synced now.
+    if (this.#handler) settle()
+    else
+      this.#wal.flush().then(settle, (err: unknown) => {
+        const reason = `The delivery queue could not sync ${this.#file}: ${(err as Error).message}`
+        for (const b of batch) b.reject(new DeliveryQueueError(reason))
+      })
     this.#take()
   }
 
@@ -123,7 +140,7 @@ class EmbeddedQueue implements DeliveryQueue {
       throw new DeliveryQueueError(`concurrency must be a positive integer, not ${options.concurrency}.`)
     this.#handler = handler
     this.#concurrency = options.concurrency
-    this.#store.checkpointOften()
+    this.#store.syncEveryCommit()
     this.#taking = true
     this.#tick()
   }
@@ -231,6 +248,7 @@ class EmbeddedQueue implements DeliveryQueue {
     this.#closed = true
     // Jobs still running are this instance's no more: the next instance takes them back.
     OPEN_INSTANCES.delete(this.#nonce)
+    await this.#wal.close()
     this.#store.close()
   }
 }
