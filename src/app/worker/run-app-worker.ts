@@ -87,6 +87,7 @@ export async function runAppWorker(env: NodeJS.ProcessEnv, cwd: string): Promise
   }
   const gate = createReceivingGate()
   port.on('message', (message: ToWorker) => {
+    if (message.type === 'receiving') return gate.noteDelivery()
     if (message.type === 'notify') {
       gate.noteDelivery()
       return queue.notify()
