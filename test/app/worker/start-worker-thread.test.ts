@@ -21,6 +21,16 @@ const until = async (check: () => boolean, ms = 15_000) => {
   throw new Error('timed out')
 }
 
+/** The stand-in worker, its log and its fatal calls unobserved. */
+const startFlakyWorker = () =>
+  startWorkerThread({
+    entry: fixture('flaky-worker.ts'),
+    env: {},
+    cwd: '/',
+    log: recordingLog(),
+    onFatal: () => undefined,
+  })
+
 describe('startWorkerThread', () => {
   it('a worker that cannot start fails the start with its reason', async () => {
     const log = recordingLog()
@@ -56,13 +66,7 @@ describe('startWorkerThread', () => {
   }, 60_000)
 
   it('receiving: said at once, at most every 5 ms, however many deliveries arrive', async () => {
-    const worker = await startWorkerThread({
-      entry: fixture('flaky-worker.ts'),
-      env: {},
-      cwd: '/',
-      log: recordingLog(),
-      onFatal: () => undefined,
-    })
+    const worker = await startFlakyWorker()
     // 200 deliveries' headers within 5 ms: one message.
     for (let i = 0; i < 200; i++) worker.receiving()
     await until(() => worker.running() === 101)
@@ -74,13 +78,7 @@ describe('startWorkerThread', () => {
   })
 
   it('drain: the worker says it drained, and the thread is stopped', async () => {
-    const worker = await startWorkerThread({
-      entry: fixture('flaky-worker.ts'),
-      env: {},
-      cwd: '/',
-      log: recordingLog(),
-      onFatal: () => undefined,
-    })
+    const worker = await startFlakyWorker()
     expect(await worker.drain(1_000)).toBe(true)
     // A stopped worker answers no metrics: the receiver's /metrics shows its own figures only.
     expect(await worker.metrics()).toEqual([])
