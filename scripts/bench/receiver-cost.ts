@@ -1,0 +1,130 @@
+// What the App's receiving thread spends per delivery, piece by piece, against a bare node:http server.
+// Each variant is a server in this process, sent the same burst (--burst, 500 signed `/kitty
+// start-review` comments, all at once on fresh connections) by send-deliveries.ts in a child process;
+// the figure is this thread's CPU time over the burst (process.threadCpuUsage), which the machine's load
+// moves far less than the latency it also prints. Variants, interleaved --rounds times:
+//   floor        read, JSON.parse, 202 (bench:service's floor)
+//   receiver     the App's receiver (receive-webhook.ts: checks, HMAC, parse, routing, metrics), its log
+//                silent, its queue a no-op
+//   + log        the same with the App's logger (two JSON lines per delivery; run with stdout to /dev/null)
+//   + queue      the same with the embedded queue (SQLite in a temporary folder, the WAL fsynced)
+//   node scripts/bench/receiver-cost.ts [--burst 500 --rounds 3] > /dev/null
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { text } from 'node:stream/consumers'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { Probot } from 'probot'
+import { createAppLog } from '../../src/app/app-log.ts'
+import { createAppMetrics } from '../../src/app/app-metrics.ts'
+import type { LogLike } from '../../src/app/handle-delivery.ts'
+import type { DeliveryQueue } from '../../src/app/queue/delivery-queue.ts'
+import { openEmbeddedQueue } from '../../src/app/queue/open-embedded-queue.ts'
+import { createWebhookReceiver } from '../../src/app/receive-webhook.ts'
+import { eventPayload, sign, WEBHOOK_SECRET } from '../../test/helpers/app-process.ts'
+import { percentile, round } from './stats.ts'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const { values } = parseArgs({
+  options: { burst: { type: 'string', default: '500' }, rounds: { type: 'string', default: '3' } },
+})
+const BURST = Number(values.burst)
+const say = (m: string) => process.stderr.write(`${m}\n`)
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+
+const silent: LogLike = { info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent }
+
+function floorHandler(): Handler {
+  return (req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      res.writeHead(202).end('queued\n')
+    })
+  }
+}
+
+const noQueue = { enqueue: async () => 'queued' } as unknown as DeliveryQueue
+
+function receiverHandler(log: LogLike, queue: DeliveryQueue): Handler {
+  const probot = { webhookPath: '/api/github/webhooks', log } as unknown as Probot
+  const metrics = createAppMetrics(() => 0, { processWide: false })
+  const receive = createWebhookReceiver({ probot, queue, secret: WEBHOOK_SECRET, maxBytes: 25 << 20, metrics })
+  return (req, res) => void receive(req, res)
+}
+
+function burst(url: string): string {
+  return JSON.stringify(
+    Array.from({ length: BURST }, (_, i) => {
+      const body = JSON.stringify(
+        eventPayload('issue_comment.start-review', 'http://127.0.0.1:1/o/r.git', (p) => {
+          p.issue.number = (i % 50) + 1
+          p.comment.id = 4_000_000_000 + i
+        }),
+      )
+      const headers = {
+        'content-type': 'application/json',
+        'x-github-event': 'issue_comment',
+        'x-github-delivery': `cost-${Date.now()}-${i}`,
+        'x-hub-signature-256': sign(body),
+      }
+      return { url, headers, body }
+    }),
+  )
+}
+
+async function measure(handler: Handler): Promise<{ cpu: number; p99: number }> {
+  const server = createServer(handler)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`
+  const input = burst(url)
+  const child = spawn(process.execPath, [join(ROOT, 'scripts/bench/send-deliveries.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const before = process.threadCpuUsage()
+  child.stdin.end(input)
+  const [out] = await Promise.all([text(child.stdout), once(child, 'exit')])
+  const used = process.threadCpuUsage(before)
+  server.close()
+  const acks = (JSON.parse(out) as Array<{ status: number; ms: number }>).map((a) => a.ms)
+  return { cpu: (used.user + used.system) / 1000, p99: percentile(acks, 99) ?? 0 }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'kitty-receiver-cost-'))
+const appLog = (await createAppLog({ LOG_FORMAT: 'json' })) as unknown as LogLike
+const variants: Array<[string, () => Handler]> = [
+  ['floor', floorHandler],
+  ['receiver', () => receiverHandler(silent, noQueue)],
+  ['+ log', () => receiverHandler(appLog, noQueue)],
+  ['+ queue', () => receiverHandler(appLog, openEmbeddedQueue({ file: join(dir, `q-${Math.random()}.sqlite`) }))],
+]
+const figures = new Map<string, Array<{ cpu: number; p99: number }>>()
+for (let round = 0; round < Number(values.rounds); round++)
+  for (const [name, make] of variants) figures.set(name, [...(figures.get(name) ?? []), await measure(make())])
+rmSync(dir, { recursive: true, force: true })
+say(`| variant | thread CPU ms per ${BURST} (median) | µs per delivery | ack p99 ms (median) |`)
+say('|---|---|---|---|')
+for (const [name, runs] of figures) {
+  const cpu =
+    percentile(
+      runs.map((r) => r.cpu),
+      50,
+    ) ?? 0
+  say(
+    `| ${name} | ${round(cpu, 0)} | ${round((cpu * 1000) / BURST, 0)} | ${round(
+      percentile(
+        runs.map((r) => r.p99),
+        50,
+      ),
+      0,
+    )} |`,
+  )
+}
