@@ -14,13 +14,11 @@ import { AFTER_FAILURE, DeliveryQueueError } from './delivery-queue.ts'
 import { loadSqlite } from './load-sqlite.ts'
 
 /**
- * The embedded queue's table in one SQLite file, in WAL mode. Every commit is on disk before anyone is
- * told it happened, so an acknowledged delivery survives a power cut or a kernel crash of the node, not
- * only `kill -9`. A connection that runs jobs commits with synchronous=FULL (fsynced inside COMMIT:
- * claims, saved steps). A connection that only records deliveries commits with synchronous=NORMAL and
- * has the WAL fsynced off its event loop before the enqueue resolves (sync-wal.ts), so the receiving
- * thread does not wait on the disk. Claims run in BEGIN IMMEDIATE transactions, so even two processes
- * on one file never take the same job.
+ * The embedded queue's table in one SQLite file. WAL with synchronous=FULL: every commit (an enqueue,
+ * a saved step) is fsynced before it returns, so an acknowledged delivery survives a power cut or a
+ * kernel crash of the node, not only `kill -9` (NORMAL would lose the last commits on power loss, and
+ * the App answers GitHub 2xx right after enqueue). Claims run in BEGIN IMMEDIATE transactions, so even
+ * two processes on one file never take the same job.
  */
 
 export interface ClaimedRow {
@@ -99,7 +97,7 @@ export class EmbeddedStore {
     try {
       mkdirSync(dirname(file), { recursive: true })
       this.#db = new DatabaseSync(file)
-      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;')
+      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;')
       this.#db.exec(`PRAGMA wal_autocheckpoint = ${RECEIVER_CHECKPOINT_PAGES};`)
       this.#db.exec(SCHEMA)
     } catch (err) {
@@ -108,13 +106,12 @@ export class EmbeddedStore {
   }
 
   /**
-   * This connection runs jobs: each commit is fsynced inside COMMIT, and it copies the WAL back into
-   * the file at SQLite's usual 1,000 pages. A connection that only records deliveries leaves the
-   * checkpoints to the one working, so that a burst's acknowledgements never wait on one (about 4 MB of
-   * pages and an fsync), and has its commits synced by sync-wal.ts.
+   * This connection runs jobs: it copies the WAL back into the file at SQLite's usual 1,000 pages. A
+   * connection that only records deliveries leaves that to the one working, so that a burst's
+   * acknowledgements never wait on a checkpoint (about 4 MB of pages and an fsync).
    */
-  syncEveryCommit(): void {
-    this.#db.exec('PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000;')
+  checkpointOften(): void {
+    this.#db.exec('PRAGMA wal_autocheckpoint = 1000;')
   }
 
   /** Each statement compiled once: compiling it on every call was most of an enqueue's cost in a burst. */

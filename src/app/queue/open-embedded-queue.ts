@@ -26,8 +26,6 @@ import {
 } from './delivery-queue.ts'
 import type { ClaimedRow } from './embedded-store.ts'
 import { EmbeddedStore } from './embedded-store.ts'
-import type { Fsync } from './sync-wal.ts'
-import { WalSync } from './sync-wal.ts'
 
 /**
  * The default queue: one SQLite file in the cache dir, no server to run, one replica. A job a dead
@@ -44,8 +42,6 @@ export interface EmbeddedQueueOptions {
   keepFinishedMs?: number
   /** How often to look for due retries, jobs enqueued by another process, and dead owners. */
   pollMs?: number
-  /** How the WAL is fsynced after an enqueue (node:fs's fsync; a test holds it back). */
-  fsync?: Fsync
 }
 
 export function embeddedQueueFile(cacheDir: string): string {
@@ -70,8 +66,6 @@ export function openEmbeddedQueue(options: EmbeddedQueueOptions): DeliveryQueue 
 
 class EmbeddedQueue implements DeliveryQueue {
   readonly #store: EmbeddedStore
-  readonly #wal: WalSync
-  readonly #file: string
   readonly #retry: RetryPolicy
   readonly #keepMs: number
   readonly #pollMs: number
@@ -89,8 +83,6 @@ class EmbeddedQueue implements DeliveryQueue {
 
   constructor(options: EmbeddedQueueOptions) {
     this.#store = new EmbeddedStore(options.file)
-    this.#wal = new WalSync(options.file, options.fsync)
-    this.#file = options.file
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#keepMs = options.keepFinishedMs ?? DEFAULT_KEEP_FINISHED_MS
     this.#pollMs = options.pollMs ?? 1_000
@@ -115,21 +107,12 @@ class EmbeddedQueue implements DeliveryQueue {
   #commit(): void {
     const batch = this.#batch.splice(0)
     if (batch.length === 0) return
-    let outcomes: EnqueueOutcome[]
     try {
-      outcomes = this.#open().enqueueMany(batch.map((b) => b.delivery))
+      const outcomes = this.#open().enqueueMany(batch.map((b) => b.delivery))
+      batch.forEach((b, i) => b.resolve(outcomes[i]!))
     } catch (err) {
       for (const b of batch) b.reject(err)
-      return
     }
-    const settle = () => batch.forEach((b, i) => b.resolve(outcomes[i]!))
-    // A started queue's connection fsyncs inside COMMIT; a recording one has the WAL synced now.
-    if (this.#handler) settle()
-    else
-      this.#wal.flush().then(settle, (err: unknown) => {
-        const reason = `The delivery queue could not sync ${this.#file}: ${(err as Error).message}`
-        for (const b of batch) b.reject(new DeliveryQueueError(reason))
-      })
     this.#take()
   }
 
@@ -140,7 +123,7 @@ class EmbeddedQueue implements DeliveryQueue {
       throw new DeliveryQueueError(`concurrency must be a positive integer, not ${options.concurrency}.`)
     this.#handler = handler
     this.#concurrency = options.concurrency
-    this.#store.syncEveryCommit()
+    this.#store.checkpointOften()
     this.#taking = true
     this.#tick()
   }
@@ -248,7 +231,6 @@ class EmbeddedQueue implements DeliveryQueue {
     this.#closed = true
     // Jobs still running are this instance's no more: the next instance takes them back.
     OPEN_INSTANCES.delete(this.#nonce)
-    await this.#wal.close()
     this.#store.close()
   }
 }

@@ -6,7 +6,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { loadSqlite, withoutSqliteWarning } from '../../../src/app/queue/load-sqlite.ts'
 import { currentIdentity, formatIdentity, processStartTime } from '../../../src/store/safe-fs/process-identity.ts'
 import { openEmbeddedQueue } from '../../../src/app/queue/open-embedded-queue.ts'
-import type { Fsync } from '../../../src/app/queue/sync-wal.ts'
 import { cleanupTempDirs, tempDir } from '../../helpers/git-repo.ts'
 import { delivery, describeDeliveryQueueContract, until } from './delivery-queue.contract.ts'
 import { describeCrashContract, startConsumer } from './queue-crash.contract.ts'
@@ -106,70 +105,5 @@ describe('embedded (node:sqlite): job owners and process output', () => {
       'DeprecationWarning: SQLite said something that is not experimental',
       'ExperimentalWarning: SQLite after the load is not ours to hide',
     ])
-  })
-})
-
-describe('embedded (node:sqlite): a recorded delivery is on disk before its enqueue resolves', () => {
-  /** fsync held until the test lets it return (or fail), counting what it was asked. */
-  function heldFsync() {
-    const waiting: Array<(err: NodeJS.ErrnoException | null) => void> = []
-    const fsync: Fsync = (fd, done) => {
-      expect(Number.isInteger(fd)).toBe(true)
-      waiting.push(done)
-    }
-    return { fsync, waiting }
-  }
-  const jobCount = (file: string) => {
-    const db = new (loadSqlite().DatabaseSync)(file)
-    try {
-      return (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n
-    } finally {
-      db.close()
-    }
-  }
-
-  it('commits a burst in one transaction, then resolves its enqueues only once the WAL fsync has returned', async () => {
-    const file = join(tempDir('kitty-queue-sync-'), 'kitty-deliveries.sqlite')
-    const { fsync, waiting } = heldFsync()
-    const q = openEmbeddedQueue({ file, fsync })
-    let resolved = 0
-    const burst = Array.from({ length: 20 }, () => q.enqueue(delivery()).then((o) => (resolved++, o)))
-    await until('the burst committed and its fsync asked for', () => waiting.length === 1)
-    await sleep(50)
-    // Committed to the WAL (another connection reads it) but not acknowledged: the disk has not said so.
-    expect(jobCount(file)).toBe(20)
-    expect(resolved).toBe(0)
-    waiting[0]!(null)
-    expect(await Promise.all(burst)).toEqual(Array(20).fill('queued'))
-    await q.close()
-  })
-
-  it('a failed fsync fails the enqueue (the receiver answers 503, GitHub can redeliver); the redelivery is a duplicate', async () => {
-    const file = join(tempDir('kitty-queue-sync-'), 'kitty-deliveries.sqlite')
-    const { fsync, waiting } = heldFsync()
-    const q = openEmbeddedQueue({ file, fsync })
-    const d = delivery()
-    const first = q.enqueue(d)
-    await until('the fsync asked for', () => waiting.length === 1)
-    waiting[0]!(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))
-    await expect(first).rejects.toMatchObject({
-      name: 'DeliveryQueueError',
-      message: expect.stringContaining('could not sync'),
-    })
-    const again = q.enqueue(d)
-    await until('the second fsync asked for', () => waiting.length === 2)
-    waiting[1]!(null)
-    expect(await again).toBe('duplicate')
-    await q.close()
-  })
-
-  it('a started queue (its connection fsyncs inside COMMIT) resolves without a separate fsync', async () => {
-    const file = join(tempDir('kitty-queue-sync-'), 'kitty-deliveries.sqlite')
-    const { fsync, waiting } = heldFsync()
-    const q = openEmbeddedQueue({ file, fsync })
-    q.start(async () => {}, { concurrency: 1 })
-    expect(await q.enqueue(delivery())).toBe('queued')
-    expect(waiting).toHaveLength(0)
-    await q.close()
   })
 })
