@@ -7,7 +7,7 @@
 //   receiver     the App's receiver (receive-webhook.ts: checks, HMAC, parse, routing, metrics), its log
 //                silent, its queue a no-op
 //   + log        the same with the App's logger (two JSON lines per delivery; run with stdout to /dev/null)
-//   + queue      the same with the embedded queue (SQLite in a temporary folder, the WAL fsynced)
+//   + queue      the same with the embedded queue (SQLite in a temporary folder, each commit fsynced)
 //   node scripts/bench/receiver-cost.ts [--burst 500 --rounds 3] > /dev/null
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
