@@ -30,8 +30,6 @@ export interface WebhookReceiverOptions {
   metrics: AppMetrics
   /** A delivery was newly recorded (not a duplicate): the worker thread is told to look. */
   onQueued?: () => void
-  /** A delivery's headers passed: one is arriving (the worker thread holds new work back a moment). */
-  onReceiving?: () => void
 }
 
 /** Handles the request if it is for the webhook path (true), else leaves it alone (false). */
@@ -207,7 +205,6 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   const receive = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const checked = checkHeaders(req, maxBytes)
     if ('status' in checked) return refuse(req, res, checked)
-    options.onReceiving?.()
     if (expectsContinue) res.writeContinue()
     const body = await readWebhookBody(req, maxBytes)
     if (body.kind === 'aborted') return void req.socket.destroy()

@@ -107,7 +107,6 @@ export async function startAppServer(
     maxBytes: webhookMaxBytes(env),
     metrics,
     onQueued: () => worker.notify(),
-    onReceiving: () => worker.receiving(),
   })
   let draining = false
   const maxBacklogMs = readyMaxBacklogMs(env)

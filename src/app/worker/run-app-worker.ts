@@ -11,8 +11,6 @@ import type { DeliveryHandler } from '../queue/delivery-queue.ts'
 import { failureReason } from '../queue/delivery-queue.ts'
 import { recoverySweepDeps, startRecoverySweep, sweepIntervalMs } from '../sweep-abandoned.ts'
 import type { FromWorker, MetricsJson, ToWorker } from './worker-messages.ts'
-import type { ReceivingGate } from './yield-to-receiving.ts'
-import { createReceivingGate } from './yield-to-receiving.ts'
 
 /**
  * The App's worker thread: takes jobs from the durable queue and runs them (git, the engine, the
@@ -41,19 +39,14 @@ function say(port: MessagePort, message: FromWorker): void {
   port.postMessage(message)
 }
 
-/**
- * The handler the queue runs: lets a burst being received finish first, counts what runs, times the
- * answer, logs a failure the queue will retry.
- */
+/** The handler the queue runs: counts what runs, times the answer, logs a failure the queue will retry. */
 function countedHandler(
   work: DeliveryHandler,
   metrics: AppMetrics,
   log: LogLike,
   running: (delta: number) => void,
-  gate: ReceivingGate,
 ): DeliveryHandler {
   return async (job) => {
-    await gate.wait(job.delivery.receivedAt)
     running(1)
     if (job.attempt === 1) metrics.repositoryWait.observe((Date.now() - job.delivery.receivedAt) / 1000)
     try {
@@ -85,13 +78,8 @@ export async function runAppWorker(env: NodeJS.ProcessEnv, cwd: string): Promise
     count += delta
     say(port, { type: 'running', count })
   }
-  const gate = createReceivingGate()
   port.on('message', (message: ToWorker) => {
-    if (message.type === 'receiving') return gate.noteDelivery()
-    if (message.type === 'notify') {
-      gate.noteDelivery()
-      return queue.notify()
-    }
+    if (message.type === 'notify') return queue.notify()
     if (message.type === 'metrics')
       return void metrics.registry
         .getMetricsAsJSON()
@@ -106,7 +94,7 @@ export async function runAppWorker(env: NodeJS.ProcessEnv, cwd: string): Promise
         say(port, { type: 'drained', finished: false })
       })
   })
-  queue.start(countedHandler(work, metrics, log, running, gate), { concurrency: workers(env) })
+  queue.start(countedHandler(work, metrics, log, running), { concurrency: workers(env) })
   // After start: the embedded queue has taken back (and failed) a dead process's jobs by now.
   const stopSweep = startRecoverySweep(recoverySweepDeps(probot, queue, metrics), sweepIntervalMs(env))
   say(port, { type: 'ready' })

@@ -9,19 +9,11 @@ import { WORKER_ROLE } from './worker-messages.ts'
  * taken back; too many deaths in a row and `onFatal` is told, so a supervisor restarts the process.
  */
 
-const RECEIVING_EVERY_MS = 5
-
 export interface WorkerThread {
   /** Jobs the worker is running now, as it last said. */
   running(): number
   /** A delivery was recorded: wake the worker (coalesced: one message per turn of the event loop). */
   notify(): void
-  /**
-   * A delivery is arriving: the worker holds new work back for a moment (yield-to-receiving.ts). Sent
-   * at once, at most every RECEIVING_EVERY_MS: in a burst this thread's turns of the event loop last
-   * hundreds of ms, so a message per turn would leave the worker long silences to start work in.
-   */
-  receiving(): void
   /** The worker's metrics as JSON, to merge into /metrics; [] if it does not answer within a second. */
   metrics(): Promise<MetricsJson>
   /** Let running jobs finish within timeoutMs, close the worker's queue, stop the thread. */
@@ -72,7 +64,6 @@ function spawnWorker(options: WorkerThreadOptions, onMessage: (m: FromWorker) =>
 export async function startWorkerThread(options: WorkerThreadOptions): Promise<WorkerThread> {
   let count = 0
   let notifying = false
-  let receivingSaidAt = 0
   let draining = false
   let nextId = 0
   const pending = new Map<number, (json: MetricsJson) => void>()
@@ -119,12 +110,6 @@ export async function startWorkerThread(options: WorkerThreadOptions): Promise<W
         notifying = false
         send({ type: 'notify' })
       })
-    },
-    receiving() {
-      const now = Date.now()
-      if (draining || now - receivingSaidAt < RECEIVING_EVERY_MS) return
-      receivingSaidAt = now
-      send({ type: 'receiving' })
     },
     metrics() {
       const id = ++nextId

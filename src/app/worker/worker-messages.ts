@@ -17,8 +17,6 @@ export interface WorkerData {
 export type ToWorker =
   /** A delivery was recorded: look for it now rather than at the next poll. */
   | { type: 'notify' }
-  /** A delivery is arriving: start no new work until the receiver has been quiet a moment. */
-  | { type: 'receiving' }
   /** Send your registry's metrics (answered with the same id). */
   | { type: 'metrics'; id: number }
   /** Stop taking jobs, let running ones finish within timeoutMs, close the queue, say 'drained'. */

@@ -65,18 +65,6 @@ describe('startWorkerThread', () => {
     expect(log.lines.filter((l) => l.startsWith('error worker thread failed'))).toHaveLength(6)
   }, 60_000)
 
-  it('receiving: said at once, at most every 5 ms, however many deliveries arrive', async () => {
-    const worker = await startFlakyWorker()
-    // 200 deliveries' headers within 5 ms: one message.
-    for (let i = 0; i < 200; i++) worker.receiving()
-    await until(() => worker.running() === 101)
-    await new Promise((r) => setTimeout(r, 20))
-    expect(worker.running()).toBe(101)
-    worker.receiving()
-    await until(() => worker.running() === 102)
-    await worker.drain(1_000)
-  })
-
   it('drain: the worker says it drained, and the thread is stopped', async () => {
     const worker = await startFlakyWorker()
     expect(await worker.drain(1_000)).toBe(true)
