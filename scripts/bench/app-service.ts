@@ -24,7 +24,7 @@
 //                            --github-nice 10 --node-args="--trace-gc" --app-log /tmp/app.log]
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer, request } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -39,6 +39,7 @@ import { cleanupTempDirs, makeRepo } from '../../test/helpers/git-repo.ts'
 import type { RedisServer } from '../../test/helpers/redis-server.ts'
 import { startRedisServer } from '../../test/helpers/redis-server.ts'
 import { startRestStandIn } from '../../test/helpers/rest-stand-in.ts'
+import { postDelivery } from './post-delivery.ts'
 import { machine } from './report.ts'
 import { percentile, round } from './stats.ts'
 
@@ -165,39 +166,6 @@ async function sendAll(
   return JSON.parse(out) as Array<{ status: number; ms: number }>
 }
 
-/** One signed delivery on a fresh connection (GitHub opens one per delivery); never throws. */
-function post(app: AppProcess, payload: unknown): Promise<{ status: number; ms: number; at: number }> {
-  const body = JSON.stringify(payload)
-  const url = new URL('/api/github/webhooks', app.url)
-  const at = performance.now()
-  return new Promise((done) => {
-    const req = request(
-      {
-        hostname: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        agent: false,
-        timeout: 60_000,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          'x-github-event': 'issue_comment',
-          'x-github-delivery': `bench-${commentId}-${Math.random().toString(36).slice(2)}`,
-          'x-hub-signature-256': sign(body),
-        },
-      },
-      (res) => {
-        res.resume()
-        res.on('end', () => done({ status: res.statusCode ?? 0, ms: performance.now() - at, at }))
-      },
-    )
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', () => done({ status: 0, ms: performance.now() - at, at }))
-    req.end(body)
-  })
-}
-
 /** When the delivery's check run and reaction have both reached the stand-in (stand-in clock), or null. */
 function answeredAt(s: Sent): number | null {
   let run: number | null = null
@@ -258,7 +226,7 @@ async function warm(apps: AppProcess[], repos: Repo[], prs: number): Promise<voi
   const waits = apps.flatMap((app) =>
     repos.map(async (repo) => {
       const { payload, id } = comment(repo, prs + 1, '/kitty state')
-      await post(app, payload)
+      await postDelivery(signed(app, payload))
       for (const end = Date.now() + 120_000; Date.now() < end; await sleep(200))
         if (rest.requests.some((r) => r.path.endsWith(`/comments/${id}/reactions`))) return
     }),
