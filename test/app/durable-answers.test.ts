@@ -45,6 +45,22 @@ function plant(issue: number, body: string, at = new Date()): void {
   })
 }
 
+/**
+ * A first attempt that posted its reply (planted here, with `before` comments ahead of it and `after`
+ * behind it) and died before saving that it had; the retry then answers through durableAnswers.
+ */
+function retryAfterReply(before: number, after: number) {
+  return fx.jobs.run(async (job) => {
+    if (job.attempt === 1) {
+      for (let i = 0; i < before; i++) plant(7, `comment ${i}`)
+      plant(7, `posted\n\n${replyMarker(job.delivery.id, 'reply:7#0')}`)
+      for (let i = 0; i < after; i++) plant(7, `comment ${i}`)
+      throw new Error('died after the reply, before its save')
+    }
+    await answers(job).createComment(7, 'posted')
+  })
+}
+
 describe('a reply carries its delivery and step, and a retry looks for it before posting', () => {
   it('posted by an attempt whose save was lost: the retry finds it by its marker and posts none', async () => {
     const record = await fx.jobs.run(async (job) => {
@@ -112,43 +128,22 @@ describe('a reply carries its delivery and step, and a retry looks for it before
     expect(repliesOn(7).filter((b) => b.endsWith(marker))).toHaveLength(2)
 
     fx.rest.reset()
-    const paged = await fx.jobs.run(async (job) => {
-      if (job.attempt === 1) {
-        for (let i = 0; i < 150; i++) plant(7, `comment ${i}`)
-        plant(7, `posted\n\n${replyMarker(job.delivery.id, 'reply:7#0')}`)
-        throw new Error('died after the reply, before its save')
-      }
-      await answers(job).createComment(7, 'posted')
-    })
+    const paged = await retryAfterReply(150, 0)
     expect(paged.state).toBe('done')
     expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
     expect(listings()).toHaveLength(2)
   })
 
   it('reads every page since the delivery: 600 comments between the delivery and the retry still hide no reply', async () => {
-    const record = await fx.jobs.run(async (job) => {
-      if (job.attempt === 1) {
-        // The reply landed, then a busy thread buried it under 6 pages before the retry came.
-        plant(7, `posted\n\n${replyMarker(job.delivery.id, 'reply:7#0')}`)
-        for (let i = 0; i < 600; i++) plant(7, `comment ${i}`)
-        throw new Error('died after the reply, before its save')
-      }
-      await answers(job).createComment(7, 'posted')
-    })
+    // The reply landed, then a busy thread buried it under 6 pages before the retry came.
+    const record = await retryAfterReply(0, 600)
     expect(record.state).toBe('done')
     expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
     // Oldest first: the reply is on the first page, and the look stops there.
     expect(listings()).toHaveLength(1)
 
     fx.rest.reset()
-    const buried = await fx.jobs.run(async (job) => {
-      if (job.attempt === 1) {
-        for (let i = 0; i < 600; i++) plant(7, `comment ${i}`)
-        plant(7, `posted\n\n${replyMarker(job.delivery.id, 'reply:7#0')}`)
-        throw new Error('died after the reply, before its save')
-      }
-      await answers(job).createComment(7, 'posted')
-    })
+    const buried = await retryAfterReply(600, 0)
     expect(buried.state).toBe('done')
     expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
     expect(listings()).toHaveLength(7)
