@@ -31,7 +31,8 @@ export function branchPatternProblem(pattern: string): string | null {
 export function compileBranchPattern(pattern: string): RegExp {
   const source = pattern
     .split(PLACEHOLDER)
-    .map((part) => GROUPS[part] ?? escape(part))
+    // Own keys only: a literal part named like Object.prototype's members (`valueOf`) is text, not a group.
+    .map((part) => (Object.hasOwn(GROUPS, part) ? GROUPS[part]! : escape(part)))
     .join('')
   return new RegExp(`^${source}$`)
 }

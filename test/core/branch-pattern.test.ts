@@ -10,6 +10,15 @@ describe('branch patterns', () => {
     expect(matchBranchPattern('099-m-WP03', '{mission_slug}-{wp_id}')).toEqual({ mission: '099-m', wp: 'WP03' })
   })
 
+  it("literal text named like Object.prototype's members stays text (FC_SEED=891652297 found `{wp_id}valueOf`)", () => {
+    for (const word of ['valueOf', 'constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const pattern = `{wp_id}${word}`
+      expect(branchPatternProblem(pattern)).toBeNull()
+      expect(compileBranchPattern(pattern).test(`WP07${word}`), pattern).toBe(true)
+      expect(matchBranchPattern(`WP07${word}`, pattern)).toEqual({ wp: 'WP07' })
+    }
+  })
+
   it('property: every pattern either has a problem or compiles and matches its own example', () => {
     const part = fc.oneof(fc.constantFrom('{wp_id}', '{mission_slug}', '{', '}', '(', '\\', '$', '-', '/'), fc.string())
     fc.assert(
