@@ -20,9 +20,14 @@
 // --node-args="…" starts the Apps with node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
 // "--trace-gc"); they are then stopped with SIGTERM, so a profile is written, and --app-log FILE keeps
 // what the (last) App printed.
-//   npm run bench:service [-- --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>
+// --self-warm N sets the Apps' KITTY_WARM_DELIVERIES (their own warm-up before listening; default the
+// App's). --warm-receiver N sends N redeliveries before the burst instead, as to an App serving a while.
+// --split-cores pins the Apps to CPU 0 and everything that stands in for GitHub (the sender, the git
+// test server and its `git http-backend`, the REST stand-in, Redis) to CPU 1: the App on one core of
+// its own, GitHub elsewhere, as in production. The floor is then served from CPU 0 and sent from CPU 1.
+//   npm run bench:service [-- --split-cores --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>
 //                            --github-nice 10 --node-args="--trace-gc" --app-log /tmp/app.log]
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -56,6 +61,10 @@ const { values } = parseArgs({
     'github-nice': { type: 'string', default: '0' },
     'node-args': { type: 'string', default: '' },
     'app-log': { type: 'string' },
+    'split-cores': { type: 'boolean', default: false },
+    'warm-receiver': { type: 'string', default: '0' },
+    // The App's own warm-up before it listens (KITTY_WARM_DELIVERIES); the App's default unless given.
+    'self-warm': { type: 'string' },
   },
 })
 const BURST = Number(values.burst)
@@ -64,6 +73,11 @@ const WINDOW_MS = Number(values.window) * 1000
 const GITHUB_NICE = Number(values['github-nice'])
 const NODE_ARGS = values['node-args'].split(' ').filter((a) => a !== '')
 const INSTALLATIONS = 5
+const SPLIT = values['split-cores']
+const WARM_RECEIVER = Number(values['warm-receiver'])
+const WARM_BATCH = 100
+const APP_CPU = 0
+const GITHUB_CPU = 1
 /** WPs per mission (two-digit ids); a repository gets as many missions as its share of a burst needs. */
 const PER_MISSION = 50
 const log = (m: string) => process.stderr.write(`[bench:service] ${m}\n`)
@@ -76,6 +90,14 @@ function chunksOf(bundle: string): string[] {
   const dir = join(dirname(bundle), 'chunks')
   return existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : []
 }
+
+/** Every thread of `pid` (and what it starts later) on one CPU. */
+function pin(pid: number, cpu: number): void {
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' })
+}
+
+// The bench process serves GitHub's side; what it spawns (git http-backend, Redis) inherits the CPU.
+if (SPLIT) pin(process.pid, GITHUB_CPU)
 
 const git = await startGitHttpServer({
   auth: { username: 'x-access-token', password: TOKEN },
@@ -158,9 +180,10 @@ async function sendAll(
   outgoing: ReturnType<typeof signed>[],
   spacingMs = 0,
 ): Promise<Array<{ status: number; ms: number }>> {
-  const child = spawn(process.execPath, [join(ROOT, 'scripts/bench/send-deliveries.ts'), String(spacingMs)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
+  const sender = [process.execPath, join(ROOT, 'scripts/bench/send-deliveries.ts'), String(spacingMs)]
+  // Pinned before it starts: it sends as soon as it has read its input.
+  const [command, ...args] = SPLIT ? ['taskset', '-c', String(GITHUB_CPU), ...sender] : sender
+  const child = spawn(command!, args, { stdio: ['pipe', 'pipe', 'inherit'] })
   child.stdin.end(JSON.stringify(outgoing))
   const [out] = await Promise.all([text(child.stdout), once(child, 'exit')])
   return JSON.parse(out) as Array<{ status: number; ms: number }>
@@ -187,11 +210,42 @@ function answeredAt(s: Sent): number | null {
  * (schedstat: ns on a CPU). Unlike the acknowledgement latency, it does not move with the machine's
  * load, so it compares two builds' receivers even on a busy machine.
  */
-function receiverCpuMs(apps: AppProcess[]): number {
-  let ns = 0
+function receiverCpuMs(apps: AppProcess[]): { cpu: number; waited: number } {
+  let cpu = 0
+  let waited = 0
+  for (const { child } of apps) {
+    const [on, queued] = readFileSync(`/proc/${child.pid}/task/${child.pid}/schedstat`, 'utf8').split(' ')
+    cpu += Number(on)
+    waited += Number(queued)
+  }
+  return { cpu: cpu / 1e6, waited: waited / 1e6 }
+}
+
+/** CPU time (ms) of every thread of the Apps by thread name and nice value, e.g. `node/0`, `DedicatedWorker/10`. */
+function threadCpuMs(apps: AppProcess[]): Record<string, number> {
+  const byThread: Record<string, number> = {}
   for (const { child } of apps)
-    ns += Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/schedstat`, 'utf8').split(' ')[0])
-  return ns / 1e6
+    for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8')
+        // Fields after the name, which is in parentheses and may hold spaces: nice is the 19th field.
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+        const nice = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]
+        const on = Number(readFileSync(`/proc/${child.pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+        const key = `${name}/${nice}`
+        byThread[key] = (byThread[key] ?? 0) + on / 1e6
+      } catch {}
+    }
+  return byThread
+}
+
+function threadDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const delta: Record<string, number> = {}
+  for (const [key, ms] of Object.entries(after)) {
+    const used = round(ms - (before[key] ?? 0), 0) ?? 0
+    if (used > 0) delta[key] = used
+  }
+  return delta
 }
 
 function peakRss(apps: AppProcess[]): { stop(): number } {
@@ -214,24 +268,47 @@ function peakRss(apps: AppProcess[]): { stop(): number } {
 
 async function startApps(count: number): Promise<AppProcess[]> {
   const env: Record<string, string> = { KITTY_READY_MAX_BACKLOG_MS: '600000' }
+  // The test helper's shorter warm-up is for tests; a bench App warms up as deployed ('' = the default).
+  env['KITTY_WARM_DELIVERIES'] = values['self-warm'] ?? ''
   if (count > 1 && queueWired) {
     redis ??= await startRedisServer()
     env['REDIS_URL'] = redis.url
   }
-  return Promise.all(Array.from({ length: count }, () => startAppProcess(rest.url, env, BUNDLE, NODE_ARGS)))
+  const apps = await Promise.all(Array.from({ length: count }, () => startAppProcess(rest.url, env, BUNDLE, NODE_ARGS)))
+  if (SPLIT) for (const app of apps) pin(app.child.pid!, APP_CPU)
+  return apps
 }
 
 /** One `/kitty state` per repository per replica, answered, so the measured deliveries find warm caches. */
 async function warm(apps: AppProcess[], repos: Repo[], prs: number): Promise<void> {
+  const sent: ReturnType<typeof signed>[] = []
   const waits = apps.flatMap((app) =>
     repos.map(async (repo) => {
       const { payload, id } = comment(repo, prs + 1, '/kitty state')
-      await postDelivery(signed(app, payload))
+      const delivery = signed(app, payload)
+      sent.push(delivery)
+      await postDelivery(delivery)
       for (const end = Date.now() + 120_000; Date.now() < end; await sleep(200))
         if (rest.requests.some((r) => r.path.endsWith(`/comments/${id}/reactions`))) return
     }),
   )
   await Promise.all(waits)
+  await warmReceivers(sent)
+}
+
+/**
+ * --warm-receiver N: N redeliveries of the warm-up deliveries, in bursts of 100, before the measured
+ * burst. Each takes the whole receiving path (verify, parse, a queue transaction that finds the id)
+ * and creates no job: the receiver is then as an App that has been serving for a while finds it, its
+ * code compiled by V8's optimizing tiers. 0 (the default) measures a receiver's first traffic.
+ */
+async function warmReceivers(sent: ReturnType<typeof signed>[]): Promise<void> {
+  for (let done = 0; done < WARM_RECEIVER; done += WARM_BATCH) {
+    const batch = Array.from({ length: Math.min(WARM_BATCH, WARM_RECEIVER - done) }, (_, i) => sent[i % sent.length]!)
+    const acks = await sendAll(batch)
+    const refused = acks.filter((a) => a.status !== 202).length
+    if (refused > 0) throw new Error(`receiver warm-up: ${refused} redeliveries were not answered 202`)
+  }
 }
 
 const TRICKLE_AFTER = 200
@@ -259,6 +336,10 @@ interface Result {
   ack_ms: { p50: number | null; p99: number | null; max: number | null }
   /** CPU the receiving threads used from the burst's first request to its last acknowledgement. */
   receiver_cpu_ms: number
+  /** Time the receiving threads were ready to run but waited for a CPU (schedstat), over the same span. */
+  receiver_runqueue_ms: number
+  /** Every thread's CPU time over the same span, by thread name / nice value. */
+  thread_cpu_ms: Record<string, number>
   /** One delivery every TRICKLE_SPACING_MS sent right after the burst, while its backlog is being worked. */
   ack_during_backlog_ms?: { p50: number | null; p99: number | null; max: number | null }
   answered: number
@@ -286,8 +367,10 @@ async function run(deliveries: number, installations: number, replicas: number):
     })
     const started = performance.now()
     const cpuBefore = receiverCpuMs(apps)
+    const threadsBefore = threadCpuMs(apps)
     const acks = await sendAll(jobs.map((j) => signed(j.app, j.payload)))
-    const receiverCpu = receiverCpuMs(apps) - cpuBefore
+    const cpuAfter = receiverCpuMs(apps)
+    const threads = threadDelta(threadsBefore, threadCpuMs(apps))
     const sent: Sent[] = jobs.map((j, i) => ({
       repo: j.repo,
       pr: j.pr,
@@ -316,7 +399,9 @@ async function run(deliveries: number, installations: number, replicas: number):
       replicas,
       statuses,
       ack_ms: spread(ackMs),
-      receiver_cpu_ms: round(receiverCpu, 0) ?? 0,
+      receiver_cpu_ms: round(cpuAfter.cpu - cpuBefore.cpu, 0) ?? 0,
+      receiver_runqueue_ms: round(cpuAfter.waited - cpuBefore.waited, 0) ?? 0,
+      thread_cpu_ms: threads,
       ...(trickle ? { ack_during_backlog_ms: spread(trickle) } : {}),
       answered: times.length,
       answered_per_s: round(times.length / (last ?? WINDOW_MS / 1000), 2),
@@ -354,6 +439,8 @@ async function floor(deliveries: number): Promise<{ ack_ms: Result['ack_ms']; cp
     headers: { 'content-type': 'application/json' },
     body,
   }))
+  // The floor's server stands where the App stood.
+  if (SPLIT) pin(process.pid, APP_CPU)
   try {
     // This thread serves the floor; the sender is a child process of its own.
     const before = process.threadCpuUsage()
@@ -362,6 +449,7 @@ async function floor(deliveries: number): Promise<{ ack_ms: Result['ack_ms']; cp
     return { ack_ms: spread(acks.map((a) => a.ms)), cpu_ms: round((used.user + used.system) / 1000, 0) ?? 0 }
   } finally {
     server.close()
+    if (SPLIT) pin(process.pid, GITHUB_CPU)
   }
 }
 
@@ -390,6 +478,8 @@ try {
     floor_ack_ms: floored?.ack_ms ?? null,
     floor_cpu_ms: floored?.cpu_ms ?? null,
     github_nice: GITHUB_NICE,
+    split_cores: SPLIT,
+    warm_receiver: WARM_RECEIVER,
     machine: await machine('/proc VmRSS, summed'),
   }
   await mkdir(join(ROOT, 'bench'), { recursive: true })

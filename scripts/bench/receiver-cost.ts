@@ -20,7 +20,6 @@ import { dirname, join, resolve } from 'node:path'
 import { text } from 'node:stream/consumers'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { Probot } from 'probot'
 import { createAppLog } from '../../src/app/app-log.ts'
 import { createAppMetrics } from '../../src/app/app-metrics.ts'
 import type { LogLike } from '../../src/app/handle-delivery.ts'
@@ -55,9 +54,9 @@ function floorHandler(): Handler {
 const noQueue = { enqueue: async () => 'queued' } as unknown as DeliveryQueue
 
 function receiverHandler(log: LogLike, queue: DeliveryQueue): Handler {
-  const probot = { webhookPath: '/api/github/webhooks', log } as unknown as Probot
   const metrics = createAppMetrics(() => 0, { processWide: false })
-  const receive = createWebhookReceiver({ probot, queue, secret: WEBHOOK_SECRET, maxBytes: 25 << 20, metrics })
+  const path = '/api/github/webhooks'
+  const receive = createWebhookReceiver({ path, log, queue, secret: WEBHOOK_SECRET, maxBytes: 25 << 20, metrics })
   return (req, res) => void receive(req, res)
 }
 

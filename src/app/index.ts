@@ -38,7 +38,12 @@ async function main(): Promise<void> {
   started = app
   const log = app.probot.log
   log.info(
-    { url: app.url, queue: app.queueKind.kind, queue_at: app.queueKind.where },
+    {
+      url: app.url,
+      queue: app.queueKind.kind,
+      queue_at: app.queueKind.where,
+      warm_up: { deliveries: app.warmed.sent, ms: app.warmed.ms },
+    },
     `kitty-github App listening on ${app.url}`,
   )
   const drainMs = Number(process.env['KITTY_DRAIN_TIMEOUT_MS'] ?? DEFAULT_DRAIN_MS)

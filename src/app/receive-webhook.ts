@@ -1,7 +1,6 @@
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Probot } from 'probot'
 import { isChat, readAction, readDelivery, ROUTED_EVENTS } from '../github/read-event.ts'
 import type { AppMetrics } from './app-metrics.ts'
 import type { LogLike } from './handle-delivery.ts'
@@ -23,8 +22,10 @@ import { decodeWebhookBody, readWebhookBody } from './read-webhook-body.ts'
 const LINGER_MS = 2_000
 
 export interface WebhookReceiverOptions {
-  probot: Probot
-  queue: DeliveryQueue
+  /** The webhook path (Probot's, /api/github/webhooks by default). */
+  path: string
+  log: LogLike
+  queue: Pick<DeliveryQueue, 'enqueue'>
   secret: string
   maxBytes: number
   metrics: AppMetrics
@@ -180,11 +181,10 @@ function readVerified(
 }
 
 export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
-  const { probot, maxBytes, metrics } = options
+  const { maxBytes, metrics, log } = options
   // Prepared once: preparing the key for every delivery was a tenth of the receiver's time in a burst.
   const secret = createSecretKey(Buffer.from(options.secret, 'utf8'))
-  const path = probot.webhookPath.replace(/\/+$/, '')
-  const log = probot.log as unknown as LogLike
+  const path = options.path.replace(/\/+$/, '')
   const refuse = (req: IncomingMessage, res: ServerResponse, refusal: Refusal) => {
     const { status, reason, detail } = refusal
     metrics.refusals.inc({ reason })
