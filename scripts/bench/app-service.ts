@@ -20,8 +20,7 @@
 // --node-args="…" starts the Apps with node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
 // "--trace-gc"); they are then stopped with SIGTERM, so a profile is written, and --app-log FILE keeps
 // what the (last) App printed.
-// --self-warm N sets the Apps' KITTY_WARM_DELIVERIES (their own warm-up before listening; default the
-// App's). --warm-receiver N sends N redeliveries before the burst instead, as to an App serving a while.
+// --warm-receiver N sends N redeliveries before the burst, as to an App that has been serving a while.
 // --split-cores pins the Apps to CPU 0 and everything that stands in for GitHub (the sender, the git
 // test server and its `git http-backend`, the REST stand-in, Redis) to CPU 1: the App on one core of
 // its own, GitHub elsewhere, as in production. The floor is then served from CPU 0 and sent from CPU 1.
@@ -63,8 +62,6 @@ const { values } = parseArgs({
     'app-log': { type: 'string' },
     'split-cores': { type: 'boolean', default: false },
     'warm-receiver': { type: 'string', default: '0' },
-    // The App's own warm-up before it listens (KITTY_WARM_DELIVERIES); the App's default unless given.
-    'self-warm': { type: 'string' },
   },
 })
 const BURST = Number(values.burst)
@@ -268,8 +265,6 @@ function peakRss(apps: AppProcess[]): { stop(): number } {
 
 async function startApps(count: number): Promise<AppProcess[]> {
   const env: Record<string, string> = { KITTY_READY_MAX_BACKLOG_MS: '600000' }
-  // The test helper's shorter warm-up is for tests; a bench App warms up as deployed ('' = the default).
-  env['KITTY_WARM_DELIVERIES'] = values['self-warm'] ?? ''
   if (count > 1 && queueWired) {
     redis ??= await startRedisServer()
     env['REDIS_URL'] = redis.url

@@ -14,9 +14,6 @@ export const DEFAULT_WEBHOOK_MAX_BYTES = 25 * 1024 * 1024
 
 const DEFAULT_WORKERS = 4
 
-/** Enough calls for V8 to compile the receiving path's fast code (BENCHMARKS.md, fourth pass). */
-const DEFAULT_WARM_DELIVERIES = 1_000
-
 /** Variables the engine must never see: it needs neither, and every child or log line is one less risk. */
 const PRIVATE = ['PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET', 'GITHUB_TOKEN', 'KITTY_TOKEN']
 
@@ -52,7 +49,6 @@ export function checkAppEnvironment(env: NodeJS.ProcessEnv): void {
     throw new UsageError(`The App needs ${missing.join(', ')} in its environment (see docs/app.md, "Running the App").`)
   webhookMaxBytes(env)
   workers(env)
-  warmDeliveries(env)
   sweepIntervalMs(env)
   const port = Number(env['PORT'] ?? 3000)
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -74,16 +70,4 @@ export function webhookMaxBytes(env: NodeJS.ProcessEnv): number {
 /** KITTY_WORKERS: jobs (of different repositories) one process runs at once. */
 export function workers(env: NodeJS.ProcessEnv): number {
   return wholeNumberSetting(env, 'KITTY_WORKERS', DEFAULT_WORKERS, { min: 1, max: 256 }, 'a whole number from 1 to 256')
-}
-
-/** KITTY_WARM_DELIVERIES: deliveries the receiver sends itself before it listens (warm-receiver.ts); 0 for none. */
-export function warmDeliveries(env: NodeJS.ProcessEnv): number {
-  const range = { min: 0, max: 100_000 }
-  return wholeNumberSetting(
-    env,
-    'KITTY_WARM_DELIVERIES',
-    DEFAULT_WARM_DELIVERIES,
-    range,
-    'a whole number from 0 to 100000',
-  )
 }

@@ -17,11 +17,7 @@ const fromProbot = createRequire(fileURLToPath(import.meta.resolve('probot')))
 
 interface PinoModule {
   (options: object, stream: NodeJS.WritableStream): Logger
-  destination(options: { dest: number | string; minLength: number; maxWrite: number; sync?: boolean }): Destination
-}
-
-interface Destination extends NodeJS.WritableStream {
-  destroy(): void
+  destination(options: { dest: number; minLength: number; maxWrite: number }): NodeJS.WritableStream
 }
 
 /**
@@ -31,32 +27,13 @@ interface Destination extends NodeJS.WritableStream {
  */
 const stdout = (pino: PinoModule) => pino.destination({ dest: 1, minLength: 0, maxWrite: 4096 })
 
-const rootOptions = (env: NodeJS.ProcessEnv) => ({
-  level: env['LOG_LEVEL'] || 'info',
-  name: LOG_NAME,
-  messageKey: env['LOG_MESSAGE_KEY'] || 'msg',
-})
-
 export async function createAppLog(env: NodeJS.ProcessEnv): Promise<Logger> {
   const pino = fromProbot('pino') as PinoModule
-  const options = rootOptions(env)
+  const options = { level: env['LOG_LEVEL'] || 'info', name: LOG_NAME, messageKey: env['LOG_MESSAGE_KEY'] || 'msg' }
   // Probot's transform passes JSON lines through unchanged unless it must rewrite them (level names,
   // Sentry): then pino writes them itself, without a stream per line between.
   const plain = env['LOG_FORMAT'] === 'json' && env['LOG_LEVEL_IN_STRING'] !== 'true' && !env['SENTRY_DSN']
-  return withOneName(plain ? pino(options, stdout(pino)) : await throughProbotTransform(pino, options, env))
-}
-
-/**
- * The App's JSON log at level info, written to /dev/null (synchronously, so closing loses nothing in
- * flight): the receiver's warm-up (warm-receiver.ts) runs the same serializing code as the App's log.
- */
-export function createDiscardLog(env: NodeJS.ProcessEnv): { log: Logger; close(): void } {
-  const pino = fromProbot('pino') as PinoModule
-  const sink = pino.destination({ dest: '/dev/null', minLength: 0, maxWrite: 4096, sync: true })
-  return { log: withOneName(pino({ ...rootOptions(env), level: 'info' }, sink)), close: () => sink.destroy() }
-}
-
-function withOneName(root: Logger): Logger {
+  const root = plain ? pino(options, stdout(pino)) : await throughProbotTransform(pino, options, env)
   const pinoChild = root.child
   // Children are created from their parent by prototype, so they inherit this `child` too.
   root.child = function child(this: Logger, bindings, options) {

@@ -38,12 +38,7 @@ async function main(): Promise<void> {
   started = app
   const log = app.probot.log
   log.info(
-    {
-      url: app.url,
-      queue: app.queueKind.kind,
-      queue_at: app.queueKind.where,
-      warm_up: { deliveries: app.warmed.sent, ms: app.warmed.ms },
-    },
+    { url: app.url, queue: app.queueKind.kind, queue_at: app.queueKind.where },
     `kitty-github App listening on ${app.url}`,
   )
   const drainMs = Number(process.env['KITTY_DRAIN_TIMEOUT_MS'] ?? DEFAULT_DRAIN_MS)

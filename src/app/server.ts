@@ -6,14 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Probot } from 'probot'
 import { AggregatorRegistry } from 'prom-client'
-import {
-  cacheRoot,
-  checkAppEnvironment,
-  readyMaxBacklogMs,
-  warmDeliveries,
-  webhookMaxBytes,
-} from './app-environment.ts'
-import { createDiscardLog } from './app-log.ts'
+import { cacheRoot, checkAppEnvironment, readyMaxBacklogMs, webhookMaxBytes } from './app-environment.ts'
 import type { AppMetrics } from './app-metrics.ts'
 import { createAppMetrics } from './app-metrics.ts'
 import type { LogLike } from './handle-delivery.ts'
@@ -21,8 +14,6 @@ import { openAppProbot, openAppQueue } from './open-app-probot.ts'
 import type { DeliveryQueue } from './queue/delivery-queue.ts'
 import type { OpenedQueue } from './queue/open-delivery-queue.ts'
 import { createWebhookReceiver } from './receive-webhook.ts'
-import type { Warmed } from './warm-receiver.ts'
-import { warmReceiver } from './warm-receiver.ts'
 import type { WorkerThread } from './worker/start-worker-thread.ts'
 import { startWorkerThread } from './worker/start-worker-thread.ts'
 
@@ -44,8 +35,6 @@ export interface AppServer {
   queue: DeliveryQueue
   /** 'embedded' or 'redis', and where (for the start-up line). */
   queueKind: Pick<OpenedQueue, 'kind' | 'where'>
-  /** The receiver's warm-up before listening (for the start-up line). */
-  warmed: Warmed
   /** Jobs running in this process now (in its worker thread). */
   running(): number
   /**
@@ -95,16 +84,6 @@ export interface AppServerOptions {
 async function renderMetrics(metrics: AppMetrics, worker: WorkerThread): Promise<string> {
   const [own, theirs] = await Promise.all([metrics.registry.getMetricsAsJSON(), worker.metrics()])
   return AggregatorRegistry.aggregate([own, theirs]).metrics()
-}
-
-async function warmUp(env: NodeJS.ProcessEnv): Promise<Warmed> {
-  const discard = createDiscardLog(env)
-  try {
-    const log = discard.log as unknown as LogLike
-    return await warmReceiver({ deliveries: warmDeliveries(env), log, maxBytes: webhookMaxBytes(env) })
-  } finally {
-    discard.close()
-  }
 }
 
 export async function startAppServer(
@@ -167,7 +146,6 @@ export async function startAppServer(
   // A delivery is answered once recorded; a slow client must not hold a socket forever either.
   server.requestTimeout = 60_000
   const host = env['HOST'] || 'localhost'
-  const warmed = await warmUp(env)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(Number(env['PORT'] ?? 3000), host, () => resolve())
@@ -181,7 +159,6 @@ export async function startAppServer(
     metrics,
     queue,
     queueKind: { kind: opened.kind, where: opened.where },
-    warmed,
     running: () => worker.running(),
     async drain(timeoutMs) {
       draining = true

@@ -93,25 +93,6 @@ describe('duplicateKey (the test log reader itself)', () => {
   })
 })
 
-// First in the file: no test has sent a delivery yet, so every count must still be zero.
-describe('the receiver warm-up before listening', () => {
-  it('is in the start line, and leaves no log line, metric sample or job of its own', async () => {
-    const lines = strictLines()
-    const start = lines.find((l) => String(l['msg']).startsWith('kitty-github App listening on'))
-    const warm = start?.['warm_up'] as { deliveries: number; ms: number } | undefined
-    // 1,000 unless a loaded machine ran past the warm-up's 5 s budget first.
-    expect(warm?.deliveries).toBeGreaterThan(0)
-    expect(warm?.deliveries).toBeLessThanOrEqual(1_000)
-    expect(lines.filter((l) => String(l['delivery'] ?? '').startsWith('warm-up-'))).toEqual([])
-    expect(fx.app.output()).not.toContain('kitty-warm-up')
-    const metrics = await scrape()
-    for (const name of ['kitty_webhook_deliveries_total', 'kitty_webhook_responses_total'])
-      expect(sample(metrics, name) ?? 0, name).toBe(0)
-    expect(sample(metrics, 'kitty_queue_depth') ?? 0).toBe(0)
-    expect(fx.rest.requests.filter((r) => r.path.includes('kitty-warm-up'))).toEqual([])
-  })
-})
-
 describe('logs', () => {
   it('every line is strict JSON with one name; one delivery has a receipt, an acknowledgement and a publish line', async () => {
     const { name } = fx.createRepo()

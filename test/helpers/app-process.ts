@@ -56,8 +56,6 @@ export async function startAppProcess(
     GHE_PROTOCOL: 'http',
     KITTY_CACHE_DIR: join(home, 'cache'),
     KITTY_REMOTE_TIMEOUT_MS: '20000',
-    // The receiver's warm-up runs in every test App, shorter than its default 1,000 (a start costs less).
-    KITTY_WARM_DELIVERIES: '100',
     ...extraEnv,
   }
   const child = spawn(process.execPath, [...nodeArgs, app], { env, cwd: home })
