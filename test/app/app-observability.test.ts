@@ -152,9 +152,14 @@ describe('metrics and readiness', () => {
     let after = ''
     const delta = (name: string, labels: string[] = []) =>
       (sample(after, name, labels) ?? Number.NaN) - (sample(before, name, labels) ?? 0)
-    await until('the second delivery answered', async () => {
+    // A job is counted answered when its handler returns and leaves the backlog a moment later, when the
+    // queue marks it done: a scrape can fall between the two.
+    await until('the second delivery answered and done', async () => {
       after = await scrape()
-      return delta('kitty_delivery_answer_seconds_count') === 2
+      return (
+        delta('kitty_delivery_answer_seconds_count') === 2 &&
+        sample(after, 'kitty_backlog_deliveries', ['state="active"']) === 0
+      )
     })
     expect(delta('kitty_webhook_responses_total', ['status="202"'])).toBe(2)
     expect(delta('kitty_webhook_responses_total', ['status="400"'])).toBe(1)
