@@ -5,17 +5,19 @@
  */
 
 const PLACEHOLDER = /(\{mission_slug\}|\{wp_id\})/
-const GROUPS: Record<string, string> = {
-  '{mission_slug}': '(?<mission>[A-Za-z0-9][A-Za-z0-9._-]*?)',
-  '{wp_id}': '(?<wp>WP\\d{1,4})',
-}
+// A Map, not an object literal: a literal part of a pattern named like Object.prototype's members
+// (`valueOf`, `constructor`) must never be found as a group.
+const GROUPS = new Map([
+  ['{mission_slug}', '(?<mission>[A-Za-z0-9][A-Za-z0-9._-]*?)'],
+  ['{wp_id}', '(?<wp>WP\\d{1,4})'],
+])
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** Why `pattern` cannot name WP branches, as a phrase, or null when it can. */
 export function branchPatternProblem(pattern: string): string | null {
   const parts = pattern.split(PLACEHOLDER)
-  for (const placeholder of Object.keys(GROUPS)) {
+  for (const placeholder of GROUPS.keys()) {
     const count = parts.filter((p) => p === placeholder).length
     if (count > 1) return `uses ${placeholder} ${count} times; each placeholder may appear once`
   }
@@ -31,8 +33,7 @@ export function branchPatternProblem(pattern: string): string | null {
 export function compileBranchPattern(pattern: string): RegExp {
   const source = pattern
     .split(PLACEHOLDER)
-    // Own keys only: a literal part named like Object.prototype's members (`valueOf`) is text, not a group.
-    .map((part) => (Object.hasOwn(GROUPS, part) ? GROUPS[part]! : escape(part)))
+    .map((part) => GROUPS.get(part) ?? escape(part))
     .join('')
   return new RegExp(`^${source}$`)
 }
