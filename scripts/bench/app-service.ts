@@ -26,25 +26,25 @@
 // its own, GitHub elsewhere, as in production. The floor is then served from CPU 0 and sent from CPU 1.
 //   npm run bench:service [-- --split-cores --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>
 //                            --github-nice 10 --node-args="--trace-gc" --app-log /tmp/app.log]
-import { execFileSync, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { execFileSync } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { text } from 'node:stream/consumers'
 import { parseArgs } from 'node:util'
 import type { AppProcess } from '../../test/helpers/app-process.ts'
-import { APP, eventPayload, sign, startAppProcess } from '../../test/helpers/app-process.ts'
+import { APP, eventPayload, startAppProcess } from '../../test/helpers/app-process.ts'
 import { startGitHttpServer } from '../../test/helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo } from '../../test/helpers/git-repo.ts'
 import type { RedisServer } from '../../test/helpers/redis-server.ts'
 import { startRedisServer } from '../../test/helpers/redis-server.ts'
 import { startRestStandIn } from '../../test/helpers/rest-stand-in.ts'
+import type { Outgoing } from './post-delivery.ts'
 import { postDelivery } from './post-delivery.ts'
 import { machine } from './report.ts'
+import { githubDelivery, sendFromChild } from './send-from-child.ts'
 import { percentile, round } from './stats.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -158,32 +158,15 @@ function comment(repo: Repo, pr: number, body: string): { payload: unknown; id: 
   return { payload, id }
 }
 
-function signed(app: AppProcess, payload: unknown): { url: string; headers: Record<string, string>; body: string } {
-  const body = JSON.stringify(payload)
-  return {
-    url: new URL('/api/github/webhooks', app.url).href,
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'issue_comment',
-      'x-github-delivery': `bench-${++deliverySeq}-${Math.random().toString(36).slice(2)}`,
-      'x-hub-signature-256': sign(body),
-    },
-  }
+function signed(app: AppProcess, payload: unknown): Outgoing {
+  const url = new URL('/api/github/webhooks', app.url).href
+  const id = `bench-${++deliverySeq}-${Math.random().toString(36).slice(2)}`
+  return githubDelivery(url, 'issue_comment', id, JSON.stringify(payload))
 }
 
-/** The burst, sent by send-deliveries.ts in its own process, signed beforehand: [{ status, ms }] in order. */
-async function sendAll(
-  outgoing: ReturnType<typeof signed>[],
-  spacingMs = 0,
-): Promise<Array<{ status: number; ms: number }>> {
-  const sender = [process.execPath, join(ROOT, 'scripts/bench/send-deliveries.ts'), String(spacingMs)]
-  // Pinned before it starts: it sends as soon as it has read its input.
-  const [command, ...args] = SPLIT ? ['taskset', '-c', String(GITHUB_CPU), ...sender] : sender
-  const child = spawn(command!, args, { stdio: ['pipe', 'pipe', 'inherit'] })
-  child.stdin.end(JSON.stringify(outgoing))
-  const [out] = await Promise.all([text(child.stdout), once(child, 'exit')])
-  return JSON.parse(out) as Array<{ status: number; ms: number }>
+/** The burst, sent by send-deliveries.ts in its own process (on GitHub's CPU with --split-cores). */
+function sendAll(outgoing: Outgoing[], spacingMs = 0): Promise<Array<{ status: number; ms: number }>> {
+  return sendFromChild(outgoing, { spacingMs, ...(SPLIT ? { cpu: GITHUB_CPU } : {}) })
 }
 
 /** When the delivery's check run and reaction have both reached the stand-in (stand-in clock), or null. */
@@ -202,38 +185,38 @@ function answeredAt(s: Sent): number | null {
   return run === null || reaction === null ? null : Math.max(run, reaction)
 }
 
-/**
- * CPU time the Apps' receiving (main) threads have used, in ms, from the kernel's per-thread count
- * (schedstat: ns on a CPU). Unlike the acknowledgement latency, it does not move with the machine's
- * load, so it compares two builds' receivers even on a busy machine.
- */
-function receiverCpuMs(apps: AppProcess[]): { cpu: number; waited: number } {
-  let cpu = 0
-  let waited = 0
-  for (const { child } of apps) {
-    const [on, queued] = readFileSync(`/proc/${child.pid}/task/${child.pid}/schedstat`, 'utf8').split(' ')
-    cpu += Number(on)
-    waited += Number(queued)
-  }
-  return { cpu: cpu / 1e6, waited: waited / 1e6 }
+interface ThreadTimes {
+  /** The receiving (main) threads: ms on a CPU, and ms ready to run but waiting for one. */
+  receiver: { cpu: number; waited: number }
+  /** ms on a CPU of every thread, by thread name and nice value, e.g. `MainThread/0`, `WorkerThread/10`. */
+  byThread: Record<string, number>
 }
 
-/** CPU time (ms) of every thread of the Apps by thread name and nice value, e.g. `node/0`, `DedicatedWorker/10`. */
-function threadCpuMs(apps: AppProcess[]): Record<string, number> {
-  const byThread: Record<string, number> = {}
+/**
+ * The Apps' threads' times from the kernel's per-thread counts (schedstat: ns on a CPU, ns waiting for
+ * one). Unlike the acknowledgement latency, the receiving thread's CPU time does not move with the
+ * machine's load, so it compares two builds' receivers even on a busy machine.
+ */
+function threadTimes(apps: AppProcess[]): ThreadTimes {
+  const times: ThreadTimes = { receiver: { cpu: 0, waited: 0 }, byThread: {} }
   for (const { child } of apps)
     for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
       try {
-        const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8')
+        const task = `/proc/${child.pid}/task/${tid}`
+        const [on, queued] = readFileSync(`${task}/schedstat`, 'utf8').split(' ').map(Number) as [number, number]
+        const stat = readFileSync(`${task}/stat`, 'utf8')
         // Fields after the name, which is in parentheses and may hold spaces: nice is the 19th field.
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
         const nice = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]
-        const on = Number(readFileSync(`/proc/${child.pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
         const key = `${name}/${nice}`
-        byThread[key] = (byThread[key] ?? 0) + on / 1e6
+        times.byThread[key] = (times.byThread[key] ?? 0) + on / 1e6
+        if (tid === String(child.pid)) {
+          times.receiver.cpu += on / 1e6
+          times.receiver.waited += queued / 1e6
+        }
       } catch {}
     }
-  return byThread
+  return times
 }
 
 function threadDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
@@ -276,7 +259,7 @@ async function startApps(count: number): Promise<AppProcess[]> {
 
 /** One `/kitty state` per repository per replica, answered, so the measured deliveries find warm caches. */
 async function warm(apps: AppProcess[], repos: Repo[], prs: number): Promise<void> {
-  const sent: ReturnType<typeof signed>[] = []
+  const sent: Outgoing[] = []
   const waits = apps.flatMap((app) =>
     repos.map(async (repo) => {
       const { payload, id } = comment(repo, prs + 1, '/kitty state')
@@ -297,7 +280,7 @@ async function warm(apps: AppProcess[], repos: Repo[], prs: number): Promise<voi
  * and creates no job: the receiver is then as an App that has been serving for a while finds it, its
  * code compiled by V8's optimizing tiers. 0 (the default) measures a receiver's first traffic.
  */
-async function warmReceivers(sent: ReturnType<typeof signed>[]): Promise<void> {
+async function warmReceivers(sent: Outgoing[]): Promise<void> {
   for (let done = 0; done < WARM_RECEIVER; done += WARM_BATCH) {
     const batch = Array.from({ length: Math.min(WARM_BATCH, WARM_RECEIVER - done) }, (_, i) => sent[i % sent.length]!)
     const acks = await sendAll(batch)
@@ -361,11 +344,9 @@ async function run(deliveries: number, installations: number, replicas: number):
       return { repo, pr, ...comment(repo, pr, '/kitty start-review'), app: apps[i % apps.length]! }
     })
     const started = performance.now()
-    const cpuBefore = receiverCpuMs(apps)
-    const threadsBefore = threadCpuMs(apps)
+    const before = threadTimes(apps)
     const acks = await sendAll(jobs.map((j) => signed(j.app, j.payload)))
-    const cpuAfter = receiverCpuMs(apps)
-    const threads = threadDelta(threadsBefore, threadCpuMs(apps))
+    const after = threadTimes(apps)
     const sent: Sent[] = jobs.map((j, i) => ({
       repo: j.repo,
       pr: j.pr,
@@ -394,9 +375,9 @@ async function run(deliveries: number, installations: number, replicas: number):
       replicas,
       statuses,
       ack_ms: spread(ackMs),
-      receiver_cpu_ms: round(cpuAfter.cpu - cpuBefore.cpu, 0) ?? 0,
-      receiver_runqueue_ms: round(cpuAfter.waited - cpuBefore.waited, 0) ?? 0,
-      thread_cpu_ms: threads,
+      receiver_cpu_ms: round(after.receiver.cpu - before.receiver.cpu, 0) ?? 0,
+      receiver_runqueue_ms: round(after.receiver.waited - before.receiver.waited, 0) ?? 0,
+      thread_cpu_ms: threadDelta(before.byThread, after.byThread),
       ...(trickle ? { ack_during_backlog_ms: spread(trickle) } : {}),
       answered: times.length,
       answered_per_s: round(times.length / (last ?? WINDOW_MS / 1000), 2),

@@ -9,16 +9,12 @@
 //   + log        the same with the App's logger (two JSON lines per delivery; run with stdout to /dev/null)
 //   + queue      the same with the embedded queue (SQLite in a temporary folder, each commit fsynced)
 //   node scripts/bench/receiver-cost.ts [--burst 500 --rounds 3] > /dev/null
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { text } from 'node:stream/consumers'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createAppLog } from '../../src/app/app-log.ts'
 import { createAppMetrics } from '../../src/app/app-metrics.ts'
@@ -26,10 +22,11 @@ import type { LogLike } from '../../src/app/handle-delivery.ts'
 import type { DeliveryQueue } from '../../src/app/queue/delivery-queue.ts'
 import { openEmbeddedQueue } from '../../src/app/queue/open-embedded-queue.ts'
 import { createWebhookReceiver } from '../../src/app/receive-webhook.ts'
-import { eventPayload, sign, WEBHOOK_SECRET } from '../../test/helpers/app-process.ts'
+import { eventPayload, WEBHOOK_SECRET } from '../../test/helpers/app-process.ts'
+import type { Outgoing } from './post-delivery.ts'
+import { githubDelivery, sendFromChild } from './send-from-child.ts'
 import { percentile, round } from './stats.ts'
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const { values } = parseArgs({
   options: { burst: { type: 'string', default: '500' }, rounds: { type: 'string', default: '3' } },
 })
@@ -51,49 +48,36 @@ function floorHandler(): Handler {
   }
 }
 
-const noQueue = { enqueue: async () => 'queued' } as unknown as DeliveryQueue
+const noQueue: Pick<DeliveryQueue, 'enqueue'> = { enqueue: async () => 'queued' }
 
-function receiverHandler(log: LogLike, queue: DeliveryQueue): Handler {
+function receiverHandler(log: LogLike, queue: Pick<DeliveryQueue, 'enqueue'>): Handler {
   const metrics = createAppMetrics(() => 0, { processWide: false })
   const path = '/api/github/webhooks'
   const receive = createWebhookReceiver({ path, log, queue, secret: WEBHOOK_SECRET, maxBytes: 25 << 20, metrics })
   return (req, res) => void receive(req, res)
 }
 
-function burst(url: string): string {
-  return JSON.stringify(
-    Array.from({ length: BURST }, (_, i) => {
-      const body = JSON.stringify(
-        eventPayload('issue_comment.start-review', 'http://127.0.0.1:1/o/r.git', (p) => {
-          p.issue.number = (i % 50) + 1
-          p.comment.id = 4_000_000_000 + i
-        }),
-      )
-      const headers = {
-        'content-type': 'application/json',
-        'x-github-event': 'issue_comment',
-        'x-github-delivery': `cost-${Date.now()}-${i}`,
-        'x-hub-signature-256': sign(body),
-      }
-      return { url, headers, body }
-    }),
-  )
+function burst(url: string): Outgoing[] {
+  return Array.from({ length: BURST }, (_, i) => {
+    const body = JSON.stringify(
+      eventPayload('issue_comment.start-review', 'http://127.0.0.1:1/o/r.git', (p) => {
+        p.issue.number = (i % 50) + 1
+        p.comment.id = 4_000_000_000 + i
+      }),
+    )
+    return githubDelivery(url, 'issue_comment', `cost-${Date.now()}-${i}`, body)
+  })
 }
 
 async function measure(handler: Handler): Promise<{ cpu: number; p99: number }> {
   const server = createServer(handler)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`
-  const input = burst(url)
-  const child = spawn(process.execPath, [join(ROOT, 'scripts/bench/send-deliveries.ts')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
-  const before = process.threadCpuUsage()
-  child.stdin.end(input)
-  const [out] = await Promise.all([text(child.stdout), once(child, 'exit')])
+  let before = process.threadCpuUsage()
+  const answers = await sendFromChild(burst(url), { started: () => (before = process.threadCpuUsage()) })
   const used = process.threadCpuUsage(before)
   server.close()
-  const acks = (JSON.parse(out) as Array<{ status: number; ms: number }>).map((a) => a.ms)
+  const acks = answers.map((a) => a.ms)
   return { cpu: (used.user + used.system) / 1000, p99: percentile(acks, 99) ?? 0 }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { LogLike } from '../../../src/app/handle-delivery.ts'
 import { startWorkerThread } from '../../../src/app/worker/start-worker-thread.ts'
+import type { WorkerThreadOptions } from '../../../src/app/worker/start-worker-thread.ts'
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)
 
@@ -21,14 +22,15 @@ const until = async (check: () => boolean, ms = 15_000) => {
   throw new Error('timed out')
 }
 
-/** The stand-in worker, its log and its fatal calls unobserved. */
-const startFlakyWorker = () =>
+/** The stand-in worker; its log and its fatal calls unobserved unless given. */
+const startFlakyWorker = (observed: Partial<Pick<WorkerThreadOptions, 'log' | 'onFatal'>> = {}) =>
   startWorkerThread({
     entry: fixture('flaky-worker.ts'),
     env: {},
     cwd: '/',
     log: recordingLog(),
     onFatal: () => undefined,
+    ...observed,
   })
 
 describe('startWorkerThread', () => {
@@ -42,13 +44,7 @@ describe('startWorkerThread', () => {
   it('a worker that dies is started again; after too many deaths in a row the process is told', async () => {
     const log = recordingLog()
     const fatal: string[] = []
-    const worker = await startWorkerThread({
-      entry: fixture('flaky-worker.ts'),
-      env: {},
-      cwd: '/',
-      log,
-      onFatal: (reason) => void fatal.push(reason),
-    })
+    const worker = await startFlakyWorker({ log, onFatal: (reason) => void fatal.push(reason) })
     expect(worker.running()).toBe(2)
     const restarts = () => log.lines.filter((l) => l === 'warn worker thread exited; starting another').length
     for (let death = 1; death <= 5; death++) {
