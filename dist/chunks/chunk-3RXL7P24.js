@@ -1,0 +1,2 @@
+let __kittyRequire; const require = (id) => (__kittyRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);
+import{a as e}from"./chunk-M2PNUJBE.js";var s=".github/kitty.yml",a={legacy_feature_aliases:!1,worktrees:!0,max_attempts:5,merge:{strategy:"merge",branch_pattern:"{mission_slug}-{wp_id}",label:"kitty:merge",via:"push"}};async function p(o){let t=await o.readText(s,65536);if(t===null)return a;let{parseConfig:r}=await import("./config-BFIXAMC4.js");return r(t)}e(p,"loadConfig");export{s as a,a as b,p as c};
