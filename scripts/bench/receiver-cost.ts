@@ -8,13 +8,19 @@
 //                silent, its queue a no-op
 //   + log        the same with the App's logger (two JSON lines per delivery; run with stdout to /dev/null)
 //   + queue      the same with the embedded queue (SQLite in a temporary folder, each commit fsynced)
-//   node scripts/bench/receiver-cost.ts [--burst 500 --rounds 3] > /dev/null
+// --fresh measures each burst in a new process (the burst is that server's first traffic, as for an App
+// just started; without it, every variant after a process's first runs on code V8 has compiled);
+// --split-cores puts the server on CPU 0 and the sender on CPU 1.
+//   node scripts/bench/receiver-cost.ts [--burst 500 --rounds 3 --fresh --split-cores] > /dev/null
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createAppLog } from '../../src/app/app-log.ts'
 import { createAppMetrics } from '../../src/app/app-metrics.ts'
@@ -25,11 +31,21 @@ import { createWebhookReceiver } from '../../src/app/receive-webhook.ts'
 import { eventPayload, WEBHOOK_SECRET } from '../../test/helpers/app-process.ts'
 import type { Outgoing } from './post-delivery.ts'
 import { githubDelivery, sendFromChild } from './send-from-child.ts'
-import { percentile, round } from './stats.ts'
+import { median, percentile, round } from './stats.ts'
 
 const { values } = parseArgs({
-  options: { burst: { type: 'string', default: '500' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    burst: { type: 'string', default: '500' },
+    rounds: { type: 'string', default: '3' },
+    fresh: { type: 'boolean', default: false },
+    'split-cores': { type: 'boolean', default: false },
+    /** Internal: measure this one variant and report it to the parent (--fresh). */
+    one: { type: 'string' },
+  },
 })
+const SERVER_CPU = 0
+const SENDER_CPU = 1
+const SPLIT = values['split-cores']
 const BURST = Number(values.burst)
 const say = (m: string) => process.stderr.write(`${m}\n`)
 
@@ -74,40 +90,65 @@ async function measure(handler: Handler): Promise<{ cpu: number; p99: number }> 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`
   let before = process.threadCpuUsage()
-  const answers = await sendFromChild(burst(url), { started: () => (before = process.threadCpuUsage()) })
+  const answers = await sendFromChild(burst(url), {
+    started: () => (before = process.threadCpuUsage()),
+    ...(SPLIT ? { cpu: SENDER_CPU } : {}),
+  })
   const used = process.threadCpuUsage(before)
   server.close()
   const acks = answers.map((a) => a.ms)
   return { cpu: (used.user + used.system) / 1000, p99: percentile(acks, 99) ?? 0 }
 }
 
+type Figure = { cpu: number; p99: number }
+
 const dir = mkdtempSync(join(tmpdir(), 'kitty-receiver-cost-'))
 const appLog = (await createAppLog({ LOG_FORMAT: 'json' })) as unknown as LogLike
-const variants: Array<[string, () => Handler]> = [
+const variants = new Map<string, () => Handler>([
   ['floor', floorHandler],
   ['receiver', () => receiverHandler(silent, noQueue)],
   ['+ log', () => receiverHandler(appLog, noQueue)],
   ['+ queue', () => receiverHandler(appLog, openEmbeddedQueue({ file: join(dir, `q-${Math.random()}.sqlite`) }))],
-]
-const figures = new Map<string, Array<{ cpu: number; p99: number }>>()
-for (let round = 0; round < Number(values.rounds); round++)
-  for (const [name, make] of variants) figures.set(name, [...(figures.get(name) ?? []), await measure(make())])
-rmSync(dir, { recursive: true, force: true })
-say(`| variant | thread CPU ms per ${BURST} (median) | µs per delivery | ack p99 ms (median) |`)
-say('|---|---|---|---|')
-for (const [name, runs] of figures) {
-  const cpu =
-    percentile(
-      runs.map((r) => r.cpu),
-      50,
-    ) ?? 0
-  say(
-    `| ${name} | ${round(cpu, 0)} | ${round((cpu * 1000) / BURST, 0)} | ${round(
-      percentile(
-        runs.map((r) => r.p99),
-        50,
-      ),
-      0,
-    )} |`,
-  )
+])
+
+/** One variant's burst in a new process of this script (--one), its figure sent back over IPC. */
+async function measureFresh(name: string): Promise<Figure> {
+  const self = [process.execPath, fileURLToPath(import.meta.url), '--one', name, '--burst', String(BURST)]
+  if (SPLIT) self.push('--split-cores')
+  const [command, ...args] = SPLIT ? ['taskset', '-c', String(SERVER_CPU), ...self] : self
+  const child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const [figure] = (await once(child, 'message')) as [Figure]
+  await once(child, 'exit')
+  return figure
+}
+
+if (values.one !== undefined) {
+  const make = variants.get(values.one)
+  if (!make) throw new Error(`--one: no variant ${values.one}`)
+  const figure = await measure(make())
+  rmSync(dir, { recursive: true, force: true })
+  // The embedded queue's poll timer would keep this process alive.
+  process.send!(figure, () => process.exit(0))
+} else {
+  if (SPLIT && !values.fresh) execFileSync('taskset', ['-a', '-p', '-c', String(SERVER_CPU), String(process.pid)])
+  const figures = new Map<string, Figure[]>()
+  for (let round = 0; round < Number(values.rounds); round++)
+    for (const [name, make] of variants) {
+      const figure = values.fresh ? await measureFresh(name) : await measure(make())
+      figures.set(name, [...(figures.get(name) ?? []), figure])
+    }
+  rmSync(dir, { recursive: true, force: true })
+  report(figures)
+}
+
+function report(figures: Map<string, Figure[]>): void {
+  const how = values.fresh ? "each its process's first" : 'in one process'
+  say(`${BURST}-delivery bursts, ${how}, ${values.rounds} rounds${SPLIT ? ', server on CPU 0, sender on CPU 1' : ''}`)
+  say(`| variant | thread CPU ms per ${BURST} (median) | µs per delivery | ack p99 ms (median) |`)
+  say('|---|---|---|---|')
+  for (const [name, runs] of figures) {
+    const cpu = median(runs.map((r) => r.cpu)) ?? 0
+    const p99 = median(runs.map((r) => r.p99))
+    say(`| ${name} | ${round(cpu, 0)} | ${round((cpu * 1000) / BURST, 0)} | ${round(p99, 0)} |`)
+  }
 }
