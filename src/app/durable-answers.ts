@@ -42,8 +42,8 @@ const PER_PAGE = 100
 /**
  * The most pages of issue comments read when looking for a reply an earlier attempt posted: 2,600
  * comments, more than an issue can hold (GitHub refuses comments on an issue past 2,500, "Commenting is
- * disabled on issues with more than 2500 comments"). The look reads to the end of the list, so this
- * bound is only a guard against an API that stops keeping to that; reaching it is logged.
+ * disabled on issues with more than 2500 comments"). The look reads every page since the delivery, so
+ * this bound is only a guard against an API that stops keeping to that; reaching it is logged.
  */
 export const REPLY_PAGE_LIMIT = 26
 
@@ -80,12 +80,34 @@ function withMarker(body: string, marker: string): string {
   return `${body.slice(0, MAX_COMMENT_CHARS - marker.length - 2)}\n\n${marker}`
 }
 
+interface ListedComment {
+  body?: unknown
+  created_at?: unknown
+}
+
+/** The page number of a Link header's rel="last" (GitHub sends it on every page but the last). */
+function lastPage(headers: Record<string, unknown> | undefined): number | null {
+  const link = headers?.['link']
+  if (typeof link !== 'string') return null
+  for (const part of link.split(',')) {
+    const m = /^\s*<([^>]*)>\s*;\s*rel="last"\s*$/.exec(part)
+    if (!m) continue
+    const page = Number(URL.canParse(m[1]!) ? new URL(m[1]!).searchParams.get('page') : Number.NaN)
+    return Number.isSafeInteger(page) && page >= 1 ? page : null
+  }
+  return null
+}
+
 /**
- * Whether a comment carrying `marker` is on the issue. GitHub lists an issue's comments by ascending id
- * and has no other order; `since` (the delivery's arrival, less a minute of clock skew) keeps the list
- * to what came after the delivery, and the whole of that list is read, however many comments landed
- * between the delivery and this retry, up to REPLY_PAGE_LIMIT pages. Past that (an issue longer than
- * GitHub allows) the reply is taken as not posted: a second reply is a smaller harm than none.
+ * Whether a comment carrying `marker`, created since the delivery arrived (less a minute of clock
+ * skew), is on the issue. GitHub lists an issue's comments by ascending id (creation) in numbered pages
+ * and has no other order or cursor, so a comment deleted while the list is read shifts every later one
+ * a place back. Read forwards, that skips the comment that crossed a page boundary, which could be the
+ * reply. Read backwards (the last page first), a deletion shows one comment twice and hides none, and
+ * new comments only add to the end. So: page 1 (most issues have one page, and it tells how many there
+ * are), then from the last page back until a page starts before the delivery, page 1 again included,
+ * at most REPLY_PAGE_LIMIT pages in all. Past that (an issue longer than GitHub allows) the reply is
+ * taken as not posted: a second reply is a smaller harm than none.
  */
 async function hasReply(
   octokit: OctokitLike,
@@ -95,21 +117,38 @@ async function hasReply(
   receivedAt: number,
   log: LogLike,
 ): Promise<boolean> {
-  const since = new Date(receivedAt - 60_000).toISOString()
-  for (let page = 1; page <= REPLY_PAGE_LIMIT; page++) {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+  const since = receivedAt - 60_000
+  const read = async (page: number) => {
+    const { data, headers } = await octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...where,
       issue_number: issueNumber,
-      since,
       per_page: PER_PAGE,
       page,
     })
-    const comments = Array.isArray(data) ? (data as Array<{ body?: unknown } | null>) : []
-    if (comments.some((c) => typeof c?.body === 'string' && c.body.includes(marker))) return true
-    if (comments.length < PER_PAGE) return false
+    const comments = (Array.isArray(data) ? data : []) as Array<ListedComment | null>
+    const created = (c: ListedComment | null) =>
+      typeof c?.created_at === 'string' ? Date.parse(c.created_at) : Number.NaN
+    return {
+      found: comments.some((c) => typeof c?.body === 'string' && c.body.includes(marker) && !(created(c) < since)),
+      // Comments older than the window start on this page: every earlier page is older still.
+      startsBefore: comments.length > 0 && created(comments[0]!) < since,
+      last: comments.length < PER_PAGE ? page : lastPage(headers),
+    }
   }
+  const first = await read(1)
+  if (first.found) return true
+  if (first.last === 1) return false
+  // GitHub names the last page; from an API that does not, the look starts as far back as it may go.
+  const newest = first.last ?? REPLY_PAGE_LIMIT
+  const oldest = Math.max(1, newest - (REPLY_PAGE_LIMIT - 2))
+  for (let page = newest; page >= oldest; page--) {
+    const { found, startsBefore } = await read(page)
+    if (found) return true
+    if (startsBefore) return false
+  }
+  if (oldest === 1) return false
   log.warn(
-    { issue: issueNumber, pages: REPLY_PAGE_LIMIT, per_page: PER_PAGE, since },
+    { issue: issueNumber, pages: REPLY_PAGE_LIMIT, per_page: PER_PAGE, since: new Date(since).toISOString() },
     `reply lookup: #${issueNumber} has more comments since the delivery than ${REPLY_PAGE_LIMIT} pages hold; ` +
       'an earlier reply past them is not seen, so this one may be a second',
   )

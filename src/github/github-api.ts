@@ -73,7 +73,10 @@ export type CheckRunUpdate = CheckRunRequest extends infer R
 
 /** The one method of Octokit we use; `octokit.request` has this shape in every Octokit flavour. */
 export interface OctokitLike {
-  request(route: string, params?: Record<string, unknown>): Promise<{ status: number; data: unknown }>
+  request(
+    route: string,
+    params?: Record<string, unknown>,
+  ): Promise<{ status: number; data: unknown; headers?: Record<string, unknown> }>
 }
 
 export interface RepoName {

@@ -139,15 +139,52 @@ describe('a reply carries its delivery and step, and a retry looks for it before
     const record = await retryAfterReply(0, 600)
     expect(record.state).toBe('done')
     expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
-    // Oldest first: the reply is on the first page, and the look stops there.
+    // The reply is on the first page, which is read first, and the look stops there.
     expect(listings()).toHaveLength(1)
 
     fx.rest.reset()
     const buried = await retryAfterReply(600, 0)
     expect(buried.state).toBe('done')
     expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
-    expect(listings()).toHaveLength(7)
+    // Page 1 names the last page (7), where the newest comments are: the reply is there.
+    expect(listings().map((r) => r.query.get('page'))).toEqual(['1', '7'])
     expect(lines).toEqual([])
+  })
+
+  it('a comment deleted while the pages are read hides no reply (the look reads from the last page back)', async () => {
+    // The reply is the first comment of page 2. Read forwards, a page-1 comment deleted between the two
+    // reads moves it onto page 1, already read: the look would miss it and post a second reply.
+    const deleteOne = () => {
+      const at = fx.rest.comments.findIndex((c) => c.issue_number === 7)
+      fx.rest.comments.splice(at, 1)
+    }
+    fx.rest.beforeNext(/^GET \/repos\/octo-org\/project\/issues\/7\/comments$/, () =>
+      fx.rest.beforeNext(/^GET \/repos\/octo-org\/project\/issues\/7\/comments$/, deleteOne),
+    )
+    const record = await retryAfterReply(100, 50)
+    expect(record.state).toBe('done')
+    expect(fx.rest.requests.filter((r) => r.method === 'POST')).toEqual([])
+    expect(repliesOn(7)).toHaveLength(150)
+    expect(lines).toEqual([])
+  })
+
+  it('stops at the first page that starts before the delivery arrived', async () => {
+    const receivedAt = Date.now() - 10 * 60_000
+    const record = await fx.jobs.run(
+      async (job) => {
+        if (job.attempt === 1) {
+          for (let i = 0; i < 250; i++) plant(7, `before ${i}`, new Date(receivedAt - 5 * 60_000))
+          for (let i = 0; i < 150; i++) plant(7, `since ${i}`)
+          throw new Error('died before the reply')
+        }
+        await answers(job).createComment(7, 'posted')
+      },
+      { receivedAt },
+    )
+    expect(record.state).toBe('done')
+    // Page 1 (oldest), then 4 and 3 (newest first); page 3 begins with comments from before: no further.
+    expect(listings().map((r) => r.query.get('page'))).toEqual(['1', '4', '3'])
+    expect(fx.rest.requests.filter((r) => r.method === 'POST')).toHaveLength(1)
   })
 
   it(`stops after ${REPLY_PAGE_LIMIT} pages (more than an issue can hold), says so, and posts`, async () => {

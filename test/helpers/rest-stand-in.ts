@@ -20,6 +20,8 @@ export interface RecordedRequest {
   path: string
   /** The path as sent, prefix and encoding kept (which API URL style the client used). */
   raw: string
+  /** The query string's parameters (page, per_page, since…). */
+  query: URLSearchParams
   authorization: string | undefined
   body: unknown
   /** performance.now() when the request had been read (benches time deliveries against it). */
@@ -153,6 +155,7 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
         method: req.method ?? 'GET',
         path,
         raw: (req.url ?? '/').split('?')[0]!,
+        query: new URL(req.url ?? '/', 'http://stand-in').searchParams,
         authorization: req.headers.authorization,
         body,
         at: performance.now(),
@@ -348,10 +351,15 @@ export async function startRestStandIn(options: { contract?: boolean } = {}): Pr
           created_at,
           updated_at: created_at,
         }))
-        const following = new URL(`http://${req.headers.host}${req.url}`)
-        following.searchParams.set('page', String(page + 1))
-        const next = page * perPage < all.length ? { link: `<${following.href}>; rel="next"` } : {}
-        return answer(200, shown, next)
+        // GitHub's Link header: next and last on every page but the last.
+        const pageUrl = (n: number) => {
+          const url = new URL(`http://${req.headers.host}${req.url}`)
+          url.searchParams.set('page', String(n))
+          return url.href
+        }
+        const last = Math.max(1, Math.ceil(all.length / perPage))
+        const link = page < last ? { link: `<${pageUrl(page + 1)}>; rel="next", <${pageUrl(last)}>; rel="last"` } : {}
+        return answer(200, shown, link)
       }
       if (req.method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path))) {
         const run = checkRuns.find((r) => r.id === Number(m![1]))
