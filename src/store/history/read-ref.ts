@@ -15,7 +15,7 @@ import type { Repository } from '../repository.ts'
  * (update-ref.ts) would compare against a ref other than the file it replaces.
  */
 
-/** git's SYMREF_MAXDEPTH: a longer chain of symbolic refs is a loop or a mistake. */
+/** git's SYMREF_MAXDEPTH: it reads at most this many refs for one name, the last one an object id. */
 const MAX_SYMREF_DEPTH = 5
 /** An object id, as git parses a loose ref: 40 hex digits, then the end or whitespace. */
 const LOOSE_OID = /^([0-9a-f]{40})(?:\s|$)/
@@ -88,7 +88,8 @@ function parseLoose(repo: Repository, ref: string, text: string): Loose {
   if (text.trim() === '') return null
   const oid = LOOSE_OID.exec(text)?.[1]
   if (oid) return { oid }
-  const target = SYMREF.exec(text.trim())?.[1]
+  // No leading whitespace before `ref:`: git calls such a file broken.
+  const target = SYMREF.exec(text)?.[1]
   if (target !== undefined && refNameProblem(target) === null) return { target }
   throw new BrokenRefError(repo, ref, 'it holds neither an object id nor a symbolic ref')
 }
@@ -130,8 +131,10 @@ export async function readRef(repo: Repository, ref: string): Promise<string | n
   const packed: { refs?: Map<string, string> } = {}
   const seen: string[] = []
   for (let name = ref; ; ) {
-    if (seen.includes(name) || seen.length > MAX_SYMREF_DEPTH)
-      throw new BrokenRefError(repo, ref, `its symbolic refs go round (${[...seen, name].join(' → ')})`)
+    const chain = () => [...seen, name].join(' → ')
+    if (seen.includes(name)) throw new BrokenRefError(repo, ref, `its symbolic refs go round (${chain()})`)
+    if (seen.length >= MAX_SYMREF_DEPTH)
+      throw new BrokenRefError(repo, ref, `its symbolic refs go deeper than git follows them (${chain()})`)
     seen.push(name)
     const found = lookUp(repo, name, packed)
     if (found === null) return null

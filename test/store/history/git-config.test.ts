@@ -59,3 +59,61 @@ describe('git-config: a value of the repository config, as isomorphic-git read i
     })
   })
 })
+
+/** [config text, user.name as git and isomorphic-git read it]: each line shape the parser decides on. */
+const CASES: Array<[string, string | undefined]> = [
+  ['[user]\n\tname = Kitty', 'Kitty'],
+  ['[user] # a comment\nname = Kitty', 'Kitty'],
+  ['[user] ; a comment\nname = Kitty', 'Kitty'],
+  ['[user]\t \nname = Kitty', 'Kitty'],
+  ['[user] name\nname = Kitty', undefined],
+  ['x[user]\nname = Kitty', undefined],
+  ['[user "sub"]\nname = Kitty', undefined],
+  ['[user\t"sub"]\nname = Kitty', undefined],
+  ['[user  "a\\"b"]\nname = Kitty', undefined],
+  ['[user "sub"] # c\nname = Sub\n[user]\nname = Kitty', 'Kitty'],
+  ['[user]\nname = Kitty\n[user "sub"]x\nname = Other', 'Other'],
+  ['[user]\nname = Kitty\n[user""]\nname = Other', 'Other'],
+  ['[user]\nname = Kitty\n[user] x\nname = Other', 'Other'],
+  ['[u]\nname = Kitty', undefined],
+  ['[user]\nname', 'true'],
+  ['[user]\nname=Kitty', 'Kitty'],
+  ['[user]\nname   =   Kitty  ', 'Kitty'],
+  ['[user]\nname=\tKitty', 'Kitty'],
+  ['[user]\nname = K', 'K'],
+  ['[user]\nname2 = Other\nname = Kitty', 'Kitty'],
+  ['[user]\nname = Kitty\nname-x = Other', 'Kitty'],
+  ['[user]\nname = Kitty\n1name = Other', 'Kitty'],
+  ['[user]\nname = Kitty\nname x = Other', 'Kitty'],
+  ['[user]\nname = Kitty\nnam = Other', 'Kitty'],
+  ['[user]\nname = Kitty\nname_x = Other', 'Kitty'],
+  ['[user]\nname = Kitty\n-name = Other', 'Kitty'],
+  ['[user]\nname = a   b', 'a   b'],
+  ['[user]\nname = a \t b # c', 'a \t b'],
+  ['[user]\nname = a ; c', 'a'],
+  ['[user]\nname = a#c', 'a'],
+  ['[user]\nname = "a # b" c', 'a # b c'],
+  ['[user]\nname = "  a  "', '  a  '],
+  ['[user]\nname = a\\tb\\nc\\\\d\\"e\\bf', 'a\tb\nc\\d"e\bf'],
+  ['[user]\nname = a\\xb', 'a\\xb'],
+  ['[user]\nname = \t\v\f a', 'a'],
+  ['[user]\nname = a\r', 'a'],
+]
+
+describe('git-config: each line shape the parser decides on', () => {
+  it.each(CASES)('%j → %j, as isomorphic-git reads it', async (text, expected) => {
+    const gitdir = join(tempDir(), '.git')
+    nodeFs.mkdirSync(gitdir)
+    writeFileSync(join(gitdir, 'config'), text)
+    expect(configValue(text, 'user', 'name')).toBe(expected)
+    expect(await git.getConfig({ fs: nodeFs, gitdir, path: 'user.name' })).toBe(expected)
+  })
+
+  it('a config that cannot be read other than for being absent is an error, not an empty config', async () => {
+    const dir = makeRepo()
+    const repo = locateRepository(dir)
+    nodeFs.rmSync(join(repo.gitdir, 'config'))
+    nodeFs.mkdirSync(join(repo.gitdir, 'config'))
+    await expect(readConfigValue(repo, 'user', 'name')).rejects.toMatchObject({ code: 'EISDIR' })
+  })
+})

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
@@ -172,5 +172,137 @@ describe('listBranches', () => {
     )
     expect(await listBranches(repo)).toEqual(['a/nested', 'b-packed', 'c-loose', 'main'])
     rmSync(join(repo.gitdir, 'refs/heads/main.lock'))
+  })
+})
+
+describe('readRef: each case the reader decides on', () => {
+  const setUp = () => {
+    const dir = makeRepo()
+    const [first, second] = twoCommits(dir)
+    return { dir, first: first!, second: second!, repo: locateRepository(dir) }
+  }
+  const write = (repo: ReturnType<typeof locateRepository>, ref: string, text: string) =>
+    writeFileSync(join(repo.gitdir, ref), text)
+
+  it('says what is wrong, with a stable code and the ref, in errors of their own names', async () => {
+    const { repo } = setUp()
+    const invalid = await readRef(repo, 'config').catch((e: unknown) => e)
+    expect(invalid).toBeInstanceOf(InvalidRefNameError)
+    expect(invalid).toMatchObject({
+      name: 'InvalidRefNameError',
+      code: 'USAGE_ERROR',
+      message: "'config' is not a valid ref name: it is neither HEAD nor under 'refs/'",
+      data: { ref: 'config' },
+    })
+    write(repo, 'refs/heads/garbage', 'not an id\n')
+    const broken = await readRef(repo, 'refs/heads/garbage').catch((e: unknown) => e)
+    expect(broken).toBeInstanceOf(BrokenRefError)
+    expect(broken).toMatchObject({
+      name: 'BrokenRefError',
+      code: 'INTERNAL_ERROR',
+      message: `The ref refs/heads/garbage in ${repo.gitdir} cannot be read: it holds neither an object id nor a symbolic ref. Inspect it with git show-ref and git fsck.`,
+      data: { ref: 'refs/heads/garbage' },
+    })
+  })
+
+  it('a ref under a file, or a directory of refs, is no ref (null), as git says', async () => {
+    const { dir, first, repo } = setUp()
+    git(dir, 'branch', 'dir/inner', first)
+    for (const ref of ['refs/heads/main/below', 'refs/heads/dir']) {
+      expect(await readRef(repo, ref), ref).toBeNull()
+      expect(gitResolves(dir, ref), ref).toBeNull()
+    }
+    expect(await readRef(repo, 'refs/heads/dir/inner')).toBe(first)
+  })
+
+  it('closes every ref file it opens', async () => {
+    const { repo } = setUp()
+    const open = () => readdirSync('/proc/self/fd').length
+    const before = open()
+    for (let i = 0; i < 50; i++) await readRef(repo, 'HEAD')
+    expect(open()).toBeLessThanOrEqual(before + 2)
+  })
+
+  it('a symlink is a symbolic ref only when it names a valid ref under refs/', async () => {
+    const { repo, first } = setUp()
+    const heads = join(repo.gitdir, 'refs/heads')
+    symlinkSync('HEAD', join(heads, 'to-head'))
+    symlinkSync('objects/info', join(heads, 'to-objects'))
+    symlinkSync('refs/heads/a..b', join(heads, 'to-invalid'))
+    for (const ref of ['to-head', 'to-objects', 'to-invalid'])
+      await expect(readRef(repo, `refs/heads/${ref}`), ref).rejects.toThrow(/is a symbolic link to .*, not a ref/)
+    symlinkSync('refs/heads/main', join(heads, 'to-main'))
+    expect(await readRef(repo, 'refs/heads/to-main')).toBe(first)
+  })
+
+  it('a file of whitespace falls through to packed-refs; `ref:` after leading whitespace is broken, as git says', async () => {
+    const { dir, first, repo } = setUp()
+    git(dir, 'branch', 'side', first)
+    git(dir, 'pack-refs', '--all')
+    write(repo, 'refs/heads/side', ' \n\t\n')
+    expect(await readRef(repo, 'refs/heads/side')).toBe(first)
+    write(repo, 'refs/heads/lead', ' ref: refs/heads/main\n')
+    await expect(readRef(repo, 'refs/heads/lead')).rejects.toBeInstanceOf(BrokenRefError)
+    expect(gitResolves(dir, 'refs/heads/lead')).toBeNull()
+    write(repo, 'refs/heads/sym', 'ref:refs/heads/main  \n')
+    expect(await readRef(repo, 'refs/heads/sym')).toBe(gitResolves(dir, 'refs/heads/sym'))
+  })
+
+  it('packed-refs: a line is `<id> <name>` whole (CRLF too); a line with more, or less, is not a ref', async () => {
+    const { first, second, repo } = setUp()
+    write(
+      repo,
+      'packed-refs',
+      [
+        '# pack-refs with: peeled fully-peeled sorted ',
+        `${first} refs/heads/crlf\r`,
+        `x${second} refs/heads/prefixed`,
+        `${second} refs/heads/trailing junk`,
+        `${second} refs/tags/t`,
+        `^${first}`,
+        '',
+      ].join('\n'),
+    )
+    expect(await readRef(repo, 'refs/heads/crlf')).toBe(first)
+    expect(await readRef(repo, 'refs/heads/prefixed')).toBeNull()
+    expect(await readRef(repo, 'refs/heads/trailing')).toBeNull()
+    expect(await readRef(repo, 'refs/tags/t')).toBe(second)
+  })
+
+  it('packed-refs that cannot be read for a reason other than absence is an error, not an empty list', async () => {
+    const { repo } = setUp()
+    mkdirSync(join(repo.gitdir, 'packed-refs'))
+    await expect(readRef(repo, 'refs/heads/absent')).rejects.toMatchObject({ code: 'EISDIR' })
+  })
+
+  it('reads at most five refs for a name, as git does (SYMREF_MAXDEPTH): four symbolic ones and the last', async () => {
+    const { dir, first, repo } = setUp()
+    for (let i = 1; i <= 4; i++)
+      write(repo, `refs/heads/s${i}`, `ref: ${i === 4 ? 'refs/heads/main' : `refs/heads/s${i + 1}`}\n`)
+    expect(await readRef(repo, 'refs/heads/s1')).toBe(first)
+    expect(gitResolves(dir, 'refs/heads/s1')).toBe(first)
+    write(repo, 'refs/heads/s0', 'ref: refs/heads/s1\n')
+    await expect(readRef(repo, 'refs/heads/s0')).rejects.toThrow(
+      /go deeper than git follows them \(refs\/heads\/s0 → refs\/heads\/s1 → refs\/heads\/s2 → refs\/heads\/s3 → refs\/heads\/s4 → refs\/heads\/main\)/,
+    )
+    expect(gitResolves(dir, 'refs/heads/s0')).toBeNull()
+  })
+
+  it('readSymbolicRef refuses an invalid name and answers null for a missing ref', async () => {
+    const { repo } = setUp()
+    await expect(readSymbolicRef(repo, 'refs/heads/a..b')).rejects.toBeInstanceOf(InvalidRefNameError)
+    expect(await readSymbolicRef(repo, 'refs/heads/absent')).toBeNull()
+  })
+
+  it('listBranches: nested loose branches by their full short name; packed tags are not branches; no refs/heads is no loose branch', async () => {
+    const { dir, first, repo } = setUp()
+    git(dir, 'tag', 'packed-tag', first)
+    git(dir, 'branch', 'packed-branch', first)
+    git(dir, 'pack-refs', '--all')
+    git(dir, 'branch', 'deep/loose/one', first)
+    expect(await listBranches(repo)).toEqual(['deep/loose/one', 'main', 'packed-branch'])
+    git(dir, 'pack-refs', '--all')
+    rmSync(join(repo.gitdir, 'refs/heads'), { recursive: true, force: true })
+    expect(await listBranches(repo)).toEqual(['deep/loose/one', 'main', 'packed-branch'])
   })
 })

@@ -13,7 +13,7 @@ import {
   writeCommit,
   writeTree,
 } from '../../../src/store/objects/write-object.ts'
-import { cleanupTempDirs, git as gitCli, makeRepo } from '../../helpers/git-repo.ts'
+import { cleanupTempDirs, git as gitCli, makeRepo, tempDir } from '../../helpers/git-repo.ts'
 
 afterAll(cleanupTempDirs)
 
@@ -128,5 +128,59 @@ describe('write-object: the bytes isomorphic-git wrote', () => {
     expect(await writeBlob(ours, content)).toBe(blob)
     expect(nodeFs.statSync(path).mtimeMs).toBe(0)
     expect(before).toBeGreaterThan(0)
+  })
+})
+
+describe('write-object: cases the properties may not meet', () => {
+  it('sorts entries given in reverse into git order, a directory as if its name ended in /', async () => {
+    const dir = makeRepo()
+    const blob = gitCli(dir, 'hash-object', '-w', '--stdin')
+    const names = ['a', 'a-b', 'a.md', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
+    const entries = names.map((path) => ({ mode: path === 'a' ? '040000' : '100644', path, oid: EMPTY_TREE }))
+    entries[3]!.oid = blob
+    const reversed = [...entries].reverse()
+    const id = await writeTree(locateRepository(dir), reversed)
+    // git's order puts the directory `a` (as `a/`) after `a-b` and `a.md`.
+    expect(gitCli(dir, 'ls-tree', '--name-only', id).split('\n')).toEqual(['a-b', 'a.md', 'a', ...names.slice(3)])
+  })
+
+  it('takes the modes isomorphic-git took and refuses any other, in its words', async () => {
+    const entry = (mode: string) => [{ mode, path: 'x', oid: EMPTY_TREE }]
+    for (const [given, written] of [
+      ['40000', '40000'],
+      ['040000', '40000'],
+      ['100644', '100644'],
+      ['100664', '100644'],
+      ['100755', '100755'],
+      ['120000', '120000'],
+      ['160000', '160000'],
+    ])
+      expect(Buffer.from(treeContent(entry(given!))).toString('latin1'), given).toMatch(new RegExp(`^${written} x\\0`))
+    for (const mode of ['0100644', '0100755', '0120000', '0160000', '555', '']) {
+      expect(() => treeContent(entry(mode)), mode).toThrow(`Could not understand file mode: ${mode}`)
+      const tree = entry(mode).map((e) => ({ ...e, type: 'blob' as const }))
+      await expect(git.writeTree({ fs: nodeFs, dir: tempDir(), tree }), mode).rejects.toThrow(
+        `Could not understand file mode: ${mode}`,
+      )
+    }
+  })
+
+  it('a message loses every leading blank line and carriage return, as isomorphic-git stored it', async () => {
+    const commit: CommitObject = {
+      message: '\n\n\nsubject\r\n\r\nbody\r\n\n\n',
+      tree: EMPTY_TREE,
+      parent: [],
+      author: { name: 'K', email: 'k@example.com', timestamp: 0, timezoneOffset: 0 },
+    }
+    expect(commitContent(commit).split('\n\n').slice(1).join('\n\n')).toBe('subject\n\nbody\n')
+    const dir = makeRepo()
+    const ours = await writeCommit(locateRepository(dir), commit)
+    expect(ours).toBe(
+      await git.writeCommit({
+        fs: nodeFs,
+        dir,
+        commit: { ...commit, tree: EMPTY_TREE, parent: [], committer: commit.author },
+      }),
+    )
   })
 })
