@@ -71,6 +71,7 @@ const CASES: Array<[string, string | undefined]> = [
   ['[user "sub"]\nname = Kitty', undefined],
   ['[user\t"sub"]\nname = Kitty', undefined],
   ['[user  "a\\"b"]\nname = Kitty', undefined],
+  ['[user]\nname = Kitty\n[user \t "sub"]\nname = Sub', 'Kitty'],
   ['[user "sub"] # c\nname = Sub\n[user]\nname = Kitty', 'Kitty'],
   ['[user]\nname = Kitty\n[user "sub"]x\nname = Other', 'Other'],
   ['[user]\nname = Kitty\n[user""]\nname = Other', 'Other'],
@@ -98,6 +99,10 @@ const CASES: Array<[string, string | undefined]> = [
   ['[user]\nname = a\\xb', 'a\\xb'],
   ['[user]\nname = \t\v\f a', 'a'],
   ['[user]\nname = a\r', 'a'],
+  ['[user]\nname = a \v# c', 'a'],
+  ['[user]\nname = a\fb \f', 'a\fb'],
+  ['[user]\nname = "" a', 'a'],
+  ['[user]\nname = "" \t"b"', 'b'],
 ]
 
 describe('git-config: each line shape the parser decides on', () => {
