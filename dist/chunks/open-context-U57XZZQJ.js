@@ -1,2 +1,0 @@
-let __kittyRequire; const require = (id) => (__kittyRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);
-import{a as b,b as c,c as d}from"./chunk-MMVP3BNP.js";import{n as a}from"./chunk-HMJVK32D.js";import"./chunk-U7QFHYP6.js";import"./chunk-K4MBIYIF.js";import"./chunk-3RXL7P24.js";import"./chunk-IIJFJARZ.js";import"./chunk-UIOGEYKW.js";import"./chunk-M2PNUJBE.js";export{c as locationFromFlags,d as openContext,a as readRef,b as remoteTimeout};
