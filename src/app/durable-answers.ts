@@ -85,17 +85,22 @@ interface ListedComment {
   created_at?: unknown
 }
 
-/** The page number of a Link header's rel="last" (GitHub sends it on every page but the last). */
-function lastPage(headers: Record<string, unknown> | undefined): number | null {
-  const link = headers?.['link']
-  if (typeof link !== 'string') return null
-  for (const part of link.split(',')) {
-    const m = /^\s*<([^>]*)>\s*;\s*rel="last"\s*$/.exec(part)
-    if (!m) continue
-    const page = Number(URL.canParse(m[1]!) ? new URL(m[1]!).searchParams.get('page') : Number.NaN)
-    return Number.isSafeInteger(page) && page >= 1 ? page : null
-  }
-  return null
+/**
+ * The last page's number, from a Link header: its rel="last" (GitHub sends it on every page but the
+ * last); `page` itself when there is no rel="next" either (the last page, or the only one); null when
+ * the header names a next page but not the last.
+ */
+function lastPage(headers: Record<string, unknown> | undefined, page: number): number | null {
+  const link = typeof headers?.['link'] === 'string' ? headers['link'] : ''
+  const target = (rel: string) =>
+    link
+      .split(',')
+      .map((part) => /^\s*<([^>]*)>\s*;\s*rel="([a-z]+)"\s*$/.exec(part))
+      .find((m) => m?.[2] === rel)?.[1]
+  const last = target('last')
+  if (last === undefined) return target('next') === undefined ? page : null
+  const number = Number(URL.canParse(last) ? new URL(last).searchParams.get('page') : Number.NaN)
+  return Number.isSafeInteger(number) && number >= 1 ? number : null
 }
 
 /**
@@ -132,7 +137,7 @@ async function hasReply(
       found: comments.some((c) => typeof c?.body === 'string' && c.body.includes(marker) && !(created(c) < since)),
       // Comments older than the window start on this page: every earlier page is older still.
       startsBefore: comments.length > 0 && created(comments[0]!) < since,
-      last: comments.length < PER_PAGE ? page : lastPage(headers),
+      last: comments.length < PER_PAGE ? page : lastPage(headers, page),
     }
   }
   const first = await read(1)

@@ -151,6 +151,20 @@ describe('a reply carries its delivery and step, and a retry looks for it before
     expect(lines).toEqual([])
   })
 
+  it('exactly one full page (GitHub then sends no Link header) is read once', async () => {
+    const record = await fx.jobs.run(async (job) => {
+      if (job.attempt === 1) {
+        for (let i = 0; i < 100; i++) plant(7, `comment ${i}`)
+        throw new Error('died before the reply')
+      }
+      await answers(job).createComment(7, 'posted')
+    })
+    expect(record.state).toBe('done')
+    expect(listings()).toHaveLength(1)
+    expect(fx.rest.requests.filter((r) => r.method === 'POST')).toHaveLength(1)
+    expect(lines).toEqual([])
+  })
+
   it('a comment deleted while the pages are read hides no reply (the look reads from the last page back)', async () => {
     // The reply is the first comment of page 2. Read forwards, a page-1 comment deleted between the two
     // reads moves it onto page 1, already read: the look would miss it and post a second reply.
