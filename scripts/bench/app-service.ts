@@ -26,7 +26,6 @@
 // its own, GitHub elsewhere, as in production. The floor is then served from CPU 0 and sent from CPU 1.
 //   npm run bench:service [-- --split-cores --burst 500 --deliveries 50 --window 60 --only burst,replicas_3 --app <dist/app.js>
 //                            --github-nice 10 --node-args="--trace-gc" --app-log /tmp/app.log]
-import { execFileSync } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -41,6 +40,7 @@ import { cleanupTempDirs, makeRepo } from '../../test/helpers/git-repo.ts'
 import type { RedisServer } from '../../test/helpers/redis-server.ts'
 import { startRedisServer } from '../../test/helpers/redis-server.ts'
 import { startRestStandIn } from '../../test/helpers/rest-stand-in.ts'
+import { pin } from './pin-cpu.ts'
 import type { Outgoing } from './post-delivery.ts'
 import { postDelivery } from './post-delivery.ts'
 import { machine } from './report.ts'
@@ -86,11 +86,6 @@ const queueWired = [BUNDLE, ...chunksOf(BUNDLE)].some((f) => readFileSync(f, 'ut
 function chunksOf(bundle: string): string[] {
   const dir = join(dirname(bundle), 'chunks')
   return existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : []
-}
-
-/** Every thread of `pid` (and what it starts later) on one CPU. */
-function pin(pid: number, cpu: number): void {
-  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' })
 }
 
 // The bench process serves GitHub's side; what it spawns (git http-backend, Redis) inherits the CPU.

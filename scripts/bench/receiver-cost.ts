@@ -12,7 +12,7 @@
 // just started; without it, every variant after a process's first runs on code V8 has compiled);
 // --split-cores puts the server on CPU 0 and the sender on CPU 1.
 //   node scripts/bench/receiver-cost.ts [--burst 500 --rounds 3 --fresh --split-cores] > /dev/null
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -29,6 +29,7 @@ import type { DeliveryQueue } from '../../src/app/queue/delivery-queue.ts'
 import { openEmbeddedQueue } from '../../src/app/queue/open-embedded-queue.ts'
 import { createWebhookReceiver } from '../../src/app/receive-webhook.ts'
 import { eventPayload, WEBHOOK_SECRET } from '../../test/helpers/app-process.ts'
+import { onCpu, pin } from './pin-cpu.ts'
 import type { Outgoing } from './post-delivery.ts'
 import { githubDelivery, sendFromChild } from './send-from-child.ts'
 import { median, percentile, round } from './stats.ts'
@@ -115,7 +116,7 @@ const variants = new Map<string, () => Handler>([
 async function measureFresh(name: string): Promise<Figure> {
   const self = [process.execPath, fileURLToPath(import.meta.url), '--one', name, '--burst', String(BURST)]
   if (SPLIT) self.push('--split-cores')
-  const [command, ...args] = SPLIT ? ['taskset', '-c', String(SERVER_CPU), ...self] : self
+  const [command, ...args] = onCpu(self, SPLIT ? SERVER_CPU : undefined)
   const child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   const [figure] = (await once(child, 'message')) as [Figure]
   await once(child, 'exit')
@@ -130,7 +131,7 @@ if (values.one !== undefined) {
   // The embedded queue's poll timer would keep this process alive.
   process.send!(figure, () => process.exit(0))
 } else {
-  if (SPLIT && !values.fresh) execFileSync('taskset', ['-a', '-p', '-c', String(SERVER_CPU), String(process.pid)])
+  if (SPLIT && !values.fresh) pin(process.pid, SERVER_CPU)
   const figures = new Map<string, Figure[]>()
   for (let round = 0; round < Number(values.rounds); round++)
     for (const [name, make] of variants) {

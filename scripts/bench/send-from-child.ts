@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { text } from 'node:stream/consumers'
 import { fileURLToPath } from 'node:url'
 import { sign } from '../../test/helpers/app-process.ts'
+import { onCpu } from './pin-cpu.ts'
 import type { Outgoing } from './post-delivery.ts'
 
 const SENDER = join(dirname(fileURLToPath(import.meta.url)), 'send-deliveries.ts')
@@ -39,7 +40,7 @@ export async function sendFromChild(
   options: SendOptions = {},
 ): Promise<Array<{ status: number; ms: number }>> {
   const sender = [process.execPath, SENDER, String(options.spacingMs ?? 0)]
-  const [command, ...args] = options.cpu === undefined ? sender : ['taskset', '-c', String(options.cpu), ...sender]
+  const [command, ...args] = onCpu(sender, options.cpu)
   // Encoded before the measurement starts: for a 500-burst it is megabytes, and a measurement of this
   // thread (bench:receiver) would count its encoding as the server's work.
   const input = Buffer.from(JSON.stringify(outgoing))
