@@ -92,16 +92,20 @@ interface ListedComment {
  */
 function lastPage(headers: Record<string, unknown> | undefined, page: number): number | null {
   const link = typeof headers?.['link'] === 'string' ? headers['link'] : ''
-  const target = (rel: string) =>
-    link
-      .split(',')
-      .map((part) => /^\s*<([^>]*)>\s*;\s*rel="([a-z]+)"\s*$/.exec(part))
-      .find((m) => m?.[2] === rel)?.[1]
-  const last = target('last')
-  if (last === undefined) return target('next') === undefined ? page : null
+  const targets = new Map<string, string>()
+  for (const part of link.split(',')) {
+    const m = /^\s*<([^>]*)>\s*;\s*rel="([a-z]+)"\s*$/.exec(part)
+    if (m && !targets.has(m[2]!)) targets.set(m[2]!, m[1]!)
+  }
+  const last = targets.get('last')
+  if (last === undefined) return targets.has('next') ? null : page
   const number = Number(URL.canParse(last) ? new URL(last).searchParams.get('page') : Number.NaN)
   return Number.isSafeInteger(number) && number >= 1 ? number : null
 }
+
+/** When the comment was created (epoch ms); NaN when it does not say, which no window excludes. */
+const created = (c: ListedComment | null): number =>
+  typeof c?.created_at === 'string' ? Date.parse(c.created_at) : Number.NaN
 
 /**
  * Whether a comment carrying `marker`, created since the delivery arrived (less a minute of clock
@@ -131,8 +135,6 @@ async function hasReply(
       page,
     })
     const comments = (Array.isArray(data) ? data : []) as Array<ListedComment | null>
-    const created = (c: ListedComment | null) =>
-      typeof c?.created_at === 'string' ? Date.parse(c.created_at) : Number.NaN
     return {
       found: comments.some((c) => typeof c?.body === 'string' && c.body.includes(marker) && !(created(c) < since)),
       // Comments older than the window start on this page: every earlier page is older still.
