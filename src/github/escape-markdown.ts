@@ -122,8 +122,11 @@ export function formatInlineCode(text: string, max = MAX_TEXT): string {
 
 /** `text` as a fenced code block whose fence no line of `text` can close. */
 export function fenceCodeBlock(text: string, info = ''): string {
-  const fence = '`'.repeat(Math.max(3, longestRun(text) + 1))
-  return `${fence}${info}\n${text}\n${fence}`
+  // A trailing lone CR would join the closing line's LF into one CRLF line ending and lose a line:
+  // every line ending becomes LF first, as CommonMark reads them anyway.
+  const lines = text.replace(/\r\n?/g, '\n')
+  const fence = '`'.repeat(Math.max(3, longestRun(lines) + 1))
+  return `${fence}${info}\n${lines}\n${fence}`
 }
 
 function longestRun(text: string): number {

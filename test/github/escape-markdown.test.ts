@@ -233,4 +233,12 @@ describe('formatInlineCode and fenceCodeBlock', () => {
       { numRuns: 1_000 },
     )
   })
+
+  it('a text ending in a lone CR keeps its last line (found by FC_SEED=432037240)', () => {
+    for (const input of ['\r', 'a\r', 'a\r\r', '\r\n\r']) {
+      const html = md.render(`${fenceCodeBlock(input, 'json')}\n\nafter`)
+      const lines = input.replace(/\r\n?/g, '\n')
+      expect(html).toBe(`<pre><code class="language-json">${lines}\n</code></pre>\n<p>after</p>\n`)
+    }
+  })
 })
