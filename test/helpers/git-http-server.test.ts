@@ -541,4 +541,47 @@ describe('close()', () => {
     await server.close()
     expect((await pending).code).toMatch(/^ECONN(RESET|REFUSED)$/)
   })
+
+  it('leaves no receive-pack behind a client that went away mid-push, and does not wait for one', async () => {
+    const server = await start()
+    await servedRepo(server)
+    // Chunked, as isomorphic-git sends a push: git http-backend then hands its own stdin to the
+    // receive-pack it starts, which outlives a killed backend unless the whole process group goes.
+    const req = request(`${server.url}/project.git/git-receive-pack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-git-receive-pack-request' },
+    })
+    req.on('error', () => {})
+    req.write('0000'.slice(0, 2))
+    const receivePacks = () => processesOf(server.root, 'receive-pack')
+    await until('receive-pack started', () => receivePacks().length > 0)
+    req.destroy()
+    await until('receive-pack gone after the client left', () => receivePacks().length === 0)
+    await server.close()
+  })
 })
+
+/** Live processes started for the server at `root` (its GIT_PROJECT_ROOT) whose command line has `word`. */
+function processesOf(root: string, word: string): number[] {
+  const found: number[] = []
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8')
+      const state = /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+      if (state !== 'Z' && cmdline.includes(word) && environ.includes(`GIT_PROJECT_ROOT=${join(root, 'repos')}\0`))
+        found.push(Number(pid))
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}

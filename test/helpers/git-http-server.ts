@@ -197,8 +197,13 @@ export async function startGitHttpServer(options: GitHttpServerOptions = {}): Pr
     ctx.stopping.abort()
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeAllConnections()
-    for (const child of ctx.children.keys()) child.kill('SIGKILL')
-    await Promise.all([...ctx.children.values(), stopped])
+    for (const child of ctx.children.keys()) killBackend(child)
+    // A backend's stdio is closed once every process holding it is gone; bounded all the same, so a
+    // test's cleanup reports nothing worse than a leak rather than hanging its hook.
+    const bound = sleep(10_000, undefined, { ref: false })
+    const exited = await Promise.race([Promise.all(ctx.children.values()).then(() => true), bound.then(() => false)])
+    if (!exited) for (const child of ctx.children.keys()) for (const io of child.stdio) io?.destroy()
+    await stopped
     rmSync(root, { recursive: true, force: true })
     await forgetPooledSockets(port, options.tls ? tlsGlobalAgent : globalAgent)
   }
@@ -516,7 +521,8 @@ function runBackend(
     res.writeHead(400, { 'Content-Type': 'text/plain' })
     return void res.end('bad request path\n')
   }
-  const child = spawn(GIT_BINARY, ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  // Its own process group, so that stopping it stops the receive-pack or upload-pack it runs too.
+  const child = spawn(GIT_BINARY, ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
   if (ctx.niceness !== undefined && child.pid !== undefined) setPriority(child.pid, ctx.niceness)
   const gone = new Promise<void>((resolve) => {
     child.once('close', () => resolve())
@@ -532,12 +538,20 @@ function runBackend(
   req.pipe(child.stdin)
   // A client that goes away must not leave a backend blocked on its stdin: one that went before we got
   // here (killed while a beforeNextPush action ran) closed its response already, so look as well.
-  const stop = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  }
+  const stop = () => killBackend(child)
   res.once('close', stop)
   if (req.socket.destroyed) stop()
   relayResponse(ctx, child, res, route, faults.drop)
+}
+
+/** SIGKILL to a backend's process group (it and what it started), unless it has exited. */
+function killBackend(child: ChildProcessWithoutNullStreams): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
+  try {
+    process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    child.kill('SIGKILL')
+  }
 }
 
 function cgiEnv(ctx: ServerContext, req: IncomingMessage, route: Routed, refuse: boolean): NodeJS.ProcessEnv {
