@@ -103,14 +103,18 @@ async function measure(handler: Handler): Promise<{ cpu: number; p99: number }> 
 
 type Figure = { cpu: number; p99: number }
 
-const dir = mkdtempSync(join(tmpdir(), 'kitty-receiver-cost-'))
-const appLog = (await createAppLog({ LOG_FORMAT: 'json' })) as unknown as LogLike
-const variants = new Map<string, () => Handler>([
-  ['floor', floorHandler],
-  ['receiver', () => receiverHandler(silent, noQueue)],
-  ['+ log', () => receiverHandler(appLog, noQueue)],
-  ['+ queue', () => receiverHandler(appLog, openEmbeddedQueue({ file: join(dir, `q-${Math.random()}.sqlite`) }))],
+// Made on first use: with --fresh the parent process only starts children and needs neither.
+let dir: string | undefined
+let appLog: LogLike | undefined
+const queueFile = () => join((dir ??= mkdtempSync(join(tmpdir(), 'kitty-receiver-cost-'))), `q-${Math.random()}.sqlite`)
+const theAppLog = async () => (appLog ??= (await createAppLog({ LOG_FORMAT: 'json' })) as unknown as LogLike)
+const variants = new Map<string, () => Promise<Handler>>([
+  ['floor', async () => floorHandler()],
+  ['receiver', async () => receiverHandler(silent, noQueue)],
+  ['+ log', async () => receiverHandler(await theAppLog(), noQueue)],
+  ['+ queue', async () => receiverHandler(await theAppLog(), openEmbeddedQueue({ file: queueFile() }))],
 ])
+const removeDir = () => dir !== undefined && rmSync(dir, { recursive: true, force: true })
 
 /** One variant's burst in a new process of this script (--one), its figure sent back over IPC. */
 async function measureFresh(name: string): Promise<Figure> {
@@ -126,8 +130,8 @@ async function measureFresh(name: string): Promise<Figure> {
 if (values.one !== undefined) {
   const make = variants.get(values.one)
   if (!make) throw new Error(`--one: no variant ${values.one}`)
-  const figure = await measure(make())
-  rmSync(dir, { recursive: true, force: true })
+  const figure = await measure(await make())
+  removeDir()
   // The embedded queue's poll timer would keep this process alive.
   process.send!(figure, () => process.exit(0))
 } else {
@@ -135,10 +139,10 @@ if (values.one !== undefined) {
   const figures = new Map<string, Figure[]>()
   for (let round = 0; round < Number(values.rounds); round++)
     for (const [name, make] of variants) {
-      const figure = values.fresh ? await measureFresh(name) : await measure(make())
+      const figure = values.fresh ? await measureFresh(name) : await measure(await make())
       figures.set(name, [...(figures.get(name) ?? []), figure])
     }
-  rmSync(dir, { recursive: true, force: true })
+  removeDir()
   report(figures)
 }
 
