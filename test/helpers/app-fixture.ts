@@ -44,9 +44,28 @@ async function startServers(token: string): Promise<Servers> {
 
 /** The stand-in's close rejects when the App made a call GitHub's description does not allow: the file fails. */
 async function closeServers(servers: Partial<Servers>): Promise<void> {
-  await servers.git?.close()
-  await servers.rest?.close()
+  await closeWithin('the git test server', servers.git?.close())
+  await closeWithin('the REST stand-in', servers.rest?.close())
   cleanupTempDirs()
+}
+
+const CLOSE_BOUND_MS = 60_000
+
+/**
+ * A server that does not close within the bound is left to the end of the test process, with a line
+ * saying which, rather than timing out the hook of a test whose assertions all passed. Its failures
+ * (the REST stand-in's contract violations) still fail the test.
+ */
+async function closeWithin(what: string, closing: Promise<void> | undefined): Promise<void> {
+  if (closing === undefined) return
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_BOUND_MS)))
+  try {
+    if ((await Promise.race([closing, late])) === 'late')
+      process.stderr.write(`app-fixture: ${what} did not close within ${CLOSE_BOUND_MS / 1000} s; left open\n`)
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** GitHub reports a triager's permission as read: the role is what tells them apart. */
