@@ -173,6 +173,29 @@ describe('refuseDirtyPaths', () => {
     expect(readFileSync(join(dir, WP01), 'utf8')).toBe('my edit\n')
   })
 
+  it('an edit the next commit adopts byte for byte is not in the way; any other edit is, and only it is named', async () => {
+    const WP02 = `kitty-specs/${M}/tasks/WP02.md`
+    const dir = makeRepo()
+    const repo = locateRepository(dir)
+    const branch = await resolveStateBranch(repo)
+    const { tip, next } = await commitOn(repo, 'main', { [WP01]: 'adopted\n', [WP02]: 'committed\n' })
+    const before = await Snapshot.at(repo, tip)
+    // Upstream's unstaged write, exactly what the commit records: adopted.
+    writeFileSync(join(dir, WP01), 'adopted\n')
+    await expect(refuseDirtyPaths(repo, branch, before, [WP01, WP02], next)).resolves.toBeUndefined()
+    // Without the commit to compare with, the same edit is uncommitted work.
+    await expect(refuseDirtyPaths(repo, branch, before, [WP01, WP02])).rejects.toMatchObject({
+      code: 'WORKTREE_DIRTY',
+      data: { paths: [WP01] },
+    })
+    // An edit the commit does not hold is lost work; the adopted one beside it is not named.
+    writeFileSync(join(dir, WP02), 'my own edit\n')
+    await expect(refuseDirtyPaths(repo, branch, before, [WP01, WP02], next)).rejects.toMatchObject({
+      code: 'WORKTREE_DIRTY',
+      data: { paths: [WP02] },
+    })
+  })
+
   it('a symbolic link where the checked-out branch has a directory: WORKTREE_DIRTY before the ref moves', async () => {
     const dir = makeRepo()
     const repo = locateRepository(dir)
