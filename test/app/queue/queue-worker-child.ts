@@ -57,7 +57,8 @@ if (env['MODE'] === 'enqueue') void enqueueForever(queue)
 else queue.start(env['MODE'] === 'hang' ? hang : work, { concurrency: Number(env['CONCURRENCY'] ?? 2) })
 // Keep the process alive while a handler awaits forever.
 const alive = setInterval(() => {}, 60_000)
-process.stdout.write('ready\n')
+// Before `ready`: a test may send SIGTERM the moment it reads that, and a SIGTERM with no handler yet
+// kills the process outright (the consumer then "exits" with no code: CI once saw that, FC_SEED=553248328).
 process.on('SIGTERM', () => {
   void queue
     .drain(10_000)
@@ -67,3 +68,4 @@ process.on('SIGTERM', () => {
       process.exit(0)
     })
 })
+process.stdout.write('ready\n')
