@@ -37,10 +37,6 @@ async function main(): Promise<void> {
   })
   started = app
   const log = app.probot.log
-  log.info(
-    { url: app.url, queue: app.queueKind.kind, queue_at: app.queueKind.where },
-    `kitty-github App listening on ${app.url}`,
-  )
   const drainMs = Number(process.env['KITTY_DRAIN_TIMEOUT_MS'] ?? DEFAULT_DRAIN_MS)
   let stopping = false
   const stop = (signal: string) => {
@@ -63,6 +59,11 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+  // Said once a signal drains: whoever acts on this line (a test, a supervisor) may signal at once.
+  log.info(
+    { url: app.url, queue: app.queueKind.kind, queue_at: app.queueKind.where },
+    `kitty-github App listening on ${app.url}`,
+  )
 }
 
 async function worker(data: WorkerData): Promise<void> {
