@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { useSharedApp } from '../helpers/app-fixture.ts'
 import { deliver, logLines } from '../helpers/app-process.ts'
+import { until as waitUntil } from '../helpers/until.ts'
 
 /**
  * What an operator sees of the App (dist/app.js in its own process): its stdout read as a log shipper
@@ -24,11 +25,7 @@ function comment(body: string): { payload: unknown; id: number } {
   return { payload, id: payload.comment.id }
 }
 
-async function until(what: string, done: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50)))
-    if (await done()) return
-  throw new Error(`timed out waiting for ${what}`)
-}
+const until = (what: string, done: () => boolean | Promise<boolean>) => waitUntil(what, done, 30_000)
 
 const reactionsOn = (id: number) => fx.rest.requests.filter((r) => r.path.endsWith(`/comments/${id}/reactions`))
 

@@ -3,6 +3,7 @@ import { useSharedApp } from '../helpers/app-fixture.ts'
 import { deliver, logLines } from '../helpers/app-process.ts'
 import { basicError } from '../helpers/github-openapi.ts'
 import type { RecordedRequest } from '../helpers/rest-stand-in.ts'
+import { until as waitUntil } from '../helpers/until.ts'
 
 /**
  * The App (dist/app.js, its own process) when GitHub answers with its rate limits and server errors,
@@ -30,13 +31,8 @@ async function stateComment(fault: () => void): Promise<void> {
 const ours = (method: string, suffix: string) => (r: RecordedRequest) =>
   r.method === method && r.path.startsWith(`/repos/octo-org/${fx.repo.name}/`) && r.path.endsWith(suffix)
 
-async function until(what: string, done: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${fx.app.output().slice(-3000)}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const until = (what: string, done: () => boolean) =>
+  waitUntil(what, done, 60_000, { everyMs: 100, detail: () => fx.app.output().slice(-3000) })
 
 const count = (method: string, suffix: string) => fx.rest.requests.filter(ours(method, suffix)).length
 const warnings = () =>

@@ -11,6 +11,7 @@ import { makeRepo, tempDir } from '../helpers/git-repo.ts'
 import { diamondRepo } from '../helpers/merge-repo.ts'
 import type { RedisServer } from '../helpers/redis-server.ts'
 import { startRedisServer } from '../helpers/redis-server.ts'
+import { until } from '../helpers/until.ts'
 
 /**
  * The App killed with SIGKILL at the worst moments for its answers, then started again on the same
@@ -39,14 +40,6 @@ function killAt(app: AppProcess, route: RegExp): Promise<number | null> {
 
 const requests = (method: string, path: RegExp) =>
   fx.rest.requests.filter((r) => r.method === method && path.test(r.path))
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 /**
  * Where the queue lives. The embedded file is failed at the restart (the run it was in died with the
@@ -104,7 +97,7 @@ describe.each([embedded, onRedis])('a merge cut short on its only attempt ($kind
 
     const second = await start(cache, { ...once, KITTY_SWEEP_INTERVAL_MS: '200' })
     const removed = () => requests('DELETE', /./).length > 0
-    await waitFor('the run completed and the label removed', removed, where.sweptWithinMs)
+    await until('the run completed and the label removed', removed, where.sweptWithinMs)
     await sleep(1_000)
     const patches = requests('PATCH', /\/check-runs\/\d+$/)
     expect(patches.map((r) => r.path)).toEqual([`/repos/octo-org/sweep/check-runs/${runId}`])
@@ -155,7 +148,7 @@ describe('a reply posted just before the process died', () => {
     const sent = await deliver(first.url, 'issue_comment', read)
     expect(sent.status).toBe(202)
     await died
-    await waitFor('the reply kept by the stand-in', () => fx.rest.comments.length > 0)
+    await until('the reply kept by the stand-in', () => fx.rest.comments.length > 0, 60_000)
     expect(fx.rest.comments).toHaveLength(1)
 
     const second = await start(cache, twice)

@@ -16,6 +16,7 @@ import {
   startGitHttpServer,
 } from './git-http-server.ts'
 import { cleanupTempDirs, git as gitSync, makeRepo, tempDir } from './git-repo.ts'
+import { until } from './until.ts'
 
 const execFileAsync = promisify(execFile)
 const AUTHOR = { name: 'Test Author', email: 'author@example.com' }
@@ -554,9 +555,9 @@ describe('close()', () => {
     req.on('error', () => {})
     req.write('0000'.slice(0, 2))
     const receivePacks = () => processesOf(server.root, 'receive-pack')
-    await until('receive-pack started', () => receivePacks().length > 0)
+    await until('receive-pack started', () => receivePacks().length > 0, 10_000)
     req.destroy()
-    await until('receive-pack gone after the client left', () => receivePacks().length === 0)
+    await until('receive-pack gone after the client left', () => receivePacks().length === 0, 10_000)
     await server.close()
   })
 })
@@ -576,12 +577,4 @@ function processesOf(root: string, word: string): number[] {
     }
   }
   return found
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }

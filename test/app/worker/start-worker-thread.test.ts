@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { LogLike } from '../../../src/app/handle-delivery.ts'
 import { startWorkerThread } from '../../../src/app/worker/start-worker-thread.ts'
+import { until } from '../../helpers/until.ts'
 import type { WorkerThreadOptions } from '../../../src/app/worker/start-worker-thread.ts'
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)
@@ -17,10 +18,7 @@ function recordingLog(): LogLike & { lines: string[] } {
   return log
 }
 
-const until = async (check: () => boolean, ms = 15_000) => {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (check()) return
-  throw new Error('timed out')
-}
+const soon = (what: string, check: () => boolean) => until(what, check, 15_000, { everyMs: 25 })
 
 /** The stand-in worker; its log and its fatal calls unobserved unless given. */
 const startFlakyWorker = (observed: Partial<Pick<WorkerThreadOptions, 'log' | 'onFatal'>> = {}) =>
@@ -49,14 +47,14 @@ describe('startWorkerThread', () => {
     const restarts = () => log.lines.filter((l) => l === 'warn worker thread exited; starting another').length
     for (let death = 1; death <= 5; death++) {
       worker.notify()
-      await until(() => restarts() === death)
+      await soon(`restart ${death}`, () => restarts() === death)
       // The replacement says ready again and answers: it is a live worker, not a dead handle.
-      await until(() => worker.running() === 2)
+      await soon('the replacement running', () => worker.running() === 2)
       expect(await worker.metrics()).toEqual([])
     }
     expect(fatal).toEqual([])
     worker.notify()
-    await until(() => fatal.length === 1)
+    await soon('the fatal call', () => fatal.length === 1)
     expect(fatal[0]).toMatch(/died 6 times/)
     expect(log.lines.filter((l) => l.startsWith('error worker thread failed'))).toHaveLength(6)
   }, 60_000)
