@@ -122,7 +122,9 @@ async function throughput(name: string, targets: AppProcess[]): Promise<Record<s
 }
 
 try {
-  apps.push(await startAppProcess(rest.url), await startAppProcess(rest.url))
+  // The App's own warm-up (KITTY_WARM_UP_DELIVERIES), not the few deliveries the tests' Apps are given.
+  const appDefaults = { KITTY_WARM_UP_DELIVERIES: '' }
+  apps.push(await startAppProcess(rest.url, appDefaults), await startAppProcess(rest.url, appDefaults))
   log(`latency: ${WARMUP} warm-up + ${RUNS} sequential deliveries`)
   const lat = await latency(apps[0]!)
   log(`throughput: ${BURST} commands at once, one process`)

@@ -21,6 +21,8 @@
 // "--trace-gc"); they are then stopped with SIGTERM, so a profile is written, and --app-log FILE keeps
 // what the (last) App printed.
 // --warm-receiver N sends N redeliveries before the burst, as to an App that has been serving a while.
+// --settle S leaves the App idle S seconds before the burst (after any warm-up).
+// --app-env "NAME=value,…" adds settings to the Apps' environment (e.g. KITTY_WARM_UP_DELIVERIES=0).
 // --split-cores pins the Apps to CPU 0 and everything that stands in for GitHub (the sender, the git
 // test server and its `git http-backend`, the REST stand-in, Redis) to CPU 1: the App on one core of
 // its own, GitHub elsewhere, as in production. The floor is then served from CPU 0 and sent from CPU 1.
@@ -62,6 +64,8 @@ const { values } = parseArgs({
     'app-log': { type: 'string' },
     'split-cores': { type: 'boolean', default: false },
     'warm-receiver': { type: 'string', default: '0' },
+    settle: { type: 'string', default: '0' },
+    'app-env': { type: 'string', default: '' },
   },
 })
 const BURST = Number(values.burst)
@@ -73,6 +77,14 @@ const INSTALLATIONS = 5
 const SPLIT = values['split-cores']
 const WARM_RECEIVER = Number(values['warm-receiver'])
 const WARM_BATCH = 100
+const SETTLE_MS = Number(values.settle) * 1000
+/** --app-env "NAME=value,NAME=value": settings for the Apps (e.g. KITTY_WARM_UP_DELIVERIES=0). */
+const APP_ENV: Record<string, string> = Object.fromEntries(
+  values['app-env']
+    .split(',')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+)
 const APP_CPU = 0
 const GITHUB_CPU = 1
 /** WPs per mission (two-digit ids); a repository gets as many missions as its share of a burst needs. */
@@ -242,7 +254,8 @@ function peakRss(apps: AppProcess[]): { stop(): number } {
 }
 
 async function startApps(count: number): Promise<AppProcess[]> {
-  const env: Record<string, string> = { KITTY_READY_MAX_BACKLOG_MS: '600000' }
+  // KITTY_WARM_UP_DELIVERIES '': the App's own default, not the few the tests' Apps are given.
+  const env: Record<string, string> = { KITTY_READY_MAX_BACKLOG_MS: '600000', KITTY_WARM_UP_DELIVERIES: '', ...APP_ENV }
   if (count > 1 && queueWired) {
     redis ??= await startRedisServer()
     env['REDIS_URL'] = redis.url
@@ -267,6 +280,9 @@ async function warm(apps: AppProcess[], repos: Repo[], prs: number): Promise<voi
   )
   await Promise.all(waits)
   await warmReceivers(sent)
+  // --settle S: the App idle for S seconds before the burst, so V8's background work from its start-up
+  // and the warm-up is done: tells the receiver's cold code apart from work still settling.
+  if (SETTLE_MS > 0) await new Promise((done) => setTimeout(done, SETTLE_MS))
 }
 
 /**

@@ -143,7 +143,8 @@ try {
   const builds = { before: buildApp('before', before), after: buildApp('after') }
   for (const [label, appJs] of Object.entries(builds)) {
     for (const [name, run] of Object.entries(scenarios)) {
-      const app = await startAppProcess(rest.url, {}, appJs)
+      // The App's own warm-up (KITTY_WARM_UP_DELIVERIES), not the few deliveries the tests' Apps are given.
+      const app = await startAppProcess(rest.url, { KITTY_WARM_UP_DELIVERIES: '' }, appJs)
       try {
         const pid = app.child.pid!
         const baseline = status(pid, 'VmRSS')

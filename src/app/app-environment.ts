@@ -50,6 +50,7 @@ export function checkAppEnvironment(env: NodeJS.ProcessEnv): void {
   webhookMaxBytes(env)
   workers(env)
   sweepIntervalMs(env)
+  warmUpDeliveries(env)
   const port = Number(env['PORT'] ?? 3000)
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`PORT must be a port number, not '${String(env['PORT']).slice(0, 20)}'.`)
@@ -65,6 +66,12 @@ export function webhookMaxBytes(env: NodeJS.ProcessEnv): number {
     range,
     'a positive whole number of bytes',
   )
+}
+
+/** KITTY_WARM_UP_DELIVERIES: deliveries the receiver is sent at start (warm-up/warm-up-receiver.ts); 0: none. */
+export function warmUpDeliveries(env: NodeJS.ProcessEnv): number {
+  const range = { min: 0, max: 10_000 }
+  return wholeNumberSetting(env, 'KITTY_WARM_UP_DELIVERIES', 1_000, range, 'a whole number from 0 to 10000')
 }
 
 /** KITTY_WORKERS: jobs (of different repositories) one process runs at once. */

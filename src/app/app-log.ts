@@ -25,15 +25,16 @@ interface PinoModule {
  * pending string, whose UTF-8 length sonic-boom measures again on every line: at its default 16 KiB per
  * write that measuring was a tenth of the receiving thread's time in a 500-delivery burst; 4 KiB bounds it.
  */
-const stdout = (pino: PinoModule) => pino.destination({ dest: 1, minLength: 0, maxWrite: 4096 })
+const output = (pino: PinoModule, fd: number) => pino.destination({ dest: fd, minLength: 0, maxWrite: 4096 })
 
-export async function createAppLog(env: NodeJS.ProcessEnv): Promise<Logger> {
+/** `fd`: standard output, or (the receiver's warm-up, warm-up/warm-up-receiver.ts) /dev/null. */
+export async function createAppLog(env: NodeJS.ProcessEnv, fd = 1): Promise<Logger> {
   const pino = fromProbot('pino') as PinoModule
   const options = { level: env['LOG_LEVEL'] || 'info', name: LOG_NAME, messageKey: env['LOG_MESSAGE_KEY'] || 'msg' }
   // Probot's transform passes JSON lines through unchanged unless it must rewrite them (level names,
   // Sentry): then pino writes them itself, without a stream per line between.
   const plain = env['LOG_FORMAT'] === 'json' && env['LOG_LEVEL_IN_STRING'] !== 'true' && !env['SENTRY_DSN']
-  const root = plain ? pino(options, stdout(pino)) : await throughProbotTransform(pino, options, env)
+  const root = plain ? pino(options, output(pino, fd)) : await throughProbotTransform(pino, options, env, fd)
   const pinoChild = root.child
   // Children are created from their parent by prototype, so they inherit this `child` too.
   root.child = function child(this: Logger, bindings, options) {
@@ -44,7 +45,12 @@ export async function createAppLog(env: NodeJS.ProcessEnv): Promise<Logger> {
 }
 
 /** Probot's pretty format, level names in strings, or Sentry: its own transform stream does those. */
-async function throughProbotTransform(pino: PinoModule, options: object, env: NodeJS.ProcessEnv): Promise<Logger> {
+async function throughProbotTransform(
+  pino: PinoModule,
+  options: object,
+  env: NodeJS.ProcessEnv,
+  fd: number,
+): Promise<Logger> {
   const { getTransformStream } = (await import(pathToFileURL(fromProbot.resolve('@probot/pino')).href)) as {
     getTransformStream(options: object): Promise<NodeJS.ReadWriteStream>
   }
@@ -53,6 +59,6 @@ async function throughProbotTransform(pino: PinoModule, options: object, env: No
     logLevelInString: env['LOG_LEVEL_IN_STRING'] === 'true',
     sentryDsn: env['SENTRY_DSN'],
   })
-  transform.pipe(stdout(pino))
+  transform.pipe(output(pino, fd))
   return pino(options, transform)
 }

@@ -2,16 +2,18 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { isKittyError } from '../core/errors.ts'
 import type { AppServer } from './server.ts'
 import { loadEnvFile } from './setup/load-env-file.ts'
+import type { WarmUpData } from './warm-up/send-warm-up.ts'
 import type { FromWorker, WorkerData } from './worker/worker-messages.ts'
-import { WORKER_ROLE } from './worker/worker-messages.ts'
+import { WARM_UP_ROLE, WORKER_ROLE } from './worker/worker-messages.ts'
 
 /**
  * `npm start`: the App as a process. SIGTERM (a rolling deploy, a scale-down): /readyz turns 503,
  * deliveries are answered 503 (GitHub shows them failed; another replica or a redelivery takes them),
  * running jobs finish within KITTY_DRAIN_TIMEOUT_MS, unstarted ones stay in the durable queue for the
  * next start, then exit 0. A job the bound cut short is retried from its saved steps, as after a crash.
- * The same module is the App's worker thread (worker/run-app-worker.ts): the receiving thread starts it
- * with this file and a workerData that says so, which keeps one entry file for the bundle and for src.
+ * The same module is the App's worker thread (worker/run-app-worker.ts) and its start-up warm-up's sender
+ * (warm-up/send-warm-up.ts): the receiving thread starts them with this file and a workerData that says
+ * which, which keeps one entry file for the bundle and for src.
  */
 
 const DEFAULT_DRAIN_MS = 25_000
@@ -71,8 +73,15 @@ async function worker(data: WorkerData): Promise<void> {
   await runAppWorker(process.env, data.cwd)
 }
 
-const role = isMainThread ? null : (workerData as Partial<WorkerData> | null)?.role
-if (role === WORKER_ROLE)
+async function warmUpSender(data: WarmUpData): Promise<void> {
+  const { sendWarmUp } = await import('./warm-up/send-warm-up.ts')
+  parentPort?.postMessage(await sendWarmUp(data))
+}
+
+const role = isMainThread ? null : (workerData as Partial<WorkerData | WarmUpData> | null)?.role
+// The warm-up's sender (warm-up/warm-up-receiver.ts): a thread that only posts to a loopback port.
+if (role === WARM_UP_ROLE) void warmUpSender(workerData as WarmUpData)
+else if (role === WORKER_ROLE)
   worker(workerData as WorkerData).catch((err: unknown) => {
     const failed: FromWorker = { type: 'failed', message: (err as Error).message.split('\n')[0] ?? 'unknown' }
     parentPort?.postMessage(failed)

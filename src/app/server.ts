@@ -14,6 +14,7 @@ import { openAppProbot, openAppQueue } from './open-app-probot.ts'
 import type { DeliveryQueue } from './queue/delivery-queue.ts'
 import type { OpenedQueue } from './queue/open-delivery-queue.ts'
 import { createWebhookReceiver } from './receive-webhook.ts'
+import { warmUpOrStartCold } from './warm-up/warm-up-receiver.ts'
 import type { WorkerThread } from './worker/start-worker-thread.ts'
 import { startWorkerThread } from './worker/start-worker-thread.ts'
 
@@ -145,6 +146,8 @@ export async function startAppServer(
   server.on('checkContinue', (req, res) => serve(req, res, true))
   // A delivery is answered once recorded; a slow client must not hold a socket forever either.
   server.requestTimeout = 60_000
+  // Before listening: GitHub's first burst after a start then meets compiled code (warm-up-receiver.ts).
+  await warmUpOrStartCold({ env, entry: options.workerEntry, queueKind: opened.kind }, log)
   const host = env['HOST'] || 'localhost'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -102,7 +102,10 @@ describe('deploy/kubernetes', () => {
       expect(existsSync(join(PROJECT_ROOT, 'deploy/kubernetes', file)), file).toBe(true)
   })
 
-  it('liveness /healthz, readiness /readyz, on the container port', () => {
+  it('start-up and liveness /healthz, readiness /readyz, on the container port', () => {
+    expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' })
+    // The warm-up's own bound is 15 s; the start-up allowance must cover it with room for a slow node.
+    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBeGreaterThanOrEqual(30)
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' })
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' })
     const service = app.find((m) => m.kind === 'Service')

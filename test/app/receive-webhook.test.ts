@@ -255,3 +255,28 @@ describe('signed deliveries GitHub never sends', () => {
     expect(text).toMatch(/kitty_webhook_refusals_total\{reason="body over WEBHOOK_MAX_BYTES"\} [1-9]/)
   })
 })
+
+describe('the start-up warm-up', () => {
+  it('1,000 deliveries through a scratch copy before the App listens, and no trace of them: no line, count, job or API call', async () => {
+    const requestsBefore = rest.requests.length
+    // '' is the default (1,000); the other tests' Apps send 20 (test/helpers/app-process.ts).
+    const fresh = await startAppProcess(rest.url, { KITTY_WARM_UP_DELIVERIES: '' })
+    try {
+      const lines = logLines(fresh.output())
+      const warmed = lines.findIndex((l) => l['msg'] === 'receiver warmed up')
+      const listening = lines.findIndex((l) => String(l['msg']).startsWith('kitty-github App listening'))
+      expect(lines[warmed], fresh.output()).toMatchObject({ level: 30, deliveries: 1000, acknowledged: 1000 })
+      expect(warmed).toBeLessThan(listening)
+      expect(lines.filter((l) => 'delivery' in l)).toEqual([])
+      const text = await (await fetch(`${fresh.url}/metrics`)).text()
+      expect(text).not.toMatch(/kitty_webhook_deliveries_total\{/)
+      expect(text).not.toMatch(/kitty_webhook_responses_total\{/)
+      expect(text).toMatch(/kitty_backlog_deliveries\{state="waiting"\} 0\n/)
+      expect(text).toMatch(/kitty_backlog_deliveries\{state="active"\} 0\n/)
+      expect(text).not.toMatch(/kitty_commands_total\{/)
+      expect(rest.requests.length).toBe(requestsBefore)
+    } finally {
+      expect(await fresh.stop()).toBe(0)
+    }
+  })
+})

@@ -8,6 +8,8 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client'
 
 /** workerData of the worker thread: how index.ts knows which of the two it is starting as. */
 export const WORKER_ROLE = 'kitty-app-worker'
+/** workerData of the start-up warm-up's sender (warm-up/send-warm-up.ts). */
+export const WARM_UP_ROLE = 'kitty-app-warm-up'
 
 export interface WorkerData {
   role: typeof WORKER_ROLE

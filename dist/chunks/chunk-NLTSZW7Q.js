@@ -1,2 +1,0 @@
-let __kittyRequire; const require = (id) => (__kittyRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);
-var e="kitty-app-worker";export{e as a};
