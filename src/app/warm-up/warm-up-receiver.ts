@@ -58,7 +58,8 @@ let nowhere: number | undefined
 const devNull = () => (nowhere ??= openSync('/dev/null', 'w'))
 
 function runSender(entry: URL, data: WarmUpData): Promise<WarmUpReport> {
-  const worker = new Worker(entry, { workerData: data })
+  // An empty environment: the sender needs neither the App's key nor its secret.
+  const worker = new Worker(entry, { workerData: data, env: {} })
   let timer: NodeJS.Timeout | undefined
   return new Promise<WarmUpReport>((resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`not done within ${BOUND_MS / 1000} s`)), BOUND_MS)

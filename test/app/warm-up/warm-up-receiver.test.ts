@@ -98,6 +98,15 @@ describe('warmUpReceiver', () => {
     }
   })
 
+  it('the sender thread gets an empty environment: not the App key, the secret or anything else', async () => {
+    const parent = tempDir('kitty-warm-up-test-')
+    const env = { KITTY_WARM_UP_DELIVERIES: '1', WEBHOOK_SECRET: 'never-in-the-sender' }
+    const entry = fixture('env-reporting-sender.ts')
+    expect(Object.keys(process.env).length).toBeGreaterThan(0)
+    const warmed = await warmUpReceiver({ env, entry, queueKind: 'embedded', scratchParent: parent })
+    expect(warmed).toMatchObject({ failed: 1, firstFailure: '' })
+  })
+
   it('the sender reports what the receiver refused, with the first reason', async () => {
     const refusing = createHttpServer((req, res) => {
       req.resume()
