@@ -12,7 +12,13 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { AppProcess } from '../../test/helpers/app-process.ts'
-import { deliver, logLines, maintainerComment, startAppProcess } from '../../test/helpers/app-process.ts'
+import {
+  APP_OWN_WARM_UP,
+  deliver,
+  logLines,
+  maintainerComment,
+  startAppProcess,
+} from '../../test/helpers/app-process.ts'
 import { startGitHttpServer } from '../../test/helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo } from '../../test/helpers/git-repo.ts'
 import { startRestStandIn } from '../../test/helpers/rest-stand-in.ts'
@@ -122,9 +128,7 @@ async function throughput(name: string, targets: AppProcess[]): Promise<Record<s
 }
 
 try {
-  // The App's own warm-up (KITTY_WARM_UP_DELIVERIES), not the few deliveries the tests' Apps are given.
-  const appDefaults = { KITTY_WARM_UP_DELIVERIES: '' }
-  apps.push(await startAppProcess(rest.url, appDefaults), await startAppProcess(rest.url, appDefaults))
+  apps.push(await startAppProcess(rest.url, APP_OWN_WARM_UP), await startAppProcess(rest.url, APP_OWN_WARM_UP))
   log(`latency: ${WARMUP} warm-up + ${RUNS} sequential deliveries`)
   const lat = await latency(apps[0]!)
   log(`throughput: ${BURST} commands at once, one process`)

@@ -36,7 +36,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { AppProcess } from '../../test/helpers/app-process.ts'
-import { APP, eventPayload, startAppProcess } from '../../test/helpers/app-process.ts'
+import { APP, APP_OWN_WARM_UP, eventPayload, startAppProcess } from '../../test/helpers/app-process.ts'
 import { startGitHttpServer } from '../../test/helpers/git-http-server.ts'
 import { cleanupTempDirs, makeRepo } from '../../test/helpers/git-repo.ts'
 import type { RedisServer } from '../../test/helpers/redis-server.ts'
@@ -254,8 +254,7 @@ function peakRss(apps: AppProcess[]): { stop(): number } {
 }
 
 async function startApps(count: number): Promise<AppProcess[]> {
-  // KITTY_WARM_UP_DELIVERIES '': the App's own default, not the few the tests' Apps are given.
-  const env: Record<string, string> = { KITTY_READY_MAX_BACKLOG_MS: '600000', KITTY_WARM_UP_DELIVERIES: '', ...APP_ENV }
+  const env: Record<string, string> = { KITTY_READY_MAX_BACKLOG_MS: '600000', ...APP_OWN_WARM_UP, ...APP_ENV }
   if (count > 1 && queueWired) {
     redis ??= await startRedisServer()
     env['REDIS_URL'] = redis.url

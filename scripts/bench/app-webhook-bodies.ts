@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { AppProcess } from '../../test/helpers/app-process.ts'
-import { startAppProcess, WEBHOOK_SECRET } from '../../test/helpers/app-process.ts'
+import { APP_OWN_WARM_UP, startAppProcess, WEBHOOK_SECRET } from '../../test/helpers/app-process.ts'
 import { startRestStandIn } from '../../test/helpers/rest-stand-in.ts'
 import { machine } from './report.ts'
 
@@ -143,8 +143,7 @@ try {
   const builds = { before: buildApp('before', before), after: buildApp('after') }
   for (const [label, appJs] of Object.entries(builds)) {
     for (const [name, run] of Object.entries(scenarios)) {
-      // The App's own warm-up (KITTY_WARM_UP_DELIVERIES), not the few deliveries the tests' Apps are given.
-      const app = await startAppProcess(rest.url, { KITTY_WARM_UP_DELIVERIES: '' }, appJs)
+      const app = await startAppProcess(rest.url, APP_OWN_WARM_UP, appJs)
       try {
         const pid = app.child.pid!
         const baseline = status(pid, 'VmRSS')

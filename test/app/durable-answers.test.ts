@@ -3,8 +3,9 @@ import { owedAnswers, REPLY_PAGE_LIMIT, replyMarker } from '../../src/app/durabl
 import type { DeliveryJob } from '../../src/app/queue/delivery-queue.ts'
 import { AFTER_FAILURE } from '../../src/app/queue/delivery-queue.ts'
 import type { GithubApi } from '../../src/github/github-api.ts'
-import type { LogLine } from '../helpers/answer-jobs.ts'
-import { jobQueue, recordingLog, standInAnswers, useAnswerJobs } from '../helpers/answer-jobs.ts'
+import { jobQueue, standInAnswers, useAnswerJobs } from '../helpers/answer-jobs.ts'
+import type { LogLine } from '../helpers/recording-log.ts'
+import { recordingLog } from '../helpers/recording-log.ts'
 import { until } from './queue/delivery-queue.contract.ts'
 
 /**

@@ -3,7 +3,7 @@ import { request } from 'node:http'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppProcess } from '../helpers/app-process.ts'
-import { logLines, sign, startAppProcess } from '../helpers/app-process.ts'
+import { APP_OWN_WARM_UP, logLines, sign, startAppProcess } from '../helpers/app-process.ts'
 import type { RestStandIn } from '../helpers/rest-stand-in.ts'
 import { startRestStandIn } from '../helpers/rest-stand-in.ts'
 
@@ -259,8 +259,7 @@ describe('signed deliveries GitHub never sends', () => {
 describe('the start-up warm-up', () => {
   it('1,000 deliveries through a scratch copy before the App listens, and no trace of them: no line, count, job or API call', async () => {
     const requestsBefore = rest.requests.length
-    // '' is the default (1,000); the other tests' Apps send 20 (test/helpers/app-process.ts).
-    const fresh = await startAppProcess(rest.url, { KITTY_WARM_UP_DELIVERIES: '' })
+    const fresh = await startAppProcess(rest.url, APP_OWN_WARM_UP)
     try {
       const lines = logLines(fresh.output())
       const warmed = lines.findIndex((l) => l['msg'] === 'receiver warmed up')

@@ -14,8 +14,9 @@ import {
   sweepIntervalMs,
 } from '../../src/app/sweep-abandoned.ts'
 import { octokitApi } from '../../src/github/github-api.ts'
-import type { LogLine } from '../helpers/answer-jobs.ts'
-import { recordingLog, standInAnswers, standInOctokit, useAnswerJobs, WHERE } from '../helpers/answer-jobs.ts'
+import { standInAnswers, standInOctokit, useAnswerJobs, WHERE } from '../helpers/answer-jobs.ts'
+import type { LogLine } from '../helpers/recording-log.ts'
+import { recordingLog } from '../helpers/recording-log.ts'
 import { PROJECT_ROOT } from '../helpers/git-repo.ts'
 import { basicError } from '../helpers/github-openapi.ts'
 import { until } from './queue/delivery-queue.contract.ts'

@@ -15,6 +15,7 @@ import type {
 import { openEmbeddedQueue } from '../../src/app/queue/open-embedded-queue.ts'
 import { delivery, until } from '../app/queue/delivery-queue.contract.ts'
 import { cleanupTempDirs, tempDir } from './git-repo.ts'
+import { recordingLog } from './recording-log.ts'
 import type { RestStandIn } from './rest-stand-in.ts'
 import { startRestStandIn } from './rest-stand-in.ts'
 
@@ -29,24 +30,6 @@ export const WHERE: RepoName = { owner: 'octo-org', repo: 'project' }
 /** A real Octokit on the stand-in: the REST calls go over HTTP, as the App's do. */
 export function standInOctokit(restUrl: string): OctokitLike {
   return getOctokit('ghs_AnswerJobsTestToken', { baseUrl: restUrl }) as unknown as OctokitLike
-}
-
-export interface LogLine {
-  level: string
-  msg: string
-  fields: object
-}
-
-/** A log that keeps its lines in `lines`, a child's bindings merged into each line's fields. */
-export function recordingLog(lines: LogLine[], bound: object = {}): LogLike {
-  const line = (level: string) => (fields: object, msg?: string) =>
-    void lines.push({ level, msg: msg ?? '', fields: { ...bound, ...fields } })
-  return {
-    info: line('info'),
-    warn: line('warn'),
-    error: line('error'),
-    child: (b) => recordingLog(lines, { ...bound, ...b }),
-  }
 }
 
 /**

@@ -15,6 +15,11 @@ import { PROJECT_ROOT, TEST_BUILD } from './git-repo.ts'
 export const APP = join(TEST_BUILD, 'dist', 'app.js')
 export const WEBHOOK_SECRET = 'kitty-test-webhook-secret'
 export const INSTALLATION_ID = 4242
+/**
+ * For an App given the warm-up it ships with (KITTY_WARM_UP_DELIVERIES, default 1,000) rather than the
+ * 20 deliveries startAppProcess gives the tests' Apps: the benches, and the test of the default.
+ */
+export const APP_OWN_WARM_UP: Record<string, string> = { KITTY_WARM_UP_DELIVERIES: '' }
 
 /** A throwaway App private key (PKCS#1, as GitHub hands them out). */
 export const PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -57,7 +62,7 @@ export async function startAppProcess(
     KITTY_CACHE_DIR: join(home, 'cache'),
     KITTY_REMOTE_TIMEOUT_MS: '20000',
     // The start-up warm-up runs in every test's App, on a few deliveries: the default 1,000 would add one
-    // to three seconds to each of the suite's App starts (the default is tested in receive-webhook.test.ts).
+    // to three seconds to each of the suite's App starts (APP_OWN_WARM_UP gives an App its default).
     KITTY_WARM_UP_DELIVERIES: '20',
     ...extraEnv,
   }

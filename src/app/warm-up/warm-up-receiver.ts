@@ -50,12 +50,12 @@ export interface WarmUpResult extends WarmUpReport {
 /** A queue that records nothing: for an App on Redis, whose Redis the warm-up must not touch. */
 const NOWHERE: Pick<DeliveryQueue, 'enqueue'> = { enqueue: async () => 'queued' }
 
-let nowhere: number | undefined
+let devNullFd: number | undefined
 /**
  * /dev/null, opened once per process and never closed: a scratch logger writes asynchronously and may
  * still hold lines when its warm-up ends, and a write to a closed descriptor would be an error event.
  */
-const devNull = () => (nowhere ??= openSync('/dev/null', 'w'))
+const devNull = () => (devNullFd ??= openSync('/dev/null', 'w'))
 
 function runSender(entry: URL, data: WarmUpData): Promise<WarmUpReport> {
   // An empty environment: the sender needs neither the App's key nor its secret.

@@ -4,13 +4,14 @@ import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { checkAppEnvironment } from '../../../src/app/app-environment.ts'
-import type { LogLike } from '../../../src/app/handle-delivery.ts'
 import { describeDelivery } from '../../../src/app/queue/describe-delivery.ts'
 import { sendWarmUp, warmUpPayload } from '../../../src/app/warm-up/send-warm-up.ts'
 import { warmUpOrStartCold, warmUpReceiver } from '../../../src/app/warm-up/warm-up-receiver.ts'
 import { WARM_UP_ROLE } from '../../../src/app/worker/worker-messages.ts'
 import { isChat, readDelivery } from '../../../src/github/read-event.ts'
 import { tempDir } from '../../helpers/git-repo.ts'
+import type { LogLine } from '../../helpers/recording-log.ts'
+import { recordingLog } from '../../helpers/recording-log.ts'
 
 /**
  * The receiver's start-up warm-up, in-process: the sender runs from the App's real entry
@@ -19,18 +20,6 @@ import { tempDir } from '../../helpers/git-repo.ts'
 
 const ENTRY = new URL('../../../src/app/index.ts', import.meta.url)
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)
-
-function recordingLog(): LogLike & { lines: Array<{ level: string; fields: object; message: string }> } {
-  const lines: Array<{ level: string; fields: object; message: string }> = []
-  const log = {
-    lines,
-    info: (fields: object, message = '') => void lines.push({ level: 'info', fields, message }),
-    warn: (fields: object, message = '') => void lines.push({ level: 'warn', fields, message }),
-    error: (fields: object, message = '') => void lines.push({ level: 'error', fields, message }),
-    child: () => log,
-  }
-  return log
-}
 
 describe('warmUpReceiver', () => {
   it('sends its deliveries through a scratch receiver and queue, every one acknowledged, and leaves no folder', async () => {
@@ -127,42 +116,43 @@ describe('warmUpReceiver', () => {
 describe('warmUpOrStartCold', () => {
   it('a sender that cannot run costs only the warm-up: one warning, the scratch folder removed', async () => {
     const parent = tempDir('kitty-warm-up-test-')
-    const log = recordingLog()
+    const lines: LogLine[] = []
     const options = {
       env: {},
       entry: fixture('exiting-sender.ts'),
       queueKind: 'embedded' as const,
       scratchParent: parent,
     }
-    await warmUpOrStartCold(options, log)
-    expect(log.lines).toEqual([
+    await warmUpOrStartCold(options, recordingLog(lines))
+    expect(lines).toEqual([
       {
         level: 'warn',
         fields: { reason: 'the sender exited with 1 before it reported' },
-        message: 'receiver warm-up failed; starting cold',
+        msg: 'receiver warm-up failed; starting cold',
       },
     ])
     expect(readdirSync(parent)).toEqual([])
   })
 
   it('refused deliveries are a warning with the first reason; a clean warm-up one info line', async () => {
-    const log = recordingLog()
+    const lines: LogLine[] = []
     const scratchParent = tempDir('kitty-warm-up-test-')
-    await warmUpOrStartCold({ env: {}, entry: fixture('refused-sender.ts'), queueKind: 'redis', scratchParent }, log)
-    expect(log.lines).toHaveLength(1)
-    expect(log.lines[0]).toMatchObject({
+    const refused = { env: {}, entry: fixture('refused-sender.ts'), queueKind: 'redis' as const, scratchParent }
+    await warmUpOrStartCold(refused, recordingLog(lines))
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatchObject({
       level: 'warn',
       fields: { deliveries: 1000, acknowledged: 3, reason: 'answered 400' },
-      message: 'receiver warm-up: some deliveries failed',
+      msg: 'receiver warm-up: some deliveries failed',
     })
-    const clean = recordingLog()
+    const clean: LogLine[] = []
     const env = { KITTY_WARM_UP_DELIVERIES: '10' }
-    await warmUpOrStartCold({ env, entry: ENTRY, queueKind: 'embedded', scratchParent }, clean)
-    expect(clean.lines).toEqual([
+    await warmUpOrStartCold({ env, entry: ENTRY, queueKind: 'embedded', scratchParent }, recordingLog(clean))
+    expect(clean).toEqual([
       {
         level: 'info',
         fields: expect.objectContaining({ deliveries: 10, acknowledged: 10 }),
-        message: 'receiver warmed up',
+        msg: 'receiver warmed up',
       },
     ])
   })
